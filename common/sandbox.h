@@ -1,0 +1,22 @@
+/*
+ * Copyright (c) 2026 The tgt suite authors
+ * SPDX-License-Identifier: GPL-2.0-only
+ *
+ * Sandboxing of the children: chroot to an empty directory, drop to the
+ * unprivileged user, then a libseccomp allow-list per role.  Called at
+ * start-up, before the child reads any message or any byte from the
+ * network.  Any failure is fatal: a child never runs unsandboxed.
+ */
+
+#ifndef TGT_SANDBOX_H
+#define TGT_SANDBOX_H
+
+#define SANDBOX_PORTAL	1
+#define SANDBOX_LUN	2
+
+/* getpwnam(user), chroot(dir), chdir("/"), setgroups, setresgid, setresuid. */
+void	sandbox_drop(const char *user, const char *dir);
+/* Install the seccomp filter for the role (no new privileges first). */
+void	sandbox_seccomp(int role);
+
+#endif /* TGT_SANDBOX_H */

@@ -1,0 +1,21 @@
+# Unit tests.  Each regress/unit/NAME_test.c is linked with libcommon and
+# the objects listed in NAME_OBJS (sources of the process under test).
+UNIT_SRCS	:= $(wildcard regress/unit/*_test.c)
+UNIT_PROGS	:= $(patsubst regress/unit/%_test.c,$(B)/unit/%_test,$(UNIT_SRCS))
+
+# Code under test, per test (sources without main()).
+ring_OBJS	 =
+msg_OBJS	 =
+conf_OBJS	 = $(call obj,$(filter-out tgt-master/tgt-master.c,$(MASTER_SRCS))) $(PARSE_OBJ)
+pdu_OBJS	 = $(call obj,$(filter-out tgt-portal/tgt-portal.c,$(PORTAL_SRCS)))
+login_OBJS	 = $(pdu_OBJS)
+scsi_OBJS	 = $(call obj,$(filter-out tgt-lun/tgt-lun.c,$(LUN_SRCS)))
+
+$(B)/unit/%_test: $(B)/obj/regress/unit/%_test.o $(B)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $($*_OBJS) $(B)/libcommon.a $(LIBS) -lisal -laio
+
+.SECONDEXPANSION:
+$(UNIT_PROGS): $$($$(patsubst $(B)/unit/%_test,%,$$@)_OBJS)
+
+unit: $(UNIT_PROGS)

@@ -1,0 +1,83 @@
+/*
+ * Copyright (c) 2026 The tgt suite authors
+ * SPDX-License-Identifier: GPL-2.0-only
+ *
+ * The parsed form of tgt.conf(5).  Produced by parse.y, consumed by
+ * tgt-master (and by the config unit tests).
+ */
+
+#ifndef TGT_CONF_H
+#define TGT_CONF_H
+
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <stdio.h>
+#include <stdint.h>
+
+#include "proto.h"
+
+#define CONF_DEF_USER		"_tgt"
+#define CONF_DEF_CHROOT		"/var/empty"
+#define CONF_DEF_CONTROL	"/run/tgt.sock"
+#define CONF_DEF_PORT		3260
+#define CONF_DEF_FILE		"/etc/tgt.conf"
+
+struct conf_lun {
+	TAILQ_ENTRY(conf_lun)	 entry;
+	uint64_t		 lun;		/* LUN number, < 16384 */
+	uint32_t		 type;		/* LUN_TYPE_* */
+	uint32_t		 backend;	/* LUN_BACKEND_* */
+	uint32_t		 flags;		/* LUN_F_* */
+	uint32_t		 block_size;	/* default 512 */
+	uint64_t		 size;		/* 0: size of the backing store */
+	char			 path[TGT_PATH_MAX];
+	char			 vendor[9];	/* default "TGT" */
+	char			 product[17];	/* default "DISK" */
+	char			 revision[5];
+	char			 serial[33];	/* default derived from name */
+	int			 lineno;	/* for messages */
+};
+TAILQ_HEAD(conf_luns, conf_lun);
+
+struct conf_target {
+	TAILQ_ENTRY(conf_target) entry;
+	char			 name[TGT_NAME_MAX];
+	char			 alias[TGT_NAME_MAX];
+	uint32_t		 flags;		/* TARGET_F_* */
+	struct conf_luns	 luns;
+	int			 lineno;
+};
+TAILQ_HEAD(conf_targets, conf_target);
+
+struct conf_listen {
+	TAILQ_ENTRY(conf_listen) entry;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	char			 name[TGT_ADDR_MAX];	/* "127.0.0.1:3260" */
+	int			 lineno;
+};
+TAILQ_HEAD(conf_listens, conf_listen);
+
+struct tgt_conf {
+	char			 file[TGT_PATH_MAX];
+	char			 user[64];
+	char			 chroot[TGT_PATH_MAX];
+	char			 control[108];	/* sun_path */
+	struct conf_listens	 listens;
+	struct conf_targets	 targets;
+};
+
+/* opts for parse_config() */
+#define CONF_OPT_NOACTION	0x01	/* -n: only check */
+#define CONF_OPT_VERBOSE	0x02
+
+/*
+ * Parse a file.  Returns NULL after printing every error as
+ * "file:line: message" (to the log, or stderr before daemonizing).
+ */
+struct tgt_conf	*parse_config(const char *file, int opts);
+void		 conf_free(struct tgt_conf *);
+/* Print the configuration back in tgt.conf syntax (for -nv). */
+void		 conf_dump(const struct tgt_conf *, FILE *);
+
+#endif /* TGT_CONF_H */

@@ -1,0 +1,307 @@
+/*
+ * Copyright (c) 2026 The tgt suite authors
+ * SPDX-License-Identifier: GPL-2.0-only
+ *
+ * tgt-portal: the unprivileged process that owns iSCSI sessions on one
+ * listener set.  Its parts:
+ *
+ *	tgt-portal.c	main, sandbox, master dispatch (config, rings)
+ *	conn.c		accept, PDU receive state machine, send queue
+ *	login.c		login phases, session create/reinstate
+ *	params.c	text key=value parsing and negotiation
+ *	text.c		Text requests, SendTargets discovery
+ *	session.c	sessions, CmdSN window, NOP, Logout, Reject
+ *	scsi.c		SCSI Command, Data-Out, R2T, Data-In, SCSI Response
+ *	lunring.c	per-LUN rings: submit, complete, data area allocation
+ *	nolun.c		REPORT LUNS and commands to LUNs that do not exist
+ *	tmf.c		task management requests
+ *
+ * Data flow for a command: conn.c reads the BHS and asks scsi.c where the
+ * data segment goes (scsi_rx_hdr); for a write that is straight into the
+ * command's buffer in the ring's data area.  When all Data-Out is in,
+ * lunring.c pushes an sqe; on completion scsi.c sends Data-In PDUs whose
+ * data points into the data area (conn_send with a done callback that
+ * releases the buffer), then the status.
+ */
+
+#ifndef TGT_PORTAL_H
+#define TGT_PORTAL_H
+
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#include "iscsi.h"
+#include "msg.h"
+#include "proto.h"
+#include "ring.h"
+
+/* Our limits, offered at login. */
+#define PORTAL_MAX_RECV_DSL	(256 * 1024)	/* our MaxRecvDataSegmentLength */
+#define PORTAL_DEF_QUEUE	128		/* CmdSN window */
+#define PORTAL_TEXT_MAX		(64 * 1024)	/* login/text data we accept */
+
+struct conn;
+struct session;
+struct task;
+struct plun;
+
+/* Negotiated session and connection parameters (RFC 7143 section 13). */
+struct iscsi_params {
+	/* connection */
+	uint32_t	max_recv_dsl;	/* what we accept from the initiator */
+	uint32_t	max_xmit_dsl;	/* initiator's MaxRecvDataSegmentLength */
+	uint8_t		header_digest;	/* 0 None, 1 CRC32C */
+	uint8_t		data_digest;
+	/* session */
+	uint32_t	max_burst;
+	uint32_t	first_burst;
+	uint32_t	max_outstanding_r2t;
+	uint32_t	max_connections;
+	uint32_t	default_time2wait;
+	uint32_t	default_time2retain;
+	uint8_t		initial_r2t;
+	uint8_t		immediate_data;
+	uint8_t		data_pdu_in_order;
+	uint8_t		data_seq_in_order;
+	uint8_t		erl;
+};
+
+struct ptarget {
+	TAILQ_ENTRY(ptarget)	 entry;
+	uint32_t		 target_id;
+	uint32_t		 flags;		/* TARGET_F_* */
+	char			 name[TGT_NAME_MAX];
+	char			 alias[TGT_NAME_MAX];
+	TAILQ_HEAD(, plun)	 luns;		/* sorted by LUN number */
+	int			 dying;		/* deleted by the master */
+};
+
+/* One ring to one tgt-lun: lunring.c */
+struct plun {
+	TAILQ_ENTRY(plun)	 entry;
+	struct ptarget		*target;
+	uint64_t		 lun;
+	uint32_t		 lun_id;
+	struct ring		 ring;
+	struct ring_alloc	 alloc;
+	struct event		*ev_cq;		/* cq doorbell */
+	struct task		**slots;	/* in flight, by tag index */
+	uint32_t		*slot_gen;
+	uint32_t		 nslots;
+	uint32_t		 ninflight;
+	TAILQ_HEAD(, task)	 waitq;		/* waiting for slot or data */
+	uint32_t		 next_nexus;
+};
+
+struct portal_listener {
+	TAILQ_ENTRY(portal_listener) entry;
+	int			 fd;
+	struct event		*ev;
+	char			 addr[TGT_ADDR_MAX];
+};
+
+struct portal {
+	struct event_base	*evb;
+	struct msgchan		 master;
+	uint32_t		 portal_id;
+	uint16_t		 tpgt;
+	uint32_t		 max_cmds;
+	uint32_t		 max_xfer;
+	int			 started;
+	TAILQ_HEAD(, portal_listener) listeners;
+	TAILQ_HEAD(, ptarget)	 targets;
+	TAILQ_HEAD(, session)	 sessions;
+	uint16_t		 next_tsih;
+	uint32_t		 next_nexus;
+};
+
+extern struct portal	*portal;
+
+/* Task (one SCSI command): scsi.c */
+#define TASK_NEW		0	/* waiting for ring slot/data buffer */
+#define TASK_DATA_OUT		1	/* receiving Data-Out */
+#define TASK_QUEUED		2	/* on plun waitq */
+#define TASK_SUBMITTED		3	/* sqe pushed */
+#define TASK_DATA_IN		4	/* sending Data-In/response */
+#define TASK_ABORTED		5
+
+struct task {
+	TAILQ_ENTRY(task)	 sess_entry;	/* session's tasks */
+	TAILQ_ENTRY(task)	 wait_entry;	/* plun waitq */
+	struct session		*sess;
+	struct conn		*conn;		/* connection allegiance */
+	struct plun		*lun;		/* NULL: LUN does not exist */
+	uint64_t		 lun_nr;
+	int			 state;
+	uint32_t		 itt;
+	uint32_t		 cmdsn;
+	uint32_t		 edtl;		/* expected data transfer length */
+	uint8_t			 rw;		/* ISCSI_CMD_READ|WRITE bits */
+	uint8_t			 attr;
+	uint8_t			 cdb_len;
+	uint8_t			 cdb[RING_CDB_MAX];
+	/* data buffer: data area of lun->ring, or heap when none was free */
+	uint8_t			*buf;
+	uint32_t		 buf_off;	/* in the data area, if not heap */
+	uint32_t		 buf_len;
+	int			 buf_heap;
+	/* Data-Out progress */
+	uint32_t		 data_rcvd;	/* bytes received */
+	uint32_t		 r2t_next;	/* next offset to solicit */
+	uint32_t		 r2t_sn;
+	uint32_t		 r2t_outstanding;
+	uint32_t		 ttt;
+	uint32_t		 exp_datasn;
+	/* ring */
+	uint64_t		 tag;
+	/* completion */
+	uint8_t			 status;
+	uint8_t			 sense_len;
+	uint32_t		 xfer;		/* bytes transferred */
+	uint32_t		 want;
+	uint8_t			 sense[RING_SENSE_MAX];
+	int			 refs;		/* pending sends using buf */
+};
+
+struct session {
+	TAILQ_ENTRY(session)	 entry;
+	struct ptarget		*target;	/* NULL for discovery */
+	int			 discovery;
+	uint8_t			 isid[6];
+	uint16_t		 tsih;
+	char			 initiator[TGT_NAME_MAX];
+	char			 initiator_alias[TGT_NAME_MAX];
+	uint32_t		 nexus;		/* id on the rings */
+	uint64_t		*nexus_sent;	/* bitmap by plun lun_id */
+	uint32_t		 nexus_sent_len;
+	uint32_t		 exp_cmdsn;
+	uint32_t		 queue_depth;
+	uint32_t		 ntasks;
+	struct iscsi_params	 params;
+	TAILQ_HEAD(, conn)	 conns;
+	TAILQ_HEAD(, task)	 tasks;
+	uint32_t		 next_ttt;
+};
+
+/* Receive states of a connection. */
+#define RX_BHS			0
+#define RX_AHS			1
+#define RX_HDIGEST		2
+#define RX_DATA			3
+#define RX_PAD			4
+#define RX_DDIGEST		5
+
+/* Connection phases. */
+#define CONN_LOGIN		0
+#define CONN_FULL		1
+#define CONN_LOGOUT		2	/* logout response queued, then close */
+#define CONN_CLOSING		3
+
+struct txbuf;
+
+struct conn {
+	TAILQ_ENTRY(conn)	 entry;		/* session's connections */
+	int			 fd;
+	struct event		*ev_read;
+	struct event		*ev_write;
+	struct session		*sess;
+	int			 phase;
+	uint16_t		 cid;
+	uint32_t		 stat_sn;	/* next StatSN to send */
+	uint32_t		 exp_stat_sn;
+	struct iscsi_params	 params;	/* while logging in: proposed */
+	struct sockaddr_storage	 peer;
+	struct sockaddr_storage	 local;
+	char			 peer_name[TGT_ADDR_MAX];
+	char			 local_name[TGT_ADDR_MAX];
+	/* receive */
+	int			 rx_state;
+	uint8_t			 rx_bhs[ISCSI_BHS_SIZE];
+	uint8_t			 rx_ahs[1024];
+	uint32_t		 rx_ahslen;
+	uint32_t		 rx_dlen;	/* data segment length */
+	uint8_t			*rx_data;	/* where the data segment goes */
+	uint8_t			*rx_scratch;	/* own buffer for other PDUs */
+	uint32_t		 rx_scratch_len;
+	uint32_t		 rx_pos;	/* bytes of current part read */
+	struct task		*rx_task;	/* SCSI Cmd / Data-Out target */
+	/* send */
+	struct txbuf		*txq;
+	struct txbuf		**txq_tail;
+	uint32_t		 txq_len;
+	/* login */
+	void			*login;		/* login.c state */
+	struct event		*ev_timer;	/* login timeout, NOP-In */
+};
+
+/* conn.c */
+void	 conn_accept(int fd, short, void *);
+/*
+ * Queue a PDU.  The BHS is copied; data (dlen bytes) is referenced until
+ * sent, then done(arg) is called (done may be NULL for static data).  Data
+ * digests and padding are added here.  Returns 0 or -1 (connection dead).
+ */
+int	 conn_send(struct conn *, const uint8_t *bhs, const void *data,
+	    uint32_t dlen, void (*done)(void *), void *arg);
+/* Same, copying data into the send queue. */
+int	 conn_send_copy(struct conn *, const uint8_t *bhs, const void *data,
+	    uint32_t dlen);
+void	 conn_close(struct conn *);	/* tears down, fails its tasks */
+
+/* session.c */
+/* Fill StatSN (and advance it if advance), ExpCmdSN and MaxCmdSN. */
+void	 session_fill_sn(struct conn *, uint8_t *bhs, int advance);
+/*
+ * Check a CmdSN against the window; for non-immediate commands advance
+ * ExpCmdSN.  0: accept; -1: outside the window, drop silently.
+ */
+int	 session_cmdsn(struct session *, uint32_t cmdsn, int immediate);
+void	 session_reject(struct conn *, uint8_t reason, const uint8_t *bhs);
+void	 session_task_done(struct session *);	/* window grows again */
+
+/* Dispatch of a complete PDU in full feature phase: session.c */
+void	 session_rx_pdu(struct conn *);
+
+/* scsi.c: receive path hooks called by conn.c */
+/* After the BHS (+AHS) of a SCSI Command or Data-Out: where data goes.
+ * Returns a buffer of at least rx_dlen bytes, or NULL to use scratch. */
+uint8_t	*scsi_rx_hdr(struct conn *);
+/* After the whole SCSI Command / Data-Out PDU has been read. */
+void	 scsi_rx_cmd(struct conn *);
+void	 scsi_rx_dataout(struct conn *);
+/* Called by lunring.c when a task's completion arrived. */
+void	 scsi_task_complete(struct task *);
+/* Free a task (connection/session teardown). */
+void	 scsi_task_free(struct task *);
+
+/* lunring.c */
+struct plun *plun_find(struct ptarget *, uint64_t lun);
+int	 plun_attach(struct ptarget *, const struct msg_ring *, int fds[3]);
+void	 plun_detach(struct plun *);
+/* Get a data buffer for the task (data area or heap), 0 or -1. */
+int	 plun_buf_get(struct task *, uint32_t len);
+void	 plun_buf_put(struct task *);
+/* Submit the task's sqe (or queue it when the ring is full). */
+void	 plun_submit(struct task *);
+/* Abort / TMF travel on the ring too. */
+int	 plun_submit_tmf(struct plun *, struct session *, uint8_t tmf,
+	    uint64_t ref_tag, uint64_t tag);
+
+/* nolun.c: commands the portal answers itself (REPORT LUNS, no LUN). */
+int	 nolun_handles(const struct task *);
+void	 nolun_exec(struct task *);
+
+/* tmf.c */
+void	 tmf_rx(struct conn *);
+
+/* login.c, text.c */
+void	 login_rx(struct conn *);
+void	 text_rx(struct conn *);
+
+/* params.c */
+void	 params_defaults(struct iscsi_params *);
+
+#endif /* TGT_PORTAL_H */
