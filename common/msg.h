@@ -78,7 +78,11 @@ void	 msgchan_clear(struct msgchan *);	/* closes fd, queued fds */
 int	 msgchan_send(struct msgchan *, uint32_t type, uint32_t peerid,
 	    const int *fds, int nfds, const void *data, size_t len);
 
-/* Blocking send and receive, for code without an event loop (tgtctl). */
+/*
+ * Blocking send and receive, for code without an event loop (tgtctl).
+ * Unlike msgchan_send(), msg_send_fd() leaves the fds open (the caller
+ * still owns them).  Both also work on a non-blocking socket (they poll).
+ */
 int	 msg_send_fd(int sock, uint32_t type, uint32_t peerid,
 	    const int *fds, int nfds, const void *data, size_t len);
 /* 1 got a message, 0 peer closed, -1 error. */
