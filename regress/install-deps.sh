@@ -1,0 +1,62 @@
+#!/bin/sh
+# Install the Debian packages the tgt suite needs to build, run, test and
+# benchmark, and create the unprivileged user.  Idempotent: when everything
+# is present it does nothing and prints nothing.  Must run as root to
+# install; as another user it only reports what is missing.
+set -eu
+
+PKGS="build-essential pkg-config bison libevent-dev libaio-dev
+    libseccomp-dev libbsd-dev libisal-dev libiscsi-bin qemu-utils
+    qemu-block-extra tgt mandoc clang procps iproute2 util-linux"
+TGT_USER=${TGT_USER:-_tgt}
+
+missing=
+for p in $PKGS; do
+	st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null) || st=
+	[ "$st" = installed ] || missing="$missing $p"
+done
+
+if [ -n "$missing" ]; then
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "install-deps: missing packages:$missing (run as root)" >&2
+		exit 1
+	fi
+	echo "install-deps: installing$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q >/dev/null
+	# Keep the tgt package from starting its tgtd while it installs.
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+		chmod 755 /usr/sbin/policy-rc.d
+		trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+	fi
+	apt-get install -y -q --no-install-recommends $missing
+fi
+
+[ "$(id -u)" -eq 0 ] || exit 0
+
+# Linux tgt is only wanted as a benchmark reference: it must not hold
+# port 3260 as a service.
+if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
+	if systemctl is-enabled --quiet tgt 2>/dev/null ||
+	    systemctl is-active --quiet tgt 2>/dev/null; then
+		systemctl disable --now tgt >/dev/null 2>&1 || :
+	fi
+fi
+# A stray system tgtd (not one of ours started with -C by regress/bench).
+for pid in $(pgrep -x tgtd 2>/dev/null || :); do
+	if ! tr '\0' ' ' < /proc/$pid/cmdline 2>/dev/null |
+	    grep -qE -- '(-C|--control-port)'; then
+		echo "install-deps: stopping system tgtd (pid $pid)"
+		kill "$pid" 2>/dev/null || :
+	fi
+done
+
+if ! id "$TGT_USER" >/dev/null 2>&1; then
+	useradd -r -M -d /var/empty -s /usr/sbin/nologin "$TGT_USER"
+fi
+if [ ! -d /var/empty ]; then
+	mkdir -p /var/empty
+	chmod 755 /var/empty
+fi
+exit 0
