@@ -70,6 +70,7 @@ struct tgt_conf {
 /* opts for parse_config() */
 #define CONF_OPT_NOACTION	0x01	/* -n: only check */
 #define CONF_OPT_VERBOSE	0x02
+#define CONF_OPT_LOG		0x04	/* errors to the log, not stderr */
 
 /*
  * Parse a file.  Returns NULL after printing every error as
@@ -79,5 +80,24 @@ struct tgt_conf	*parse_config(const char *file, int opts);
 void		 conf_free(struct tgt_conf *);
 /* Print the configuration back in tgt.conf syntax (for -nv). */
 void		 conf_dump(const struct tgt_conf *, FILE *);
+/*
+ * The error lines of the last parse_config(), newline separated and
+ * truncated to fit TGT_ERR_MAX (for tgtctl reload); "" if none.
+ */
+const char	*conf_errors(void);
+
+/* conf.c helpers, shared by the parser and the master. */
+/* 0 if name is a valid iSCSI name, else -1 and a reason. */
+int		 conf_iscsi_name_check(const char *name, const char **why);
+/* Default unit serial number: hash of target name and LUN, 16 hex. */
+void		 conf_lun_serial(const char *target, uint64_t lun,
+		    char *buf, size_t len);
+/* NAA type 6 identifier, stable for a target name and LUN number. */
+void		 conf_lun_naa(const char *target, uint64_t lun, uint8_t naa[16]);
+/* 1 if two LUNs have the same settings (reload keeps it running). */
+int		 conf_lun_equal(const struct conf_lun *, const struct conf_lun *);
+int		 conf_listen_equal(const struct conf_listen *,
+		    const struct conf_listen *);
+#define CONF_NAA_OUI		0x2a5447	/* locally administered */
 
 #endif /* TGT_CONF_H */

@@ -1,0 +1,286 @@
+/*
+ * Copyright (c) 2026 The tgt suite authors
+ * SPDX-License-Identifier: GPL-2.0-only
+ *
+ * Configuration helpers: freeing, printing back in tgt.conf syntax,
+ * iSCSI name checks and the identifiers derived from names (default
+ * serial numbers and NAA ids), and comparisons used by reload.
+ */
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+
+void
+conf_free(struct tgt_conf *conf)
+{
+	struct conf_target	*t;
+	struct conf_lun		*l;
+	struct conf_listen	*ls;
+
+	if (conf == NULL)
+		return;
+	while ((ls = TAILQ_FIRST(&conf->listens)) != NULL) {
+		TAILQ_REMOVE(&conf->listens, ls, entry);
+		free(ls);
+	}
+	while ((t = TAILQ_FIRST(&conf->targets)) != NULL) {
+		TAILQ_REMOVE(&conf->targets, t, entry);
+		while ((l = TAILQ_FIRST(&t->luns)) != NULL) {
+			TAILQ_REMOVE(&t->luns, l, entry);
+			free(l);
+		}
+		free(t);
+	}
+	free(conf);
+}
+
+/* A quoted string, with the lexer's escapes. */
+static void
+dump_str(FILE *fp, const char *s)
+{
+	putc('"', fp);
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			putc('\\', fp);
+		putc(*s, fp);
+	}
+	putc('"', fp);
+}
+
+static const char *
+yesno(int b)
+{
+	return (b ? "yes" : "no");
+}
+
+void
+conf_dump(const struct tgt_conf *conf, FILE *fp)
+{
+	const struct conf_listen	*ls;
+	const struct conf_target	*t;
+	const struct conf_lun		*l;
+	char				 host[INET6_ADDRSTRLEN];
+	const void			*addr;
+	int				 port;
+
+	fprintf(fp, "user ");
+	dump_str(fp, conf->user);
+	fprintf(fp, "\nchroot ");
+	dump_str(fp, conf->chroot);
+	fprintf(fp, "\ncontrol socket ");
+	dump_str(fp, conf->control);
+	fprintf(fp, "\n");
+	TAILQ_FOREACH(ls, &conf->listens, entry) {
+		if (ls->ss.ss_family == AF_INET6) {
+			addr = &((const struct sockaddr_in6 *)&ls->ss)->
+			    sin6_addr;
+			port = ntohs(((const struct sockaddr_in6 *)&ls->ss)->
+			    sin6_port);
+		} else {
+			addr = &((const struct sockaddr_in *)&ls->ss)->
+			    sin_addr;
+			port = ntohs(((const struct sockaddr_in *)&ls->ss)->
+			    sin_port);
+		}
+		inet_ntop(ls->ss.ss_family, addr, host, sizeof(host));
+		fprintf(fp, "listen on %s port %d\n", host, port);
+	}
+	TAILQ_FOREACH(t, &conf->targets, entry) {
+		fprintf(fp, "\ntarget ");
+		dump_str(fp, t->name);
+		fprintf(fp, " {\n");
+		if (t->alias[0] != '\0') {
+			fprintf(fp, "\talias ");
+			dump_str(fp, t->alias);
+			fprintf(fp, "\n");
+		}
+		if (t->flags & TARGET_F_ALLOW_ALL)
+			fprintf(fp, "\tallow all\n");
+		TAILQ_FOREACH(l, &t->luns, entry) {
+			fprintf(fp, "\tlun %llu disk ",
+			    (unsigned long long)l->lun);
+			dump_str(fp, l->path);
+			fprintf(fp, " {\n\t\tbackend %s\n",
+			    l->backend == LUN_BACKEND_AIO ? "aio" : "rdwr");
+			fprintf(fp, "\t\tblock-size %u\n", l->block_size);
+			if (l->size != 0)
+				fprintf(fp, "\t\tsize %llu\n",
+				    (unsigned long long)l->size);
+			fprintf(fp, "\t\tread-only %s\n",
+			    yesno(l->flags & LUN_F_READONLY));
+			fprintf(fp, "\t\tthin-provisioning %s\n",
+			    yesno(l->flags & LUN_F_THIN));
+			fprintf(fp, "\t\tremovable %s\n",
+			    yesno(l->flags & LUN_F_REMOVABLE));
+			fprintf(fp, "\t\twrite-cache %s\n",
+			    yesno(l->flags & LUN_F_WRITE_CACHE));
+			fprintf(fp, "\t\tvendor ");
+			dump_str(fp, l->vendor);
+			fprintf(fp, "; product ");
+			dump_str(fp, l->product);
+			fprintf(fp, "; revision ");
+			dump_str(fp, l->revision);
+			fprintf(fp, "\n\t\tserial ");
+			dump_str(fp, l->serial);
+			fprintf(fp, "\n\t}\n");
+		}
+		fprintf(fp, "}\n");
+	}
+}
+
+static int
+ishex(const char *s, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (!isxdigit((unsigned char)s[i]))
+			return (0);
+	return (s[n] == '\0');
+}
+
+/*
+ * RFC 7143 section 4.2.7: iqn.yyyy-mm.reversed.domain[:anything],
+ * eui. + 16 hex digits, naa. + 16 or 32 hex digits.  Names are compared
+ * after stringprep, which folds case: we only accept the folded form.
+ */
+int
+conf_iscsi_name_check(const char *name, const char **why)
+{
+	const char	*p;
+	size_t		 len = strlen(name);
+
+	if (len == 0) {
+		*why = "empty";
+		return (-1);
+	}
+	if (len > TGT_NAME_MAX - 1) {
+		*why = "longer than 223 bytes";
+		return (-1);
+	}
+	if (strncmp(name, "eui.", 4) == 0) {
+		if (!ishex(name + 4, 16)) {
+			*why = "eui. must be followed by 16 hex digits";
+			return (-1);
+		}
+		return (0);
+	}
+	if (strncmp(name, "naa.", 4) == 0) {
+		if (!ishex(name + 4, 16) && !ishex(name + 4, 32)) {
+			*why = "naa. must be followed by 16 or 32 hex digits";
+			return (-1);
+		}
+		return (0);
+	}
+	if (strncmp(name, "iqn.", 4) != 0) {
+		*why = "must start with iqn., eui. or naa.";
+		return (-1);
+	}
+	p = name + 4;
+	if (!isdigit((unsigned char)p[0]) || !isdigit((unsigned char)p[1]) ||
+	    !isdigit((unsigned char)p[2]) || !isdigit((unsigned char)p[3]) ||
+	    p[4] != '-' || !isdigit((unsigned char)p[5]) ||
+	    !isdigit((unsigned char)p[6]) || p[7] != '.' || p[8] == '\0') {
+		*why = "iqn. must be followed by a date yyyy-mm. and a "
+		    "domain name";
+		return (-1);
+	}
+	for (p = name; *p != '\0'; p++) {
+		if (islower((unsigned char)*p) || isdigit((unsigned char)*p) ||
+		    *p == '-' || *p == '.' || *p == ':')
+			continue;
+		if (isupper((unsigned char)*p))
+			*why = "upper case letters are not allowed";
+		else
+			*why = "only a-z, 0-9, '-', '.' and ':' are allowed";
+		return (-1);
+	}
+	return (0);
+}
+
+/* FNV-1a 64 over the target name, a NUL and the LUN number. */
+static uint64_t
+name_hash(uint64_t seed, const char *target, uint64_t lun)
+{
+	uint64_t	 h = 0xcbf29ce484222325ULL ^ seed;
+	const char	*p;
+	int		 i;
+
+	for (p = target; *p != '\0'; p++) {
+		h ^= (uint8_t)*p;
+		h *= 0x100000001b3ULL;
+	}
+	h *= 0x100000001b3ULL;
+	for (i = 0; i < 8; i++) {
+		h ^= (uint8_t)(lun >> (i * 8));
+		h *= 0x100000001b3ULL;
+	}
+	/* final mix so that close inputs differ in every bit */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return (h);
+}
+
+void
+conf_lun_serial(const char *target, uint64_t lun, char *buf, size_t len)
+{
+	snprintf(buf, len, "%016llx",
+	    (unsigned long long)name_hash(0, target, lun));
+}
+
+/*
+ * NAA 6 (IEEE registered extended): 4 bits NAA, 24 bits company id,
+ * 36 bits vendor specific id, 64 bits extension.
+ */
+void
+conf_lun_naa(const char *target, uint64_t lun, uint8_t naa[16])
+{
+	uint64_t	 vs, ext;
+	uint32_t	 oui = CONF_NAA_OUI;
+	int		 i;
+
+	vs = name_hash(0x6e6161, target, lun) & 0xfffffffffULL;
+	ext = name_hash(0x657874, target, lun);
+	naa[0] = 0x60 | ((oui >> 20) & 0x0f);
+	naa[1] = (oui >> 12) & 0xff;
+	naa[2] = (oui >> 4) & 0xff;
+	naa[3] = ((oui & 0x0f) << 4) | ((vs >> 32) & 0x0f);
+	naa[4] = (vs >> 24) & 0xff;
+	naa[5] = (vs >> 16) & 0xff;
+	naa[6] = (vs >> 8) & 0xff;
+	naa[7] = vs & 0xff;
+	for (i = 0; i < 8; i++)
+		naa[8 + i] = (ext >> (56 - 8 * i)) & 0xff;
+}
+
+int
+conf_lun_equal(const struct conf_lun *a, const struct conf_lun *b)
+{
+	return (a->lun == b->lun && a->type == b->type &&
+	    a->backend == b->backend && a->flags == b->flags &&
+	    a->block_size == b->block_size && a->size == b->size &&
+	    strcmp(a->path, b->path) == 0 &&
+	    strcmp(a->vendor, b->vendor) == 0 &&
+	    strcmp(a->product, b->product) == 0 &&
+	    strcmp(a->revision, b->revision) == 0 &&
+	    strcmp(a->serial, b->serial) == 0);
+}
+
+int
+conf_listen_equal(const struct conf_listen *a, const struct conf_listen *b)
+{
+	return (strcmp(a->name, b->name) == 0);
+}

@@ -1,0 +1,1148 @@
+/*
+ * Copyright (c) 2026 The tgt suite authors
+ * SPDX-License-Identifier: GPL-2.0-only
+ *
+ * tgt.conf(5) parser.  The lexer lives here too: comments, quoted strings,
+ * numbers, keywords, macros (name = value, expanded with $name outside of
+ * quotes), and include "file" with a stack of open files.  Every error is
+ * printed as "file:line: message" and counted; parsing carries on to the
+ * end so that all errors are reported in one run.
+ */
+
+%code requires {
+#include <stdint.h>
+
+struct file;
+
+typedef struct yyltype {
+	int		 first_line;
+	int		 first_column;
+	int		 last_line;
+	int		 last_column;
+	struct file	*file;
+} YYLTYPE;
+#define YYLTYPE_IS_DECLARED	1
+#define YYLTYPE_IS_TRIVIAL	1
+}
+
+%code top {
+/* bison initializes yylloc with the four position fields only */
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+}
+
+%define lr.default-reduction consistent
+%code {
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "log.h"
+
+#define INCLUDE_DEPTH_MAX	16
+#define TOKEN_MAX		8192
+#define PUSHBACK_MAX		8
+
+/* Location of a nonterminal: that of its first symbol. */
+#define YYLLOC_DEFAULT(cur, rhs, n) do {				\
+	if (n)								\
+		(cur) = YYRHSLOC(rhs, 1);				\
+	else								\
+		(cur) = YYRHSLOC(rhs, 0);				\
+} while (0)
+
+struct file {
+	TAILQ_ENTRY(file)	 entry;		/* all files of this parse */
+	struct file		*parent;	/* include stack */
+	FILE			*fp;
+	char			*name;
+	int			 lineno;
+	int			 depth;
+	int			 nl_first;	/* include: '\n' ends the stmt */
+	int			 eof_nl;	/* synthetic '\n' at EOF sent */
+	/* input: pushed back characters, then a macro expansion, then fp */
+	int			 pushback[PUSHBACK_MAX];
+	int			 npushback;
+	char			*expand;
+	size_t			 expand_pos;
+};
+static TAILQ_HEAD(, file)	 files = TAILQ_HEAD_INITIALIZER(files);
+static struct file		*file;
+
+struct sym {
+	TAILQ_ENTRY(sym)	 entry;
+	char			*name;
+	char			*value;
+};
+static TAILQ_HEAD(, sym)	 syms = TAILQ_HEAD_INITIALIZER(syms);
+
+static struct tgt_conf		*conf;
+static struct conf_target	*cur_target;
+static struct conf_lun		*cur_lun;
+static uint32_t			 lun_seen;
+static int			 errors;
+static int			 parse_opts;
+static int			 lex_failed;
+static char			 errbuf[TGT_ERR_MAX];
+
+#define SRC_FILE	0
+#define SRC_OTHER	1
+static int			 lgetc_src;
+
+int		 yylex(void);
+int		 yyparse(void);
+void		 yyerror(const char *);
+static void	 conf_err(const YYLTYPE *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+static void	 conf_verr(struct file *, int, const char *, va_list)
+		    __attribute__((format(printf, 3, 0)));
+static struct file *pushfile(const char *, const YYLTYPE *);
+static void	 freefiles(void);
+static int	 symset(const char *, const char *);
+static const char *symget(const char *);
+static void	 freesyms(void);
+
+static void	 target_begin(const YYLTYPE *, const char *);
+static void	 lun_begin(const YYLTYPE *, int64_t, const char *);
+static void	 lun_end(const YYLTYPE *);
+static int	 lun_once(const YYLTYPE *, uint32_t, const char *);
+static void	 lun_string(const YYLTYPE *, char *, size_t, const char *,
+		    const char *);
+static void	 listen_add(const YYLTYPE *, const char *, int64_t);
+static int	 parse_size(const char *, uint64_t *);
+
+#define LOPT_BACKEND	0x0001
+#define LOPT_THIN	0x0002
+#define LOPT_RO		0x0004
+#define LOPT_REMOVABLE	0x0008
+#define LOPT_BLOCKSIZE	0x0010
+#define LOPT_SIZE	0x0020
+#define LOPT_VENDOR	0x0040
+#define LOPT_PRODUCT	0x0080
+#define LOPT_SERIAL	0x0100
+#define LOPT_REVISION	0x0200
+#define LOPT_WCACHE	0x0400
+}
+
+%locations
+
+%union {
+	int64_t		 number;
+	char		*string;
+}
+
+%token	INCLUDE USER CHROOT CONTROL SOCKET LISTEN ON PORT TARGET ALIAS
+%token	ALLOW ALL LUN DISK BACKEND THIN READONLY REMOVABLE BLOCKSIZE SIZE
+%token	VENDOR PRODUCT SERIAL REVISION WRITECACHE YES NO ERROR
+%token	<string>	STRING
+%token	<number>	NUMBER
+%type	<number>	port yesno
+%type	<string>	string
+
+%destructor { free($$); } <string>
+
+%%
+
+grammar		: /* empty */
+		| grammar '\n'
+		| grammar stmt '\n'
+		| grammar error '\n'	{ yyerrok; }
+		;
+
+stmt		: include
+		| varset
+		| main
+		| target
+		| unknown
+		;
+
+include		: INCLUDE STRING	{
+			pushfile($2, &@2);
+			free($2);
+		}
+		;
+
+string		: STRING
+		| NUMBER		{
+			if (asprintf(&$$, "%lld", (long long)$1) == -1)
+				fatal("asprintf");
+		}
+		;
+
+varset		: STRING '=' string	{
+			const char	*p;
+
+			for (p = $1; *p != '\0'; p++)
+				if (!isalnum((unsigned char)*p) && *p != '_')
+					break;
+			if (*p != '\0' || $1[0] == '\0' ||
+			    isdigit((unsigned char)$1[0]))
+				conf_err(&@1, "invalid macro name \"%s\"", $1);
+			else if (symset($1, $3) == -1)
+				fatal("symset");
+			free($1);
+			free($3);
+		}
+		;
+
+main		: USER STRING		{
+			if ($2[0] == '\0')
+				conf_err(&@2, "user name is empty");
+			else if (strlcpy(conf->user, $2, sizeof(conf->user)) >=
+			    sizeof(conf->user))
+				conf_err(&@2, "user name too long");
+			free($2);
+		}
+		| CHROOT STRING		{
+			if ($2[0] != '/')
+				conf_err(&@2, "chroot must be an absolute path");
+			else if (strlcpy(conf->chroot, $2,
+			    sizeof(conf->chroot)) >= sizeof(conf->chroot))
+				conf_err(&@2, "chroot path too long");
+			free($2);
+		}
+		| CONTROL SOCKET STRING	{
+			if ($3[0] == '\0')
+				conf_err(&@3, "control socket path is empty");
+			else if (strlcpy(conf->control, $3,
+			    sizeof(conf->control)) >= sizeof(conf->control))
+				conf_err(&@3, "control socket path too long "
+				    "(max %zu)", sizeof(conf->control) - 1);
+			free($3);
+		}
+		| LISTEN ON STRING port	{
+			if ($4 != -1)
+				listen_add(&@3, $3, $4);
+			free($3);
+		}
+		;
+
+port		: /* empty */		{ $$ = CONF_DEF_PORT; }
+		| PORT NUMBER		{
+			if ($2 < 1 || $2 > 65535) {
+				conf_err(&@2, "port %lld out of range",
+				    (long long)$2);
+				$$ = -1;
+			} else
+				$$ = $2;
+		}
+		;
+
+target		: TARGET STRING		{
+			target_begin(&@2, $2);
+			free($2);
+			$2 = NULL;	/* still on the stack for recovery */
+		} optnl '{' tgtbody '}'	{
+			cur_target = NULL;
+		}
+		;
+
+optnl		: /* empty */
+		| optnl '\n'
+		;
+
+sep		: '\n'
+		| ';'
+		;
+
+seps		: sep
+		| seps sep
+		;
+
+optseps		: /* empty */
+		| seps
+		;
+
+tgtbody		: optseps
+		| optseps tgtopts optseps
+		;
+
+tgtopts		: tgtopt
+		| tgtopts seps tgtopt
+		;
+
+tgtopt		: ALIAS STRING		{
+			if (strlcpy(cur_target->alias, $2,
+			    sizeof(cur_target->alias)) >=
+			    sizeof(cur_target->alias))
+				conf_err(&@2, "alias too long (max %zu)",
+				    sizeof(cur_target->alias) - 1);
+			free($2);
+		}
+		| ALLOW ALL		{
+			cur_target->flags |= TARGET_F_ALLOW_ALL;
+		}
+		| lun
+		| unknown
+		| error
+		;
+
+lun		: LUN NUMBER DISK STRING {
+			lun_begin(&@2, $2, $4);
+			free($4);
+			$4 = NULL;
+		} lunblock		{
+			lun_end(&@1);
+		}
+		;
+
+lunblock	: /* empty */
+		| '{' lunbody '}'
+		;
+
+lunbody		: optseps
+		| optseps lunopts optseps
+		;
+
+lunopts		: lunopt
+		| lunopts seps lunopt
+		;
+
+lunopt		: BACKEND STRING	{
+			if (lun_once(&@1, LOPT_BACKEND, "backend")) {
+				if (strcmp($2, "rdwr") == 0)
+					cur_lun->backend = LUN_BACKEND_RDWR;
+				else if (strcmp($2, "aio") == 0)
+					cur_lun->backend = LUN_BACKEND_AIO;
+				else
+					conf_err(&@2, "unknown backend \"%s\" "
+					    "(rdwr or aio)", $2);
+			}
+			free($2);
+		}
+		| THIN yesno		{
+			if (lun_once(&@1, LOPT_THIN, "thin-provisioning") &&
+			    $2)
+				cur_lun->flags |= LUN_F_THIN;
+		}
+		| READONLY yesno	{
+			if (lun_once(&@1, LOPT_RO, "read-only") && $2)
+				cur_lun->flags |= LUN_F_READONLY;
+		}
+		| REMOVABLE yesno	{
+			if (lun_once(&@1, LOPT_REMOVABLE, "removable") && $2)
+				cur_lun->flags |= LUN_F_REMOVABLE;
+		}
+		| WRITECACHE yesno	{
+			if (lun_once(&@1, LOPT_WCACHE, "write-cache") && $2)
+				cur_lun->flags |= LUN_F_WRITE_CACHE;
+		}
+		| BLOCKSIZE NUMBER	{
+			if (!lun_once(&@1, LOPT_BLOCKSIZE, "block-size"))
+				;
+			else if ($2 != 512 && $2 != 1024 && $2 != 2048 &&
+			    $2 != 4096)
+				conf_err(&@2, "invalid block-size %lld "
+				    "(512, 1024, 2048 or 4096)", (long long)$2);
+			else
+				cur_lun->block_size = $2;
+		}
+		| SIZE string		{
+			uint64_t	 sz;
+
+			if (!lun_once(&@1, LOPT_SIZE, "size"))
+				;
+			else if (parse_size($2, &sz) == -1)
+				conf_err(&@2, "invalid size \"%s\"", $2);
+			else
+				cur_lun->size = sz;
+			free($2);
+		}
+		| VENDOR STRING		{
+			if (lun_once(&@1, LOPT_VENDOR, "vendor"))
+				lun_string(&@2, cur_lun->vendor,
+				    sizeof(cur_lun->vendor), "vendor", $2);
+			free($2);
+		}
+		| PRODUCT STRING	{
+			if (lun_once(&@1, LOPT_PRODUCT, "product"))
+				lun_string(&@2, cur_lun->product,
+				    sizeof(cur_lun->product), "product", $2);
+			free($2);
+		}
+		| REVISION STRING	{
+			if (lun_once(&@1, LOPT_REVISION, "revision"))
+				lun_string(&@2, cur_lun->revision,
+				    sizeof(cur_lun->revision), "revision", $2);
+			free($2);
+		}
+		| SERIAL STRING		{
+			if (lun_once(&@1, LOPT_SERIAL, "serial"))
+				lun_string(&@2, cur_lun->serial,
+				    sizeof(cur_lun->serial), "serial", $2);
+			free($2);
+		}
+		| unknown
+		| error
+		;
+
+yesno		: YES			{ $$ = 1; }
+		| NO			{ $$ = 0; }
+		;
+
+unknown		: STRING anyargs	{
+			conf_err(&@1, "unknown keyword \"%s\"", $1);
+			free($1);
+		}
+		;
+
+anyargs		: /* empty */
+		| anyargs anyarg
+		;
+
+anyarg		: STRING		{ free($1); }
+		| NUMBER | YES | NO | ON | PORT | ALL | DISK | SOCKET
+		| INCLUDE | USER | CHROOT | CONTROL | LISTEN | TARGET | ALIAS
+		| ALLOW | LUN | BACKEND | THIN | READONLY | REMOVABLE
+		| BLOCKSIZE | SIZE | VENDOR | PRODUCT | SERIAL | REVISION
+		| WRITECACHE
+		;
+
+%%
+
+struct keyword {
+	const char	*name;
+	int		 token;
+};
+
+/* Sorted for bsearch(). */
+static const struct keyword keywords[] = {
+	{ "alias",		ALIAS },
+	{ "all",		ALL },
+	{ "allow",		ALLOW },
+	{ "backend",		BACKEND },
+	{ "block-size",		BLOCKSIZE },
+	{ "chroot",		CHROOT },
+	{ "control",		CONTROL },
+	{ "disk",		DISK },
+	{ "include",		INCLUDE },
+	{ "listen",		LISTEN },
+	{ "lun",		LUN },
+	{ "no",			NO },
+	{ "on",			ON },
+	{ "port",		PORT },
+	{ "product",		PRODUCT },
+	{ "read-only",		READONLY },
+	{ "removable",		REMOVABLE },
+	{ "revision",		REVISION },
+	{ "serial",		SERIAL },
+	{ "size",		SIZE },
+	{ "socket",		SOCKET },
+	{ "target",		TARGET },
+	{ "thin-provisioning",	THIN },
+	{ "user",		USER },
+	{ "vendor",		VENDOR },
+	{ "write-cache",	WRITECACHE },
+	{ "yes",		YES },
+};
+
+static int
+kw_cmp(const void *k, const void *e)
+{
+	return (strcmp(k, ((const struct keyword *)e)->name));
+}
+
+static int
+lookup(const char *s)
+{
+	const struct keyword	*kw;
+
+	kw = bsearch(s, keywords, sizeof(keywords) / sizeof(keywords[0]),
+	    sizeof(keywords[0]), kw_cmp);
+	return (kw != NULL ? kw->token : STRING);
+}
+
+static void
+conf_verr(struct file *f, int line, const char *fmt, va_list ap)
+{
+	char	 msg[1024], line_buf[2200];
+	size_t	 len;
+
+	errors++;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	snprintf(line_buf, sizeof(line_buf), "%s:%d: %s",
+	    f != NULL ? f->name : conf->file, line, msg);
+	if (parse_opts & CONF_OPT_LOG)
+		log_warnx("%s", line_buf);
+	else
+		fprintf(stderr, "%s\n", line_buf);
+
+	len = strlen(errbuf);
+	if (len > 0 && len + 1 < sizeof(errbuf))
+		strlcat(errbuf, "\n", sizeof(errbuf));
+	strlcat(errbuf, line_buf, sizeof(errbuf));
+}
+
+static void
+conf_err(const YYLTYPE *loc, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	conf_verr(loc->file, loc->first_line, fmt, ap);
+	va_end(ap);
+}
+
+/* Error found by the lexer, at the current position. */
+static void __attribute__((format(printf, 1, 2)))
+lexerror(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	conf_verr(file, file != NULL ? file->lineno : 0, fmt, ap);
+	va_end(ap);
+	lex_failed = 1;
+}
+
+void
+yyerror(const char *msg)
+{
+	/* The lexer already said what is wrong with this token. */
+	if (lex_failed) {
+		lex_failed = 0;
+		return;
+	}
+	conf_err(&yylloc, "%s", msg);
+}
+
+static int
+lgetc(void)
+{
+	int	 c;
+
+	if (file == NULL)
+		return (EOF);
+	if (file->npushback > 0) {
+		lgetc_src = SRC_OTHER;
+		return (file->pushback[--file->npushback]);
+	}
+	if (file->expand != NULL) {
+		if (file->expand[file->expand_pos] != '\0') {
+			lgetc_src = SRC_OTHER;
+			return ((unsigned char)
+			    file->expand[file->expand_pos++]);
+		}
+		free(file->expand);
+		file->expand = NULL;
+	}
+	lgetc_src = SRC_FILE;
+	if (file->fp == NULL)
+		return (EOF);
+	c = getc(file->fp);
+	return (c);
+}
+
+static void
+lungetc(int c)
+{
+	if (c == EOF || file == NULL)
+		return;
+	if (file->npushback >= PUSHBACK_MAX)
+		fatalx("parser pushback overflow");
+	file->pushback[file->npushback++] = c;
+}
+
+static int
+is_namechar(int c)
+{
+	return (c != EOF && (isalnum(c) || c == '_'));
+}
+
+static int
+is_wordchar(int c)
+{
+	if (c == EOF || c == '\0')
+		return (0);
+	if (isalnum(c))
+		return (1);
+	return (strchr("-_.:/[]%@+*~,!?^&", c) != NULL);
+}
+
+/*
+ * A '$' was read from the file: read the macro name and make its value
+ * the next input.  0 done, -1 error (reported).
+ */
+static int
+expand_macro(void)
+{
+	char		 name[128];
+	const char	*val;
+	size_t		 n = 0;
+	int		 c;
+
+	while (is_namechar(c = lgetc())) {
+		if (n + 1 >= sizeof(name)) {
+			lexerror("macro name too long");
+			return (-1);
+		}
+		name[n++] = c;
+	}
+	name[n] = '\0';
+	if (n == 0) {
+		lungetc(c);
+		lexerror("missing macro name after '$'");
+		return (-1);
+	}
+	if ((val = symget(name)) == NULL) {
+		lungetc(c);
+		lexerror("undefined macro \"%s\"", name);
+		return (-1);
+	}
+	/* The value comes first, then the character that ended the name. */
+	if (asprintf(&file->expand, "%s%c", val, c == EOF ? ' ' : c) == -1)
+		fatal("asprintf");
+	file->expand_pos = 0;
+	return (0);
+}
+
+static void
+setloc(void)
+{
+	yylloc.first_line = yylloc.last_line = file->lineno;
+	yylloc.first_column = yylloc.last_column = 0;
+	yylloc.file = file;
+}
+
+int
+yylex(void)
+{
+	char		 buf[TOKEN_MAX];
+	char		*p;
+	const char	*errstr;
+	int		 c, next, tok;
+	long long	 ll;
+
+	lex_failed = 0;
+	if (file == NULL)
+		return (0);
+top:
+	if (file->nl_first) {
+		/* first token of an included file ends the include line */
+		file->nl_first = 0;
+		yylloc.file = file->parent;
+		yylloc.first_line = yylloc.last_line =
+		    file->parent->lineno;
+		return ('\n');
+	}
+	p = buf;
+	while ((c = lgetc()) == ' ' || c == '\t' || c == '\r' ||
+	    c == '\\') {
+		if (c == '\\') {
+			if ((next = lgetc()) == '\n') {
+				file->lineno++;
+				continue;
+			}
+			lungetc(next);
+			break;
+		}
+	}
+	setloc();
+	if (c == '#')
+		while ((c = lgetc()) != '\n' && c != EOF)
+			;
+	if (c == '$' && lgetc_src == SRC_FILE) {
+		if (expand_macro() == -1)
+			return (ERROR);
+		goto top;
+	}
+
+	switch (c) {
+	case EOF:
+		if (!file->eof_nl) {
+			file->eof_nl = 1;
+			return ('\n');
+		}
+		if (file->fp != NULL) {
+			fclose(file->fp);
+			file->fp = NULL;
+		}
+		if (file->parent == NULL)
+			return (0);
+		file = file->parent;
+		goto top;
+	case '\n':
+		file->lineno++;
+		return ('\n');
+	case '{':
+	case '}':
+	case '=':
+	case ';':
+		return (c);
+	case '"':
+		for (;;) {
+			c = lgetc();
+			if (c == EOF || c == '\n') {
+				lungetc(c);
+				lexerror("unterminated quoted string");
+				return (ERROR);
+			}
+			if (c == '"')
+				break;
+			if (c == '\\') {
+				next = lgetc();
+				if (next == '\n') {
+					file->lineno++;
+					continue;
+				}
+				if (next == EOF) {
+					lexerror("unterminated quoted string");
+					return (ERROR);
+				}
+				c = next;
+			}
+			if (c == '\0') {
+				lexerror("NUL byte in quoted string");
+				return (ERROR);
+			}
+			if (p + 1 >= buf + sizeof(buf)) {
+				lexerror("string too long");
+				/* skip to the closing quote or end of line */
+				while ((c = lgetc()) != EOF && c != '\n' &&
+				    c != '"')
+					;
+				if (c != '"')
+					lungetc(c);
+				return (ERROR);
+			}
+			*p++ = c;
+		}
+		*p = '\0';
+		if ((yylval.string = strdup(buf)) == NULL)
+			fatal("strdup");
+		return (STRING);
+	}
+
+	if (!is_wordchar(c)) {
+		if (isprint(c))
+			lexerror("unexpected character '%c'", c);
+		else
+			lexerror("unexpected character 0x%02x", c);
+		return (ERROR);
+	}
+	do {
+		if (c == '$' && lgetc_src == SRC_FILE) {
+			if (expand_macro() == -1)
+				return (ERROR);
+			continue;
+		}
+		if (p + 1 >= buf + sizeof(buf)) {
+			lexerror("string too long");
+			return (ERROR);
+		}
+		*p++ = c;
+	} while (is_wordchar(c = lgetc()) || (c == '$' &&
+	    lgetc_src == SRC_FILE));
+	lungetc(c);
+	*p = '\0';
+
+	/* all digits (with an optional sign): a number */
+	p = buf;
+	if (*p == '-' || *p == '+')
+		p++;
+	if (isdigit((unsigned char)*p)) {
+		while (isdigit((unsigned char)*p))
+			p++;
+		if (*p == '\0') {
+			errno = 0;
+			ll = strtoll(buf, NULL, 10);
+			errstr = errno == ERANGE ? "too large" : NULL;
+			if (errstr != NULL) {
+				lexerror("number %s is %s", buf, errstr);
+				return (ERROR);
+			}
+			yylval.number = ll;
+			return (NUMBER);
+		}
+	}
+	if ((tok = lookup(buf)) == STRING) {
+		if ((yylval.string = strdup(buf)) == NULL)
+			fatal("strdup");
+	}
+	return (tok);
+}
+
+static struct file *
+pushfile(const char *name, const YYLTYPE *loc)
+{
+	struct file	*nf;
+	char		*path, *slash;
+	int		 depth = 0;
+
+	if (file != NULL)
+		depth = file->depth + 1;
+	if (depth > INCLUDE_DEPTH_MAX) {
+		conf_err(loc, "include nesting too deep");
+		return (NULL);
+	}
+	/* relative includes are relative to the including file */
+	if (file != NULL && name[0] != '/' &&
+	    (slash = strrchr(file->name, '/')) != NULL) {
+		if (asprintf(&path, "%.*s/%s", (int)(slash - file->name),
+		    file->name, name) == -1)
+			fatal("asprintf");
+	} else if ((path = strdup(name)) == NULL)
+		fatal("strdup");
+
+	if ((nf = calloc(1, sizeof(*nf))) == NULL)
+		fatal("calloc");
+	nf->name = path;
+	nf->lineno = 1;
+	nf->depth = depth;
+	nf->parent = file;
+	TAILQ_INSERT_TAIL(&files, nf, entry);
+	if ((nf->fp = fopen(path, "r")) == NULL) {
+		if (loc != NULL)
+			conf_err(loc, "cannot open include file %s: %s",
+			    path, strerror(errno));
+		else {
+			errors++;
+			snprintf(errbuf, sizeof(errbuf), "%s: %s", path,
+			    strerror(errno));
+			if (parse_opts & CONF_OPT_LOG)
+				log_warnx("%s", errbuf);
+			else
+				fprintf(stderr, "%s\n", errbuf);
+		}
+		return (NULL);
+	}
+	if (file != NULL)
+		nf->nl_first = 1;
+	file = nf;
+	return (nf);
+}
+
+static void
+freefiles(void)
+{
+	struct file	*f;
+
+	while ((f = TAILQ_FIRST(&files)) != NULL) {
+		TAILQ_REMOVE(&files, f, entry);
+		if (f->fp != NULL)
+			fclose(f->fp);
+		free(f->expand);
+		free(f->name);
+		free(f);
+	}
+	file = NULL;
+}
+
+static int
+symset(const char *name, const char *value)
+{
+	struct sym	*s;
+	char		*v;
+
+	if ((v = strdup(value)) == NULL)
+		return (-1);
+	TAILQ_FOREACH(s, &syms, entry)
+		if (strcmp(s->name, name) == 0) {
+			free(s->value);
+			s->value = v;
+			return (0);
+		}
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (s->name = strdup(name)) == NULL) {
+		free(s);
+		free(v);
+		return (-1);
+	}
+	s->value = v;
+	TAILQ_INSERT_TAIL(&syms, s, entry);
+	return (0);
+}
+
+static const char *
+symget(const char *name)
+{
+	struct sym	*s;
+
+	TAILQ_FOREACH(s, &syms, entry)
+		if (strcmp(s->name, name) == 0)
+			return (s->value);
+	return (NULL);
+}
+
+static void
+freesyms(void)
+{
+	struct sym	*s;
+
+	while ((s = TAILQ_FIRST(&syms)) != NULL) {
+		TAILQ_REMOVE(&syms, s, entry);
+		free(s->name);
+		free(s->value);
+		free(s);
+	}
+}
+
+static void
+target_begin(const YYLTYPE *loc, const char *name)
+{
+	struct conf_target	*t;
+	const char		*why;
+
+	if (conf_iscsi_name_check(name, &why) == -1)
+		conf_err(loc, "invalid iSCSI name \"%.*s\": %s", 64, name, why);
+	else
+		TAILQ_FOREACH(t, &conf->targets, entry)
+			if (strcmp(t->name, name) == 0) {
+				conf_err(loc, "duplicate target \"%s\" "
+				    "(first defined on line %d)", name,
+				    t->lineno);
+				break;
+			}
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		fatal("calloc");
+	strlcpy(t->name, name, sizeof(t->name));
+	TAILQ_INIT(&t->luns);
+	t->lineno = loc->first_line;
+	TAILQ_INSERT_TAIL(&conf->targets, t, entry);
+	cur_target = t;
+}
+
+static void
+lun_begin(const YYLTYPE *loc, int64_t nr, const char *path)
+{
+	struct conf_lun	*l;
+
+	if (nr < 0 || nr > 16383)
+		conf_err(loc, "LUN %lld out of range (0-16383)",
+		    (long long)nr);
+	else
+		TAILQ_FOREACH(l, &cur_target->luns, entry)
+			if (l->lun == (uint64_t)nr) {
+				conf_err(loc, "duplicate LUN %lld in target "
+				    "\"%s\"", (long long)nr, cur_target->name);
+				break;
+			}
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		fatal("calloc");
+	l->lun = nr < 0 ? 0 : (uint64_t)nr;
+	l->type = LUN_TYPE_DISK;
+	l->backend = LUN_BACKEND_RDWR;
+	l->block_size = 512;
+	strlcpy(l->vendor, "TGT", sizeof(l->vendor));
+	strlcpy(l->product, "DISK", sizeof(l->product));
+	strlcpy(l->revision, "0001", sizeof(l->revision));
+	l->lineno = loc->first_line;
+	if (path[0] == '\0')
+		conf_err(loc, "empty path for LUN %lld", (long long)nr);
+	else if (strlcpy(l->path, path, sizeof(l->path)) >= sizeof(l->path))
+		conf_err(loc, "path too long (max %zu)", sizeof(l->path) - 1);
+	TAILQ_INSERT_TAIL(&cur_target->luns, l, entry);
+	cur_lun = l;
+	lun_seen = 0;
+}
+
+static void
+lun_end(const YYLTYPE *loc)
+{
+	if (cur_lun == NULL)
+		return;
+	if (cur_lun->size != 0 && cur_lun->size % cur_lun->block_size != 0)
+		conf_err(loc, "size of LUN %llu is not a multiple of "
+		    "block-size %u", (unsigned long long)cur_lun->lun,
+		    cur_lun->block_size);
+	if (cur_lun->serial[0] == '\0')
+		conf_lun_serial(cur_target->name, cur_lun->lun,
+		    cur_lun->serial, sizeof(cur_lun->serial));
+	cur_lun = NULL;
+}
+
+/* 1 the first time an option is set for the current LUN. */
+static int
+lun_once(const YYLTYPE *loc, uint32_t bit, const char *what)
+{
+	if (cur_lun == NULL)
+		return (0);
+	if (lun_seen & bit) {
+		conf_err(loc, "duplicate option \"%s\"", what);
+		return (0);
+	}
+	lun_seen |= bit;
+	return (1);
+}
+
+/* SCSI identification strings: printable ASCII of limited length. */
+static void
+lun_string(const YYLTYPE *loc, char *dst, size_t dlen, const char *what,
+    const char *s)
+{
+	const char	*p;
+
+	for (p = s; *p != '\0'; p++)
+		if (*p < 0x20 || *p > 0x7e) {
+			conf_err(loc, "%s must be printable ASCII", what);
+			return;
+		}
+	if (strlen(s) >= dlen) {
+		conf_err(loc, "%s \"%s\" too long (max %zu)", what, s,
+		    dlen - 1);
+		return;
+	}
+	strlcpy(dst, s, dlen);
+}
+
+static void
+listen_add(const YYLTYPE *loc, const char *addr, int64_t port)
+{
+	struct conf_listen	*l, *o;
+	struct sockaddr_in	*sin;
+	struct sockaddr_in6	*sin6;
+	char			 host[INET6_ADDRSTRLEN + 2];
+	size_t			 len = strlen(addr);
+
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		fatal("calloc");
+	l->lineno = loc->first_line;
+	if (len >= 2 && addr[0] == '[' && addr[len - 1] == ']') {
+		if (len - 2 >= sizeof(host))
+			goto bad;
+		memcpy(host, addr + 1, len - 2);
+		host[len - 2] = '\0';
+	} else if (strlcpy(host, addr, sizeof(host)) >= sizeof(host))
+		goto bad;
+
+	sin = (struct sockaddr_in *)&l->ss;
+	sin6 = (struct sockaddr_in6 *)&l->ss;
+	if (addr[0] != '[' && inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		l->sslen = sizeof(*sin);
+		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
+		snprintf(l->name, sizeof(l->name), "%s:%lld", host,
+		    (long long)port);
+	} else if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		l->sslen = sizeof(*sin6);
+		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
+		snprintf(l->name, sizeof(l->name), "[%s]:%lld", host,
+		    (long long)port);
+	} else
+		goto bad;
+
+	TAILQ_FOREACH(o, &conf->listens, entry)
+		if (conf_listen_equal(o, l)) {
+			conf_err(loc, "duplicate listen on %s (line %d)",
+			    l->name, o->lineno);
+			free(l);
+			return;
+		}
+	TAILQ_INSERT_TAIL(&conf->listens, l, entry);
+	return;
+ bad:
+	conf_err(loc, "bad address \"%.*s\": numeric IPv4 or IPv6 "
+	    "address expected", 64, addr);
+	free(l);
+}
+
+static int
+parse_size(const char *s, uint64_t *res)
+{
+	unsigned long long	 v;
+	char			*ep;
+	int			 shift = 0;
+
+	if (!isdigit((unsigned char)s[0]))
+		return (-1);
+	errno = 0;
+	v = strtoull(s, &ep, 10);
+	if (errno == ERANGE)
+		return (-1);
+	switch (*ep) {
+	case '\0':
+		break;
+	case 'k':
+	case 'K':
+		shift = 10;
+		break;
+	case 'm':
+	case 'M':
+		shift = 20;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30;
+		break;
+	case 't':
+	case 'T':
+		shift = 40;
+		break;
+	default:
+		return (-1);
+	}
+	if (*ep != '\0' && ep[1] != '\0')
+		return (-1);
+	if (v == 0 || v > (UINT64_MAX >> shift))
+		return (-1);
+	*res = (uint64_t)v << shift;
+	return (0);
+}
+
+const char *
+conf_errors(void)
+{
+	return (errbuf);
+}
+
+struct tgt_conf *
+parse_config(const char *filename, int opts)
+{
+	struct conf_listen	*l;
+	struct sockaddr_in	*sin;
+
+	errors = 0;
+	errbuf[0] = '\0';
+	parse_opts = opts;
+	cur_target = NULL;
+	cur_lun = NULL;
+
+	if ((conf = calloc(1, sizeof(*conf))) == NULL)
+		fatal("calloc");
+	TAILQ_INIT(&conf->listens);
+	TAILQ_INIT(&conf->targets);
+	strlcpy(conf->file, filename, sizeof(conf->file));
+	strlcpy(conf->user, CONF_DEF_USER, sizeof(conf->user));
+	strlcpy(conf->chroot, CONF_DEF_CHROOT, sizeof(conf->chroot));
+	strlcpy(conf->control, CONF_DEF_CONTROL, sizeof(conf->control));
+
+	if (pushfile(filename, NULL) != NULL)
+		yyparse();
+
+	freefiles();
+	freesyms();
+
+	if (errors == 0 && TAILQ_EMPTY(&conf->listens)) {
+		/* default: every IPv4 address, the iSCSI port */
+		if ((l = calloc(1, sizeof(*l))) == NULL)
+			fatal("calloc");
+		sin = (struct sockaddr_in *)&l->ss;
+		sin->sin_family = AF_INET;
+		sin->sin_addr.s_addr = htonl(INADDR_ANY);
+		sin->sin_port = htons(CONF_DEF_PORT);
+		l->sslen = sizeof(*sin);
+		snprintf(l->name, sizeof(l->name), "0.0.0.0:%d",
+		    CONF_DEF_PORT);
+		TAILQ_INSERT_TAIL(&conf->listens, l, entry);
+	}
+	if (errors) {
+		conf_free(conf);
+		conf = NULL;
+		return (NULL);
+	}
+	return (conf);
+}
