@@ -42,7 +42,11 @@ count() {
 	s=$(grep -c '^skip ' "$2")
 	pass=$((pass + p)) failn=$((failn + f)) skipn=$((skipn + s))
 	while IFS= read -r line; do
-		failed_names+=("$1: ${line#FAIL }")
+		line=${line#FAIL }
+		case $line in
+		"$1: "*) failed_names+=("$line") ;;
+		*) failed_names+=("$1: $line") ;;
+		esac
 	done < <(grep '^FAIL ' "$2")
 }
 

@@ -76,6 +76,14 @@ check_out() {
 	fi
 }
 
+# need_bin PROG: stop the test (one FAIL) if PROG is not built.
+need_bin() {
+	if [ ! -x "$BIN/$1" ]; then
+		fail "$BIN/$1 is not built"
+		exit 1
+	fi
+}
+
 # A TCP port nobody listens on, picked at random.
 free_port() {
 	local p i

@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Privilege separation: one tgt-master as root; one tgt-portal per
+# listener and one tgt-lun per LUN, all as the unprivileged user, in the
+# configured chroot, under a seccomp filter.  A tgt-lun killed with SIGKILL
+# is restarted by the master and the LUN serves again.
+. "$(dirname "$0")/../lib/common.sh"
+
+mkdisk "$T/d1.img" 16M
+mkdisk "$T/d2.img" 16M
+tgt_conf <<EOF2
+target "$IQN" {
+	allow all
+	lun 1 disk "$T/d1.img"
+	lun 2 disk "$T/d2.img" { backend aio }
+}
+EOF2
+tgt_start || exit 1
+# Make sure the LUN processes are up (a login goes to the LUN).
+timeout 20 iscsi-inq "$URL/$IQN/1" > /dev/null 2>&1
+
+uid=$(id -u "$TGT_USER") gid=$(id -g "$TGT_USER")
+root=$(readlink -f "$T/empty")
+
+# status PID FIELD: a field of /proc/PID/status.
+status() { awk -v f="$2:" '$1 == f { $1 = ""; sub(/^ /, ""); print }' "/proc/$1/status"; }
+
+# All processes descended from the master.
+tree() {
+	local p
+	echo "$1"
+	for p in $(pgrep -P "$1"); do
+		tree "$p"
+	done
+}
+all=$(tree "$MASTER")
+masters=0 portals=0 luns=0 others=
+for p in $all; do
+	case $(cat "/proc/$p/comm" 2>/dev/null) in
+	tgt-master)	masters=$((masters + 1)) ;;
+	tgt-portal)	portals=$((portals + 1)) ;;
+	tgt-lun)	luns=$((luns + 1)) ;;
+	*)		others="$others $p:$(cat "/proc/$p/comm" 2>/dev/null)" ;;
+	esac
+done
+ps -o pid,ppid,user,group,comm -p "$(echo $all | tr ' ' ,)" 2>/dev/null |
+    sed 's/^/# /' | head -n 20
+
+[ $masters = 1 ] && ok "exactly one tgt-master in the instance" ||
+    fail "exactly one tgt-master in the instance (found $masters)"
+[ "$(status "$MASTER" Uid | awk '{print $1}')" = 0 ] &&
+    ok "tgt-master runs as root" || fail "tgt-master runs as root"
+[ $portals = 1 ] && ok "one tgt-portal for the one listener" ||
+    fail "one tgt-portal for the one listener (found $portals)"
+[ $luns = 2 ] && ok "one tgt-lun per LUN (2)" ||
+    fail "one tgt-lun per LUN (found $luns)"
+[ -z "$others" ] && ok "no other processes in the tree" ||
+    fail "no other processes in the tree:$others"
+
+# Each child: all four uids and gids are the user's, no supplementary
+# groups but the user's own, seccomp filter mode, root is the chroot, no
+# capabilities.
+for p in $(children tgt-portal) $(children tgt-lun); do
+	c=$(cat "/proc/$p/comm")
+	u=$(status "$p" Uid) g=$(status "$p" Gid)
+	if [ "$(echo $u)" = "$uid $uid $uid $uid" ] &&
+	    [ "$(echo $g)" = "$gid $gid $gid $gid" ]; then
+		ok "$c[$p] runs as $TGT_USER (uid/gid $uid/$gid)"
+	else
+		fail "$c[$p] runs as $TGT_USER: Uid $u, Gid $g"
+	fi
+	grp=$(status "$p" Groups)
+	if [ -z "$(echo $grp | tr ' ' '\n' | grep -vx "$gid")" ]; then
+		ok "$c[$p] has no supplementary groups"
+	else
+		fail "$c[$p] has no supplementary groups (Groups: $grp)"
+	fi
+	s=$(status "$p" Seccomp)
+	[ "$s" = 2 ] && ok "$c[$p] Seccomp: 2" ||
+	    fail "$c[$p] Seccomp: 2 (found '$s')"
+	eff=$(status "$p" CapEff) prm=$(status "$p" CapPrm)
+	[ "$eff" = 0000000000000000 ] && [ "$prm" = 0000000000000000 ] &&
+	    ok "$c[$p] has no capabilities" ||
+	    fail "$c[$p] has no capabilities (CapEff $eff CapPrm $prm)"
+	r=$(readlink "/proc/$p/root")
+	[ "$r" = "$root" ] && ok "$c[$p] root is the chroot $root" ||
+	    fail "$c[$p] root is the chroot $root (found '$r')"
+	nn=$(status "$p" NoNewPrivs)
+	[ "$nn" = 1 ] && ok "$c[$p] NoNewPrivs: 1" ||
+	    fail "$c[$p] NoNewPrivs: 1 (found '$nn')"
+done
+
+# A child holds no file of the backing store or config open except what
+# it was passed: the portal must not have the disk images open.
+for p in $(children tgt-portal); do
+	if ls -l "/proc/$p/fd" 2>/dev/null | grep -q "$T/d[12].img"; then
+		fail "tgt-portal[$p] has no backing file open"
+	else
+		ok "tgt-portal[$p] has no backing file open"
+	fi
+done
+
+# Restart: kill one tgt-lun with SIGKILL.
+old=$(children tgt-lun | head -n 1)
+if [ -z "$old" ]; then
+	fail "restart: no tgt-lun to kill"
+	exit 1
+fi
+before=$(children tgt-lun | sort | tr '\n' ' ')
+kill -KILL "$old"
+restarted() {
+	local now
+	now=$(children tgt-lun | sort | tr '\n' ' ')
+	[ "$(echo $now | wc -w)" = 2 ] && ! echo " $now " | grep -q " $old "
+}
+if wait_for 10 restarted; then
+	ok "restart: killed tgt-lun[$old] replaced within 10 s ($(children tgt-lun | tr '\n' ' '))"
+else
+	fail "restart: killed tgt-lun[$old] replaced within 10 s (before: $before now: $(children tgt-lun | tr '\n' ' '))"
+fi
+new=$(children tgt-lun | grep -vx "$old" | tr '\n' ' ')
+for p in $new; do
+	[ "$(status "$p" Seccomp)" = 2 ] && [ "$(status "$p" Uid | awk '{print $1}')" = "$uid" ] ||
+	    fail "restart: tgt-lun[$p] sandboxed like the first"
+done
+inq_both() {
+	timeout 10 iscsi-inq "$URL/$IQN/1" && timeout 10 iscsi-inq "$URL/$IQN/2"
+}
+if wait_for 15 inq_both; then
+	ok "restart: both LUNs answer iscsi-inq again"
+else
+	fail "restart: both LUNs answer iscsi-inq again"
+	inq_both 2>&1 | indent
+fi
+check "restart: write and read back 1 MiB on LUN 1" bash -c "
+    qemu-io -f raw -c 'write -P 0x6b 0 1M' -c 'read -P 0x6b 0 1M' '$URL/$IQN/1'"
+grep -q 'verification failed' "$T/out" && fail "restart: pattern verified"
+master_alive && ok "master still running" || fail "master still running"
