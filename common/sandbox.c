@@ -1,0 +1,220 @@
+/*
+ * Copyright (c) 2026 The tgt suite authors
+ * SPDX-License-Identifier: GPL-2.0-only
+ *
+ * Privilege drop and seccomp allow-lists for the children, see sandbox.h.
+ *
+ * A child may only use descriptors it was given: no open, socket,
+ * connect, exec, clone or ptrace.  socket() and connect() fail with
+ * EACCES instead of killing, so that syslog(3) trying to reconnect after
+ * a syslogd restart does not take the process down; ioctl(TCGETS) fails
+ * with ENOTTY for isatty(3).  Anything else outside the lists kills the
+ * process (fails with EPERM in -DTGT_SANITIZE builds, so that the
+ * sanitizer runtimes can still report and exit).
+ */
+
+#include <sys/types.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+
+#include <linux/fs.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <seccomp.h>
+#include <stdint.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "sandbox.h"
+
+#ifdef TGT_SANITIZE
+#define SANDBOX_DEFAULT	SCMP_ACT_ERRNO(EPERM)
+#else
+#define SANDBOX_DEFAULT	SCMP_ACT_KILL_PROCESS
+#endif
+
+#define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* ioctl commands are 32 bits: ignore whatever the upper half holds. */
+#define IOCTL_IS(cmd)	SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, (cmd))
+
+static const char *const sandbox_common[] = {
+	"read", "write", "readv", "writev", "close", "fstat", "lseek",
+	"mremap", "madvise", "munmap", "brk",
+	"epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait",
+	"poll", "ppoll", "select", "pselect6",
+	"gettimeofday", "clock_gettime", "clock_nanosleep", "nanosleep",
+	"getpid", "gettid", "getppid", "getuid", "geteuid", "getgid",
+	"getegid", "getrandom", "uname", "sysinfo",
+	"exit", "exit_group", "rt_sigreturn", "rt_sigaction",
+	"rt_sigprocmask", "restart_syscall", "sched_yield", "futex",
+	"sendmsg", "recvmsg", "sendto", "recvfrom",
+	"getsockopt", "setsockopt", "fcntl", "dup", "dup2", "dup3", "pipe2",
+	"eventfd2", "timerfd_create", "timerfd_settime", "timerfd_gettime",
+	NULL
+};
+
+static const char *const sandbox_portal[] = {
+	"accept", "accept4", "getsockname", "getpeername", "shutdown",
+	NULL
+};
+
+static const char *const sandbox_lun[] = {
+	"pread64", "pwrite64", "preadv", "pwritev", "preadv2", "pwritev2",
+	"fsync", "fdatasync", "sync_file_range", "fallocate", "ftruncate",
+	"io_setup", "io_destroy", "io_submit", "io_getevents",
+	"io_pgetevents", "io_cancel",
+	NULL
+};
+
+#ifdef TGT_SANITIZE
+/*
+ * LeakSanitizer cannot work in an empty chroot (it needs /proc and
+ * ptrace), and would turn every exit into a failure.  Check for leaks
+ * once before the chroot, which also disables the check at exit.
+ */
+void	 __lsan_do_leak_check(void) __attribute__((weak));
+
+/* What ASan and UBSan use while reporting and at exit. */
+static const char *const sandbox_san[] = {
+	"mmap", "mprotect", "sigaltstack", "tgkill", "prctl",
+	"sched_getaffinity", "getrlimit", "prlimit64",
+	NULL
+};
+#endif
+
+static const unsigned long sandbox_lun_ioctls[] = {
+	BLKGETSIZE64, BLKSSZGET, BLKPBSZGET, BLKDISCARD, BLKZEROOUT,
+	BLKFLSBUF, BLKROGET
+};
+
+void
+sandbox_drop(const char *user, const char *dir)
+{
+	struct passwd	*pw;
+	uid_t		 uid;
+	gid_t		 gid;
+
+	if ((pw = getpwnam(user)) == NULL)
+		fatalx("unknown user %s", user);
+	uid = pw->pw_uid;
+	gid = pw->pw_gid;
+	if (uid == 0)
+		fatalx("refusing to run as root (user %s)", user);
+#ifdef TGT_SANITIZE
+	if (__lsan_do_leak_check != NULL)
+		__lsan_do_leak_check();
+#endif
+	if (chroot(dir) == -1)
+		fatal("chroot %s", dir);
+	if (chdir("/") == -1)
+		fatal("chdir /");
+	if (setgroups(1, &gid) == -1)
+		fatal("setgroups");
+	if (setresgid(gid, gid, gid) == -1)
+		fatal("setresgid");
+	if (setresuid(uid, uid, uid) == -1)
+		fatal("setresuid");
+	if (setuid(0) != -1 || seteuid(0) != -1)
+		fatalx("could regain root after dropping privileges");
+	if (getuid() != uid || geteuid() != uid || getgid() != gid ||
+	    getegid() != gid)
+		fatalx("privileges not dropped");
+}
+
+static void
+sandbox_rule(scmp_filter_ctx ctx, uint32_t action, const char *name,
+    unsigned int argc, const struct scmp_arg_cmp *argv)
+{
+	int	 nr, rv;
+
+	if ((nr = seccomp_syscall_resolve_name(name)) == __NR_SCMP_ERROR) {
+		log_debug("seccomp: no syscall %s here", name);
+		return;
+	}
+	if ((rv = seccomp_rule_add_array(ctx, action, nr, argc, argv)) < 0) {
+		errno = -rv;
+		fatal("seccomp rule for %s", name);
+	}
+}
+
+static void
+sandbox_allow(scmp_filter_ctx ctx, const char *const *names)
+{
+	for (; *names != NULL; names++)
+		sandbox_rule(ctx, SCMP_ACT_ALLOW, *names, 0, NULL);
+}
+
+static void
+sandbox_allow_arg(scmp_filter_ctx ctx, const char *name,
+    struct scmp_arg_cmp cmp)
+{
+	sandbox_rule(ctx, SCMP_ACT_ALLOW, name, 1, &cmp);
+}
+
+/* Rules with argument checks, for every role. */
+static void
+sandbox_common_args(scmp_filter_ctx ctx)
+{
+	struct scmp_arg_cmp	 tcgets = IOCTL_IS(TCGETS);
+
+	/* fstat(2) is newfstatat(fd, "", AT_EMPTY_PATH) in glibc */
+	sandbox_allow_arg(ctx, "newfstatat", SCMP_A3(SCMP_CMP_MASKED_EQ,
+	    AT_EMPTY_PATH, AT_EMPTY_PATH));
+#ifndef TGT_SANITIZE
+	/* no new executable memory */
+	sandbox_allow_arg(ctx, "mmap", SCMP_A2(SCMP_CMP_MASKED_EQ,
+	    PROT_EXEC, 0));
+	sandbox_allow_arg(ctx, "mprotect", SCMP_A2(SCMP_CMP_MASKED_EQ,
+	    PROT_EXEC, 0));
+#endif
+	sandbox_rule(ctx, SCMP_ACT_ERRNO(ENOTTY), "ioctl", 1, &tcgets);
+	sandbox_rule(ctx, SCMP_ACT_ERRNO(EACCES), "socket", 0, NULL);
+	sandbox_rule(ctx, SCMP_ACT_ERRNO(EACCES), "connect", 0, NULL);
+}
+
+static void
+sandbox_lun_args(scmp_filter_ctx ctx)
+{
+	size_t	 i;
+
+	for (i = 0; i < NITEMS(sandbox_lun_ioctls); i++)
+		sandbox_allow_arg(ctx, "ioctl",
+		    IOCTL_IS(sandbox_lun_ioctls[i]));
+}
+
+void
+sandbox_seccomp(int role)
+{
+	scmp_filter_ctx	 ctx;
+	int		 rv;
+
+	if (role != SANDBOX_PORTAL && role != SANDBOX_LUN)
+		fatalx("sandbox: unknown role %d", role);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		fatal("prctl PR_SET_NO_NEW_PRIVS");
+	if ((ctx = seccomp_init(SANDBOX_DEFAULT)) == NULL)
+		fatalx("seccomp_init failed");
+	sandbox_allow(ctx, sandbox_common);
+	sandbox_common_args(ctx);
+#ifdef TGT_SANITIZE
+	sandbox_allow(ctx, sandbox_san);
+#endif
+	if (role == SANDBOX_PORTAL) {
+		sandbox_allow(ctx, sandbox_portal);
+		sandbox_allow_arg(ctx, "ioctl", IOCTL_IS(FIONREAD));
+	} else {
+		sandbox_allow(ctx, sandbox_lun);
+		sandbox_lun_args(ctx);
+	}
+	if ((rv = seccomp_load(ctx)) < 0) {
+		errno = -rv;
+		fatal("seccomp_load");
+	}
+	seccomp_release(ctx);
+}
