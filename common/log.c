@@ -40,12 +40,14 @@ log_init(int foreground, int verbose, const char *role)
 void
 log_setrole(const char *role, const char *instance)
 {
-	if (role != NULL)
-		strlcpy(log_role, role, sizeof(log_role));
 	if (instance != NULL)
 		strlcpy(log_instance, instance, sizeof(log_instance));
 	else
 		log_instance[0] = '\0';
+	if (role == NULL || strcmp(role, log_role) == 0)
+		return;
+	strlcpy(log_role, role, sizeof(log_role));
+	/* reconnects: call it before the sandbox forbids socket() */
 	if (!log_foreground) {
 		closelog();
 		openlog(log_role, LOG_PID | LOG_NDELAY, LOG_DAEMON);
