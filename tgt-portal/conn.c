@@ -1,0 +1,686 @@
+/*
+ * Copyright (c) 2026 The tgt suite authors
+ * SPDX-License-Identifier: GPL-2.0-only
+ *
+ * Connections: accept, the PDU receive state machine and the send queue.
+ *
+ * Receive: every read is a readv() of what the current part of the PDU
+ * still needs, straight to its destination, plus a small staging buffer
+ * that picks up whatever follows (the next BHS of back-to-back small
+ * PDUs).  The data segment of a SCSI Command or Data-Out goes to the
+ * buffer scsi_rx_hdr() returns, which is the command's buffer in the
+ * ring's data area: only the bytes that arrived in the staging buffer
+ * together with the header are copied.
+ *
+ * Send: PDUs are queued (BHS copied, data referenced) and written with
+ * one writev() per event loop round; a PDU's done callback runs once it
+ * is fully written.
+ */
+
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "log.h"
+#include "login.h"
+
+#define CONN_ACCEPT_MAX		32	/* per listener event */
+#define CONN_RX_BUDGET		128	/* PDUs per read event */
+#define CONN_TX_IOV		512	/* iovecs per writev */
+#define CONN_TXFREE_MAX		64
+#define CONN_SCRATCH_MIN	8192
+
+struct txbuf {
+	struct txbuf	*next;
+	uint8_t		 hdr[ISCSI_BHS_SIZE];
+	const uint8_t	*data;
+	uint32_t	 dlen;
+	uint32_t	 total;		/* header + data + padding */
+	uint32_t	 off;		/* bytes written */
+	void		(*done)(void *);
+	void		*arg;
+	uint8_t		*copy;		/* own copy of the data */
+	uint32_t	 copy_size;
+};
+
+static const uint8_t	 zeros[4];
+
+static void	conn_read(int, short, void *);
+static void	conn_flush(int, short, void *);
+static void	conn_free_cb(int, short, void *);
+
+static void
+conn_addr_name(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	char	 host[INET6_ADDRSTRLEN];
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const void *)ss;
+
+		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
+		snprintf(buf, len, "%s:%u", host, ntohs(sin->sin_port));
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const void *)ss;
+
+		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
+		snprintf(buf, len, "[%s]:%u", host, ntohs(sin6->sin6_port));
+	} else
+		snprintf(buf, len, "?");
+}
+
+void
+conn_accept(int lfd, short ev, void *arg)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 slen;
+	struct connx		*x;
+	struct conn		*c;
+	int			 fd, i, one = 1;
+
+	for (i = 0; i < CONN_ACCEPT_MAX; i++) {
+		slen = sizeof(ss);
+		fd = accept4(lfd, (struct sockaddr *)&ss, &slen,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR && errno != ECONNABORTED)
+				log_warn("accept");
+			return;
+		}
+		if (!portal->started) {
+			close(fd);
+			continue;
+		}
+		if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+		    sizeof(one)) == -1)
+			log_warn("TCP_NODELAY");
+		if ((x = calloc(1, sizeof(*x))) == NULL) {
+			log_warn("accept");
+			close(fd);
+			continue;
+		}
+		c = &x->c;
+		c->fd = fd;
+		c->txq_tail = &c->txq;
+		c->rx_state = RX_BHS;
+		c->stat_sn = 1;
+		memcpy(&c->peer, &ss, sizeof(ss));
+		slen = sizeof(c->local);
+		if (getsockname(fd, (struct sockaddr *)&c->local, &slen) == -1)
+			memset(&c->local, 0, sizeof(c->local));
+		conn_addr_name(&c->peer, c->peer_name, sizeof(c->peer_name));
+		conn_addr_name(&c->local, c->local_name, sizeof(c->local_name));
+		textbuf_init(&x->text_in);
+		textbuf_init(&x->text_out);
+		c->ev_read = event_new(portal->evb, fd, EV_READ | EV_PERSIST,
+		    conn_read, c);
+		c->ev_write = event_new(portal->evb, fd, EV_WRITE, conn_flush,
+		    c);
+		if (c->ev_read == NULL || c->ev_write == NULL ||
+		    event_add(c->ev_read, NULL) == -1) {
+			log_warnx("%s: no events", c->peer_name);
+			conn_close(c);
+			continue;
+		}
+		log_info("%s: connected to %s", c->peer_name, c->local_name);
+		login_start(c);
+	}
+}
+
+/* Tear down now; the memory goes from the event loop. */
+void
+conn_close(struct conn *c)
+{
+	struct connx	*x = CONNX(c);
+	struct txbuf	*tb;
+	struct task	*t, *tt;
+	struct timeval	 tv = { 0, 0 };
+
+	if (c->phase == CONN_CLOSING)
+		return;
+	c->phase = CONN_CLOSING;
+	log_debug("%s: closing", c->peer_name);
+
+	if (c->ev_read != NULL)
+		event_free(c->ev_read);
+	if (c->ev_write != NULL)
+		event_free(c->ev_write);
+	if (c->ev_timer != NULL)
+		event_free(c->ev_timer);
+	c->ev_read = c->ev_write = c->ev_timer = NULL;
+	if (c->fd != -1)
+		close(c->fd);
+	c->fd = -1;
+
+	/* Unsent PDUs: give their data back. */
+	while ((tb = c->txq) != NULL) {
+		c->txq = tb->next;
+		if (tb->done != NULL)
+			tb->done(tb->arg);
+		free(tb->copy);
+		free(tb);
+	}
+	c->txq_tail = &c->txq;
+	c->txq_len = 0;
+	while ((tb = x->txfree) != NULL) {
+		x->txfree = tb->next;
+		free(tb->copy);
+		free(tb);
+	}
+	x->ntxfree = 0;
+
+	c->rx_task = NULL;
+	if (c->sess != NULL) {
+		TAILQ_FOREACH_SAFE(t, &c->sess->tasks, sess_entry, tt)
+			if (t->conn == c)
+				scsi_task_free(t);
+		session_del_conn(c->sess, c);
+	}
+	login_free(c);
+	textbuf_free(&x->text_in);
+	textbuf_free(&x->text_out);
+	log_info("%s: disconnected", c->peer_name);
+
+	if (portal->evb == NULL || event_base_once(portal->evb, -1,
+	    EV_TIMEOUT, conn_free_cb, x, &tv) == -1)
+		conn_free_cb(-1, 0, x);
+}
+
+static void
+conn_free_cb(int fd, short ev, void *arg)
+{
+	struct connx	*x = arg;
+
+	free(x->c.rx_scratch);
+	free(x);
+}
+
+void
+conn_close_after_send(struct conn *c)
+{
+	struct connx	*x = CONNX(c);
+
+	if (c->phase == CONN_CLOSING)
+		return;
+	x->close_after_send = 1;
+	if (c->phase == CONN_FULL)
+		c->phase = CONN_LOGOUT;
+	if (c->ev_read != NULL)
+		event_del(c->ev_read);
+	if (c->txq == NULL) {
+		conn_close(c);
+		return;
+	}
+}
+
+/* Send queue. */
+
+static void
+conn_schedule_flush(struct conn *c)
+{
+	struct connx	*x = CONNX(c);
+
+	if (x->flush_sched || x->write_wait)
+		return;
+	x->flush_sched = 1;
+	event_active(c->ev_write, EV_WRITE, 1);
+}
+
+static struct txbuf *
+conn_txbuf_get(struct connx *x)
+{
+	struct txbuf	*tb;
+
+	if ((tb = x->txfree) != NULL) {
+		x->txfree = tb->next;
+		x->ntxfree--;
+		tb->next = NULL;
+		tb->off = 0;
+		tb->done = NULL;
+		tb->arg = NULL;
+		return (tb);
+	}
+	return (calloc(1, sizeof(*tb)));
+}
+
+static void
+conn_txbuf_put(struct connx *x, struct txbuf *tb)
+{
+	if (x->ntxfree >= CONN_TXFREE_MAX || x->c.phase == CONN_CLOSING) {
+		free(tb->copy);
+		free(tb);
+		return;
+	}
+	tb->next = x->txfree;
+	x->txfree = tb;
+	x->ntxfree++;
+}
+
+static int
+conn_queue(struct conn *c, const uint8_t *bhs, const void *data,
+    uint32_t dlen, void (*done)(void *), void *arg, int copy)
+{
+	struct connx	*x = CONNX(c);
+	struct txbuf	*tb;
+	uint8_t		*p;
+
+	if (c->phase == CONN_CLOSING || c->fd == -1)
+		return (-1);
+	if (dlen > 0 && data == NULL)
+		return (-1);
+	if ((tb = conn_txbuf_get(x)) == NULL) {
+		log_warn("%s: send", c->peer_name);
+		conn_close(c);
+		return (-1);
+	}
+	memcpy(tb->hdr, bhs, ISCSI_BHS_SIZE);
+	bhs_set_dlen(tb->hdr, dlen);
+	tb->dlen = dlen;
+	tb->total = ISCSI_BHS_SIZE + ISCSI_PAD(dlen);
+	if (copy && dlen > 0) {
+		if (tb->copy_size < dlen) {
+			if ((p = realloc(tb->copy, dlen)) == NULL) {
+				log_warn("%s: send", c->peer_name);
+				free(tb->copy);
+				free(tb);
+				conn_close(c);
+				return (-1);
+			}
+			tb->copy = p;
+			tb->copy_size = dlen;
+		}
+		memcpy(tb->copy, data, dlen);
+		tb->data = tb->copy;
+	} else
+		tb->data = data;
+	tb->done = done;
+	tb->arg = arg;
+	tb->next = NULL;
+	*c->txq_tail = tb;
+	c->txq_tail = &tb->next;
+	c->txq_len++;
+	conn_schedule_flush(c);
+	return (0);
+}
+
+int
+conn_send(struct conn *c, const uint8_t *bhs, const void *data,
+    uint32_t dlen, void (*done)(void *), void *arg)
+{
+	return (conn_queue(c, bhs, data, dlen, done, arg, 0));
+}
+
+int
+conn_send_copy(struct conn *c, const uint8_t *bhs, const void *data,
+    uint32_t dlen)
+{
+	return (conn_queue(c, bhs, data, dlen, NULL, NULL, 1));
+}
+
+static void
+conn_flush(int fd, short ev, void *arg)
+{
+	struct conn	*c = arg;
+	struct connx	*x = CONNX(c);
+	struct iovec	 iov[CONN_TX_IOV];
+	struct txbuf	*tb;
+	size_t		 want;
+	ssize_t		 n, written;
+	uint32_t	 off, r, pad;
+	int		 cnt;
+
+	x->flush_sched = 0;
+	x->write_wait = 0;
+	while (c->txq != NULL) {
+		cnt = 0;
+		want = 0;
+		for (tb = c->txq; tb != NULL && cnt + 3 <= CONN_TX_IOV;
+		    tb = tb->next) {
+			off = tb->off;
+			if (off < ISCSI_BHS_SIZE) {
+				iov[cnt].iov_base = tb->hdr + off;
+				iov[cnt++].iov_len = ISCSI_BHS_SIZE - off;
+				off = ISCSI_BHS_SIZE;
+			}
+			if (off < ISCSI_BHS_SIZE + tb->dlen) {
+				r = off - ISCSI_BHS_SIZE;
+				iov[cnt].iov_base = (uint8_t *)tb->data + r;
+				iov[cnt++].iov_len = tb->dlen - r;
+				off = ISCSI_BHS_SIZE + tb->dlen;
+			}
+			if (off < tb->total) {
+				pad = tb->total - off;
+				iov[cnt].iov_base = (uint8_t *)zeros;
+				iov[cnt++].iov_len = pad;
+			}
+			want += tb->total - tb->off;
+		}
+		n = written = writev(c->fd, iov, cnt);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			log_debug("%s: write: %s", c->peer_name,
+			    strerror(errno));
+			conn_close(c);
+			return;
+		}
+		while (n > 0 && (tb = c->txq) != NULL) {
+			r = tb->total - tb->off;
+			if ((size_t)n < r) {
+				tb->off += n;
+				break;
+			}
+			n -= r;
+			c->txq = tb->next;
+			if (c->txq == NULL)
+				c->txq_tail = &c->txq;
+			c->txq_len--;
+			if (tb->done != NULL) {
+				tb->done(tb->arg);
+				if (c->phase == CONN_CLOSING) {
+					free(tb->copy);
+					free(tb);
+					return;
+				}
+			}
+			conn_txbuf_put(x, tb);
+		}
+		if ((size_t)written < want)
+			break;	/* short write: the socket is full */
+	}
+	if (c->txq != NULL) {
+		x->write_wait = 1;
+		event_add(c->ev_write, NULL);
+		return;
+	}
+	if (x->close_after_send)
+		conn_close(c);
+}
+
+/* Receive. */
+
+/*
+ * Fill dst[c->rx_pos .. len) from the staging buffer, then the socket.
+ * 1: complete, 0: would block, -1: connection gone.
+ */
+static int
+conn_take(struct connx *x, uint8_t *dst, uint32_t len, int *drained)
+{
+	struct conn	*c = &x->c;
+	struct iovec	 iov[2];
+	uint32_t	 n, want;
+	ssize_t		 r;
+
+	while (c->rx_pos < len) {
+		if (x->st_off < x->st_len) {
+			n = x->st_len - x->st_off;
+			if (n > len - c->rx_pos)
+				n = len - c->rx_pos;
+			memcpy(dst + c->rx_pos, x->stage + x->st_off, n);
+			x->st_off += n;
+			c->rx_pos += n;
+			continue;
+		}
+		x->st_off = x->st_len = 0;
+		if (*drained)
+			return (0);
+		want = len - c->rx_pos;
+		iov[0].iov_base = dst + c->rx_pos;
+		iov[0].iov_len = want;
+		iov[1].iov_base = x->stage;
+		iov[1].iov_len = sizeof(x->stage);
+		r = readv(c->fd, iov, 2);
+		if (r == 0) {
+			log_debug("%s: connection closed by peer",
+			    c->peer_name);
+			return (-1);
+		}
+		if (r == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				*drained = 1;
+				return (0);
+			}
+			log_debug("%s: read: %s", c->peer_name,
+			    strerror(errno));
+			return (-1);
+		}
+		if ((size_t)r < want + sizeof(x->stage))
+			*drained = 1;
+		if ((size_t)r <= want)
+			c->rx_pos += r;
+		else {
+			c->rx_pos += want;
+			x->st_len = r - want;
+		}
+	}
+	return (1);
+}
+
+static int
+conn_scratch(struct conn *c, uint32_t len)
+{
+	uint8_t		*p;
+	uint32_t	 n;
+
+	if (c->rx_scratch != NULL && c->rx_scratch_len >= len)
+		return (0);
+	n = len < CONN_SCRATCH_MIN ? CONN_SCRATCH_MIN : len;
+	if ((p = realloc(c->rx_scratch, n)) == NULL)
+		return (-1);
+	c->rx_scratch = p;
+	c->rx_scratch_len = n;
+	return (0);
+}
+
+/* The data segment goes too far: tell the initiator, then hang up. */
+static void
+conn_rx_too_long(struct conn *c)
+{
+	log_info("%s: data segment of %u bytes for opcode 0x%02x is too long",
+	    c->peer_name, c->rx_dlen, c->rx_bhs[BHS_OPCODE] & ISCSI_OP_MASK);
+	if (c->phase == CONN_LOGIN)
+		login_error(c);
+	else {
+		session_reject(c, ISCSI_REJ_PROTOCOL, c->rx_bhs);
+		conn_close_after_send(c);
+	}
+}
+
+/* After the BHS: sizes, limits.  0 go on, -1 stop reading. */
+static int
+conn_rx_bhs(struct conn *c)
+{
+	uint8_t		 op = c->rx_bhs[BHS_OPCODE] & ISCSI_OP_MASK;
+	uint32_t	 limit;
+
+	c->rx_ahslen = c->rx_bhs[BHS_TOTAHSLEN] * 4;
+	c->rx_dlen = bhs_dlen(c->rx_bhs);
+	c->rx_data = NULL;
+	if (c->phase == CONN_LOGIN) {
+		if (op != ISCSI_OP_LOGIN_REQ) {
+			log_info("%s: opcode 0x%02x during login",
+			    c->peer_name, op);
+			conn_close(c);
+			return (-1);
+		}
+		limit = PORTAL_TEXT_MAX;
+	} else
+		limit = c->params.max_recv_dsl;
+	if (c->rx_ahslen > sizeof(c->rx_ahs)) {
+		log_info("%s: AHS of %u bytes", c->peer_name, c->rx_ahslen);
+		conn_close(c);
+		return (-1);
+	}
+	if (c->rx_dlen > limit) {
+		conn_rx_too_long(c);
+		return (-1);
+	}
+	return (0);
+}
+
+/* After the whole header: where the data segment goes. */
+static int
+conn_rx_hdr(struct conn *c)
+{
+	uint8_t	 op = c->rx_bhs[BHS_OPCODE] & ISCSI_OP_MASK;
+	uint8_t	*p = NULL;
+
+	if (c->phase == CONN_FULL &&
+	    (op == ISCSI_OP_SCSI_CMD || op == ISCSI_OP_DATA_OUT)) {
+		p = scsi_rx_hdr(c);
+		if (c->phase != CONN_FULL)
+			return (-1);
+	}
+	if (p == NULL && c->rx_dlen > 0) {
+		if (conn_scratch(c, c->rx_dlen) == -1) {
+			log_warn("%s: receive buffer", c->peer_name);
+			conn_close(c);
+			return (-1);
+		}
+		p = c->rx_scratch;
+	}
+	c->rx_data = p;
+	return (0);
+}
+
+static void
+conn_rx_dispatch(struct conn *c)
+{
+	const uint8_t	*bhs = c->rx_bhs;
+
+	if (c->phase == CONN_LOGIN) {
+		login_rx(c);
+		return;
+	}
+	c->exp_stat_sn = be32_get(bhs + BHS_EXPSTATSN);
+	switch (bhs[BHS_OPCODE] & ISCSI_OP_MASK) {
+	case ISCSI_OP_SCSI_CMD:
+		scsi_rx_cmd(c);
+		break;
+	case ISCSI_OP_DATA_OUT:
+		scsi_rx_dataout(c);
+		break;
+	case ISCSI_OP_TMF_REQ:
+		tmf_rx(c);
+		break;
+	case ISCSI_OP_TEXT_REQ:
+		text_rx(c);
+		break;
+	default:
+		session_rx_pdu(c);
+		break;
+	}
+}
+
+static int
+conn_rx_stop(struct conn *c)
+{
+	return (c->phase == CONN_CLOSING || CONNX(c)->close_after_send);
+}
+
+static void
+conn_read(int fd, short ev, void *arg)
+{
+	struct conn	*c = arg;
+	struct connx	*x = CONNX(c);
+	uint8_t		 tmp[ISCSI_DIGEST_SIZE];
+	uint32_t	 pad;
+	int		 r, npdu = 0, drained = 0;
+
+	while (!conn_rx_stop(c)) {
+		switch (c->rx_state) {
+		case RX_BHS:
+			if ((r = conn_take(x, c->rx_bhs, ISCSI_BHS_SIZE,
+			    &drained)) != 1)
+				goto out;
+			c->rx_pos = 0;
+			if (conn_rx_bhs(c) == -1)
+				return;
+			if (c->rx_ahslen > 0) {
+				c->rx_state = RX_AHS;
+				break;
+			}
+			goto header;
+		case RX_AHS:
+			if ((r = conn_take(x, c->rx_ahs, c->rx_ahslen,
+			    &drained)) != 1)
+				goto out;
+			c->rx_pos = 0;
+ header:
+			if (c->params.header_digest) {
+				c->rx_state = RX_HDIGEST;
+				break;
+			}
+			goto hdr_done;
+		case RX_HDIGEST:
+			if ((r = conn_take(x, tmp, sizeof(tmp),
+			    &drained)) != 1)
+				goto out;
+			c->rx_pos = 0;
+			/* CRC32C is never negotiated yet. */
+ hdr_done:
+			if (conn_rx_hdr(c) == -1)
+				return;
+			c->rx_state = RX_DATA;
+			break;
+		case RX_DATA:
+			if (c->rx_dlen > 0 && (r = conn_take(x, c->rx_data,
+			    c->rx_dlen, &drained)) != 1)
+				goto out;
+			c->rx_pos = 0;
+			c->rx_state = RX_PAD;
+			break;
+		case RX_PAD:
+			pad = ISCSI_PAD(c->rx_dlen) - c->rx_dlen;
+			if (pad > 0 && (r = conn_take(x, tmp, pad,
+			    &drained)) != 1)
+				goto out;
+			c->rx_pos = 0;
+			c->rx_state = c->params.data_digest && c->rx_dlen ?
+			    RX_DDIGEST : RX_BHS;
+			if (c->rx_state == RX_BHS)
+				goto complete;
+			break;
+		case RX_DDIGEST:
+			if ((r = conn_take(x, tmp, sizeof(tmp),
+			    &drained)) != 1)
+				goto out;
+			c->rx_pos = 0;
+			c->rx_state = RX_BHS;
+ complete:
+			conn_rx_dispatch(c);
+			if (conn_rx_stop(c))
+				return;
+			if (++npdu >= CONN_RX_BUDGET) {
+				/* Let others run; come back for the rest. */
+				event_active(c->ev_read, EV_READ, 1);
+				return;
+			}
+			break;
+		default:
+			conn_close(c);
+			return;
+		}
+	}
+	return;
+ out:
+	if (r == -1)
+		conn_close(c);
+}

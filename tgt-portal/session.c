@@ -1,0 +1,354 @@
+/*
+ * Copyright (c) 2026 The tgt suite authors
+ * SPDX-License-Identifier: GPL-2.0-only
+ *
+ * Sessions: life cycle, the CmdSN window, and the PDUs of the full
+ * feature phase that are neither SCSI nor Text nor task management:
+ * NOP-Out, Logout, SNACK, and Reject for the rest.
+ */
+
+#include <sys/queue.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "log.h"
+#include "login.h"
+
+#define ITT_NONE	0xffffffffu
+
+/* Logout reasons and responses (RFC 7143 11.14, 11.15). */
+#define LOGOUT_CLOSE_SESSION	0
+#define LOGOUT_CLOSE_CONN	1
+#define LOGOUT_RECOVERY		2
+#define LOGOUT_RSP_OK		0
+#define LOGOUT_RSP_NO_CID	1
+#define LOGOUT_RSP_NO_RECOVERY	2
+
+static void	session_free_cb(int, short, void *);
+
+struct session *
+session_new(struct ptarget *target, int discovery)
+{
+	struct session	*s;
+	int		 tries;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return (NULL);
+	TAILQ_INIT(&s->conns);
+	TAILQ_INIT(&s->tasks);
+	s->target = target;
+	s->discovery = discovery;
+	for (tries = 0; tries < 65536; tries++) {
+		if (++portal->next_tsih == 0)
+			portal->next_tsih = 1;
+		if (session_find_tsih(portal->next_tsih) == NULL)
+			break;
+	}
+	if (tries == 65536) {
+		free(s);
+		return (NULL);
+	}
+	s->tsih = portal->next_tsih;
+	if (++portal->next_nexus == 0)
+		portal->next_nexus = 1;
+	s->nexus = portal->next_nexus;
+	s->queue_depth = portal->max_cmds ? portal->max_cmds :
+	    PORTAL_DEF_QUEUE;
+	s->next_ttt = 1;
+	params_defaults(&s->params);
+	TAILQ_INSERT_TAIL(&portal->sessions, s, entry);
+	return (s);
+}
+
+struct session *
+session_find_tsih(uint16_t tsih)
+{
+	struct session	*s;
+
+	TAILQ_FOREACH(s, &portal->sessions, entry)
+		if (s->tsih == tsih)
+			return (s);
+	return (NULL);
+}
+
+struct session *
+session_find(const char *initiator, const uint8_t *isid,
+    struct ptarget *target, int discovery)
+{
+	struct session	*s;
+
+	TAILQ_FOREACH(s, &portal->sessions, entry)
+		if (s->discovery == discovery && s->target == target &&
+		    memcmp(s->isid, isid, sizeof(s->isid)) == 0 &&
+		    strcmp(s->initiator, initiator) == 0)
+			return (s);
+	return (NULL);
+}
+
+void
+session_add_conn(struct session *s, struct conn *c)
+{
+	TAILQ_INSERT_TAIL(&s->conns, c, entry);
+	c->sess = s;
+}
+
+/*
+ * The last connection went away: at ErrorRecoveryLevel 0 that ends the
+ * session and every task it still has.  The memory is released from the
+ * event loop, so callers up the stack may still look at it.
+ */
+static void
+session_destroy(struct session *s)
+{
+	struct task	*t, *tt;
+	struct timeval	 tv = { 0, 0 };
+
+	log_info("session tsih %u %s%s%s closed", s->tsih, s->initiator,
+	    s->target ? " -> " : "", s->target ? s->target->name : "");
+	TAILQ_REMOVE(&portal->sessions, s, entry);
+	TAILQ_FOREACH_SAFE(t, &s->tasks, sess_entry, tt)
+		scsi_task_free(t);
+	if (s->target != NULL)
+		plun_session_end(s);
+	if (portal->evb == NULL ||
+	    event_base_once(portal->evb, -1, EV_TIMEOUT, session_free_cb, s,
+	    &tv) == -1)
+		session_free_cb(-1, 0, s);
+}
+
+static void
+session_free_cb(int fd, short ev, void *arg)
+{
+	struct session	*s = arg;
+
+	free(s->nexus_sent);
+	free(s);
+}
+
+void
+session_del_conn(struct session *s, struct conn *c)
+{
+	TAILQ_REMOVE(&s->conns, c, entry);
+	c->sess = NULL;
+	if (TAILQ_EMPTY(&s->conns))
+		session_destroy(s);
+}
+
+void
+session_close(struct session *s)
+{
+	struct conn	*c;
+
+	if (TAILQ_EMPTY(&s->conns)) {
+		session_destroy(s);
+		return;
+	}
+	/* conn_close() of the last connection destroys the session. */
+	while ((c = TAILQ_FIRST(&s->conns)) != NULL)
+		conn_close(c);
+}
+
+/*
+ * MaxCmdSN = ExpCmdSN + queue depth - 1 - commands in flight, but never
+ * smaller than what we announced before (RFC 7143 4.2.2.1).
+ */
+uint32_t
+session_max_cmdsn(struct session *s)
+{
+	uint32_t	 max, depth = s->queue_depth;
+
+	if (depth == 0)
+		depth = 1;
+	if (s->ntasks >= depth)
+		max = s->exp_cmdsn - 1;
+	else
+		max = s->exp_cmdsn + depth - 1 - s->ntasks;
+	if (s->max_cmdsn_valid && sn_lt(max, s->max_cmdsn))
+		max = s->max_cmdsn;
+	s->max_cmdsn = max;
+	s->max_cmdsn_valid = 1;
+	return (max);
+}
+
+void
+session_fill_sn(struct conn *c, uint8_t *bhs, int advance)
+{
+	struct session	*s = c->sess;
+
+	be32_put(bhs + BHS_STATSN, c->stat_sn);
+	if (advance)
+		c->stat_sn++;
+	if (s != NULL) {
+		be32_put(bhs + BHS_EXPCMDSN, s->exp_cmdsn);
+		be32_put(bhs + BHS_MAXCMDSN, session_max_cmdsn(s));
+	}
+}
+
+int
+session_cmdsn(struct session *s, uint32_t cmdsn, int immediate)
+{
+	if (immediate)
+		return (0);
+	if (cmdsn != s->exp_cmdsn) {
+		log_debug("tsih %u: CmdSN %u, expected %u: dropped", s->tsih,
+		    cmdsn, s->exp_cmdsn);
+		return (-1);
+	}
+	if (s->max_cmdsn_valid && sn_lt(s->max_cmdsn, cmdsn)) {
+		log_debug("tsih %u: CmdSN %u beyond MaxCmdSN %u: dropped",
+		    s->tsih, cmdsn, s->max_cmdsn);
+		return (-1);
+	}
+	s->exp_cmdsn++;
+	return (0);
+}
+
+void
+session_task_done(struct session *s)
+{
+	if (s != NULL && s->ntasks > 0)
+		s->ntasks--;
+}
+
+void
+session_reject(struct conn *c, uint8_t reason, const uint8_t *bhs)
+{
+	uint8_t	 rsp[ISCSI_BHS_SIZE];
+
+	log_debug("%s: reject opcode 0x%02x itt 0x%08x: reason 0x%02x",
+	    c->peer_name, bhs[BHS_OPCODE] & ISCSI_OP_MASK,
+	    be32_get(bhs + BHS_ITT), reason);
+	memset(rsp, 0, sizeof(rsp));
+	rsp[BHS_OPCODE] = ISCSI_OP_REJECT;
+	rsp[BHS_FLAGS] = ISCSI_FLAG_FINAL;
+	rsp[2] = reason;
+	bhs_set_dlen(rsp, ISCSI_BHS_SIZE);
+	be32_put(rsp + BHS_ITT, ITT_NONE);
+	session_fill_sn(c, rsp, 1);
+	conn_send_copy(c, rsp, bhs, ISCSI_BHS_SIZE);
+}
+
+static void
+session_nop_out(struct conn *c)
+{
+	const uint8_t	*bhs = c->rx_bhs;
+	uint8_t		 rsp[ISCSI_BHS_SIZE];
+	uint32_t	 itt, dlen;
+	int		 imm = (bhs[BHS_OPCODE] & ISCSI_OP_IMMEDIATE) != 0;
+
+	itt = be32_get(bhs + BHS_ITT);
+	if (itt == ITT_NONE) {
+		/* The answer to a NOP-In of ours: nothing to reply. */
+		if (!imm)
+			session_reject(c, ISCSI_REJ_PROTOCOL, bhs);
+		return;
+	}
+	if (session_cmdsn(c->sess, be32_get(bhs + BHS_CMDSN), imm) == -1)
+		return;
+	memset(rsp, 0, sizeof(rsp));
+	rsp[BHS_OPCODE] = ISCSI_OP_NOP_IN;
+	rsp[BHS_FLAGS] = ISCSI_FLAG_FINAL;
+	memcpy(rsp + BHS_LUN, bhs + BHS_LUN, 8);
+	be32_put(rsp + BHS_ITT, itt);
+	be32_put(rsp + BHS_TTT, ITT_NONE);
+	session_fill_sn(c, rsp, 1);
+	dlen = c->rx_dlen;
+	if (dlen > c->params.max_xmit_dsl)
+		dlen = c->params.max_xmit_dsl;
+	bhs_set_dlen(rsp, dlen);
+	conn_send_copy(c, rsp, c->rx_data, dlen);
+}
+
+static void
+session_logout(struct conn *c)
+{
+	const uint8_t	*bhs = c->rx_bhs;
+	struct conn	*oc;
+	uint8_t		 rsp[ISCSI_BHS_SIZE];
+	uint8_t		 reason = bhs[BHS_FLAGS] & 0x7f;
+	uint16_t	 cid = be16_get(bhs + 20);
+	int		 imm = (bhs[BHS_OPCODE] & ISCSI_OP_IMMEDIATE) != 0;
+	int		 response = LOGOUT_RSP_OK, close_conn = 0;
+
+	if (!(bhs[BHS_FLAGS] & ISCSI_FLAG_FINAL)) {
+		session_reject(c, ISCSI_REJ_PROTOCOL, bhs);
+		return;
+	}
+	if (session_cmdsn(c->sess, be32_get(bhs + BHS_CMDSN), imm) == -1)
+		return;
+
+	switch (reason) {
+	case LOGOUT_CLOSE_SESSION:
+		close_conn = 1;
+		break;
+	case LOGOUT_CLOSE_CONN:
+		if (cid == c->cid) {
+			close_conn = 1;
+			break;
+		}
+		TAILQ_FOREACH(oc, &c->sess->conns, entry)
+			if (oc->cid == cid)
+				break;
+		if (oc == NULL)
+			response = LOGOUT_RSP_NO_CID;
+		else
+			conn_close(oc);
+		break;
+	case LOGOUT_RECOVERY:
+		response = LOGOUT_RSP_NO_RECOVERY;
+		break;
+	default:
+		session_reject(c, ISCSI_REJ_INVALID_FIELD, bhs);
+		return;
+	}
+	log_info("%s: logout tsih %u reason %u", c->peer_name, c->sess->tsih,
+	    reason);
+
+	memset(rsp, 0, sizeof(rsp));
+	rsp[BHS_OPCODE] = ISCSI_OP_LOGOUT_RSP;
+	rsp[BHS_FLAGS] = ISCSI_FLAG_FINAL;
+	rsp[2] = response;
+	memcpy(rsp + BHS_ITT, bhs + BHS_ITT, 4);
+	session_fill_sn(c, rsp, 1);
+	if (conn_send(c, rsp, NULL, 0, NULL, NULL) == -1)
+		return;
+	if (close_conn) {
+		if (reason == LOGOUT_CLOSE_SESSION) {
+			/* Other connections of the session go at once. */
+			while ((oc = TAILQ_FIRST(&c->sess->conns)) != c &&
+			    oc != NULL)
+				conn_close(oc);
+			while ((oc = TAILQ_NEXT(c, entry)) != NULL)
+				conn_close(oc);
+		}
+		conn_close_after_send(c);
+	}
+}
+
+void
+session_rx_pdu(struct conn *c)
+{
+	const uint8_t	*bhs = c->rx_bhs;
+
+	switch (bhs[BHS_OPCODE] & ISCSI_OP_MASK) {
+	case ISCSI_OP_NOP_OUT:
+		session_nop_out(c);
+		break;
+	case ISCSI_OP_LOGOUT_REQ:
+		session_logout(c);
+		break;
+	case ISCSI_OP_SNACK:
+		/* ErrorRecoveryLevel 0: no SNACK. */
+		session_reject(c, ISCSI_REJ_SNACK, bhs);
+		break;
+	case ISCSI_OP_LOGIN_REQ:
+		session_reject(c, ISCSI_REJ_PROTOCOL, bhs);
+		break;
+	default:
+		session_reject(c, ISCSI_REJ_NOT_SUPPORTED, bhs);
+		break;
+	}
+}

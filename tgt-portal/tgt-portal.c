@@ -1,0 +1,362 @@
+/*
+ * Copyright (c) 2026 The tgt suite authors
+ * SPDX-License-Identifier: GPL-2.0-only
+ *
+ * tgt-portal: the unprivileged process that speaks iSCSI on the listeners
+ * tgt-master hands it.  main() sandboxes the process before it reads a
+ * single message, then runs the event loop; the master's messages
+ * configure listeners, targets and the rings to the LUN processes.
+ */
+
+#include <sys/queue.h>
+
+#include <err.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "log.h"
+#include "login.h"
+#include "sandbox.h"
+
+struct portal	*portal;
+static struct portal	 portal_store;
+
+static void	 portal_dispatch(struct msgchan *, struct msg *, void *);
+static void	 portal_closed(struct msgchan *, void *);
+
+static __attribute__((noreturn)) void
+usage(void)
+{
+	fprintf(stderr, "usage: tgt-portal [-d] [-v] -u user -c chroot "
+	    "-n instance\n");
+	exit(1);
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char	*user = NULL, *chroot_dir = NULL, *instance = NULL;
+	int		 ch, debug = 0, verbose = 0;
+
+	while ((ch = getopt(argc, argv, "dvu:c:n:")) != -1) {
+		switch (ch) {
+		case 'd':
+			debug = 1;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'u':
+			user = optarg;
+			break;
+		case 'c':
+			chroot_dir = optarg;
+			break;
+		case 'n':
+			instance = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (argc != optind || user == NULL || chroot_dir == NULL ||
+	    instance == NULL)
+		usage();
+
+	log_init(debug, verbose, "tgt-portal");
+	log_setrole("tgt-portal", instance);
+
+	portal = &portal_store;
+	TAILQ_INIT(&portal->listeners);
+	TAILQ_INIT(&portal->targets);
+	TAILQ_INIT(&portal->sessions);
+	portal->max_cmds = PORTAL_DEF_QUEUE;
+	portal->master.fd = -1;
+
+	signal(SIGPIPE, SIG_IGN);
+	if ((portal->evb = event_base_new()) == NULL)
+		fatalx("event_base_new");
+
+	/* Nothing untrusted has been read yet: lock ourselves in first. */
+	sandbox_drop(user, chroot_dir);
+	sandbox_seccomp(SANDBOX_PORTAL);
+
+	if (msgchan_init(&portal->master, portal->evb, TGT_CHILD_FD,
+	    portal_dispatch, portal_closed, NULL) == -1)
+		fatal("master channel");
+	log_debug("started");
+	event_base_dispatch(portal->evb);
+	return (0);
+}
+
+static void
+portal_closed(struct msgchan *mc, void *arg)
+{
+	log_info("master went away, exiting");
+	exit(0);
+}
+
+static struct ptarget *
+ptarget_by_id(uint32_t id)
+{
+	struct ptarget	*t;
+
+	TAILQ_FOREACH(t, &portal->targets, entry)
+		if (t->target_id == id)
+			return (t);
+	return (NULL);
+}
+
+static void
+portal_config(struct msg *m)
+{
+	struct msg_portal_config	 pc;
+
+	if (MSG_GET(m, &pc) == -1) {
+		log_warnx("bad PORTAL_CONFIG");
+		return;
+	}
+	portal->portal_id = pc.portal_id;
+	portal->tpgt = pc.tpgt;
+	portal->max_cmds = pc.max_cmds;
+	if (portal->max_cmds == 0 || portal->max_cmds > 65536)
+		portal->max_cmds = PORTAL_DEF_QUEUE;
+	portal->max_xfer = pc.max_xfer;
+	log_debug("portal %u tpgt %u queue %u max transfer %u",
+	    portal->portal_id, portal->tpgt, portal->max_cmds,
+	    portal->max_xfer);
+}
+
+static void
+portal_listen(struct msg *m)
+{
+	struct msg_listen	 ml;
+	struct portal_listener	*pl;
+	int			 fl;
+
+	if (MSG_GET(m, &ml) == -1 || m->nfds != 1 || m->fds[0] < 0) {
+		log_warnx("bad PORTAL_LISTEN");
+		return;
+	}
+	ml.addr[sizeof(ml.addr) - 1] = '\0';
+	if ((pl = calloc(1, sizeof(*pl))) == NULL) {
+		log_warn("listener");
+		return;
+	}
+	pl->fd = m->fds[0];
+	m->fds[0] = -1;
+	strlcpy(pl->addr, ml.addr, sizeof(pl->addr));
+	if ((fl = fcntl(pl->fd, F_GETFL)) == -1 ||
+	    fcntl(pl->fd, F_SETFL, fl | O_NONBLOCK) == -1)
+		log_warn("%s: non-blocking", pl->addr);
+	if ((pl->ev = event_new(portal->evb, pl->fd, EV_READ | EV_PERSIST,
+	    conn_accept, pl)) == NULL) {
+		log_warnx("%s: event", pl->addr);
+		close(pl->fd);
+		free(pl);
+		return;
+	}
+	TAILQ_INSERT_TAIL(&portal->listeners, pl, entry);
+	if (portal->started)
+		event_add(pl->ev, NULL);
+	log_debug("listener %s", pl->addr);
+}
+
+static void
+portal_target(struct msg *m)
+{
+	struct msg_target	 mt;
+	struct ptarget		*t;
+
+	if (MSG_GET(m, &mt) == -1) {
+		log_warnx("bad PORTAL_TARGET");
+		return;
+	}
+	mt.name[sizeof(mt.name) - 1] = '\0';
+	mt.alias[sizeof(mt.alias) - 1] = '\0';
+	if (mt.name[0] == '\0') {
+		log_warnx("PORTAL_TARGET without a name");
+		return;
+	}
+	if ((t = ptarget_by_id(mt.target_id)) == NULL) {
+		if ((t = calloc(1, sizeof(*t))) == NULL) {
+			log_warn("target");
+			return;
+		}
+		t->target_id = mt.target_id;
+		TAILQ_INIT(&t->luns);
+		TAILQ_INSERT_TAIL(&portal->targets, t, entry);
+	}
+	t->flags = mt.flags;
+	t->dying = 0;
+	strlcpy(t->name, mt.name, sizeof(t->name));
+	strlcpy(t->alias, mt.alias, sizeof(t->alias));
+	log_debug("target %u %s", t->target_id, t->name);
+}
+
+/*
+ * A deleted target: its sessions end and its rings go.  The structure
+ * stays (marked dying, invisible to logins and discovery) since rings
+ * with commands in flight may still point at it.
+ */
+static void
+portal_target_del(struct msg *m)
+{
+	struct msg_target_del	 md;
+	struct ptarget		*t;
+	struct session		*s, *ss;
+	struct plun		*pl, *npl;
+
+	if (MSG_GET(m, &md) == -1) {
+		log_warnx("bad PORTAL_TARGET_DEL");
+		return;
+	}
+	if ((t = ptarget_by_id(md.target_id)) == NULL || t->dying)
+		return;
+	log_info("target %s removed", t->name);
+	t->dying = 1;
+	TAILQ_FOREACH_SAFE(s, &portal->sessions, entry, ss)
+		if (s->target == t)
+			session_close(s);
+	TAILQ_FOREACH_SAFE(pl, &t->luns, entry, npl)
+		plun_detach(pl);
+}
+
+static void
+portal_lun(struct msg *m)
+{
+	struct msg_ring	 mr;
+	struct ptarget	*t;
+	int		 fds[3], i;
+
+	if (MSG_GET(m, &mr) == -1 || m->nfds != 3) {
+		log_warnx("bad PORTAL_LUN");
+		return;
+	}
+	for (i = 0; i < 3; i++)
+		if (m->fds[i] < 0) {
+			log_warnx("bad PORTAL_LUN fds");
+			return;
+		}
+	if ((t = ptarget_by_id(mr.target_id)) == NULL || t->dying) {
+		log_warnx("PORTAL_LUN for unknown target %u", mr.target_id);
+		return;
+	}
+	/* plun_attach() owns the descriptors from here on. */
+	for (i = 0; i < 3; i++) {
+		fds[i] = m->fds[i];
+		m->fds[i] = -1;
+	}
+	if (plun_attach(t, &mr, fds) == -1)
+		log_warnx("%s: lun %llu: ring not attached", t->name,
+		    (unsigned long long)mr.lun);
+}
+
+static void
+portal_lun_del(struct msg *m)
+{
+	struct msg_ring_del	 md;
+	struct ptarget		*t;
+	struct plun		*pl;
+
+	if (MSG_GET(m, &md) == -1) {
+		log_warnx("bad PORTAL_LUN_DEL");
+		return;
+	}
+	if ((t = ptarget_by_id(md.target_id)) == NULL)
+		return;
+	if ((pl = plun_find(t, md.lun)) != NULL)
+		plun_detach(pl);
+}
+
+static void
+portal_start(void)
+{
+	struct portal_listener	*pl;
+
+	if (portal->started)
+		return;
+	portal->started = 1;
+	TAILQ_FOREACH(pl, &portal->listeners, entry)
+		if (event_add(pl->ev, NULL) == -1)
+			log_warnx("%s: cannot listen", pl->addr);
+	log_info("accepting connections");
+}
+
+static void
+portal_show_sessions(uint32_t peerid)
+{
+	struct ctl_session	 cs;
+	struct session		*s;
+	struct conn		*c;
+
+	TAILQ_FOREACH(s, &portal->sessions, entry) {
+		memset(&cs, 0, sizeof(cs));
+		cs.tsih = s->tsih;
+		memcpy(cs.isid, s->isid, sizeof(cs.isid));
+		TAILQ_FOREACH(c, &s->conns, entry)
+			cs.cid_count++;
+		cs.portal_id = portal->portal_id;
+		cs.inflight = s->ntasks;
+		strlcpy(cs.initiator, s->initiator, sizeof(cs.initiator));
+		if (s->target != NULL)
+			strlcpy(cs.target, s->target->name, sizeof(cs.target));
+		if ((c = TAILQ_FIRST(&s->conns)) != NULL) {
+			strlcpy(cs.peer, c->peer_name, sizeof(cs.peer));
+			strlcpy(cs.local, c->local_name, sizeof(cs.local));
+		}
+		msgchan_send(&portal->master, MSG_CTL_SESSION, peerid, NULL, 0,
+		    &cs, sizeof(cs));
+	}
+	msgchan_send(&portal->master, MSG_CTL_END, peerid, NULL, 0, NULL, 0);
+}
+
+static void
+portal_dispatch(struct msgchan *mc, struct msg *m, void *arg)
+{
+	int32_t	 v;
+
+	switch (m->hdr.type) {
+	case MSG_PORTAL_CONFIG:
+		portal_config(m);
+		break;
+	case MSG_PORTAL_LISTEN:
+		portal_listen(m);
+		break;
+	case MSG_PORTAL_TARGET:
+		portal_target(m);
+		break;
+	case MSG_PORTAL_TARGET_DEL:
+		portal_target_del(m);
+		break;
+	case MSG_PORTAL_LUN:
+		portal_lun(m);
+		break;
+	case MSG_PORTAL_LUN_DEL:
+		portal_lun_del(m);
+		break;
+	case MSG_PORTAL_START:
+		portal_start();
+		break;
+	case MSG_LOG_VERBOSE:
+		if (MSG_GET(m, &v) == -1) {
+			log_warnx("bad LOG_VERBOSE");
+			break;
+		}
+		log_setverbose(v);
+		break;
+	case MSG_CTL_SHOW_SESSIONS:
+		portal_show_sessions(m->hdr.peerid);
+		break;
+	default:
+		log_warnx("unexpected message %u from master", m->hdr.type);
+		break;
+	}
+	msg_free(m);
+}
