@@ -178,8 +178,11 @@ struct session {
 	uint64_t		*nexus_sent;	/* bitmap by plun lun_id */
 	uint32_t		 nexus_sent_len;
 	uint32_t		 exp_cmdsn;
+	uint32_t		 max_cmdsn;	/* last announced: session.c */
+	int			 max_cmdsn_valid;
 	uint32_t		 queue_depth;
-	uint32_t		 ntasks;
+	uint32_t		 ntasks;	/* in flight: scsi.c counts up,
+						 * session_task_done() down */
 	struct iscsi_params	 params;
 	TAILQ_HEAD(, conn)	 conns;
 	TAILQ_HEAD(, task)	 tasks;
