@@ -1,0 +1,1147 @@
+/*
+ * Copyright (c) 2026 The tgt suite authors
+ * SPDX-License-Identifier: GPL-2.0-only
+ *
+ * Unit tests for tgt-lun's SCSI emulation: the CDB decoder, command
+ * execution against a temporary backing file (rdwr and aio backends),
+ * sense data for every error class, INQUIRY and VPD contents, READ
+ * CAPACITY, mode pages, unit attentions, task management, and the ring
+ * consumer fed through a real ring, corrupt entries included.
+ */
+
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../tgt-lun/backend.h"
+#include "log.h"
+#include "../../tgt-lun/lun.h"
+#include "ring.h"
+#include "../../tgt-lun/scsi.h"
+#include "unit.h"
+
+#define NBLOCKS		2048		/* 1 MiB of 512 byte blocks */
+
+static struct lun	 L;
+static struct event_base *levb;
+static int		 lfd = -1;
+static char		 lpath[64];
+
+struct res {
+	int		 rc;
+	uint8_t		 status;
+	uint8_t		 key;
+	uint16_t	 asc;
+	uint32_t	 len;
+	uint32_t	 want;
+	uint8_t		 sense[RING_SENSE_MAX];
+	uint8_t		 sense_len;
+};
+
+static int
+lun_open(uint32_t flags, uint32_t backend, uint32_t bs, uint64_t fsize,
+    uint64_t size)
+{
+	struct msg_lun_config	cfg;
+	char			err[256];
+	int			i;
+
+	strlcpy(lpath, "/tmp/scsi_test.XXXXXX", sizeof(lpath));
+	if ((lfd = mkstemp(lpath)) == -1)
+		return (-1);
+	unlink(lpath);
+	if (ftruncate(lfd, fsize) == -1)
+		return (-1);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.lun_id = 7;
+	cfg.type = LUN_TYPE_DISK;
+	cfg.backend = backend;
+	cfg.flags = flags;
+	cfg.block_size = bs;
+	cfg.lun = 1;
+	cfg.size = size;
+	strlcpy(cfg.target, "iqn.2026-11.org.example:disk", sizeof(cfg.target));
+	strlcpy(cfg.path, "test.img", sizeof(cfg.path));
+	strlcpy(cfg.vendor, "TGTSUITE", sizeof(cfg.vendor));
+	strlcpy(cfg.product, "UNIT DISK", sizeof(cfg.product));
+	strlcpy(cfg.revision, "0.1", sizeof(cfg.revision));
+	strlcpy(cfg.serial, "SER0001", sizeof(cfg.serial));
+	cfg.naa[0] = 0x60;
+	for (i = 1; i < 16; i++)
+		cfg.naa[i] = i;
+	if (lun_init(&L, &cfg, lfd, levb, err, sizeof(err)) == -1) {
+		printf("  lun_init: %s\n", err);
+		close(lfd);
+		return (-1);
+	}
+	return (0);
+}
+
+static void
+lun_close(void)
+{
+	lun_fini(&L);
+	close(lfd);
+	lfd = -1;
+}
+
+static int	async_done;
+
+static void
+test_done(struct scsi_cmd *cmd)
+{
+	async_done = 1;
+}
+
+/* Run one command to completion. */
+static struct res
+run(struct nexus *nx, const struct lun_port *port, const uint8_t *cdb,
+    uint8_t dir, void *buf, uint32_t buflen)
+{
+	struct scsi_cmd	 cmd;
+	struct res	 r;
+
+	memset(&r, 0, sizeof(r));
+	scsi_cmd_init(&cmd, &L, nx, port, cdb, 16, dir, buf, buflen);
+	cmd.done = test_done;
+	async_done = 0;
+	r.rc = scsi_exec(&cmd);
+	if (r.rc == SCSI_PENDING)
+		while (!async_done)
+			if (L.be->poll(&L, 1) < 0)
+				break;
+	r.status = cmd.status;
+	r.len = cmd.len;
+	r.want = cmd.want;
+	r.sense_len = cmd.sense_len;
+	memcpy(r.sense, cmd.sense, sizeof(r.sense));
+	if (cmd.sense_len > 0)
+		sense_parse(cmd.sense, cmd.sense_len, &r.key, &r.asc);
+	return (r);
+}
+
+#define RUN(cdb, dir, buf, len)	run(NULL, NULL, (cdb), (dir), (buf), (len))
+#define IS_CHECK(r, k, a)	((r).status == SAM_STAT_CHECK_CONDITION && \
+				    (r).key == (k) && (r).asc == (a))
+
+static void
+cdb_rw(uint8_t *c, uint8_t op, uint64_t lba, uint32_t n)
+{
+	memset(c, 0, 16);
+	c[0] = op;
+	switch (cdb_length(c)) {
+	case 6:
+		put_be24(&c[1], lba & 0x1fffff);
+		c[4] = n;
+		break;
+	case 10:
+		put_be32(&c[2], lba);
+		put_be16(&c[7], n);
+		break;
+	case 12:
+		put_be32(&c[2], lba);
+		put_be32(&c[6], n);
+		break;
+	case 16:
+		put_be64(&c[2], lba);
+		put_be32(&c[10], n);
+		break;
+	}
+}
+
+static void
+cdb_simple(uint8_t *c, uint8_t op)
+{
+	memset(c, 0, 16);
+	c[0] = op;
+}
+
+static void
+test_cdb_decoder(void)
+{
+	uint8_t			 c[16];
+	int			 known;
+	struct scsi_cmd		 cmd;
+
+	REQUIRE(lun_open(0, LUN_BACKEND_RDWR, 512, NBLOCKS * 512, 0) == 0);
+	c[0] = READ_6;
+	CHECK(cdb_length(c) == 6);
+	c[0] = READ_10;
+	CHECK(cdb_length(c) == 10);
+	c[0] = MODE_SENSE_10;
+	CHECK(cdb_length(c) == 10);
+	c[0] = READ_16;
+	CHECK(cdb_length(c) == 16);
+	c[0] = READ_12;
+	CHECK(cdb_length(c) == 12);
+	c[0] = 0x60;
+	CHECK(cdb_length(c) == -1);
+	c[0] = VARIABLE_LENGTH;
+	c[7] = 24;
+	CHECK(cdb_length(c) == 32);
+	c[0] = 0xc0;
+	CHECK(cdb_length(c) == -1);
+
+	cdb_simple(c, READ_10);
+	CHECK(scsi_op_find(c, &known) != NULL);
+	cdb_simple(c, 0xff);
+	CHECK(scsi_op_find(c, &known) == NULL && known == 0);
+	cdb_simple(c, SERVICE_ACTION_IN_16);
+	c[1] = SAI_READ_CAPACITY_16;
+	CHECK(scsi_op_find(c, &known) != NULL);
+	c[1] = 0x1f;
+	CHECK(scsi_op_find(c, &known) == NULL && known == 1);
+
+	/* READ(6): 21 bit LBA, length 0 means 256 */
+	cdb_rw(c, READ_6, 0x12345, 0);
+	c[1] |= 0xe0;			/* bits above the LBA are ignored */
+	scsi_cmd_init(&cmd, &L, NULL, NULL, c, 16, RING_DIR_NONE, NULL, 0);
+	L.nblocks = 1ull << 40;
+	CHECK(cdb_decode_rw(&cmd) == 0);
+	CHECK(cmd.lba == 0x12345 && cmd.nblocks == 256);
+
+	cdb_rw(c, WRITE_10, 0xfffffff0, 0xabcd);
+	c[1] = 0x08;
+	scsi_cmd_init(&cmd, &L, NULL, NULL, c, 16, RING_DIR_NONE, NULL, 0);
+	CHECK(cdb_decode_rw(&cmd) == 0);
+	CHECK(cmd.lba == 0xfffffff0 && cmd.nblocks == 0xabcd && cmd.fua);
+
+	cdb_rw(c, READ_12, 0x01020304, 0x05060708);
+	scsi_cmd_init(&cmd, &L, NULL, NULL, c, 16, RING_DIR_NONE, NULL, 0);
+	CHECK(cdb_decode_rw(&cmd) == 0);
+	CHECK(cmd.lba == 0x01020304 && cmd.nblocks == 0x05060708 &&
+	    !cmd.fua);
+
+	cdb_rw(c, READ_16, 0x0102030405ull, 0x11223344);
+	scsi_cmd_init(&cmd, &L, NULL, NULL, c, 16, RING_DIR_NONE, NULL, 0);
+	CHECK(cdb_decode_rw(&cmd) == 0);
+	CHECK(cmd.lba == 0x0102030405ull && cmd.nblocks == 0x11223344);
+
+	/* range: end of medium, beyond, and LBA + length wrapping */
+	L.nblocks = NBLOCKS;
+	cdb_rw(c, READ_16, NBLOCKS, 0);
+	scsi_cmd_init(&cmd, &L, NULL, NULL, c, 16, RING_DIR_NONE, NULL, 0);
+	CHECK(cdb_decode_rw(&cmd) == 0);
+	cdb_rw(c, READ_16, NBLOCKS - 1, 2);
+	scsi_cmd_init(&cmd, &L, NULL, NULL, c, 16, RING_DIR_NONE, NULL, 0);
+	CHECK(cdb_decode_rw(&cmd) == -1);
+	CHECK(cmd.status == SAM_STAT_CHECK_CONDITION);
+	cdb_rw(c, READ_16, UINT64_MAX - 1, 4);
+	scsi_cmd_init(&cmd, &L, NULL, NULL, c, 16, RING_DIR_NONE, NULL, 0);
+	CHECK(cdb_decode_rw(&cmd) == -1);
+	lun_close();
+}
+
+static void
+test_opcode_errors(void)
+{
+	uint8_t		c[16];
+	struct res	r;
+
+	REQUIRE(lun_open(0, LUN_BACKEND_RDWR, 512, NBLOCKS * 512, 0) == 0);
+	cdb_simple(c, 0xff);
+	r = RUN(c, RING_DIR_NONE, NULL, 0);
+	CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, ASC_INVALID_OPCODE));
+	cdb_simple(c, 0x60);
+	r = RUN(c, RING_DIR_NONE, NULL, 0);
+	CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, ASC_INVALID_OPCODE));
+	/* known opcode, unknown service action */
+	cdb_simple(c, SERVICE_ACTION_IN_16);
+	c[1] = 0x1e;
+	r = RUN(c, RING_DIR_NONE, NULL, 0);
+	CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB));
+	/* NACA in the CONTROL byte */
+	cdb_simple(c, TEST_UNIT_READY);
+	c[5] = 0x04;
+	r = RUN(c, RING_DIR_NONE, NULL, 0);
+	CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB));
+	cdb_simple(c, TEST_UNIT_READY);
+	r = RUN(c, RING_DIR_NONE, NULL, 0);
+	CHECK(r.status == SAM_STAT_GOOD && r.sense_len == 0);
+	/* fixed format sense layout */
+	cdb_simple(c, 0xff);
+	r = RUN(c, RING_DIR_NONE, NULL, 0);
+	CHECK(r.sense_len == 18 && r.sense[0] == 0x70 && r.sense[7] == 10 &&
+	    r.sense[2] == SK_ILLEGAL_REQUEST && r.sense[12] == 0x20);
+	lun_close();
+}
+
+static void
+test_unit_attention(void)
+{
+	struct nexus	*a, *b;
+	uint8_t		 c[16], buf[252];
+	struct res	 r;
+
+	REQUIRE(lun_open(0, LUN_BACKEND_RDWR, 512, NBLOCKS * 512, 0) == 0);
+	a = nexus_get(&L, 0, 1);
+	b = nexus_get(&L, 0, 2);
+	REQUIRE(a != NULL && b != NULL);
+	CHECK(nexus_get(&L, 0, 1) == a);
+
+	/* INQUIRY and REPORT LUNS do not consume the UA */
+	cdb_simple(c, INQUIRY);
+	c[4] = 96;
+	r = run(a, NULL, c, RING_DIR_READ, buf, sizeof(buf));
+	CHECK(r.status == SAM_STAT_GOOD && r.len == 96);
+	cdb_simple(c, REPORT_LUNS);
+	put_be32(&c[6], 16);
+	r = run(a, NULL, c, RING_DIR_READ, buf, sizeof(buf));
+	CHECK(r.status == SAM_STAT_GOOD && r.len == 16);
+	CHECK(get_be32(buf) == 8 && buf[9] == 1);
+
+	cdb_simple(c, TEST_UNIT_READY);
+	r = run(a, NULL, c, RING_DIR_NONE, NULL, 0);
+	CHECK(IS_CHECK(r, SK_UNIT_ATTENTION, ASC_POWER_ON_RESET));
+	r = run(a, NULL, c, RING_DIR_NONE, NULL, 0);
+	CHECK(r.status == SAM_STAT_GOOD);
+
+	/* REQUEST SENSE returns and clears it; then NO SENSE */
+	cdb_simple(c, REQUEST_SENSE);
+	c[4] = 252;
+	r = run(b, NULL, c, RING_DIR_READ, buf, sizeof(buf));
+	CHECK(r.status == SAM_STAT_GOOD && r.len == 18);
+	CHECK(buf[0] == 0x70 && buf[2] == SK_UNIT_ATTENTION &&
+	    buf[12] == 0x29 && buf[13] == 0x00);
+	r = run(b, NULL, c, RING_DIR_READ, buf, sizeof(buf));
+	CHECK(r.status == SAM_STAT_GOOD && buf[2] == SK_NO_SENSE &&
+	    buf[12] == 0);
+	/* descriptor format on request */
+	c[1] = 0x01;
+	r = run(b, NULL, c, RING_DIR_READ, buf, sizeof(buf));
+	CHECK(r.status == SAM_STAT_GOOD && r.len == 8 && buf[0] == 0x72);
+
+	/* LUN reset: UA on the other nexus only */
+	CHECK(lun_tmf(&L, RING_TMF_LUN_RESET, 0, 1, 0) == RING_TMF_COMPLETE);
+	cdb_simple(c, TEST_UNIT_READY);
+	r = run(a, NULL, c, RING_DIR_NONE, NULL, 0);
+	CHECK(r.status == SAM_STAT_GOOD);
+	r = run(b, NULL, c, RING_DIR_NONE, NULL, 0);
+	CHECK(IS_CHECK(r, SK_UNIT_ATTENTION, ASC_BUS_DEVICE_RESET));
+	r = run(b, NULL, c, RING_DIR_NONE, NULL, 0);
+	CHECK(r.status == SAM_STAT_GOOD);
+	CHECK(lun_tmf(&L, 99, 0, 1, 0) == RING_TMF_NOT_SUPPORTED);
+
+	nexus_del(&L, a);
+	CHECK(nexus_find(&L, 0, 1) == NULL);
+	CHECK(nexus_find(&L, 0, 2) == b);
+	lun_close();
+}
+
+static void
+test_inquiry(void)
+{
+	uint8_t		c[16], buf[512];
+	struct res	r;
+
+	REQUIRE(lun_open(LUN_F_REMOVABLE, LUN_BACKEND_RDWR, 512,
+	    NBLOCKS * 512, 0) == 0);
+	cdb_simple(c, INQUIRY);
+	put_be16(&c[3], 255);
+	memset(buf, 0xee, sizeof(buf));
+	r = RUN(c, RING_DIR_READ, buf, 255);
+	CHECK(r.status == SAM_STAT_GOOD && r.len == 96 && r.want == 96);
+	CHECK(buf[0] == TYPE_DISK);
+	CHECK(buf[1] == 0x80);			/* RMB */
+	CHECK(buf[2] == 0x06);			/* SPC-4 */
+	CHECK((buf[3] & 0x0f) == 2 && (buf[3] & 0x10));	/* HiSup */
+	CHECK(buf[4] == 91);
+	CHECK(memcmp(&buf[8], "TGTSUITE", 8) == 0);
+	CHECK(memcmp(&buf[16], "UNIT DISK       ", 16) == 0);
+	CHECK(memcmp(&buf[32], "0.1 ", 4) == 0);
+	CHECK(get_be16(&buf[58]) == VD_SAM5 && get_be16(&buf[60]) == VD_SPC4 &&
+	    get_be16(&buf[62]) == VD_SBC3 && get_be16(&buf[64]) == VD_ISCSI);
+
+	/* allocation length: truncated, and no overflow reported */
+	memset(buf, 0xee, sizeof(buf));
+	put_be16(&c[3], 5);
+	r = RUN(c, RING_DIR_READ, buf, 5);
+	CHECK(r.status == SAM_STAT_GOOD && r.len == 5 && r.want == 5);
+	CHECK(buf[5] == 0xee);
+	/* buffer smaller than the allocation length */
+	put_be16(&c[3], 96);
+	r = RUN(c, RING_DIR_READ, buf, 36);
+	CHECK(r.len == 36 && r.want == 96);
+	/* page code without EVPD, CMDDT, unknown VPD page */
+	c[2] = 0x80;
+	r = RUN(c, RING_DIR_READ, buf, 96);
+	CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB));
+	c[1] = 0x02;
+	c[2] = 0;
+	r = RUN(c, RING_DIR_READ, buf, 96);
+	CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB));
+	c[1] = 0x01;
+	c[2] = 0x42;
+	r = RUN(c, RING_DIR_READ, buf, 96);
+	CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB));
+	lun_close();
+}
+
+/* Find a designator in a device identification page. */
+static const uint8_t *
+find_desig(const uint8_t *p, uint32_t len, uint8_t assoc, uint8_t type)
+{
+	uint32_t	off = 4;
+
+	while (off + 4 <= len) {
+		if (((p[off + 1] >> 4) & 3) == assoc &&
+		    (p[off + 1] & 0x0f) == type)
+			return (&p[off]);
+		off += 4 + p[off + 3];
+	}
+	return (NULL);
+}
+
+static void
+test_vpd(void)
+{
+	struct lun_port	 port = { 2, 1u << 20 };
+	struct nexus	*nx;
+	const uint8_t	*d;
+	uint8_t		 c[16], buf[1024];
+	struct res	 r;
+
+	REQUIRE(lun_open(LUN_F_THIN, LUN_BACKEND_RDWR, 512,
+	    NBLOCKS * 512, 0) == 0);
+	nx = nexus_get(&L, 2, 9);
+	REQUIRE(nx != NULL);
+	nx->tpgt = 1;
+	cdb_simple(c, INQUIRY);
+	c[1] = 0x01;
+	put_be16(&c[3], sizeof(buf));
+
+	c[2] = 0x00;
+	r = run(nx, &port, c, RING_DIR_READ, buf, sizeof(buf));
+	CHECK(r.status == SAM_STAT_GOOD && buf[1] == 0x00);
+	CHECK(get_be16(&buf[2]) == 6 && buf[4] == 0x00 && buf[5] == 0x80 &&
+	    buf[6] == 0x83 && buf[7] == 0xb0 && buf[8] == 0xb1 &&
+	    buf[9] == 0xb2);
+
+	c[2] = 0x80;
+	r = run(nx, &port, c, RING_DIR_READ, buf, sizeof(buf));
+	CHECK(r.status == SAM_STAT_GOOD && buf[1] == 0x80 &&
+	    get_be16(&buf[2]) == 7 && memcmp(&buf[4], "SER0001", 7) == 0);
+
+	c[2] = 0x83;
+	r = run(nx, &port, c, RING_DIR_READ, buf, sizeof(buf));
+	CHECK(r.status == SAM_STAT_GOOD && buf[1] == 0x83);
+	CHECK(r.len == get_be16(&buf[2]) + 4u);
+	d = find_desig(buf, r.len, 0, 3);	/* NAA */
+	CHECK(d != NULL && d[3] == 16 && d[4] == 0x60 && d[5] == 1);
+	d = find_desig(buf, r.len, 0, 1);	/* T10 vendor id */
+	CHECK(d != NULL && memcmp(&d[4], "TGTSUITE", 8) == 0);
+	d = find_desig(buf, r.len, 1, 4);	/* relative target port */
+	CHECK(d != NULL && (d[1] & 0x80) && (d[0] >> 4) == 5 &&
+	    get_be16(&d[6]) == 3);
+	d = find_desig(buf, r.len, 1, 5);	/* target port group */
+	CHECK(d != NULL && get_be16(&d[6]) == 1);
+	d = find_desig(buf, r.len, 1, 8);	/* SCSI name, target port */
+	CHECK(d != NULL && (d[3] % 4) == 0 && strcmp((const char *)&d[4],
+	    "iqn.2026-11.org.example:disk,t,0x0001") == 0);
+	d = find_desig(buf, r.len, 2, 8);	/* SCSI name, target */
+	CHECK(d != NULL && strcmp((const char *)&d[4],
+	    "iqn.2026-11.org.example:disk") == 0);
+
+	c[2] = 0xb0;
+	r = run(nx, &port, c, RING_DIR_READ, buf, sizeof(buf));
+	CHECK(r.status == SAM_STAT_GOOD && buf[1] == 0xb0 &&
+	    get_be16(&buf[2]) == 0x3c);
+	CHECK(get_be32(&buf[8]) == (1u << 20) / 512);	/* ring limited */
+	CHECK(get_be32(&buf[20]) != 0 && get_be32(&buf[24]) != 0);
+	r = run(nx, NULL, c, RING_DIR_READ, buf, sizeof(buf));
+	CHECK(get_be32(&buf[8]) == LUN_MAX_XFER / 512);
+
+	c[2] = 0xb1;
+	r = run(nx, &port, c, RING_DIR_READ, buf, sizeof(buf));
+	CHECK(r.status == SAM_STAT_GOOD && get_be16(&buf[4]) == 1);
+
+	c[2] = 0xb2;
+	r = run(nx, &port, c, RING_DIR_READ, buf, sizeof(buf));
+	CHECK(r.status == SAM_STAT_GOOD && (buf[5] & 0xe0) == 0xe0 &&
+	    (buf[5] & 0x04) && (buf[6] & 0x07) == 2);
+	lun_close();
+
+	REQUIRE(lun_open(0, LUN_BACKEND_RDWR, 4096, NBLOCKS * 512, 0) == 0);
+	c[2] = 0xb2;
+	r = RUN(c, RING_DIR_READ, buf, sizeof(buf));
+	CHECK(r.status == SAM_STAT_GOOD && buf[5] == 0 && buf[6] == 0);
+	c[2] = 0xb0;
+	r = RUN(c, RING_DIR_READ, buf, sizeof(buf));
+	CHECK(get_be32(&buf[8]) == LUN_MAX_XFER / 4096 &&
+	    get_be32(&buf[20]) == 0);
+	lun_close();
+}
+
+static void
+test_read_capacity(void)
+{
+	uint8_t		c[16], buf[512];
+	struct res	r;
+
+	/* size smaller than the file: 1000 blocks of 4096 */
+	REQUIRE(lun_open(0, LUN_BACKEND_RDWR, 4096, 8 << 20,
+	    1000 * 4096 + 100) == 0);
+	cdb_simple(c, READ_CAPACITY_10);
+	r = RUN(c, RING_DIR_READ, buf, 8);
+	CHECK(r.status == SAM_STAT_GOOD && r.len == 8);
+	CHECK(get_be32(buf) == 999 && get_be32(&buf[4]) == 4096);
+	put_be32(&c[2], 5);		/* LBA without PMI */
+	r = RUN(c, RING_DIR_READ, buf, 8);
+	CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB));
+
+	cdb_simple(c, SERVICE_ACTION_IN_16);
+	c[1] = SAI_READ_CAPACITY_16;
+	put_be32(&c[10], 32);
+	r = RUN(c, RING_DIR_READ, buf, 32);
+	CHECK(r.status == SAM_STAT_GOOD && r.len == 32 && r.want == 32);
+	CHECK(get_be64(buf) == 999 && get_be32(&buf[8]) == 4096);
+	CHECK((buf[14] & 0xc0) == 0);
+	put_be32(&c[10], 12);
+	r = RUN(c, RING_DIR_READ, buf, 64);
+	CHECK(r.len == 12 && r.want == 12);
+	lun_close();
+
+	/* larger than the store */
+	CHECK(lun_open(0, LUN_BACKEND_RDWR, 512, 4096, 8192) == -1);
+
+	/* thin: LBPME and LBPRZ */
+	REQUIRE(lun_open(LUN_F_THIN, LUN_BACKEND_RDWR, 512, NBLOCKS * 512,
+	    0) == 0);
+	cdb_simple(c, SERVICE_ACTION_IN_16);
+	c[1] = SAI_READ_CAPACITY_16;
+	put_be32(&c[10], 32);
+	r = RUN(c, RING_DIR_READ, buf, 32);
+	CHECK(get_be64(buf) == NBLOCKS - 1 && (buf[14] & 0xc0) == 0xc0);
+	lun_close();
+
+	/* more than 2^32 blocks: READ CAPACITY(10) says 0xffffffff */
+	if (lun_open(0, LUN_BACKEND_RDWR, 512, 3ull << 40, 0) == 0) {
+		cdb_simple(c, READ_CAPACITY_10);
+		r = RUN(c, RING_DIR_READ, buf, 8);
+		CHECK(get_be32(buf) == 0xffffffff);
+		cdb_simple(c, SERVICE_ACTION_IN_16);
+		c[1] = SAI_READ_CAPACITY_16;
+		put_be32(&c[10], 32);
+		r = RUN(c, RING_DIR_READ, buf, 32);
+		CHECK(get_be64(buf) == (3ull << 40) / 512 - 1);
+		/* LBA beyond 32 bits works, beyond the end does not */
+		cdb_rw(c, READ_16, (3ull << 40) / 512 - 1, 1);
+		r = RUN(c, RING_DIR_READ, buf, 512);
+		CHECK(r.status == SAM_STAT_GOOD && r.len == 512);
+		cdb_rw(c, READ_16, (3ull << 40) / 512, 1);
+		r = RUN(c, RING_DIR_READ, buf, 512);
+		CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE));
+		lun_close();
+	} else
+		printf("  (no 3 TiB sparse file here, skipped)\n");
+}
+
+static void
+rw_roundtrip(uint32_t backend)
+{
+	static const uint8_t ops[][2] = { { WRITE_6, READ_6 },
+	    { WRITE_10, READ_10 }, { WRITE_12, READ_12 },
+	    { WRITE_16, READ_16 } };
+	uint8_t		 c[16], *w, *rd;
+	struct res	 r;
+	size_t		 i;
+	uint32_t	 n = 8, bs = 512;
+	struct lun_port	 port = { 0, 64 << 10 };
+
+	w = malloc(256 * 512);
+	rd = malloc(256 * 512);
+	REQUIRE(w != NULL && rd != NULL);
+	REQUIRE(lun_open(LUN_F_WRITE_CACHE, backend, bs, NBLOCKS * 512,
+	    0) == 0);
+	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		memset(w, 'a' + i, n * bs);
+		cdb_rw(c, ops[i][0], 100 + i * 10, n);
+		r = RUN(c, RING_DIR_WRITE, w, n * bs);
+		CHECK(r.status == SAM_STAT_GOOD && r.len == n * bs &&
+		    r.want == n * bs);
+		memset(rd, 0, n * bs);
+		cdb_rw(c, ops[i][1], 100 + i * 10, n);
+		r = RUN(c, RING_DIR_READ, rd, n * bs);
+		CHECK(r.status == SAM_STAT_GOOD && r.len == n * bs);
+		CHECK(memcmp(w, rd, n * bs) == 0);
+		CHECK(pread(lfd, rd, bs, (100 + i * 10) * bs) == (ssize_t)bs &&
+		    rd[0] == 'a' + i);
+	}
+	/* FUA */
+	memset(w, 'F', bs);
+	cdb_rw(c, WRITE_10, 5, 1);
+	c[1] = 0x08;
+	r = RUN(c, RING_DIR_WRITE, w, bs);
+	CHECK(r.status == SAM_STAT_GOOD && r.len == bs);
+	CHECK(pread(lfd, rd, bs, 5 * bs) == (ssize_t)bs && rd[0] == 'F');
+	/* READ(6) of 0 blocks transfers 256 */
+	cdb_rw(c, READ_6, 0, 0);
+	r = RUN(c, RING_DIR_READ, rd, 256 * 512);
+	CHECK(r.status == SAM_STAT_GOOD && r.len == 256 * 512);
+	/* READ(10) of 0 blocks: nothing, good, even at the end */
+	cdb_rw(c, READ_10, NBLOCKS, 0);
+	r = RUN(c, RING_DIR_READ, rd, 512);
+	CHECK(r.status == SAM_STAT_GOOD && r.len == 0 && r.want == 0);
+	cdb_rw(c, READ_10, NBLOCKS + 1, 0);
+	r = RUN(c, RING_DIR_READ, rd, 512);
+	CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE));
+
+	/* read with a short buffer: what fits, want = all */
+	cdb_rw(c, READ_10, 100, 2);
+	r = RUN(c, RING_DIR_READ, rd, 200);
+	CHECK(r.status == SAM_STAT_GOOD && r.len == 200 && r.want == 1024);
+	/* read with no buffer at all */
+	r = RUN(c, RING_DIR_READ, NULL, 0);
+	CHECK(r.status == SAM_STAT_GOOD && r.len == 0 && r.want == 1024);
+
+	/* write with too little Data-Out: nothing written */
+	memset(w, 'z', 2 * bs);
+	cdb_rw(c, WRITE_10, 100, 2);
+	r = RUN(c, RING_DIR_WRITE, w, bs);
+	CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_IU));
+	CHECK(r.want == 2 * bs);
+	CHECK(pread(lfd, rd, bs, 100 * bs) == (ssize_t)bs && rd[0] == 'a');
+	/* more Data-Out than needed: the CDB wins */
+	cdb_rw(c, WRITE_10, 100, 1);
+	r = RUN(c, RING_DIR_WRITE, w, 2 * bs);
+	CHECK(r.status == SAM_STAT_GOOD && r.len == bs && r.want == bs);
+	CHECK(pread(lfd, rd, 2 * bs, 100 * bs) == 2 * (ssize_t)bs &&
+	    rd[0] == 'z' && rd[bs] == 'a');
+	/* write CDB sent as a read: no Data-Out */
+	r = RUN(c, RING_DIR_READ, w, 2 * bs);
+	CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_IU));
+
+	/* out of range, in every size */
+	cdb_rw(c, READ_10, NBLOCKS - 1, 2);
+	r = RUN(c, RING_DIR_READ, rd, 1024);
+	CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE));
+	cdb_rw(c, WRITE_16, UINT64_MAX, 1);
+	r = RUN(c, RING_DIR_WRITE, w, 512);
+	CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE));
+	cdb_rw(c, READ_16, 1, UINT32_MAX);
+	r = RUN(c, RING_DIR_READ, rd, 512);
+	CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE));
+	cdb_rw(c, READ_12, 0xffffffff, 2);
+	r = RUN(c, RING_DIR_READ, rd, 1024);
+	CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE));
+	cdb_rw(c, READ_6, NBLOCKS, 1);
+	r = RUN(c, RING_DIR_READ, rd, 512);
+	CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE));
+	/* information field holds the LBA */
+	CHECK((r.sense[0] & 0x80) && get_be32(&r.sense[3]) == NBLOCKS);
+	/* protection information fields */
+	cdb_rw(c, READ_10, 0, 1);
+	c[1] = 0x20;
+	r = RUN(c, RING_DIR_READ, rd, 512);
+	CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB));
+	/* longer than the maximum transfer length */
+	cdb_rw(c, READ_16, 0, (64 << 10) / 512 + 1);
+	r = run(NULL, &port, c, RING_DIR_READ, rd, 512);
+	CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB));
+
+	/* SYNCHRONIZE CACHE */
+	cdb_rw(c, SYNCHRONIZE_CACHE_10, 0, 0);
+	r = RUN(c, RING_DIR_NONE, NULL, 0);
+	CHECK(r.status == SAM_STAT_GOOD);
+	cdb_rw(c, SYNCHRONIZE_CACHE_16, NBLOCKS - 10, 10);
+	r = RUN(c, RING_DIR_NONE, NULL, 0);
+	CHECK(r.status == SAM_STAT_GOOD);
+	cdb_rw(c, SYNCHRONIZE_CACHE_16, NBLOCKS - 10, 11);
+	r = RUN(c, RING_DIR_NONE, NULL, 0);
+	CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE));
+	cdb_rw(c, SYNCHRONIZE_CACHE_10, NBLOCKS + 1, 0);
+	r = RUN(c, RING_DIR_NONE, NULL, 0);
+	CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE));
+	lun_close();
+	free(w);
+	free(rd);
+}
+
+static void
+test_rw_rdwr(void)
+{
+	rw_roundtrip(LUN_BACKEND_RDWR);
+}
+
+static void
+test_rw_aio(void)
+{
+	rw_roundtrip(LUN_BACKEND_AIO);
+}
+
+static void
+test_aio_pending(void)
+{
+	uint8_t		 c[16], buf[4096];
+	struct scsi_cmd	 cmd;
+	int		 rc;
+
+	REQUIRE(lun_open(0, LUN_BACKEND_AIO, 512, NBLOCKS * 512, 0) == 0);
+	memset(buf, 'q', sizeof(buf));
+	cdb_rw(c, WRITE_10, 8, 8);
+	scsi_cmd_init(&cmd, &L, NULL, NULL, c, 16, RING_DIR_WRITE, buf,
+	    sizeof(buf));
+	cmd.done = test_done;
+	async_done = 0;
+	rc = scsi_exec(&cmd);
+	CHECK(rc == SCSI_PENDING);
+	if (rc == SCSI_PENDING) {
+		CHECK(L.ninflight == 1 && TAILQ_FIRST(&L.inflight) == &cmd);
+		while (!async_done && L.be->poll(&L, 1) >= 0)
+			;
+		CHECK(L.ninflight == 0);
+	}
+	CHECK(cmd.status == SAM_STAT_GOOD && cmd.len == sizeof(buf));
+	/* an aborted command completes with TASK ABORTED */
+	cdb_rw(c, READ_10, 8, 8);
+	scsi_cmd_init(&cmd, &L, NULL, NULL, c, 16, RING_DIR_READ, buf,
+	    sizeof(buf));
+	cmd.done = test_done;
+	async_done = 0;
+	rc = scsi_exec(&cmd);
+	if (rc == SCSI_PENDING) {
+		CHECK(lun_tmf(&L, RING_TMF_LUN_RESET, 0, 0, 0) ==
+		    RING_TMF_COMPLETE);
+		CHECK(async_done && cmd.status == SAM_STAT_TASK_ABORTED);
+	}
+	lun_close();
+}
+
+static void
+test_read_only(void)
+{
+	uint8_t		c[16], buf[512];
+	struct res	r;
+
+	REQUIRE(lun_open(LUN_F_READONLY, LUN_BACKEND_RDWR, 512,
+	    NBLOCKS * 512, 0) == 0);
+	memset(buf, 1, sizeof(buf));
+	cdb_rw(c, WRITE_10, 0, 1);
+	r = RUN(c, RING_DIR_WRITE, buf, 512);
+	CHECK(IS_CHECK(r, SK_DATA_PROTECT, ASC_WRITE_PROTECTED));
+	cdb_rw(c, WRITE_16, 0, 1);
+	r = RUN(c, RING_DIR_WRITE, buf, 512);
+	CHECK(IS_CHECK(r, SK_DATA_PROTECT, ASC_WRITE_PROTECTED));
+	cdb_rw(c, READ_10, 0, 1);
+	r = RUN(c, RING_DIR_READ, buf, 512);
+	CHECK(r.status == SAM_STAT_GOOD);
+	/* WP in the device-specific parameter */
+	cdb_simple(c, MODE_SENSE_6);
+	c[2] = 0x3f;
+	c[4] = 255;
+	r = RUN(c, RING_DIR_READ, buf, 255);
+	CHECK(r.status == SAM_STAT_GOOD && (buf[2] & 0x80));
+	lun_close();
+}
+
+static void
+test_mode_sense(void)
+{
+	struct nexus	*a, *b;
+	uint8_t		 c[16], buf[512], pl[64];
+	struct res	 r;
+	uint32_t	 off;
+
+	REQUIRE(lun_open(LUN_F_WRITE_CACHE, LUN_BACKEND_RDWR, 512,
+	    NBLOCKS * 512, 0) == 0);
+	/* all pages, with block descriptor */
+	cdb_simple(c, MODE_SENSE_6);
+	c[2] = 0x3f;
+	c[4] = 255;
+	r = RUN(c, RING_DIR_READ, buf, 255);
+	CHECK(r.status == SAM_STAT_GOOD && r.len == buf[0] + 1u);
+	CHECK((buf[2] & 0x80) == 0 && buf[3] == 8);
+	CHECK(get_be32(&buf[4]) == NBLOCKS && get_be24(&buf[9]) == 512);
+	off = 12;
+	CHECK(buf[off] == 0x08 && buf[off + 1] == 0x12 &&
+	    (buf[off + 2] & 0x04));
+	off += 20;
+	CHECK(buf[off] == 0x0a && buf[off + 1] == 0x0a);
+	off += 12;
+	CHECK(buf[off] == 0x1c && buf[off + 1] == 0x0a);
+	CHECK(off + 12 == r.len);
+	/* truncated: want = allocation length, no overflow */
+	c[4] = 4;
+	r = RUN(c, RING_DIR_READ, buf, 4);
+	CHECK(r.status == SAM_STAT_GOOD && r.len == 4 && r.want == 4);
+	/* DBD, one page */
+	c[1] = 0x08;
+	c[2] = 0x0a;
+	c[4] = 255;
+	r = RUN(c, RING_DIR_READ, buf, 255);
+	CHECK(r.status == SAM_STAT_GOOD && buf[3] == 0 && buf[4] == 0x0a &&
+	    r.len == 16);
+	/* changeable values */
+	c[2] = 0x40 | 0x08;
+	r = RUN(c, RING_DIR_READ, buf, 255);
+	CHECK(r.status == SAM_STAT_GOOD && buf[4] == 0x08 &&
+	    buf[6] == 0x04);
+	/* saved values, unknown page, unknown subpage */
+	c[2] = 0xc0 | 0x08;
+	r = RUN(c, RING_DIR_READ, buf, 255);
+	CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, ASC_SAVING_PARAMS_UNSUP));
+	c[2] = 0x21;
+	r = RUN(c, RING_DIR_READ, buf, 255);
+	CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB));
+	c[2] = 0x08;
+	c[3] = 0x01;
+	r = RUN(c, RING_DIR_READ, buf, 255);
+	CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB));
+
+	/* MODE SENSE(10) with a long LBA block descriptor */
+	cdb_simple(c, MODE_SENSE_10);
+	c[1] = 0x10;
+	c[2] = 0x08;
+	put_be16(&c[7], 512);
+	r = RUN(c, RING_DIR_READ, buf, 512);
+	CHECK(r.status == SAM_STAT_GOOD && get_be16(buf) + 2u == r.len);
+	CHECK((buf[4] & 1) && get_be16(&buf[6]) == 16 &&
+	    get_be64(&buf[8]) == NBLOCKS && get_be32(&buf[20]) == 512);
+	CHECK(buf[24] == 0x08);
+
+	/* MODE SELECT: clear WCE, set D_SENSE; others see the UA */
+	a = nexus_get(&L, 0, 1);
+	b = nexus_get(&L, 0, 2);
+	REQUIRE(a != NULL && b != NULL);
+	a->ua = b->ua = 0;
+	cdb_simple(c, MODE_SELECT_6);
+	c[1] = 0x10;
+	c[4] = 4 + 20 + 12;
+	/* page 0x08 starts at 4, page 0x0a at 24 */
+	memset(pl, 0, sizeof(pl));
+	pl[4] = 0x08;
+	pl[5] = 0x12;
+	pl[24] = 0x0a;
+	pl[25] = 0x0a;
+	pl[26] = 0x04;
+	pl[27] = 0x10;
+	r = run(a, NULL, c, RING_DIR_WRITE, pl, 36);
+	CHECK(r.status == SAM_STAT_GOOD);
+	CHECK(L.wce == 0 && L.d_sense == 1);
+	cdb_simple(c, TEST_UNIT_READY);
+	r = run(a, NULL, c, RING_DIR_NONE, NULL, 0);
+	CHECK(r.status == SAM_STAT_GOOD);
+	r = run(b, NULL, c, RING_DIR_NONE, NULL, 0);
+	CHECK(IS_CHECK(r, SK_UNIT_ATTENTION, ASC_MODE_PARAMETERS_CHANGED));
+	/* descriptor format sense now */
+	CHECK(r.sense[0] == 0x72);
+	cdb_simple(c, 0xff);
+	r = run(a, NULL, c, RING_DIR_NONE, NULL, 0);
+	CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, ASC_INVALID_OPCODE) &&
+	    r.sense[0] == 0x72 && r.sense_len == 8);
+	/* a non-changeable bit: rejected */
+	pl[27] = 0x00;
+	cdb_simple(c, MODE_SELECT_6);
+	c[1] = 0x10;
+	c[4] = 36;
+	r = run(a, NULL, c, RING_DIR_WRITE, pl, 36);
+	CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_PARAM));
+	/* SP: cannot save */
+	c[1] = 0x11;
+	r = run(a, NULL, c, RING_DIR_WRITE, pl, 36);
+	CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB));
+	lun_close();
+
+	/* write cache off in the config: WCE clear */
+	REQUIRE(lun_open(0, LUN_BACKEND_RDWR, 512, NBLOCKS * 512, 0) == 0);
+	cdb_simple(c, MODE_SENSE_6);
+	c[1] = 0x08;
+	c[2] = 0x08;
+	c[4] = 255;
+	r = RUN(c, RING_DIR_READ, buf, 255);
+	CHECK(r.status == SAM_STAT_GOOD && buf[4] == 0x08 &&
+	    (buf[6] & 0x04) == 0);
+	lun_close();
+}
+
+static void
+test_verify(void)
+{
+	uint8_t		c[16], buf[1024];
+	struct res	r;
+
+	REQUIRE(lun_open(0, LUN_BACKEND_RDWR, 512, NBLOCKS * 512, 0) == 0);
+	memset(buf, 'v', sizeof(buf));
+	cdb_rw(c, WRITE_10, 10, 2);
+	r = RUN(c, RING_DIR_WRITE, buf, 1024);
+	CHECK(r.status == SAM_STAT_GOOD);
+	cdb_rw(c, VERIFY_10, 10, 2);
+	r = RUN(c, RING_DIR_NONE, NULL, 0);
+	CHECK(r.status == SAM_STAT_GOOD);
+	c[1] = 0x02;			/* BYTCHK 1 */
+	r = RUN(c, RING_DIR_WRITE, buf, 1024);
+	CHECK(r.status == SAM_STAT_GOOD);
+	buf[700] = 'x';
+	r = RUN(c, RING_DIR_WRITE, buf, 1024);
+	CHECK(IS_CHECK(r, SK_MISCOMPARE, ASC_MISCOMPARE_VERIFY));
+	CHECK(get_be32(&r.sense[3]) == 700);
+	cdb_rw(c, VERIFY_16, NBLOCKS, 1);
+	r = RUN(c, RING_DIR_NONE, NULL, 0);
+	CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE));
+	lun_close();
+}
+
+static void
+test_removable(void)
+{
+	uint8_t		c[16], buf[512];
+	struct res	r;
+
+	REQUIRE(lun_open(LUN_F_REMOVABLE, LUN_BACKEND_RDWR, 512,
+	    NBLOCKS * 512, 0) == 0);
+	cdb_simple(c, PREVENT_ALLOW_MEDIUM_REMOVAL);
+	c[4] = 1;
+	r = RUN(c, RING_DIR_NONE, NULL, 0);
+	CHECK(r.status == SAM_STAT_GOOD);
+	cdb_simple(c, START_STOP_UNIT);
+	c[4] = 0x02;			/* LOEJ, stop: eject */
+	r = RUN(c, RING_DIR_NONE, NULL, 0);
+	CHECK(r.status == SAM_STAT_CHECK_CONDITION);
+	cdb_simple(c, PREVENT_ALLOW_MEDIUM_REMOVAL);
+	r = RUN(c, RING_DIR_NONE, NULL, 0);
+	cdb_simple(c, START_STOP_UNIT);
+	c[4] = 0x02;
+	r = RUN(c, RING_DIR_NONE, NULL, 0);
+	CHECK(r.status == SAM_STAT_GOOD);
+	cdb_simple(c, TEST_UNIT_READY);
+	r = RUN(c, RING_DIR_NONE, NULL, 0);
+	CHECK(IS_CHECK(r, SK_NOT_READY, ASC_MEDIUM_NOT_PRESENT));
+	cdb_rw(c, READ_10, 0, 1);
+	r = RUN(c, RING_DIR_READ, buf, 512);
+	CHECK(IS_CHECK(r, SK_NOT_READY, ASC_MEDIUM_NOT_PRESENT));
+	cdb_simple(c, START_STOP_UNIT);
+	c[4] = 0x03;			/* load */
+	r = RUN(c, RING_DIR_NONE, NULL, 0);
+	cdb_simple(c, TEST_UNIT_READY);
+	r = RUN(c, RING_DIR_NONE, NULL, 0);
+	CHECK(r.status == SAM_STAT_GOOD);
+	lun_close();
+}
+
+/*
+ * The ring consumer: a real ring, the portal side played here.
+ */
+static struct ring	 P;		/* portal view */
+
+static int
+ring_setup(struct event_base *evb, struct lring **lrp)
+{
+	struct msg_ring	 mr;
+	char		 err[128];
+	int		 m, s, q;
+
+	memset(&mr, 0, sizeof(mr));
+	mr.portal_id = 4;
+	mr.lun_id = 7;
+	mr.lun = 1;
+	if (ring_geom_init(&mr.geom, 16, 1u << 20, 64u << 10) == -1 ||
+	    ring_create(&mr.geom, &m, &s, &q) == -1)
+		return (-1);
+	if (ring_attach(&P, &mr.geom, dup(m), dup(s), dup(q)) == -1)
+		return (-1);
+	*lrp = lring_add(&L, evb, &mr, m, s, q, err, sizeof(err));
+	if (*lrp == NULL)
+		printf("  lring_add: %s\n", err);
+	return (*lrp == NULL ? -1 : 0);
+}
+
+static void
+sqe_cmd(struct ring_sqe *e, uint64_t tag, uint8_t op, uint8_t dir,
+    uint32_t off, uint32_t len)
+{
+	memset(e, 0, sizeof(*e));
+	e->tag = tag;
+	e->op = RING_OP_CMD;
+	e->dir = dir;
+	e->nexus = 3;
+	e->data_off = off;
+	e->data_len = len;
+	e->xfer_len = len;
+	e->cdb_len = 16;
+	e->cdb[0] = op;
+}
+
+static int
+collect(struct event_base *evb, struct ring_cqe *out, int max)
+{
+	int	n = 0, tries;
+
+	for (tries = 0; tries < 100 && n < max; tries++) {
+		event_base_loop(evb, EVLOOP_NONBLOCK);
+		while (n < max && ring_cq_pop(&P, &out[n]) == 1)
+			n++;
+		if (n < max)
+			usleep(1000);
+	}
+	return (n);
+}
+
+static void
+test_ring(void)
+{
+	struct event_base	*evb;
+	struct lring		*lr;
+	struct ring_sqe		 e;
+	struct ring_cqe		 cq[16];
+	struct ring_nexus	 rn;
+	struct nexus		*nx;
+	uint8_t			 key;
+	uint16_t		 asc;
+	int			 n, i;
+
+	REQUIRE((evb = event_base_new()) != NULL);
+	levb = evb;
+	n = lun_open(0, LUN_BACKEND_AIO, 512, NBLOCKS * 512, 0);
+	levb = NULL;
+	REQUIRE(n == 0);
+	L.batch_done = lring_batch_done;
+	REQUIRE(ring_setup(evb, &lr) == 0);
+	CHECK(lring_find(4) == lr);
+
+	/* nexus announcement */
+	memset(&rn, 0, sizeof(rn));
+	memset(rn.initiator, 'i', sizeof(rn.initiator));	/* no NUL */
+	rn.tpgt = 1;
+	rn.rel_port = 5;
+	memcpy(P.data + 4096, &rn, sizeof(rn));
+	memset(&e, 0, sizeof(e));
+	e.tag = 1;
+	e.op = RING_OP_NEXUS_ADD;
+	e.nexus = 3;
+	e.data_off = 4096;
+	e.data_len = sizeof(rn);
+	CHECK(ring_sq_push(&P, &e) == 0);
+	/* INQUIRY: UA is not reported */
+	sqe_cmd(&e, 2, INQUIRY, RING_DIR_READ, 0, 96);
+	e.cdb[4] = 96;
+	CHECK(ring_sq_push(&P, &e) == 0);
+	/* TEST UNIT READY: the power on UA */
+	sqe_cmd(&e, 3, TEST_UNIT_READY, RING_DIR_NONE, 0, 0);
+	CHECK(ring_sq_push(&P, &e) == 0);
+	/* corrupt: data beyond the data area */
+	sqe_cmd(&e, 4, READ_10, RING_DIR_READ, (1u << 20) - 512, 1024);
+	e.cdb[8] = 2;
+	CHECK(ring_sq_push(&P, &e) == 0);
+	/* corrupt: CDB length, direction, op */
+	sqe_cmd(&e, 5, TEST_UNIT_READY, RING_DIR_NONE, 0, 0);
+	e.cdb_len = 200;
+	CHECK(ring_sq_push(&P, &e) == 0);
+	sqe_cmd(&e, 6, TEST_UNIT_READY, 9, 0, 0);
+	CHECK(ring_sq_push(&P, &e) == 0);
+	sqe_cmd(&e, 7, TEST_UNIT_READY, RING_DIR_NONE, 0, 0);
+	e.op = 77;
+	CHECK(ring_sq_push(&P, &e) == 0);
+	/* a read through the backend, asynchronous */
+	sqe_cmd(&e, 8, READ_10, RING_DIR_READ, 65536, 4096);
+	e.cdb[8] = 8;
+	CHECK(ring_sq_push(&P, &e) == 0);
+	ring_sq_commit(&P);
+	n = collect(evb, cq, 8);
+	CHECK(n == 8);
+	/* TMF */
+	memset(&e, 0, sizeof(e));
+	e.tag = 9;
+	e.op = RING_OP_TMF;
+	e.tmf = RING_TMF_ABORT_TASK_SET;
+	e.nexus = 3;
+	CHECK(ring_sq_push(&P, &e) == 0);
+	ring_sq_commit(&P);
+	n += collect(evb, &cq[n], 1);
+	CHECK(n == 9);
+	for (i = 0; i < n; i++) {
+		switch (cq[i].tag) {
+		case 1:
+			CHECK(cq[i].status == 0);
+			break;
+		case 2:
+			CHECK(cq[i].status == SAM_STAT_GOOD &&
+			    cq[i].len == 96 && P.data[0] == TYPE_DISK);
+			break;
+		case 3:
+			CHECK(cq[i].status == SAM_STAT_CHECK_CONDITION);
+			CHECK(sense_parse(cq[i].sense, cq[i].sense_len, &key,
+			    &asc) == 0 && key == SK_UNIT_ATTENTION);
+			break;
+		case 4:
+		case 5:
+		case 6:
+		case 7:
+			CHECK(cq[i].status == SAM_STAT_CHECK_CONDITION);
+			CHECK(sense_parse(cq[i].sense, cq[i].sense_len, &key,
+			    &asc) == 0 && key == SK_ILLEGAL_REQUEST);
+			break;
+		case 8:
+			CHECK(cq[i].status == SAM_STAT_GOOD &&
+			    cq[i].len == 4096 && cq[i].want == 4096);
+			break;
+		case 9:
+			CHECK(cq[i].status == RING_TMF_COMPLETE);
+			break;
+		default:
+			CHECK(!"unexpected tag");
+		}
+	}
+	nx = nexus_find(&L, 4, 3);
+	CHECK(nx != NULL && nx->announced && nx->rel_port == 5 &&
+	    strlen(nx->initiator) == sizeof(rn.initiator) - 1);
+
+	/* nexus loss */
+	memset(&e, 0, sizeof(e));
+	e.tag = 10;
+	e.op = RING_OP_NEXUS_DEL;
+	e.nexus = 3;
+	CHECK(ring_sq_push(&P, &e) == 0);
+	ring_sq_commit(&P);
+	CHECK(collect(evb, cq, 1) == 1 && cq[0].tag == 10);
+	CHECK(nexus_find(&L, 4, 3) == NULL);
+
+	/* more completions than the ring holds: backlog, nothing lost */
+	for (i = 0; i < 40; i++) {
+		sqe_cmd(&e, 100 + i, TEST_UNIT_READY, RING_DIR_NONE, 0, 0);
+		while (ring_sq_push(&P, &e) != 0) {
+			ring_sq_commit(&P);
+			event_base_loop(evb, EVLOOP_NONBLOCK);
+		}
+	}
+	ring_sq_commit(&P);
+	n = collect(evb, cq, 16);
+	for (i = 0; i < 40; i += n) {
+		if (i > 0)
+			n = collect(evb, cq, 16);
+		if (n == 0)
+			break;
+	}
+	CHECK(i == 40);
+
+	lring_del(lr);
+	CHECK(lring_find(4) == NULL);
+	ring_detach(&P);
+	lun_close();
+	event_base_free(evb);
+}
+
+int
+main(void)
+{
+	log_init(1, 0, "scsi_test");
+	UNIT_RUN(test_cdb_decoder);
+	UNIT_RUN(test_opcode_errors);
+	UNIT_RUN(test_unit_attention);
+	UNIT_RUN(test_inquiry);
+	UNIT_RUN(test_vpd);
+	UNIT_RUN(test_read_capacity);
+	UNIT_RUN(test_rw_rdwr);
+	UNIT_RUN(test_rw_aio);
+	UNIT_RUN(test_aio_pending);
+	UNIT_RUN(test_read_only);
+	UNIT_RUN(test_mode_sense);
+	UNIT_RUN(test_verify);
+	UNIT_RUN(test_removable);
+	UNIT_RUN(test_ring);
+	return (UNIT_END("scsi"));
+}

@@ -1,0 +1,330 @@
+/*
+ * Copyright (c) 2026 The tgt suite authors
+ * SPDX-License-Identifier: GPL-2.0-only
+ *
+ * The logical unit: backing store geometry, the I_T nexus table with the
+ * unit attentions pending on each nexus, and task management.
+ */
+
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <linux/fs.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+#include "lun.h"
+#include "ring.h"
+#include "scsi.h"
+
+static int
+nexus_cmp(struct nexus *a, struct nexus *b)
+{
+	if (a->portal_id != b->portal_id)
+		return (a->portal_id < b->portal_id ? -1 : 1);
+	if (a->id != b->id)
+		return (a->id < b->id ? -1 : 1);
+	return (0);
+}
+
+RB_PROTOTYPE(nexus_tree, nexus, entry, nexus_cmp)
+RB_GENERATE(nexus_tree, nexus, entry, nexus_cmp)
+
+int
+lun_init(struct lun *lun, const struct msg_lun_config *cfg, int fd,
+    struct event_base *evb, char *err, size_t errlen)
+{
+	struct stat	st;
+	uint64_t	store;
+	uint32_t	bs;
+	int		fl;
+
+	memset(lun, 0, sizeof(*lun));
+	lun->fd = -1;
+	RB_INIT(&lun->nexuses);
+	TAILQ_INIT(&lun->inflight);
+	lun->cfg = *cfg;
+	lun->cfg.target[sizeof(lun->cfg.target) - 1] = '\0';
+	lun->cfg.path[sizeof(lun->cfg.path) - 1] = '\0';
+	lun->cfg.vendor[sizeof(lun->cfg.vendor) - 1] = '\0';
+	lun->cfg.product[sizeof(lun->cfg.product) - 1] = '\0';
+	lun->cfg.revision[sizeof(lun->cfg.revision) - 1] = '\0';
+	lun->cfg.serial[sizeof(lun->cfg.serial) - 1] = '\0';
+	lun->evb = evb;
+
+	if (cfg->type != LUN_TYPE_DISK) {
+		snprintf(err, errlen, "unsupported device type %u", cfg->type);
+		return (-1);
+	}
+	bs = cfg->block_size ? cfg->block_size : 512;
+	if (bs != 512 && bs != 1024 && bs != 2048 && bs != 4096) {
+		snprintf(err, errlen, "invalid block size %u", bs);
+		return (-1);
+	}
+	lun->block_size = bs;
+	lun->block_shift = __builtin_ctz(bs);
+
+	if (fstat(fd, &st) == -1) {
+		snprintf(err, errlen, "fstat: %s", strerror(errno));
+		return (-1);
+	}
+	if (S_ISREG(st.st_mode))
+		store = st.st_size;
+	else if (S_ISBLK(st.st_mode)) {
+		if (ioctl(fd, BLKGETSIZE64, &store) == -1) {
+			snprintf(err, errlen, "BLKGETSIZE64: %s",
+			    strerror(errno));
+			return (-1);
+		}
+	} else {
+		snprintf(err, errlen, "backing store is neither a regular "
+		    "file nor a block device");
+		return (-1);
+	}
+	if (cfg->size == 0)
+		lun->size = store;
+	else if (cfg->size > store) {
+		snprintf(err, errlen, "size %" PRIu64 " exceeds the backing "
+		    "store (%" PRIu64 " bytes)", cfg->size, store);
+		return (-1);
+	} else
+		lun->size = cfg->size;
+	lun->nblocks = lun->size >> lun->block_shift;
+	lun->size = lun->nblocks << lun->block_shift;
+	if (lun->nblocks == 0) {
+		snprintf(err, errlen, "backing store smaller than one block");
+		return (-1);
+	}
+
+	lun->readonly = (cfg->flags & LUN_F_READONLY) != 0;
+	if ((fl = fcntl(fd, F_GETFL)) != -1 && (fl & O_ACCMODE) == O_RDONLY)
+		lun->readonly = 1;
+	lun->thin = (cfg->flags & LUN_F_THIN) != 0;
+	lun->removable = (cfg->flags & LUN_F_REMOVABLE) != 0;
+	lun->wce = (cfg->flags & LUN_F_WRITE_CACHE) != 0;
+
+	switch (cfg->backend) {
+	case LUN_BACKEND_RDWR:
+		lun->be = &backend_rdwr;
+		break;
+	case LUN_BACKEND_AIO:
+		lun->be = &backend_aio;
+		break;
+	default:
+		snprintf(err, errlen, "unknown backend %u", cfg->backend);
+		return (-1);
+	}
+	lun->fd = fd;
+	if (lun->be->init(lun, err, errlen) == -1) {
+		lun->fd = -1;
+		return (-1);
+	}
+	return (0);
+}
+
+void
+lun_fini(struct lun *lun)
+{
+	struct nexus	*nx;
+
+	if (lun->be != NULL)
+		lun->be->fini(lun);
+	while ((nx = RB_MIN(nexus_tree, &lun->nexuses)) != NULL)
+		nexus_del(lun, nx);
+	/* the fd belongs to the caller */
+	lun->be = NULL;
+}
+
+struct nexus *
+nexus_find(struct lun *lun, uint32_t portal_id, uint32_t id)
+{
+	struct nexus	key;
+
+	key.portal_id = portal_id;
+	key.id = id;
+	return (RB_FIND(nexus_tree, &lun->nexuses, &key));
+}
+
+/*
+ * The nexus, created when first seen (with a power on UA pending).
+ * NULL when the table is full.
+ */
+struct nexus *
+nexus_get(struct lun *lun, uint32_t portal_id, uint32_t id)
+{
+	struct nexus	*nx;
+
+	if ((nx = nexus_find(lun, portal_id, id)) != NULL)
+		return (nx);
+	if (lun->nnexus >= LUN_MAX_NEXUS)
+		return (NULL);
+	if ((nx = calloc(1, sizeof(*nx))) == NULL)
+		return (NULL);
+	nx->portal_id = portal_id;
+	nx->id = id;
+	nx->rel_port = portal_id + 1;
+	nx->tpgt = 1;
+	nx->ua = UA_POWER_ON;
+	RB_INSERT(nexus_tree, &lun->nexuses, nx);
+	lun->nnexus++;
+	return (nx);
+}
+
+void
+nexus_del(struct lun *lun, struct nexus *nx)
+{
+	struct scsi_cmd	*cmd;
+
+	/* I_T nexus loss: its tasks are aborted. */
+	TAILQ_FOREACH(cmd, &lun->inflight, entry) {
+		if (cmd->nexus == nx) {
+			cmd->nexus = NULL;
+			cmd->aborted = 1;
+		}
+	}
+	RB_REMOVE(nexus_tree, &lun->nexuses, nx);
+	lun->nnexus--;
+	free(nx);
+}
+
+void
+nexus_del_portal(struct lun *lun, uint32_t portal_id)
+{
+	struct nexus	*nx, *next;
+
+	for (nx = RB_MIN(nexus_tree, &lun->nexuses); nx != NULL; nx = next) {
+		next = RB_NEXT(nexus_tree, &lun->nexuses, nx);
+		if (nx->portal_id == portal_id)
+			nexus_del(lun, nx);
+	}
+}
+
+/* Establish a unit attention on every nexus but one (may be NULL). */
+void
+lun_ua_set(struct lun *lun, uint16_t ua, const struct nexus *except)
+{
+	struct nexus	*nx;
+
+	RB_FOREACH(nx, nexus_tree, &lun->nexuses) {
+		if (nx != except)
+			nx->ua |= ua;
+	}
+}
+
+/* Take the highest priority UA of a nexus; 1 and its ASC/ASCQ, or 0. */
+int
+lun_ua_take(struct lun *lun, struct nexus *nx, uint16_t *asc)
+{
+	uint16_t	bit;
+
+	if (nx == NULL || nx->ua == 0)
+		return (0);
+	bit = nx->ua & -nx->ua;
+	nx->ua &= ~bit;
+	switch (bit) {
+	case UA_POWER_ON:
+		*asc = ASC_POWER_ON_RESET;
+		break;
+	case UA_BUS_DEVICE_RESET:
+		*asc = ASC_BUS_DEVICE_RESET;
+		break;
+	case UA_MODE_CHANGED:
+		*asc = ASC_MODE_PARAMETERS_CHANGED;
+		break;
+	case UA_CAPACITY_CHANGED:
+		*asc = ASC_CAPACITY_CHANGED;
+		break;
+	default:
+		*asc = ASC_POWER_ON_RESET;
+		break;
+	}
+	return (1);
+}
+
+static int
+tmf_match(struct scsi_cmd *cmd, uint8_t tmf, uint32_t portal_id,
+    uint32_t nexus, uint64_t ref_tag)
+{
+	int	same = cmd->nexus != NULL && cmd->nexus->portal_id ==
+	    portal_id && cmd->nexus->id == nexus;
+
+	switch (tmf) {
+	case RING_TMF_ABORT_TASK:
+		return (same && cmd->tag == ref_tag);
+	case RING_TMF_ABORT_TASK_SET:
+		return (same);
+	case RING_TMF_CLEAR_TASK_SET:
+	case RING_TMF_LUN_RESET:
+	case RING_TMF_TARGET_WARM_RESET:
+	case RING_TMF_TARGET_COLD_RESET:
+		return (1);
+	}
+	return (0);
+}
+
+static int
+lun_aborted_inflight(struct lun *lun)
+{
+	struct scsi_cmd	*cmd;
+
+	TAILQ_FOREACH(cmd, &lun->inflight, entry)
+		if (cmd->aborted)
+			return (1);
+	return (0);
+}
+
+/*
+ * Task management.  Commands still in the backend are marked aborted
+ * (they complete with TASK ABORTED) and waited for, so that the
+ * function completes only once they can no longer touch the medium.
+ * Returns the RING_TMF_* response.
+ */
+uint8_t
+lun_tmf(struct lun *lun, uint8_t tmf, uint32_t portal_id, uint32_t nexus,
+    uint64_t ref_tag)
+{
+	struct scsi_cmd	*cmd;
+	struct nexus	*nx;
+
+	switch (tmf) {
+	case RING_TMF_ABORT_TASK:
+	case RING_TMF_ABORT_TASK_SET:
+	case RING_TMF_CLEAR_TASK_SET:
+	case RING_TMF_LUN_RESET:
+	case RING_TMF_TARGET_WARM_RESET:
+	case RING_TMF_TARGET_COLD_RESET:
+		break;
+	case RING_TMF_CLEAR_ACA:
+		/* NACA is never accepted, so there is no ACA to clear. */
+		return (RING_TMF_COMPLETE);
+	default:
+		return (RING_TMF_NOT_SUPPORTED);
+	}
+	TAILQ_FOREACH(cmd, &lun->inflight, entry)
+		if (tmf_match(cmd, tmf, portal_id, nexus, ref_tag))
+			cmd->aborted = 1;
+	while (lun_aborted_inflight(lun))
+		if (lun->be->poll(lun, 1) < 0)
+			break;
+
+	switch (tmf) {
+	case RING_TMF_LUN_RESET:
+	case RING_TMF_TARGET_WARM_RESET:
+	case RING_TMF_TARGET_COLD_RESET:
+		nx = nexus_find(lun, portal_id, nexus);
+		lun_ua_set(lun, UA_BUS_DEVICE_RESET, nx);
+		/* mode parameters return to their defaults */
+		lun->wce = (lun->cfg.flags & LUN_F_WRITE_CACHE) != 0;
+		lun->d_sense = 0;
+		lun->swp = 0;
+		break;
+	}
+	return (RING_TMF_COMPLETE);
+}

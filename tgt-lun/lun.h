@@ -1,0 +1,273 @@
+/*
+ * Copyright (c) 2026 The tgt suite authors
+ * SPDX-License-Identifier: GPL-2.0-only
+ *
+ * tgt-lun: one process per logical unit.  Its parts:
+ *
+ *	tgt-lun.c	main, sandbox, master dispatch (config, rings)
+ *	lunring.c	ring consumer: validate sqes, run them, push cqes
+ *	lun.c		the logical unit: backing store, I_T nexus table,
+ *			unit attentions, task management
+ *	cdb.c		opcode table, CDB decoding, command dispatch
+ *	sense.c		fixed and descriptor format sense data
+ *	spc.c		primary commands: INQUIRY, VPD, MODE SENSE/SELECT...
+ *	sbc.c		block commands: READ, WRITE, READ CAPACITY, SYNC...
+ *	backend_rdwr.c	pread/pwrite backing store
+ *	backend_aio.c	libaio backing store, completions on an eventfd
+ *
+ * Everything but tgt-lun.c works without a ring or an event loop, so
+ * that regress/unit/scsi_test.c can drive commands directly: fill a
+ * struct scsi_cmd with scsi_cmd_init(), call scsi_exec(), read status,
+ * sense, len and want (with the aio backend, poll until done).
+ */
+
+#ifndef TGT_LUN_H
+#define TGT_LUN_H
+
+#include <sys/queue.h>
+#include <sys/tree.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#include "proto.h"
+#include "ring.h"
+
+#define LUN_MAX_NEXUS		4096	/* per LUN, against a hostile peer */
+#define LUN_MAX_XFER		(8u << 20) /* bytes, advertised in VPD B0 */
+
+/* Pending unit attention conditions, by priority (lowest bit first). */
+#define UA_POWER_ON		0x0001	/* 29/00 */
+#define UA_BUS_DEVICE_RESET	0x0002	/* 29/03 */
+#define UA_MODE_CHANGED		0x0004	/* 2A/01 */
+#define UA_CAPACITY_CHANGED	0x0008	/* 2A/09 */
+
+/* What a ring (a portal) looks like to the commands it carries. */
+struct lun_port {
+	uint32_t		 portal_id;	/* relative port = id + 1 */
+	uint32_t		 data_size;	/* of the ring's data area */
+};
+
+/* An I_T nexus, keyed by (portal, nexus id chosen by the portal). */
+struct nexus {
+	RB_ENTRY(nexus)		 entry;
+	uint32_t		 portal_id;
+	uint32_t		 id;
+	char			 initiator[TGT_NAME_MAX];
+	uint8_t			 isid[6];
+	uint16_t		 tpgt;
+	uint16_t		 rel_port;
+	uint16_t		 ua;		/* UA_* pending */
+	int			 announced;	/* NEXUS_ADD seen */
+};
+RB_HEAD(nexus_tree, nexus);
+
+struct scsi_op;
+struct backend;
+
+struct lun {
+	struct msg_lun_config	 cfg;
+	int			 fd;
+	uint64_t		 size;		/* bytes exported */
+	uint64_t		 nblocks;
+	uint32_t		 block_size;
+	uint32_t		 block_shift;
+	int			 readonly;
+	int			 thin;
+	int			 removable;
+
+	/* mode parameters, current values */
+	int			 wce;
+	int			 d_sense;
+	int			 swp;
+
+	/* removable medium */
+	int			 ejected;
+	int			 prevent;
+
+	const struct backend	*be;
+	void			*be_priv;
+	struct event_base	*evb;		/* NULL in unit tests */
+
+	struct nexus_tree	 nexuses;
+	uint32_t		 nnexus;
+
+	/* commands waiting for backing store I/O */
+	TAILQ_HEAD(, scsi_cmd)	 inflight;
+	uint32_t		 ninflight;
+
+	/* called after a batch of asynchronous completions */
+	void			(*batch_done)(struct lun *, void *);
+	void			*batch_arg;
+};
+
+#define SCSI_DONE		0
+#define SCSI_PENDING		1	/* cmd->done() will be called */
+
+struct scsi_cmd {
+	TAILQ_ENTRY(scsi_cmd)	 entry;		/* lun inflight, or owner's */
+	struct lun		*lun;
+	struct nexus		*nexus;		/* may be NULL */
+	const struct lun_port	*port;		/* may be NULL */
+	const struct scsi_op	*op;
+	uint64_t		 tag;
+	uint32_t		 sqe_nexus;
+	uint8_t			 cdb[RING_CDB_MAX];
+	uint8_t			 cdb_len;
+	uint8_t			 dir;		/* RING_DIR_* */
+	uint8_t			 attr;
+
+	/*
+	 * The data buffer (the ring's data area, or test memory): in_len
+	 * bytes may be written for Data-In, out_len bytes of Data-Out may
+	 * be read.  At most one of them is non-zero.
+	 */
+	uint8_t			*buf;
+	uint32_t		 in_len;
+	uint32_t		 out_len;
+
+	/* decoded by cdb.c for media access commands */
+	uint64_t		 lba;
+	uint32_t		 nblocks;
+	uint8_t			 fua;
+
+	/* result */
+	uint8_t			 status;
+	uint8_t			 sense_len;
+	uint8_t			 sense[RING_SENSE_MAX];
+	uint32_t		 len;		/* bytes transferred */
+	uint32_t		 want;		/* bytes wanted, see ring.h */
+
+	/* asynchronous completion */
+	int			 aborted;
+	void			(*done)(struct scsi_cmd *);
+	void			*arg;
+	void			*owner;		/* the ring, for lunring.c */
+	uint64_t		 be_space[16];	/* backend per-command state */
+	uint32_t		 io_len;	/* bytes asked of the backend */
+	uint8_t			 io_write;
+	uint8_t			 io_pending;
+};
+
+/* lun.c */
+int	 lun_init(struct lun *, const struct msg_lun_config *, int fd,
+	    struct event_base *, char *err, size_t errlen);
+void	 lun_fini(struct lun *);
+struct nexus *nexus_find(struct lun *, uint32_t portal_id, uint32_t id);
+struct nexus *nexus_get(struct lun *, uint32_t portal_id, uint32_t id);
+void	 nexus_del(struct lun *, struct nexus *);
+void	 nexus_del_portal(struct lun *, uint32_t portal_id);
+void	 lun_ua_set(struct lun *, uint16_t ua, const struct nexus *except);
+int	 lun_ua_take(struct lun *, struct nexus *, uint16_t *asc);
+uint8_t	 lun_tmf(struct lun *, uint8_t tmf, uint32_t portal_id,
+	    uint32_t nexus, uint64_t ref_tag);
+
+/* lunring.c */
+struct lring;
+struct lring *lring_add(struct lun *, struct event_base *,
+	    const struct msg_ring *, int memfd, int sq_efd, int cq_efd,
+	    char *err, size_t errlen);
+struct lring *lring_find(uint32_t portal_id);
+void	 lring_del(struct lring *);
+void	 lring_del_all(void);
+void	 lring_batch_done(struct lun *, void *);
+
+/* cdb.c */
+void	 scsi_cmd_init(struct scsi_cmd *, struct lun *, struct nexus *,
+	    const struct lun_port *, const uint8_t *cdb, uint8_t cdb_len,
+	    uint8_t dir, uint8_t *buf, uint32_t buflen);
+int	 scsi_exec(struct scsi_cmd *);
+void	 scsi_complete(struct scsi_cmd *);
+const struct scsi_op *scsi_op_find(const uint8_t *cdb, int *known);
+int	 cdb_length(const uint8_t *cdb);
+int	 cdb_decode_rw(struct scsi_cmd *);
+uint32_t scsi_data_in(struct scsi_cmd *, const void *, uint32_t len,
+	    uint32_t alloc);
+
+/* sense.c */
+void	 scsi_check(struct scsi_cmd *, uint8_t key, uint16_t ascq);
+void	 scsi_check_info(struct scsi_cmd *, uint8_t key, uint16_t ascq,
+	    uint64_t info, int info_valid);
+size_t	 sense_build(uint8_t *, size_t, int desc, uint8_t key, uint16_t ascq,
+	    uint64_t info, int info_valid);
+int	 sense_parse(const uint8_t *, size_t, uint8_t *key, uint16_t *ascq);
+
+/* spc.c */
+int	 spc_test_unit_ready(struct scsi_cmd *);
+int	 spc_inquiry(struct scsi_cmd *);
+int	 spc_request_sense(struct scsi_cmd *);
+int	 spc_mode_sense(struct scsi_cmd *);
+int	 spc_mode_select(struct scsi_cmd *);
+int	 spc_report_luns(struct scsi_cmd *);
+
+/* sbc.c */
+int	 sbc_read_capacity10(struct scsi_cmd *);
+int	 sbc_read_capacity16(struct scsi_cmd *);
+int	 sbc_read(struct scsi_cmd *);
+int	 sbc_write(struct scsi_cmd *);
+int	 sbc_verify(struct scsi_cmd *);
+int	 sbc_sync_cache(struct scsi_cmd *);
+int	 sbc_start_stop(struct scsi_cmd *);
+int	 sbc_prevent_allow(struct scsi_cmd *);
+int	 sbc_prefetch(struct scsi_cmd *);
+void	 sbc_io_done(struct scsi_cmd *, long res);
+uint32_t sbc_max_xfer_blocks(const struct scsi_cmd *);
+
+/* big-endian helpers */
+static inline uint16_t
+get_be16(const uint8_t *p)
+{
+	return ((uint16_t)(p[0] << 8 | p[1]));
+}
+
+static inline uint32_t
+get_be24(const uint8_t *p)
+{
+	return ((uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2]);
+}
+
+static inline uint32_t
+get_be32(const uint8_t *p)
+{
+	return ((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3]);
+}
+
+static inline uint64_t
+get_be64(const uint8_t *p)
+{
+	return ((uint64_t)get_be32(p) << 32 | get_be32(p + 4));
+}
+
+static inline void
+put_be16(uint8_t *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = v;
+}
+
+static inline void
+put_be24(uint8_t *p, uint32_t v)
+{
+	p[0] = v >> 16;
+	p[1] = v >> 8;
+	p[2] = v;
+}
+
+static inline void
+put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = v >> 24;
+	p[1] = v >> 16;
+	p[2] = v >> 8;
+	p[3] = v;
+}
+
+static inline void
+put_be64(uint8_t *p, uint64_t v)
+{
+	put_be32(p, v >> 32);
+	put_be32(p + 4, v);
+}
+
+#endif /* TGT_LUN_H */

@@ -1,0 +1,235 @@
+/*
+ * Copyright (c) 2026 The tgt suite authors
+ * SPDX-License-Identifier: GPL-2.0-only
+ *
+ * tgt-lun: serves one logical unit to every portal through a ring per
+ * portal.  Started by tgt-master as
+ *	tgt-lun [-d] [-v...] -u user -c chroot -n instance
+ * with the master channel on fd 3.  It sandboxes itself before it reads
+ * a single message, then runs the event loop until the master goes away.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "backend.h"
+#include "log.h"
+#include "lun.h"
+#include "msg.h"
+#include "proto.h"
+#include "sandbox.h"
+
+static struct event_base	*evb;
+static struct msgchan		 master;
+static struct lun		 the_lun;
+static int			 configured;
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr, "usage: tgt-lun [-dv] -u user -c chroot "
+	    "-n instance\n");
+	exit(1);
+}
+
+static void
+send_error(const char *text)
+{
+	struct msg_error	e;
+
+	memset(&e, 0, sizeof(e));
+	strlcpy(e.text, text, sizeof(e.text));
+	if (msgchan_send(&master, MSG_LUN_ERROR, 0, NULL, 0, &e,
+	    sizeof(e)) == -1)
+		log_warn("cannot send error to the master");
+}
+
+static void
+lun_config(struct msg *m)
+{
+	struct msg_lun_config	cfg;
+	struct msg_lun_ready	rdy;
+	char			err[TGT_ERR_MAX];
+	int			fd;
+
+	if (MSG_GET(m, &cfg) != 0 || m->nfds != 1) {
+		log_warnx("malformed LUN_CONFIG");
+		send_error("malformed LUN_CONFIG");
+		return;
+	}
+	if (configured) {
+		log_warnx("LUN_CONFIG again, ignored");
+		send_error("already configured");
+		return;
+	}
+	fd = m->fds[0];
+	m->fds[0] = -1;
+	if (lun_init(&the_lun, &cfg, fd, evb, err, sizeof(err)) == -1) {
+		close(fd);
+		log_warnx("lun %llu (%s): %s", (unsigned long long)cfg.lun,
+		    the_lun.cfg.path, err);
+		send_error(err);
+		return;
+	}
+	the_lun.batch_done = lring_batch_done;
+	configured = 1;
+	log_info("lun %llu: %s, %llu blocks of %u bytes, %s backend%s%s",
+	    (unsigned long long)the_lun.cfg.lun, the_lun.cfg.path,
+	    (unsigned long long)the_lun.nblocks, the_lun.block_size,
+	    the_lun.be->name, the_lun.readonly ? ", read-only" : "",
+	    the_lun.thin ? ", thin" : "");
+
+	memset(&rdy, 0, sizeof(rdy));
+	rdy.lun_id = the_lun.cfg.lun_id;
+	rdy.block_size = the_lun.block_size;
+	rdy.size = the_lun.size;
+	if (msgchan_send(&master, MSG_LUN_READY, 0, NULL, 0, &rdy,
+	    sizeof(rdy)) == -1)
+		log_warn("cannot send LUN_READY");
+}
+
+static void
+ring_add(struct msg *m)
+{
+	struct msg_ring	 mr;
+	struct lring	*lr;
+	char		 err[TGT_ERR_MAX];
+	int		 i, fds[3];
+
+	if (MSG_GET(m, &mr) != 0 || m->nfds != 3) {
+		log_warnx("malformed RING_ADD");
+		return;
+	}
+	if (!configured) {
+		log_warnx("RING_ADD before LUN_CONFIG, ignored");
+		return;
+	}
+	if ((lr = lring_find(mr.portal_id)) != NULL) {
+		log_info("portal %u: ring replaced", mr.portal_id);
+		lring_del(lr);
+	}
+	for (i = 0; i < 3; i++) {
+		fds[i] = m->fds[i];
+		m->fds[i] = -1;
+	}
+	/* lring_add() owns the descriptors from here, even on failure */
+	if (lring_add(&the_lun, evb, &mr, fds[0], fds[1], fds[2], err,
+	    sizeof(err)) == NULL)
+		log_warnx("portal %u: %s", mr.portal_id, err);
+}
+
+static void
+ring_del(struct msg *m)
+{
+	struct msg_ring_del	 mrd;
+	struct lring		*lr;
+
+	if (MSG_GET(m, &mrd) != 0) {
+		log_warnx("malformed RING_DEL");
+		return;
+	}
+	if ((lr = lring_find(mrd.portal_id)) != NULL) {
+		log_info("portal %u: ring removed", mrd.portal_id);
+		lring_del(lr);
+	}
+}
+
+static void
+dispatch(struct msgchan *mc, struct msg *m, void *arg)
+{
+	int32_t	level;
+
+	switch (m->hdr.type) {
+	case MSG_LUN_CONFIG:
+		lun_config(m);
+		break;
+	case MSG_LUN_RING_ADD:
+		ring_add(m);
+		break;
+	case MSG_LUN_RING_DEL:
+		ring_del(m);
+		break;
+	case MSG_LOG_VERBOSE:
+		if (MSG_GET(m, &level) == 0)
+			log_setverbose(level);
+		else
+			log_warnx("malformed LOG_VERBOSE");
+		break;
+	default:
+		log_warnx("unexpected message type %u from the master",
+		    m->hdr.type);
+		break;
+	}
+	msg_free(m);
+}
+
+static void
+closed(struct msgchan *mc, void *arg)
+{
+	log_debug("master channel closed, exiting");
+	event_base_loopbreak(evb);
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char	*user = NULL, *dir = NULL, *instance = NULL;
+	int		 ch, debug = 0, verbose = 0;
+
+	while ((ch = getopt(argc, argv, "dvu:c:n:")) != -1) {
+		switch (ch) {
+		case 'd':
+			debug = 1;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'u':
+			user = optarg;
+			break;
+		case 'c':
+			dir = optarg;
+			break;
+		case 'n':
+			instance = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (argc != optind || user == NULL || dir == NULL || instance == NULL)
+		usage();
+
+	log_init(debug, verbose, "tgt-lun");
+	log_setrole("tgt-lun", instance);
+	if (fcntl(TGT_CHILD_FD, F_GETFD) == -1)
+		fatalx("no master channel on fd %d", TGT_CHILD_FD);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+
+	if ((evb = event_base_new()) == NULL)
+		fatalx("event_base_new");
+	sandbox_drop(user, dir);
+	sandbox_seccomp(SANDBOX_LUN);
+
+	if (msgchan_init(&master, evb, TGT_CHILD_FD, dispatch, closed,
+	    NULL) == -1)
+		fatal("msgchan_init");
+	event_base_dispatch(evb);
+
+	lring_del_all();
+	if (configured) {
+		lun_fini(&the_lun);
+		close(the_lun.fd);
+	}
+	msgchan_clear(&master);
+	event_base_free(evb);
+	return (0);
+}
