@@ -36,6 +36,7 @@ struct conf_lun {
 	char			 revision[5];
 	char			 serial[33];	/* default derived from name */
 	int			 lineno;	/* for messages */
+	char			 file[TGT_PATH_MAX];	/* where it was defined */
 };
 TAILQ_HEAD(conf_luns, conf_lun);
 
@@ -54,7 +55,8 @@ struct conf_listen {
 	struct sockaddr_storage	 ss;
 	socklen_t		 sslen;
 	char			 name[TGT_ADDR_MAX];	/* "127.0.0.1:3260" */
-	int			 lineno;
+	int			 lineno;		/* 0: the default */
+	char			 file[TGT_PATH_MAX];
 };
 TAILQ_HEAD(conf_listens, conf_listen);
 

@@ -938,6 +938,8 @@ lun_begin(const YYLTYPE *loc, int64_t nr, const char *path)
 	strlcpy(l->product, "DISK", sizeof(l->product));
 	strlcpy(l->revision, "0001", sizeof(l->revision));
 	l->lineno = loc->first_line;
+	strlcpy(l->file, loc->file != NULL ? loc->file->name : conf->file,
+	    sizeof(l->file));
 	if (path[0] == '\0')
 		conf_err(loc, "empty path for LUN %lld", (long long)nr);
 	else if (strlcpy(l->path, path, sizeof(l->path)) >= sizeof(l->path))
@@ -1008,6 +1010,8 @@ listen_add(const YYLTYPE *loc, const char *addr, int64_t port)
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		fatal("calloc");
 	l->lineno = loc->first_line;
+	strlcpy(l->file, loc->file != NULL ? loc->file->name : conf->file,
+	    sizeof(l->file));
 	if (len >= 2 && addr[0] == '[' && addr[len - 1] == ']') {
 		if (len - 2 >= sizeof(host))
 			goto bad;
@@ -1135,6 +1139,7 @@ parse_config(const char *filename, int opts)
 		sin->sin_addr.s_addr = htonl(INADDR_ANY);
 		sin->sin_port = htons(CONF_DEF_PORT);
 		l->sslen = sizeof(*sin);
+		strlcpy(l->file, conf->file, sizeof(l->file));
 		snprintf(l->name, sizeof(l->name), "0.0.0.0:%d",
 		    CONF_DEF_PORT);
 		TAILQ_INSERT_TAIL(&conf->listens, l, entry);

@@ -1,0 +1,414 @@
+/*
+ * Copyright (c) 2026 The tgt suite authors
+ * SPDX-License-Identifier: GPL-2.0-only
+ *
+ * The control socket: AF_UNIX SOCK_SEQPACKET, one message channel per
+ * client, root only.  Listings of what the master knows are answered
+ * here; "show sessions" is forwarded to every running portal (peerid is
+ * the client id) and their answers are relayed, with a single END once
+ * all portals answered or after a timeout.
+ */
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "master.h"
+
+struct ctl_conn {
+	TAILQ_ENTRY(ctl_conn)	 entry;
+	struct master		*m;
+	uint32_t		 id;
+	struct msgchan		 chan;
+	struct idset		 waiting;	/* portals owing an END */
+	int			 nwaiting;
+	struct event		*ev_timeout;
+};
+
+static void	 control_accept(evutil_socket_t, short, void *);
+static void	 control_dispatch(struct msgchan *, struct msg *, void *);
+static void	 control_closed(struct msgchan *, void *);
+static void	 control_free(struct ctl_conn *);
+
+/* Create the socket (before daemon(), so that errors are visible). */
+int
+control_init(struct master *m, const char *path)
+{
+	struct sockaddr_un	 sun;
+	struct stat		 st;
+	mode_t			 old;
+	int			 s;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path)) {
+		log_warnx("control socket %s: path too long", path);
+		return (-1);
+	}
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			log_warnx("control socket %s: exists and is not a "
+			    "socket", path);
+			return (-1);
+		}
+		/* stale socket of a previous run */
+		if (unlink(path) == -1) {
+			log_warn("control socket %s: unlink", path);
+			return (-1);
+		}
+	}
+	if ((s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) == -1) {
+		log_warn("control socket");
+		return (-1);
+	}
+	old = umask(0077);
+	if (bind(s, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		log_warn("control socket %s: bind", path);
+		umask(old);
+		close(s);
+		return (-1);
+	}
+	umask(old);
+	if (chmod(path, 0600) == -1 || listen(s, 16) == -1) {
+		log_warn("control socket %s", path);
+		unlink(path);
+		close(s);
+		return (-1);
+	}
+	m->ctl_fd = s;
+	strlcpy(m->ctl_path, path, sizeof(m->ctl_path));
+	return (0);
+}
+
+int
+control_listen(struct master *m)
+{
+	if ((m->ev_ctl = event_new(m->evb, m->ctl_fd, EV_READ | EV_PERSIST,
+	    control_accept, m)) == NULL || event_add(m->ev_ctl, NULL) == -1) {
+		log_warn("control socket event");
+		return (-1);
+	}
+	return (0);
+}
+
+void
+control_close(struct master *m)
+{
+	struct ctl_conn	*c;
+
+	while ((c = TAILQ_FIRST(&m->ctl_conns)) != NULL)
+		control_free(c);
+	if (m->ev_ctl != NULL) {
+		event_free(m->ev_ctl);
+		m->ev_ctl = NULL;
+	}
+	if (m->ctl_fd != -1) {
+		close(m->ctl_fd);
+		m->ctl_fd = -1;
+		unlink(m->ctl_path);
+	}
+}
+
+static void
+control_error(struct ctl_conn *c, const char *text)
+{
+	struct msg_error	 e;
+
+	memset(&e, 0, sizeof(e));
+	strlcpy(e.text, text, sizeof(e.text));
+	msgchan_send(&c->chan, MSG_CTL_ERROR, 0, NULL, 0, &e, sizeof(e));
+}
+
+static void
+control_accept(evutil_socket_t fd, short ev, void *arg)
+{
+	struct master		*m = arg;
+	struct ctl_conn		*c;
+	struct ucred		 cred;
+	struct msg_error	 e;
+	socklen_t		 len = sizeof(cred);
+	int			 s;
+
+	if ((s = accept4(m->ctl_fd, NULL, NULL, SOCK_NONBLOCK |
+	    SOCK_CLOEXEC)) == -1) {
+		if (errno != EAGAIN && errno != EINTR &&
+		    errno != ECONNABORTED)
+			log_warn("control accept");
+		return;
+	}
+	if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1 ||
+	    cred.uid != 0) {
+		memset(&e, 0, sizeof(e));
+		strlcpy(e.text, "permission denied", sizeof(e.text));
+		msg_send_fd(s, MSG_CTL_ERROR, 0, NULL, 0, &e, sizeof(e));
+		log_warnx("control: refused client uid %d",
+		    len == sizeof(cred) ? (int)cred.uid : -1);
+		close(s);
+		return;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		log_warn("control");
+		close(s);
+		return;
+	}
+	c->m = m;
+	c->id = m->next_ctl_id++;
+	if (m->next_ctl_id == 0)
+		m->next_ctl_id = 1;
+	if (msgchan_init(&c->chan, m->evb, s, control_dispatch,
+	    control_closed, c) == -1) {
+		log_warn("control channel");
+		close(s);
+		free(c);
+		return;
+	}
+	TAILQ_INSERT_TAIL(&m->ctl_conns, c, entry);
+}
+
+static void
+control_free(struct ctl_conn *c)
+{
+	TAILQ_REMOVE(&c->m->ctl_conns, c, entry);
+	if (c->ev_timeout != NULL)
+		event_free(c->ev_timeout);
+	idset_free(&c->waiting);
+	msgchan_clear(&c->chan);
+	free(c);
+}
+
+static void
+control_closed(struct msgchan *ch, void *arg)
+{
+	control_free(arg);
+}
+
+static void
+control_end(struct ctl_conn *c)
+{
+	idset_clear(&c->waiting);
+	c->nwaiting = 0;
+	if (c->ev_timeout != NULL)
+		evtimer_del(c->ev_timeout);
+	msgchan_send(&c->chan, MSG_CTL_END, 0, NULL, 0, NULL, 0);
+}
+
+static void
+control_timeout(evutil_socket_t fd, short ev, void *arg)
+{
+	struct ctl_conn	*c = arg;
+
+	log_debug("control: show sessions: %d portal(s) did not answer",
+	    c->nwaiting);
+	control_end(c);
+}
+
+static void
+show_targets(struct ctl_conn *c)
+{
+	struct mtarget		*mt;
+	struct mlun		*ml;
+	struct ctl_target	 t;
+
+	TAILQ_FOREACH(mt, &c->m->targets, entry) {
+		memset(&t, 0, sizeof(t));
+		t.target_id = mt->target_id;
+		t.flags = mt->flags;
+		strlcpy(t.name, mt->name, sizeof(t.name));
+		TAILQ_FOREACH(ml, &mt->luns, entry)
+			t.nluns++;
+		msgchan_send(&c->chan, MSG_CTL_TARGET, 0, NULL, 0, &t,
+		    sizeof(t));
+	}
+	msgchan_send(&c->chan, MSG_CTL_END, 0, NULL, 0, NULL, 0);
+}
+
+static void
+show_luns(struct ctl_conn *c)
+{
+	struct mtarget	*mt;
+	struct mlun	*ml;
+	struct ctl_lun	 l;
+
+	TAILQ_FOREACH(mt, &c->m->targets, entry)
+		TAILQ_FOREACH(ml, &mt->luns, entry) {
+			memset(&l, 0, sizeof(l));
+			l.lun_id = ml->lun_id;
+			l.block_size = ml->block_size;
+			l.lun = ml->conf.lun;
+			l.size = ml->ready ? ml->size : 0;
+			l.pid = ml->svc.proc != NULL ? ml->svc.proc->pid : 0;
+			l.restarts = ml->svc.restarts;
+			l.backend = ml->conf.backend;
+			l.flags = ml->conf.flags;
+			strlcpy(l.target, mt->name, sizeof(l.target));
+			strlcpy(l.path, ml->conf.path, sizeof(l.path));
+			msgchan_send(&c->chan, MSG_CTL_LUN, 0, NULL, 0, &l,
+			    sizeof(l));
+		}
+	msgchan_send(&c->chan, MSG_CTL_END, 0, NULL, 0, NULL, 0);
+}
+
+static void
+show_sessions(struct ctl_conn *c)
+{
+	struct mportal	*mp;
+	struct timeval	 tv;
+
+	if (c->nwaiting > 0) {
+		control_error(c, "a request is already in progress");
+		return;
+	}
+	TAILQ_FOREACH(mp, &c->m->portals, entry) {
+		if (!svc_running(&mp->svc))
+			continue;
+		if (msgchan_send(&mp->svc.proc->chan, MSG_CTL_SHOW_SESSIONS,
+		    c->id, NULL, 0, NULL, 0) == -1)
+			continue;
+		if (idset_add(&c->waiting, mp->portal_id) == -1)
+			continue;
+		c->nwaiting++;
+	}
+	if (c->nwaiting == 0) {
+		control_end(c);
+		return;
+	}
+	if (c->ev_timeout == NULL &&
+	    (c->ev_timeout = evtimer_new(c->m->evb, control_timeout, c)) ==
+	    NULL) {
+		control_end(c);
+		return;
+	}
+	tv.tv_sec = MASTER_CTL_TIMEOUT;
+	tv.tv_usec = 0;
+	evtimer_add(c->ev_timeout, &tv);
+}
+
+static void
+control_dispatch(struct msgchan *ch, struct msg *msg, void *arg)
+{
+	struct ctl_conn	*c = arg;
+	char		 err[TGT_ERR_MAX];
+
+	switch (msg->hdr.type) {
+	case MSG_CTL_SHOW_TARGETS:
+		show_targets(c);
+		break;
+	case MSG_CTL_SHOW_LUNS:
+		show_luns(c);
+		break;
+	case MSG_CTL_SHOW_SESSIONS:
+		show_sessions(c);
+		break;
+	case MSG_CTL_RELOAD:
+		if (master_reload(c->m, err, sizeof(err)) == -1)
+			control_error(c, err);
+		else
+			msgchan_send(&c->chan, MSG_CTL_OK, 0, NULL, 0, NULL,
+			    0);
+		break;
+	default:
+		log_debug("control: unknown request %u", msg->hdr.type);
+		control_error(c, "unknown request");
+		break;
+	}
+	msg_free(msg);
+}
+
+static struct ctl_conn *
+control_find(struct master *m, uint32_t id)
+{
+	struct ctl_conn	*c;
+
+	TAILQ_FOREACH(c, &m->ctl_conns, entry)
+		if (c->id == id)
+			return (c);
+	return (NULL);
+}
+
+int
+control_portal_reply(struct master *m, struct mportal *mp, struct msg *msg)
+{
+	struct ctl_conn		*c;
+	struct ctl_session	 s;
+
+	if (msg->hdr.type == MSG_CTL_SESSION) {
+		if (MSG_GET(msg, &s) == -1)
+			return (-1);
+		s.initiator[sizeof(s.initiator) - 1] = '\0';
+		s.target[sizeof(s.target) - 1] = '\0';
+		s.peer[sizeof(s.peer) - 1] = '\0';
+		s.local[sizeof(s.local) - 1] = '\0';
+		s.portal_id = mp->portal_id;
+	} else if (msg->hdr.len != 0)
+		return (-1);
+
+	/* the client may be gone, or this answer late: drop it */
+	if ((c = control_find(m, msg->hdr.peerid)) == NULL ||
+	    !idset_has(&c->waiting, mp->portal_id))
+		return (0);
+	if (msg->hdr.type == MSG_CTL_SESSION) {
+		msgchan_send(&c->chan, MSG_CTL_SESSION, 0, NULL, 0, &s,
+		    sizeof(s));
+		return (0);
+	}
+	idset_del(&c->waiting, mp->portal_id);
+	if (--c->nwaiting == 0)
+		control_end(c);
+	return (0);
+}
+
+/* A portal went away: whoever waits for it stops waiting. */
+void
+control_portal_gone(struct master *m, struct mportal *mp)
+{
+	struct ctl_conn	*c;
+
+	TAILQ_FOREACH(c, &m->ctl_conns, entry) {
+		if (!idset_has(&c->waiting, mp->portal_id))
+			continue;
+		idset_del(&c->waiting, mp->portal_id);
+		if (--c->nwaiting == 0)
+			control_end(c);
+	}
+}
+
+/* Reload changed the control socket path: move there, keep clients. */
+void
+control_move(struct master *m, const char *path)
+{
+	struct event	*oev = m->ev_ctl;
+	char		 opath[sizeof(m->ctl_path)];
+	int		 ofd = m->ctl_fd;
+
+	strlcpy(opath, m->ctl_path, sizeof(opath));
+	if (control_init(m, path) == -1) {
+		m->ctl_fd = ofd;
+		log_warnx("control socket stays %s", opath);
+		return;
+	}
+	m->ev_ctl = NULL;
+	if (control_listen(m) == -1) {
+		close(m->ctl_fd);
+		unlink(m->ctl_path);
+		m->ctl_fd = ofd;
+		m->ev_ctl = oev;
+		strlcpy(m->ctl_path, opath, sizeof(m->ctl_path));
+		return;
+	}
+	if (oev != NULL)
+		event_free(oev);
+	close(ofd);
+	unlink(opath);
+	log_info("control socket moved to %s", path);
+}

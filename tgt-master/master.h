@@ -1,0 +1,205 @@
+/*
+ * Copyright (c) 2026 The tgt suite authors
+ * SPDX-License-Identifier: GPL-2.0-only
+ *
+ * tgt-master internals.
+ *
+ *	tgt-master.c	main, signals, start-up and shutdown
+ *	parse.y		tgt.conf grammar and lexer
+ *	conf.c		configuration helpers
+ *	proc.c		fork+exec of children, reaping, restart back-off
+ *	apply.c		runtime targets/LUNs/portals, rings, reload by
+ *			difference, dispatch of children's messages
+ *	control.c	control socket for tgtctl
+ *
+ * Everything here takes the master state as an argument: only
+ * tgt-master.c has process globals, so the other objects link into the
+ * unit tests on their own.
+ */
+
+#ifndef TGT_MASTER_H
+#define TGT_MASTER_H
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <limits.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "conf.h"
+#include "msg.h"
+#include "proto.h"
+
+#define MASTER_MAX_CMDS		128		/* CmdSN window per session */
+#define MASTER_MAX_XFER		(8u << 20)	/* largest command, bytes */
+#define MASTER_BACKOFF_MIN	1		/* seconds */
+#define MASTER_BACKOFF_MAX	30
+#define MASTER_BACKOFF_WINDOW	10	/* died sooner: back off more */
+#define MASTER_STOP_WAIT	5	/* SIGTERM, then SIGKILL after */
+#define MASTER_CTL_TIMEOUT	2	/* show sessions: wait for portals */
+#define MASTER_INSTANCE_MAX	(TGT_NAME_MAX + 32)
+
+#define ROLE_PORTAL		1
+#define ROLE_LUN		2
+
+struct master;
+struct proc;
+
+/*
+ * Something the master keeps running: a portal or a LUN.  It has at most
+ * one process at a time; when that dies it is started again after the
+ * back-off.
+ */
+struct svc {
+	struct master		*m;
+	void			*owner;		/* mportal or mlun */
+	int			 role;
+	char			 instance[MASTER_INSTANCE_MAX];
+	struct proc		*proc;		/* NULL: not running */
+	struct event		*ev_restart;
+	int			 backoff;	/* seconds, next restart */
+	uint32_t		 restarts;
+	struct timespec		 started;
+	void			(*start)(struct svc *);
+};
+
+/* A child process.  svc is NULL once its owner let it go (stopping). */
+struct proc {
+	TAILQ_ENTRY(proc)	 entry;
+	struct master		*m;
+	struct svc		*svc;
+	int			 role;
+	pid_t			 pid;
+	struct msgchan		 chan;
+	int			 chan_up;
+	char			 instance[MASTER_INSTANCE_MAX];
+};
+TAILQ_HEAD(procs, proc);
+
+/* Small set of portal ids. */
+struct idset {
+	uint64_t		*bits;
+	size_t			 nwords;
+};
+
+struct mportal {
+	TAILQ_ENTRY(mportal)	 entry;
+	struct svc		 svc;
+	struct conf_listen	 listen;
+	uint32_t		 portal_id;
+	int			 sock;
+	int			 keep;		/* reload: still configured */
+};
+TAILQ_HEAD(mportals, mportal);
+
+struct mtarget;
+
+struct mlun {
+	TAILQ_ENTRY(mlun)	 entry;
+	struct svc		 svc;
+	struct mtarget		*target;
+	struct conf_lun		 conf;
+	uint32_t		 lun_id;
+	int			 fd;		/* backing store */
+	int			 ready;
+	uint64_t		 size;		/* from MSG_LUN_READY */
+	uint32_t		 block_size;
+	struct idset		 rings;		/* portals its process has */
+	int			 keep;
+	char			 file[TGT_PATH_MAX];	/* for messages */
+};
+TAILQ_HEAD(mluns, mlun);
+
+struct mtarget {
+	TAILQ_ENTRY(mtarget)	 entry;
+	uint32_t		 target_id;
+	uint32_t		 flags;
+	char			 name[TGT_NAME_MAX];
+	char			 alias[TGT_NAME_MAX];
+	struct mluns		 luns;
+	int			 keep;
+};
+TAILQ_HEAD(mtargets, mtarget);
+
+struct ctl_conn;
+TAILQ_HEAD(ctl_conns, ctl_conn);
+
+struct master {
+	struct event_base	*evb;
+	struct tgt_conf		*conf;
+	char			 conffile[TGT_PATH_MAX];
+	char			 exedir[PATH_MAX];
+	int			 debug;
+	int			 verbose;
+	struct mportals		 portals;
+	struct mtargets		 targets;
+	struct procs		 procs;
+	uint32_t		 next_target_id;
+	uint32_t		 next_lun_id;
+	int			 stopping;
+	/* control socket */
+	int			 ctl_fd;
+	struct event		*ev_ctl;
+	char			 ctl_path[sizeof(((struct tgt_conf *)0)->control)];
+	struct ctl_conns	 ctl_conns;
+	uint32_t		 next_ctl_id;
+};
+
+/* proc.c */
+void	 master_init(struct master *);
+int	 proc_spawn(struct svc *);
+void	 proc_release(struct proc *, int sig);
+void	 proc_reap(struct master *);
+void	 proc_kill_all(struct master *, int sig);
+void	 svc_init(struct svc *, struct master *, void *, int role,
+	    const char *, void (*)(struct svc *));
+void	 svc_stop(struct svc *);
+int	 svc_running(const struct svc *);
+const char *role_name(int);
+
+int	 idset_add(struct idset *, uint32_t);
+void	 idset_del(struct idset *, uint32_t);
+int	 idset_has(const struct idset *, uint32_t);
+void	 idset_clear(struct idset *);
+void	 idset_free(struct idset *);
+
+/* apply.c */
+/* What a new configuration adds, opened but not started yet. */
+struct apply {
+	struct tgt_conf		*conf;
+	struct mportals		 portals;
+	struct mtargets		 targets;
+	struct mluns		 luns;		/* new LUNs of kept targets */
+};
+/*
+ * Make the running state match a configuration, in two steps.  prepare
+ * binds the new listeners and opens the new backing stores; on error
+ * nothing has changed and err has the messages ("file:line: ...").
+ * commit stops what went away and starts what came; it takes the conf.
+ * At start-up, prepare runs before daemon(), commit after.
+ */
+int	 master_prepare(struct master *, struct tgt_conf *, struct apply *,
+	    char *err, size_t errlen);
+void	 master_commit(struct master *, struct apply *);
+void	 master_abort(struct master *, struct apply *);
+int	 master_reload(struct master *, char *err, size_t errlen);
+void	 master_stop_all(struct master *);
+void	 master_free(struct master *);
+void	 lun_dispatch(struct msgchan *, struct msg *, void *);
+void	 portal_dispatch(struct msgchan *, struct msg *, void *);
+/* Reset the LUN's view of the rings of its dead process. */
+void	 apply_proc_gone(struct proc *);
+
+/* control.c */
+int	 control_init(struct master *, const char *path);
+int	 control_listen(struct master *);
+void	 control_close(struct master *);
+void	 control_move(struct master *, const char *path);
+/* A portal's reply to a forwarded request; -1 if malformed. */
+int	 control_portal_reply(struct master *, struct mportal *,
+	    struct msg *);
+void	 control_portal_gone(struct master *, struct mportal *);
+
+#endif /* TGT_MASTER_H */
