@@ -2,6 +2,7 @@
 # tgtctl over the private control socket: show targets, luns, sessions
 # (while an initiator is logged in), reload; refused for non-root users.
 . "$(dirname "$0")/../lib/common.sh"
+need_bin tgtctl
 
 mkdisk "$T/d1.img" 64M
 mkdisk "$T/d2.img" 16M
