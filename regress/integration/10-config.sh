@@ -21,12 +21,12 @@ EOF2
 	conf_header
 	cat <<EOF2
 # comment line
-port = "$PORT"
+tport = "$PORT"
 thin = "yes"
 d2 = "$T/d2.img"
 
-listen on $ADDR port \$port	# trailing comment
-listen on ::1 port \$port
+listen on $ADDR port \$tport	# trailing comment
+listen on ::1 port \$tport
 
 target "$IQN" {
 	alias "config test"
