@@ -32,6 +32,7 @@ struct ctl_conn {
 	struct idset		 waiting;	/* portals owing an END */
 	int			 nwaiting;
 	struct event		*ev_timeout;
+	int			 refused;	/* not root: only errors */
 };
 
 static void	 control_accept(evutil_socket_t, short, void *);
@@ -136,7 +137,6 @@ control_accept(evutil_socket_t fd, short ev, void *arg)
 	struct master		*m = arg;
 	struct ctl_conn		*c;
 	struct ucred		 cred;
-	struct msg_error	 e;
 	socklen_t		 len = sizeof(cred);
 	int			 s;
 
@@ -147,16 +147,8 @@ control_accept(evutil_socket_t fd, short ev, void *arg)
 			log_warn("control accept");
 		return;
 	}
-	if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1 ||
-	    cred.uid != 0) {
-		memset(&e, 0, sizeof(e));
-		strlcpy(e.text, "permission denied", sizeof(e.text));
-		msg_send_fd(s, MSG_CTL_ERROR, 0, NULL, 0, &e, sizeof(e));
-		log_warnx("control: refused client uid %d",
-		    len == sizeof(cred) ? (int)cred.uid : -1);
-		close(s);
-		return;
-	}
+	if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1)
+		cred.uid = (uid_t)-1;
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		log_warn("control");
 		close(s);
@@ -174,6 +166,16 @@ control_accept(evutil_socket_t fd, short ev, void *arg)
 		return;
 	}
 	TAILQ_INSERT_TAIL(&m->ctl_conns, c, entry);
+	if (cred.uid != 0) {
+		/*
+		 * Refuse, but keep the connection until the client closes
+		 * it: closing with its request unread would turn our answer
+		 * into a connection reset on its side.
+		 */
+		log_warnx("control: refused client uid %d", (int)cred.uid);
+		c->refused = 1;
+		control_error(c, "permission denied");
+	}
 }
 
 static void
@@ -300,6 +302,11 @@ control_dispatch(struct msgchan *ch, struct msg *msg, void *arg)
 	struct ctl_conn	*c = arg;
 	char		 err[TGT_ERR_MAX];
 
+	if (c->refused) {
+		control_error(c, "permission denied");
+		msg_free(msg);
+		return;
+	}
 	switch (msg->hdr.type) {
 	case MSG_CTL_SHOW_TARGETS:
 		show_targets(c);
