@@ -94,7 +94,17 @@ struct plun {
 	uint32_t		 ninflight;
 	TAILQ_HEAD(, task)	 waitq;		/* waiting for slot or data */
 	uint32_t		 next_nexus;
+	/* lunring.c private */
+	uint32_t		*slot_free;	/* stack of free tag indices */
+	uint32_t		 nslot_free;
+	uint32_t		 nrefs;		/* tasks pointing here */
+	int			 dying;		/* PLUN_REPLACED, PLUN_REMOVED */
+	int			 kicking;	/* waitq being run */
+	int			 commit_pending;
+	struct event		*ev_commit;	/* batched ring_sq_commit */
 };
+#define PLUN_REPLACED		1	/* lun process restarted */
+#define PLUN_REMOVED		2	/* LUN deleted */
 
 struct portal_listener {
 	TAILQ_ENTRY(portal_listener) entry;
@@ -164,7 +174,35 @@ struct task {
 	uint32_t		 want;
 	uint8_t			 sense[RING_SENSE_MAX];
 	int			 refs;		/* pending sends using buf */
+	/* scsi.c, lunring.c, nolun.c, tmf.c private */
+	uint8_t			 kind;		/* TASK_K_* */
+	uint8_t			 flags;		/* TASK_F_* */
+	uint8_t			 tmf_func;	/* TMF function (RING_TMF_*) */
+	uint8_t			 tmf_rsp;	/* TASK_K_TMF: response code */
+	uint8_t			 reject;	/* Reject reason, 0 if none */
+	uint8_t			 lun_raw[8];	/* LUN field as received */
+	uint32_t		 unsol_end;	/* end of unsolicited data */
+	uint32_t		 datasn;	/* Data-In PDUs sent */
+	uint32_t		 nexus;		/* ring ops: I_T nexus id */
+	uint64_t		 ref_tag;	/* TASK_K_RING_TMF: ABORT TASK */
+	uint32_t		 tmf_pending;	/* TASK_K_TMF: not settled yet */
+	struct task		*tmf;		/* TMF waiting for this task */
 };
+
+#define TASK_K_CMD		0	/* SCSI command */
+#define TASK_K_TMF		1	/* TMF request, on the session */
+#define TASK_K_RING_TMF		2	/* RING_OP_TMF to one LUN */
+#define TASK_K_NEXUS_ADD	3	/* RING_OP_NEXUS_ADD */
+#define TASK_K_NEXUS_DEL	4	/* RING_OP_NEXUS_DEL */
+
+#define TASK_F_UNSOL		0x01	/* unsolicited Data-Out expected */
+#define TASK_F_STATUS		0x02	/* status/sense preset: no LUN I/O */
+#define TASK_F_DETACHED		0x04	/* off the session: conn gone or
+					 * response queued */
+#define TASK_F_ONSESS		0x08	/* on sess->tasks */
+#define TASK_F_WAITQ		0x10	/* on lun->waitq */
+#define TASK_F_R2T_BUF		0x20	/* waitq: needs a buffer for R2T */
+#define TASK_F_INSLOT		0x40	/* holds a ring slot */
 
 struct session {
 	TAILQ_ENTRY(session)	 entry;
@@ -282,6 +320,7 @@ void	 scsi_task_free(struct task *);
 
 /* lunring.c */
 struct plun *plun_find(struct ptarget *, uint64_t lun);
+/* Takes the three descriptors (memfd, sq efd, cq efd), also on failure. */
 int	 plun_attach(struct ptarget *, const struct msg_ring *, int fds[3]);
 void	 plun_detach(struct plun *);
 /* Get a data buffer for the task (data area or heap), 0 or -1. */
@@ -292,6 +331,12 @@ void	 plun_submit(struct task *);
 /* Abort / TMF travel on the ring too. */
 int	 plun_submit_tmf(struct plun *, struct session *, uint8_t tmf,
 	    uint64_t ref_tag, uint64_t tag);
+/*
+ * Session teardown (session.c, after its tasks were scsi_task_free()d):
+ * tells every LUN that saw the session that the I_T nexus is gone
+ * (RING_OP_NEXUS_DEL).  Frees sess->nexus_sent and sets it to NULL.
+ */
+void	 plun_session_end(struct session *);
 
 /* nolun.c: commands the portal answers itself (REPORT LUNS, no LUN). */
 int	 nolun_handles(const struct task *);

@@ -1,0 +1,675 @@
+/*
+ * Copyright (c) 2026 The tgt suite authors
+ * SPDX-License-Identifier: GPL-2.0-only
+ *
+ * SCSI Command, Data-Out, R2T, Data-In and SCSI Response (RFC 7143
+ * sections 11.3, 11.4, 11.7, 11.8).
+ *
+ * A command's task is created when its BHS has been read, so that any
+ * immediate data lands straight in its buffer in the ring's data area.
+ * Writes then collect unsolicited Data-Out (InitialR2T=No) and solicited
+ * Data-Out in answer to R2Ts.  DataPDUInOrder and DataSequenceInOrder are
+ * always Yes (params.c answers Yes to both), so Data-Out arrives at
+ * increasing, contiguous offsets: one offset, one expected DataSN and the
+ * R2T index derived from the offset describe the whole transfer.  The TTT
+ * of the k-th R2T of a task is task->ttt + k.
+ *
+ * On completion the read data is sent from the data area in Data-In PDUs
+ * that reference it; the buffer is released when the last of them has
+ * been written (task->refs).
+ */
+
+#include <sys/queue.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "task.h"
+
+#define AHS_EXT_CDB		1
+
+static uint8_t	*scsi_cmd_hdr(struct conn *);
+static uint8_t	*scsi_dataout_hdr(struct conn *);
+static void	 scsi_write_progress(struct task *);
+static void	 scsi_task_exec(struct task *);
+static void	 scsi_datain_done(void *);
+
+/*
+ * Task life.
+ */
+
+struct task *
+task_new(struct session *s, struct conn *c, int kind)
+{
+	struct task	*t;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return (NULL);
+	t->sess = s;
+	t->conn = c;
+	t->kind = kind;
+	t->ttt = TTT_NONE;
+	t->state = TASK_NEW;
+	return (t);
+}
+
+void
+task_sess_add(struct task *t)
+{
+	TAILQ_INSERT_TAIL(&t->sess->tasks, t, sess_entry);
+	t->flags |= TASK_F_ONSESS;
+}
+
+static void
+task_sess_del(struct task *t)
+{
+	if (!(t->flags & TASK_F_ONSESS))
+		return;
+	TAILQ_REMOVE(&t->sess->tasks, t, sess_entry);
+	t->flags &= ~TASK_F_ONSESS;
+}
+
+void
+task_destroy(struct task *t)
+{
+	struct plun	*p = t->lun;
+
+	task_sess_del(t);
+	plun_waitq_remove(t);
+	plun_buf_put(t);
+	free(t);
+	if (p != NULL)
+		plun_unref(p);
+}
+
+/* Fixed format sense data, CHECK CONDITION. */
+void
+task_sense(struct task *t, uint8_t key, uint16_t asc)
+{
+	t->status = SAM_CHECK_CONDITION;
+	memset(t->sense, 0, 18);
+	t->sense[0] = 0x70;
+	t->sense[2] = key;
+	t->sense[7] = 10;
+	t->sense[12] = asc >> 8;
+	t->sense[13] = asc & 0xff;
+	t->sense_len = 18;
+}
+
+struct task *
+scsi_task_find(struct session *s, uint32_t itt)
+{
+	struct task	*t;
+
+	TAILQ_FOREACH(t, &s->tasks, sess_entry)
+		if (t->kind == TASK_K_CMD && t->itt == itt &&
+		    t->state != TASK_ABORTED)
+			return (t);
+	return (NULL);
+}
+
+/*
+ * A task that gets no response (aborted, or its connection is gone) is
+ * settled: the window grows, a TMF waiting for it learns about it.
+ */
+static void
+task_settle(struct task *t)
+{
+	struct task	*tmf = t->tmf;
+
+	t->tmf = NULL;
+	if (t->flags & TASK_F_ONSESS)
+		session_task_done(t->sess);
+	task_destroy(t);
+	if (tmf != NULL)
+		tmf_settled(tmf);
+}
+
+void
+scsi_task_free(struct task *t)
+{
+	task_sess_del(t);
+	t->flags |= TASK_F_DETACHED;
+	t->conn = NULL;
+	t->sess = NULL;
+	if (t->kind == TASK_K_TMF) {
+		/* the aborted tasks it waits for forget it when they settle */
+		if (t->tmf_pending > 0) {
+			t->state = TASK_ABORTED;
+			return;
+		}
+		task_destroy(t);
+		return;
+	}
+	plun_waitq_remove(t);
+	if (t->flags & TASK_F_INSLOT) {
+		/* the ring slot stays in use until the completion */
+		t->state = TASK_ABORTED;
+		return;
+	}
+	if (t->refs > 0)
+		return;		/* the last send completion frees it */
+	task_destroy(t);
+}
+
+int
+scsi_task_abort(struct task *t, struct task *tmf)
+{
+	plun_waitq_remove(t);
+	if (t->flags & TASK_F_INSLOT) {
+		t->state = TASK_ABORTED;
+		t->tmf = tmf;
+		tmf->tmf_pending++;
+		return (1);
+	}
+	t->state = TASK_ABORTED;
+	t->tmf = NULL;
+	task_settle(t);
+	return (0);
+}
+
+/*
+ * Receive side.
+ */
+
+uint8_t *
+scsi_rx_hdr(struct conn *c)
+{
+	struct session	*s = c->sess;
+
+	c->rx_task = NULL;
+	if (s == NULL || s->target == NULL || c->phase != CONN_FULL)
+		return (NULL);
+	switch (c->rx_bhs[BHS_OPCODE] & ISCSI_OP_MASK) {
+	case ISCSI_OP_SCSI_CMD:
+		return (scsi_cmd_hdr(c));
+	case ISCSI_OP_DATA_OUT:
+		return (scsi_dataout_hdr(c));
+	}
+	return (NULL);
+}
+
+/* Extended CDB AHS: 0 ok, -1 malformed, 1 CDB too long. */
+static int
+scsi_ext_cdb(struct conn *c, struct task *t)
+{
+	const uint8_t	*a = c->rx_ahs;
+	uint32_t	 left = c->rx_ahslen, len, n;
+
+	if (left > sizeof(c->rx_ahs))
+		return (-1);
+	while (left >= 4) {
+		len = be16_get(a);
+		n = ISCSI_PAD(len + 3);
+		if (n > left)
+			return (-1);
+		if (a[2] == AHS_EXT_CDB) {
+			if (len < 1)
+				return (-1);
+			if (16 + len - 1 > RING_CDB_MAX)
+				return (1);
+			memcpy(t->cdb + 16, a + 4, len - 1);
+			t->cdb_len = 16 + len - 1;
+		}
+		a += n;
+		left -= n;
+	}
+	return (left == 0 ? 0 : -1);
+}
+
+static int
+scsi_itt_busy(struct session *s, struct task *self, uint32_t itt)
+{
+	struct task	*t;
+
+	TAILQ_FOREACH(t, &s->tasks, sess_entry)
+		if (t != self && t->itt == itt && t->state != TASK_ABORTED)
+			return (1);
+	return (0);
+}
+
+static uint32_t
+min32(uint32_t a, uint32_t b)
+{
+	return (a < b ? a : b);
+}
+
+static uint8_t *
+scsi_cmd_hdr(struct conn *c)
+{
+	struct session	*s = c->sess;
+	const uint8_t	*bhs = c->rx_bhs;
+	struct task	*t;
+	uint32_t	 dlen = bhs_dlen(bhs), max;
+	int		 rv;
+
+	if ((t = task_new(s, c, TASK_K_CMD)) == NULL) {
+		log_warnx("%s: out of memory", c->peer_name);
+		return (NULL);
+	}
+	t->itt = be32_get(bhs + BHS_ITT);
+	t->cmdsn = be32_get(bhs + BHS_CMDSN);
+	t->rw = bhs[BHS_FLAGS] & (ISCSI_CMD_READ | ISCSI_CMD_WRITE);
+	t->attr = bhs[BHS_FLAGS] & ISCSI_CMD_ATTR_MASK;
+	t->edtl = t->rw ? be32_get(bhs + BHS_EDTL) : 0;
+	memcpy(t->lun_raw, bhs + BHS_LUN, 8);
+	t->lun_nr = iscsi_lun_decode(bhs + BHS_LUN);
+	memcpy(t->cdb, bhs + BHS_CDB, 16);
+	t->cdb_len = 16;
+	if ((t->lun = plun_find(s->target, t->lun_nr)) != NULL)
+		plun_ref(t->lun);
+	task_sess_add(t);
+	c->rx_task = t;
+
+	if ((rv = scsi_ext_cdb(c, t)) == -1)
+		t->reject = ISCSI_REJ_PROTOCOL;
+	else if (rv == 1)
+		task_sense(t, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_CDB);
+	if (scsi_itt_busy(s, t, t->itt) || t->itt == ITT_RESERVED)
+		t->reject = ISCSI_REJ_TASK_IN_PROG;
+	if (dlen > 0 && (!(t->rw & ISCSI_CMD_WRITE) ||
+	    !s->params.immediate_data || dlen > s->params.first_burst ||
+	    dlen > t->edtl || dlen > c->params.max_recv_dsl))
+		t->reject = ISCSI_REJ_PROTOCOL;
+	if (t->reject)
+		return (NULL);
+
+	if (t->rw == (ISCSI_CMD_READ | ISCSI_CMD_WRITE)) {
+		/* no bidirectional commands */
+		task_sense(t, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_CDB);
+		return (NULL);
+	}
+	if (t->lun != NULL && t->edtl > 0) {
+		max = t->lun->ring.geom.data_size;
+		if (portal->max_xfer > 0)
+			max = min32(max, portal->max_xfer);
+		if (t->edtl > max) {
+			log_debug("%s: itt 0x%08x: transfer of %u bytes, "
+			    "more than %u", c->peer_name, t->itt, t->edtl, max);
+			task_sense(t, SK_ILLEGAL_REQUEST,
+			    ASC_INVALID_FIELD_CDB);
+		}
+	}
+	if (dlen == 0 || t->lun == NULL || (t->flags & TASK_F_STATUS) ||
+	    t->status != SAM_GOOD)
+		return (NULL);
+	if (plun_buf_get(t, t->edtl) == -1) {
+		t->status = SAM_BUSY;
+		t->flags |= TASK_F_STATUS;
+		return (NULL);
+	}
+	return (t->buf);
+}
+
+/*
+ * The solicited sequence (R2T) a Data-Out at the task's current offset
+ * belongs to: its index, and where it ends.
+ */
+static uint32_t
+scsi_r2t_index(struct task *t, uint32_t off, uint32_t *end)
+{
+	uint32_t	 burst = t->sess->params.max_burst, k;
+
+	if (burst == 0)
+		burst = 256 * 1024;
+	k = (off - t->unsol_end) / burst;
+	if (end != NULL)
+		*end = t->unsol_end + min32((k + 1) * burst,
+		    t->edtl - t->unsol_end);
+	return (k);
+}
+
+static uint8_t *
+scsi_dataout_hdr(struct conn *c)
+{
+	struct session	*s = c->sess;
+	const uint8_t	*bhs = c->rx_bhs;
+	struct task	*t;
+	uint32_t	 itt, ttt, datasn, off, dlen, limit, end, k;
+	int		 final;
+
+	itt = be32_get(bhs + BHS_ITT);
+	ttt = be32_get(bhs + BHS_TTT);
+	datasn = be32_get(bhs + BHS_DATASN);
+	off = be32_get(bhs + BHS_BUFOFF);
+	dlen = bhs_dlen(bhs);
+	final = (bhs[BHS_FLAGS] & ISCSI_FLAG_FINAL) != 0;
+
+	if ((t = scsi_task_find(s, itt)) == NULL ||
+	    t->state != TASK_DATA_OUT || t->conn != c) {
+		log_debug("%s: Data-Out for unknown itt 0x%08x", c->peer_name,
+		    itt);
+		return (NULL);
+	}
+	if (dlen == 0 || dlen > c->params.max_recv_dsl ||
+	    off != t->data_rcvd || dlen > t->edtl - off ||
+	    datasn != t->exp_datasn)
+		goto bad;
+	if (t->flags & TASK_F_UNSOL) {
+		limit = min32(s->params.first_burst, t->edtl);
+		if (ttt != TTT_NONE || off >= limit || dlen > limit - off)
+			goto bad;
+	} else {
+		if (off < t->unsol_end)
+			goto bad;
+		k = scsi_r2t_index(t, off, &end);
+		if (k >= t->r2t_sn || ttt != t->ttt + k || dlen > end - off ||
+		    (final && off + dlen != end))
+			goto bad;
+	}
+	c->rx_task = t;
+	return (t->buf != NULL ? t->buf + off : NULL);
+ bad:
+	log_debug("%s: itt 0x%08x: bad Data-Out (ttt 0x%08x datasn %u "
+	    "offset %u len %u; expected datasn %u offset %u)", c->peer_name,
+	    itt, ttt, datasn, off, dlen, t->exp_datasn, t->data_rcvd);
+	return (NULL);
+}
+
+void
+scsi_rx_cmd(struct conn *c)
+{
+	struct session	*s = c->sess;
+	const uint8_t	*bhs = c->rx_bhs;
+	struct task	*t = c->rx_task;
+	uint8_t		*p;
+	uint32_t	 dlen = bhs_dlen(bhs), limit;
+	int		 imm = (bhs[BHS_OPCODE] & ISCSI_OP_IMMEDIATE) != 0;
+
+	c->rx_task = NULL;
+	if (s == NULL)
+		return;
+	if (s->target == NULL) {
+		/* discovery session */
+		session_reject(c, ISCSI_REJ_PROTOCOL, bhs);
+		return;
+	}
+	if (t == NULL || t->kind != TASK_K_CMD || t->state != TASK_NEW ||
+	    t->itt != be32_get(bhs + BHS_ITT) || t->conn != c) {
+		/* scsi_rx_hdr() was not called for this PDU */
+		p = scsi_cmd_hdr(c);
+		if ((t = c->rx_task) == NULL)
+			return;
+		c->rx_task = NULL;
+		if (p != NULL && dlen > 0 && c->rx_data != NULL)
+			memcpy(p, c->rx_data, dlen);
+	}
+	if (session_cmdsn(s, t->cmdsn, imm) == -1) {
+		task_destroy(t);
+		return;
+	}
+	s->ntasks++;
+	if (t->reject) {
+		session_reject(c, t->reject, bhs);
+		task_settle(t);
+		return;
+	}
+	if (!(t->rw & ISCSI_CMD_WRITE) || t->edtl == 0) {
+		scsi_task_exec(t);
+		return;
+	}
+
+	/* A write: immediate data is in, what else comes? */
+	t->data_rcvd = dlen;
+	limit = min32(s->params.first_burst, t->edtl);
+	if (!(bhs[BHS_FLAGS] & ISCSI_FLAG_FINAL)) {
+		if (s->params.initial_r2t || dlen >= limit) {
+			session_reject(c, ISCSI_REJ_PROTOCOL, bhs);
+			task_settle(t);
+			return;
+		}
+		t->flags |= TASK_F_UNSOL;
+	} else
+		t->unsol_end = dlen;
+	t->r2t_next = t->unsol_end;
+	t->state = TASK_DATA_OUT;
+	if (t->lun != NULL && t->buf == NULL && t->status == SAM_GOOD &&
+	    !(t->flags & TASK_F_STATUS)) {
+		if (t->flags & TASK_F_UNSOL) {
+			if (plun_buf_get(t, t->edtl) == -1) {
+				t->status = SAM_BUSY;
+				t->flags |= TASK_F_STATUS;
+			}
+		} else if (plun_buf_area(t, t->edtl) == -1) {
+			if (t->lun->dying) {
+				scsi_task_exec(t);
+				return;
+			}
+			/* wait for the ring's data area before R2T */
+			t->flags |= TASK_F_R2T_BUF;
+			TAILQ_INSERT_TAIL(&t->lun->waitq, t, wait_entry);
+			t->flags |= TASK_F_WAITQ;
+			return;
+		}
+	}
+	scsi_write_progress(t);
+}
+
+void
+scsi_task_r2t_ready(struct task *t)
+{
+	scsi_write_progress(t);
+}
+
+static void
+scsi_send_r2ts(struct task *t)
+{
+	struct session	*s = t->sess;
+	struct conn	*c = t->conn;
+	uint8_t		 bhs[ISCSI_BHS_SIZE];
+	uint32_t	 burst = s->params.max_burst, maxr2t, n, len;
+
+	if (burst == 0)
+		burst = 256 * 1024;
+	if ((maxr2t = s->params.max_outstanding_r2t) == 0)
+		maxr2t = 1;
+	if (t->ttt == TTT_NONE) {
+		/* reserve one TTT per R2T this task will need */
+		n = (t->edtl - t->unsol_end + burst - 1) / burst;
+		if (s->next_ttt == TTT_NONE ||
+		    (uint64_t)s->next_ttt + n >= TTT_NONE)
+			s->next_ttt = 1;
+		t->ttt = s->next_ttt;
+		s->next_ttt += n;
+	}
+	while (t->r2t_outstanding < maxr2t && t->r2t_next < t->edtl) {
+		len = min32(burst, t->edtl - t->r2t_next);
+		memset(bhs, 0, sizeof(bhs));
+		bhs[BHS_OPCODE] = ISCSI_OP_R2T;
+		bhs[BHS_FLAGS] = ISCSI_FLAG_FINAL;
+		memcpy(bhs + BHS_LUN, t->lun_raw, 8);
+		be32_put(bhs + BHS_ITT, t->itt);
+		be32_put(bhs + BHS_TTT, t->ttt + t->r2t_sn);
+		session_fill_sn(c, bhs, 0);
+		be32_put(bhs + BHS_DATASN, t->r2t_sn);
+		be32_put(bhs + BHS_BUFOFF, t->r2t_next);
+		be32_put(bhs + BHS_RESID, len);
+		if (conn_send_copy(c, bhs, NULL, 0) == -1)
+			return;
+		t->r2t_sn++;
+		t->r2t_next += len;
+		t->r2t_outstanding++;
+	}
+}
+
+/* The unsolicited data or a solicited sequence is complete. */
+static void
+scsi_write_progress(struct task *t)
+{
+	if (t->flags & TASK_F_UNSOL)
+		return;
+	if (t->data_rcvd >= t->edtl || t->lun == NULL || t->buf == NULL ||
+	    t->status != SAM_GOOD || (t->flags & TASK_F_STATUS)) {
+		/* all in, or nothing more worth soliciting */
+		scsi_task_exec(t);
+		return;
+	}
+	t->state = TASK_DATA_OUT;
+	scsi_send_r2ts(t);
+}
+
+void
+scsi_rx_dataout(struct conn *c)
+{
+	struct session	*s = c->sess;
+	const uint8_t	*bhs = c->rx_bhs;
+	struct task	*t = c->rx_task;
+	uint32_t	 dlen = bhs_dlen(bhs), end, limit;
+	int		 final = (bhs[BHS_FLAGS] & ISCSI_FLAG_FINAL) != 0;
+
+	c->rx_task = NULL;
+	if (s == NULL)
+		return;
+	if (t == NULL || t->state != TASK_DATA_OUT ||
+	    t->itt != be32_get(bhs + BHS_ITT) ||
+	    t->data_rcvd != be32_get(bhs + BHS_BUFOFF)) {
+		session_reject(c, ISCSI_REJ_PROTOCOL, bhs);
+		return;
+	}
+	t->data_rcvd += dlen;
+	t->exp_datasn++;
+	if (t->flags & TASK_F_UNSOL) {
+		limit = min32(s->params.first_burst, t->edtl);
+		if (!final && t->data_rcvd < limit)
+			return;
+		t->flags &= ~TASK_F_UNSOL;
+		t->unsol_end = t->r2t_next = t->data_rcvd;
+		t->exp_datasn = 0;
+		scsi_write_progress(t);
+		return;
+	}
+	scsi_r2t_index(t, t->data_rcvd - dlen, &end);
+	if (t->data_rcvd < end)
+		return;
+	t->exp_datasn = 0;
+	if (t->r2t_outstanding > 0)
+		t->r2t_outstanding--;
+	scsi_write_progress(t);
+}
+
+/* All data is in (or none is needed): run the command. */
+static void
+scsi_task_exec(struct task *t)
+{
+	if ((t->flags & TASK_F_STATUS) || t->status != SAM_GOOD) {
+		t->xfer = 0;
+		t->want = 0;
+		scsi_task_complete(t);
+	} else if (nolun_handles(t))
+		nolun_exec(t);
+	else
+		plun_submit(t);
+}
+
+/*
+ * Send side.
+ */
+
+static void
+scsi_datain_done(void *arg)
+{
+	struct task	*t = arg;
+
+	if (--t->refs > 0)
+		return;
+	task_destroy(t);
+}
+
+void
+scsi_task_complete(struct task *t)
+{
+	struct session	*s = t->sess;
+	struct conn	*c = t->conn;
+	uint8_t		 bhs[ISCSI_BHS_SIZE], rsp[2 + RING_SENSE_MAX];
+	uint8_t		 rflags = 0;
+	uint32_t	 xfer, off, len, seq_left, burst, mxdsl, resid = 0;
+	int		 collapse = 0, last;
+
+	if (t->state == TASK_ABORTED || (t->flags & TASK_F_DETACHED) ||
+	    c == NULL || s == NULL) {
+		t->state = TASK_ABORTED;
+		task_settle(t);
+		return;
+	}
+	t->state = TASK_DATA_IN;
+	/* The response is queued below: the ITT is free, the window grows. */
+	task_sess_del(t);
+	t->flags |= TASK_F_DETACHED;
+	session_task_done(s);
+
+	xfer = t->xfer;
+	if (xfer > t->buf_len || t->buf == NULL)
+		xfer = 0;
+	if (t->want > t->edtl) {
+		rflags = ISCSI_RSP_OVERFLOW;
+		resid = t->want - t->edtl;
+	} else if (xfer < t->edtl) {
+		rflags = ISCSI_RSP_UNDERFLOW;
+		resid = t->edtl - xfer;
+	}
+	if ((burst = s->params.max_burst) == 0)
+		burst = 256 * 1024;
+	if ((mxdsl = c->params.max_xmit_dsl) == 0)
+		mxdsl = 8192;
+
+	t->refs = 1;		/* held while queueing */
+	if ((t->rw & ISCSI_CMD_READ) && xfer > 0) {
+		collapse = t->status == SAM_GOOD && t->sense_len == 0;
+		seq_left = burst;
+		for (off = 0; off < xfer; off += len) {
+			len = min32(min32(mxdsl, xfer - off), seq_left);
+			last = off + len == xfer;
+			memset(bhs, 0, sizeof(bhs));
+			bhs[BHS_OPCODE] = ISCSI_OP_DATA_IN;
+			if (last || len == seq_left)
+				bhs[BHS_FLAGS] |= ISCSI_FLAG_FINAL;
+			memcpy(bhs + BHS_LUN, t->lun_raw, 8);
+			be32_put(bhs + BHS_ITT, t->itt);
+			be32_put(bhs + BHS_TTT, TTT_NONE);
+			if (last && collapse) {
+				bhs[BHS_FLAGS] |= ISCSI_DATAIN_STATUS | rflags;
+				bhs[3] = t->status;
+				session_fill_sn(c, bhs, 1);
+				be32_put(bhs + BHS_RESID, resid);
+			} else {
+				session_fill_sn(c, bhs, 0);
+				be32_put(bhs + BHS_STATSN, 0);
+			}
+			be32_put(bhs + BHS_DATASN, t->datasn++);
+			be32_put(bhs + BHS_BUFOFF, off);
+			bhs_set_dlen(bhs, len);
+			t->refs++;
+			if (conn_send(c, bhs, t->buf + off, len,
+			    scsi_datain_done, t) == -1) {
+				t->refs--;
+				collapse = 1;	/* connection is dead */
+				break;
+			}
+			seq_left -= len;
+			if (seq_left == 0)
+				seq_left = burst;
+		}
+	}
+	if (!collapse) {
+		memset(bhs, 0, sizeof(bhs));
+		bhs[BHS_OPCODE] = ISCSI_OP_SCSI_RSP;
+		bhs[BHS_FLAGS] = ISCSI_FLAG_FINAL | rflags;
+		bhs[2] = ISCSI_RSP_COMPLETED;
+		bhs[3] = t->status;
+		be32_put(bhs + BHS_ITT, t->itt);
+		session_fill_sn(c, bhs, 1);
+		be32_put(bhs + BHS_DATASN, (t->rw & ISCSI_CMD_READ) ?
+		    t->datasn : t->r2t_sn);
+		be32_put(bhs + BHS_RESID, resid);
+		len = 0;
+		if (t->sense_len > 0 && t->status != SAM_GOOD) {
+			len = 2 + t->sense_len;
+			be16_put(rsp, t->sense_len);
+			memcpy(rsp + 2, t->sense, t->sense_len);
+		}
+		bhs_set_dlen(bhs, len);
+		(void)conn_send_copy(c, bhs, rsp, len);
+	}
+	scsi_datain_done(t);
+}
