@@ -76,6 +76,7 @@ struct file {
 	int			 npushback;
 	char			*expand;
 	size_t			 expand_pos;
+	int			 expand_term;	/* last char is from fp */
 };
 static TAILQ_HEAD(, file)	 files = TAILQ_HEAD_INITIALIZER(files);
 static struct file		*file;
@@ -98,6 +99,7 @@ static char			 errbuf[TGT_ERR_MAX];
 
 #define SRC_FILE	0
 #define SRC_OTHER	1
+#define PB_FILE		0x10000
 static int			 lgetc_src;
 
 int		 yylex(void);
@@ -525,14 +527,17 @@ lgetc(void)
 	if (file == NULL)
 		return (EOF);
 	if (file->npushback > 0) {
-		lgetc_src = SRC_OTHER;
-		return (file->pushback[--file->npushback]);
+		c = file->pushback[--file->npushback];
+		lgetc_src = (c & PB_FILE) ? SRC_FILE : SRC_OTHER;
+		return (c & ~PB_FILE);
 	}
 	if (file->expand != NULL) {
 		if (file->expand[file->expand_pos] != '\0') {
-			lgetc_src = SRC_OTHER;
-			return ((unsigned char)
-			    file->expand[file->expand_pos++]);
+			c = (unsigned char)file->expand[file->expand_pos++];
+			/* the character that ended the name is the file's */
+			lgetc_src = file->expand[file->expand_pos] == '\0' &&
+			    file->expand_term ? SRC_FILE : SRC_OTHER;
+			return (c);
 		}
 		free(file->expand);
 		file->expand = NULL;
@@ -551,7 +556,9 @@ lungetc(int c)
 		return;
 	if (file->npushback >= PUSHBACK_MAX)
 		fatalx("parser pushback overflow");
-	file->pushback[file->npushback++] = c;
+	/* remember where it came from: only '$' from the file expands */
+	file->pushback[file->npushback++] = c |
+	    (lgetc_src == SRC_FILE ? PB_FILE : 0);
 }
 
 static int
@@ -603,6 +610,7 @@ expand_macro(void)
 	/* The value comes first, then the character that ended the name. */
 	if (asprintf(&file->expand, "%s%c", val, c == EOF ? ' ' : c) == -1)
 		fatal("asprintf");
+	file->expand_term = c != EOF;
 	file->expand_pos = 0;
 	return (0);
 }
@@ -766,11 +774,17 @@ top:
 			return (NUMBER);
 		}
 	}
-	if ((tok = lookup(buf)) == STRING) {
-		if ((yylval.string = strdup(buf)) == NULL)
-			fatal("strdup");
+	if ((tok = lookup(buf)) != STRING) {
+		/* a keyword before '=' is a macro name: "port = 3260" */
+		while ((c = lgetc()) == ' ' || c == '\t')
+			;
+		lungetc(c);
+		if (c != '=')
+			return (tok);
 	}
-	return (tok);
+	if ((yylval.string = strdup(buf)) == NULL)
+		fatal("strdup");
+	return (STRING);
 }
 
 static struct file *

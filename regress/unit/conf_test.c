@@ -228,6 +228,8 @@ test_macros(void)
 	CHECK(l->block_size == 4096);
 	CHECK(strcmp(l->vendor, "ACME") == 0);
 	CHECK(l->size == 8ULL << 20);
+	REQUIRE((l = lun(t, 8)) != NULL);
+	CHECK(strcmp(l->path, "/srv/tgt/ACME4096.img") == 0);
 	conf_free(c);
 }
 
