@@ -9,6 +9,7 @@
  * the CONTROL byte and calls the handler.
  */
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "lun.h"
@@ -17,6 +18,11 @@
 #define OPF_NO_UA	0x01	/* neither reports nor clears a UA */
 #define OPF_SA		0x02	/* service action in byte 1, bits 4-0 */
 
+/*
+ * usage: the CDB usage data of REPORT SUPPORTED OPERATION CODES (SPC-4
+ * 6.35.3): the opcode, the service action in its place, and a mask of
+ * the bits the device server looks at in every other byte.
+ */
 struct scsi_op {
 	uint8_t		 opcode;
 	uint8_t		 sa;
@@ -24,43 +30,101 @@ struct scsi_op {
 	uint8_t		 flags;
 	int		 (*fn)(struct scsi_cmd *);
 	const char	*name;
+	uint8_t		 usage[16];
 };
 
+#define LBA4	0xff, 0xff, 0xff, 0xff
+#define LBA8	LBA4, LBA4
+
 static const struct scsi_op scsi_ops[] = {
-	{ TEST_UNIT_READY, 0, 6, 0, spc_test_unit_ready, "TEST UNIT READY" },
-	{ REQUEST_SENSE, 0, 6, OPF_NO_UA, spc_request_sense,
-	    "REQUEST SENSE" },
-	{ READ_6, 0, 6, 0, sbc_read, "READ(6)" },
-	{ WRITE_6, 0, 6, 0, sbc_write, "WRITE(6)" },
-	{ INQUIRY, 0, 6, OPF_NO_UA, spc_inquiry, "INQUIRY" },
-	{ MODE_SELECT_6, 0, 6, 0, spc_mode_select, "MODE SELECT(6)" },
-	{ MODE_SENSE_6, 0, 6, 0, spc_mode_sense, "MODE SENSE(6)" },
-	{ START_STOP_UNIT, 0, 6, 0, sbc_start_stop, "START STOP UNIT" },
+	{ TEST_UNIT_READY, 0, 6, 0, spc_test_unit_ready, "TEST UNIT READY",
+	    { 0x00, 0, 0, 0, 0, 0x07 } },
+	{ REQUEST_SENSE, 0, 6, OPF_NO_UA, spc_request_sense, "REQUEST SENSE",
+	    { 0x03, 0x01, 0, 0, 0xff, 0x07 } },
+	{ READ_6, 0, 6, 0, sbc_read, "READ(6)",
+	    { 0x08, 0x1f, 0xff, 0xff, 0xff, 0x07 } },
+	{ WRITE_6, 0, 6, 0, sbc_write, "WRITE(6)",
+	    { 0x0a, 0x1f, 0xff, 0xff, 0xff, 0x07 } },
+	{ INQUIRY, 0, 6, OPF_NO_UA, spc_inquiry, "INQUIRY",
+	    { 0x12, 0x01, 0xff, 0xff, 0xff, 0x07 } },
+	{ MODE_SELECT_6, 0, 6, 0, spc_mode_select, "MODE SELECT(6)",
+	    { 0x15, 0x11, 0, 0, 0xff, 0x07 } },
+	{ MODE_SENSE_6, 0, 6, 0, spc_mode_sense, "MODE SENSE(6)",
+	    { 0x1a, 0x08, 0xff, 0xff, 0xff, 0x07 } },
+	{ START_STOP_UNIT, 0, 6, 0, sbc_start_stop, "START STOP UNIT",
+	    { 0x1b, 0x01, 0, 0x0f, 0xf7, 0x07 } },
 	{ PREVENT_ALLOW_MEDIUM_REMOVAL, 0, 6, 0, sbc_prevent_allow,
-	    "PREVENT ALLOW MEDIUM REMOVAL" },
+	    "PREVENT ALLOW MEDIUM REMOVAL",
+	    { 0x1e, 0, 0, 0, 0x03, 0x07 } },
 	{ READ_CAPACITY_10, 0, 10, 0, sbc_read_capacity10,
-	    "READ CAPACITY(10)" },
-	{ READ_10, 0, 10, 0, sbc_read, "READ(10)" },
-	{ WRITE_10, 0, 10, 0, sbc_write, "WRITE(10)" },
-	{ VERIFY_10, 0, 10, 0, sbc_verify, "VERIFY(10)" },
-	{ PRE_FETCH_10, 0, 10, 0, sbc_prefetch, "PRE-FETCH(10)" },
+	    "READ CAPACITY(10)",
+	    { 0x25, 0, LBA4, 0, 0, 0x01, 0x07 } },
+	{ READ_10, 0, 10, 0, sbc_read, "READ(10)",
+	    { 0x28, 0x18, LBA4, 0, 0xff, 0xff, 0x07 } },
+	{ WRITE_10, 0, 10, 0, sbc_write, "WRITE(10)",
+	    { 0x2a, 0x18, LBA4, 0, 0xff, 0xff, 0x07 } },
+	{ WRITE_VERIFY_10, 0, 10, 0, sbc_write, "WRITE AND VERIFY(10)",
+	    { 0x2e, 0x02, LBA4, 0, 0xff, 0xff, 0x07 } },
+	{ VERIFY_10, 0, 10, 0, sbc_verify, "VERIFY(10)",
+	    { 0x2f, 0x06, LBA4, 0, 0xff, 0xff, 0x07 } },
+	{ PRE_FETCH_10, 0, 10, 0, sbc_prefetch, "PRE-FETCH(10)",
+	    { 0x34, 0x02, LBA4, 0, 0xff, 0xff, 0x07 } },
 	{ SYNCHRONIZE_CACHE_10, 0, 10, 0, sbc_sync_cache,
-	    "SYNCHRONIZE CACHE(10)" },
-	{ MODE_SELECT_10, 0, 10, 0, spc_mode_select, "MODE SELECT(10)" },
-	{ MODE_SENSE_10, 0, 10, 0, spc_mode_sense, "MODE SENSE(10)" },
-	{ READ_16, 0, 16, 0, sbc_read, "READ(16)" },
-	{ WRITE_16, 0, 16, 0, sbc_write, "WRITE(16)" },
-	{ VERIFY_16, 0, 16, 0, sbc_verify, "VERIFY(16)" },
-	{ PRE_FETCH_16, 0, 16, 0, sbc_prefetch, "PRE-FETCH(16)" },
+	    "SYNCHRONIZE CACHE(10)",
+	    { 0x35, 0x02, LBA4, 0, 0xff, 0xff, 0x07 } },
+	{ WRITE_SAME_10, 0, 10, 0, sbc_write_same, "WRITE SAME(10)",
+	    { 0x41, 0x08, LBA4, 0, 0xff, 0xff, 0x07 } },
+	{ UNMAP, 0, 10, 0, sbc_unmap, "UNMAP",
+	    { 0x42, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0x07 } },
+	{ MODE_SELECT_10, 0, 10, 0, spc_mode_select, "MODE SELECT(10)",
+	    { 0x55, 0x11, 0, 0, 0, 0, 0, 0xff, 0xff, 0x07 } },
+	{ MODE_SENSE_10, 0, 10, 0, spc_mode_sense, "MODE SENSE(10)",
+	    { 0x5a, 0x18, 0xff, 0xff, 0, 0, 0, 0xff, 0xff, 0x07 } },
+	{ READ_16, 0, 16, 0, sbc_read, "READ(16)",
+	    { 0x88, 0x18, LBA8, LBA4, 0, 0x07 } },
+	{ COMPARE_AND_WRITE, 0, 16, 0, sbc_compare_and_write,
+	    "COMPARE AND WRITE",
+	    { 0x89, 0x18, LBA8, 0, 0, 0, 0xff, 0, 0x07 } },
+	{ WRITE_16, 0, 16, 0, sbc_write, "WRITE(16)",
+	    { 0x8a, 0x18, LBA8, LBA4, 0, 0x07 } },
+	{ WRITE_VERIFY_16, 0, 16, 0, sbc_write, "WRITE AND VERIFY(16)",
+	    { 0x8e, 0x02, LBA8, LBA4, 0, 0x07 } },
+	{ VERIFY_16, 0, 16, 0, sbc_verify, "VERIFY(16)",
+	    { 0x8f, 0x06, LBA8, LBA4, 0, 0x07 } },
+	{ PRE_FETCH_16, 0, 16, 0, sbc_prefetch, "PRE-FETCH(16)",
+	    { 0x90, 0x02, LBA8, LBA4, 0, 0x07 } },
 	{ SYNCHRONIZE_CACHE_16, 0, 16, 0, sbc_sync_cache,
-	    "SYNCHRONIZE CACHE(16)" },
+	    "SYNCHRONIZE CACHE(16)",
+	    { 0x91, 0x02, LBA8, LBA4, 0, 0x07 } },
+	{ WRITE_SAME_16, 0, 16, 0, sbc_write_same, "WRITE SAME(16)",
+	    { 0x93, 0x09, LBA8, LBA4, 0, 0x07 } },
 	{ SERVICE_ACTION_IN_16, SAI_READ_CAPACITY_16, 16, OPF_SA,
-	    sbc_read_capacity16, "READ CAPACITY(16)" },
-	{ REPORT_LUNS, 0, 12, OPF_NO_UA, spc_report_luns, "REPORT LUNS" },
-	{ READ_12, 0, 12, 0, sbc_read, "READ(12)" },
-	{ WRITE_12, 0, 12, 0, sbc_write, "WRITE(12)" },
-	{ VERIFY_12, 0, 12, 0, sbc_verify, "VERIFY(12)" },
+	    sbc_read_capacity16, "READ CAPACITY(16)",
+	    { 0x9e, SAI_READ_CAPACITY_16, LBA8, LBA4, 0x01, 0x07 } },
+	{ SERVICE_ACTION_IN_16, SAI_GET_LBA_STATUS, 16, OPF_SA,
+	    sbc_get_lba_status, "GET LBA STATUS",
+	    { 0x9e, SAI_GET_LBA_STATUS, LBA8, LBA4, 0, 0x07 } },
+	{ REPORT_LUNS, 0, 12, OPF_NO_UA, spc_report_luns, "REPORT LUNS",
+	    { 0xa0, 0, 0xff, 0, 0, 0, LBA4, 0, 0x07 } },
+	{ MAINTENANCE_IN, MI_REPORT_SUPPORTED_OPCODES, 12, OPF_SA,
+	    spc_report_opcodes, "REPORT SUPPORTED OPERATION CODES",
+	    { 0xa3, MI_REPORT_SUPPORTED_OPCODES, 0x87, 0xff, 0xff, 0xff,
+	    LBA4, 0, 0x07 } },
+	{ MAINTENANCE_IN, MI_REPORT_SUPPORTED_TMF, 12, OPF_SA,
+	    spc_report_tmf, "REPORT SUPPORTED TASK MANAGEMENT FUNCTIONS",
+	    { 0xa3, MI_REPORT_SUPPORTED_TMF, 0x80, 0, 0, 0, LBA4, 0,
+	    0x07 } },
+	{ READ_12, 0, 12, 0, sbc_read, "READ(12)",
+	    { 0xa8, 0x18, LBA4, LBA4, 0, 0x07 } },
+	{ WRITE_12, 0, 12, 0, sbc_write, "WRITE(12)",
+	    { 0xaa, 0x18, LBA4, LBA4, 0, 0x07 } },
+	{ WRITE_VERIFY_12, 0, 12, 0, sbc_write, "WRITE AND VERIFY(12)",
+	    { 0xae, 0x02, LBA4, LBA4, 0, 0x07 } },
+	{ VERIFY_12, 0, 12, 0, sbc_verify, "VERIFY(12)",
+	    { 0xaf, 0x06, LBA4, LBA4, 0, 0x07 } },
 };
+
+#define NOPS	(sizeof(scsi_ops) / sizeof(scsi_ops[0]))
 
 /* CDB length from the group code (SPC-4 4.2.5.1); -1 if unknown. */
 int
@@ -94,7 +158,7 @@ scsi_op_find(const uint8_t *cdb, int *known)
 	size_t	i;
 
 	*known = 0;
-	for (i = 0; i < sizeof(scsi_ops) / sizeof(scsi_ops[0]); i++) {
+	for (i = 0; i < NOPS; i++) {
 		if (scsi_ops[i].opcode != cdb[0])
 			continue;
 		if (!(scsi_ops[i].flags & OPF_SA))
@@ -249,4 +313,112 @@ scsi_complete(struct scsi_cmd *cmd)
 {
 	if (cmd->done != NULL)
 		cmd->done(cmd);
+}
+
+/* Command timeouts descriptor: none advertised beyond the defaults. */
+static uint32_t
+rsoc_timeouts(uint8_t *p)
+{
+	memset(p, 0, 12);
+	put_be16(&p[0], 0x0a);
+	put_be32(&p[4], 30);			/* nominal, seconds */
+	put_be32(&p[8], 60);			/* recommended */
+	return (12);
+}
+
+static int
+op_has_sa(uint8_t opcode)
+{
+	size_t	i;
+
+	for (i = 0; i < NOPS; i++)
+		if (scsi_ops[i].opcode == opcode)
+			return ((scsi_ops[i].flags & OPF_SA) != 0);
+	return (0);
+}
+
+/*
+ * REPORT SUPPORTED OPERATION CODES (SPC-4 6.35), straight from the
+ * opcode table: all commands, or one by opcode and service action.
+ */
+int
+spc_report_opcodes(struct scsi_cmd *cmd)
+{
+	uint8_t			*b;
+	const struct scsi_op	*op = NULL;
+	uint32_t		 alloc = get_be32(&cmd->cdb[6]), n, dl;
+	size_t			 i;
+	int			 rctd = (cmd->cdb[2] & 0x80) != 0;
+	int			 opts = cmd->cdb[2] & 0x07;
+	uint8_t			 rop = cmd->cdb[3];
+	uint16_t		 rsa = get_be16(&cmd->cdb[4]);
+
+	if ((b = calloc(1, 4 + NOPS * 20 + 64)) == NULL) {
+		scsi_check(cmd, SK_HARDWARE_ERROR, ASC_INTERNAL_TARGET_FAILURE);
+		return (SCSI_DONE);
+	}
+	if (opts == 0) {
+		n = 4;
+		for (i = 0; i < NOPS; i++) {
+			op = &scsi_ops[i];
+			b[n] = op->opcode;
+			put_be16(&b[n + 2], op->sa);
+			b[n + 5] = (rctd ? 0x02 : 0) |
+			    ((op->flags & OPF_SA) ? 0x01 : 0);
+			put_be16(&b[n + 6], op->cdb_len);
+			n += 8;
+			if (rctd)
+				n += rsoc_timeouts(&b[n]);
+		}
+		put_be32(&b[0], n - 4);
+		scsi_data_in(cmd, b, n, alloc);
+		free(b);
+		return (SCSI_DONE);
+	}
+	switch (opts) {
+	case 1:			/* opcode; it must have no service actions */
+		if (op_has_sa(rop))
+			goto bad;
+		rsa = 0;
+		break;
+	case 2:			/* opcode and service action */
+		if (!op_has_sa(rop))
+			goto bad;
+		break;
+	case 3:			/* opcode, service action if it has them */
+		break;
+	default:
+		goto bad;
+	}
+	for (i = 0; i < NOPS; i++) {
+		if (scsi_ops[i].opcode != rop)
+			continue;
+		if ((scsi_ops[i].flags & OPF_SA) && scsi_ops[i].sa != rsa)
+			continue;
+		if (!(scsi_ops[i].flags & OPF_SA) && opts == 3 && rsa != 0)
+			continue;
+		op = &scsi_ops[i];
+		break;
+	}
+	if (i == NOPS)
+		op = NULL;
+	if (op == NULL) {
+		b[1] = 0x01;			/* not supported */
+		n = 4;
+	} else {
+		b[1] = 0x03 | (rctd ? 0x80 : 0);	/* supported */
+		dl = op->cdb_len;
+		put_be16(&b[2], dl);
+		memcpy(&b[4], op->usage, dl);
+		n = 4 + dl;
+		if (rctd)
+			n += rsoc_timeouts(&b[n]);
+	}
+	scsi_data_in(cmd, b, n, alloc);
+	free(b);
+	return (SCSI_DONE);
+ bad:
+	free(b);
+	scsi_check(cmd, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
+	return (SCSI_DONE);
 }

@@ -199,6 +199,8 @@ int	 spc_request_sense(struct scsi_cmd *);
 int	 spc_mode_sense(struct scsi_cmd *);
 int	 spc_mode_select(struct scsi_cmd *);
 int	 spc_report_luns(struct scsi_cmd *);
+int	 spc_report_tmf(struct scsi_cmd *);
+int	 spc_report_opcodes(struct scsi_cmd *);
 
 /* sbc.c */
 int	 sbc_read_capacity10(struct scsi_cmd *);
@@ -210,6 +212,12 @@ int	 sbc_sync_cache(struct scsi_cmd *);
 int	 sbc_start_stop(struct scsi_cmd *);
 int	 sbc_prevent_allow(struct scsi_cmd *);
 int	 sbc_prefetch(struct scsi_cmd *);
+int	 sbc_unmap(struct scsi_cmd *);
+int	 sbc_write_same(struct scsi_cmd *);
+int	 sbc_get_lba_status(struct scsi_cmd *);
+int	 sbc_compare_and_write(struct scsi_cmd *);
+uint32_t sbc_max_ws_blocks(const struct scsi_cmd *);
+uint32_t sbc_max_caw_blocks(const struct scsi_cmd *);
 void	 sbc_io_done(struct scsi_cmd *, long res);
 uint32_t sbc_max_xfer_blocks(const struct scsi_cmd *);
 

@@ -13,6 +13,7 @@
  */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -153,6 +154,10 @@ sbc_write(struct scsi_cmd *cmd)
 		return (SCSI_DONE);
 	}
 	cmd->want = need;
+	/* WRITE AND VERIFY: the data must be on the medium. */
+	if (cmd->cdb[0] == WRITE_VERIFY_10 || cmd->cdb[0] == WRITE_VERIFY_12 ||
+	    cmd->cdb[0] == WRITE_VERIFY_16)
+		cmd->fua = 1;
 	/* With the write cache off every write is write-through. */
 	return (sbc_submit(cmd, 1, need, cmd->fua || !cmd->lun->wce));
 }
@@ -299,5 +304,344 @@ sbc_prevent_allow(struct scsi_cmd *cmd)
 {
 	if (cmd->lun->removable)
 		cmd->lun->prevent = cmd->cdb[4] & 0x01;
+	return (SCSI_DONE);
+}
+
+/* Wait until no transfer is in flight (for commands that must be atomic). */
+static void
+sbc_quiesce(struct lun *lun)
+{
+	while (lun->ninflight > 0)
+		if (lun->be->poll(lun, 1) <= 0)
+			break;
+}
+
+/*
+ * Deallocate [off, off + len): punch a hole (files; block devices turn
+ * it into a discard that reads back zeroes), or write zeroes where the
+ * store cannot punch.  Reads of the range return zeroes (LBPRZ).
+ */
+static int
+sbc_punch(struct lun *lun, uint64_t off, uint64_t len)
+{
+	static uint8_t	zero[64 * 1024];
+	uint32_t	n;
+
+	if (len == 0)
+		return (0);
+	if (fallocate(lun->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+	    off, len) == 0)
+		return (0);
+	if (errno != EOPNOTSUPP && errno != ENOSYS)
+		return (-1);
+	while (len > 0) {
+		n = len < sizeof(zero) ? len : sizeof(zero);
+		if (rdwr_io(lun->fd, 1, zero, n, off, 0) != n)
+			return (-1);
+		off += n;
+		len -= n;
+	}
+	return (0);
+}
+
+#define UNMAP_MAX_DESC	256
+
+/* UNMAP (SBC-3 5.28): thin-provisioned LUNs only. */
+int
+sbc_unmap(struct scsi_cmd *cmd)
+{
+	struct lun	*lun = cmd->lun;
+	uint8_t		*pl = NULL;
+	uint32_t	 len = get_be16(&cmd->cdb[7]), bdl, i, cnt;
+	uint64_t	 lba;
+
+	if (!lun->thin) {
+		scsi_check(cmd, SK_ILLEGAL_REQUEST, ASC_INVALID_OPCODE);
+		return (SCSI_DONE);
+	}
+	if (cmd->cdb[1] & 0x01) {		/* ANCHOR: not supported */
+		scsi_check(cmd, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
+		return (SCSI_DONE);
+	}
+	if (sbc_medium_check(cmd) == -1 || sbc_write_check(cmd) == -1)
+		return (SCSI_DONE);
+	if (len == 0)
+		return (SCSI_DONE);
+	cmd->want = len;
+	if (cmd->out_len < len) {
+		scsi_check(cmd, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_IU);
+		return (SCSI_DONE);
+	}
+	if (len < 8) {
+		scsi_check(cmd, SK_ILLEGAL_REQUEST,
+		    ASC_PARAM_LIST_LENGTH_ERROR);
+		return (SCSI_DONE);
+	}
+	if (len > 8 + 16 * UNMAP_MAX_DESC) {
+		scsi_check(cmd, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_PARAM);
+		return (SCSI_DONE);
+	}
+	cmd->len = len;
+	if ((pl = malloc(len)) == NULL) {
+		scsi_check(cmd, SK_HARDWARE_ERROR, ASC_INTERNAL_TARGET_FAILURE);
+		return (SCSI_DONE);
+	}
+	memcpy(pl, cmd->buf, len);		/* out of shared memory */
+	bdl = get_be16(&pl[2]);
+	if (bdl > len - 8)
+		bdl = len - 8;
+	bdl /= 16;
+	/* validate every descriptor before touching the medium */
+	for (i = 0; i < bdl; i++) {
+		lba = get_be64(&pl[8 + 16 * i]);
+		cnt = get_be32(&pl[8 + 16 * i + 8]);
+		if (lba > lun->nblocks || cnt > lun->nblocks - lba) {
+			scsi_check_info(cmd, SK_ILLEGAL_REQUEST,
+			    ASC_LBA_OUT_OF_RANGE, lba, 1);
+			goto out;
+		}
+		if (cnt > sbc_max_xfer_blocks(cmd) * 64) {
+			scsi_check(cmd, SK_ILLEGAL_REQUEST,
+			    ASC_INVALID_FIELD_IN_PARAM);
+			goto out;
+		}
+	}
+	sbc_quiesce(lun);
+	for (i = 0; i < bdl; i++) {
+		lba = get_be64(&pl[8 + 16 * i]);
+		cnt = get_be32(&pl[8 + 16 * i + 8]);
+		if (sbc_punch(lun, lba << lun->block_shift,
+		    (uint64_t)cnt << lun->block_shift) == -1) {
+			scsi_check(cmd, SK_MEDIUM_ERROR, ASC_WRITE_ERROR);
+			break;
+		}
+	}
+ out:
+	free(pl);
+	return (SCSI_DONE);
+}
+
+/* Largest WRITE SAME, in blocks (VPD B0 MAXIMUM WRITE SAME LENGTH). */
+uint32_t
+sbc_max_ws_blocks(const struct scsi_cmd *cmd)
+{
+	return ((256u << 20) >> cmd->lun->block_shift);
+}
+
+/*
+ * WRITE SAME 10/16: one block of Data-Out (or zeroes with NDOB) written
+ * to every block of the range; with UNMAP on a thin LUN and a zero block
+ * the range is deallocated instead.  Zero blocks (WSNZ) are refused.
+ */
+int
+sbc_write_same(struct scsi_cmd *cmd)
+{
+	struct lun	*lun = cmd->lun;
+	uint32_t	 bs = lun->block_size, chunk, n, i;
+	uint64_t	 off, left;
+	uint8_t		*blk = NULL, *pat = NULL;
+	int		 ten = cmd->cdb[0] == WRITE_SAME_10;
+	int		 unmap = (cmd->cdb[1] & 0x08) != 0;
+	int		 ndob = !ten && (cmd->cdb[1] & 0x01);
+	int		 zero;
+
+	if ((cmd->cdb[1] & 0xe0) || (cmd->cdb[1] & 0x10) ||
+	    (unmap && !lun->thin)) {
+		scsi_check(cmd, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
+		return (SCSI_DONE);
+	}
+	if (sbc_medium_check(cmd) == -1 || cdb_decode_rw(cmd) == -1 ||
+	    sbc_write_check(cmd) == -1)
+		return (SCSI_DONE);
+	if (cmd->nblocks == 0 || cmd->nblocks > sbc_max_ws_blocks(cmd)) {
+		scsi_check(cmd, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
+		return (SCSI_DONE);
+	}
+	if ((blk = calloc(1, bs)) == NULL)
+		goto nomem;
+	if (!ndob) {
+		cmd->want = bs;
+		if (cmd->out_len < bs) {
+			scsi_check(cmd, SK_ILLEGAL_REQUEST,
+			    ASC_INVALID_FIELD_IN_IU);
+			goto out;
+		}
+		memcpy(blk, cmd->buf, bs);
+		cmd->len = bs;
+	}
+	for (zero = 1, i = 0; i < bs && zero; i++)
+		zero = blk[i] == 0;
+	off = cmd->lba << lun->block_shift;
+	left = (uint64_t)cmd->nblocks << lun->block_shift;
+	sbc_quiesce(lun);
+	if (unmap && zero) {
+		if (sbc_punch(lun, off, left) == -1)
+			scsi_check(cmd, SK_MEDIUM_ERROR, ASC_WRITE_ERROR);
+		goto out;
+	}
+	chunk = left < (1u << 20) ? left : (1u << 20);
+	if ((pat = malloc(chunk)) == NULL)
+		goto nomem;
+	for (i = 0; i < chunk; i += bs)
+		memcpy(pat + i, blk, bs);
+	while (left > 0) {
+		n = left < chunk ? left : chunk;
+		if (rdwr_io(lun->fd, 1, pat, n, off, left == n &&
+		    (!lun->wce || cmd->fua)) != n) {
+			scsi_check(cmd, SK_MEDIUM_ERROR, ASC_WRITE_ERROR);
+			break;
+		}
+		off += n;
+		left -= n;
+	}
+	goto out;
+ nomem:
+	scsi_check(cmd, SK_HARDWARE_ERROR, ASC_INTERNAL_TARGET_FAILURE);
+ out:
+	free(blk);
+	free(pat);
+	return (SCSI_DONE);
+}
+
+#define GLS_MAX_DESC	64
+
+/*
+ * GET LBA STATUS: mapped and deallocated extents from SEEK_DATA and
+ * SEEK_HOLE on the backing file, in blocks (a block is mapped when any
+ * byte of it is).  Block devices report everything mapped.
+ */
+int
+sbc_get_lba_status(struct scsi_cmd *cmd)
+{
+	struct lun	*lun = cmd->lun;
+	uint8_t		 b[8 + 16 * GLS_MAX_DESC];
+	uint64_t	 lba = get_be64(&cmd->cdb[2]), end, next;
+	uint32_t	 alloc = get_be32(&cmd->cdb[10]), nd = 0, max;
+	off_t		 pos, data, hole;
+	int		 mapped;
+
+	if (sbc_medium_check(cmd) == -1)
+		return (SCSI_DONE);
+	if (lba >= lun->nblocks) {
+		scsi_check_info(cmd, SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE,
+		    lba, 1);
+		return (SCSI_DONE);
+	}
+	memset(b, 0, sizeof(b));
+	max = alloc < 8 ? 0 : (alloc - 8) / 16;
+	if (max > GLS_MAX_DESC)
+		max = GLS_MAX_DESC;
+	if (max == 0)
+		max = 1;
+	end = lun->nblocks;
+	while (lba < end && nd < max) {
+		pos = lba << lun->block_shift;
+		data = lseek(lun->fd, pos, SEEK_DATA);
+		if (data == -1 && errno == ENXIO)
+			data = lun->size;
+		else if (data == -1) {
+			data = pos;		/* cannot tell: mapped */
+		}
+		mapped = data <= pos;
+		if (mapped) {
+			hole = lseek(lun->fd, pos, SEEK_HOLE);
+			if (hole == -1 || (uint64_t)hole > lun->size)
+				hole = lun->size;
+			/* round the hole start up: partly mapped = mapped */
+			next = ((uint64_t)hole + lun->block_size - 1) >>
+			    lun->block_shift;
+		} else
+			next = (uint64_t)data >> lun->block_shift;
+		if (next > end)
+			next = end;
+		if (next <= lba)
+			next = lba + 1;
+		if (next - lba > UINT32_MAX)
+			next = lba + UINT32_MAX;
+		put_be64(&b[8 + 16 * nd], lba);
+		put_be32(&b[8 + 16 * nd + 8], next - lba);
+		b[8 + 16 * nd + 12] = mapped ? 0 : 1;
+		nd++;
+		lba = next;
+	}
+	put_be32(&b[0], 4 + 16 * nd);
+	scsi_data_in(cmd, b, 8 + 16 * nd, alloc);
+	return (SCSI_DONE);
+}
+
+/* Largest COMPARE AND WRITE, in blocks (VPD B0). */
+uint32_t
+sbc_max_caw_blocks(const struct scsi_cmd *cmd)
+{
+	uint32_t	max = sbc_max_xfer_blocks(cmd) / 2;
+
+	return (max > 255 ? 255 : max);
+}
+
+/*
+ * COMPARE AND WRITE: the Data-Out holds the verify data then the write
+ * data.  Atomic with respect to every other command: transfers in flight
+ * are waited for, and this process runs one command at a time.
+ */
+int
+sbc_compare_and_write(struct scsi_cmd *cmd)
+{
+	struct lun	*lun = cmd->lun;
+	uint64_t	 need, i;
+	uint8_t		*medium = NULL, *data = NULL;
+
+	if (cmd->cdb[1] & 0xe0) {
+		scsi_check(cmd, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
+		return (SCSI_DONE);
+	}
+	if (sbc_medium_check(cmd) == -1)
+		return (SCSI_DONE);
+	cmd->lba = get_be64(&cmd->cdb[2]);
+	cmd->nblocks = cmd->cdb[13];
+	cmd->fua = (cmd->cdb[1] & 0x08) != 0;
+	if (cmd->lba > lun->nblocks || cmd->nblocks > lun->nblocks -
+	    cmd->lba) {
+		scsi_check_info(cmd, SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE,
+		    cmd->lba, 1);
+		return (SCSI_DONE);
+	}
+	if (cmd->nblocks > sbc_max_caw_blocks(cmd)) {
+		scsi_check(cmd, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
+		return (SCSI_DONE);
+	}
+	if (sbc_write_check(cmd) == -1 || cmd->nblocks == 0)
+		return (SCSI_DONE);
+	need = (uint64_t)cmd->nblocks << lun->block_shift;
+	cmd->want = 2 * need;
+	if (cmd->out_len < 2 * need) {
+		scsi_check(cmd, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_IU);
+		return (SCSI_DONE);
+	}
+	if ((medium = malloc(need)) == NULL ||
+	    (data = malloc(2 * need)) == NULL) {
+		scsi_check(cmd, SK_HARDWARE_ERROR, ASC_INTERNAL_TARGET_FAILURE);
+		goto out;
+	}
+	memcpy(data, cmd->buf, 2 * need);	/* out of shared memory */
+	cmd->len = 2 * need;
+	sbc_quiesce(lun);
+	if (rdwr_io(lun->fd, 0, medium, need, cmd->lba << lun->block_shift,
+	    0) != (long)need) {
+		scsi_check(cmd, SK_MEDIUM_ERROR, ASC_UNRECOVERED_READ_ERROR);
+		goto out;
+	}
+	for (i = 0; i < need; i++) {
+		if (medium[i] != data[i]) {
+			scsi_check_info(cmd, SK_MISCOMPARE,
+			    ASC_MISCOMPARE_VERIFY, i, 1);
+			goto out;
+		}
+	}
+	if (rdwr_io(lun->fd, 1, data + need, need, cmd->lba <<
+	    lun->block_shift, cmd->fua || !lun->wce) != (long)need)
+		scsi_check(cmd, SK_MEDIUM_ERROR, ASC_WRITE_ERROR);
+ out:
+	free(medium);
+	free(data);
 	return (SCSI_DONE);
 }

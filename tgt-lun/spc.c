@@ -157,15 +157,18 @@ vpd_block_limits(struct scsi_cmd *cmd, uint8_t *b)
 
 	b[1] = VPD_BLOCK_LIMITS;
 	put_be16(&b[2], 0x3c);
+	b[4] = 0x01;				/* WSNZ */
+	b[5] = sbc_max_caw_blocks(cmd);		/* COMPARE AND WRITE */
 	put_be16(&b[6], gran ? gran : 1);	/* optimal granularity */
 	put_be32(&b[8], max);			/* maximum transfer length */
 	put_be32(&b[12], max);			/* optimal transfer length */
+	put_be32(&b[16], max);			/* maximum prefetch length */
 	if (lun->thin) {
-		put_be32(&b[20], max);		/* max unmap LBA count */
+		put_be32(&b[20], max * 64);	/* max unmap LBA count */
 		put_be32(&b[24], 256);		/* max unmap descriptors */
 		put_be32(&b[28], gran ? gran : 1);
-		put_be64(&b[36], max);		/* max write same length */
 	}
+	put_be64(&b[36], sbc_max_ws_blocks(cmd)); /* max write same */
 	return (0x40);
 }
 
@@ -472,5 +475,26 @@ spc_report_luns(struct scsi_cmd *cmd)
 		b[9] = lun & 0xff;
 	}
 	scsi_data_in(cmd, b, sizeof(b), alloc);
+	return (SCSI_DONE);
+}
+
+/* REPORT SUPPORTED TASK MANAGEMENT FUNCTIONS (SPC-4 6.37). */
+int
+spc_report_tmf(struct scsi_cmd *cmd)
+{
+	uint8_t		b[16];
+	uint32_t	alloc = get_be32(&cmd->cdb[6]);
+	int		repd = (cmd->cdb[2] & 0x80) != 0;
+
+	if (alloc < 4) {
+		scsi_check(cmd, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
+		return (SCSI_DONE);
+	}
+	memset(b, 0, sizeof(b));
+	/* ABORT TASK, ABORT TASK SET, CLEAR TASK SET, LU RESET, TARGET RESET */
+	b[0] = 0x80 | 0x40 | 0x10 | 0x08 | 0x02;
+	if (repd)
+		b[3] = 0x0c;
+	scsi_data_in(cmd, b, repd ? 16 : 4, alloc);
 	return (SCSI_DONE);
 }

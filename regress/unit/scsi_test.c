@@ -923,6 +923,219 @@ test_removable(void)
 	lun_close();
 }
 
+
+static void
+test_thin(void)
+{
+	uint8_t		c[16], buf[16384], pl[64];
+	struct res	r;
+
+	REQUIRE(lun_open(LUN_F_THIN | LUN_F_WRITE_CACHE, LUN_BACKEND_RDWR,
+	    512, NBLOCKS * 512, 0) == 0);
+	/* write 64 KiB at 128 KiB, everything else is a hole */
+	memset(buf, 'm', sizeof(buf));
+	for (int i = 0; i < 16; i++) {
+		cdb_rw(c, WRITE_10, 256 + i * 8, 8);
+		r = RUN(c, RING_DIR_WRITE, buf, 4096);
+		CHECK(r.status == SAM_STAT_GOOD);
+	}
+	cdb_simple(c, SERVICE_ACTION_IN_16);
+	c[1] = SAI_GET_LBA_STATUS;
+	put_be32(&c[10], sizeof(buf));
+	r = RUN(c, RING_DIR_READ, buf, sizeof(buf));
+	CHECK(r.status == SAM_STAT_GOOD);
+	CHECK(get_be32(buf) == 4 + 3 * 16);
+	CHECK(get_be64(&buf[8]) == 0 && get_be32(&buf[16]) == 256 &&
+	    buf[20] == 1);
+	CHECK(get_be64(&buf[24]) == 256 && get_be32(&buf[32]) == 128 &&
+	    buf[36] == 0);
+	CHECK(get_be64(&buf[40]) == 384 && get_be32(&buf[48]) ==
+	    NBLOCKS - 384 && buf[52] == 1);
+	/* starting in the middle of the data */
+	put_be64(&c[2], 300);
+	r = RUN(c, RING_DIR_READ, buf, sizeof(buf));
+	CHECK(get_be64(&buf[8]) == 300 && get_be32(&buf[16]) == 84 &&
+	    buf[20] == 0);
+	put_be64(&c[2], NBLOCKS);
+	r = RUN(c, RING_DIR_READ, buf, sizeof(buf));
+	CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE));
+
+	/* UNMAP 16 blocks in the middle of the data */
+	memset(pl, 0, sizeof(pl));
+	put_be16(&pl[0], 22);
+	put_be16(&pl[2], 16);
+	put_be64(&pl[8], 256 + 64);
+	put_be32(&pl[16], 16);
+	cdb_simple(c, UNMAP);
+	put_be16(&c[7], 24);
+	r = RUN(c, RING_DIR_WRITE, pl, 24);
+	CHECK(r.status == SAM_STAT_GOOD);
+	cdb_rw(c, READ_10, 256 + 64, 1);
+	r = RUN(c, RING_DIR_READ, buf, 512);
+	CHECK(r.status == SAM_STAT_GOOD && buf[0] == 0 && buf[511] == 0);
+	cdb_simple(c, SERVICE_ACTION_IN_16);
+	c[1] = SAI_GET_LBA_STATUS;
+	put_be64(&c[2], 256);
+	put_be32(&c[10], 24);		/* room for one descriptor */
+	r = RUN(c, RING_DIR_READ, buf, sizeof(buf));
+	CHECK(r.len == 24 && get_be32(&buf[16]) == 64 && buf[20] == 0);
+	put_be64(&c[2], 256 + 64);
+	r = RUN(c, RING_DIR_READ, buf, sizeof(buf));
+	CHECK(get_be32(&buf[16]) == 16 && buf[20] == 1);
+	/* UNMAP out of range: nothing unmapped */
+	put_be64(&pl[8], NBLOCKS - 1);
+	put_be32(&pl[16], 2);
+	cdb_simple(c, UNMAP);
+	put_be16(&c[7], 24);
+	r = RUN(c, RING_DIR_WRITE, pl, 24);
+	CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE));
+	put_be16(&c[7], 4);
+	r = RUN(c, RING_DIR_WRITE, pl, 4);
+	CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, ASC_PARAM_LIST_LENGTH_ERROR));
+
+	/* WRITE SAME: pattern, then zeroes with UNMAP */
+	memset(buf, 'S', 512);
+	cdb_rw(c, WRITE_SAME_10, 10, 20);
+	r = RUN(c, RING_DIR_WRITE, buf, 512);
+	CHECK(r.status == SAM_STAT_GOOD);
+	cdb_rw(c, READ_10, 10, 20);
+	memset(buf, 0, sizeof(buf));
+	r = RUN(c, RING_DIR_READ, buf, 20 * 512);
+	CHECK(r.status == SAM_STAT_GOOD && buf[0] == 'S' &&
+	    buf[20 * 512 - 1] == 'S');
+	cdb_rw(c, WRITE_SAME_16, 256, 128);
+	c[1] = 0x08 | 0x01;		/* UNMAP, NDOB */
+	r = RUN(c, RING_DIR_NONE, NULL, 0);
+	CHECK(r.status == SAM_STAT_GOOD);
+	cdb_simple(c, SERVICE_ACTION_IN_16);
+	c[1] = SAI_GET_LBA_STATUS;
+	put_be64(&c[2], 256);
+	put_be32(&c[10], 24);
+	r = RUN(c, RING_DIR_READ, buf, sizeof(buf));
+	CHECK(get_be64(&buf[8]) == 256 && buf[20] == 1);
+	cdb_rw(c, WRITE_SAME_10, 10, 0);	/* WSNZ */
+	r = RUN(c, RING_DIR_WRITE, buf, 512);
+	CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB));
+	cdb_rw(c, WRITE_SAME_10, NBLOCKS - 1, 2);
+	r = RUN(c, RING_DIR_WRITE, buf, 512);
+	CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE));
+	lun_close();
+
+	/* thick: no UNMAP */
+	REQUIRE(lun_open(0, LUN_BACKEND_RDWR, 512, NBLOCKS * 512, 0) == 0);
+	cdb_simple(c, UNMAP);
+	put_be16(&c[7], 24);
+	r = RUN(c, RING_DIR_WRITE, pl, 24);
+	CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, ASC_INVALID_OPCODE));
+	cdb_rw(c, WRITE_SAME_10, 10, 2);
+	c[1] = 0x08;
+	r = RUN(c, RING_DIR_WRITE, buf, 512);
+	CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB));
+	lun_close();
+}
+
+static void
+test_compare_and_write(void)
+{
+	uint8_t		c[16], buf[2048];
+	struct res	r;
+
+	REQUIRE(lun_open(0, LUN_BACKEND_AIO, 512, NBLOCKS * 512, 0) == 0);
+	memset(buf, 'o', 1024);
+	cdb_rw(c, WRITE_10, 40, 2);
+	r = RUN(c, RING_DIR_WRITE, buf, 1024);
+	CHECK(r.status == SAM_STAT_GOOD);
+	memset(c, 0, 16);
+	c[0] = COMPARE_AND_WRITE;
+	put_be64(&c[2], 40);
+	c[13] = 2;
+	memset(buf, 'o', 1024);
+	memset(buf + 1024, 'n', 1024);
+	r = RUN(c, RING_DIR_WRITE, buf, 2048);
+	CHECK(r.status == SAM_STAT_GOOD && r.want == 2048);
+	CHECK(pread(lfd, buf, 1024, 40 * 512) == 1024 && buf[0] == 'n' &&
+	    buf[1023] == 'n');
+	/* now the medium holds 'n': comparing with 'o' fails at 0 */
+	memset(buf, 'n', 1024);
+	buf[600] = 'x';
+	memset(buf + 1024, 'p', 1024);
+	r = RUN(c, RING_DIR_WRITE, buf, 2048);
+	CHECK(IS_CHECK(r, SK_MISCOMPARE, ASC_MISCOMPARE_VERIFY));
+	CHECK(get_be32(&r.sense[3]) == 600);
+	CHECK(pread(lfd, buf, 1024, 40 * 512) == 1024 && buf[0] == 'n');
+	/* short Data-Out */
+	r = RUN(c, RING_DIR_WRITE, buf, 1024);
+	CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_IU));
+	c[13] = 0;
+	put_be64(&c[2], NBLOCKS + 1);
+	r = RUN(c, RING_DIR_WRITE, buf, 2048);
+	CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE));
+	lun_close();
+}
+
+static void
+test_report_opcodes(void)
+{
+	uint8_t		c[16], buf[4096];
+	struct res	r;
+	uint32_t	off, len, found = 0;
+
+	REQUIRE(lun_open(0, LUN_BACKEND_RDWR, 512, NBLOCKS * 512, 0) == 0);
+	cdb_simple(c, MAINTENANCE_IN);
+	c[1] = MI_REPORT_SUPPORTED_OPCODES;
+	put_be32(&c[6], sizeof(buf));
+	r = RUN(c, RING_DIR_READ, buf, sizeof(buf));
+	CHECK(r.status == SAM_STAT_GOOD);
+	len = get_be32(buf);
+	CHECK(len % 8 == 0 && r.len == len + 4);
+	for (off = 4; off < len + 4; off += 8) {
+		if (buf[off] == READ_16)
+			found |= get_be16(&buf[off + 6]) == 16 ? 1 : 0;
+		if (buf[off] == SERVICE_ACTION_IN_16 &&
+		    get_be16(&buf[off + 2]) == SAI_READ_CAPACITY_16)
+			found |= (buf[off + 5] & 1) ? 2 : 0;
+	}
+	CHECK(found == 3);
+	/* with timeouts descriptors */
+	c[2] = 0x80;
+	r = RUN(c, RING_DIR_READ, buf, sizeof(buf));
+	CHECK(r.status == SAM_STAT_GOOD && get_be32(buf) % 20 == 0 &&
+	    (buf[4 + 5] & 0x02) && get_be16(&buf[4 + 8]) == 0x0a);
+	/* one command */
+	c[2] = 0x01;
+	c[3] = WRITE_10;
+	r = RUN(c, RING_DIR_READ, buf, sizeof(buf));
+	CHECK(r.status == SAM_STAT_GOOD && (buf[1] & 0x07) == 3 &&
+	    get_be16(&buf[2]) == 10 && buf[4] == WRITE_10 && r.len == 14);
+	c[3] = SERVICE_ACTION_IN_16;		/* has service actions */
+	r = RUN(c, RING_DIR_READ, buf, sizeof(buf));
+	CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB));
+	c[2] = 0x02;
+	put_be16(&c[4], SAI_READ_CAPACITY_16);
+	r = RUN(c, RING_DIR_READ, buf, sizeof(buf));
+	CHECK(r.status == SAM_STAT_GOOD && (buf[1] & 0x07) == 3 &&
+	    buf[4] == SERVICE_ACTION_IN_16 && buf[5] == SAI_READ_CAPACITY_16);
+	c[3] = READ_10;				/* no service actions */
+	r = RUN(c, RING_DIR_READ, buf, sizeof(buf));
+	CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB));
+	c[2] = 0x01;
+	c[3] = 0xe7;				/* not supported */
+	r = RUN(c, RING_DIR_READ, buf, sizeof(buf));
+	CHECK(r.status == SAM_STAT_GOOD && (buf[1] & 0x07) == 1);
+
+	/* task management functions */
+	cdb_simple(c, MAINTENANCE_IN);
+	c[1] = MI_REPORT_SUPPORTED_TMF;
+	put_be32(&c[6], 16);
+	r = RUN(c, RING_DIR_READ, buf, sizeof(buf));
+	CHECK(r.status == SAM_STAT_GOOD && r.len == 4 && (buf[0] & 0x80) &&
+	    (buf[0] & 0x08));
+	put_be32(&c[6], 3);
+	r = RUN(c, RING_DIR_READ, buf, sizeof(buf));
+	CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB));
+	lun_close();
+}
+
 /*
  * The ring consumer: a real ring, the portal side played here.
  */
@@ -1142,6 +1355,9 @@ main(void)
 	UNIT_RUN(test_mode_sense);
 	UNIT_RUN(test_verify);
 	UNIT_RUN(test_removable);
+	UNIT_RUN(test_thin);
+	UNIT_RUN(test_compare_and_write);
+	UNIT_RUN(test_report_opcodes);
 	UNIT_RUN(test_ring);
 	return (UNIT_END("scsi"));
 }
