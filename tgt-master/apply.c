@@ -439,7 +439,7 @@ master_commit(struct master *m, struct apply *a)
 		log_info("target %s added", mt->name);
 		TAILQ_FOREACH(ml, &mt->luns, entry) {
 			ml->lun_id = m->next_lun_id++;
-			lun_start(&ml->svc);
+			svc_start(&ml->svc);
 		}
 	}
 	/* new LUNs of targets that stay */
@@ -447,14 +447,14 @@ master_commit(struct master *m, struct apply *a)
 		TAILQ_REMOVE(&a->luns, ml, entry);
 		ml->lun_id = m->next_lun_id++;
 		TAILQ_INSERT_TAIL(&ml->target->luns, ml, entry);
-		lun_start(&ml->svc);
+		svc_start(&ml->svc);
 	}
 	/* new portals get everything, rings to every running LUN */
 	while ((mp = TAILQ_FIRST(&a->portals)) != NULL) {
 		TAILQ_REMOVE(&a->portals, mp, entry);
 		mp->portal_id = portal_id_alloc(m);
 		TAILQ_INSERT_TAIL(&m->portals, mp, entry);
-		portal_start(&mp->svc);
+		svc_start(&mp->svc);
 	}
 	conf_free(old);
 }

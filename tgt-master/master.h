@@ -155,6 +155,7 @@ void	 proc_reap(struct master *);
 void	 proc_kill_all(struct master *, int sig);
 void	 svc_init(struct svc *, struct master *, void *, int role,
 	    const char *, void (*)(struct svc *));
+void	 svc_start(struct svc *);
 void	 svc_stop(struct svc *);
 int	 svc_running(const struct svc *);
 const char *role_name(int);

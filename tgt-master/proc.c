@@ -107,6 +107,17 @@ svc_schedule(struct svc *s)
 	    s->instance, s->backoff);
 }
 
+/* Start the process; if that fails (fork, fds), try again later. */
+void
+svc_start(struct svc *s)
+{
+	s->start(s);
+	if (s->proc == NULL) {
+		clock_gettime(CLOCK_MONOTONIC, &s->started);
+		svc_schedule(s);
+	}
+}
+
 static void
 svc_restart_cb(evutil_socket_t fd, short ev, void *arg)
 {
@@ -115,12 +126,7 @@ svc_restart_cb(evutil_socket_t fd, short ev, void *arg)
 	if (s->proc != NULL || s->m->stopping)
 		return;
 	s->restarts++;
-	s->start(s);
-	if (s->proc == NULL) {
-		/* could not even fork: try again later */
-		clock_gettime(CLOCK_MONOTONIC, &s->started);
-		svc_schedule(s);
-	}
+	svc_start(s);
 }
 
 int
