@@ -36,7 +36,7 @@ struct conf_lun {
 	char			 revision[5];
 	char			 serial[33];	/* default derived from name */
 	int			 lineno;	/* for messages */
-	char			 file[TGT_PATH_MAX];	/* where it was defined */
+	char			 file[TGT_PATH_MAX];	/* defined in */
 };
 TAILQ_HEAD(conf_luns, conf_lun);
 
@@ -95,9 +95,11 @@ int		 conf_iscsi_name_check(const char *name, const char **why);
 void		 conf_lun_serial(const char *target, uint64_t lun,
 		    char *buf, size_t len);
 /* NAA type 6 identifier, stable for a target name and LUN number. */
-void		 conf_lun_naa(const char *target, uint64_t lun, uint8_t naa[16]);
+void		 conf_lun_naa(const char *target, uint64_t lun,
+		    uint8_t naa[16]);
 /* 1 if two LUNs have the same settings (reload keeps it running). */
-int		 conf_lun_equal(const struct conf_lun *, const struct conf_lun *);
+int		 conf_lun_equal(const struct conf_lun *,
+		    const struct conf_lun *);
 int		 conf_listen_equal(const struct conf_listen *,
 		    const struct conf_listen *);
 #define CONF_NAA_OUI		0x2a5447	/* locally administered */

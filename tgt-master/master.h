@@ -142,7 +142,7 @@ struct master {
 	/* control socket */
 	int			 ctl_fd;
 	struct event		*ev_ctl;
-	char			 ctl_path[sizeof(((struct tgt_conf *)0)->control)];
+	char			 ctl_path[108];	/* sun_path */
 	struct ctl_conns	 ctl_conns;
 	uint32_t		 next_ctl_id;
 };

@@ -69,7 +69,7 @@ struct file {
 	char			*name;
 	int			 lineno;
 	int			 depth;
-	int			 nl_first;	/* include: '\n' ends the stmt */
+	int			 nl_first;	/* include: '\n' ends it */
 	int			 eof_nl;	/* synthetic '\n' at EOF sent */
 	/* input: pushed back characters, then a macro expansion, then fp */
 	int			 pushback[PUSHBACK_MAX];
@@ -208,7 +208,8 @@ main		: USER STRING		{
 		}
 		| CHROOT STRING		{
 			if ($2[0] != '/')
-				conf_err(&@2, "chroot must be an absolute path");
+				conf_err(&@2,
+				    "chroot must be an absolute path");
 			else if (strlcpy(conf->chroot, $2,
 			    sizeof(conf->chroot)) >= sizeof(conf->chroot))
 				conf_err(&@2, "chroot path too long");
