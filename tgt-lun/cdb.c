@@ -64,9 +64,9 @@ static const struct scsi_op scsi_ops[] = {
 	{ WRITE_10, 0, 10, 0, sbc_write, "WRITE(10)",
 	    { 0x2a, 0x18, LBA4, 0, 0xff, 0xff, 0x07 } },
 	{ WRITE_VERIFY_10, 0, 10, 0, sbc_write, "WRITE AND VERIFY(10)",
-	    { 0x2e, 0x02, LBA4, 0, 0xff, 0xff, 0x07 } },
+	    { 0x2e, 0x12, LBA4, 0, 0xff, 0xff, 0x07 } },
 	{ VERIFY_10, 0, 10, 0, sbc_verify, "VERIFY(10)",
-	    { 0x2f, 0x06, LBA4, 0, 0xff, 0xff, 0x07 } },
+	    { 0x2f, 0x16, LBA4, 0, 0xff, 0xff, 0x07 } },
 	{ PRE_FETCH_10, 0, 10, 0, sbc_prefetch, "PRE-FETCH(10)",
 	    { 0x34, 0x02, LBA4, 0, 0xff, 0xff, 0x07 } },
 	{ SYNCHRONIZE_CACHE_10, 0, 10, 0, sbc_sync_cache,
@@ -88,9 +88,9 @@ static const struct scsi_op scsi_ops[] = {
 	{ WRITE_16, 0, 16, 0, sbc_write, "WRITE(16)",
 	    { 0x8a, 0x18, LBA8, LBA4, 0, 0x07 } },
 	{ WRITE_VERIFY_16, 0, 16, 0, sbc_write, "WRITE AND VERIFY(16)",
-	    { 0x8e, 0x02, LBA8, LBA4, 0, 0x07 } },
+	    { 0x8e, 0x12, LBA8, LBA4, 0, 0x07 } },
 	{ VERIFY_16, 0, 16, 0, sbc_verify, "VERIFY(16)",
-	    { 0x8f, 0x06, LBA8, LBA4, 0, 0x07 } },
+	    { 0x8f, 0x16, LBA8, LBA4, 0, 0x07 } },
 	{ PRE_FETCH_16, 0, 16, 0, sbc_prefetch, "PRE-FETCH(16)",
 	    { 0x90, 0x02, LBA8, LBA4, 0, 0x07 } },
 	{ SYNCHRONIZE_CACHE_16, 0, 16, 0, sbc_sync_cache,
@@ -119,9 +119,9 @@ static const struct scsi_op scsi_ops[] = {
 	{ WRITE_12, 0, 12, 0, sbc_write, "WRITE(12)",
 	    { 0xaa, 0x18, LBA4, LBA4, 0, 0x07 } },
 	{ WRITE_VERIFY_12, 0, 12, 0, sbc_write, "WRITE AND VERIFY(12)",
-	    { 0xae, 0x02, LBA4, LBA4, 0, 0x07 } },
+	    { 0xae, 0x12, LBA4, LBA4, 0, 0x07 } },
 	{ VERIFY_12, 0, 12, 0, sbc_verify, "VERIFY(12)",
-	    { 0xaf, 0x06, LBA4, LBA4, 0, 0x07 } },
+	    { 0xaf, 0x16, LBA4, LBA4, 0, 0x07 } },
 };
 
 #define NOPS	(sizeof(scsi_ops) / sizeof(scsi_ops[0]))
@@ -289,19 +289,22 @@ scsi_exec(struct scsi_cmd *cmd)
 		return (SCSI_DONE);
 	}
 	if (op == NULL) {
-		scsi_check(cmd, SK_ILLEGAL_REQUEST, known ?
-		    ASC_INVALID_FIELD_IN_CDB : ASC_INVALID_OPCODE);
+		if (known)		/* the service action field */
+			scsi_invalid_cdb(cmd, 1, 4);
+		else
+			scsi_check(cmd, SK_ILLEGAL_REQUEST,
+			    ASC_INVALID_OPCODE);
 		return (SCSI_DONE);
 	}
 	len = op->cdb_len;
 	if (cmd->cdb_len < len) {
-		scsi_check(cmd, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
+		scsi_invalid_cdb(cmd, 0, -1);
 		return (SCSI_DONE);
 	}
 	/* No ACA, no linked commands: NACA and LINK must be zero. */
 	control = cmd->cdb[len - 1];
 	if (control & 0x05) {
-		scsi_check(cmd, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
+		scsi_invalid_cdb(cmd, len - 1, (control & 0x04) ? 2 : 0);
 		return (SCSI_DONE);
 	}
 	return (op->fn(cmd));
@@ -419,6 +422,6 @@ spc_report_opcodes(struct scsi_cmd *cmd)
 	return (SCSI_DONE);
  bad:
 	free(b);
-	scsi_check(cmd, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
+	scsi_invalid_cdb(cmd, 2, 2);
 	return (SCSI_DONE);
 }

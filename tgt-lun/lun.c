@@ -206,6 +206,20 @@ nexus_del_portal(struct lun *lun, uint32_t portal_id)
 	}
 }
 
+/* Is medium removal prevented by any I_T nexus? */
+int
+lun_prevented(struct lun *lun)
+{
+	struct nexus	*nx;
+
+	if (lun->prevent)
+		return (1);
+	RB_FOREACH(nx, nexus_tree, &lun->nexuses)
+		if (nx->prevent)
+			return (1);
+	return (0);
+}
+
 /* Establish a unit attention on every nexus but one (may be NULL). */
 void
 lun_ua_set(struct lun *lun, uint16_t ua, const struct nexus *except)
@@ -320,6 +334,10 @@ lun_tmf(struct lun *lun, uint8_t tmf, uint32_t portal_id, uint32_t nexus,
 	case RING_TMF_TARGET_COLD_RESET:
 		nx = nexus_find(lun, portal_id, nexus);
 		lun_ua_set(lun, UA_BUS_DEVICE_RESET, nx);
+		/* a reset ends every medium removal prevention */
+		RB_FOREACH(nx, nexus_tree, &lun->nexuses)
+			nx->prevent = 0;
+		lun->prevent = 0;
 		/* mode parameters return to their defaults */
 		lun->wce = (lun->cfg.flags & LUN_F_WRITE_CACHE) != 0;
 		lun->d_sense = 0;

@@ -59,6 +59,7 @@ struct nexus {
 	uint16_t		 rel_port;
 	uint16_t		 ua;		/* UA_* pending */
 	int			 announced;	/* NEXUS_ADD seen */
+	int			 prevent;	/* medium removal prevented */
 };
 RB_HEAD(nexus_tree, nexus);
 
@@ -83,7 +84,7 @@ struct lun {
 
 	/* removable medium */
 	int			 ejected;
-	int			 prevent;
+	int			 prevent;	/* without a nexus (tests) */
 
 	const struct backend	*be;
 	void			*be_priv;
@@ -157,6 +158,7 @@ struct nexus *nexus_find(struct lun *, uint32_t portal_id, uint32_t id);
 struct nexus *nexus_get(struct lun *, uint32_t portal_id, uint32_t id);
 void	 nexus_del(struct lun *, struct nexus *);
 void	 nexus_del_portal(struct lun *, uint32_t portal_id);
+int	 lun_prevented(struct lun *);
 void	 lun_ua_set(struct lun *, uint16_t ua, const struct nexus *except);
 int	 lun_ua_take(struct lun *, struct nexus *, uint16_t *asc);
 uint8_t	 lun_tmf(struct lun *, uint8_t tmf, uint32_t portal_id,
@@ -188,8 +190,12 @@ uint32_t scsi_data_in(struct scsi_cmd *, const void *, uint32_t len,
 void	 scsi_check(struct scsi_cmd *, uint8_t key, uint16_t ascq);
 void	 scsi_check_info(struct scsi_cmd *, uint8_t key, uint16_t ascq,
 	    uint64_t info, int info_valid);
+void	 scsi_invalid_cdb(struct scsi_cmd *, uint16_t byte, int bit);
+void	 scsi_invalid_param(struct scsi_cmd *, uint16_t byte, int bit);
 size_t	 sense_build(uint8_t *, size_t, int desc, uint8_t key, uint16_t ascq,
 	    uint64_t info, int info_valid);
+size_t	 sense_build_sks(uint8_t *, size_t, int desc, uint8_t key,
+	    uint16_t ascq, uint64_t info, int info_valid, const uint8_t *sks);
 int	 sense_parse(const uint8_t *, size_t, uint8_t *key, uint16_t *ascq);
 
 /* spc.c */

@@ -7,9 +7,10 @@
  * Transfer length against the expected transfer length (the buffer the
  * portal gave us): a read sends what fits and reports in cmd->want what
  * it would have sent, so the portal can report the residual overflow.
- * A write whose Data-Out is shorter than the CDB asks for writes nothing
- * and ends with INVALID FIELD IN INFORMATION UNIT (one of the two
- * behaviours FCP-4 and SAM-5 allow), with want set likewise.
+ * A write whose Data-Out is shorter than the CDB asks for writes the
+ * whole blocks it got and reports want likewise; when the Data-Out ends
+ * inside a block it writes nothing and ends with INVALID FIELD IN
+ * INFORMATION UNIT (both are behaviours FCP-4 and SAM-5 allow).
  */
 
 #include <errno.h>
@@ -108,6 +109,21 @@ sbc_submit(struct scsi_cmd *cmd, int write, uint32_t len, int fua)
 	return (r);
 }
 
+/* Where the TRANSFER LENGTH field is, for field pointers. */
+static uint16_t
+sbc_xfer_len_byte(const struct scsi_cmd *cmd)
+{
+	switch (cdb_length(cmd->cdb)) {
+	case 10:
+		return (7);
+	case 12:
+		return (6);
+	case 16:
+		return (10);
+	}
+	return (4);
+}
+
 /* Common checks of READ/WRITE/VERIFY: protect field, range, size. */
 static int
 sbc_rw_prepare(struct scsi_cmd *cmd, uint64_t *need)
@@ -115,13 +131,13 @@ sbc_rw_prepare(struct scsi_cmd *cmd, uint64_t *need)
 	/* RDPROTECT/WRPROTECT/VRPROTECT: no protection information. */
 	if (cmd->cdb[0] != READ_6 && cmd->cdb[0] != WRITE_6 &&
 	    (cmd->cdb[1] & 0xe0)) {
-		scsi_check(cmd, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
+		scsi_invalid_cdb(cmd, 1, 7);
 		return (-1);
 	}
 	if (sbc_medium_check(cmd) == -1 || cdb_decode_rw(cmd) == -1)
 		return (-1);
 	if (cmd->nblocks > sbc_max_xfer_blocks(cmd)) {
-		scsi_check(cmd, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
+		scsi_invalid_cdb(cmd, sbc_xfer_len_byte(cmd), -1);
 		return (-1);
 	}
 	*need = (uint64_t)cmd->nblocks << cmd->lun->block_shift;
@@ -148,12 +164,20 @@ sbc_write(struct scsi_cmd *cmd)
 
 	if (sbc_rw_prepare(cmd, &need) == -1 || sbc_write_check(cmd) == -1)
 		return (SCSI_DONE);
-	if (cmd->out_len < need) {
-		scsi_check(cmd, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_IU);
-		cmd->want = need;
-		return (SCSI_DONE);
-	}
 	cmd->want = need;
+	if (cmd->out_len < need) {
+		/*
+		 * Less Data-Out than the CDB asks for (SAM-5 5.4.3):
+		 * whole blocks are written and the rest is the portal's
+		 * residual overflow; a partial block writes nothing.
+		 */
+		if (cmd->out_len & (cmd->lun->block_size - 1)) {
+			scsi_check(cmd, SK_ILLEGAL_REQUEST,
+			    ASC_INVALID_FIELD_IN_IU);
+			return (SCSI_DONE);
+		}
+		need = cmd->out_len;
+	}
 	/* WRITE AND VERIFY: the data must be on the medium. */
 	if (cmd->cdb[0] == WRITE_VERIFY_10 || cmd->cdb[0] == WRITE_VERIFY_12 ||
 	    cmd->cdb[0] == WRITE_VERIFY_16)
@@ -178,7 +202,7 @@ sbc_verify(struct scsi_cmd *cmd)
 	int		 bytchk = (cmd->cdb[1] >> 1) & 3;
 
 	if (bytchk == 2) {
-		scsi_check(cmd, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
+		scsi_invalid_cdb(cmd, 1, 2);
 		return (SCSI_DONE);
 	}
 	if (sbc_rw_prepare(cmd, &need) == -1)
@@ -245,7 +269,7 @@ sbc_read_capacity10(struct scsi_cmd *cmd)
 
 	/* PMI zero: the LOGICAL BLOCK ADDRESS field must be zero. */
 	if (!(cmd->cdb[8] & 0x01) && get_be32(&cmd->cdb[2]) != 0) {
-		scsi_check(cmd, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
+		scsi_invalid_cdb(cmd, 2, -1);
 		return (SCSI_DONE);
 	}
 	if (sbc_medium_check(cmd) == -1)
@@ -264,7 +288,7 @@ sbc_read_capacity16(struct scsi_cmd *cmd)
 	uint8_t		 b[32];
 
 	if (!(cmd->cdb[14] & 0x01) && get_be64(&cmd->cdb[2]) != 0) {
-		scsi_check(cmd, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
+		scsi_invalid_cdb(cmd, 2, -1);
 		return (SCSI_DONE);
 	}
 	if (sbc_medium_check(cmd) == -1)
@@ -289,21 +313,30 @@ sbc_start_stop(struct scsi_cmd *cmd)
 
 	if (pc != 0 || !loej || !lun->removable)
 		return (SCSI_DONE);
-	if (start)
-		lun->ejected = 0;
-	else if (lun->prevent)
+	/* neither eject nor load while an I_T nexus prevents removal */
+	if (lun_prevented(lun))
 		scsi_check(cmd, SK_ILLEGAL_REQUEST,
 		    ASC_MEDIUM_REMOVAL_PREVENTED);
 	else
-		lun->ejected = 1;
+		lun->ejected = !start;
 	return (SCSI_DONE);
 }
 
+/*
+ * PREVENT ALLOW MEDIUM REMOVAL: the prevention belongs to the I_T nexus
+ * (SPC-4 6.13), so it ends with the nexus, and with a reset.
+ */
 int
 sbc_prevent_allow(struct scsi_cmd *cmd)
 {
-	if (cmd->lun->removable)
-		cmd->lun->prevent = cmd->cdb[4] & 0x01;
+	int	prevent = cmd->cdb[4] & 0x01;
+
+	if (!cmd->lun->removable)
+		return (SCSI_DONE);
+	if (cmd->nexus != NULL)
+		cmd->nexus->prevent = prevent;
+	else
+		cmd->lun->prevent = prevent;
 	return (SCSI_DONE);
 }
 
@@ -360,7 +393,7 @@ sbc_unmap(struct scsi_cmd *cmd)
 		return (SCSI_DONE);
 	}
 	if (cmd->cdb[1] & 0x01) {		/* ANCHOR: not supported */
-		scsi_check(cmd, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
+		scsi_invalid_cdb(cmd, 1, 0);
 		return (SCSI_DONE);
 	}
 	if (sbc_medium_check(cmd) == -1 || sbc_write_check(cmd) == -1)
@@ -378,7 +411,7 @@ sbc_unmap(struct scsi_cmd *cmd)
 		return (SCSI_DONE);
 	}
 	if (len > 8 + 16 * UNMAP_MAX_DESC) {
-		scsi_check(cmd, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_PARAM);
+		scsi_invalid_param(cmd, 2, -1);
 		return (SCSI_DONE);
 	}
 	cmd->len = len;
@@ -401,8 +434,7 @@ sbc_unmap(struct scsi_cmd *cmd)
 			goto out;
 		}
 		if (cnt > sbc_max_xfer_blocks(cmd) * 64) {
-			scsi_check(cmd, SK_ILLEGAL_REQUEST,
-			    ASC_INVALID_FIELD_IN_PARAM);
+			scsi_invalid_param(cmd, 8 + 16 * i + 8, -1);
 			goto out;
 		}
 	}
@@ -425,7 +457,8 @@ sbc_unmap(struct scsi_cmd *cmd)
 uint32_t
 sbc_max_ws_blocks(const struct scsi_cmd *cmd)
 {
-	return ((256u << 20) >> cmd->lun->block_shift);
+	/* as much as one transfer: bounds the time a WRITE SAME takes */
+	return (sbc_max_xfer_blocks(cmd));
 }
 
 /*
@@ -445,16 +478,28 @@ sbc_write_same(struct scsi_cmd *cmd)
 	int		 ndob = !ten && (cmd->cdb[1] & 0x01);
 	int		 zero;
 
-	if ((cmd->cdb[1] & 0xe0) || (cmd->cdb[1] & 0x10) ||
-	    (unmap && !lun->thin)) {
-		scsi_check(cmd, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
+	/*
+	 * Fully provisioned (LBPWS clear): WRITE SAME with UNMAP is not
+	 * supported.  It ends as an unsupported command, which is what
+	 * initiators (and libiscsi's UnmapVPD tests) take as "LBPWS off".
+	 */
+	if (unmap && !lun->thin) {
+		scsi_check(cmd, SK_ILLEGAL_REQUEST, ASC_INVALID_OPCODE);
+		return (SCSI_DONE);
+	}
+	if (cmd->cdb[1] & 0xe0) {
+		scsi_invalid_cdb(cmd, 1, 7);
+		return (SCSI_DONE);
+	}
+	if (cmd->cdb[1] & 0x10) {		/* ANCHOR */
+		scsi_invalid_cdb(cmd, 1, 4);
 		return (SCSI_DONE);
 	}
 	if (sbc_medium_check(cmd) == -1 || cdb_decode_rw(cmd) == -1 ||
 	    sbc_write_check(cmd) == -1)
 		return (SCSI_DONE);
 	if (cmd->nblocks == 0 || cmd->nblocks > sbc_max_ws_blocks(cmd)) {
-		scsi_check(cmd, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
+		scsi_invalid_cdb(cmd, ten ? 7 : 10, -1);
 		return (SCSI_DONE);
 	}
 	if ((blk = calloc(1, bs)) == NULL)
@@ -591,7 +636,7 @@ sbc_compare_and_write(struct scsi_cmd *cmd)
 	uint8_t		*medium = NULL, *data = NULL;
 
 	if (cmd->cdb[1] & 0xe0) {
-		scsi_check(cmd, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
+		scsi_invalid_cdb(cmd, 1, 7);
 		return (SCSI_DONE);
 	}
 	if (sbc_medium_check(cmd) == -1)
@@ -606,17 +651,23 @@ sbc_compare_and_write(struct scsi_cmd *cmd)
 		return (SCSI_DONE);
 	}
 	if (cmd->nblocks > sbc_max_caw_blocks(cmd)) {
-		scsi_check(cmd, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
+		scsi_invalid_cdb(cmd, 13, -1);
 		return (SCSI_DONE);
 	}
-	if (sbc_write_check(cmd) == -1 || cmd->nblocks == 0)
+	if (sbc_write_check(cmd) == -1)
 		return (SCSI_DONE);
 	need = (uint64_t)cmd->nblocks << lun->block_shift;
 	cmd->want = 2 * need;
-	if (cmd->out_len < 2 * need) {
-		scsi_check(cmd, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_IU);
+	/*
+	 * The Data-Out must be exactly the verify and the write data: a
+	 * NUMBER OF LOGICAL BLOCKS that disagrees with it is refused.
+	 */
+	if (cmd->out_len != 2 * need) {
+		scsi_invalid_cdb(cmd, 13, -1);
 		return (SCSI_DONE);
 	}
+	if (need == 0)
+		return (SCSI_DONE);
 	if ((medium = malloc(need)) == NULL ||
 	    (data = malloc(2 * need)) == NULL) {
 		scsi_check(cmd, SK_HARDWARE_ERROR, ASC_INTERNAL_TARGET_FAILURE);

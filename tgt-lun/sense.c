@@ -12,11 +12,15 @@
 #include "lun.h"
 #include "scsi.h"
 
+/*
+ * Build sense data; sks, when not NULL, is the 3-byte sense-key specific
+ * field (SKSV set), e.g. the field pointer of INVALID FIELD IN CDB.
+ */
 size_t
-sense_build(uint8_t *s, size_t size, int desc, uint8_t key, uint16_t ascq,
-    uint64_t info, int info_valid)
+sense_build_sks(uint8_t *s, size_t size, int desc, uint8_t key,
+    uint16_t ascq, uint64_t info, int info_valid, const uint8_t *sks)
 {
-	uint8_t	b[32];
+	uint8_t	b[48];
 	size_t	n;
 
 	memset(b, 0, sizeof(b));
@@ -34,6 +38,13 @@ sense_build(uint8_t *s, size_t size, int desc, uint8_t key, uint16_t ascq,
 			put_be64(&b[12], info);
 			n += 12;
 		}
+		if (sks != NULL) {
+			/* sense key specific sense data descriptor */
+			b[n] = 0x02;
+			b[n + 1] = 0x06;
+			memcpy(&b[n + 4], sks, 3);
+			n += 8;
+		}
 		b[7] = n - 8;
 	} else {
 		b[0] = 0x70;
@@ -45,12 +56,22 @@ sense_build(uint8_t *s, size_t size, int desc, uint8_t key, uint16_t ascq,
 		b[7] = 10;			/* additional sense length */
 		b[12] = ascq >> 8;
 		b[13] = ascq & 0xff;
+		if (sks != NULL)
+			memcpy(&b[15], sks, 3);
 		n = 18;
 	}
 	if (n > size)
 		n = size;
 	memcpy(s, b, n);
 	return (n);
+}
+
+size_t
+sense_build(uint8_t *s, size_t size, int desc, uint8_t key, uint16_t ascq,
+    uint64_t info, int info_valid)
+{
+	return (sense_build_sks(s, size, desc, key, ascq, info, info_valid,
+	    NULL));
 }
 
 /* Key and ASC/ASCQ of sense data in either format; 0 or -1. */
@@ -78,15 +99,51 @@ sense_parse(const uint8_t *s, size_t len, uint8_t *key, uint16_t *ascq)
 	return (-1);
 }
 
-void
-scsi_check_info(struct scsi_cmd *cmd, uint8_t key, uint16_t ascq,
-    uint64_t info, int info_valid)
+static void
+scsi_check_full(struct scsi_cmd *cmd, uint8_t key, uint16_t ascq,
+    uint64_t info, int info_valid, const uint8_t *sks)
 {
 	int	desc = cmd->lun != NULL && cmd->lun->d_sense;
 
 	cmd->status = SAM_STAT_CHECK_CONDITION;
-	cmd->sense_len = sense_build(cmd->sense, sizeof(cmd->sense), desc,
-	    key, ascq, info, info_valid);
+	cmd->sense_len = sense_build_sks(cmd->sense, sizeof(cmd->sense), desc,
+	    key, ascq, info, info_valid, sks);
+}
+
+void
+scsi_check_info(struct scsi_cmd *cmd, uint8_t key, uint16_t ascq,
+    uint64_t info, int info_valid)
+{
+	scsi_check_full(cmd, key, ascq, info, info_valid, NULL);
+}
+
+/*
+ * ILLEGAL REQUEST with a field pointer (SPC-4 4.5.2.4.2): cd is 1 for a
+ * CDB field, 0 for a parameter list field; bit < 0 when no bit pointer.
+ */
+static void
+scsi_invalid_field(struct scsi_cmd *cmd, uint16_t ascq, int cd,
+    uint16_t byte, int bit)
+{
+	uint8_t	sks[3];
+
+	sks[0] = 0x80 | (cd ? 0x40 : 0);
+	if (bit >= 0)
+		sks[0] |= 0x08 | (bit & 7);
+	put_be16(&sks[1], byte);
+	scsi_check_full(cmd, SK_ILLEGAL_REQUEST, ascq, 0, 0, sks);
+}
+
+void
+scsi_invalid_cdb(struct scsi_cmd *cmd, uint16_t byte, int bit)
+{
+	scsi_invalid_field(cmd, ASC_INVALID_FIELD_IN_CDB, 1, byte, bit);
+}
+
+void
+scsi_invalid_param(struct scsi_cmd *cmd, uint16_t byte, int bit)
+{
+	scsi_invalid_field(cmd, ASC_INVALID_FIELD_IN_PARAM, 0, byte, bit);
 }
 
 /* End the command with CHECK CONDITION and the given sense. */

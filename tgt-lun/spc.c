@@ -228,15 +228,19 @@ spc_inquiry(struct scsi_cmd *cmd)
 	uint8_t		page = cmd->cdb[2];
 
 	/* CMDDT is obsolete; a page code needs EVPD. */
-	if ((cmd->cdb[1] & 0x02) || (!evpd && page != 0)) {
-		scsi_check(cmd, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
+	if (cmd->cdb[1] & 0x02) {
+		scsi_invalid_cdb(cmd, 1, 1);
+		return (SCSI_DONE);
+	}
+	if (!evpd && page != 0) {
+		scsi_invalid_cdb(cmd, 2, -1);
 		return (SCSI_DONE);
 	}
 	memset(b, 0, sizeof(b));
 	if (!evpd)
 		n = inquiry_std(cmd, b);
 	else if ((n = vpd_page(cmd, page, b)) == 0) {
-		scsi_check(cmd, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
+		scsi_invalid_cdb(cmd, 2, -1);
 		return (SCSI_DONE);
 	}
 	scsi_data_in(cmd, b, n, alloc);
@@ -309,7 +313,7 @@ spc_mode_sense(struct scsi_cmd *cmd)
 		return (SCSI_DONE);
 	}
 	if (subpage != 0 && subpage != 0xff) {
-		scsi_check(cmd, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
+		scsi_invalid_cdb(cmd, 3, -1);
 		return (SCSI_DONE);
 	}
 	memset(b, 0, sizeof(b));
@@ -329,7 +333,7 @@ spc_mode_sense(struct scsi_cmd *cmd)
 		for (i = 0; i < sizeof(mode_pages); i++)
 			n += mode_page(lun, mode_pages[i], pc, &b[n]);
 	} else if ((l = mode_page(lun, page, pc, &b[n])) == 0) {
-		scsi_check(cmd, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
+		scsi_invalid_cdb(cmd, 2, 5);
 		return (SCSI_DONE);
 	} else
 		n += l;
@@ -366,7 +370,7 @@ spc_mode_select(struct scsi_cmd *cmd)
 
 	len = ten ? get_be16(&cmd->cdb[7]) : cmd->cdb[4];
 	if (cmd->cdb[1] & 0x01) {		/* SP: cannot save */
-		scsi_check(cmd, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
+		scsi_invalid_cdb(cmd, 1, 0);
 		return (SCSI_DONE);
 	}
 	if (len == 0)
@@ -384,6 +388,7 @@ spc_mode_select(struct scsi_cmd *cmd)
 	}
 	memcpy(pl, cmd->buf, len);
 	cmd->len = len;
+	off = 0;
 	bdlen = ten ? get_be16(&pl[6]) : pl[3];
 	if (hlen + bdlen > len || (bdlen != 0 && bdlen != 8 && bdlen != 16))
 		goto bad;
@@ -425,7 +430,7 @@ spc_mode_select(struct scsi_cmd *cmd)
 		lun_ua_set(lun, UA_MODE_CHANGED, cmd->nexus);
 	return (SCSI_DONE);
  bad:
-	scsi_check(cmd, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_PARAM);
+	scsi_invalid_param(cmd, off < len ? off : 0, -1);
 	return (SCSI_DONE);
 }
 
@@ -463,7 +468,7 @@ spc_report_luns(struct scsi_cmd *cmd)
 	uint64_t	lun = cmd->lun->cfg.lun;
 
 	if (cmd->cdb[2] > 2 || alloc < 16) {
-		scsi_check(cmd, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
+		scsi_invalid_cdb(cmd, cmd->cdb[2] > 2 ? 2 : 6, -1);
 		return (SCSI_DONE);
 	}
 	memset(b, 0, sizeof(b));
@@ -487,7 +492,7 @@ spc_report_tmf(struct scsi_cmd *cmd)
 	int		repd = (cmd->cdb[2] & 0x80) != 0;
 
 	if (alloc < 4) {
-		scsi_check(cmd, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
+		scsi_invalid_cdb(cmd, 6, -1);
 		return (SCSI_DONE);
 	}
 	memset(b, 0, sizeof(b));

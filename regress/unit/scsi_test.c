@@ -255,6 +255,9 @@ test_opcode_errors(void)
 	c[1] = 0x1e;
 	r = RUN(c, RING_DIR_NONE, NULL, 0);
 	CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB));
+	/* SKSV, C/D, BPV, bit 4 of byte 1 */
+	CHECK(r.sense[15] == (0x80 | 0x40 | 0x08 | 4) &&
+	    get_be16(&r.sense[16]) == 1);
 	/* NACA in the CONTROL byte */
 	cdb_simple(c, TEST_UNIT_READY);
 	c[5] = 0x04;
@@ -599,22 +602,30 @@ rw_roundtrip(uint32_t backend)
 	r = RUN(c, RING_DIR_READ, NULL, 0);
 	CHECK(r.status == SAM_STAT_GOOD && r.len == 0 && r.want == 1024);
 
-	/* write with too little Data-Out: nothing written */
+	/* too little Data-Out, ending inside a block: nothing written */
 	memset(w, 'z', 2 * bs);
 	cdb_rw(c, WRITE_10, 100, 2);
-	r = RUN(c, RING_DIR_WRITE, w, bs);
+	r = RUN(c, RING_DIR_WRITE, w, 200);
 	CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_IU));
 	CHECK(r.want == 2 * bs);
 	CHECK(pread(lfd, rd, bs, 100 * bs) == (ssize_t)bs && rd[0] == 'a');
+	/* one whole block of two: that block is written */
+	r = RUN(c, RING_DIR_WRITE, w, bs);
+	CHECK(r.status == SAM_STAT_GOOD && r.len == bs && r.want == 2 * bs);
+	CHECK(pread(lfd, rd, 2 * bs, 100 * bs) == 2 * (ssize_t)bs &&
+	    rd[0] == 'z' && rd[bs] == 'a');
+	/* no Data-Out at all (also a write CDB sent as a read) */
+	r = RUN(c, RING_DIR_WRITE, NULL, 0);
+	CHECK(r.status == SAM_STAT_GOOD && r.len == 0 && r.want == 2 * bs);
+	r = RUN(c, RING_DIR_READ, w, 2 * bs);
+	CHECK(r.status == SAM_STAT_GOOD && r.len == 0 && r.want == 2 * bs);
 	/* more Data-Out than needed: the CDB wins */
+	memset(w, 'y', 2 * bs);
 	cdb_rw(c, WRITE_10, 100, 1);
 	r = RUN(c, RING_DIR_WRITE, w, 2 * bs);
 	CHECK(r.status == SAM_STAT_GOOD && r.len == bs && r.want == bs);
 	CHECK(pread(lfd, rd, 2 * bs, 100 * bs) == 2 * (ssize_t)bs &&
-	    rd[0] == 'z' && rd[bs] == 'a');
-	/* write CDB sent as a read: no Data-Out */
-	r = RUN(c, RING_DIR_READ, w, 2 * bs);
-	CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_IU));
+	    rd[0] == 'y' && rd[bs] == 'a');
 
 	/* out of range, in every size */
 	cdb_rw(c, READ_10, NBLOCKS - 1, 2);
@@ -889,8 +900,9 @@ test_verify(void)
 static void
 test_removable(void)
 {
-	uint8_t		c[16], buf[512];
-	struct res	r;
+	struct nexus	*a;
+	uint8_t		 c[16], buf[512];
+	struct res	 r;
 
 	REQUIRE(lun_open(LUN_F_REMOVABLE, LUN_BACKEND_RDWR, 512,
 	    NBLOCKS * 512, 0) == 0);
@@ -920,6 +932,26 @@ test_removable(void)
 	cdb_simple(c, TEST_UNIT_READY);
 	r = RUN(c, RING_DIR_NONE, NULL, 0);
 	CHECK(r.status == SAM_STAT_GOOD);
+
+	/* prevention is per I_T nexus: it ends with the nexus or a reset */
+	a = nexus_get(&L, 0, 1);
+	REQUIRE(a != NULL);
+	a->ua = 0;
+	cdb_simple(c, PREVENT_ALLOW_MEDIUM_REMOVAL);
+	c[4] = 1;
+	r = run(a, NULL, c, RING_DIR_NONE, NULL, 0);
+	CHECK(r.status == SAM_STAT_GOOD && lun_prevented(&L));
+	cdb_simple(c, START_STOP_UNIT);
+	c[4] = 0x03;			/* load: prevented too */
+	r = RUN(c, RING_DIR_NONE, NULL, 0);
+	CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, 0x5302));
+	nexus_del(&L, a);
+	CHECK(!lun_prevented(&L));
+	a = nexus_get(&L, 0, 1);
+	REQUIRE(a != NULL);
+	a->prevent = 1;
+	CHECK(lun_tmf(&L, RING_TMF_LUN_RESET, 0, 1, 0) == RING_TMF_COMPLETE);
+	CHECK(!lun_prevented(&L));
 	lun_close();
 }
 
@@ -1027,10 +1059,11 @@ test_thin(void)
 	put_be16(&c[7], 24);
 	r = RUN(c, RING_DIR_WRITE, pl, 24);
 	CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, ASC_INVALID_OPCODE));
+	/* WRITE SAME with UNMAP on a thick LUN: unsupported */
 	cdb_rw(c, WRITE_SAME_10, 10, 2);
 	c[1] = 0x08;
 	r = RUN(c, RING_DIR_WRITE, buf, 512);
-	CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB));
+	CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, ASC_INVALID_OPCODE));
 	lun_close();
 }
 
@@ -1063,9 +1096,14 @@ test_compare_and_write(void)
 	CHECK(IS_CHECK(r, SK_MISCOMPARE, ASC_MISCOMPARE_VERIFY));
 	CHECK(get_be32(&r.sense[3]) == 600);
 	CHECK(pread(lfd, buf, 1024, 40 * 512) == 1024 && buf[0] == 'n');
-	/* short Data-Out */
+	/* Data-Out that does not match the number of blocks */
 	r = RUN(c, RING_DIR_WRITE, buf, 1024);
-	CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_IU));
+	CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB));
+	c[13] = 0;
+	r = RUN(c, RING_DIR_WRITE, buf, 2048);
+	CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB));
+	/* field pointer: byte 13 of the CDB */
+	CHECK(r.sense[15] == 0xc0 && get_be16(&r.sense[16]) == 13);
 	c[13] = 0;
 	put_be64(&c[2], NBLOCKS + 1);
 	r = RUN(c, RING_DIR_WRITE, buf, 2048);
