@@ -24,7 +24,7 @@
 #include "ring.h"
 #include "scsi.h"
 
-static int
+int
 nexus_cmp(struct nexus *a, struct nexus *b)
 {
 	if (a->portal_id != b->portal_id)
@@ -34,7 +34,6 @@ nexus_cmp(struct nexus *a, struct nexus *b)
 	return (0);
 }
 
-RB_PROTOTYPE(nexus_tree, nexus, entry, nexus_cmp)
 RB_GENERATE(nexus_tree, nexus, entry, nexus_cmp)
 
 int
@@ -50,6 +49,7 @@ lun_init(struct lun *lun, const struct msg_lun_config *cfg, int fd,
 	lun->fd = -1;
 	RB_INIT(&lun->nexuses);
 	TAILQ_INIT(&lun->inflight);
+	TAILQ_INIT(&lun->pr_regs);
 	lun->cfg = *cfg;
 	lun->cfg.target[sizeof(lun->cfg.target) - 1] = '\0';
 	lun->cfg.path[sizeof(lun->cfg.path) - 1] = '\0';
@@ -138,6 +138,7 @@ lun_fini(struct lun *lun)
 		lun->be->fini(lun);
 	while ((nx = RB_MIN(nexus_tree, &lun->nexuses)) != NULL)
 		nexus_del(lun, nx);
+	pr_fini(lun);
 	/* the fd belongs to the caller */
 	lun->be = NULL;
 }
@@ -189,6 +190,7 @@ nexus_del(struct lun *lun, struct nexus *nx)
 			cmd->aborted = 1;
 		}
 	}
+	pr_nexus_gone(lun, nx);
 	RB_REMOVE(nexus_tree, &lun->nexuses, nx);
 	lun->nnexus--;
 	free(nx);
@@ -254,6 +256,15 @@ lun_ua_take(struct lun *lun, struct nexus *nx, uint16_t *asc)
 		break;
 	case UA_CAPACITY_CHANGED:
 		*asc = ASC_CAPACITY_CHANGED;
+		break;
+	case UA_RES_PREEMPTED:
+		*asc = 0x2a03;
+		break;
+	case UA_RES_RELEASED:
+		*asc = 0x2a04;
+		break;
+	case UA_REGS_PREEMPTED:
+		*asc = 0x2a05;
 		break;
 	default:
 		*asc = ASC_POWER_ON_RESET;
@@ -334,6 +345,8 @@ lun_tmf(struct lun *lun, uint8_t tmf, uint32_t portal_id, uint32_t nexus,
 	case RING_TMF_TARGET_COLD_RESET:
 		nx = nexus_find(lun, portal_id, nexus);
 		lun_ua_set(lun, UA_BUS_DEVICE_RESET, nx);
+		/* SPC-2 reservations end; persistent ones stay */
+		pr_reset(lun);
 		/* a reset ends every medium removal prevention */
 		RB_FOREACH(nx, nexus_tree, &lun->nexuses)
 			nx->prevent = 0;

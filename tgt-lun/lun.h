@@ -41,6 +41,9 @@
 #define UA_BUS_DEVICE_RESET	0x0002	/* 29/03 */
 #define UA_MODE_CHANGED		0x0004	/* 2A/01 */
 #define UA_CAPACITY_CHANGED	0x0008	/* 2A/09 */
+#define UA_RES_PREEMPTED	0x0010	/* 2A/03 */
+#define UA_RES_RELEASED		0x0020	/* 2A/04 */
+#define UA_REGS_PREEMPTED	0x0040	/* 2A/05 */
 
 /* What a ring (a portal) looks like to the commands it carries. */
 struct lun_port {
@@ -62,9 +65,21 @@ struct nexus {
 	int			 prevent;	/* medium removal prevented */
 };
 RB_HEAD(nexus_tree, nexus);
+int	 nexus_cmp(struct nexus *, struct nexus *);
+RB_PROTOTYPE(nexus_tree, nexus, entry, nexus_cmp)
 
 struct scsi_op;
 struct backend;
+
+/* A persistent reservation registration, kept by initiator port. */
+struct pr_reg {
+	TAILQ_ENTRY(pr_reg)	 entry;
+	char			 initiator[TGT_NAME_MAX];
+	uint8_t			 isid[6];
+	uint16_t		 rel_port;
+	uint64_t		 key;
+};
+TAILQ_HEAD(pr_regs, pr_reg);
 
 struct lun {
 	struct msg_lun_config	 cfg;
@@ -92,6 +107,16 @@ struct lun {
 
 	struct nexus_tree	 nexuses;
 	uint32_t		 nnexus;
+
+	/* persistent reservations (pr.c) */
+	struct pr_regs		 pr_regs;
+	uint32_t		 pr_nregs;
+	uint32_t		 pr_generation;
+	struct pr_reg		*pr_holder;	/* NULL: not reserved */
+	uint8_t			 pr_type;
+	/* SPC-2 RESERVE(6) */
+	struct nexus		*res6_holder;
+	int			 res6_anon;	/* held without a nexus */
 
 	/* commands waiting for backing store I/O */
 	TAILQ_HEAD(, scsi_cmd)	 inflight;
@@ -207,6 +232,19 @@ int	 spc_mode_select(struct scsi_cmd *);
 int	 spc_report_luns(struct scsi_cmd *);
 int	 spc_report_tmf(struct scsi_cmd *);
 int	 spc_report_opcodes(struct scsi_cmd *);
+
+/* pr.c */
+#define PR_ACCESS_READ		0x01
+#define PR_ACCESS_WRITE		0x02
+#define PR_ACCESS_ALWAYS	0x04	/* never conflicts */
+int	 pr_conflict(struct scsi_cmd *, int access);
+int	 spc_pr_in(struct scsi_cmd *);
+int	 spc_pr_out(struct scsi_cmd *);
+int	 spc_reserve6(struct scsi_cmd *);
+int	 spc_release6(struct scsi_cmd *);
+void	 pr_nexus_gone(struct lun *, struct nexus *);
+void	 pr_reset(struct lun *);
+void	 pr_fini(struct lun *);
 
 /* sbc.c */
 int	 sbc_read_capacity10(struct scsi_cmd *);

@@ -1174,6 +1174,130 @@ test_report_opcodes(void)
 	lun_close();
 }
 
+static struct res
+prout(struct nexus *nx, uint8_t sa, uint8_t type, uint64_t key,
+    uint64_t sakey)
+{
+	uint8_t	c[16], pl[24];
+
+	memset(c, 0, 16);
+	c[0] = PERSISTENT_RESERVE_OUT;
+	c[1] = sa;
+	c[2] = type;
+	put_be32(&c[5], sizeof(pl));
+	memset(pl, 0, sizeof(pl));
+	put_be64(&pl[0], key);
+	put_be64(&pl[8], sakey);
+	return (run(nx, NULL, c, RING_DIR_WRITE, pl, sizeof(pl)));
+}
+
+static struct res
+prin(struct nexus *nx, uint8_t sa, uint8_t *buf, uint16_t len)
+{
+	uint8_t	c[16];
+
+	memset(c, 0, 16);
+	c[0] = PERSISTENT_RESERVE_IN;
+	c[1] = sa;
+	put_be16(&c[7], len);
+	return (run(nx, NULL, c, RING_DIR_READ, buf, len));
+}
+
+static void
+test_reservations(void)
+{
+	struct nexus	*a, *b;
+	uint8_t		 c[16], buf[1024];
+	struct res	 r;
+
+	REQUIRE(lun_open(0, LUN_BACKEND_RDWR, 512, NBLOCKS * 512, 0) == 0);
+	a = nexus_get(&L, 0, 1);
+	b = nexus_get(&L, 0, 2);
+	REQUIRE(a != NULL && b != NULL);
+	strlcpy(a->initiator, "iqn.a", sizeof(a->initiator));
+	strlcpy(b->initiator, "iqn.b", sizeof(b->initiator));
+	a->isid[5] = 1;
+	b->isid[5] = 2;
+	a->ua = b->ua = 0;
+
+	/* no keys yet */
+	r = prin(a, 0, buf, sizeof(buf));
+	CHECK(r.status == SAM_STAT_GOOD && r.len == 8 && get_be32(&buf[4]) == 0);
+	/* register both; a wrong key conflicts */
+	CHECK(prout(a, 0, 0, 0, 0xaa).status == SAM_STAT_GOOD);
+	CHECK(prout(b, 0, 0, 0, 0xbb).status == SAM_STAT_GOOD);
+	CHECK(prout(b, 0, 0, 0x99, 0xbc).status ==
+	    SAM_STAT_RESERVATION_CONFLICT);
+	r = prin(a, 0, buf, sizeof(buf));
+	CHECK(get_be32(&buf[4]) == 16 && get_be64(&buf[8]) == 0xaa &&
+	    get_be64(&buf[16]) == 0xbb && get_be32(buf) == 2);
+	/* a reserves write exclusive: b may read, not write */
+	CHECK(prout(a, 1, 0x01, 0xaa, 0).status == SAM_STAT_GOOD);
+	r = prin(b, 1, buf, sizeof(buf));
+	CHECK(get_be32(&buf[4]) == 16 && get_be64(&buf[8]) == 0xaa &&
+	    buf[21] == 0x01);
+	cdb_rw(c, WRITE_10, 0, 1);
+	r = run(b, NULL, c, RING_DIR_WRITE, buf, 512);
+	CHECK(r.status == SAM_STAT_RESERVATION_CONFLICT);
+	r = run(a, NULL, c, RING_DIR_WRITE, buf, 512);
+	CHECK(r.status == SAM_STAT_GOOD);
+	cdb_rw(c, READ_10, 0, 1);
+	r = run(b, NULL, c, RING_DIR_READ, buf, 512);
+	CHECK(r.status == SAM_STAT_GOOD);
+	/* releasing with the wrong type is refused */
+	r = prout(a, 2, 0x03, 0xaa, 0);
+	CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, 0x2604));
+	/* b preempts a: a's registration is gone, b holds EA */
+	CHECK(prout(b, 4, 0x03, 0xbb, 0xaa).status == SAM_STAT_GOOD);
+	r = prin(b, 0, buf, sizeof(buf));
+	CHECK(get_be32(&buf[4]) == 8 && get_be64(&buf[8]) == 0xbb);
+	cdb_rw(c, READ_10, 0, 1);
+	r = run(a, NULL, c, RING_DIR_READ, buf, 512);
+	CHECK(IS_CHECK(r, SK_UNIT_ATTENTION, 0x2a05));
+	r = run(a, NULL, c, RING_DIR_READ, buf, 512);
+	CHECK(r.status == SAM_STAT_RESERVATION_CONFLICT);
+	/* INQUIRY never conflicts */
+	cdb_simple(c, INQUIRY);
+	c[4] = 36;
+	r = run(a, NULL, c, RING_DIR_READ, buf, 36);
+	CHECK(r.status == SAM_STAT_GOOD);
+	/* full status */
+	r = prin(a, 3, buf, sizeof(buf));
+	CHECK(r.status == SAM_STAT_GOOD && get_be64(&buf[8]) == 0xbb &&
+	    (buf[8 + 12] & 1) && buf[8 + 13] == 0x03 &&
+	    buf[8 + 24] == 0x45 && strncmp((char *)&buf[8 + 28],
+	    "iqn.b,i,0x000000000002", 22) == 0);
+	r = prin(a, 2, buf, sizeof(buf));
+	CHECK(r.status == SAM_STAT_GOOD && get_be16(buf) == 8);
+	/* RESERVE(6) is refused while a persistent reservation exists */
+	cdb_simple(c, RESERVE_6);
+	r = run(b, NULL, c, RING_DIR_NONE, NULL, 0);
+	CHECK(r.status == SAM_STAT_RESERVATION_CONFLICT);
+	/* clear */
+	CHECK(prout(b, 3, 0, 0xbb, 0).status == SAM_STAT_GOOD);
+	r = prin(a, 0, buf, sizeof(buf));
+	CHECK(get_be32(&buf[4]) == 0);
+
+	/* SPC-2 reservations */
+	cdb_simple(c, RESERVE_6);
+	r = run(a, NULL, c, RING_DIR_NONE, NULL, 0);
+	CHECK(r.status == SAM_STAT_GOOD);
+	cdb_simple(c, TEST_UNIT_READY);
+	r = run(b, NULL, c, RING_DIR_NONE, NULL, 0);
+	CHECK(r.status == SAM_STAT_RESERVATION_CONFLICT);
+	r = run(a, NULL, c, RING_DIR_NONE, NULL, 0);
+	CHECK(r.status == SAM_STAT_GOOD);
+	cdb_simple(c, RELEASE_6);
+	r = run(b, NULL, c, RING_DIR_NONE, NULL, 0);
+	CHECK(r.status == SAM_STAT_GOOD && L.res6_holder == a);
+	/* nexus loss ends it */
+	nexus_del(&L, a);
+	cdb_simple(c, TEST_UNIT_READY);
+	r = run(b, NULL, c, RING_DIR_NONE, NULL, 0);
+	CHECK(r.status == SAM_STAT_GOOD);
+	lun_close();
+}
+
 /*
  * The ring consumer: a real ring, the portal side played here.
  */
@@ -1396,6 +1520,7 @@ main(void)
 	UNIT_RUN(test_thin);
 	UNIT_RUN(test_compare_and_write);
 	UNIT_RUN(test_report_opcodes);
+	UNIT_RUN(test_reservations);
 	UNIT_RUN(test_ring);
 	return (UNIT_END("scsi"));
 }
