@@ -208,6 +208,45 @@ conn_free_cb(int fd, short ev, void *arg)
 	free(x);
 }
 
+/*
+ * Idle timer of the full feature phase: a connection that sent nothing
+ * for NOP_INTERVAL seconds gets a ping; one that did not answer it
+ * within another interval is dead.
+ */
+static void
+conn_idle(int fd, short ev, void *arg)
+{
+	struct conn	*c = arg;
+	struct connx	*x = CONNX(c);
+
+	if (c->phase != CONN_FULL)
+		return;
+	if (x->rx_seen) {
+		x->rx_seen = 0;
+		x->ping_out = 0;
+	} else if (x->ping_out) {
+		log_info("%s: no answer to NOP-In, closing", c->peer_name);
+		conn_close(c);
+		return;
+	} else if (c->sess != NULL) {
+		x->ping_out = 1;
+		session_ping(c);
+	}
+}
+
+void
+conn_full(struct conn *c)
+{
+	struct timeval	 tv = { NOP_INTERVAL, 0 };
+
+	c->phase = CONN_FULL;
+	if (c->ev_timer != NULL)
+		event_free(c->ev_timer);
+	c->ev_timer = event_new(portal->evb, -1, EV_PERSIST, conn_idle, c);
+	if (c->ev_timer != NULL)
+		evtimer_add(c->ev_timer, &tv);
+}
+
 void
 conn_close_after_send(struct conn *c)
 {
@@ -570,6 +609,7 @@ conn_rx_dispatch(struct conn *c)
 		return;
 	}
 	c->exp_stat_sn = be32_get(bhs + BHS_EXPSTATSN);
+	CONNX(c)->rx_seen = 1;
 	switch (bhs[BHS_OPCODE] & ISCSI_OP_MASK) {
 	case ISCSI_OP_SCSI_CMD:
 		scsi_rx_cmd(c);

@@ -428,10 +428,8 @@ login_send_out(struct conn *c, struct login *l)
 	l->stage = l->out_nsg;
 	l->out_transit = 0;
 	if (full) {
-		c->phase = CONN_FULL;
-		if (c->ev_timer != NULL)
-			evtimer_del(c->ev_timer);
 		login_free(c);
+		conn_full(c);
 	}
 }
 

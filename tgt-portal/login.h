@@ -17,6 +17,7 @@
 #include "portal.h"
 
 #define LOGIN_TIMEOUT		15		/* seconds */
+#define NOP_INTERVAL		30		/* idle seconds before a ping */
 #define LOGIN_PDU_MAX		8192		/* data segment during login */
 
 /* Text keys (RFC 7143 section 6.1). */
@@ -93,6 +94,7 @@ struct session	*session_find(const char *initiator, const uint8_t *isid,
 void		 session_add_conn(struct session *, struct conn *);
 void		 session_del_conn(struct session *, struct conn *);
 void		 session_close(struct session *);
+void		 session_ping(struct conn *);	/* NOP-In asking for a NOP-Out */
 uint32_t	 session_max_cmdsn(struct session *);
 
 /* login.c */
@@ -115,7 +117,8 @@ struct connx {
 	int		 flush_sched;	/* ev_write activated */
 	int		 write_wait;	/* ev_write added: socket full */
 	int		 close_after_send;
-	int		 in_read;
+	int		 rx_seen;	/* a PDU came in since the last tick */
+	int		 ping_out;	/* our NOP-In is unanswered */
 	struct txbuf	*txfree;	/* recycled send buffers */
 	uint32_t	 ntxfree;
 	/* text.c: a request or a response spanning several PDUs */
@@ -130,5 +133,7 @@ struct connx {
 
 /* Close the connection once everything queued has been written. */
 void		 conn_close_after_send(struct conn *);
+/* Full feature phase begins: the login timer becomes the idle timer. */
+void		 conn_full(struct conn *);
 
 #endif /* TGT_LOGIN_H */

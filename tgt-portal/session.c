@@ -262,6 +262,24 @@ session_nop_out(struct conn *c)
 	conn_send_copy(c, rsp, c->rx_data, dlen);
 }
 
+/*
+ * An idle connection is probed with a NOP-In (RFC 7143 11.19): ITT
+ * reserved, a TTT the initiator echoes, StatSN not advanced.
+ */
+void
+session_ping(struct conn *c)
+{
+	uint8_t	 rsp[ISCSI_BHS_SIZE];
+
+	memset(rsp, 0, sizeof(rsp));
+	rsp[BHS_OPCODE] = ISCSI_OP_NOP_IN;
+	rsp[BHS_FLAGS] = ISCSI_FLAG_FINAL;
+	be32_put(rsp + BHS_ITT, ITT_NONE);
+	be32_put(rsp + BHS_TTT, c->sess->next_ttt++ | 0x80000000u);
+	session_fill_sn(c, rsp, 0);
+	conn_send(c, rsp, NULL, 0, NULL, NULL);
+}
+
 static void
 session_logout(struct conn *c)
 {
