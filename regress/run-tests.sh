@@ -66,7 +66,7 @@ if [ $do_unit = 1 ]; then
 		[ -x "$t" ] || continue
 		n=$((n + 1))
 		name=$(basename "$t")
-		timeout 300 "$t" > "$out" 2>&1
+		timeout 120 "$t" > "$out" 2>&1
 		rc=$?
 		cat "$out"
 		count "$name" "$out"
