@@ -644,6 +644,55 @@ test_login_continue(void)
 	client_eof(fd);
 }
 
+/* A login response too long for one PDU comes in C-bit pieces. */
+static void
+test_login_long_response(void)
+{
+	uint8_t		 bhs[ISCSI_BHS_SIZE], rsp[ISCSI_BHS_SIZE];
+	char		 req[16384], data[65536];
+	size_t		 len = 0, dlen, got = 0;
+	int		 fd, i, npdu = 0, nu = 0;
+
+	REQUIRE((fd = client_connect()) != -1);
+	len = text(req, sizeof(req), "InitiatorName=iqn.2026-11.test:long",
+	    "TargetName=iqn.2026-11.test:disk", NULL);
+	login_bhs(bhs, SEC_TO_OP, 1, 3);
+	REQUIRE(client_send(fd, bhs, req, len) == 0);
+	REQUIRE(client_recv(fd, rsp, data, sizeof(data), &dlen) == 0);
+	REQUIRE(rsp[36] == 0);
+
+	len = 0;
+	for (i = 0; i < 200; i++)
+		len += snprintf(req + len, sizeof(req) - len,
+		    "X-org.example.a-long-vendor-key-%03d=1", i) + 1;
+	login_bhs(bhs, OP_TO_FULL, 2, 3);
+	REQUIRE(client_send(fd, bhs, req, len) == 0);
+	for (;;) {
+		REQUIRE(client_recv(fd, rsp, data, sizeof(data), &dlen) == 0);
+		REQUIRE(rsp[36] == 0);
+		CHECK(dlen <= LOGIN_PDU_MAX);
+		for (i = 0; (size_t)i < dlen; i += strlen(data + i) + 1)
+			if (strstr(data + i, "=NotUnderstood") != NULL)
+				nu++;
+		got += dlen;
+		npdu++;
+		if (!(rsp[BHS_FLAGS] & ISCSI_LOGIN_CONTINUE))
+			break;
+		/* No T while the target has more to say. */
+		CHECK(!(rsp[BHS_FLAGS] & ISCSI_LOGIN_TRANSIT));
+		login_bhs(bhs, OP_TO_FULL, 2, 3);
+		REQUIRE(client_send(fd, bhs, NULL, 0) == 0);
+	}
+	CHECK(npdu >= 2);
+	CHECK(got > LOGIN_PDU_MAX);
+	CHECK(rsp[BHS_FLAGS] == OP_TO_FULL);
+	CHECK(be16_get(rsp + 14) != 0);
+	/* A key cut at the PDU boundary is counted in neither piece. */
+	CHECK(nu >= 199);
+	close(fd);
+	client_eof(fd);
+}
+
 static void
 add_target(uint32_t id, const char *name, const char *alias)
 {
@@ -709,5 +758,6 @@ main(void)
 	UNIT_RUN(test_login_normal);
 	UNIT_RUN(test_login_errors);
 	UNIT_RUN(test_login_continue);
+	UNIT_RUN(test_login_long_response);
 	return (UNIT_END("login"));
 }
