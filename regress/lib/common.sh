@@ -183,11 +183,31 @@ tgt_start() {
 	return 0
 }
 
+# The children run chrooted, where the sanitizers cannot symbolize:
+# resolve the "(binary+0xoffset)" frames of our own binaries here.
+symbolize() {
+	local n pc loc bin off
+	grep -oE '^ *#[0-9]+ 0x[0-9a-f]+ +\(/[^)+ ]+\+0x[0-9a-f]+\)' "$LOG" |
+	    head -n 80 | while read -r n pc loc; do
+		loc=${loc#(}
+		loc=${loc%)}
+		bin=${loc%+*}
+		off=${loc##*+}
+		case $bin in
+		"$top"/*|"$BIN"/*)
+			echo "      $n $(addr2line -fiCp -e "$bin" "$off" 2>/dev/null |
+			    head -n 1)" ;;
+		esac
+	done
+}
+
 # Sanitizer reports in the master's log (children share its stderr).
 sanitizer_check() {
 	if grep -qE 'ERROR: (Address|Leak|UndefinedBehavior|Thread|Memory)Sanitizer|runtime error:|SUMMARY: [A-Za-z]+Sanitizer|Sanitizer has encountered a fatal error' "$LOG"; then
 		fail "no sanitizer report in the daemons' log"
 		grep -E -A 12 'Sanitizer|runtime error:' "$LOG" | indent
+		echo "    symbolized (addr2line):"
+		symbolize
 	else
 		ok "no sanitizer report in the daemons' log"
 	fi
