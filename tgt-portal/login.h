@@ -72,7 +72,7 @@ int	 text_bool(const char *, int *);
 struct param_neg {
 	struct iscsi_params	 p;		/* result so far */
 	int			 discovery;
-	uint32_t		 seen;		/* keys received (bit per key) */
+	uint32_t		 seen;		/* keys received */
 	int			 declared_mrdsl;	/* we sent ours */
 	uint32_t		 our_max_burst;
 };
@@ -94,7 +94,7 @@ struct session	*session_find(const char *initiator, const uint8_t *isid,
 void		 session_add_conn(struct session *, struct conn *);
 void		 session_del_conn(struct session *, struct conn *);
 void		 session_close(struct session *);
-void		 session_ping(struct conn *);	/* NOP-In asking for a NOP-Out */
+void		 session_ping(struct conn *);	/* NOP-In wanting an answer */
 uint32_t	 session_max_cmdsn(struct session *);
 
 /* login.c */

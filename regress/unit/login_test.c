@@ -726,7 +726,7 @@ setup(void)
 	add_target(1, "iqn.2026-11.test:disk", "Test disk");
 	for (i = 0; i < 300; i++) {
 		snprintf(name, sizeof(name),
-		    "iqn.2026-11.test:a-rather-long-target-name-number-%03d", i);
+		    "iqn.2026-11.test:a-rather-long-target-name-nr-%03d", i);
 		add_target(i + 2, name, "");
 	}
 	strlcpy(listener.addr, "127.0.0.1:3260", sizeof(listener.addr));
