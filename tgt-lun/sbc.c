@@ -296,6 +296,12 @@ sbc_read_capacity16(struct scsi_cmd *cmd)
 	memset(b, 0, sizeof(b));
 	put_be64(&b[0], lun->nblocks - 1);
 	put_be32(&b[8], lun->block_size);
+	/*
+	 * LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT stays 0: with more
+	 * than one logical block per physical block GET LBA STATUS would
+	 * have to describe partial physical blocks, which initiators (and
+	 * libiscsi's GetLBAStatus.UnmapSingle) do not expect.
+	 */
 	if (lun->thin)
 		b[14] = 0x80 | 0x40;		/* LBPME, LBPRZ */
 	scsi_data_in(cmd, b, sizeof(b), get_be32(&cmd->cdb[10]));
@@ -506,7 +512,8 @@ sbc_write_same(struct scsi_cmd *cmd)
 		goto nomem;
 	if (!ndob) {
 		cmd->want = bs;
-		if (cmd->out_len < bs) {
+		/* exactly one block of Data-Out */
+		if (cmd->out_len != bs) {
 			scsi_check(cmd, SK_ILLEGAL_REQUEST,
 			    ASC_INVALID_FIELD_IN_IU);
 			goto out;
@@ -694,5 +701,134 @@ sbc_compare_and_write(struct scsi_cmd *cmd)
  out:
 	free(medium);
 	free(data);
+	return (SCSI_DONE);
+}
+
+/* READ DEFECT DATA 10/12: a virtual medium has no defects. */
+int
+sbc_read_defect_data(struct scsi_cmd *cmd)
+{
+	uint8_t		b[8];
+	int		twelve = cmd->cdb[0] == READ_DEFECT_DATA_12;
+	uint8_t		req = twelve ? cmd->cdb[1] : cmd->cdb[2];
+	uint32_t	alloc;
+
+	memset(b, 0, sizeof(b));
+	/* PLISTV, GLISTV for the lists asked for (empty), same format */
+	b[1] = (req & 0x18) | (req & 0x07);
+	if (twelve) {
+		alloc = get_be32(&cmd->cdb[6]);
+		scsi_data_in(cmd, b, 8, alloc);
+	} else {
+		alloc = get_be16(&cmd->cdb[7]);
+		scsi_data_in(cmd, b, 4, alloc);
+	}
+	return (SCSI_DONE);
+}
+
+/*
+ * ORWRITE(16): the Data-Out is ORed into the medium.  Read, OR and
+ * write back with nothing else in flight, so it is atomic.
+ */
+int
+sbc_orwrite(struct scsi_cmd *cmd)
+{
+	struct lun	*lun = cmd->lun;
+	uint64_t	 need, i, off;
+	uint8_t		*medium;
+
+	if (sbc_rw_prepare(cmd, &need) == -1 || sbc_write_check(cmd) == -1)
+		return (SCSI_DONE);
+	cmd->want = need;
+	if (need == 0)
+		return (SCSI_DONE);
+	if (cmd->out_len < need) {
+		scsi_check(cmd, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_IU);
+		return (SCSI_DONE);
+	}
+	if ((medium = malloc(need)) == NULL) {
+		scsi_check(cmd, SK_HARDWARE_ERROR, ASC_INTERNAL_TARGET_FAILURE);
+		return (SCSI_DONE);
+	}
+	off = cmd->lba << lun->block_shift;
+	sbc_quiesce(lun);
+	if (rdwr_io(lun->fd, 0, medium, need, off, 0) != (long)need) {
+		scsi_check(cmd, SK_MEDIUM_ERROR, ASC_UNRECOVERED_READ_ERROR);
+		goto out;
+	}
+	for (i = 0; i < need; i++)
+		medium[i] |= cmd->buf[i];
+	cmd->len = need;
+	if (rdwr_io(lun->fd, 1, medium, need, off, cmd->fua || !lun->wce) !=
+	    (long)need)
+		scsi_check(cmd, SK_MEDIUM_ERROR, ASC_WRITE_ERROR);
+ out:
+	free(medium);
+	return (SCSI_DONE);
+}
+
+/* Atomic write alignment and granularity, in blocks (VPD B0). */
+uint32_t
+sbc_atomic_align(const struct scsi_cmd *cmd)
+{
+	uint32_t	n = 4096 >> cmd->lun->block_shift;
+
+	return (n < 2 ? 2 : n);
+}
+
+/*
+ * WRITE ATOMIC(16): all of it or nothing.  One pwrite with nothing else
+ * in flight; the limits of VPD B0 (alignment, granularity, no atomic
+ * boundaries) are enforced.
+ */
+int
+sbc_write_atomic(struct scsi_cmd *cmd)
+{
+	struct lun	*lun = cmd->lun;
+	uint64_t	 nb = lun->nblocks, need;
+	uint32_t	 align = sbc_atomic_align(cmd);
+
+	if (cmd->cdb[1] & 0xe0) {
+		scsi_invalid_cdb(cmd, 1, 7);
+		return (SCSI_DONE);
+	}
+	if (sbc_medium_check(cmd) == -1)
+		return (SCSI_DONE);
+	cmd->lba = get_be64(&cmd->cdb[2]);
+	cmd->nblocks = get_be16(&cmd->cdb[12]);
+	cmd->fua = (cmd->cdb[1] & 0x08) != 0;
+	if (cmd->lba > nb || cmd->nblocks > nb - cmd->lba) {
+		scsi_check_info(cmd, SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE,
+		    cmd->lba, 1);
+		return (SCSI_DONE);
+	}
+	if (get_be16(&cmd->cdb[10]) != 0) {	/* no atomic boundaries */
+		scsi_invalid_cdb(cmd, 10, -1);
+		return (SCSI_DONE);
+	}
+	if (cmd->lba % align != 0) {
+		scsi_invalid_cdb(cmd, 2, -1);
+		return (SCSI_DONE);
+	}
+	if (cmd->nblocks % align != 0 ||
+	    cmd->nblocks > sbc_max_xfer_blocks(cmd)) {
+		scsi_invalid_cdb(cmd, 12, -1);
+		return (SCSI_DONE);
+	}
+	if (sbc_write_check(cmd) == -1)
+		return (SCSI_DONE);
+	need = (uint64_t)cmd->nblocks << lun->block_shift;
+	cmd->want = need;
+	if (need == 0)
+		return (SCSI_DONE);
+	if (cmd->out_len < need) {
+		scsi_check(cmd, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_IU);
+		return (SCSI_DONE);
+	}
+	sbc_quiesce(lun);
+	cmd->len = need;
+	if (rdwr_io(lun->fd, 1, cmd->buf, need, cmd->lba << lun->block_shift,
+	    cmd->fua || !lun->wce) != (long)need)
+		scsi_check(cmd, SK_MEDIUM_ERROR, ASC_WRITE_ERROR);
 	return (SCSI_DONE);
 }

@@ -101,6 +101,10 @@
 #define WRITE_12			0xaa
 #define WRITE_VERIFY_12			0xae
 #define VERIFY_12			0xaf
+#define READ_DEFECT_DATA_10		0x37
+#define READ_DEFECT_DATA_12		0xb7
+#define ORWRITE_16			0x8b
+#define WRITE_ATOMIC_16			0x9c
 
 /* Service actions */
 #define SAI_READ_CAPACITY_16		0x10

@@ -169,6 +169,9 @@ vpd_block_limits(struct scsi_cmd *cmd, uint8_t *b)
 		put_be32(&b[28], gran ? gran : 1);
 	}
 	put_be64(&b[36], sbc_max_ws_blocks(cmd)); /* max write same */
+	put_be32(&b[44], max);			/* max atomic transfer */
+	put_be32(&b[48], sbc_atomic_align(cmd)); /* atomic alignment */
+	put_be32(&b[52], sbc_atomic_align(cmd)); /* atomic granularity */
 	return (0x40);
 }
 

@@ -1298,6 +1298,73 @@ test_reservations(void)
 	lun_close();
 }
 
+static void
+test_more_sbc(void)
+{
+	uint8_t		c[16], buf[8192], rd[8192];
+	struct res	r;
+
+	REQUIRE(lun_open(0, LUN_BACKEND_RDWR, 512, NBLOCKS * 512, 0) == 0);
+	/* ORWRITE: OR into the medium */
+	memset(buf, 0x0f, 1024);
+	cdb_rw(c, WRITE_16, 20, 2);
+	r = RUN(c, RING_DIR_WRITE, buf, 1024);
+	CHECK(r.status == SAM_STAT_GOOD);
+	memset(buf, 0xf0, 1024);
+	buf[5] = 0x01;
+	cdb_rw(c, ORWRITE_16, 20, 2);
+	r = RUN(c, RING_DIR_WRITE, buf, 1024);
+	CHECK(r.status == SAM_STAT_GOOD);
+	CHECK(pread(lfd, rd, 1024, 20 * 512) == 1024 && rd[0] == 0xff &&
+	    rd[5] == 0x0f && rd[1023] == 0xff);
+	cdb_rw(c, ORWRITE_16, NBLOCKS - 1, 2);
+	r = RUN(c, RING_DIR_WRITE, buf, 1024);
+	CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE));
+
+	/* WRITE ATOMIC(16): alignment and granularity of 8 blocks */
+	memset(c, 0, 16);
+	c[0] = WRITE_ATOMIC_16;
+	put_be64(&c[2], 8);
+	put_be16(&c[12], 8);
+	memset(buf, 'w', 4096);
+	r = RUN(c, RING_DIR_WRITE, buf, 4096);
+	CHECK(r.status == SAM_STAT_GOOD && r.len == 4096);
+	CHECK(pread(lfd, rd, 4096, 8 * 512) == 4096 && rd[4095] == 'w');
+	put_be64(&c[2], 9);		/* misaligned */
+	r = RUN(c, RING_DIR_WRITE, buf, 4096);
+	CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB));
+	put_be64(&c[2], 8);
+	put_be16(&c[12], 4);		/* not a multiple of the granularity */
+	r = RUN(c, RING_DIR_WRITE, buf, 2048);
+	CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB));
+	/* VPD B0 advertises it */
+	cdb_simple(c, INQUIRY);
+	c[1] = 1;
+	c[2] = 0xb0;
+	c[4] = 64;
+	r = RUN(c, RING_DIR_READ, buf, 64);
+	CHECK(get_be32(&buf[44]) != 0 && get_be32(&buf[48]) == 8 &&
+	    get_be32(&buf[52]) == 8);
+
+	/* READ DEFECT DATA: empty lists */
+	cdb_simple(c, READ_DEFECT_DATA_10);
+	c[2] = 0x18 | 0x05;
+	put_be16(&c[7], 32);
+	r = RUN(c, RING_DIR_READ, buf, 32);
+	CHECK(r.status == SAM_STAT_GOOD && r.len == 4 && buf[1] == 0x1d &&
+	    get_be16(&buf[2]) == 0);
+	cdb_simple(c, READ_DEFECT_DATA_12);
+	put_be32(&c[6], 32);
+	r = RUN(c, RING_DIR_READ, buf, 32);
+	CHECK(r.status == SAM_STAT_GOOD && r.len == 8);
+
+	/* WRITE SAME needs exactly one block of Data-Out */
+	cdb_rw(c, WRITE_SAME_10, 0, 4);
+	r = RUN(c, RING_DIR_WRITE, buf, 1024);
+	CHECK(r.status == SAM_STAT_CHECK_CONDITION);
+	lun_close();
+}
+
 /*
  * The ring consumer: a real ring, the portal side played here.
  */
@@ -1520,6 +1587,7 @@ main(void)
 	UNIT_RUN(test_thin);
 	UNIT_RUN(test_compare_and_write);
 	UNIT_RUN(test_report_opcodes);
+	UNIT_RUN(test_more_sbc);
 	UNIT_RUN(test_reservations);
 	UNIT_RUN(test_ring);
 	return (UNIT_END("scsi"));
