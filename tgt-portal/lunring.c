@@ -147,9 +147,10 @@ plun_attach(struct ptarget *target, const struct msg_ring *mr, int fds[3])
 		log_info("lun %llu of %s: ring replaced (lun process "
 		    "restarted)", (unsigned long long)mr->lun, target->name);
 		TAILQ_INSERT_BEFORE(old, p, entry);
-		plun_retire(old, PLUN_REPLACED);
+		/* a new lun process knows no nexus yet */
 		plun_nexus_forget(target, old->lun_id);
 		plun_nexus_forget(target, p->lun_id);
+		plun_retire(old, PLUN_REPLACED);	/* may free old */
 	} else {
 		TAILQ_FOREACH(q, &target->luns, entry)
 			if (q->lun > p->lun)
