@@ -16,7 +16,7 @@
 #include "scsi.h"
 
 #define OPF_NO_UA	0x01	/* neither reports nor clears a UA */
-#define OPF_SA		0x02	/* service action in byte 1, bits 4-0 */
+#define OPF_SA		0x02	/* service action: byte 1, bits 4-0 */
 /* access class for reservation conflicts (SPC-4 5.13.1) */
 #define OPF_READ	0x04	/* reads the medium */
 #define OPF_WRITE	0x08	/* changes the medium or its state */
@@ -43,7 +43,8 @@ struct scsi_op {
 static const struct scsi_op scsi_ops[] = {
 	{ TEST_UNIT_READY, 0, 6, 0, spc_test_unit_ready, "TEST UNIT READY",
 	    { 0x00, 0, 0, 0, 0, 0x07 } },
-	{ REQUEST_SENSE, 0, 6, OPF_NO_UA | OPF_ALWAYS, spc_request_sense, "REQUEST SENSE",
+	{ REQUEST_SENSE, 0, 6, OPF_NO_UA | OPF_ALWAYS, spc_request_sense,
+	    "REQUEST SENSE",
 	    { 0x03, 0x01, 0, 0, 0xff, 0x07 } },
 	{ READ_6, 0, 6, OPF_READ, sbc_read, "READ(6)",
 	    { 0x08, 0x1f, 0xff, 0xff, 0xff, 0x07 } },
@@ -153,7 +154,8 @@ static const struct scsi_op scsi_ops[] = {
 	{ SERVICE_ACTION_IN_16, SAI_GET_LBA_STATUS, 16, OPF_SA | OPF_READ,
 	    sbc_get_lba_status, "GET LBA STATUS",
 	    { 0x9e, SAI_GET_LBA_STATUS, LBA8, LBA4, 0, 0x07 } },
-	{ REPORT_LUNS, 0, 12, OPF_NO_UA | OPF_ALWAYS, spc_report_luns, "REPORT LUNS",
+	{ REPORT_LUNS, 0, 12, OPF_NO_UA | OPF_ALWAYS, spc_report_luns,
+	    "REPORT LUNS",
 	    { 0xa0, 0, 0xff, 0, 0, 0, LBA4, 0, 0x07 } },
 	{ MAINTENANCE_IN, MI_REPORT_SUPPORTED_OPCODES, 12, OPF_SA | OPF_ALWAYS,
 	    spc_report_opcodes, "REPORT SUPPORTED OPERATION CODES",
@@ -435,7 +437,7 @@ spc_report_opcodes(struct scsi_cmd *cmd)
 		return (SCSI_DONE);
 	}
 	switch (opts) {
-	case 1:			/* opcode; it must have no service actions */
+	case 1:			/* opcode without service actions */
 		if (op_has_sa(rop))
 			goto bad;
 		rsa = 0;
@@ -444,7 +446,7 @@ spc_report_opcodes(struct scsi_cmd *cmd)
 		if (!op_has_sa(rop))
 			goto bad;
 		break;
-	case 3:			/* opcode, service action if it has them */
+	case 3:			/* opcode, and service action if any */
 		break;
 	default:
 		goto bad;

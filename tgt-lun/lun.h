@@ -10,8 +10,8 @@
  *			unit attentions, task management
  *	cdb.c		opcode table, CDB decoding, command dispatch
  *	sense.c		fixed and descriptor format sense data
- *	spc.c		primary commands: INQUIRY, VPD, MODE SENSE/SELECT...
- *	sbc.c		block commands: READ, WRITE, READ CAPACITY, SYNC...
+ *	spc.c		primary commands: INQUIRY, VPD, MODE SENSE...
+ *	sbc.c		block commands: READ, WRITE, READ CAPACITY...
  *	backend_rdwr.c	pread/pwrite backing store
  *	backend_aio.c	libaio backing store, completions on an eventfd
  *
@@ -33,7 +33,7 @@
 #include "proto.h"
 #include "ring.h"
 
-#define LUN_MAX_NEXUS		4096	/* per LUN, against a hostile peer */
+#define LUN_MAX_NEXUS		4096	/* per LUN: a hostile peer */
 #define LUN_MAX_XFER		(8u << 20) /* bytes, advertised in VPD B0 */
 
 /* Pending unit attention conditions, by priority (lowest bit first). */
@@ -62,7 +62,7 @@ struct nexus {
 	uint16_t		 rel_port;
 	uint16_t		 ua;		/* UA_* pending */
 	int			 announced;	/* NEXUS_ADD seen */
-	int			 prevent;	/* medium removal prevented */
+	int			 prevent;	/* removal prevented */
 };
 RB_HEAD(nexus_tree, nexus);
 int	 nexus_cmp(struct nexus *, struct nexus *);
@@ -99,7 +99,7 @@ struct lun {
 
 	/* removable medium */
 	int			 ejected;
-	int			 prevent;	/* without a nexus (tests) */
+	int			 prevent;	/* by no nexus (tests) */
 
 	const struct backend	*be;
 	void			*be_priv;
@@ -131,7 +131,7 @@ struct lun {
 #define SCSI_PENDING		1	/* cmd->done() will be called */
 
 struct scsi_cmd {
-	TAILQ_ENTRY(scsi_cmd)	 entry;		/* lun inflight, or owner's */
+	TAILQ_ENTRY(scsi_cmd)	 entry;		/* inflight, owner */
 	struct lun		*lun;
 	struct nexus		*nexus;		/* may be NULL */
 	const struct lun_port	*port;		/* may be NULL */
@@ -162,14 +162,14 @@ struct scsi_cmd {
 	uint8_t			 sense_len;
 	uint8_t			 sense[RING_SENSE_MAX];
 	uint32_t		 len;		/* bytes transferred */
-	uint32_t		 want;		/* bytes wanted, see ring.h */
+	uint32_t		 want;		/* wanted, see ring.h */
 
 	/* asynchronous completion */
 	int			 aborted;
 	void			(*done)(struct scsi_cmd *);
 	void			*arg;
-	void			*owner;		/* the ring, for lunring.c */
-	uint64_t		 be_space[16];	/* backend per-command state */
+	void			*owner;		/* the ring */
+	uint64_t		 be_space[16];	/* backend state */
 	uint32_t		 io_len;	/* bytes asked of the backend */
 	uint8_t			 io_write;
 	uint8_t			 io_pending;
@@ -217,8 +217,8 @@ void	 scsi_check_info(struct scsi_cmd *, uint8_t key, uint16_t ascq,
 	    uint64_t info, int info_valid);
 void	 scsi_invalid_cdb(struct scsi_cmd *, uint16_t byte, int bit);
 void	 scsi_invalid_param(struct scsi_cmd *, uint16_t byte, int bit);
-size_t	 sense_build(uint8_t *, size_t, int desc, uint8_t key, uint16_t ascq,
-	    uint64_t info, int info_valid);
+size_t	 sense_build(uint8_t *, size_t, int desc, uint8_t key,
+	    uint16_t ascq, uint64_t info, int info_valid);
 size_t	 sense_build_sks(uint8_t *, size_t, int desc, uint8_t key,
 	    uint16_t ascq, uint64_t info, int info_valid, const uint8_t *sks);
 int	 sense_parse(const uint8_t *, size_t, uint8_t *key, uint16_t *ascq);

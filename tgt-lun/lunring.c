@@ -41,12 +41,13 @@ struct lring {
 	TAILQ_HEAD(, lcqe)	 backlog;
 	uint32_t		 nbacklog;
 	uint32_t		 backlog_max;
-	int			 dirty;		/* pushed, not committed */
+	int			 dirty;		/* not committed */
 	int			 broken;
 };
 
 static TAILQ_HEAD(, lring)	 lrings = TAILQ_HEAD_INITIALIZER(lrings);
-static TAILQ_HEAD(, scsi_cmd)	 cmd_free = TAILQ_HEAD_INITIALIZER(cmd_free);
+static TAILQ_HEAD(, scsi_cmd)	 cmd_free =
+    TAILQ_HEAD_INITIALIZER(cmd_free);
 static uint32_t			 ncmd_free;
 
 static void	lring_doorbell(int, short, void *);

@@ -349,8 +349,9 @@ pr_register(struct scsi_cmd *cmd, struct pr_reg *my, uint64_t key,
 			return (0);
 		if (lun->pr_nregs >= PR_MAX_REGS ||
 		    (my = calloc(1, sizeof(*my))) == NULL) {
+			/* INSUFFICIENT REGISTRATION RESOURCES */
 			scsi_check(cmd, SK_ILLEGAL_REQUEST, 0x5502);
-			return (0);		/* INSUFFICIENT REG. RESOURCES */
+			return (0);
 		}
 		if (nx != NULL) {
 			strlcpy(my->initiator, nx->initiator,
@@ -421,7 +422,8 @@ spc_pr_out(struct scsi_cmd *cmd)
 	uint8_t		 pl[24];
 	uint64_t	 key, sakey;
 	uint32_t	 len = get_be32(&cmd->cdb[5]);
-	uint8_t		 sa = cmd->cdb[1] & 0x1f, type = cmd->cdb[2] & 0x0f;
+	uint8_t		 sa = cmd->cdb[1] & 0x1f;
+	uint8_t		 type = cmd->cdb[2] & 0x0f;
 	uint8_t		 scope = cmd->cdb[2] >> 4;
 
 	if (sa > PRO_REGISTER_AND_IGNORE) {

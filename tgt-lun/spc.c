@@ -160,12 +160,12 @@ vpd_block_limits(struct scsi_cmd *cmd, uint8_t *b)
 	b[4] = 0x01;				/* WSNZ */
 	b[5] = sbc_max_caw_blocks(cmd);		/* COMPARE AND WRITE */
 	put_be16(&b[6], gran ? gran : 1);	/* optimal granularity */
-	put_be32(&b[8], max);			/* maximum transfer length */
-	put_be32(&b[12], max);			/* optimal transfer length */
-	put_be32(&b[16], max);			/* maximum prefetch length */
+	put_be32(&b[8], max);			/* max transfer length */
+	put_be32(&b[12], max);			/* optimal transfer */
+	put_be32(&b[16], max);			/* max prefetch length */
 	if (lun->thin) {
 		put_be32(&b[20], max * 64);	/* max unmap LBA count */
-		put_be32(&b[24], 256);		/* max unmap descriptors */
+		put_be32(&b[24], 256);		/* max descriptors */
 		put_be32(&b[28], gran ? gran : 1);
 	}
 	put_be64(&b[36], sbc_max_ws_blocks(cmd)); /* max write same */
@@ -279,7 +279,7 @@ mode_page(struct lun *lun, uint8_t page, int pc, uint8_t *p)
 		if (dsense)
 			p[2] |= 0x04;		/* D_SENSE */
 		if (pc != 1)
-			p[3] = 0x10;		/* unrestricted reordering */
+			p[3] = 0x10;		/* unrestricted order */
 		if (swp)
 			p[4] |= 0x08;		/* SWP */
 		return (12);
@@ -308,7 +308,8 @@ spc_mode_sense(struct scsi_cmd *cmd)
 	int		 dbd = (cmd->cdb[1] & 0x08) != 0;
 	int		 llbaa = ten && (cmd->cdb[1] & 0x10);
 	int		 pc = cmd->cdb[2] >> 6;
-	uint8_t		 page = cmd->cdb[2] & 0x3f, subpage = cmd->cdb[3];
+	uint8_t		 page = cmd->cdb[2] & 0x3f;
+	uint8_t		 subpage = cmd->cdb[3];
 
 	alloc = ten ? get_be16(&cmd->cdb[7]) : cmd->cdb[4];
 	if (pc == 3) {

@@ -25,7 +25,7 @@
 #include "../../tgt-lun/scsi.h"
 #include "unit.h"
 
-#define NBLOCKS		2048		/* 1 MiB of 512 byte blocks */
+#define NBLOCKS		2048		/* 1 MiB, 512 byte blocks */
 
 static struct lun	 L;
 static struct event_base *levb;
@@ -125,7 +125,8 @@ run(struct nexus *nx, const struct lun_port *port, const uint8_t *cdb,
 	return (r);
 }
 
-#define RUN(cdb, dir, buf, len)	run(NULL, NULL, (cdb), (dir), (buf), (len))
+#define RUN(cdb, dir, buf, len)	\
+	run(NULL, NULL, (cdb), (dir), (buf), (len))
 #define IS_CHECK(r, k, a)	((r).status == SAM_STAT_CHECK_CONDITION && \
 				    (r).key == (k) && (r).asc == (a))
 
@@ -199,7 +200,7 @@ test_cdb_decoder(void)
 
 	/* READ(6): 21 bit LBA, length 0 means 256 */
 	cdb_rw(c, READ_6, 0x12345, 0);
-	c[1] |= 0xe0;			/* bits above the LBA are ignored */
+	c[1] |= 0xe0;			/* above the LBA: ignored */
 	scsi_cmd_init(&cmd, &L, NULL, NULL, c, 16, RING_DIR_NONE, NULL, 0);
 	L.nblocks = 1ull << 40;
 	CHECK(cdb_decode_rw(&cmd) == 0);
@@ -1222,7 +1223,8 @@ test_reservations(void)
 
 	/* no keys yet */
 	r = prin(a, 0, buf, sizeof(buf));
-	CHECK(r.status == SAM_STAT_GOOD && r.len == 8 && get_be32(&buf[4]) == 0);
+	CHECK(r.status == SAM_STAT_GOOD && r.len == 8 &&
+	    get_be32(&buf[4]) == 0);
 	/* register both; a wrong key conflicts */
 	CHECK(prout(a, 0, 0, 0, 0xaa).status == SAM_STAT_GOOD);
 	CHECK(prout(b, 0, 0, 0, 0xbb).status == SAM_STAT_GOOD);
@@ -1334,7 +1336,7 @@ test_more_sbc(void)
 	r = RUN(c, RING_DIR_WRITE, buf, 4096);
 	CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB));
 	put_be64(&c[2], 8);
-	put_be16(&c[12], 4);		/* not a multiple of the granularity */
+	put_be16(&c[12], 4);		/* not a granularity multiple */
 	r = RUN(c, RING_DIR_WRITE, buf, 2048);
 	CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB));
 	/* VPD B0 advertises it */
