@@ -131,7 +131,7 @@ struct lun {
 #define SCSI_PENDING		1	/* cmd->done() will be called */
 
 struct scsi_cmd {
-	TAILQ_ENTRY(scsi_cmd)	 entry;		/* inflight, owner */
+	TAILQ_ENTRY(scsi_cmd)	 entry;		/* lists */
 	struct lun		*lun;
 	struct nexus		*nexus;		/* may be NULL */
 	const struct lun_port	*port;		/* may be NULL */
