@@ -67,6 +67,20 @@ fi
 check "tgtctl reload exits 0" timeout 20 "$CTL" -s "$SOCK" reload
 wait_for 10 target_listed "$IQN-b" && ok "still serving after tgtctl reload" ||
     fail "still serving after tgtctl reload"
+# A broken file: reload fails with file:line:, the old targets serve on.
+cp "$CONF" "$T/good.conf"
+echo "bogus keyword here" >> "$CONF"
+timeout 20 "$CTL" -s "$SOCK" reload > "$T/out" 2>&1
+rc=$?
+if [ $rc -ne 0 ] && grep -qE "tgt.conf:[0-9]+:" "$T/out"; then
+	ok "tgtctl reload of a broken file fails with file:line: ($(head -n 1 "$T/out"))"
+else
+	fail "tgtctl reload of a broken file fails with file:line: (exit $rc)"
+	indent "$T/out"
+fi
+check_out "the targets still serve after the failed reload" "^Peripheral" \
+    timeout 20 iscsi-inq "$URL/$IQN-b/5"
+cp "$T/good.conf" "$CONF"
 
 # Not root: refused.  Run a copy of tgtctl that the user can execute.
 install -m 755 "$CTL" "$T/tgtctl"
