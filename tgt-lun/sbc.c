@@ -394,6 +394,9 @@ sbc_unmap(struct scsi_cmd *cmd)
 	uint32_t	 len = get_be16(&cmd->cdb[7]), bdl, i, cnt;
 	uint64_t	 lba;
 
+	/* no medium, then NOT READY whatever the command */
+	if (sbc_medium_check(cmd) == -1)
+		return (SCSI_DONE);
 	if (!lun->thin) {
 		scsi_check(cmd, SK_ILLEGAL_REQUEST, ASC_INVALID_OPCODE);
 		return (SCSI_DONE);
@@ -402,7 +405,7 @@ sbc_unmap(struct scsi_cmd *cmd)
 		scsi_invalid_cdb(cmd, 1, 0);
 		return (SCSI_DONE);
 	}
-	if (sbc_medium_check(cmd) == -1 || sbc_write_check(cmd) == -1)
+	if (sbc_write_check(cmd) == -1)
 		return (SCSI_DONE);
 	if (len == 0)
 		return (SCSI_DONE);
@@ -489,6 +492,8 @@ sbc_write_same(struct scsi_cmd *cmd)
 	 * supported.  It ends as an unsupported command, which is what
 	 * initiators (and libiscsi's UnmapVPD tests) take as "LBPWS off".
 	 */
+	if (sbc_medium_check(cmd) == -1)
+		return (SCSI_DONE);
 	if (unmap && !lun->thin) {
 		scsi_check(cmd, SK_ILLEGAL_REQUEST, ASC_INVALID_OPCODE);
 		return (SCSI_DONE);
