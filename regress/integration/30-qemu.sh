@@ -6,16 +6,18 @@
 
 mkdisk "$T/rdwr.img" 64M
 mkdisk "$T/aio.img" 64M
+head -c 64M /dev/urandom > "$T/rand.img"
+cp "$T/rand.img" "$T/ro.img"
 tgt_conf <<EOF2
 target "$IQN" {
 	allow all
 	lun 1 disk "$T/rdwr.img" { backend rdwr }
 	lun 2 disk "$T/aio.img" { backend aio }
+	lun 3 disk "$T/ro.img" { read-only yes }
 }
 EOF2
 tgt_start || exit 1
 
-head -c 64M /dev/urandom > "$T/rand.img"
 for l in 1:rdwr 2:aio; do
 	lun=${l%%:*} be=${l#*:}
 	rm -f "$T/back.img"
@@ -44,3 +46,22 @@ if command -v qemu-io > /dev/null; then
 		indent "$T/out"
 	fi
 fi
+
+# read-only yes: reads give the file's bytes, writes are refused and the
+# file does not change.  (qemu already refuses to open the LUN for
+# writing when MODE SENSE reports it write-protected; the WRITE commands
+# themselves are checked by ALL.ReadOnly in 40-conformance.)
+rm -f "$T/back.img"
+check "read-only: qemu-img convert LUN 3 -> back.img" \
+    timeout 300 qemu-img convert -O raw -f raw "$URL/$IQN/3" "$T/back.img"
+check "read-only: read back == backing file" cmp "$T/rand.img" "$T/back.img"
+timeout 60 qemu-io -f raw -c "write -P 0x77 0 64k" "$URL/$IQN/3" \
+    > "$T/out" 2>&1
+rc=$?
+if [ $rc -ne 0 ] || grep -qiE 'failed|error|denied|protect' "$T/out"; then
+	ok "read-only: a write is refused ($(grep -m1 -iE 'failed|error|denied|protect' "$T/out"))"
+else
+	fail "read-only: a write is refused (exit $rc)"
+	indent "$T/out"
+fi
+check "read-only: the backing file is unchanged" cmp "$T/rand.img" "$T/ro.img"

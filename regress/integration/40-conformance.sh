@@ -19,21 +19,34 @@ done
 
 mkdisk "$T/rdwr.img" 64M
 mkdisk "$T/aio.img" 64M
+mkdisk "$T/thin.img" 64M
+mkdisk "$T/ro.img" 64M
 tgt_conf <<EOF2
 target "$IQN" {
 	allow all
 	lun 1 disk "$T/rdwr.img" { backend rdwr }
 	lun 2 disk "$T/aio.img" { backend aio }
+	lun 3 disk "$T/thin.img" { backend aio; thin-provisioning yes }
+	lun 4 disk "$T/ro.img" { read-only yes; thin-provisioning yes }
 }
 EOF2
 tgt_start || exit 1
 
-for l in 1:rdwr 2:aio; do
+# thin-provisioning yes: the provisioning suites.
+THIN="ALL.Unmap ALL.WriteSame10 ALL.WriteSame16 ALL.GetLBAStatus"
+# read-only yes: every write-type command fails with DATA PROTECT (the
+# suite wants UNMAP and WRITE SAME too, hence thin).
+for l in 1:rdwr 2:aio 3:thin 4:readonly; do
 	lun=${l%%:*} be=${l#*:}
+	case $be in
+	rdwr)	suites="$SUITES $EXTRA" ;;
+	aio)	suites=$SUITES ;;
+	thin)	suites=$THIN ;;
+	readonly) suites=ALL.ReadOnly ;;
+	esac
 	# The backing files are scratch: destructive tests are allowed.
 	CU_TIMEOUT=300 "$top/regress/cu-run.sh" -d -o "$T/cu-$be" \
-	    "$URL/$IQN/$lun" $SUITES $([ $be = rdwr ] && echo $EXTRA) \
-	    > "$T/cu.out" 2>&1
+	    "$URL/$IQN/$lun" $suites > "$T/cu.out" 2>&1
 	sed -E -e "s/^PASS /ok $TEST: $be: /" \
 	    -e "s/^FAIL /FAIL $TEST: $be: /" \
 	    -e "s/^SKIP /skip $TEST: $be: /" \
