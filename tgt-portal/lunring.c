@@ -194,7 +194,8 @@ plun_end_task(struct plun *p, struct task *t)
 		t->xfer = 0;
 		t->want = 0;
 		if (p->dying == PLUN_REMOVED)
-			task_sense(t, SK_ILLEGAL_REQUEST, ASC_LUN_NOT_SUPPORTED);
+			task_sense(t, SK_ILLEGAL_REQUEST,
+			    ASC_LUN_NOT_SUPPORTED);
 		else
 			task_sense(t, SK_UNIT_ATTENTION, ASC_POWER_ON_RESET);
 		scsi_task_complete(t);

@@ -98,7 +98,7 @@ struct plun {
 	uint32_t		*slot_free;	/* stack of free tag indices */
 	uint32_t		 nslot_free;
 	uint32_t		 nrefs;		/* tasks pointing here */
-	int			 dying;		/* PLUN_REPLACED, PLUN_REMOVED */
+	int			 dying;		/* PLUN_REPLACED or _REMOVED */
 	int			 kicking;	/* waitq being run */
 	int			 commit_pending;
 	struct event		*ev_commit;	/* batched ring_sq_commit */
@@ -184,8 +184,8 @@ struct task {
 	uint32_t		 unsol_end;	/* end of unsolicited data */
 	uint32_t		 datasn;	/* Data-In PDUs sent */
 	uint32_t		 nexus;		/* ring ops: I_T nexus id */
-	uint64_t		 ref_tag;	/* TASK_K_RING_TMF: ABORT TASK */
-	uint32_t		 tmf_pending;	/* TASK_K_TMF: not settled yet */
+	uint64_t		 ref_tag;	/* ring TMF: ABORT TASK tag */
+	uint32_t		 tmf_pending;	/* TMF: waits for so many */
 	struct task		*tmf;		/* TMF waiting for this task */
 };
 

@@ -367,6 +367,22 @@ scsi_dataout_hdr(struct conn *c)
 	return (NULL);
 }
 
+/* A SCSI Response with status BUSY for a command that has no task. */
+static void
+scsi_busy(struct conn *c, uint32_t itt)
+{
+	uint8_t	 bhs[ISCSI_BHS_SIZE];
+
+	memset(bhs, 0, sizeof(bhs));
+	bhs[BHS_OPCODE] = ISCSI_OP_SCSI_RSP;
+	bhs[BHS_FLAGS] = ISCSI_FLAG_FINAL;
+	bhs[2] = ISCSI_RSP_COMPLETED;
+	bhs[3] = SAM_BUSY;
+	be32_put(bhs + BHS_ITT, itt);
+	session_fill_sn(c, bhs, 1);
+	(void)conn_send_copy(c, bhs, NULL, 0);
+}
+
 void
 scsi_rx_cmd(struct conn *c)
 {
@@ -389,8 +405,13 @@ scsi_rx_cmd(struct conn *c)
 	    t->itt != be32_get(bhs + BHS_ITT) || t->conn != c) {
 		/* scsi_rx_hdr() was not called for this PDU */
 		p = scsi_cmd_hdr(c);
-		if ((t = c->rx_task) == NULL)
+		if ((t = c->rx_task) == NULL) {
+			/* out of memory: BUSY, without a task */
+			if (session_cmdsn(s, be32_get(bhs + BHS_CMDSN),
+			    imm) == 0)
+				scsi_busy(c, be32_get(bhs + BHS_ITT));
 			return;
+		}
 		c->rx_task = NULL;
 		if (p != NULL && dlen > 0 && c->rx_data != NULL)
 			memcpy(p, c->rx_data, dlen);
@@ -449,6 +470,9 @@ scsi_rx_cmd(struct conn *c)
 void
 scsi_task_r2t_ready(struct task *t)
 {
+	/* a closing connection frees the task (scsi_task_free) */
+	if (t->conn == NULL || t->conn->phase != CONN_FULL)
+		return;
 	scsi_write_progress(t);
 }
 

@@ -142,7 +142,8 @@ fixture(void)
 	fixture_on = 1;
 	memset(&target, 0, sizeof(target));
 	TAILQ_INIT(&target.luns);
-	strlcpy(target.name, "iqn.2026-11.org.example:unit", sizeof(target.name));
+	strlcpy(target.name, "iqn.2026-11.org.example:unit",
+	    sizeof(target.name));
 	TAILQ_INSERT_TAIL(&pt.targets, &target, entry);
 	memset(&sess, 0, sizeof(sess));
 	TAILQ_INIT(&sess.tasks);
@@ -318,7 +319,7 @@ test_hostile_cqes(void)
 	while (sq_pop(&ls, &sqe) == 1)
 		;
 	tag = t->tag;
-	run_loop();			/* the NEXUS_ADD completion is missing */
+	run_loop();		/* the NEXUS_ADD completion is missing */
 
 	cqe_push(&ls, tag + 1, 0, 0, 0, 0);		/* unused slot */
 	cqe_push(&ls, tag ^ (1ULL << 40), 0, 0, 0, 0);	/* wrong generation */
@@ -462,7 +463,8 @@ test_replace(void)
 
 	/* the write's data completes: it fails the same way */
 	plun_submit(w);
-	CHECK(ncomplete == 2 && last_done == w && last_key == SK_UNIT_ATTENTION);
+	CHECK(ncomplete == 2 && last_done == w);
+	CHECK(last_key == SK_UNIT_ATTENTION);
 	task_destroy(w);		/* last reference: old plun freed */
 
 	/* the new ring works, with a fresh nexus */
