@@ -7,7 +7,13 @@
 
 mkdisk "$T/d1.img" 16M
 mkdisk "$T/d2.img" 16M
+# Two listeners (IPv6 loopback permitting): two portals.
+nlisten=1 extra=
+if ip -6 addr show dev lo 2>/dev/null | grep -q 'inet6 ::1/'; then
+	nlisten=2 extra="listen on ::1 port $PORT"
+fi
 tgt_conf <<EOF2
+$extra
 target "$IQN" {
 	allow all
 	lun 1 disk "$T/d1.img"
@@ -49,8 +55,8 @@ ps -o pid,ppid,user,group,comm -p "$(echo $all | tr ' ' ,)" 2>/dev/null |
     fail "exactly one tgt-master in the instance (found $masters)"
 [ "$(status "$MASTER" Uid | awk '{print $1}')" = 0 ] &&
     ok "tgt-master runs as root" || fail "tgt-master runs as root"
-[ $portals = 1 ] && ok "one tgt-portal for the one listener" ||
-    fail "one tgt-portal for the one listener (found $portals)"
+[ $portals = $nlisten ] && ok "one tgt-portal per listener ($nlisten)" ||
+    fail "one tgt-portal per listener ($nlisten; found $portals)"
 [ $luns = 2 ] && ok "one tgt-lun per LUN (2)" ||
     fail "one tgt-lun per LUN (found $luns)"
 [ -z "$others" ] && ok "no other processes in the tree" ||
@@ -99,6 +105,27 @@ for p in $(children tgt-portal); do
 	fi
 done
 
+# The data rings: every (portal, LUN) pair shares exactly one memfd
+# mapping (shared, read-write) that no other process maps.
+memfds() {	# PID: inode numbers of its shared memfd mappings
+	awk '$2 ~ /^rw.s$/ && $6 ~ /^\/memfd:/ { print $5 }' "/proc/$1/maps" |
+	    sort -u
+}
+ringok=1
+for pp in $(children tgt-portal); do
+	for lp in $(children tgt-lun); do
+		n=$(comm -12 <(memfds "$pp") <(memfds "$lp") | wc -l)
+		if [ "$n" != 1 ]; then
+			ringok=0
+			fail "ring: tgt-portal[$pp] and tgt-lun[$lp] share one memfd (found $n)"
+		fi
+	done
+done
+pl=$(for pp in $(children tgt-portal) $(children tgt-lun); do memfds "$pp"; done |
+    sort | uniq -c | awk '$1 != 2' | wc -l)
+[ "$pl" = 0 ] || { ringok=0; fail "ring: each memfd is mapped by exactly one portal and one LUN"; }
+[ $ringok = 1 ] && ok "ring: one shared memfd per (portal, LUN) pair ($nlisten x 2)"
+
 # Restart: kill one tgt-lun with SIGKILL.
 old=$(children tgt-lun | head -n 1)
 if [ -z "$old" ]; then
@@ -134,4 +161,35 @@ fi
 check "restart: write and read back 1 MiB on LUN 1" bash -c "
     qemu-io -f raw -c 'write -P 0x6b 0 1M' -c 'read -P 0x6b 0 1M' '$URL/$IQN/1'"
 grep -q 'verification failed' "$T/out" && fail "restart: pattern verified"
+grep -qE "tgt-lun.*(SIGKILL|signal 9|killed)" "$LOG" &&
+    ok "restart: the master logged the tgt-lun's death" ||
+    fail "restart: the master logged the tgt-lun's death"
+
+# Restart: kill a tgt-portal with SIGKILL.
+oldp=$(children tgt-portal | head -n 1)
+kill -KILL "$oldp"
+prestarted() {
+	local now
+	now=$(children tgt-portal | tr '\n' ' ')
+	[ "$(echo $now | wc -w)" = "$nlisten" ] && ! echo " $now " | grep -q " $oldp "
+}
+if wait_for 10 prestarted; then
+	ok "restart: killed tgt-portal[$oldp] replaced within 10 s"
+else
+	fail "restart: killed tgt-portal[$oldp] replaced within 10 s (now: $(children tgt-portal | tr '\n' ' '))"
+fi
+for p in $(children tgt-portal | grep -vx "$oldp"); do
+	[ "$(status "$p" Seccomp)" = 2 ] && [ "$(status "$p" Uid | awk '{print $1}')" = "$uid" ] ||
+	    fail "restart: tgt-portal[$p] sandboxed like the first"
+done
+both_addrs() {
+	timeout 10 iscsi-inq "$URL/$IQN/1" || return 1
+	[ $nlisten = 1 ] || timeout 10 iscsi-inq "iscsi://[::1]:$PORT/$IQN/2"
+}
+if wait_for 15 both_addrs; then
+	ok "restart: every listener serves again"
+else
+	fail "restart: every listener serves again"
+	both_addrs 2>&1 | indent
+fi
 master_alive && ok "master still running" || fail "master still running"
