@@ -32,6 +32,11 @@ struct backend {
 	int		 (*sync)(struct lun *);
 	/* Reap completions without an event loop; returns the count. */
 	int		 (*poll)(struct lun *, int wait);
+	/*
+	 * Start what rw() queued (the aio backend batches a ring drain
+	 * into one io_submit).  Called after a batch of commands.
+	 */
+	void		 (*flush)(struct lun *);
 };
 
 /* Synchronous transfer: len, or a negative errno (backend_rdwr.c). */

@@ -7,8 +7,9 @@
  * ring's data area), so the kernel moves data straight between the
  * backing store and the portal's buffers.  Completions raise an eventfd
  * (io_set_eventfd) watched by the event loop; FUA writes carry RWF_DSYNC.
- * When the context is full, or for a transfer O_DIRECT could not take,
- * the command falls back to a synchronous pread/pwrite.
+ * The iocbs of one ring drain are submitted together (flush()).  When
+ * the context is full, or for a transfer O_DIRECT could not take, the
+ * command falls back to a synchronous pread/pwrite.
  */
 
 #include <sys/eventfd.h>
@@ -33,8 +34,10 @@ struct aio_priv {
 	io_context_t	 ctx;
 	int		 efd;
 	struct event	*ev;
-	unsigned int	 busy;
+	unsigned int	 busy;		/* submitted or queued */
 	int		 direct;	/* backing fd has O_DIRECT */
+	struct iocb	*queue[AIO_BATCH];
+	int		 nqueue;
 };
 
 _Static_assert(sizeof(struct iocb) <= sizeof(((struct scsi_cmd *)0)->be_space),
@@ -115,17 +118,48 @@ aio_fini(struct lun *lun)
 	lun->be_priv = NULL;
 }
 
+/* Submit the queued iocbs; those the kernel refuses fail or run now. */
+static void
+aio_flush(struct lun *lun)
+{
+	struct aio_priv	*ap = lun->be_priv;
+	struct scsi_cmd	*cmd;
+	struct iocb	*iocb;
+	int		 i = 0, r;
+
+	while (i < ap->nqueue) {
+		r = io_submit(ap->ctx, ap->nqueue - i, &ap->queue[i]);
+		if (r > 0) {
+			i += r;
+			continue;
+		}
+		/* the first one cannot be submitted: do it synchronously */
+		iocb = ap->queue[i++];
+		cmd = iocb->data;
+		ap->busy--;
+		if (r != -EAGAIN && r != -EINVAL && r != 0)
+			sbc_io_done(cmd, r);
+		else
+			sbc_io_done(cmd, rdwr_io(lun->fd,
+			    iocb->aio_lio_opcode == IO_CMD_PWRITE,
+			    iocb->u.c.buf, iocb->u.c.nbytes, iocb->u.c.offset,
+			    iocb->aio_rw_flags != 0));
+	}
+	ap->nqueue = 0;
+}
+
 static int
 aio_rw(struct lun *lun, struct scsi_cmd *cmd, int write, uint8_t *buf,
     uint32_t len, uint64_t off, int fua)
 {
 	struct aio_priv	*ap = lun->be_priv;
 	struct iocb	*iocb = (struct iocb *)cmd->be_space;
-	int		 r;
 
 	if (ap->busy >= AIO_DEPTH || (ap->direct && ((len | off |
-	    (uintptr_t)buf) & 511)))
-		goto sync;
+	    (uintptr_t)buf) & 511))) {
+		sbc_io_done(cmd, rdwr_io(lun->fd, write, buf, len, off, fua));
+		return (SCSI_DONE);
+	}
 	memset(iocb, 0, sizeof(*iocb));
 	if (write)
 		io_prep_pwrite(iocb, lun->fd, buf, len, off);
@@ -135,18 +169,12 @@ aio_rw(struct lun *lun, struct scsi_cmd *cmd, int write, uint8_t *buf,
 		iocb->aio_rw_flags = RWF_DSYNC;
 	io_set_eventfd(iocb, ap->efd);
 	iocb->data = cmd;
-	r = io_submit(ap->ctx, 1, &iocb);
-	if (r == 1) {
-		ap->busy++;
-		return (SCSI_PENDING);
-	}
-	if (r != -EAGAIN && r != -EINVAL) {
-		sbc_io_done(cmd, r < 0 ? r : -EIO);
-		return (SCSI_DONE);
-	}
- sync:
-	sbc_io_done(cmd, rdwr_io(lun->fd, write, buf, len, off, fua));
-	return (SCSI_DONE);
+	/* queued: submitted with the others at the end of the batch */
+	if (ap->nqueue == AIO_BATCH)
+		aio_flush(lun);
+	ap->queue[ap->nqueue++] = iocb;
+	ap->busy++;
+	return (SCSI_PENDING);
 }
 
 static int
@@ -165,7 +193,11 @@ aio_poll(struct lun *lun, int wait)
 	struct scsi_cmd	*cmd;
 	int		 n, i;
 
-	if (ap == NULL || ap->busy == 0)
+	if (ap == NULL)
+		return (0);
+	if (ap->nqueue > 0)
+		aio_flush(lun);
+	if (ap->busy == 0)
 		return (0);
 	do {
 		n = io_getevents(ap->ctx, wait ? 1 : 0, AIO_BATCH, ev,
@@ -191,4 +223,5 @@ const struct backend backend_aio = {
 	.rw = aio_rw,
 	.sync = aio_sync,
 	.poll = aio_poll,
+	.flush = aio_flush,
 };

@@ -89,6 +89,11 @@ rdwr_poll(struct lun *lun, int wait)
 	return (0);
 }
 
+static void
+rdwr_flush(struct lun *lun)
+{
+}
+
 const struct backend backend_rdwr = {
 	.name = "rdwr",
 	.init = rdwr_init,
@@ -96,4 +101,5 @@ const struct backend backend_rdwr = {
 	.rw = rdwr_rw,
 	.sync = rdwr_sync,
 	.poll = rdwr_poll,
+	.flush = rdwr_flush,
 };

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backend.h"
 #include "log.h"
 #include "lun.h"
 #include "scsi.h"
@@ -324,6 +325,8 @@ lring_doorbell(int fd, short ev, void *arg)
 			break;
 		ring_sq_awake(&lr->ring);
 	}
+	/* start the batch's backing store I/O, then publish completions */
+	lr->lun->be->flush(lr->lun);
 	lring_commit(lr);
 }
 
