@@ -1562,6 +1562,15 @@ test_ring(void)
 	}
 	CHECK(i == 40);
 
+	/* a hostile producer index: the ring is given up, nothing breaks */
+	*(volatile uint32_t *)(P.base + RING_CL) = P.sq_tail + 100000;
+	{
+		uint64_t one = 1;
+
+		CHECK(write(P.sq_efd, &one, sizeof(one)) == sizeof(one));
+	}
+	CHECK(collect(evb, cq, 1) == 0);
+
 	lring_del(lr);
 	CHECK(lring_find(4) == NULL);
 	ring_detach(&P);
