@@ -14,6 +14,7 @@
  * backlog and submissions are left in the ring until it drains.
  */
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -314,7 +315,9 @@ lring_doorbell(int fd, short ev, void *arg)
 
 	if (lr->broken)
 		return;
-	ring_doorbell_clear(lr->ring.sq_efd);
+	/* only when readable: the counter is never read while empty */
+	if (ev & EV_READ)
+		ring_doorbell_clear(lr->ring.sq_efd);
 	ring_sq_awake(&lr->ring);
 	for (;;) {
 		lring_drain(lr);
@@ -357,6 +360,7 @@ lring_add(struct lun *lun, struct event_base *evb, const struct msg_ring *m,
     int memfd, int sq_efd, int cq_efd, char *err, size_t errlen)
 {
 	struct lring	*lr;
+	int		 fl;
 
 	if (ring_geom_check(&m->geom) != 0) {
 		snprintf(err, errlen, "bad ring geometry");
@@ -377,6 +381,9 @@ lring_add(struct lun *lun, struct event_base *evb, const struct msg_ring *m,
 		free(lr);
 		return (NULL);
 	}
+	/* the doorbell must never block us, whatever the peer did */
+	if ((fl = fcntl(lr->ring.sq_efd, F_GETFL)) != -1)
+		(void)fcntl(lr->ring.sq_efd, F_SETFL, fl | O_NONBLOCK);
 	lr->ev = event_new(evb, lr->ring.sq_efd, EV_READ | EV_PERSIST,
 	    lring_doorbell, lr);
 	lr->ev_retry = evtimer_new(evb, lring_retry, lr);
