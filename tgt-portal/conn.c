@@ -81,6 +81,29 @@ conn_addr_name(const struct sockaddr_storage *ss, char *buf, size_t len)
 		snprintf(buf, len, "?");
 }
 
+/* Out of descriptors: stop accepting for a second, or we would spin. */
+static void
+conn_accept_resume(int fd, short ev, void *arg)
+{
+	struct portal_listener	*pl;
+
+	TAILQ_FOREACH(pl, &portal->listeners, entry)
+		event_add(pl->ev, NULL);
+}
+
+static void
+conn_accept_pause(void)
+{
+	struct portal_listener	*pl;
+	struct timeval		 tv = { 1, 0 };
+
+	TAILQ_FOREACH(pl, &portal->listeners, entry)
+		event_del(pl->ev);
+	if (event_base_once(portal->evb, -1, EV_TIMEOUT, conn_accept_resume,
+	    NULL, &tv) == -1)
+		conn_accept_resume(-1, 0, NULL);
+}
+
 void
 conn_accept(int lfd, short ev, void *arg)
 {
@@ -95,7 +118,11 @@ conn_accept(int lfd, short ev, void *arg)
 		fd = accept4(lfd, (struct sockaddr *)&ss, &slen,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM) {
+				log_warn("accept");
+				conn_accept_pause();
+			} else if (errno != EAGAIN && errno != EWOULDBLOCK &&
 			    errno != EINTR && errno != ECONNABORTED)
 				log_warn("accept");
 			return;
