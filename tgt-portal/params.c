@@ -118,7 +118,7 @@ text_keychar(int ch)
 int
 text_split(char *buf, size_t len, struct textkv *kv, int max)
 {
-	size_t	 pos, end, klen;
+	size_t	 pos, end, klen, i;
 	char	*eq;
 	int	 n = 0;
 
@@ -134,7 +134,7 @@ text_split(char *buf, size_t len, struct textkv *kv, int max)
 			return (-1);
 		if (end - pos - klen - 1 > TEXT_VALUE_MAX)
 			return (-1);
-		for (size_t i = 0; i < klen; i++)
+		for (i = 0; i < klen; i++)
 			if (!text_keychar((unsigned char)buf[pos + i]))
 				return (-1);
 		if (n >= max)
