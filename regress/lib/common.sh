@@ -33,6 +33,12 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 npass=0 nfail=0 nskip=0
 MASTER= BGPIDS=
 
+if [ "$(id -u)" -ne 0 ]; then
+	# tgt-master must start as root (chroot, setuid, port, files).
+	echo "FAIL $TEST: the integration tests must run as root"
+	exit 1
+fi
+
 T=$(mktemp -d "${TMPDIR:-/tmp}/tgt-$TEST.XXXXXX")
 chmod 755 "$T"
 mkdir -m 755 "$T/empty"		# the children's chroot
