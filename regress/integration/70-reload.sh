@@ -32,6 +32,15 @@ else
 	ok "before reload: the second target is not listed yet"
 fi
 
+# What does not change keeps running: the first target's tgt-lun and
+# portal keep their pids, and a session on it carries on through the
+# reload without a reconnect.
+lun_before=$(children tgt-lun | tr '\n' ' ')
+portal_before=$(children tgt-portal | tr '\n' ' ')
+iscsi-perf -i "$IQN-ini" -m 4 -b 8 -r -t 6 "$URL/$IQN/1" > "$T/perf" 2>&1 &
+perf=$!
+bg $perf
+sleep 2
 { one; two; } | tgt_conf
 kill -HUP "$MASTER"
 if wait_for 15 target_listed "$IQN-new"; then
@@ -45,6 +54,20 @@ check_out "HUP: the added target's LUN serves (READ CAPACITY 16)" \
 check_out "HUP: the first target still serves" '^Peripheral' \
     timeout 20 iscsi-inq "$URL/$IQN/1"
 master_alive && ok "HUP: master still running" || fail "HUP: master still running"
+wait "$perf"
+rc=$?
+if [ $rc -eq 0 ] && ! tr '\r' '\n' < "$T/perf" | grep -qiE 'reconnect|error|fail'; then
+	ok "HUP: a session on the unchanged target carries on"
+else
+	fail "HUP: a session on the unchanged target carries on (exit $rc)"
+	tr '\r' '\n' < "$T/perf" | tail -n 5 | indent
+fi
+kept=1
+for p in $lun_before $portal_before; do
+	[ -e "/proc/$p" ] || kept=0
+done
+[ $kept = 1 ] && ok "HUP: the unchanged target's tgt-lun and the portal keep running (pids $lun_before$portal_before)" ||
+    fail "HUP: the unchanged target's tgt-lun and the portal keep running (before: $lun_before$portal_before now: $(children | tr '\n' ' '))"
 
 # A broken file: the old configuration keeps serving.
 { one; two; echo "this is not a keyword"; } | tgt_conf

@@ -271,6 +271,11 @@ tgt_stop() {
 		done
 	fi
 	MASTER=
+	if [ -e "$SOCK" ]; then
+		fail "stop: the control socket is removed"
+	else
+		ok "stop: the control socket is removed"
+	fi
 	sanitizer_check
 }
 
