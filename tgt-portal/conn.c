@@ -9,8 +9,8 @@
  * that picks up whatever follows (the next BHS of back-to-back small
  * PDUs).  The data segment of a SCSI Command or Data-Out goes to the
  * buffer scsi_rx_hdr() returns, which is the command's buffer in the
- * ring's data area: only the bytes that arrived in the staging buffer
- * together with the header are copied.
+ * ring's data area.  While the initiator writes, reads stop at the next
+ * BHS, so no data segment passes through the staging buffer.
  *
  * Send: PDUs are queued (BHS copied, data referenced) and written with
  * one writev() per event loop round; a PDU's done callback runs once it
@@ -484,12 +484,42 @@ conn_flush(int fd, short ev, void *arg)
  * Fill dst[c->rx_pos .. len) from the staging buffer, then the socket.
  * 1: complete, 0: would block, -1: connection gone.
  */
+/*
+ * How much to read beyond the current part, into the staging buffer.
+ * Normally a whole stage, to pick up many back-to-back PDUs (read
+ * commands, NOPs) with one readv().  While the initiator is writing
+ * (rx_exact), no more than the rest of this PDU and the next BHS: the
+ * next PDU's data segment must not land in the stage, it goes straight
+ * to its buffer in the ring's data area.
+ */
+static uint32_t
+conn_ahead(struct connx *x)
+{
+	struct conn	*c = &x->c;
+	uint32_t	 dd = c->params.data_digest && c->rx_dlen ?
+			    ISCSI_DIGEST_SIZE : 0;
+
+	if (!x->rx_exact)
+		return (sizeof(x->stage));
+	switch (c->rx_state) {
+	case RX_DATA:
+		return (ISCSI_PAD(c->rx_dlen) - c->rx_dlen + dd +
+		    ISCSI_BHS_SIZE);
+	case RX_PAD:
+		return (dd + ISCSI_BHS_SIZE);
+	case RX_DDIGEST:
+		return (ISCSI_BHS_SIZE);
+	default:
+		return (0);
+	}
+}
+
 static int
 conn_take(struct connx *x, uint8_t *dst, uint32_t len, int *drained)
 {
 	struct conn	*c = &x->c;
 	struct iovec	 iov[2];
-	uint32_t	 n, want;
+	uint32_t	 n, want, ahead;
 	ssize_t		 r;
 
 	while (c->rx_pos < len) {
@@ -506,11 +536,12 @@ conn_take(struct connx *x, uint8_t *dst, uint32_t len, int *drained)
 		if (*drained)
 			return (0);
 		want = len - c->rx_pos;
+		ahead = conn_ahead(x);
 		iov[0].iov_base = dst + c->rx_pos;
 		iov[0].iov_len = want;
 		iov[1].iov_base = x->stage;
-		iov[1].iov_len = sizeof(x->stage);
-		r = readv(c->fd, iov, 2);
+		iov[1].iov_len = ahead;
+		r = readv(c->fd, iov, ahead > 0 ? 2 : 1);
 		if (r == 0) {
 			log_debug("%s: connection closed by peer",
 			    c->peer_name);
@@ -527,7 +558,7 @@ conn_take(struct connx *x, uint8_t *dst, uint32_t len, int *drained)
 			    strerror(errno));
 			return (-1);
 		}
-		if ((size_t)r < want + sizeof(x->stage))
+		if ((size_t)r < want + ahead)
 			*drained = 1;
 		if ((size_t)r <= want)
 			c->rx_pos += r;
@@ -576,6 +607,10 @@ conn_rx_bhs(struct conn *c)
 	uint8_t		 op = c->rx_bhs[BHS_OPCODE] & ISCSI_OP_MASK;
 	uint32_t	 limit;
 
+	/* A write: its data, and likely the next PDU's, go to the ring. */
+	CONNX(c)->rx_exact = c->phase == CONN_FULL &&
+	    (op == ISCSI_OP_DATA_OUT || (op == ISCSI_OP_SCSI_CMD &&
+	    (c->rx_bhs[BHS_FLAGS] & ISCSI_CMD_WRITE)));
 	c->rx_ahslen = c->rx_bhs[BHS_TOTAHSLEN] * 4;
 	c->rx_dlen = bhs_dlen(c->rx_bhs);
 	c->rx_data = NULL;

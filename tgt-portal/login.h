@@ -117,6 +117,7 @@ struct connx {
 	int		 flush_sched;	/* ev_write activated */
 	int		 write_wait;	/* ev_write added: socket full */
 	int		 close_after_send;
+	int		 rx_exact;	/* writes: read no data into stage */
 	int		 rx_seen;	/* a PDU came in since the last tick */
 	int		 ping_out;	/* our NOP-In is unanswered */
 	struct txbuf	*txfree;	/* recycled send buffers */
