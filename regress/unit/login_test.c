@@ -693,6 +693,128 @@ test_login_long_response(void)
 	client_eof(fd);
 }
 
+static int
+normal_login(uint8_t isid_last)
+{
+	uint8_t		 bhs[ISCSI_BHS_SIZE], rsp[ISCSI_BHS_SIZE];
+	char		 req[1024], data[65536];
+	size_t		 len, dlen;
+	int		 fd;
+
+	if ((fd = client_connect()) == -1)
+		return (-1);
+	len = text(req, sizeof(req), "InitiatorName=iqn.2026-11.test:ffp",
+	    "TargetName=iqn.2026-11.test:disk", NULL);
+	login_bhs(bhs, SEC_TO_OP, 1, isid_last);
+	if (client_send(fd, bhs, req, len) == -1 ||
+	    client_recv(fd, rsp, data, sizeof(data), &dlen) == -1 ||
+	    rsp[36] != 0)
+		goto bad;
+	len = text(req, sizeof(req), "MaxRecvDataSegmentLength=8192", NULL);
+	login_bhs(bhs, OP_TO_FULL, 2, isid_last);
+	if (client_send(fd, bhs, req, len) == -1 ||
+	    client_recv(fd, rsp, data, sizeof(data), &dlen) == -1 ||
+	    rsp[36] != 0)
+		goto bad;
+	return (fd);
+ bad:
+	close(fd);
+	return (-1);
+}
+
+static void
+nop_bhs(uint8_t *bhs, uint32_t itt, uint32_t cmdsn, int imm)
+{
+	memset(bhs, 0, ISCSI_BHS_SIZE);
+	bhs[BHS_OPCODE] = ISCSI_OP_NOP_OUT | (imm ? ISCSI_OP_IMMEDIATE : 0);
+	bhs[BHS_FLAGS] = ISCSI_FLAG_FINAL;
+	be32_put(bhs + BHS_ITT, itt);
+	be32_put(bhs + BHS_TTT, 0xffffffff);
+	be32_put(bhs + BHS_CMDSN, cmdsn);
+}
+
+/* The CmdSN window, Text in a normal session, too long a PDU. */
+static void
+test_full_feature(void)
+{
+	uint8_t		 bhs[ISCSI_BHS_SIZE], rsp[ISCSI_BHS_SIZE];
+	char		 req[1024], data[65536];
+	static char	 big[PORTAL_MAX_RECV_DSL + 4];
+	size_t		 len, dlen;
+	struct session	*s;
+	uint32_t	 max;
+	int		 fd, i;
+
+	REQUIRE((fd = normal_login(4)) != -1);
+	s = TAILQ_FIRST(&portal->sessions);
+	REQUIRE(s != NULL);
+
+	/* Outside the window (CmdSN 11, ExpCmdSN 10): dropped. */
+	nop_bhs(bhs, 0x51, 11, 0);
+	REQUIRE(client_send(fd, bhs, NULL, 0) == 0);
+	nop_bhs(bhs, 0x52, 10, 0);
+	REQUIRE(client_send(fd, bhs, NULL, 0) == 0);
+	REQUIRE(client_recv(fd, rsp, data, sizeof(data), &dlen) == 0);
+	CHECK(be32_get(rsp + BHS_ITT) == 0x52);
+	CHECK(be32_get(rsp + BHS_EXPCMDSN) == 11);
+	max = be32_get(rsp + BHS_MAXCMDSN);
+	CHECK(max == 11 + 31);
+
+	/* Commands in flight shrink it, but never below what was said. */
+	s->ntasks = 20;
+	nop_bhs(bhs, 0x53, 11, 1);
+	REQUIRE(client_send(fd, bhs, NULL, 0) == 0);
+	REQUIRE(client_recv(fd, rsp, data, sizeof(data), &dlen) == 0);
+	CHECK(be32_get(rsp + BHS_EXPCMDSN) == 11);
+	CHECK(be32_get(rsp + BHS_MAXCMDSN) == max);
+	session_task_done(s);
+	CHECK(s->ntasks == 19);
+	s->ntasks = 0;
+	session_task_done(s);
+	CHECK(s->ntasks == 0);
+
+	/* Text: SendTargets with an empty value names this target. */
+	len = text(req, sizeof(req), "SendTargets=", "Foo=bar", NULL);
+	memset(bhs, 0, sizeof(bhs));
+	bhs[BHS_OPCODE] = ISCSI_OP_TEXT_REQ;
+	bhs[BHS_FLAGS] = ISCSI_FLAG_FINAL;
+	be32_put(bhs + BHS_ITT, 0x61);
+	be32_put(bhs + BHS_TTT, 0xffffffff);
+	be32_put(bhs + BHS_CMDSN, 11);
+	REQUIRE(client_send(fd, bhs, req, len) == 0);
+	REQUIRE(client_recv(fd, rsp, data, sizeof(data), &dlen) == 0);
+	CHECK(rsp[BHS_OPCODE] == ISCSI_OP_TEXT_RSP);
+	CHECK(rsp[BHS_FLAGS] == ISCSI_FLAG_FINAL);
+	CHECK(has_text(data, dlen, "TargetName=iqn.2026-11.test:disk"));
+	CHECK(has_text(data, dlen, "TargetAddress=127.0.0.1:3260,7"));
+	CHECK(has_text(data, dlen, "Foo=NotUnderstood"));
+	for (len = 0, i = 0; len < dlen; len += strlen(data + len) + 1)
+		if (strncmp(data + len, "TargetName=", 11) == 0)
+			i++;
+	CHECK(i == 1);
+	CHECK(be32_get(rsp + BHS_EXPCMDSN) == 12);
+
+	/* Unknown opcode: Reject, the connection lives on. */
+	memset(bhs, 0, sizeof(bhs));
+	bhs[BHS_OPCODE] = 0x1c;
+	bhs[BHS_FLAGS] = ISCSI_FLAG_FINAL;
+	REQUIRE(client_send(fd, bhs, NULL, 0) == 0);
+	REQUIRE(client_recv(fd, rsp, data, sizeof(data), &dlen) == 0);
+	CHECK(rsp[BHS_OPCODE] == ISCSI_OP_REJECT);
+	CHECK(rsp[2] == ISCSI_REJ_NOT_SUPPORTED);
+
+	/* A data segment over our MaxRecvDataSegmentLength: Reject, bye. */
+	nop_bhs(bhs, 0x71, 12, 0);
+	bhs_set_dlen(bhs, sizeof(big));
+	REQUIRE(write(fd, bhs, sizeof(bhs)) == sizeof(bhs));
+	REQUIRE(client_recv(fd, rsp, data, sizeof(data), &dlen) == 0);
+	CHECK(rsp[BHS_OPCODE] == ISCSI_OP_REJECT);
+	CHECK(rsp[2] == ISCSI_REJ_PROTOCOL);
+	CHECK(client_eof(fd));
+	CHECK(TAILQ_EMPTY(&portal->sessions));
+	close(fd);
+}
+
 static void
 add_target(uint32_t id, const char *name, const char *alias)
 {
@@ -759,5 +881,6 @@ main(void)
 	UNIT_RUN(test_login_errors);
 	UNIT_RUN(test_login_continue);
 	UNIT_RUN(test_login_long_response);
+	UNIT_RUN(test_full_feature);
 	return (UNIT_END("login"));
 }
