@@ -295,7 +295,7 @@ client_recv(int fd, uint8_t *bhs, char *data, size_t dsize, size_t *dlen)
 	ssize_t		 n;
 	int		 i, hdr = 0;
 
-	for (i = 0; i < 2000 && have < need; i++) {
+	for (i = 0; i < 5000 && have < need; i++) {
 		pump();
 		pfd.fd = fd;
 		pfd.events = POLLIN;
@@ -330,7 +330,7 @@ client_eof(int fd)
 	struct pollfd	 pfd;
 	int		 i;
 
-	for (i = 0; i < 500; i++) {
+	for (i = 0; i < 3000; i++) {
 		pump();
 		pfd.fd = fd;
 		pfd.events = POLLIN;
