@@ -338,8 +338,8 @@ lunopt		: BACKEND STRING	{
 				cur_lun->flags |= LUN_F_REMOVABLE;
 		}
 		| WRITECACHE yesno	{
-			if (lun_once(&@1, LOPT_WCACHE, "write-cache") && $2)
-				cur_lun->flags |= LUN_F_WRITE_CACHE;
+			if (lun_once(&@1, LOPT_WCACHE, "write-cache") && !$2)
+				cur_lun->flags &= ~LUN_F_WRITE_CACHE;
 		}
 		| BLOCKSIZE NUMBER	{
 			if (!lun_once(&@1, LOPT_BLOCKSIZE, "block-size"))
@@ -948,6 +948,7 @@ lun_begin(const YYLTYPE *loc, int64_t nr, const char *path)
 	l->lun = nr < 0 ? 0 : (uint64_t)nr;
 	l->type = LUN_TYPE_DISK;
 	l->backend = LUN_BACKEND_RDWR;
+	l->flags = LUN_F_WRITE_CACHE;
 	l->block_size = 512;
 	strlcpy(l->vendor, "TGT", sizeof(l->vendor));
 	strlcpy(l->product, "DISK", sizeof(l->product));

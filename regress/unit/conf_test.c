@@ -155,7 +155,7 @@ test_basic(void)
 	CHECK(strcmp(l->path, "/var/lib/tgt/disk1.img") == 0);
 	CHECK(l->backend == LUN_BACKEND_RDWR);
 	CHECK(l->block_size == 512);
-	CHECK(l->flags == 0);
+	CHECK(l->flags == LUN_F_WRITE_CACHE);
 	CHECK(l->size == 0);
 	CHECK(strcmp(l->vendor, "TGT") == 0);
 	CHECK(strcmp(l->product, "DISK") == 0);
@@ -167,7 +167,7 @@ test_basic(void)
 
 	REQUIRE((l = lun(t, 2)) != NULL);
 	CHECK(l->backend == LUN_BACKEND_AIO);
-	CHECK(l->flags == LUN_F_THIN);
+	CHECK(l->flags == (LUN_F_THIN | LUN_F_WRITE_CACHE));
 	CHECK(l->block_size == 512);
 	CHECK(strcmp(l->serial, serial) != 0);
 
@@ -204,6 +204,9 @@ test_defaults(void)
 	CHECK(t->alias[0] == '\0');
 	REQUIRE((l = lun(t, 0)) != NULL);
 	CHECK(strcmp(l->path, "/var/lib/tgt/zero.img") == 0);
+	/* the write cache is reported unless "write-cache no" */
+	CHECK(l->flags == LUN_F_WRITE_CACHE);
+	CHECK(l->backend == LUN_BACKEND_RDWR && l->block_size == 512);
 	conf_free(c);
 }
 
@@ -254,7 +257,7 @@ test_include(void)
 	REQUIRE(t != NULL);
 	CHECK(t->lineno == 3);
 	REQUIRE((l = lun(t, 2)) != NULL);
-	CHECK(l->flags == LUN_F_READONLY);
+	CHECK(l->flags == (LUN_F_READONLY | LUN_F_WRITE_CACHE));
 	conf_free(c);
 }
 
@@ -305,7 +308,8 @@ test_separators(void)
 	CHECK(t->flags == TARGET_F_ALLOW_ALL);
 	REQUIRE((l = lun(t, 1)) != NULL);
 	CHECK(l->backend == LUN_BACKEND_AIO);
-	CHECK(l->flags == (LUN_F_READONLY | LUN_F_REMOVABLE | LUN_F_THIN));
+	CHECK(l->flags == (LUN_F_READONLY | LUN_F_REMOVABLE | LUN_F_THIN |
+	    LUN_F_WRITE_CACHE));
 	CHECK(lun(t, 2) != NULL);
 	CHECK(lun(t, 3) != NULL);
 	REQUIRE((l = lun(t, 4)) != NULL);
@@ -313,7 +317,9 @@ test_separators(void)
 	CHECK(l->block_size == 1024);
 	CHECK(strcmp(l->revision, "R2") == 0);
 	CHECK(strcmp(l->product, "P") == 0);
-	CHECK(l->lineno == 15);
+	CHECK(l->lineno == 16);
+	REQUIRE((l = lun(t, 5)) != NULL);
+	CHECK(l->flags == 0);
 	conf_free(c);
 }
 
