@@ -73,6 +73,40 @@ enum msg_type {
 	MSG_CTL_END,		/* reply: end of a listing, no payload */
 	MSG_CTL_OK,		/* reply: done, no payload */
 	MSG_CTL_ERROR,		/* reply: struct msg_error */
+
+	/*
+	 * Operations (tgtctl show portals/connections/stats/target, log,
+	 * lun offline/online, session drop) and reload by difference.
+	 * Requests tgtctl -> master:
+	 */
+	MSG_CTL_SHOW_PORTALS = 700, /* no payload */
+	MSG_CTL_SHOW_CONNECTIONS, /* no payload; also master -> portal */
+	MSG_CTL_SHOW_STATS,	/* no payload */
+	MSG_CTL_SHOW_ATTRS,	/* struct ctl_name: a target's settings */
+	MSG_CTL_LOG_VERBOSE,	/* int32_t level */
+	MSG_CTL_LUN_STATE,	/* struct ctl_lun_state */
+	MSG_CTL_SESSION_DROP,	/* struct ctl_session_drop; also master ->
+				 * portal, which answers SESSION per
+				 * session dropped, then END */
+	/* replies master -> tgtctl (and portal -> master) */
+	MSG_CTL_PORTAL = 720,	/* struct ctl_portal */
+	MSG_CTL_CONNECTION,	/* struct ctl_connection */
+	MSG_CTL_STATS,		/* struct ctl_lun_stats */
+	MSG_CTL_ATTR,		/* struct ctl_attr */
+	/* master -> lun */
+	MSG_LUN_STATS = 740,	/* no payload; answered by MSG_LUN_STATS_REPLY
+				 * with the same peerid */
+	MSG_LUN_OFFLINE,	/* struct msg_lun_state */
+	MSG_LUN_RESIZE,		/* no payload: backing store size changed,
+				 * answered by MSG_LUN_READY */
+	/* lun -> master */
+	MSG_LUN_STATS_REPLY,	/* struct ctl_lun_stats */
+	/* master -> portal */
+	MSG_PORTAL_TARGET_DRAIN = 760, /* struct msg_drain: async logout to
+				 * the target's sessions, close them after
+				 * wait seconds; no new logins */
+	MSG_PORTAL_DRAIN,	/* struct msg_drain: the same for every
+				 * session; stop listening (target_id 0) */
 };
 
 struct msg_error {
@@ -191,6 +225,99 @@ struct ctl_session {
 	char		target[TGT_NAME_MAX];
 	char		peer[TGT_ADDR_MAX];
 	char		local[TGT_ADDR_MAX];
+};
+
+/* Operations. */
+struct ctl_name {
+	char		name[TGT_NAME_MAX];
+};
+
+struct ctl_lun_state {
+	uint64_t	lun;
+	uint32_t	offline;	/* 1 offline, 0 online */
+	uint32_t	pad;
+	char		target[TGT_NAME_MAX];
+};
+
+struct msg_lun_state {
+	uint32_t	offline;
+};
+
+struct ctl_session_drop {
+	uint64_t	tsih;
+	uint32_t	count;		/* reply: sessions dropped */
+	uint32_t	pad;
+	char		target[TGT_NAME_MAX];
+};
+
+struct msg_drain {
+	uint32_t	target_id;
+	uint32_t	wait;		/* seconds: AsyncEvent 1 Parameter3 */
+};
+
+/* ctl_portal.state */
+#define CTL_PORTAL_RUNNING	0
+#define CTL_PORTAL_STOPPED	1	/* waiting to be restarted */
+#define CTL_PORTAL_DRAINING	2	/* removed by a reload */
+
+struct ctl_portal {
+	uint32_t	portal_id;
+	uint32_t	pid;		/* 0 if not running */
+	uint32_t	restarts;
+	uint32_t	state;		/* CTL_PORTAL_* */
+	char		addr[TGT_ADDR_MAX];
+};
+
+struct ctl_connection {
+	uint64_t	tsih;
+	uint16_t	cid;
+	uint16_t	pad;
+	uint32_t	portal_id;
+	uint32_t	max_recv_dsl;
+	uint32_t	max_xmit_dsl;
+	uint32_t	max_burst;
+	uint32_t	first_burst;
+	uint32_t	max_outstanding_r2t;
+	uint32_t	max_connections;
+	uint32_t	default_time2wait;
+	uint32_t	default_time2retain;
+	uint8_t		header_digest;	/* 0 None, 1 CRC32C */
+	uint8_t		data_digest;
+	uint8_t		initial_r2t;
+	uint8_t		immediate_data;
+	uint8_t		data_pdu_in_order;
+	uint8_t		data_seq_in_order;
+	uint8_t		erl;
+	uint8_t		full;		/* 1 full feature phase */
+	char		initiator[TGT_NAME_MAX];
+	char		target[TGT_NAME_MAX];
+	char		peer[TGT_ADDR_MAX];
+	char		local[TGT_ADDR_MAX];
+};
+
+/* Latency histogram: lat[i] counts commands that took < 2^i us. */
+#define CTL_LAT_BUCKETS		32
+
+struct ctl_lun_stats {
+	uint32_t	lun_id;
+	uint32_t	offline;
+	uint64_t	lun;
+	uint64_t	cmds;
+	uint64_t	reads;
+	uint64_t	writes;
+	uint64_t	read_bytes;
+	uint64_t	write_bytes;
+	uint64_t	errors;		/* status other than GOOD */
+	uint64_t	lat_sum_us;
+	uint64_t	uptime_s;	/* since the process started */
+	uint64_t	lat[CTL_LAT_BUCKETS];
+	char		target[TGT_NAME_MAX];	/* filled in by the master */
+};
+
+struct ctl_attr {
+	char		target[TGT_NAME_MAX];
+	char		key[32];	/* "alias", "allow", "auth" ... */
+	char		value[TGT_PATH_MAX];
 };
 
 #endif /* TGT_PROTO_H */
