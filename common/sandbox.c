@@ -54,7 +54,7 @@ static const char *const sandbox_common[] = {
 	"exit", "exit_group", "rt_sigreturn", "rt_sigaction",
 	"rt_sigprocmask", "restart_syscall", "sched_yield", "futex",
 	"sendmsg", "recvmsg", "sendto", "recvfrom",
-	"getsockopt", "setsockopt", "fcntl", "dup", "dup2", "dup3", "pipe2",
+	"getsockopt", "setsockopt", "dup", "dup2", "dup3", "pipe2",
 	"eventfd2", "timerfd_create", "timerfd_settime", "timerfd_gettime",
 	NULL
 };
@@ -157,6 +157,30 @@ sandbox_allow_arg(scmp_filter_ctx ctx, const char *name,
 	sandbox_rule(ctx, SCMP_ACT_ALLOW, name, 1, &cmp);
 }
 
+/*
+ * fcntl(2): the ring doorbells are eventfds whose open file description
+ * both peers share, so a peer that could clear O_NONBLOCK on it could make
+ * the other side's read or write block forever.  Nobody may clear it:
+ * F_SETFL is allowed only with O_NONBLOCK set.
+ */
+static void
+sandbox_fcntl(scmp_filter_ctx ctx)
+{
+	static const int	 cmds[] = {
+		F_GETFD, F_SETFD, F_GETFL, F_DUPFD_CLOEXEC, F_GET_SEALS
+	};
+	struct scmp_arg_cmp	 setfl[2] = {
+		SCMP_A1(SCMP_CMP_EQ, F_SETFL),
+		SCMP_A2(SCMP_CMP_MASKED_EQ, O_NONBLOCK, O_NONBLOCK)
+	};
+	size_t			 i;
+
+	for (i = 0; i < NITEMS(cmds); i++)
+		sandbox_allow_arg(ctx, "fcntl", SCMP_A1(SCMP_CMP_EQ,
+		    (scmp_datum_t)cmds[i]));
+	sandbox_rule(ctx, SCMP_ACT_ALLOW, "fcntl", 2, setfl);
+}
+
 /* Rules with argument checks, for every role. */
 static void
 sandbox_common_args(scmp_filter_ctx ctx)
@@ -173,6 +197,7 @@ sandbox_common_args(scmp_filter_ctx ctx)
 	sandbox_allow_arg(ctx, "mprotect", SCMP_A2(SCMP_CMP_MASKED_EQ,
 	    PROT_EXEC, 0));
 #endif
+	sandbox_fcntl(ctx);
 	sandbox_rule(ctx, SCMP_ACT_ERRNO(ENOTTY), "ioctl", 1, &tcgets);
 	sandbox_rule(ctx, SCMP_ACT_ERRNO(EACCES), "socket", 0, NULL);
 	sandbox_rule(ctx, SCMP_ACT_ERRNO(EACCES), "connect", 0, NULL);

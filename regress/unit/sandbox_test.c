@@ -120,6 +120,10 @@ check_ring(struct pre *pre)
 	r.data[0] = 1;
 	if (ring_sq_push(&r, &sqe) == -1)
 		return (0);
+	/* setting O_NONBLOCK stays allowed */
+	if (fcntl(r.sq_efd, F_SETFL, fcntl(r.sq_efd, F_GETFL) |
+	    O_NONBLOCK) == -1)
+		return (0);
 	ring_sq_commit(&r);
 	if (read(r.sq_efd, &v, sizeof(v)) != sizeof(v) || v != 1)
 		return (0);
@@ -152,19 +156,25 @@ check_lun(struct pre *pre)
 	    errno == ENOTTY);
 }
 
+/* Which forbidden call the child makes last. */
+#define FORBID_ROLE	0	/* open() for a portal, FIONREAD for a lun */
+#define FORBID_BLOCKING	1	/* clearing O_NONBLOCK on a doorbell */
+
 static void
-forbidden(int role, struct pre *pre)
+forbidden(int role, int which, struct pre *pre)
 {
 	int	 n;
 
-	if (role == SANDBOX_PORTAL)
+	if (which == FORBID_BLOCKING)
+		(void)fcntl(pre->sq_efd, F_SETFL, 0);
+	else if (role == SANDBOX_PORTAL)
 		(void)open("/etc/passwd", O_RDONLY);
 	else
 		(void)ioctl(pre->filefd, FIONREAD, &n);	/* portal's only */
 }
 
 static void __attribute__((noreturn))
-child(int role, struct pre *pre, int wfd)
+child(int role, int which, struct pre *pre, int wfd)
 {
 	struct report	 rep;
 	char		 e;
@@ -191,7 +201,7 @@ child(int role, struct pre *pre, int wfd)
 		_exit(2);
 
 	errno = 0;
-	forbidden(role, pre);
+	forbidden(role, which, pre);
 	e = errno;			/* only reached with TGT_SANITIZE */
 	(void)!write(wfd, &e, 1);
 	_exit(0);
@@ -233,7 +243,7 @@ pre_close(struct pre *pre)
 }
 
 static void
-run_role(int role)
+run_role(int role, int which)
 {
 	struct pre	 pre;
 	struct report	 rep;
@@ -248,7 +258,7 @@ run_role(int role)
 	REQUIRE((pid = fork()) != -1);
 	if (pid == 0) {
 		close(p[0]);
-		child(role, &pre, p[1]);
+		child(role, which, &pre, p[1]);
 	}
 	close(p[1]);
 	memset(&rep, 0, sizeof(rep));
@@ -278,13 +288,21 @@ run_role(int role)
 static void
 test_portal(void)
 {
-	run_role(SANDBOX_PORTAL);
+	run_role(SANDBOX_PORTAL, FORBID_ROLE);
 }
 
 static void
 test_lun(void)
 {
-	run_role(SANDBOX_LUN);
+	run_role(SANDBOX_LUN, FORBID_ROLE);
+}
+
+/* Neither peer may make a shared doorbell blocking. */
+static void
+test_nonblock_kept(void)
+{
+	run_role(SANDBOX_PORTAL, FORBID_BLOCKING);
+	run_role(SANDBOX_LUN, FORBID_BLOCKING);
 }
 
 int
@@ -296,5 +314,6 @@ main(void)
 	}
 	UNIT_RUN(test_portal);
 	UNIT_RUN(test_lun);
+	UNIT_RUN(test_nonblock_kept);
 	return (UNIT_END("sandbox"));
 }
