@@ -27,9 +27,11 @@
 #include <sys/queue.h>
 #include <sys/tree.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <event2/event.h>
 
+#include "msg.h"
 #include "proto.h"
 #include "ring.h"
 
@@ -173,6 +175,7 @@ struct scsi_cmd {
 	uint32_t		 io_len;	/* bytes asked of the backend */
 	uint8_t			 io_write;
 	uint8_t			 io_pending;
+	struct timespec		 stats_start;	/* ctl.c, stats.c */
 };
 
 /* lun.c */
@@ -188,6 +191,13 @@ void	 lun_ua_set(struct lun *, uint16_t ua, const struct nexus *except);
 int	 lun_ua_take(struct lun *, struct nexus *, uint16_t *asc);
 uint8_t	 lun_tmf(struct lun *, uint8_t tmf, uint32_t portal_id,
 	    uint32_t nexus, uint64_t ref_tag);
+
+/* ctl.c, stats.c: operations asked by the master (tgtctl) */
+int	 lunctl_start(struct scsi_cmd *);	/* 1: answered, offline */
+void	 lunctl_dispatch(struct lun *, struct msgchan *, struct msg *);
+void	 lunstats_stamp(struct scsi_cmd *);
+void	 lunstats_done(const struct scsi_cmd *);
+void	 lunstats_get(const struct lun *, struct ctl_lun_stats *);
 
 /* lunring.c */
 struct lring;

@@ -172,6 +172,7 @@ lring_cmd_done(struct scsi_cmd *cmd)
 {
 	struct lring	*lr = cmd->owner;
 
+	lunstats_done(cmd);
 	/* owner NULL: the ring went away, complete into the void */
 	if (lr != NULL)
 		lring_reply(lr, cmd->tag, cmd->status, cmd);
@@ -221,7 +222,7 @@ lring_cmd(struct lring *lr, const struct ring_sqe *sqe)
 	cmd->attr = sqe->attr;
 	cmd->owner = lr;
 	cmd->done = lring_cmd_done;
-	if (scsi_exec(cmd) == SCSI_DONE)
+	if (lunctl_start(cmd) || scsi_exec(cmd) == SCSI_DONE)
 		lring_cmd_done(cmd);
 }
 

@@ -156,6 +156,11 @@ dispatch(struct msgchan *mc, struct msg *m, void *arg)
 	case MSG_LUN_RING_DEL:
 		ring_del(m);
 		break;
+	case MSG_LUN_STATS:
+	case MSG_LUN_OFFLINE:
+	case MSG_LUN_RESIZE:
+		lunctl_dispatch(configured ? &the_lun : NULL, &master, m);
+		break;
 	case MSG_LOG_VERBOSE:
 		if (MSG_GET(m, &level) == 0)
 			log_setverbose(level);
