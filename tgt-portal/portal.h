@@ -352,4 +352,8 @@ void	 text_rx(struct conn *);
 /* params.c */
 void	 params_defaults(struct iscsi_params *);
 
+/* ctl.c: connections, session drop, drain (tgtctl, reload) */
+void	 portalctl_dispatch(struct msg *);
+int	 portalctl_async_logout(struct conn *, uint16_t wait);
+
 #endif /* TGT_PORTAL_H */

@@ -217,8 +217,8 @@ portal_target_del(struct msg *m)
 		log_warnx("bad PORTAL_TARGET_DEL");
 		return;
 	}
-	if ((t = ptarget_by_id(md.target_id)) == NULL || t->dying)
-		return;
+	if ((t = ptarget_by_id(md.target_id)) == NULL || t->dying == 1)
+		return;	/* dying 2: drained (ctl.c), now deleted */
 	log_info("target %s removed", t->name);
 	t->dying = 1;
 	TAILQ_FOREACH_SAFE(s, &portal->sessions, entry, ss)
@@ -353,6 +353,12 @@ portal_dispatch(struct msgchan *mc, struct msg *m, void *arg)
 		break;
 	case MSG_CTL_SHOW_SESSIONS:
 		portal_show_sessions(m->hdr.peerid);
+		break;
+	case MSG_CTL_SHOW_CONNECTIONS:
+	case MSG_CTL_SESSION_DROP:
+	case MSG_PORTAL_TARGET_DRAIN:
+	case MSG_PORTAL_DRAIN:
+		portalctl_dispatch(m);
 		break;
 	default:
 		log_warnx("unexpected message %u from master", m->hdr.type);
