@@ -12,7 +12,9 @@
 #include <sys/types.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <linux/fs.h>
 #include <netinet/in.h>
 
 #include <errno.h>
@@ -162,7 +164,7 @@ portal_find(struct master *m, const struct conf_listen *cl)
 	struct mportal	*mp;
 
 	TAILQ_FOREACH(mp, &m->portals, entry)
-		if (conf_listen_equal(&mp->listen, cl))
+		if (!mp->draining && conf_listen_equal(&mp->listen, cl))
 			return (mp);
 	return (NULL);
 }
@@ -173,7 +175,7 @@ target_find(struct master *m, const char *name)
 	struct mtarget	*mt;
 
 	TAILQ_FOREACH(mt, &m->targets, entry)
-		if (strcmp(mt->name, name) == 0)
+		if (!mt->draining && strcmp(mt->name, name) == 0)
 			return (mt);
 	return (NULL);
 }
@@ -187,6 +189,28 @@ lun_find(struct mtarget *mt, uint64_t lun)
 		if (ml->conf.lun == lun)
 			return (ml);
 	return (NULL);
+}
+
+/*
+ * A kept LUN whose backing store changed size since its process said
+ * how big it is: 1 (reload tells it to look again).  A configured size
+ * is fixed.
+ */
+static int
+lun_resized(const struct mlun *ml)
+{
+	struct stat	 st;
+	uint64_t	 store;
+
+	if (!ml->ready || ml->conf.size != 0 || ml->block_size == 0 ||
+	    fstat(ml->fd, &st) == -1)
+		return (0);
+	if (S_ISREG(st.st_mode))
+		store = st.st_size;
+	else if (!S_ISBLK(st.st_mode) ||
+	    ioctl(ml->fd, BLKGETSIZE64, &store) == -1)
+		return (0);
+	return (store / ml->block_size * ml->block_size != ml->size);
 }
 
 int
@@ -213,7 +237,7 @@ master_prepare(struct master *m, struct tgt_conf *conf, struct apply *a,
 	TAILQ_FOREACH(mt, &m->targets, entry) {
 		mt->keep = 0;
 		TAILQ_FOREACH(ml, &mt->luns, entry)
-			ml->keep = 0;
+			ml->keep = ml->resize = 0;
 	}
 
 	TAILQ_FOREACH(cl, &conf->listens, entry) {
@@ -229,16 +253,19 @@ master_prepare(struct master *m, struct tgt_conf *conf, struct apply *a,
 	}
 
 	TAILQ_FOREACH(ct, &conf->targets, entry) {
-		mt = target_find(m, ct->name);
-		if (mt != NULL && mt->flags == ct->flags &&
-		    strcmp(mt->alias, ct->alias) == 0) {
-			/* same target: compare its LUNs one by one */
+		/*
+		 * Same name, same target: its sessions stay, changed access
+		 * settings apply to new logins (master_commit), and its LUNs
+		 * are compared one by one.
+		 */
+		if ((mt = target_find(m, ct->name)) != NULL) {
 			mt->keep = 1;
 			TAILQ_FOREACH(cu, &ct->luns, entry) {
 				ml = lun_find(mt, cu->lun);
 				if (ml != NULL && conf_lun_equal(&ml->conf,
 				    cu)) {
 					ml->keep = 1;
+					ml->resize = lun_resized(ml);
 					continue;
 				}
 				if ((ml = lun_new(m, mt, cu, err, errlen)) ==
@@ -250,7 +277,7 @@ master_prepare(struct master *m, struct tgt_conf *conf, struct apply *a,
 			}
 			continue;
 		}
-		/* new, or changed: a new target replaces the old one */
+		/* new */
 		if ((nt = target_new(ct)) == NULL) {
 			errappend(err, errlen, "out of memory");
 			nerr++;
@@ -321,6 +348,7 @@ lun_remove(struct master *m, struct mlun *ml)
 		msgchan_send(&mp->svc.proc->chan, MSG_PORTAL_LUN_DEL,
 		    d.target_id, NULL, 0, &d, sizeof(d));
 	}
+	control_lun_gone(m, ml);
 	TAILQ_REMOVE(&ml->target->luns, ml, entry);
 	lun_free(ml);
 }
@@ -347,6 +375,45 @@ target_remove(struct master *m, struct mtarget *mt)
 }
 
 static void
+target_drained(evutil_socket_t fd, short ev, void *arg)
+{
+	struct mtarget	*mt = arg;
+
+	target_remove(mt->m, mt);
+}
+
+/*
+ * A target a reload removed: its sessions are asked to log out (async
+ * message), it is deleted after MASTER_DRAIN_WAIT seconds.  Its LUNs run
+ * on meanwhile, so that commands in flight complete.
+ */
+static void
+target_drain(struct master *m, struct mtarget *mt)
+{
+	struct mportal		*mp;
+	struct msg_drain	 d;
+	struct timeval		 tv = { MASTER_DRAIN_WAIT + 1, 0 };
+
+	memset(&d, 0, sizeof(d));
+	d.target_id = mt->target_id;
+	d.wait = MASTER_DRAIN_WAIT;
+	mt->draining = 1;
+	mt->m = m;
+	TAILQ_FOREACH(mp, &m->portals, entry)
+		if (svc_running(&mp->svc))
+			msgchan_send(&mp->svc.proc->chan,
+			    MSG_PORTAL_TARGET_DRAIN, d.target_id, NULL, 0, &d,
+			    sizeof(d));
+	if ((mt->ev_drain = evtimer_new(m->evb, target_drained, mt)) ==
+	    NULL || evtimer_add(mt->ev_drain, &tv) == -1) {
+		target_remove(m, mt);
+		return;
+	}
+	log_info("target %s removed, draining for %d s", mt->name,
+	    MASTER_DRAIN_WAIT);
+}
+
+static void
 portal_remove(struct master *m, struct mportal *mp)
 {
 	struct mtarget		*mt;
@@ -367,6 +434,47 @@ portal_remove(struct master *m, struct mportal *mp)
 	control_portal_gone(m, mp);
 	TAILQ_REMOVE(&m->portals, mp, entry);
 	portal_free(mp);
+}
+
+static void
+portal_drained(evutil_socket_t fd, short ev, void *arg)
+{
+	struct mportal	*mp = arg;
+
+	portal_remove(mp->svc.m, mp);
+}
+
+/*
+ * A listener a reload removed: its portal stops accepting and asks every
+ * session to log out; it is stopped after MASTER_DRAIN_WAIT seconds.
+ * The master's socket closes now, the address may be configured again.
+ */
+static void
+portal_drain(struct master *m, struct mportal *mp)
+{
+	struct msg_drain	 d;
+	struct timeval		 tv = { MASTER_DRAIN_WAIT + 1, 0 };
+
+	if (!svc_running(&mp->svc)) {
+		portal_remove(m, mp);
+		return;
+	}
+	memset(&d, 0, sizeof(d));
+	d.wait = MASTER_DRAIN_WAIT;
+	msgchan_send(&mp->svc.proc->chan, MSG_PORTAL_DRAIN, 0, NULL, 0, &d,
+	    sizeof(d));
+	mp->draining = 1;
+	if (mp->sock != -1) {
+		close(mp->sock);
+		mp->sock = -1;
+	}
+	if ((mp->ev_drain = evtimer_new(m->evb, portal_drained, mp)) ==
+	    NULL || evtimer_add(mp->ev_drain, &tv) == -1) {
+		portal_remove(m, mp);
+		return;
+	}
+	log_info("%s[%s]: removed, draining for %d s", role_name(ROLE_PORTAL),
+	    mp->svc.instance, MASTER_DRAIN_WAIT);
 }
 
 static void
@@ -399,6 +507,27 @@ portal_id_alloc(struct master *m)
 	return (id);
 }
 
+/* Access settings of a kept target: they apply to new logins. */
+static void
+target_update(struct master *m, struct mtarget *mt)
+{
+	struct conf_target	*ct;
+	struct mportal		*mp;
+
+	TAILQ_FOREACH(ct, &m->conf->targets, entry)
+		if (strcmp(ct->name, mt->name) == 0)
+			break;
+	if (ct == NULL || (ct->flags == mt->flags &&
+	    strcmp(ct->alias, mt->alias) == 0))
+		return;
+	mt->flags = ct->flags;
+	strlcpy(mt->alias, ct->alias, sizeof(mt->alias));
+	log_info("target %s: settings changed, for new logins", mt->name);
+	TAILQ_FOREACH(mp, &m->portals, entry)
+		if (svc_running(&mp->svc))
+			target_announce(m, mp, mt);
+}
+
 void
 master_commit(struct master *m, struct apply *a)
 {
@@ -414,24 +543,36 @@ master_commit(struct master *m, struct apply *a)
 		log_info("user or chroot changed: applies to children "
 		    "started from now on");
 
-	/* what went away */
+	/* what went away drains; what stays may have new settings */
 	TAILQ_FOREACH_SAFE(mt, &m->targets, entry, mtn) {
+		if (mt->draining)
+			continue;
 		if (!mt->keep) {
-			target_remove(m, mt);
+			target_drain(m, mt);
 			continue;
 		}
-		TAILQ_FOREACH_SAFE(ml, &mt->luns, entry, mln)
+		TAILQ_FOREACH_SAFE(ml, &mt->luns, entry, mln) {
 			if (!ml->keep)
 				lun_remove(m, ml);
+			else if (ml->resize && svc_running(&ml->svc)) {
+				log_info("%s[%s]: backing store resized",
+				    role_name(ROLE_LUN), ml->svc.instance);
+				msgchan_send(&ml->svc.proc->chan,
+				    MSG_LUN_RESIZE, ml->lun_id, NULL, 0, NULL,
+				    0);
+			}
+		}
+		target_update(m, mt);
 	}
 	TAILQ_FOREACH_SAFE(mp, &m->portals, entry, mpn)
-		if (!mp->keep)
-			portal_remove(m, mp);
+		if (!mp->keep && !mp->draining)
+			portal_drain(m, mp);
 
 	/* new targets: running portals learn them, then their LUNs start */
 	while ((mt = TAILQ_FIRST(&a->targets)) != NULL) {
 		TAILQ_REMOVE(&a->targets, mt, entry);
 		mt->target_id = m->next_target_id++;
+		mt->m = m;
 		TAILQ_INSERT_TAIL(&m->targets, mt, entry);
 		TAILQ_FOREACH(mp, &m->portals, entry)
 			if (svc_running(&mp->svc))
@@ -497,6 +638,8 @@ lun_free(struct mlun *ml)
 static void
 portal_free(struct mportal *mp)
 {
+	if (mp->ev_drain != NULL)
+		event_free(mp->ev_drain);
 	svc_stop(&mp->svc);
 	if (mp->sock != -1)
 		close(mp->sock);
@@ -512,6 +655,8 @@ target_free(struct mtarget *mt)
 		TAILQ_REMOVE(&mt->luns, ml, entry);
 		lun_free(ml);
 	}
+	if (mt->ev_drain != NULL)
+		event_free(mt->ev_drain);
 	free(mt);
 }
 
@@ -590,11 +735,13 @@ portal_start(struct svc *s)
 	struct msg_portal_config pc;
 	struct msg_listen	 ls;
 	struct msg_ring_del	 d;
+	struct msg_drain	 dr;
 	int			 fd;
 
 	if (proc_spawn(s) == -1)
 		return;
 	ch = &s->proc->chan;
+	memset(&dr, 0, sizeof(dr));
 
 	memset(&pc, 0, sizeof(pc));
 	pc.portal_id = mp->portal_id;
@@ -611,8 +758,16 @@ portal_start(struct svc *s)
 		msgchan_send(ch, MSG_PORTAL_LISTEN, 0, &fd, 1, &ls,
 		    sizeof(ls));
 
-	TAILQ_FOREACH(mt, &m->targets, entry)
+	TAILQ_FOREACH(mt, &m->targets, entry) {
 		target_announce(m, mp, mt);
+		if (mt->draining) {
+			/* restarted while it drains: no new logins */
+			dr.target_id = mt->target_id;
+			dr.wait = MASTER_DRAIN_WAIT;
+			msgchan_send(ch, MSG_PORTAL_TARGET_DRAIN, dr.target_id,
+			    NULL, 0, &dr, sizeof(dr));
+		}
+	}
 	TAILQ_FOREACH(mt, &m->targets, entry)
 		TAILQ_FOREACH(ml, &mt->luns, entry) {
 			if (!svc_running(&ml->svc))
@@ -637,6 +792,7 @@ lun_start(struct svc *s)
 	struct master		*m = s->m;
 	struct mportal		*mp;
 	struct msg_lun_config	 lc;
+	struct msg_lun_state	 st;
 	int			 fd;
 
 	ml->ready = 0;
@@ -666,6 +822,12 @@ lun_start(struct svc *s)
 	conf_lun_naa(ml->target->name, ml->conf.lun, lc.naa);
 	msgchan_send(&s->proc->chan, MSG_LUN_CONFIG, lc.lun_id, &fd, 1, &lc,
 	    sizeof(lc));
+	if (ml->offline) {
+		memset(&st, 0, sizeof(st));
+		st.offline = 1;
+		msgchan_send(&s->proc->chan, MSG_LUN_OFFLINE, lc.lun_id, NULL,
+		    0, &st, sizeof(st));
+	}
 
 	TAILQ_FOREACH(mp, &m->portals, entry)
 		if (svc_running(&mp->svc))
@@ -684,6 +846,7 @@ apply_proc_gone(struct proc *p)
 		ml = p->svc->owner;
 		ml->ready = 0;
 		idset_clear(&ml->rings);
+		control_lun_gone(p->m, ml);
 	} else {
 		mp = p->svc->owner;
 		control_portal_gone(p->m, mp);
@@ -727,6 +890,10 @@ lun_dispatch(struct msgchan *ch, struct msg *msg, void *arg)
 		    role_name(p->role), p->instance,
 		    (unsigned long long)r.size, r.block_size);
 		break;
+	case MSG_LUN_STATS_REPLY:
+		if (control_lun_reply(p->m, ml, msg) == -1)
+			proc_bad(p, msg);
+		break;
 	case MSG_LUN_ERROR:
 		if (MSG_GET(msg, &e) == -1) {
 			proc_bad(p, msg);
@@ -757,6 +924,7 @@ portal_dispatch(struct msgchan *ch, struct msg *msg, void *arg)
 	mp = p->svc->owner;
 	switch (msg->hdr.type) {
 	case MSG_CTL_SESSION:
+	case MSG_CTL_CONNECTION:
 	case MSG_CTL_END:
 		if (control_portal_reply(p->m, mp, msg) == -1)
 			proc_bad(p, msg);
@@ -767,4 +935,44 @@ portal_dispatch(struct msgchan *ch, struct msg *msg, void *arg)
 		break;
 	}
 	msg_free(msg);
+}
+
+void
+master_log_verbose(struct master *m, int level)
+{
+	struct proc	*p;
+	int32_t		 v = level;
+
+	log_setverbose(level);
+	m->verbose = level;
+	TAILQ_FOREACH(p, &m->procs, entry)
+		if (p->chan_up)
+			msgchan_send(&p->chan, MSG_LOG_VERBOSE, 0, NULL, 0, &v,
+			    sizeof(v));
+	log_info("log %s", level ? "verbose" : "brief");
+}
+
+int
+master_lun_state(struct master *m, const char *target, uint64_t lun,
+    int offline)
+{
+	struct mtarget		*mt;
+	struct mlun		*ml;
+	struct msg_lun_state	 st;
+
+	if ((mt = target_find(m, target)) == NULL ||
+	    (ml = lun_find(mt, lun)) == NULL)
+		return (-1);
+	if (ml->offline != offline)
+		log_info("%s[%s]: %s by the administrator",
+		    role_name(ROLE_LUN), ml->svc.instance,
+		    offline ? "offline" : "online");
+	ml->offline = offline;
+	if (svc_running(&ml->svc)) {
+		memset(&st, 0, sizeof(st));
+		st.offline = offline;
+		msgchan_send(&ml->svc.proc->chan, MSG_LUN_OFFLINE, ml->lun_id,
+		    NULL, 0, &st, sizeof(st));
+	}
+	return (0);
 }

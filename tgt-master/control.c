@@ -4,9 +4,10 @@
  *
  * The control socket: AF_UNIX SOCK_SEQPACKET, one message channel per
  * client, root only.  Listings of what the master knows are answered
- * here; "show sessions" is forwarded to every running portal (peerid is
- * the client id) and their answers are relayed, with a single END once
- * all portals answered or after a timeout.
+ * here; what portals know (sessions, connections, session drop) is
+ * forwarded to every running portal, and statistics to every running
+ * LUN (peerid is the client id); their answers are relayed, with a
+ * single END once all answered or after a timeout.
  */
 
 #include <sys/types.h>
@@ -30,7 +31,9 @@ struct ctl_conn {
 	uint32_t		 id;
 	struct msgchan		 chan;
 	struct idset		 waiting;	/* portals owing an END */
+	struct idset		 waiting_luns;	/* LUNs owing statistics */
 	int			 nwaiting;
+	uint32_t		 relay;		/* request being relayed */
 	struct event		*ev_timeout;
 	int			 refused;	/* not root: only errors */
 };
@@ -185,6 +188,7 @@ control_free(struct ctl_conn *c)
 	if (c->ev_timeout != NULL)
 		event_free(c->ev_timeout);
 	idset_free(&c->waiting);
+	idset_free(&c->waiting_luns);
 	msgchan_clear(&c->chan);
 	free(c);
 }
@@ -199,7 +203,9 @@ static void
 control_end(struct ctl_conn *c)
 {
 	idset_clear(&c->waiting);
+	idset_clear(&c->waiting_luns);
 	c->nwaiting = 0;
+	c->relay = 0;
 	if (c->ev_timeout != NULL)
 		evtimer_del(c->ev_timeout);
 	msgchan_send(&c->chan, MSG_CTL_END, 0, NULL, 0, NULL, 0);
@@ -210,8 +216,8 @@ control_timeout(evutil_socket_t fd, short ev, void *arg)
 {
 	struct ctl_conn	*c = arg;
 
-	log_debug("control: show sessions: %d portal(s) did not answer",
-	    c->nwaiting);
+	log_debug("control: request %u: %d process(es) did not answer",
+	    c->relay, c->nwaiting);
 	control_end(c);
 }
 
@@ -262,25 +268,10 @@ show_luns(struct ctl_conn *c)
 }
 
 static void
-show_sessions(struct ctl_conn *c)
+relay_wait(struct ctl_conn *c)
 {
-	struct mportal	*mp;
 	struct timeval	 tv;
 
-	if (c->nwaiting > 0) {
-		control_error(c, "a request is already in progress");
-		return;
-	}
-	TAILQ_FOREACH(mp, &c->m->portals, entry) {
-		if (!svc_running(&mp->svc))
-			continue;
-		if (msgchan_send(&mp->svc.proc->chan, MSG_CTL_SHOW_SESSIONS,
-		    c->id, NULL, 0, NULL, 0) == -1)
-			continue;
-		if (idset_add(&c->waiting, mp->portal_id) == -1)
-			continue;
-		c->nwaiting++;
-	}
 	if (c->nwaiting == 0) {
 		control_end(c);
 		return;
@@ -294,6 +285,158 @@ show_sessions(struct ctl_conn *c)
 	tv.tv_sec = MASTER_CTL_TIMEOUT;
 	tv.tv_usec = 0;
 	evtimer_add(c->ev_timeout, &tv);
+}
+
+/* Forward a request to every running portal, relay the answers. */
+static void
+relay_portals(struct ctl_conn *c, uint32_t type, const void *data,
+    size_t len)
+{
+	struct mportal	*mp;
+
+	c->relay = type;
+	TAILQ_FOREACH(mp, &c->m->portals, entry) {
+		if (!svc_running(&mp->svc))
+			continue;
+		if (msgchan_send(&mp->svc.proc->chan, type, c->id, NULL, 0,
+		    data, len) == -1)
+			continue;
+		if (idset_add(&c->waiting, mp->portal_id) == -1)
+			continue;
+		c->nwaiting++;
+	}
+	relay_wait(c);
+}
+
+static void
+show_stats(struct ctl_conn *c)
+{
+	struct mtarget	*mt;
+	struct mlun	*ml;
+
+	c->relay = MSG_CTL_SHOW_STATS;
+	TAILQ_FOREACH(mt, &c->m->targets, entry)
+		TAILQ_FOREACH(ml, &mt->luns, entry) {
+			if (!svc_running(&ml->svc) || !ml->ready)
+				continue;
+			if (msgchan_send(&ml->svc.proc->chan, MSG_LUN_STATS,
+			    c->id, NULL, 0, NULL, 0) == -1)
+				continue;
+			if (idset_add(&c->waiting_luns, ml->lun_id) == -1)
+				continue;
+			c->nwaiting++;
+		}
+	relay_wait(c);
+}
+
+static void
+show_portals(struct ctl_conn *c)
+{
+	struct mportal		*mp;
+	struct ctl_portal	 p;
+
+	TAILQ_FOREACH(mp, &c->m->portals, entry) {
+		memset(&p, 0, sizeof(p));
+		p.portal_id = mp->portal_id;
+		p.pid = mp->svc.proc != NULL ? mp->svc.proc->pid : 0;
+		p.restarts = mp->svc.restarts;
+		if (mp->draining)
+			p.state = CTL_PORTAL_DRAINING;
+		else if (!svc_running(&mp->svc))
+			p.state = CTL_PORTAL_STOPPED;
+		else
+			p.state = CTL_PORTAL_RUNNING;
+		strlcpy(p.addr, mp->listen.name, sizeof(p.addr));
+		msgchan_send(&c->chan, MSG_CTL_PORTAL, 0, NULL, 0, &p,
+		    sizeof(p));
+	}
+	msgchan_send(&c->chan, MSG_CTL_END, 0, NULL, 0, NULL, 0);
+}
+
+static void
+attr(struct ctl_conn *c, const char *target, const char *key,
+    const char *value)
+{
+	struct ctl_attr	 a;
+
+	memset(&a, 0, sizeof(a));
+	strlcpy(a.target, target, sizeof(a.target));
+	strlcpy(a.key, key, sizeof(a.key));
+	strlcpy(a.value, value, sizeof(a.value));
+	msgchan_send(&c->chan, MSG_CTL_ATTR, 0, NULL, 0, &a, sizeof(a));
+}
+
+/*
+ * A target's settings as key/value pairs, secrets left out: show target.
+ * Access rules and CHAP users are listed as they are configured.
+ */
+static void
+show_attrs(struct ctl_conn *c, struct msg *msg)
+{
+	struct ctl_name		 n;
+	struct mtarget		*mt;
+
+	if (MSG_GET(msg, &n) == -1) {
+		control_error(c, "malformed request");
+		return;
+	}
+	n.name[sizeof(n.name) - 1] = '\0';
+	TAILQ_FOREACH(mt, &c->m->targets, entry)
+		if (strcmp(mt->name, n.name) == 0)
+			break;
+	if (mt == NULL) {
+		control_error(c, "no such target");
+		return;
+	}
+	attr(c, mt->name, "state", mt->draining ? "draining" : "running");
+	if (mt->alias[0] != '\0')
+		attr(c, mt->name, "alias", mt->alias);
+	attr(c, mt->name, "allow", (mt->flags & TARGET_F_ALLOW_ALL) ?
+	    "all" : "none");
+	msgchan_send(&c->chan, MSG_CTL_END, 0, NULL, 0, NULL, 0);
+}
+
+static void
+log_verbose(struct ctl_conn *c, struct msg *msg)
+{
+	int32_t	 v;
+
+	if (MSG_GET(msg, &v) == -1 || v < 0 || v > 4) {
+		control_error(c, "malformed request");
+		return;
+	}
+	master_log_verbose(c->m, v);
+	msgchan_send(&c->chan, MSG_CTL_OK, 0, NULL, 0, NULL, 0);
+}
+
+static void
+lun_state(struct ctl_conn *c, struct msg *msg)
+{
+	struct ctl_lun_state	 ls;
+
+	if (MSG_GET(msg, &ls) == -1 || ls.offline > 1) {
+		control_error(c, "malformed request");
+		return;
+	}
+	ls.target[sizeof(ls.target) - 1] = '\0';
+	if (master_lun_state(c->m, ls.target, ls.lun, ls.offline) == -1) {
+		control_error(c, "no such LUN");
+		return;
+	}
+	msgchan_send(&c->chan, MSG_CTL_OK, 0, NULL, 0, NULL, 0);
+}
+
+static void
+session_drop(struct ctl_conn *c, struct msg *msg)
+{
+	struct ctl_session_drop	 d;
+
+	if (MSG_GET(msg, &d) == -1) {
+		control_error(c, "malformed request");
+		return;
+	}
+	d.target[sizeof(d.target) - 1] = '\0';
+	relay_portals(c, MSG_CTL_SESSION_DROP, &d, sizeof(d));
 }
 
 static void
@@ -314,8 +457,34 @@ control_dispatch(struct msgchan *ch, struct msg *msg, void *arg)
 	case MSG_CTL_SHOW_LUNS:
 		show_luns(c);
 		break;
+	case MSG_CTL_SHOW_PORTALS:
+		show_portals(c);
+		break;
+	case MSG_CTL_SHOW_ATTRS:
+		show_attrs(c, msg);
+		break;
+	case MSG_CTL_LOG_VERBOSE:
+		log_verbose(c, msg);
+		break;
+	case MSG_CTL_LUN_STATE:
+		lun_state(c, msg);
+		break;
 	case MSG_CTL_SHOW_SESSIONS:
-		show_sessions(c);
+	case MSG_CTL_SHOW_CONNECTIONS:
+	case MSG_CTL_SHOW_STATS:
+	case MSG_CTL_SESSION_DROP:
+		if (c->nwaiting > 0) {
+			control_error(c, "a request is already in progress");
+			break;
+		}
+		if (msg->hdr.type == MSG_CTL_SHOW_STATS)
+			show_stats(c);
+		else if (msg->hdr.type == MSG_CTL_SESSION_DROP)
+			session_drop(c, msg);
+		else if (msg->hdr.len != 0)
+			control_error(c, "malformed request");
+		else
+			relay_portals(c, msg->hdr.type, NULL, 0);
 		break;
 	case MSG_CTL_RELOAD:
 		if (master_reload(c->m, err, sizeof(err)) == -1)
@@ -348,6 +517,7 @@ control_portal_reply(struct master *m, struct mportal *mp, struct msg *msg)
 {
 	struct ctl_conn		*c;
 	struct ctl_session	 s;
+	struct ctl_connection	 cc;
 
 	if (msg->hdr.type == MSG_CTL_SESSION) {
 		if (MSG_GET(msg, &s) == -1)
@@ -357,6 +527,14 @@ control_portal_reply(struct master *m, struct mportal *mp, struct msg *msg)
 		s.peer[sizeof(s.peer) - 1] = '\0';
 		s.local[sizeof(s.local) - 1] = '\0';
 		s.portal_id = mp->portal_id;
+	} else if (msg->hdr.type == MSG_CTL_CONNECTION) {
+		if (MSG_GET(msg, &cc) == -1)
+			return (-1);
+		cc.initiator[sizeof(cc.initiator) - 1] = '\0';
+		cc.target[sizeof(cc.target) - 1] = '\0';
+		cc.peer[sizeof(cc.peer) - 1] = '\0';
+		cc.local[sizeof(cc.local) - 1] = '\0';
+		cc.portal_id = mp->portal_id;
 	} else if (msg->hdr.len != 0)
 		return (-1);
 
@@ -365,8 +543,16 @@ control_portal_reply(struct master *m, struct mportal *mp, struct msg *msg)
 	    !idset_has(&c->waiting, mp->portal_id))
 		return (0);
 	if (msg->hdr.type == MSG_CTL_SESSION) {
-		msgchan_send(&c->chan, MSG_CTL_SESSION, 0, NULL, 0, &s,
-		    sizeof(s));
+		if (c->relay == MSG_CTL_SHOW_SESSIONS ||
+		    c->relay == MSG_CTL_SESSION_DROP)
+			msgchan_send(&c->chan, MSG_CTL_SESSION, 0, NULL, 0,
+			    &s, sizeof(s));
+		return (0);
+	}
+	if (msg->hdr.type == MSG_CTL_CONNECTION) {
+		if (c->relay == MSG_CTL_SHOW_CONNECTIONS)
+			msgchan_send(&c->chan, MSG_CTL_CONNECTION, 0, NULL, 0,
+			    &cc, sizeof(cc));
 		return (0);
 	}
 	idset_del(&c->waiting, mp->portal_id);
@@ -385,6 +571,41 @@ control_portal_gone(struct master *m, struct mportal *mp)
 		if (!idset_has(&c->waiting, mp->portal_id))
 			continue;
 		idset_del(&c->waiting, mp->portal_id);
+		if (--c->nwaiting == 0)
+			control_end(c);
+	}
+}
+
+int
+control_lun_reply(struct master *m, struct mlun *ml, struct msg *msg)
+{
+	struct ctl_conn		*c;
+	struct ctl_lun_stats	 st;
+
+	if (MSG_GET(msg, &st) == -1)
+		return (-1);
+	st.lun_id = ml->lun_id;
+	st.lun = ml->conf.lun;
+	strlcpy(st.target, ml->target->name, sizeof(st.target));
+	if ((c = control_find(m, msg->hdr.peerid)) == NULL ||
+	    !idset_has(&c->waiting_luns, ml->lun_id))
+		return (0);
+	msgchan_send(&c->chan, MSG_CTL_STATS, 0, NULL, 0, &st, sizeof(st));
+	idset_del(&c->waiting_luns, ml->lun_id);
+	if (--c->nwaiting == 0)
+		control_end(c);
+	return (0);
+}
+
+void
+control_lun_gone(struct master *m, struct mlun *ml)
+{
+	struct ctl_conn	*c;
+
+	TAILQ_FOREACH(c, &m->ctl_conns, entry) {
+		if (!idset_has(&c->waiting_luns, ml->lun_id))
+			continue;
+		idset_del(&c->waiting_luns, ml->lun_id);
 		if (--c->nwaiting == 0)
 			control_end(c);
 	}

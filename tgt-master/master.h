@@ -40,6 +40,7 @@
 #define MASTER_STOP_WAIT	5	/* SIGTERM, then SIGKILL after */
 #define MASTER_CTL_TIMEOUT	2	/* show sessions: wait for portals */
 #define MASTER_INSTANCE_MAX	(TGT_NAME_MAX + 32)
+#define MASTER_DRAIN_WAIT	5	/* reload: seconds to log out */
 
 #define ROLE_PORTAL		1
 #define ROLE_LUN		2
@@ -91,6 +92,8 @@ struct mportal {
 	uint32_t		 portal_id;
 	int			 sock;
 	int			 keep;		/* reload: still configured */
+	int			 draining;	/* removed, sessions logging out */
+	struct event		*ev_drain;
 };
 TAILQ_HEAD(mportals, mportal);
 
@@ -108,18 +111,23 @@ struct mlun {
 	uint32_t		 block_size;
 	struct idset		 rings;		/* portals its process has */
 	int			 keep;
+	int			 resize;	/* reload: backing store resized */
+	int			 offline;	/* tgtctl lun offline */
 	char			 file[TGT_PATH_MAX];	/* for messages */
 };
 TAILQ_HEAD(mluns, mlun);
 
 struct mtarget {
 	TAILQ_ENTRY(mtarget)	 entry;
+	struct master		*m;
 	uint32_t		 target_id;
 	uint32_t		 flags;
 	char			 name[TGT_NAME_MAX];
 	char			 alias[TGT_NAME_MAX];
 	struct mluns		 luns;
 	int			 keep;
+	int			 draining;	/* removed, sessions logging out */
+	struct event		*ev_drain;
 };
 TAILQ_HEAD(mtargets, mtarget);
 
@@ -186,6 +194,11 @@ int	 master_prepare(struct master *, struct tgt_conf *, struct apply *,
 void	 master_commit(struct master *, struct apply *);
 void	 master_abort(struct master *, struct apply *);
 int	 master_reload(struct master *, char *err, size_t errlen);
+/* tgtctl log verbose|brief: the master and every child. */
+void	 master_log_verbose(struct master *, int level);
+/* tgtctl lun offline|online; -1 if there is no such LUN. */
+int	 master_lun_state(struct master *, const char *target, uint64_t lun,
+	    int offline);
 void	 master_stop_all(struct master *);
 void	 master_free(struct master *);
 void	 lun_dispatch(struct msgchan *, struct msg *, void *);
@@ -202,5 +215,8 @@ void	 control_move(struct master *, const char *path);
 int	 control_portal_reply(struct master *, struct mportal *,
 	    struct msg *);
 void	 control_portal_gone(struct master *, struct mportal *);
+/* A LUN's statistics for a client; -1 if malformed. */
+int	 control_lun_reply(struct master *, struct mlun *, struct msg *);
+void	 control_lun_gone(struct master *, struct mlun *);
 
 #endif /* TGT_MASTER_H */
