@@ -228,6 +228,9 @@ struct ctl_session {
 };
 
 /* Operations. */
+#define CTL_TARGET_F_DRAINING	0x80000000	/* ctl_target.flags */
+#define CTL_LUN_F_OFFLINE	0x80000000	/* ctl_lun.flags */
+
 struct ctl_name {
 	char		name[TGT_NAME_MAX];
 };

@@ -232,6 +232,8 @@ show_targets(struct ctl_conn *c)
 		memset(&t, 0, sizeof(t));
 		t.target_id = mt->target_id;
 		t.flags = mt->flags;
+		if (mt->draining)
+			t.flags |= CTL_TARGET_F_DRAINING;
 		strlcpy(t.name, mt->name, sizeof(t.name));
 		TAILQ_FOREACH(ml, &mt->luns, entry)
 			t.nluns++;
@@ -259,6 +261,8 @@ show_luns(struct ctl_conn *c)
 			l.restarts = ml->svc.restarts;
 			l.backend = ml->conf.backend;
 			l.flags = ml->conf.flags;
+			if (ml->offline)
+				l.flags |= CTL_LUN_F_OFFLINE;
 			strlcpy(l.target, mt->name, sizeof(l.target));
 			strlcpy(l.path, ml->conf.path, sizeof(l.path));
 			msgchan_send(&c->chan, MSG_CTL_LUN, 0, NULL, 0, &l,
