@@ -107,6 +107,20 @@ enum msg_type {
 				 * wait seconds; no new logins */
 	MSG_PORTAL_DRAIN,	/* struct msg_drain: the same for every
 				 * session; stop listening (target_id 0) */
+
+	/*
+	 * Access control and CHAP.  master -> portal: ACCESS for a target
+	 * (after its TARGET) or for discovery sessions, then its nrules
+	 * ACL messages; the new settings replace the old ones once the
+	 * last rule arrived.  A target without ACCESS is open only if its
+	 * TARGET had TARGET_F_ALLOW_ALL.
+	 */
+	MSG_PORTAL_ACCESS = 800, /* struct msg_access */
+	MSG_PORTAL_ACL,		/* struct msg_acl */
+	/* portal -> master: check a CHAP response; peerid = id */
+	MSG_PORTAL_AUTH_REQ,	/* struct msg_auth_req */
+	/* master -> portal: the verdict; peerid = id */
+	MSG_PORTAL_AUTH_RESP,	/* struct msg_auth_resp */
 };
 
 struct msg_error {
@@ -321,6 +335,80 @@ struct ctl_attr {
 	char		target[TGT_NAME_MAX];
 	char		key[32];	/* "alias", "allow", "auth" ... */
 	char		value[TGT_PATH_MAX];
+};
+
+/* msg_access.target_id of discovery sessions */
+#define ACCESS_DISCOVERY	0xffffffffu
+
+/* msg_access.flags */
+#define ACCESS_F_ALLOW_ALL	0x0001	/* no allow rule applies */
+#define ACCESS_F_CHAP		0x0002	/* CHAP required */
+#define ACCESS_F_REDIRECT	0x0004	/* logins get redirect */
+#define ACCESS_F_PERMANENT	0x0008	/* redirect: moved permanently */
+
+#define ACCESS_RULES_MAX	1024	/* allow rules per target */
+
+struct msg_access {
+	uint32_t	target_id;
+	uint32_t	flags;		/* ACCESS_F_* */
+	uint32_t	nrules;		/* MSG_PORTAL_ACL that follow */
+	uint32_t	pad;
+	char		redirect[TGT_ADDR_MAX];	/* TargetAddress value */
+};
+
+/* msg_acl.type */
+#define ACL_INITIATOR		1	/* pattern: fnmatch(3), no case */
+#define ACL_ADDRESS		2	/* family, addr, prefix */
+
+struct msg_acl {
+	uint32_t	target_id;
+	uint8_t		type;		/* ACL_* */
+	uint8_t		family;		/* 4 or 6 */
+	uint8_t		prefix;		/* bits, <= 32 or 128 */
+	uint8_t		pad;
+	uint8_t		addr[16];	/* network byte order */
+	char		pattern[TGT_NAME_MAX];
+};
+
+/* CHAP algorithms (CHAP_A) */
+#define CHAP_ALG_MD5		5
+#define CHAP_ALG_SHA256		7
+#define CHAP_DIGEST_MAX		32	/* SHA-256 */
+#define CHAP_CHALLENGE_MAX	1024	/* initiator's CHAP_C, bytes */
+#define CHAP_NAME_MAX		256	/* CHAP_N */
+
+struct msg_auth_req {
+	uint32_t	id;		/* portal's exchange id */
+	uint32_t	target_id;	/* ACCESS_DISCOVERY: discovery */
+	uint8_t		algorithm;	/* CHAP_ALG_* */
+	uint8_t		chap_i;		/* our identifier */
+	uint8_t		mutual;		/* ichap_i, ichallenge are set */
+	uint8_t		ichap_i;	/* the initiator's identifier */
+	uint16_t	challenge_len;	/* ours */
+	uint16_t	response_len;
+	uint16_t	ichallenge_len;
+	uint16_t	pad;
+	uint8_t		challenge[CHAP_CHALLENGE_MAX];
+	uint8_t		response[CHAP_DIGEST_MAX];
+	uint8_t		ichallenge[CHAP_CHALLENGE_MAX];
+	char		user[CHAP_NAME_MAX];	/* CHAP_N */
+	char		initiator[TGT_NAME_MAX];
+	char		target[TGT_NAME_MAX];	/* "" for discovery */
+	char		peer[TGT_ADDR_MAX];	/* for the log */
+};
+
+/* msg_auth_resp.result */
+#define AUTH_R_OK		0
+#define AUTH_R_FAIL		1
+
+struct msg_auth_resp {
+	uint32_t	id;
+	uint32_t	result;		/* AUTH_R_* */
+	uint16_t	response_len;	/* mutual: our CHAP_R, else 0 */
+	uint16_t	pad;
+	uint32_t	pad2;
+	uint8_t		response[CHAP_DIGEST_MAX];
+	char		user[CHAP_NAME_MAX];	/* mutual: our CHAP_N */
 };
 
 #endif /* TGT_PROTO_H */
