@@ -489,6 +489,7 @@ target_announce(struct master *m, struct mportal *mp, struct mtarget *mt)
 	strlcpy(t.alias, mt->alias, sizeof(t.alias));
 	msgchan_send(&mp->svc.proc->chan, MSG_PORTAL_TARGET, t.target_id,
 	    NULL, 0, &t, sizeof(t));
+	auth_announce(m, mp, mt);
 }
 
 /* Smallest portal id not in use: ids stay small and get reused. */
@@ -567,6 +568,9 @@ master_commit(struct master *m, struct apply *a)
 	TAILQ_FOREACH_SAFE(mp, &m->portals, entry, mpn)
 		if (!mp->keep && !mp->draining)
 			portal_drain(m, mp);
+
+	/* access rules and CHAP of what stays may have changed */
+	auth_reload(m);
 
 	/* new targets: running portals learn them, then their LUNs start */
 	while ((mt = TAILQ_FIRST(&a->targets)) != NULL) {
@@ -782,6 +786,7 @@ portal_start(struct svc *s)
 			}
 			ring_pair(m, mp, ml);
 		}
+	auth_announce_discovery(m, mp);
 	msgchan_send(ch, MSG_PORTAL_START, 0, NULL, 0, NULL, 0);
 }
 
@@ -927,6 +932,10 @@ portal_dispatch(struct msgchan *ch, struct msg *msg, void *arg)
 	case MSG_CTL_CONNECTION:
 	case MSG_CTL_END:
 		if (control_portal_reply(p->m, mp, msg) == -1)
+			proc_bad(p, msg);
+		break;
+	case MSG_PORTAL_AUTH_REQ:
+		if (auth_request(p->m, &p->chan, msg) == -1)
 			proc_bad(p, msg);
 		break;
 	default:

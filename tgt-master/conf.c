@@ -39,8 +39,11 @@ conf_free(struct tgt_conf *conf)
 			TAILQ_REMOVE(&t->luns, l, entry);
 			free(l);
 		}
+		conf_auth_free(&t->auth);
+		conf_acls_free(&t->acls);
 		free(t);
 	}
+	conf_auth_free(&conf->discovery);
 	free(conf);
 }
 
@@ -95,6 +98,12 @@ conf_dump(const struct tgt_conf *conf, FILE *fp)
 		inet_ntop(ls->ss.ss_family, addr, host, sizeof(host));
 		fprintf(fp, "listen on %s port %d\n", host, port);
 	}
+	if (!TAILQ_EMPTY(&conf->discovery.chap) ||
+	    conf->discovery.mutual != NULL) {
+		fprintf(fp, "\ndiscovery {\n");
+		conf_access_dump(&conf->discovery, NULL, 0, "", "\t", fp);
+		fprintf(fp, "}\n");
+	}
 	TAILQ_FOREACH(t, &conf->targets, entry) {
 		fprintf(fp, "\ntarget ");
 		dump_str(fp, t->name);
@@ -106,6 +115,8 @@ conf_dump(const struct tgt_conf *conf, FILE *fp)
 		}
 		if (t->flags & TARGET_F_ALLOW_ALL)
 			fprintf(fp, "\tallow all\n");
+		conf_access_dump(&t->auth, &t->acls, t->access, t->redirect,
+		    "\t", fp);
 		TAILQ_FOREACH(l, &t->luns, entry) {
 			fprintf(fp, "\tlun %llu disk ",
 			    (unsigned long long)l->lun);
@@ -283,4 +294,117 @@ int
 conf_listen_equal(const struct conf_listen *a, const struct conf_listen *b)
 {
 	return (strcmp(a->name, b->name) == 0);
+}
+
+void
+conf_auth_init(struct conf_auth *a)
+{
+	TAILQ_INIT(&a->chap);
+	a->mutual = NULL;
+}
+
+void
+conf_auth_free(struct conf_auth *a)
+{
+	struct conf_chap	*c;
+
+	/* a calloc'ed, never initialized list is empty too */
+	while ((c = TAILQ_FIRST(&a->chap)) != NULL) {
+		TAILQ_REMOVE(&a->chap, c, entry);
+		explicit_bzero(c, sizeof(*c));
+		free(c);
+	}
+	if (a->mutual != NULL) {
+		explicit_bzero(a->mutual, sizeof(*a->mutual));
+		free(a->mutual);
+		a->mutual = NULL;
+	}
+}
+
+void
+conf_acls_free(struct conf_acls *l)
+{
+	struct conf_acl	*a;
+
+	while ((a = TAILQ_FIRST(l)) != NULL) {
+		TAILQ_REMOVE(l, a, entry);
+		free(a);
+	}
+}
+
+int
+conf_acl_address(const char *s, struct msg_acl *r)
+{
+	char		 host[INET6_ADDRSTRLEN + 1], *slash, *ep;
+	unsigned long	 bits;
+	int		 max, i;
+
+	if (strlcpy(host, s, sizeof(host)) >= sizeof(host))
+		return (-1);
+	if ((slash = strchr(host, '/')) != NULL)
+		*slash++ = '\0';
+	memset(r->addr, 0, sizeof(r->addr));
+	if (inet_pton(AF_INET, host, r->addr) == 1) {
+		r->family = 4;
+		max = 32;
+	} else if (inet_pton(AF_INET6, host, r->addr) == 1) {
+		r->family = 6;
+		max = 128;
+	} else
+		return (-1);
+	bits = max;
+	if (slash != NULL) {
+		if (!isdigit((unsigned char)*slash))
+			return (-1);
+		bits = strtoul(slash, &ep, 10);
+		if (*ep != '\0' || bits > (unsigned long)max)
+			return (-1);
+	}
+	r->type = ACL_ADDRESS;
+	r->prefix = bits;
+	/* host bits must be zero: 10.1.0.0/8 is a mistake */
+	for (i = bits; i < max; i++)
+		if (r->addr[i / 8] & (0x80 >> (i % 8)))
+			return (-1);
+	return (0);
+}
+
+/* conf_dump() of the access settings; secrets are not printed. */
+void
+conf_access_dump(const struct conf_auth *a, const struct conf_acls *acls,
+    uint32_t access, const char *redirect, const char *indent, FILE *fp)
+{
+	const struct conf_chap	*c;
+	const struct conf_acl	*r;
+	const char		*port;
+	char			 host[INET6_ADDRSTRLEN];
+
+	TAILQ_FOREACH(c, &a->chap, entry) {
+		fprintf(fp, "%sauth chap user ", indent);
+		dump_str(fp, c->user);
+		fprintf(fp, " secret \"********\"\n");
+	}
+	if (a->mutual != NULL) {
+		fprintf(fp, "%sauth mutual user ", indent);
+		dump_str(fp, a->mutual->user);
+		fprintf(fp, " secret \"********\"\n");
+	}
+	if (acls != NULL)
+		TAILQ_FOREACH(r, acls, entry) {
+			if (r->rule.type == ACL_INITIATOR) {
+				fprintf(fp, "%sallow initiator ", indent);
+				dump_str(fp, r->rule.pattern);
+				fprintf(fp, "\n");
+				continue;
+			}
+			inet_ntop(r->rule.family == 4 ? AF_INET : AF_INET6,
+			    r->rule.addr, host, sizeof(host));
+			fprintf(fp, "%sallow address %s/%u\n", indent, host,
+			    r->rule.prefix);
+		}
+	if ((access & ACCESS_F_REDIRECT) &&
+	    (port = strrchr(redirect, ':')) != NULL)
+		fprintf(fp, "%sredirect to %.*s port %s %s\n", indent,
+		    (int)(port - redirect), redirect, port + 1,
+		    (access & ACCESS_F_PERMANENT) ? "permanent" : "temporary");
 }

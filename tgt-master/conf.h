@@ -40,6 +40,30 @@ struct conf_lun {
 };
 TAILQ_HEAD(conf_luns, conf_lun);
 
+/* CHAP credentials: auth chap / auth mutual (tgt-master/auth.c). */
+#define CONF_SECRET_MIN		12	/* bytes, RFC 7143 section 12.1.3 */
+#define CONF_SECRET_MAX		255
+
+struct conf_chap {
+	TAILQ_ENTRY(conf_chap)	 entry;
+	char			 user[CHAP_NAME_MAX];
+	char			 secret[CONF_SECRET_MAX + 1];
+	int			 lineno;
+};
+TAILQ_HEAD(conf_chaps, conf_chap);
+
+/* Who may log in: allow initiator / allow address. */
+struct conf_acl {
+	TAILQ_ENTRY(conf_acl)	 entry;
+	struct msg_acl		 rule;
+};
+TAILQ_HEAD(conf_acls, conf_acl);
+
+struct conf_auth {
+	struct conf_chaps	 chap;		/* initiators we accept */
+	struct conf_chap	*mutual;	/* how we answer, or NULL */
+};
+
 struct conf_target {
 	TAILQ_ENTRY(conf_target) entry;
 	char			 name[TGT_NAME_MAX];
@@ -47,6 +71,10 @@ struct conf_target {
 	uint32_t		 flags;		/* TARGET_F_* */
 	struct conf_luns	 luns;
 	int			 lineno;
+	struct conf_auth	 auth;
+	struct conf_acls	 acls;
+	uint32_t		 access;	/* ACCESS_F_REDIRECT... */
+	char			 redirect[TGT_ADDR_MAX];
 };
 TAILQ_HEAD(conf_targets, conf_target);
 
@@ -67,6 +95,7 @@ struct tgt_conf {
 	char			 control[108];	/* sun_path */
 	struct conf_listens	 listens;
 	struct conf_targets	 targets;
+	struct conf_auth	 discovery;	/* discovery sessions */
 };
 
 /* opts for parse_config() */
@@ -103,5 +132,15 @@ int		 conf_lun_equal(const struct conf_lun *,
 int		 conf_listen_equal(const struct conf_listen *,
 		    const struct conf_listen *);
 #define CONF_NAA_OUI		0x2a5447	/* locally administered */
+
+/* auth.c: credentials and access rules. */
+void		 conf_auth_init(struct conf_auth *);
+void		 conf_auth_free(struct conf_auth *);
+void		 conf_acls_free(struct conf_acls *);
+/* Parse "10.0.0.0/8", "2001:db8::/32" or one address: 0 or -1. */
+int		 conf_acl_address(const char *, struct msg_acl *);
+void		 conf_access_dump(const struct conf_auth *,
+		    const struct conf_acls *, uint32_t access,
+		    const char *redirect, const char *indent, FILE *);
 
 #endif /* TGT_CONF_H */

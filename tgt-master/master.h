@@ -206,6 +206,20 @@ void	 portal_dispatch(struct msgchan *, struct msg *, void *);
 /* Reset the LUN's view of the rings of its dead process. */
 void	 apply_proc_gone(struct proc *);
 
+/* auth.c */
+struct msg_auth_req;
+struct msg_auth_resp;
+/* H(id || secret || challenge): digest length, or -1 (algorithm). */
+int	 chap_digest(int alg, uint8_t id, const void *secret, size_t slen,
+	    const uint8_t *chal, size_t clen, uint8_t *out);
+int	 auth_check(const struct conf_auth *, const struct msg_auth_req *,
+	    struct msg_auth_resp *, const char **why);
+/* MSG_PORTAL_AUTH_REQ from a portal: answers on ch; -1 if malformed. */
+int	 auth_request(struct master *, struct msgchan *ch, struct msg *);
+void	 auth_announce(struct master *, struct mportal *, struct mtarget *);
+void	 auth_announce_discovery(struct master *, struct mportal *);
+void	 auth_reload(struct master *);
+
 /* control.c */
 int	 control_init(struct master *, const char *path);
 int	 control_listen(struct master *);

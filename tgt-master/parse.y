@@ -91,6 +91,7 @@ static TAILQ_HEAD(, sym)	 syms = TAILQ_HEAD_INITIALIZER(syms);
 static struct tgt_conf		*conf;
 static struct conf_target	*cur_target;
 static struct conf_lun		*cur_lun;
+static struct conf_auth		*cur_auth;
 static uint32_t			 lun_seen;
 static int			 errors;
 static int			 parse_opts;
@@ -123,6 +124,10 @@ static void	 lun_string(const YYLTYPE *, char *, size_t, const char *,
 		    const char *);
 static void	 listen_add(const YYLTYPE *, const char *, int64_t);
 static int	 parse_size(const char *, uint64_t *);
+static void	 auth_add(const YYLTYPE *, int, const char *,
+		    const YYLTYPE *, const char *);
+static void	 acl_add(const YYLTYPE *, int, const char *);
+static void	 redirect_set(const YYLTYPE *, const char *, int64_t, int);
 
 #define LOPT_BACKEND	0x0001
 #define LOPT_THIN	0x0002
@@ -147,9 +152,11 @@ static int	 parse_size(const char *, uint64_t *);
 %token	INCLUDE USER CHROOT CONTROL SOCKET LISTEN ON PORT TARGET ALIAS
 %token	ALLOW ALL LUN DISK BACKEND THIN READONLY REMOVABLE BLOCKSIZE SIZE
 %token	VENDOR PRODUCT SERIAL REVISION WRITECACHE YES NO ERROR
+%token	AUTH CHAP MUTUAL SECRET DISCOVERY INITIATOR ADDRESS REDIRECT TO
+%token	TEMPORARY PERMANENT
 %token	<string>	STRING
 %token	<number>	NUMBER
-%type	<number>	port yesno
+%type	<number>	port yesno chapkind redirtype
 %type	<string>	string
 
 %destructor { free($$); } <string>
@@ -166,7 +173,49 @@ stmt		: include
 		| varset
 		| main
 		| target
+		| discovery
 		| unknown
+		;
+
+discovery	: DISCOVERY		{
+			cur_auth = &conf->discovery;
+		} discspec		{
+			cur_auth = NULL;
+		}
+		;
+
+discspec	: authopt
+		| optnl '{' discbody '}'
+		;
+
+discbody	: optseps
+		| optseps discopts optseps
+		;
+
+discopts	: discopt
+		| discopts seps discopt
+		;
+
+discopt		: authopt
+		| unknown
+		| error
+		;
+
+authopt		: AUTH chapkind USER STRING SECRET STRING {
+			auth_add(&@4, $2, $4, &@6, $6);
+			explicit_bzero($6, strlen($6));
+			free($4);
+			free($6);
+		}
+		;
+
+chapkind	: CHAP			{ $$ = 0; }
+		| MUTUAL		{ $$ = 1; }
+		;
+
+redirtype	: /* empty */		{ $$ = 0; }
+		| TEMPORARY		{ $$ = 0; }
+		| PERMANENT		{ $$ = 1; }
 		;
 
 include		: INCLUDE STRING	{
@@ -285,7 +334,23 @@ tgtopt		: ALIAS STRING		{
 		}
 		| ALLOW ALL		{
 			cur_target->flags |= TARGET_F_ALLOW_ALL;
+			if (!TAILQ_EMPTY(&cur_target->acls))
+				conf_err(&@1, "allow all with other allow "
+				    "rules");
 		}
+		| ALLOW INITIATOR STRING {
+			acl_add(&@3, ACL_INITIATOR, $3);
+			free($3);
+		}
+		| ALLOW ADDRESS string	{
+			acl_add(&@3, ACL_ADDRESS, $3);
+			free($3);
+		}
+		| REDIRECT TO string port redirtype {
+			redirect_set(&@3, $3, $4, $5);
+			free($3);
+		}
+		| authopt
 		| lun
 		| unknown
 		| error
@@ -409,7 +474,8 @@ anyarg		: STRING		{ free($1); }
 		| INCLUDE | USER | CHROOT | CONTROL | LISTEN | TARGET | ALIAS
 		| ALLOW | LUN | BACKEND | THIN | READONLY | REMOVABLE
 		| BLOCKSIZE | SIZE | VENDOR | PRODUCT | SERIAL | REVISION
-		| WRITECACHE
+		| WRITECACHE | AUTH | CHAP | MUTUAL | SECRET | DISCOVERY
+		| INITIATOR | ADDRESS | REDIRECT | TO | TEMPORARY | PERMANENT
 		;
 
 %%
@@ -421,29 +487,40 @@ struct keyword {
 
 /* Sorted for bsearch(). */
 static const struct keyword keywords[] = {
+	{ "address",		ADDRESS },
 	{ "alias",		ALIAS },
 	{ "all",		ALL },
 	{ "allow",		ALLOW },
+	{ "auth",		AUTH },
 	{ "backend",		BACKEND },
 	{ "block-size",		BLOCKSIZE },
+	{ "chap",		CHAP },
 	{ "chroot",		CHROOT },
 	{ "control",		CONTROL },
+	{ "discovery",		DISCOVERY },
 	{ "disk",		DISK },
 	{ "include",		INCLUDE },
+	{ "initiator",		INITIATOR },
 	{ "listen",		LISTEN },
 	{ "lun",		LUN },
+	{ "mutual",		MUTUAL },
 	{ "no",			NO },
 	{ "on",			ON },
+	{ "permanent",		PERMANENT },
 	{ "port",		PORT },
 	{ "product",		PRODUCT },
 	{ "read-only",		READONLY },
+	{ "redirect",		REDIRECT },
 	{ "removable",		REMOVABLE },
 	{ "revision",		REVISION },
+	{ "secret",		SECRET },
 	{ "serial",		SERIAL },
 	{ "size",		SIZE },
 	{ "socket",		SOCKET },
 	{ "target",		TARGET },
+	{ "temporary",		TEMPORARY },
 	{ "thin-provisioning",	THIN },
+	{ "to",			TO },
 	{ "user",		USER },
 	{ "vendor",		VENDOR },
 	{ "write-cache",	WRITECACHE },
@@ -923,9 +1000,12 @@ target_begin(const YYLTYPE *loc, const char *name)
 		fatal("calloc");
 	strlcpy(t->name, name, sizeof(t->name));
 	TAILQ_INIT(&t->luns);
+	conf_auth_init(&t->auth);
+	TAILQ_INIT(&t->acls);
 	t->lineno = loc->first_line;
 	TAILQ_INSERT_TAIL(&conf->targets, t, entry);
 	cur_target = t;
+	cur_auth = &t->auth;
 }
 
 static void
@@ -1113,6 +1193,144 @@ parse_size(const char *s, uint64_t *res)
 	return (0);
 }
 
+/* auth chap (mutual 0) or auth mutual (1) user "u" secret "s" */
+static void
+auth_add(const YYLTYPE *uloc, int mutual, const char *user,
+    const YYLTYPE *sloc, const char *secret)
+{
+	struct conf_chap	*c, *o;
+	const unsigned char	*p;
+	size_t			 slen = strlen(secret);
+
+	if (cur_auth == NULL)
+		return;
+	for (p = (const unsigned char *)user; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f) {
+			conf_err(uloc, "CHAP user name must be printable");
+			return;
+		}
+	if (user[0] == '\0' || strlen(user) >= CHAP_NAME_MAX) {
+		conf_err(uloc, "CHAP user name must be 1 to %d bytes",
+		    CHAP_NAME_MAX - 1);
+		return;
+	}
+	if (slen < CONF_SECRET_MIN) {
+		conf_err(sloc, "secret must be at least %d bytes",
+		    CONF_SECRET_MIN);
+		return;
+	}
+	if (slen > CONF_SECRET_MAX) {
+		conf_err(sloc, "secret must be at most %d bytes",
+		    CONF_SECRET_MAX);
+		return;
+	}
+	if (mutual && cur_auth->mutual != NULL) {
+		conf_err(uloc, "duplicate auth mutual (line %d)",
+		    cur_auth->mutual->lineno);
+		return;
+	}
+	TAILQ_FOREACH(o, &cur_auth->chap, entry) {
+		if (!mutual && strcmp(o->user, user) == 0) {
+			conf_err(uloc, "duplicate CHAP user \"%s\" (line %d)",
+			    user, o->lineno);
+			return;
+		}
+		if (mutual && strcmp(o->secret, secret) == 0) {
+			conf_err(sloc, "the mutual secret must differ from "
+			    "the secret of user \"%s\"", o->user);
+			return;
+		}
+	}
+	if (!mutual && cur_auth->mutual != NULL &&
+	    strcmp(cur_auth->mutual->secret, secret) == 0) {
+		conf_err(sloc, "the secret must differ from the mutual "
+		    "secret");
+		return;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		fatal("calloc");
+	strlcpy(c->user, user, sizeof(c->user));
+	strlcpy(c->secret, secret, sizeof(c->secret));
+	c->lineno = uloc->first_line;
+	if (mutual)
+		cur_auth->mutual = c;
+	else
+		TAILQ_INSERT_TAIL(&cur_auth->chap, c, entry);
+}
+
+static void
+acl_add(const YYLTYPE *loc, int type, const char *s)
+{
+	struct conf_acl	*a;
+	size_t		 n;
+
+	if (cur_target == NULL)
+		return;
+	if (cur_target->flags & TARGET_F_ALLOW_ALL) {
+		conf_err(loc, "allow all with other allow rules");
+		return;
+	}
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		fatal("calloc");
+	if (type == ACL_INITIATOR) {
+		n = strlen(s);
+		if (n == 0 || n >= sizeof(a->rule.pattern)) {
+			conf_err(loc, "initiator pattern must be 1 to %zu "
+			    "bytes", sizeof(a->rule.pattern) - 1);
+			free(a);
+			return;
+		}
+		a->rule.type = ACL_INITIATOR;
+		strlcpy(a->rule.pattern, s, sizeof(a->rule.pattern));
+	} else if (conf_acl_address(s, &a->rule) == -1) {
+		conf_err(loc, "bad address \"%.*s\": IPv4 or IPv6 address "
+		    "or network/prefix with zero host bits expected", 64, s);
+		free(a);
+		return;
+	}
+	TAILQ_INSERT_TAIL(&cur_target->acls, a, entry);
+}
+
+static void
+redirect_set(const YYLTYPE *loc, const char *host, int64_t port, int perm)
+{
+	struct in6_addr	 in6;
+	const char	*p;
+	int		 n;
+
+	if (cur_target == NULL || port == -1)
+		return;
+	if (cur_target->access & ACCESS_F_REDIRECT) {
+		conf_err(loc, "duplicate redirect");
+		return;
+	}
+	if (host[0] == '\0')
+		goto bad;
+	for (p = host; *p != '\0'; p++)
+		if (!isalnum((unsigned char)*p) && strchr(".-:[]", *p) ==
+		    NULL)
+			goto bad;
+	if (inet_pton(AF_INET6, host, &in6) == 1)
+		n = snprintf(cur_target->redirect,
+		    sizeof(cur_target->redirect), "[%s]:%lld", host,
+		    (long long)port);
+	else if (strchr(host, ':') != NULL && host[0] != '[')
+		goto bad;
+	else
+		n = snprintf(cur_target->redirect,
+		    sizeof(cur_target->redirect), "%s:%lld", host,
+		    (long long)port);
+	if (n < 0 || (size_t)n >= sizeof(cur_target->redirect))
+		goto bad;
+	cur_target->access |= ACCESS_F_REDIRECT;
+	if (perm)
+		cur_target->access |= ACCESS_F_PERMANENT;
+	return;
+ bad:
+	cur_target->redirect[0] = '\0';
+	conf_err(loc, "bad redirect address \"%.*s\"", 64, host);
+}
+
 const char *
 conf_errors(void)
 {
@@ -1135,6 +1353,8 @@ parse_config(const char *filename, int opts)
 		fatal("calloc");
 	TAILQ_INIT(&conf->listens);
 	TAILQ_INIT(&conf->targets);
+	conf_auth_init(&conf->discovery);
+	cur_auth = NULL;
 	strlcpy(conf->file, filename, sizeof(conf->file));
 	strlcpy(conf->user, CONF_DEF_USER, sizeof(conf->user));
 	strlcpy(conf->chroot, CONF_DEF_CHROOT, sizeof(conf->chroot));

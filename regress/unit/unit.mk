@@ -9,11 +9,14 @@ msg_OBJS	 =
 conf_OBJS	 = $(call obj,$(filter-out tgt-master/tgt-master.c,$(MASTER_SRCS))) $(PARSE_OBJ)
 pdu_OBJS	 = $(call obj,$(filter-out tgt-portal/tgt-portal.c,$(PORTAL_SRCS)))
 login_OBJS	 = $(pdu_OBJS)
+auth_OBJS	 = $(conf_OBJS)
+acl_OBJS	 = $(pdu_OBJS)
 scsi_OBJS	 = $(call obj,$(filter-out tgt-lun/tgt-lun.c,$(LUN_SRCS)))
 
 $(B)/unit/%_test: $(B)/obj/regress/unit/%_test.o $(B)/libcommon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $($*_OBJS) $(B)/libcommon.a $(LIBS) -lisal -laio
+	$(CC) $(LDFLAGS) -o $@ $< $($*_OBJS) $(B)/libcommon.a $(LIBS) -lisal -laio \
+	    -lnettle
 
 .SECONDEXPANSION:
 $(UNIT_PROGS): $$($$(patsubst $(B)/unit/%_test,%,$$@)_OBJS)
