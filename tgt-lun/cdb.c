@@ -21,6 +21,8 @@
 #define OPF_READ	0x04	/* reads the medium */
 #define OPF_WRITE	0x08	/* changes the medium or its state */
 #define OPF_ALWAYS	0x10	/* never in conflict */
+#define OPF_THIN	0x20	/* thin-provisioned LUNs only */
+#define OPF_SANITIZE	0x40	/* allowed while a SANITIZE runs */
 
 /*
  * usage: the CDB usage data of REPORT SUPPORTED OPERATION CODES (SPC-4
@@ -43,14 +45,16 @@ struct scsi_op {
 static const struct scsi_op scsi_ops[] = {
 	{ TEST_UNIT_READY, 0, 6, 0, spc_test_unit_ready, "TEST UNIT READY",
 	    { 0x00, 0, 0, 0, 0, 0x07 } },
-	{ REQUEST_SENSE, 0, 6, OPF_NO_UA | OPF_ALWAYS, spc_request_sense,
+	{ REQUEST_SENSE, 0, 6, OPF_NO_UA | OPF_ALWAYS | OPF_SANITIZE,
+	    spc_request_sense,
 	    "REQUEST SENSE",
 	    { 0x03, 0x01, 0, 0, 0xff, 0x07 } },
 	{ READ_6, 0, 6, OPF_READ, sbc_read, "READ(6)",
 	    { 0x08, 0x1f, 0xff, 0xff, 0xff, 0x07 } },
 	{ WRITE_6, 0, 6, OPF_WRITE, sbc_write, "WRITE(6)",
 	    { 0x0a, 0x1f, 0xff, 0xff, 0xff, 0x07 } },
-	{ INQUIRY, 0, 6, OPF_NO_UA | OPF_ALWAYS, spc_inquiry, "INQUIRY",
+	{ INQUIRY, 0, 6, OPF_NO_UA | OPF_ALWAYS | OPF_SANITIZE, spc_inquiry,
+	    "INQUIRY",
 	    { 0x12, 0x01, 0xff, 0xff, 0xff, 0x07 } },
 	{ MODE_SELECT_6, 0, 6, OPF_WRITE, spc_mode_select, "MODE SELECT(6)",
 	    { 0x15, 0x11, 0, 0, 0xff, 0x07 } },
@@ -88,6 +92,22 @@ static const struct scsi_op scsi_ops[] = {
 	{ READ_DEFECT_DATA_10, 0, 10, OPF_READ, sbc_read_defect_data,
 	    "READ DEFECT DATA(10)",
 	    { 0x37, 0, 0x1f, 0, 0, 0, 0, 0xff, 0xff, 0x07 } },
+	{ SANITIZE, SANITIZE_OVERWRITE, 10, OPF_SA | OPF_WRITE, sbc_sanitize,
+	    "SANITIZE(OVERWRITE)",
+	    { 0x48, 0x80 | SANITIZE_OVERWRITE, 0, 0, 0, 0, 0, 0xff, 0xff,
+	    0x07 } },
+	{ SANITIZE, SANITIZE_BLOCK_ERASE, 10, OPF_SA | OPF_WRITE | OPF_THIN,
+	    sbc_sanitize, "SANITIZE(BLOCK ERASE)",
+	    { 0x48, 0x80 | SANITIZE_BLOCK_ERASE, 0, 0, 0, 0, 0, 0xff, 0xff,
+	    0x07 } },
+	{ SANITIZE, SANITIZE_CRYPTO_ERASE, 10, OPF_SA | OPF_WRITE, sbc_sanitize,
+	    "SANITIZE(CRYPTOGRAPHIC ERASE)",
+	    { 0x48, 0x80 | SANITIZE_CRYPTO_ERASE, 0, 0, 0, 0, 0, 0xff, 0xff,
+	    0x07 } },
+	{ SANITIZE, SANITIZE_EXIT_FAILURE_MODE, 10, OPF_SA | OPF_WRITE,
+	    sbc_sanitize, "SANITIZE(EXIT FAILURE MODE)",
+	    { 0x48, 0x80 | SANITIZE_EXIT_FAILURE_MODE, 0, 0, 0, 0, 0, 0xff,
+	    0xff, 0x07 } },
 	{ MODE_SELECT_10, 0, 10, OPF_WRITE, spc_mode_select, "MODE SELECT(10)",
 	    { 0x55, 0x11, 0, 0, 0, 0, 0, 0xff, 0xff, 0x07 } },
 	{ MODE_SENSE_10, 0, 10, 0, spc_mode_sense, "MODE SENSE(10)",
@@ -154,7 +174,8 @@ static const struct scsi_op scsi_ops[] = {
 	{ SERVICE_ACTION_IN_16, SAI_GET_LBA_STATUS, 16, OPF_SA | OPF_READ,
 	    sbc_get_lba_status, "GET LBA STATUS",
 	    { 0x9e, SAI_GET_LBA_STATUS, LBA8, LBA4, 0, 0x07 } },
-	{ REPORT_LUNS, 0, 12, OPF_NO_UA | OPF_ALWAYS, spc_report_luns,
+	{ REPORT_LUNS, 0, 12, OPF_NO_UA | OPF_ALWAYS | OPF_SANITIZE,
+	    spc_report_luns,
 	    "REPORT LUNS",
 	    { 0xa0, 0, 0xff, 0, 0, 0, LBA4, 0, 0x07 } },
 	{ MAINTENANCE_IN, MI_REPORT_SUPPORTED_OPCODES, 12, OPF_SA | OPF_ALWAYS,
@@ -334,12 +355,20 @@ scsi_exec(struct scsi_cmd *cmd)
 		return (SCSI_DONE);
 	}
 	op = scsi_op_find(cmd->cdb, &known);
+	if (op != NULL && (op->flags & OPF_THIN) && !cmd->lun->thin)
+		op = NULL;
 	cmd->op = op;
 
 	/* SAM-5 5.14: a pending UA ends any command but these. */
 	if (cmd->nexus != NULL && (op == NULL || !(op->flags & OPF_NO_UA)) &&
 	    lun_ua_take(cmd->lun, cmd->nexus, &asc)) {
 		scsi_check(cmd, SK_UNIT_ATTENTION, asc);
+		return (SCSI_DONE);
+	}
+	/* SBC-4 4.11: only a few commands while a SANITIZE runs */
+	if (cmd->lun->san_active && (op == NULL ||
+	    !(op->flags & OPF_SANITIZE))) {
+		sanitize_busy(cmd);
 		return (SCSI_DONE);
 	}
 	if (op == NULL) {
@@ -422,6 +451,8 @@ spc_report_opcodes(struct scsi_cmd *cmd)
 		n = 4;
 		for (i = 0; i < NOPS; i++) {
 			op = &scsi_ops[i];
+			if ((op->flags & OPF_THIN) && !cmd->lun->thin)
+				continue;
 			b[n] = op->opcode;
 			put_be16(&b[n + 2], op->sa);
 			b[n + 5] = (rctd ? 0x02 : 0) |
@@ -457,6 +488,8 @@ spc_report_opcodes(struct scsi_cmd *cmd)
 		if ((scsi_ops[i].flags & OPF_SA) && scsi_ops[i].sa != rsa)
 			continue;
 		if (!(scsi_ops[i].flags & OPF_SA) && opts == 3 && rsa != 0)
+			continue;
+		if ((scsi_ops[i].flags & OPF_THIN) && !cmd->lun->thin)
 			continue;
 		op = &scsi_ops[i];
 		break;

@@ -139,6 +139,7 @@ lun_fini(struct lun *lun)
 	while ((nx = RB_MIN(nexus_tree, &lun->nexuses)) != NULL)
 		nexus_del(lun, nx);
 	pr_fini(lun);
+	sanitize_fini(lun);
 	/* the fd belongs to the caller */
 	lun->be = NULL;
 }
@@ -190,6 +191,8 @@ nexus_del(struct lun *lun, struct nexus *nx)
 			cmd->aborted = 1;
 		}
 	}
+	if (lun->san_cmd != NULL && lun->san_cmd->nexus == nx)
+		sanitize_abort(lun);
 	pr_nexus_gone(lun, nx);
 	RB_REMOVE(nexus_tree, &lun->nexuses, nx);
 	lun->nnexus--;
@@ -335,6 +338,10 @@ lun_tmf(struct lun *lun, uint8_t tmf, uint32_t portal_id, uint32_t nexus,
 	TAILQ_FOREACH(cmd, &lun->inflight, entry)
 		if (tmf_match(cmd, tmf, portal_id, nexus, ref_tag))
 			cmd->aborted = 1;
+	/* a SANITIZE command ends, its operation goes on (SBC-4 4.11) */
+	if (lun->san_cmd != NULL && tmf_match(lun->san_cmd, tmf, portal_id,
+	    nexus, ref_tag))
+		sanitize_abort(lun);
 	while (lun_aborted_inflight(lun))
 		if (lun->be->poll(lun, 1) < 0)
 			break;

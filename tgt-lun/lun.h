@@ -120,6 +120,20 @@ struct lun {
 	struct nexus		*res6_holder;
 	int			 res6_anon;	/* held without a nexus */
 
+	/* SANITIZE (sanitize.c) */
+	int			 san_active;	/* in progress */
+	int			 san_failed;	/* failure mode */
+	int			 san_pending;	/* san_cmd returned PENDING */
+	struct scsi_cmd		*san_cmd;	/* completes at the end */
+	struct event		*san_ev;
+	uint8_t			*san_pat;	/* initialization pattern */
+	uint8_t			*san_buf;
+	uint32_t		 san_patlen;
+	uint32_t		 san_passes;
+	int			 san_invert;
+	uint64_t		 san_done;	/* bytes */
+	uint64_t		 san_total;
+
 	/* commands waiting for backing store I/O */
 	TAILQ_HEAD(, scsi_cmd)	 inflight;
 	uint32_t		 ninflight;
@@ -223,6 +237,8 @@ uint32_t scsi_data_in(struct scsi_cmd *, const void *, uint32_t len,
 
 /* sense.c */
 void	 scsi_check(struct scsi_cmd *, uint8_t key, uint16_t ascq);
+void	 scsi_check_sks(struct scsi_cmd *, uint8_t key, uint16_t ascq,
+	    const uint8_t *sks);
 void	 scsi_check_info(struct scsi_cmd *, uint8_t key, uint16_t ascq,
 	    uint64_t info, int info_valid);
 void	 scsi_invalid_cdb(struct scsi_cmd *, uint16_t byte, int bit);
@@ -277,6 +293,17 @@ int	 sbc_orwrite(struct scsi_cmd *);
 int	 sbc_write_atomic(struct scsi_cmd *);
 uint32_t sbc_max_caw_blocks(const struct scsi_cmd *);
 void	 sbc_io_done(struct scsi_cmd *, long res);
+void	 sbc_quiesce(struct lun *);
+int	 sbc_punch(struct lun *, uint64_t off, uint64_t len);
+
+/* sanitize.c */
+int	 sbc_sanitize(struct scsi_cmd *);
+void	 sanitize_busy(struct scsi_cmd *);
+void	 sanitize_progress(const struct lun *, uint8_t *sks);
+int	 sanitize_failed(struct scsi_cmd *);
+void	 sanitize_detach(struct lun *, const void *owner);
+void	 sanitize_abort(struct lun *);
+void	 sanitize_fini(struct lun *);
 uint32_t sbc_max_xfer_blocks(const struct scsi_cmd *);
 
 /* big-endian helpers */

@@ -420,6 +420,7 @@ lring_del(struct lring *lr)
 	TAILQ_FOREACH(cmd, &lr->lun->inflight, entry)
 		if (cmd->owner == lr)
 			cmd->owner = NULL;
+	sanitize_detach(lr->lun, lr);
 	nexus_del_portal(lr->lun, lr->port.portal_id);
 	while ((lc = TAILQ_FIRST(&lr->backlog)) != NULL) {
 		TAILQ_REMOVE(&lr->backlog, lc, entry);

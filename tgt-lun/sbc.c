@@ -347,7 +347,7 @@ sbc_prevent_allow(struct scsi_cmd *cmd)
 }
 
 /* Wait until no transfer is in flight (for commands that must be atomic). */
-static void
+void
 sbc_quiesce(struct lun *lun)
 {
 	while (lun->ninflight > 0)
@@ -360,7 +360,7 @@ sbc_quiesce(struct lun *lun)
  * it into a discard that reads back zeroes), or write zeroes where the
  * store cannot punch.  Reads of the range return zeroes (LBPRZ).
  */
-static int
+int
 sbc_punch(struct lun *lun, uint64_t off, uint64_t len)
 {
 	static uint8_t	zero[64 * 1024];

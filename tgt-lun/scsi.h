@@ -58,6 +58,7 @@
 #define ASC_MEDIUM_NOT_PRESENT		0x3a00
 #define ASC_INTERNAL_TARGET_FAILURE	0x4400
 #define ASC_COMMANDS_CLEARED		0x2f00
+#define ASC_SANITIZE_IN_PROGRESS	0x041b
 
 /* Operation codes */
 #define TEST_UNIT_READY			0x00
@@ -105,6 +106,15 @@
 #define READ_DEFECT_DATA_12		0xb7
 #define ORWRITE_16			0x8b
 #define WRITE_ATOMIC_16			0x9c
+#define SANITIZE			0x48
+#define EXTENDED_COPY			0x83
+#define RECEIVE_COPY_RESULTS		0x84
+
+/* SANITIZE service actions */
+#define SANITIZE_OVERWRITE		0x01
+#define SANITIZE_BLOCK_ERASE		0x02
+#define SANITIZE_CRYPTO_ERASE		0x03
+#define SANITIZE_EXIT_FAILURE_MODE	0x1f
 
 /* Service actions */
 #define SAI_READ_CAPACITY_16		0x10

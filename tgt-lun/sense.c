@@ -146,6 +146,14 @@ scsi_invalid_param(struct scsi_cmd *cmd, uint16_t byte, int bit)
 	scsi_invalid_field(cmd, ASC_INVALID_FIELD_IN_PARAM, 0, byte, bit);
 }
 
+/* CHECK CONDITION with sense key specific bytes (progress, pointers). */
+void
+scsi_check_sks(struct scsi_cmd *cmd, uint8_t key, uint16_t ascq,
+    const uint8_t *sks)
+{
+	scsi_check_full(cmd, key, ascq, 0, 0, sks);
+}
+
 /* End the command with CHECK CONDITION and the given sense. */
 void
 scsi_check(struct scsi_cmd *cmd, uint8_t key, uint16_t ascq)

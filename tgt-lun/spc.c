@@ -207,6 +207,8 @@ vpd_page(struct scsi_cmd *cmd, uint8_t page, uint8_t *b)
 		b[1] = page;
 		put_be16(&b[2], 0x3c);
 		put_be16(&b[4], 1);		/* non-rotating medium */
+		/* WABEREQ, WACEREQ: reads after an erase succeed */
+		b[7] = 0x40 | 0x10;
 		return (0x40);
 	case VPD_LB_PROVISIONING:
 		b[1] = page;
@@ -442,12 +444,17 @@ spc_mode_select(struct scsi_cmd *cmd)
 int
 spc_request_sense(struct scsi_cmd *cmd)
 {
-	uint8_t		b[RING_SENSE_MAX];
+	uint8_t		b[RING_SENSE_MAX], sks[3];
 	uint16_t	asc;
 	size_t		n;
 	int		desc = cmd->cdb[1] & 0x01;
 
-	if (lun_ua_take(cmd->lun, cmd->nexus, &asc))
+	if (cmd->lun->san_active) {
+		/* the progress indication of the sanitize (SBC-4 4.11) */
+		sanitize_progress(cmd->lun, sks);
+		n = sense_build_sks(b, sizeof(b), desc, SK_NOT_READY,
+		    ASC_SANITIZE_IN_PROGRESS, 0, 0, sks);
+	} else if (lun_ua_take(cmd->lun, cmd->nexus, &asc))
 		n = sense_build(b, sizeof(b), desc, SK_UNIT_ATTENTION, asc,
 		    0, 0);
 	else if (cmd->lun->ejected)
