@@ -48,7 +48,11 @@ struct txbuf {
 	uint8_t		 hdr[ISCSI_BHS_SIZE];
 	const uint8_t	*data;
 	uint32_t	 dlen;
-	uint32_t	 total;		/* header + data + padding */
+	uint32_t	 total;		/* header + digests + data + pad */
+	uint8_t		 hd;		/* header digest bytes: 0 or 4 */
+	uint8_t		 dd;		/* data digest bytes: 0 or 4 */
+	uint8_t		 hdig[ISCSI_DIGEST_SIZE];
+	uint8_t		 ddig[ISCSI_DIGEST_SIZE];
 	uint32_t	 off;		/* bytes written */
 	void		(*done)(void *);
 	void		*arg;
@@ -211,6 +215,7 @@ conn_close(struct conn *c)
 
 	c->rx_task = NULL;
 	if (c->sess != NULL) {
+		session_held_conn_gone(c);
 		TAILQ_FOREACH_SAFE(t, &c->sess->tasks, sess_entry, tt)
 			if (t->conn == c)
 				scsi_task_free(t);
@@ -355,7 +360,14 @@ conn_queue(struct conn *c, const uint8_t *bhs, const void *data,
 	memcpy(tb->hdr, bhs, ISCSI_BHS_SIZE);
 	bhs_set_dlen(tb->hdr, dlen);
 	tb->dlen = dlen;
-	tb->total = ISCSI_BHS_SIZE + ISCSI_PAD(dlen);
+	/* The last login response still goes without digests. */
+	tb->hd = c->phase != CONN_LOGIN && c->params.header_digest ?
+	    ISCSI_DIGEST_SIZE : 0;
+	tb->dd = c->phase != CONN_LOGIN && c->params.data_digest &&
+	    dlen > 0 ? ISCSI_DIGEST_SIZE : 0;
+	tb->total = ISCSI_BHS_SIZE + tb->hd + ISCSI_PAD(dlen) + tb->dd;
+	if (tb->hd)
+		digest_put(tb->hdig, digest_crc32c(tb->hdr, ISCSI_BHS_SIZE));
 	if (copy && dlen > 0) {
 		if (tb->copy_size < dlen) {
 			if ((p = realloc(tb->copy, dlen)) == NULL) {
@@ -372,6 +384,11 @@ conn_queue(struct conn *c, const uint8_t *bhs, const void *data,
 		tb->data = tb->copy;
 	} else
 		tb->data = data;
+	if (tb->dd)
+		/* over the data where it lies: no copy for Data-In */
+		digest_put(tb->ddig, digest_final(digest_update(
+		    digest_update(DIGEST_INIT, tb->data, dlen), zeros,
+		    ISCSI_PAD(dlen) - dlen)));
 	tb->done = done;
 	tb->arg = arg;
 	tb->next = NULL;
@@ -403,34 +420,50 @@ conn_flush(int fd, short ev, void *arg)
 	struct connx	*x = CONNX(c);
 	struct iovec	 iov[CONN_TX_IOV];
 	struct txbuf	*tb;
+	struct iovec	 seg[5];
 	size_t		 want;
 	ssize_t		 n, written;
-	uint32_t	 off, r, pad;
-	int		 cnt;
+	uint32_t	 off, r;
+	int		 cnt, i, nseg;
 
 	x->flush_sched = 0;
 	x->write_wait = 0;
 	while (c->txq != NULL) {
 		cnt = 0;
 		want = 0;
-		for (tb = c->txq; tb != NULL && cnt + 3 <= CONN_TX_IOV;
+		for (tb = c->txq; tb != NULL && cnt + 5 <= CONN_TX_IOV;
 		    tb = tb->next) {
+			/* header, its digest, data, padding, data digest */
+			nseg = 0;
+			seg[nseg].iov_base = tb->hdr;
+			seg[nseg++].iov_len = ISCSI_BHS_SIZE;
+			if (tb->hd) {
+				seg[nseg].iov_base = tb->hdig;
+				seg[nseg++].iov_len = tb->hd;
+			}
+			if (tb->dlen > 0) {
+				seg[nseg].iov_base = (uint8_t *)tb->data;
+				seg[nseg++].iov_len = tb->dlen;
+			}
+			if (ISCSI_PAD(tb->dlen) != tb->dlen) {
+				seg[nseg].iov_base = (uint8_t *)zeros;
+				seg[nseg++].iov_len = ISCSI_PAD(tb->dlen) -
+				    tb->dlen;
+			}
+			if (tb->dd) {
+				seg[nseg].iov_base = tb->ddig;
+				seg[nseg++].iov_len = tb->dd;
+			}
 			off = tb->off;
-			if (off < ISCSI_BHS_SIZE) {
-				iov[cnt].iov_base = tb->hdr + off;
-				iov[cnt++].iov_len = ISCSI_BHS_SIZE - off;
-				off = ISCSI_BHS_SIZE;
-			}
-			if (off < ISCSI_BHS_SIZE + tb->dlen) {
-				r = off - ISCSI_BHS_SIZE;
-				iov[cnt].iov_base = (uint8_t *)tb->data + r;
-				iov[cnt++].iov_len = tb->dlen - r;
-				off = ISCSI_BHS_SIZE + tb->dlen;
-			}
-			if (off < tb->total) {
-				pad = tb->total - off;
-				iov[cnt].iov_base = (uint8_t *)zeros;
-				iov[cnt++].iov_len = pad;
+			for (i = 0; i < nseg; i++) {
+				if (off >= seg[i].iov_len) {
+					off -= seg[i].iov_len;
+					continue;
+				}
+				iov[cnt].iov_base = (uint8_t *)seg[i].iov_base +
+				    off;
+				iov[cnt++].iov_len = seg[i].iov_len - off;
+				off = 0;
 			}
 			want += tb->total - tb->off;
 		}
@@ -600,12 +633,15 @@ conn_rx_too_long(struct conn *c)
 	}
 }
 
-/* After the BHS: sizes, limits.  0 go on, -1 stop reading. */
-static int
-conn_rx_bhs(struct conn *c)
+/*
+ * After the BHS: the sizes of what follows.  Nothing is trusted before
+ * the header digest (if any) was checked, except as a hint how much to
+ * read.
+ */
+static void
+conn_rx_sizes(struct conn *c)
 {
 	uint8_t		 op = c->rx_bhs[BHS_OPCODE] & ISCSI_OP_MASK;
-	uint32_t	 limit;
 
 	/* A write: its data, and likely the next PDU's, go to the ring. */
 	CONNX(c)->rx_exact = c->phase == CONN_FULL &&
@@ -614,6 +650,71 @@ conn_rx_bhs(struct conn *c)
 	c->rx_ahslen = c->rx_bhs[BHS_TOTAHSLEN] * 4;
 	c->rx_dlen = bhs_dlen(c->rx_bhs);
 	c->rx_data = NULL;
+	c->rx_digest_err = 0;
+}
+
+/* The header digest over BHS and AHS: 0 good, -1 bad. */
+static int
+conn_rx_hdigest(struct conn *c)
+{
+	uint32_t	 crc;
+
+	crc = digest_update(DIGEST_INIT, c->rx_bhs, ISCSI_BHS_SIZE);
+	if (c->rx_ahslen > 0)
+		crc = digest_update(crc, c->rx_ahs, c->rx_ahslen);
+	if (digest_final(crc) == digest_get(CONNX(c)->rx_dig))
+		return (0);
+	log_info("%s: header digest error (opcode 0x%02x), closing",
+	    c->peer_name, c->rx_bhs[BHS_OPCODE] & ISCSI_OP_MASK);
+	return (-1);
+}
+
+/* The data digest over data and padding: 0 good, -1 bad. */
+static int
+conn_rx_ddigest(struct conn *c)
+{
+	struct connx	*x = CONNX(c);
+	uint32_t	 crc;
+
+	crc = digest_update(DIGEST_INIT, c->rx_data, c->rx_dlen);
+	crc = digest_update(crc, x->rx_padb, ISCSI_PAD(c->rx_dlen) -
+	    c->rx_dlen);
+	if (digest_final(crc) == digest_get(x->rx_dig))
+		return (0);
+	log_info("%s: data digest error (opcode 0x%02x itt 0x%08x)",
+	    c->peer_name, c->rx_bhs[BHS_OPCODE] & ISCSI_OP_MASK,
+	    be32_get(c->rx_bhs + BHS_ITT));
+	return (-1);
+}
+
+/*
+ * A PDU whose data digest is wrong (RFC 7143 7.8): Reject, and the PDU
+ * is discarded, except that a Data-Out still counts for the progress of
+ * its task, which then ends with a CRC error (scsi.c).  A command with
+ * bad immediate data is as if never received: the initiator retries it.
+ */
+static void
+conn_rx_digest_fail(struct conn *c)
+{
+	uint8_t	 op = c->rx_bhs[BHS_OPCODE] & ISCSI_OP_MASK;
+
+	session_reject(c, ISCSI_REJ_DIGEST, c->rx_bhs);
+	if (op == ISCSI_OP_DATA_OUT) {
+		scsi_rx_dataout(c);
+		return;
+	}
+	if (op == ISCSI_OP_SCSI_CMD)
+		scsi_rx_discard(c);
+	c->rx_task = NULL;
+}
+
+/* After the (checked) header: limits.  0 go on, -1 stop reading. */
+static int
+conn_rx_bhs(struct conn *c)
+{
+	uint8_t		 op = c->rx_bhs[BHS_OPCODE] & ISCSI_OP_MASK;
+	uint32_t	 limit;
+
 	if (c->phase == CONN_LOGIN) {
 		if (op != ISCSI_OP_LOGIN_REQ) {
 			log_info("%s: opcode 0x%02x during login",
@@ -665,6 +766,7 @@ static void
 conn_rx_dispatch(struct conn *c)
 {
 	const uint8_t	*bhs = c->rx_bhs;
+	struct session	*s = c->sess;
 
 	if (c->phase == CONN_LOGIN) {
 		login_rx(c);
@@ -672,6 +774,22 @@ conn_rx_dispatch(struct conn *c)
 	}
 	c->exp_stat_sn = be32_get(bhs + BHS_EXPSTATSN);
 	CONNX(c)->rx_seen = 1;
+	if (c->rx_digest_err) {
+		conn_rx_digest_fail(c);
+		return;
+	}
+	if (s == NULL || !session_order(c))
+		return;
+	conn_rx_deliver(c);
+	if (!TAILQ_EMPTY(&s->held) && c->sess == s)
+		session_order_drain(s);
+}
+
+void
+conn_rx_deliver(struct conn *c)
+{
+	const uint8_t	*bhs = c->rx_bhs;
+
 	switch (bhs[BHS_OPCODE] & ISCSI_OP_MASK) {
 	case ISCSI_OP_SCSI_CMD:
 		scsi_rx_cmd(c);
@@ -702,7 +820,6 @@ conn_read(int fd, short ev, void *arg)
 {
 	struct conn	*c = arg;
 	struct connx	*x = CONNX(c);
-	uint8_t		 tmp[ISCSI_DIGEST_SIZE];
 	uint32_t	 pad;
 	int		 r, npdu = 0, drained = 0;
 
@@ -713,8 +830,7 @@ conn_read(int fd, short ev, void *arg)
 			    &drained)) != 1)
 				goto out;
 			c->rx_pos = 0;
-			if (conn_rx_bhs(c) == -1)
-				return;
+			conn_rx_sizes(c);
 			if (c->rx_ahslen > 0) {
 				c->rx_state = RX_AHS;
 				break;
@@ -732,13 +848,16 @@ conn_read(int fd, short ev, void *arg)
 			}
 			goto hdr_done;
 		case RX_HDIGEST:
-			if ((r = conn_take(x, tmp, sizeof(tmp),
+			if ((r = conn_take(x, x->rx_dig, sizeof(x->rx_dig),
 			    &drained)) != 1)
 				goto out;
 			c->rx_pos = 0;
-			/* CRC32C is never negotiated yet. */
+			if (conn_rx_hdigest(c) == -1) {
+				conn_close(c);
+				return;
+			}
  hdr_done:
-			if (conn_rx_hdr(c) == -1)
+			if (conn_rx_bhs(c) == -1 || conn_rx_hdr(c) == -1)
 				return;
 			c->rx_state = RX_DATA;
 			break;
@@ -751,7 +870,7 @@ conn_read(int fd, short ev, void *arg)
 			break;
 		case RX_PAD:
 			pad = ISCSI_PAD(c->rx_dlen) - c->rx_dlen;
-			if (pad > 0 && (r = conn_take(x, tmp, pad,
+			if (pad > 0 && (r = conn_take(x, x->rx_padb, pad,
 			    &drained)) != 1)
 				goto out;
 			c->rx_pos = 0;
@@ -761,11 +880,13 @@ conn_read(int fd, short ev, void *arg)
 				goto complete;
 			break;
 		case RX_DDIGEST:
-			if ((r = conn_take(x, tmp, sizeof(tmp),
+			if ((r = conn_take(x, x->rx_dig, sizeof(x->rx_dig),
 			    &drained)) != 1)
 				goto out;
 			c->rx_pos = 0;
 			c->rx_state = RX_BHS;
+			if (conn_rx_ddigest(c) == -1)
+				c->rx_digest_err = 1;
  complete:
 			conn_rx_dispatch(c);
 			if (conn_rx_stop(c))

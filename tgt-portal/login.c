@@ -342,6 +342,74 @@ login_fail(struct conn *c, struct login *l, uint8_t class, uint8_t detail)
 		conn_close_after_send(c);
 }
 
+/*
+ * A login with a TSIH adds a connection to that session (RFC 7143 6.3.2):
+ * same initiator, ISID and target, within MaxConnections, unless it
+ * reinstates a connection with the same CID.  0 ok, -1 failed.
+ */
+static int
+login_join_check(struct conn *c, struct login *l)
+{
+	struct session	*s;
+	struct conn	*oc;
+	uint32_t	 n = 0;
+	int		 disc = l->session_type == SESSTYPE_DISCOVERY;
+
+	if ((s = session_find_tsih(l->tsih)) == NULL ||
+	    s->discovery != disc || s->target != l->target ||
+	    memcmp(s->isid, l->isid, sizeof(s->isid)) != 0 ||
+	    strcmp(s->initiator, l->initiator) != 0) {
+		log_info("%s: login: %s: no session tsih %u", c->peer_name,
+		    l->initiator, l->tsih);
+		login_fail(c, l, ISCSI_LS_INITIATOR_ERR, ISCSI_LD_NO_SESSION);
+		return (-1);
+	}
+	TAILQ_FOREACH(oc, &s->conns, entry) {
+		if (oc->cid == c->cid)
+			return (0);	/* connection reinstatement */
+		n++;
+	}
+	if (n >= s->params.max_connections) {
+		log_info("%s: login: tsih %u has %u connections already",
+		    c->peer_name, l->tsih, n);
+		login_fail(c, l, ISCSI_LS_INITIATOR_ERR,
+		    ISCSI_LD_TOO_MANY_CONN);
+		return (-1);
+	}
+	return (0);
+}
+
+/* The new connection joins its session; one with its CID leaves. */
+static int
+login_join(struct conn *c, struct login *l)
+{
+	struct session	*s;
+	struct conn	*oc;
+
+	if (login_join_check(c, l) == -1)
+		return (-1);
+	s = session_find_tsih(l->tsih);
+	params_finish(&l->neg);
+	/* only the connection's own keys count here */
+	c->params = s->params;
+	c->params.max_recv_dsl = l->neg.p.max_recv_dsl;
+	c->params.max_xmit_dsl = l->neg.p.max_xmit_dsl;
+	c->params.header_digest = l->neg.p.header_digest;
+	c->params.data_digest = l->neg.p.data_digest;
+	TAILQ_FOREACH(oc, &s->conns, entry)
+		if (oc->cid == c->cid)
+			break;
+	session_add_conn(s, c);
+	if (oc != NULL) {
+		log_info("%s: tsih %u: connection cid %u reinstated (was %s)",
+		    c->peer_name, s->tsih, c->cid, oc->peer_name);
+		conn_close(oc);
+	} else
+		log_info("%s: tsih %u: connection cid %u added",
+		    c->peer_name, s->tsih, c->cid);
+	return (0);
+}
+
 /* Enter the full feature phase: create (or reinstate) the session. */
 static int
 login_session(struct conn *c, struct login *l)
@@ -349,6 +417,8 @@ login_session(struct conn *c, struct login *l)
 	struct session	*s, *old;
 	int		 disc = l->session_type == SESSTYPE_DISCOVERY;
 
+	if (l->tsih != 0)
+		return (login_join(c, l));
 	if ((old = session_find(l->initiator, l->isid, l->target, disc))
 	    != NULL) {
 		log_info("%s: %s: reinstating session tsih %u", c->peer_name,
@@ -372,10 +442,14 @@ login_session(struct conn *c, struct login *l)
 	    disc ? "discovery" : "normal", s->tsih, s->initiator,
 	    disc ? "" : " -> ", disc ? "" : s->target->name);
 	log_debug("%s: MaxRecvDSL %u/%u MaxBurst %u FirstBurst %u "
-	    "InitialR2T %u ImmediateData %u MaxOutstandingR2T %u",
+	    "InitialR2T %u ImmediateData %u MaxOutstandingR2T %u "
+	    "digests %s/%s ERL %u MaxConnections %u",
 	    c->peer_name, c->params.max_recv_dsl, c->params.max_xmit_dsl,
 	    s->params.max_burst, s->params.first_burst, s->params.initial_r2t,
-	    s->params.immediate_data, s->params.max_outstanding_r2t);
+	    s->params.immediate_data, s->params.max_outstanding_r2t,
+	    c->params.header_digest ? "CRC32C" : "None",
+	    c->params.data_digest ? "CRC32C" : "None", s->params.erl,
+	    s->params.max_connections);
 	return (0);
 }
 
@@ -458,6 +532,8 @@ login_keys(struct conn *c, struct login *l, int transit, int nsg)
 		l->keys_done = 1;
 		if (login_identity(c, l) == -1)
 			return;
+		if (l->tsih != 0 && login_join_check(c, l) == -1)
+			return;
 	}
 	if (l->stage == ISCSI_STAGE_OPERATIONAL)
 		params_declare(&l->neg, &l->out);
@@ -521,15 +597,7 @@ login_rx(struct conn *c)
 			return;
 		}
 		l->stage = csg;
-		if (l->tsih != 0) {
-			/* MaxConnections is 1: no connection joins. */
-			log_info("%s: login to tsih %u refused", c->peer_name,
-			    l->tsih);
-			login_fail(c, l, ISCSI_LS_INITIATOR_ERR,
-			    session_find_tsih(l->tsih) != NULL ?
-			    ISCSI_LD_TOO_MANY_CONN : ISCSI_LD_NO_SESSION);
-			return;
-		}
+		/* A login with a TSIH adds a connection: login_join(). */
 	} else if (memcmp(l->isid, bhs + 8, sizeof(l->isid)) != 0 ||
 	    l->tsih != be16_get(bhs + 14) || c->cid != be16_get(bhs + 20) ||
 	    csg != l->stage) {

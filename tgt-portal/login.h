@@ -32,6 +32,8 @@
 #define PORTAL_MAX_R2T		4
 #define PORTAL_TIME2WAIT	2
 #define PORTAL_TIME2RETAIN	20
+#define PORTAL_MAX_ERL		1		/* ErrorRecoveryLevel */
+#define PORTAL_MAX_CONNS	8		/* MaxConnections */
 
 /* A growing text buffer of key=value\0 pairs. */
 struct textbuf {
@@ -96,6 +98,10 @@ void		 session_del_conn(struct session *, struct conn *);
 void		 session_close(struct session *);
 void		 session_ping(struct conn *);	/* NOP-In wanting an answer */
 uint32_t	 session_max_cmdsn(struct session *);
+/* CmdSN order across connections: 1 handle now, 0 held. */
+int		 session_order(struct conn *);
+void		 session_order_drain(struct session *);
+void		 session_held_conn_gone(struct conn *);
 
 /* login.c */
 void		 login_start(struct conn *);
@@ -120,6 +126,8 @@ struct connx {
 	int		 rx_exact;	/* writes: read no data into stage */
 	int		 rx_seen;	/* a PDU came in since the last tick */
 	int		 ping_out;	/* our NOP-In is unanswered */
+	uint8_t		 rx_dig[4];	/* header or data digest read */
+	uint8_t		 rx_padb[4];	/* padding read: in the digest */
 	struct txbuf	*txfree;	/* recycled send buffers */
 	uint32_t	 ntxfree;
 	/* text.c: a request or a response spanning several PDUs */
@@ -136,5 +144,7 @@ struct connx {
 void		 conn_close_after_send(struct conn *);
 /* Full feature phase begins: the login timer becomes the idle timer. */
 void		 conn_full(struct conn *);
+/* Hand the PDU in c->rx_* to its handler (no CmdSN ordering). */
+void		 conn_rx_deliver(struct conn *);
 
 #endif /* TGT_LOGIN_H */

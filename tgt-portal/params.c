@@ -264,8 +264,8 @@ min32(uint32_t a, uint32_t b)
 }
 
 /*
- * Digests: the first value of the initiator's list that we support.  Only
- * None for now; CRC32C comes with ISA-L.
+ * Digests: the first value of the initiator's list that we support, so
+ * the initiator's order of preference decides.  We do both.
  */
 static int
 params_digest(const char *val, uint8_t *res)
@@ -279,6 +279,10 @@ params_digest(const char *val, uint8_t *res)
 			return (-1);
 		if (strcmp(v, "None") == 0) {
 			*res = 0;
+			return (0);
+		}
+		if (strcmp(v, "CRC32C") == 0) {
+			*res = 1;
 			return (0);
 		}
 	}
@@ -378,16 +382,18 @@ params_key(struct param_neg *n, const char *key, const char *val,
 		textbuf_add(out, key, "Yes");
 		break;
 	case PK_ERL:
+		/* min */
 		if (text_number(val, 0, 2, &v) == -1)
 			goto reject;
-		p->erl = 0;
-		textbuf_add(out, key, "0");
+		p->erl = min32(v, PORTAL_MAX_ERL);
+		textbuf_add(out, key, "%u", p->erl);
 		break;
 	case PK_MAX_CONNECTIONS:
+		/* min */
 		if (text_number(val, 1, 65535, &v) == -1)
 			goto reject;
-		p->max_connections = 1;
-		textbuf_add(out, key, "1");
+		p->max_connections = min32(v, PORTAL_MAX_CONNS);
+		textbuf_add(out, key, "%u", p->max_connections);
 		break;
 	case PK_TIME2WAIT:
 		/* max */

@@ -47,6 +47,7 @@ struct conn;
 struct session;
 struct task;
 struct plun;
+struct held_pdu;
 
 /* Negotiated session and connection parameters (RFC 7143 section 13). */
 struct iscsi_params {
@@ -203,6 +204,7 @@ struct task {
 #define TASK_F_WAITQ		0x10	/* on lun->waitq */
 #define TASK_F_R2T_BUF		0x20	/* waitq: needs a buffer for R2T */
 #define TASK_F_INSLOT		0x40	/* holds a ring slot */
+#define TASK_F_HELD		0x80	/* behind a CmdSN gap: session.c */
 
 struct session {
 	TAILQ_ENTRY(session)	 entry;
@@ -225,6 +227,9 @@ struct session {
 	TAILQ_HEAD(, conn)	 conns;
 	TAILQ_HEAD(, task)	 tasks;
 	uint32_t		 next_ttt;
+	/* session.c: PDUs that came ahead of a CmdSN gap, by CmdSN */
+	TAILQ_HEAD(, held_pdu)	 held;
+	uint32_t		 nheld;
 };
 
 /* Receive states of a connection. */
@@ -276,7 +281,16 @@ struct conn {
 	/* login */
 	void			*login;		/* login.c state */
 	struct event		*ev_timer;	/* login timeout, NOP-In */
+	int			 rx_digest_err;	/* data digest of this PDU bad */
 };
+
+/* digest.c: CRC32C header and data digests */
+#define DIGEST_INIT	0xffffffffu
+uint32_t digest_update(uint32_t crc, const void *, size_t);
+uint32_t digest_final(uint32_t crc);
+uint32_t digest_crc32c(const void *, size_t);
+void	 digest_put(uint8_t *, uint32_t);	/* wire order */
+uint32_t digest_get(const uint8_t *);
 
 /* conn.c */
 void	 conn_accept(int fd, short, void *);
@@ -302,6 +316,8 @@ void	 session_fill_sn(struct conn *, uint8_t *bhs, int advance);
 int	 session_cmdsn(struct session *, uint32_t cmdsn, int immediate);
 void	 session_reject(struct conn *, uint8_t reason, const uint8_t *bhs);
 void	 session_task_done(struct session *);	/* window grows again */
+/* A task with TASK_F_HELD is going away: its CmdSN still counts. */
+void	 session_held_task_gone(struct task *);
 
 /* Dispatch of a complete PDU in full feature phase: session.c */
 void	 session_rx_pdu(struct conn *);
@@ -313,6 +329,8 @@ uint8_t	*scsi_rx_hdr(struct conn *);
 /* After the whole SCSI Command / Data-Out PDU has been read. */
 void	 scsi_rx_cmd(struct conn *);
 void	 scsi_rx_dataout(struct conn *);
+/* A SCSI Command PDU discarded (data digest error): forget its task. */
+void	 scsi_rx_discard(struct conn *);
 /* Called by lunring.c when a task's completion arrived. */
 void	 scsi_task_complete(struct task *);
 /* Free a task (connection/session teardown). */

@@ -64,6 +64,8 @@ task_sess_add(struct task *t)
 static void
 task_sess_del(struct task *t)
 {
+	if (t->flags & TASK_F_HELD)
+		session_held_task_gone(t);
 	if (!(t->flags & TASK_F_ONSESS))
 		return;
 	TAILQ_REMOVE(&t->sess->tasks, t, sess_entry);
@@ -156,6 +158,12 @@ scsi_task_free(struct task *t)
 int
 scsi_task_abort(struct task *t, struct task *tmf)
 {
+	if (t->flags & TASK_F_HELD) {
+		/* never delivered: its CmdSN stays taken (session.c) */
+		t->state = TASK_ABORTED;
+		task_destroy(t);
+		return (0);
+	}
 	plun_waitq_remove(t);
 	if (t->flags & TASK_F_INSLOT) {
 		t->state = TASK_ABORTED;
@@ -384,6 +392,19 @@ scsi_busy(struct conn *c, uint32_t itt)
 }
 
 void
+scsi_rx_discard(struct conn *c)
+{
+	struct task	*t = c->rx_task;
+
+	c->rx_task = NULL;
+	if (t == NULL || t->kind != TASK_K_CMD || t->state != TASK_NEW ||
+	    t->conn != c)
+		return;
+	/* not counted in the window yet, its CmdSN not taken */
+	task_destroy(t);
+}
+
+void
 scsi_rx_cmd(struct conn *c)
 {
 	struct session	*s = c->sess;
@@ -525,7 +546,12 @@ scsi_write_progress(struct task *t)
 		return;
 	if (t->data_rcvd >= t->edtl || t->lun == NULL || t->buf == NULL ||
 	    t->status != SAM_GOOD || (t->flags & TASK_F_STATUS)) {
-		/* all in, or nothing more worth soliciting */
+		/*
+		 * All in, or nothing more worth soliciting; but data we
+		 * asked for is still to come first.
+		 */
+		if (t->r2t_outstanding > 0 && t->data_rcvd < t->edtl)
+			return;
 		scsi_task_exec(t);
 		return;
 	}
@@ -550,6 +576,15 @@ scsi_rx_dataout(struct conn *c)
 	    t->data_rcvd != be32_get(bhs + BHS_BUFOFF)) {
 		session_reject(c, ISCSI_REJ_PROTOCOL, bhs);
 		return;
+	}
+	if (c->rx_digest_err && t->status == SAM_GOOD &&
+	    !(t->flags & TASK_F_STATUS)) {
+		/*
+		 * RFC 7143 7.8: the data is lost; the task ends with a CRC
+		 * error once all its data is in.
+		 */
+		task_sense(t, SK_ABORTED_COMMAND, ASC_CRC_ERROR);
+		t->flags |= TASK_F_STATUS;
 	}
 	t->data_rcvd += dlen;
 	t->exp_datasn++;

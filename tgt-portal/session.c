@@ -16,6 +16,7 @@
 
 #include "log.h"
 #include "login.h"
+#include "task.h"
 
 #define ITT_NONE	0xffffffffu
 
@@ -27,7 +28,25 @@
 #define LOGOUT_RSP_NO_CID	1
 #define LOGOUT_RSP_NO_RECOVERY	2
 
+/*
+ * A PDU that arrived ahead of a CmdSN gap (several connections, RFC 7143
+ * 3.2.2.1): it waits here, in CmdSN order, until the gap is filled.  A
+ * SCSI Command keeps its task (its immediate data is in the task's
+ * buffer already); other PDUs keep a copy of their data segment.  An
+ * entry whose connection or task went away still holds its CmdSN.
+ */
+struct held_pdu {
+	TAILQ_ENTRY(held_pdu)	 entry;
+	struct conn		*conn;		/* NULL: only the CmdSN counts */
+	struct task		*task;
+	uint32_t		 cmdsn;
+	uint8_t			 bhs[ISCSI_BHS_SIZE];
+	uint8_t			*data;
+	uint32_t		 dlen;
+};
+
 static void	session_free_cb(int, short, void *);
+static void	session_held_free(struct session *, struct held_pdu *);
 
 struct session *
 session_new(struct ptarget *target, int discovery)
@@ -39,6 +58,7 @@ session_new(struct ptarget *target, int discovery)
 		return (NULL);
 	TAILQ_INIT(&s->conns);
 	TAILQ_INIT(&s->tasks);
+	TAILQ_INIT(&s->held);
 	s->target = target;
 	s->discovery = discovery;
 	for (tries = 0; tries < 65536; tries++) {
@@ -104,11 +124,14 @@ static void
 session_destroy(struct session *s)
 {
 	struct task	*t, *tt;
+	struct held_pdu	*h;
 	struct timeval	 tv = { 0, 0 };
 
 	log_info("session tsih %u %s%s%s closed", s->tsih, s->initiator,
 	    s->target ? " -> " : "", s->target ? s->target->name : "");
 	TAILQ_REMOVE(&portal->sessions, s, entry);
+	while ((h = TAILQ_FIRST(&s->held)) != NULL)
+		session_held_free(s, h);
 	TAILQ_FOREACH_SAFE(t, &s->tasks, sess_entry, tt)
 		scsi_task_free(t);
 	if (s->target != NULL)
@@ -204,6 +227,177 @@ session_cmdsn(struct session *s, uint32_t cmdsn, int immediate)
 	}
 	s->exp_cmdsn++;
 	return (0);
+}
+
+static void
+session_held_free(struct session *s, struct held_pdu *h)
+{
+	TAILQ_REMOVE(&s->held, h, entry);
+	s->nheld--;
+	if (h->task != NULL) {
+		h->task->flags &= ~TASK_F_HELD;
+		task_destroy(h->task);
+	}
+	free(h->data);
+	free(h);
+}
+
+void
+session_held_task_gone(struct task *t)
+{
+	struct held_pdu	*h;
+
+	t->flags &= ~TASK_F_HELD;
+	if (t->sess == NULL)
+		return;
+	TAILQ_FOREACH(h, &t->sess->held, entry)
+		if (h->task == t) {
+			h->task = NULL;
+			h->conn = NULL;
+			return;
+		}
+}
+
+/* A connection goes: what it had waiting keeps only its CmdSN. */
+void
+session_held_conn_gone(struct conn *c)
+{
+	struct held_pdu	*h;
+
+	if (c->sess == NULL)
+		return;
+	TAILQ_FOREACH(h, &c->sess->held, entry)
+		if (h->conn == c) {
+			h->conn = NULL;
+			free(h->data);
+			h->data = NULL;
+			h->dlen = 0;
+		}
+}
+
+/*
+ * Called for every PDU of the full feature phase before it is handled.
+ * 1: handle it now (immediate, in order, or outside the window: the
+ * handler drops those); 0: it was held until the CmdSN gap before it
+ * is filled.
+ */
+int
+session_order(struct conn *c)
+{
+	struct session	*s = c->sess;
+	const uint8_t	*bhs = c->rx_bhs;
+	struct held_pdu	*h, *at;
+	uint32_t	 cmdsn;
+
+	if (s == NULL || (bhs[BHS_OPCODE] & ISCSI_OP_IMMEDIATE))
+		return (1);
+	switch (bhs[BHS_OPCODE] & ISCSI_OP_MASK) {
+	case ISCSI_OP_SCSI_CMD:
+	case ISCSI_OP_TMF_REQ:
+	case ISCSI_OP_TEXT_REQ:
+	case ISCSI_OP_LOGOUT_REQ:
+	case ISCSI_OP_NOP_OUT:
+		break;
+	default:
+		return (1);
+	}
+	cmdsn = be32_get(bhs + BHS_CMDSN);
+	if (!sn_lt(s->exp_cmdsn, cmdsn) || !s->max_cmdsn_valid ||
+	    sn_lt(s->max_cmdsn, cmdsn))
+		return (1);
+	TAILQ_FOREACH(at, &s->held, entry) {
+		if (at->cmdsn == cmdsn)
+			return (1);	/* a duplicate: dropped */
+		if (sn_lt(cmdsn, at->cmdsn))
+			break;
+	}
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		return (1);
+	if (c->rx_task != NULL &&
+	    (bhs[BHS_OPCODE] & ISCSI_OP_MASK) == ISCSI_OP_SCSI_CMD) {
+		h->task = c->rx_task;
+		h->task->flags |= TASK_F_HELD;
+		c->rx_task = NULL;
+		h->dlen = c->rx_dlen;
+	} else if (c->rx_dlen > 0) {
+		if ((h->data = malloc(c->rx_dlen)) == NULL) {
+			free(h);
+			return (1);
+		}
+		memcpy(h->data, c->rx_data, c->rx_dlen);
+		h->dlen = c->rx_dlen;
+	}
+	h->conn = c;
+	h->cmdsn = cmdsn;
+	memcpy(h->bhs, bhs, sizeof(h->bhs));
+	if (at != NULL)
+		TAILQ_INSERT_BEFORE(at, h, entry);
+	else
+		TAILQ_INSERT_TAIL(&s->held, h, entry);
+	s->nheld++;
+	log_debug("%s: CmdSN %u held, expected %u", c->peer_name, cmdsn,
+	    s->exp_cmdsn);
+	return (0);
+}
+
+/* Hand a held PDU to its handler as if it had just been read. */
+static void
+session_replay(struct held_pdu *h)
+{
+	struct conn	*c = h->conn;
+	uint8_t		 bhs[ISCSI_BHS_SIZE];
+	uint8_t		*data = c->rx_data;
+	struct task	*task = c->rx_task;
+	uint32_t	 dlen = c->rx_dlen, ahslen = c->rx_ahslen;
+	int		 derr = c->rx_digest_err;
+
+	/* the connection may be in the middle of another PDU */
+	memcpy(bhs, c->rx_bhs, sizeof(bhs));
+	memcpy(c->rx_bhs, h->bhs, sizeof(bhs));
+	c->rx_dlen = h->dlen;
+	c->rx_ahslen = 0;
+	c->rx_digest_err = 0;
+	c->rx_task = h->task;
+	c->rx_data = h->task != NULL ? h->task->buf : h->data;
+	if (h->task != NULL)
+		h->task->flags &= ~TASK_F_HELD;
+	h->task = NULL;
+	conn_rx_deliver(c);
+	memcpy(c->rx_bhs, bhs, sizeof(bhs));
+	c->rx_data = data;
+	c->rx_task = task;
+	c->rx_dlen = dlen;
+	c->rx_ahslen = ahslen;
+	c->rx_digest_err = derr;
+}
+
+/* ExpCmdSN moved: run what waited for it. */
+void
+session_order_drain(struct session *s)
+{
+	struct held_pdu	*h;
+
+	while ((h = TAILQ_FIRST(&s->held)) != NULL) {
+		if (sn_lt(h->cmdsn, s->exp_cmdsn)) {
+			/* overtaken (cannot happen): drop */
+			session_held_free(s, h);
+			continue;
+		}
+		if (h->cmdsn != s->exp_cmdsn)
+			return;
+		if (h->conn == NULL || h->conn->phase != CONN_FULL ||
+		    h->conn->sess != s) {
+			/* gone meanwhile: the CmdSN is used up */
+			s->exp_cmdsn++;
+			session_held_free(s, h);
+			continue;
+		}
+		TAILQ_REMOVE(&s->held, h, entry);
+		s->nheld--;
+		session_replay(h);
+		free(h->data);
+		free(h);
+	}
 }
 
 void

@@ -47,6 +47,7 @@
 #define ASC_POWER_ON_RESET	0x2900
 #define ASC_INTERNAL_FAILURE	0x4400
 #define ASC_DATA_PHASE_ERROR	0x4b00
+#define ASC_CRC_ERROR		0x4705	/* protocol service CRC error */
 
 /* scsi.c */
 struct task	*task_new(struct session *, struct conn *, int kind);

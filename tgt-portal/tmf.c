@@ -91,9 +91,11 @@ tmf_abort_lun(struct task *tm, struct plun *p)
 	struct task	*t;
 
 	for (;;) {
+		/* held ones come after this request in CmdSN order */
 		TAILQ_FOREACH(t, &tm->sess->tasks, sess_entry)
 			if (t->kind == TASK_K_CMD && t->lun == p &&
-			    t->state != TASK_ABORTED)
+			    t->state != TASK_ABORTED &&
+			    !(t->flags & TASK_F_HELD))
 				break;
 		if (t == NULL)
 			return;

@@ -26,6 +26,9 @@
 #include "log.h"
 #include "unit.h"
 
+#define XSTR(x)		#x
+#define STR(x)		XSTR(x)
+
 struct portal		*portal;
 static struct portal	 portal_store;
 
@@ -138,8 +141,9 @@ test_libiscsi(void)
 	struct textbuf		 out;
 
 	negotiate(&n, 0, &out, keys);
-	CHECK(has(&out, "HeaderDigest=None"));
-	CHECK(has(&out, "DataDigest=None"));
+	/* the initiator's preference: CRC32C first */
+	CHECK(has(&out, "HeaderDigest=CRC32C") && n.p.header_digest == 1);
+	CHECK(has(&out, "DataDigest=CRC32C") && n.p.data_digest == 1);
 	CHECK(n.p.initial_r2t == 1 && has(&out, "InitialR2T=Yes"));
 	CHECK(n.p.immediate_data == 0 && has(&out, "ImmediateData=No"));
 	CHECK(n.p.max_burst == 262144);
@@ -148,8 +152,28 @@ test_libiscsi(void)
 	CHECK(n.p.default_time2wait == 5);
 	CHECK(n.p.default_time2retain == PORTAL_TIME2RETAIN);
 	CHECK(n.p.max_outstanding_r2t == PORTAL_MAX_R2T);
+	CHECK(has(&out, "ErrorRecoveryLevel=" STR(PORTAL_MAX_ERL)) &&
+	    n.p.erl == PORTAL_MAX_ERL);
+	CHECK(has(&out, "MaxConnections=4") && n.p.max_connections == 4);
+	textbuf_free(&out);
+}
+
+/* Digests: the first of the initiator's list we do; ERL is the min. */
+static void
+test_digest_order(void)
+{
+	static const char *const keys[] = {
+		"HeaderDigest=None,CRC32C", "DataDigest=MD5,CRC32C",
+		"ErrorRecoveryLevel=0", "MaxConnections=65535", NULL
+	};
+	struct param_neg	 n;
+	struct textbuf		 out;
+
+	negotiate(&n, 0, &out, keys);
+	CHECK(has(&out, "HeaderDigest=None") && n.p.header_digest == 0);
+	CHECK(has(&out, "DataDigest=CRC32C") && n.p.data_digest == 1);
 	CHECK(has(&out, "ErrorRecoveryLevel=0") && n.p.erl == 0);
-	CHECK(has(&out, "MaxConnections=1"));
+	CHECK(n.p.max_connections == PORTAL_MAX_CONNS);
 	textbuf_free(&out);
 }
 
@@ -186,7 +210,7 @@ test_reject(void)
 	static const char *const keys[] = {
 		"MaxRecvDataSegmentLength=100", "MaxBurstLength=x",
 		"FirstBurstLength=0x", "InitialR2T=maybe",
-		"ErrorRecoveryLevel=3", "HeaderDigest=CRC32C",
+		"ErrorRecoveryLevel=3", "HeaderDigest=MD5",
 		"MaxOutstandingR2T=0", "DefaultTime2Wait=3601",
 		"TargetAlias=foo", "X-com.example.Thing=1", "FooBar=1", NULL
 	};
@@ -749,8 +773,8 @@ test_full_feature(void)
 	s = TAILQ_FIRST(&portal->sessions);
 	REQUIRE(s != NULL);
 
-	/* Outside the window (CmdSN 11, ExpCmdSN 10): dropped. */
-	nop_bhs(bhs, 0x51, 11, 0);
+	/* Outside the window (CmdSN 9, ExpCmdSN 10): dropped. */
+	nop_bhs(bhs, 0x51, 9, 0);
 	REQUIRE(client_send(fd, bhs, NULL, 0) == 0);
 	nop_bhs(bhs, 0x52, 10, 0);
 	REQUIRE(client_send(fd, bhs, NULL, 0) == 0);
@@ -794,6 +818,18 @@ test_full_feature(void)
 	CHECK(i == 1);
 	CHECK(be32_get(rsp + BHS_EXPCMDSN) == 12);
 
+	/* Ahead of a CmdSN gap: held until the gap is filled. */
+	nop_bhs(bhs, 0x81, 13, 0);
+	REQUIRE(client_send(fd, bhs, NULL, 0) == 0);
+	nop_bhs(bhs, 0x82, 12, 0);
+	REQUIRE(client_send(fd, bhs, NULL, 0) == 0);
+	REQUIRE(client_recv(fd, rsp, data, sizeof(data), &dlen) == 0);
+	CHECK(be32_get(rsp + BHS_ITT) == 0x82);
+	REQUIRE(client_recv(fd, rsp, data, sizeof(data), &dlen) == 0);
+	CHECK(be32_get(rsp + BHS_ITT) == 0x81);
+	CHECK(be32_get(rsp + BHS_EXPCMDSN) == 14);
+	CHECK(s->nheld == 0);
+
 	/* Unknown opcode: Reject, the connection lives on. */
 	memset(bhs, 0, sizeof(bhs));
 	bhs[BHS_OPCODE] = 0x1c;
@@ -804,7 +840,7 @@ test_full_feature(void)
 	CHECK(rsp[2] == ISCSI_REJ_NOT_SUPPORTED);
 
 	/* A data segment over our MaxRecvDataSegmentLength: Reject, bye. */
-	nop_bhs(bhs, 0x71, 12, 0);
+	nop_bhs(bhs, 0x71, 14, 0);
 	bhs_set_dlen(bhs, sizeof(big));
 	REQUIRE(write(fd, bhs, sizeof(bhs)) == sizeof(bhs));
 	REQUIRE(client_recv(fd, rsp, data, sizeof(data), &dlen) == 0);
@@ -870,6 +906,7 @@ main(void)
 {
 	UNIT_RUN(test_openiscsi);
 	UNIT_RUN(test_libiscsi);
+	UNIT_RUN(test_digest_order);
 	UNIT_RUN(test_declarative);
 	UNIT_RUN(test_reject);
 	UNIT_RUN(test_discovery);
