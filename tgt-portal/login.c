@@ -11,9 +11,12 @@
  * with empty responses until its last PDU; a response longer than a login
  * PDU is sent in pieces with the C bit, each answered by an empty request.
  *
- * Authentication: only AuthMethod=None for now.  login_auth() is the
- * single place that decides whether the security stage may end; a CHAP
- * exchange (forwarded to tgt-master) plugs in there and in login_key().
+ * Authentication: AuthMethod None, or CHAP when the target (or discovery)
+ * requires it; chap.c runs the exchange and asks tgt-master, and the
+ * login waits for its answer (login_chap_done()).  login_auth() is the
+ * single place that decides whether the security stage may end.  Who
+ * may log in at all (allow rules) and redirects are checked once the
+ * target is known (login_identity(), acl.c).
  */
 
 #include <sys/queue.h>
@@ -24,6 +27,7 @@
 
 #include <event2/event.h>
 
+#include "auth.h"
 #include "log.h"
 #include "login.h"
 
@@ -34,6 +38,7 @@
 #define AUTH_PENDING		0	/* AuthMethod not negotiated */
 #define AUTH_NONE		1	/* AuthMethod=None agreed */
 #define AUTH_REJECTED		2	/* no method we can do */
+#define AUTH_CHAP		3	/* AuthMethod=CHAP agreed */
 
 /* Login keys handled here; bit numbers for repeat detection. */
 #define LK_INITIATOR_NAME	0x01
@@ -58,6 +63,10 @@ struct login {
 	struct ptarget	*target;
 	uint32_t	 seen;
 	int		 auth;
+	int		 auth_offered;	/* authlist to be answered */
+	char		 authlist[TEXT_STD_VALUE_MAX + 1];
+	struct chap	*chap;
+	int		 chap_wait;	/* the master has the response */
 	struct param_neg neg;
 	struct textbuf	 in;		/* request text spanning PDUs */
 	struct textbuf	 out;		/* response text spanning PDUs */
@@ -69,6 +78,8 @@ struct login {
 static void	login_timeout(int, short, void *);
 static void	login_fail(struct conn *, struct login *, uint8_t, uint8_t);
 static void	login_send_out(struct conn *, struct login *);
+static void	login_redirect(struct conn *, struct login *, uint8_t,
+		    const char *);
 
 struct ptarget *
 ptarget_find(const char *name)
@@ -113,6 +124,7 @@ login_free(struct conn *c)
 		return;
 	textbuf_free(&l->in);
 	textbuf_free(&l->out);
+	chap_free(l->chap);
 	free(l);
 	c->login = NULL;
 }
@@ -158,38 +170,124 @@ login_name_ok(const char *v)
 	return (n > 0 && n < TGT_NAME_MAX);
 }
 
-/* AuthMethod: a list; we take None when offered. */
+static int
+login_chap_required(struct login *l)
+{
+	if (l->session_type == SESSTYPE_DISCOVERY)
+		return (acl_chap_required(NULL));
+	return (l->target != NULL && acl_chap_required(l->target));
+}
+
+/*
+ * AuthMethod: a list in the initiator's order of preference; we take
+ * the first we may use (RFC 7143 6.2.1): CHAP when the target requires
+ * it, else None.  Answered once the target is known.
+ */
 static void
 login_authmethod(struct login *l, const char *val)
 {
 	char	 list[TEXT_STD_VALUE_MAX + 1], *p, *v;
+	int	 chap = login_chap_required(l);
 
 	l->auth = AUTH_REJECTED;
 	if (strlcpy(list, val, sizeof(list)) < sizeof(list)) {
-		for (p = list; (v = strsep(&p, ",")) != NULL; )
-			if (strcmp(v, "None") == 0) {
+		for (p = list; (v = strsep(&p, ",")) != NULL; ) {
+			if (!chap && strcmp(v, "None") == 0) {
 				l->auth = AUTH_NONE;
 				break;
 			}
+			if (chap && strcmp(v, "CHAP") == 0) {
+				l->auth = AUTH_CHAP;
+				break;
+			}
+		}
 	}
 	textbuf_add(&l->out, "AuthMethod", "%s",
-	    l->auth == AUTH_NONE ? "None" : "Reject");
+	    l->auth == AUTH_NONE ? "None" : l->auth == AUTH_CHAP ? "CHAP" :
+	    "Reject");
 }
 
 /*
  * May the security stage end?  0 yes, 1 not yet (exchange in progress),
- * -1 authentication failed.  We require no authentication (yet), so an
- * initiator that does not negotiate AuthMethod may go on.
+ * -1 authentication failed.  Without CHAP required, an initiator that
+ * does not negotiate AuthMethod may go on.
  */
 static int
-login_auth(struct login *l)
+login_auth(struct login *l, int transit)
 {
 	switch (l->auth) {
 	case AUTH_REJECTED:
 		return (-1);
+	case AUTH_CHAP:
+		return (chap_done(l->chap) ? 0 : 1);
+	case AUTH_PENDING:
+		if (login_chap_required(l))
+			return (transit ? -1 : 1);
+		return (0);
 	default:
 		return (0);
 	}
+}
+
+/* CHAP's answer from the master: go on with the login, or fail it. */
+void
+login_chap_done(struct conn *c, int ok, const char *user,
+    const char *response)
+{
+	struct login	*l = c->login;
+
+	if (l == NULL || l->failed || !l->chap_wait)
+		return;
+	l->chap_wait = 0;
+	if (!ok) {
+		log_info("%s: %s: CHAP authentication failed", c->peer_name,
+		    l->initiator);
+		login_fail(c, l, ISCSI_LS_INITIATOR_ERR, ISCSI_LD_AUTH_FAIL);
+		return;
+	}
+	if (response[0] != '\0') {
+		textbuf_add(&l->out, "CHAP_N", "%s", user);
+		textbuf_add(&l->out, "CHAP_R", "%s", response);
+	}
+	if (l->out.error) {
+		login_fail(c, l, ISCSI_LS_TARGET_ERR, ISCSI_LD_NO_RESOURCES);
+		return;
+	}
+	login_send_out(c, l);
+}
+
+/* After the keys of a request in the security stage: 0 or -1 (failed). */
+static int
+login_security(struct conn *c, struct login *l, int transit, int nsg)
+{
+	int	 disc = l->session_type == SESSTYPE_DISCOVERY;
+
+	if (l->auth_offered) {
+		l->auth_offered = 0;
+		login_authmethod(l, l->authlist);
+	}
+	if (l->auth != AUTH_CHAP) {
+		if (l->chap == NULL)
+			return (0);
+		log_info("%s: %s: CHAP keys without AuthMethod=CHAP",
+		    c->peer_name, l->initiator);
+		login_fail(c, l, ISCSI_LS_INITIATOR_ERR, ISCSI_LD_AUTH_FAIL);
+		return (-1);
+	}
+	switch (chap_step(&l->chap, c, disc ? ACCESS_DISCOVERY :
+	    l->target->target_id, disc ? "" : l->target->name, l->initiator,
+	    &l->out)) {
+	case CHAP_STEP_FAIL:
+		login_fail(c, l, ISCSI_LS_INITIATOR_ERR, ISCSI_LD_AUTH_FAIL);
+		return (-1);
+	case CHAP_STEP_WAIT:
+		/* login_chap_done() sends the response */
+		l->out_transit = transit;
+		l->out_nsg = nsg;
+		l->chap_wait = 1;
+		return (1);
+	}
+	return (0);
 }
 
 /* One key of a login request: 0, or -1 when the login failed. */
@@ -240,7 +338,23 @@ login_key(struct conn *c, struct login *l, const char *key, const char *val)
 	case LK_AUTH_METHOD:
 		if (l->stage != ISCSI_STAGE_SECURITY)
 			goto bad;
-		login_authmethod(l, val);
+		/* answered by login_security(), the target known */
+		if (strlcpy(l->authlist, val, sizeof(l->authlist)) >=
+		    sizeof(l->authlist))
+			goto bad;
+		l->auth_offered = 1;
+		return (0);
+	}
+
+	if (chap_is_key(key)) {
+		if (l->stage != ISCSI_STAGE_SECURITY ||
+		    chap_key(&l->chap, key, val) == -1) {
+			log_info("%s: login: %s out of place or twice",
+			    c->peer_name, key);
+			login_fail(c, l, ISCSI_LS_INITIATOR_ERR,
+			    ISCSI_LD_AUTH_FAIL);
+			return (-1);
+		}
 		return (0);
 	}
 
@@ -292,6 +406,9 @@ login_first(struct conn *c, struct login *l, struct textkv *kv, int n)
 static int
 login_identity(struct conn *c, struct login *l)
 {
+	char	 addr[TGT_ADDR_MAX];
+	int	 redir;
+
 	if (l->initiator[0] == '\0') {
 		log_info("%s: login: no InitiatorName", c->peer_name);
 		login_fail(c, l, ISCSI_LS_INITIATOR_ERR,
@@ -311,6 +428,18 @@ login_identity(struct conn *c, struct login *l)
 		log_info("%s: login: %s: no target %s", c->peer_name,
 		    l->initiator, l->target_name);
 		login_fail(c, l, ISCSI_LS_INITIATOR_ERR, ISCSI_LD_NOT_FOUND);
+		return (-1);
+	}
+	if ((redir = acl_redirect(l->target, addr, sizeof(addr))) != 0) {
+		log_info("%s: login: %s: target %s redirected to %s",
+		    c->peer_name, l->initiator, l->target->name, addr);
+		login_redirect(c, l, redir, addr);
+		return (-1);
+	}
+	if (!acl_allowed(l->target, l->initiator, &c->peer)) {
+		log_info("%s: login: %s: not allowed to target %s",
+		    c->peer_name, l->initiator, l->target->name);
+		login_fail(c, l, ISCSI_LS_INITIATOR_ERR, ISCSI_LD_AUTHZ_FAIL);
 		return (-1);
 	}
 	textbuf_add(&l->out, "TargetPortalGroupTag", "%u", portal->tpgt);
@@ -339,6 +468,36 @@ login_fail(struct conn *c, struct login *l, uint8_t class, uint8_t detail)
 	rsp[36] = class;
 	rsp[37] = detail;
 	if (conn_send(c, rsp, NULL, 0, NULL, NULL) == 0)
+		conn_close_after_send(c);
+}
+
+/* Status class 1: the target is at addr (TargetAddress), then close. */
+static void
+login_redirect(struct conn *c, struct login *l, uint8_t detail,
+    const char *addr)
+{
+	uint8_t	 rsp[ISCSI_BHS_SIZE];
+
+	textbuf_reset(&l->out);
+	if (textbuf_add(&l->out, "TargetAddress", "%s", addr) == -1 ||
+	    l->out.error) {
+		login_fail(c, l, ISCSI_LS_TARGET_ERR, ISCSI_LD_NO_RESOURCES);
+		return;
+	}
+	l->failed = 1;
+	memset(rsp, 0, sizeof(rsp));
+	rsp[BHS_OPCODE] = ISCSI_OP_LOGIN_RSP;
+	rsp[BHS_FLAGS] = l->stage << 2;
+	memcpy(rsp + 8, l->isid, 6);
+	be16_put(rsp + 14, l->tsih);
+	be32_put(rsp + BHS_ITT, l->itt);
+	be32_put(rsp + BHS_STATSN, c->stat_sn);
+	be32_put(rsp + BHS_EXPCMDSN, l->cmdsn);
+	be32_put(rsp + BHS_MAXCMDSN, l->cmdsn);
+	rsp[36] = ISCSI_LS_REDIRECT;
+	rsp[37] = detail;
+	bhs_set_dlen(rsp, l->out.len);
+	if (conn_send_copy(c, rsp, l->out.buf, l->out.len) == 0)
 		conn_close_after_send(c);
 }
 
@@ -535,6 +694,15 @@ login_keys(struct conn *c, struct login *l, int transit, int nsg)
 		if (l->tsih != 0 && login_join_check(c, l) == -1)
 			return;
 	}
+	if (l->stage == ISCSI_STAGE_SECURITY) {
+		if ((i = login_security(c, l, transit, nsg)) != 0)
+			return;		/* failed, or waiting */
+	} else if (login_chap_required(l) && !chap_done(l->chap)) {
+		log_info("%s: %s: CHAP required, login without it",
+		    c->peer_name, l->initiator);
+		login_fail(c, l, ISCSI_LS_INITIATOR_ERR, ISCSI_LD_AUTH_FAIL);
+		return;
+	}
 	if (l->stage == ISCSI_STAGE_OPERATIONAL)
 		params_declare(&l->neg, &l->out);
 	if (l->out.error) {
@@ -543,7 +711,7 @@ login_keys(struct conn *c, struct login *l, int transit, int nsg)
 	}
 
 	if (l->stage == ISCSI_STAGE_SECURITY) {
-		switch (login_auth(l)) {
+		switch (login_auth(l, transit)) {
 		case -1:
 			log_info("%s: %s: no acceptable AuthMethod",
 			    c->peer_name, l->initiator);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "auth.h"
 #include "log.h"
 #include "login.h"
 
@@ -42,10 +43,24 @@ text_target(struct textbuf *out, const struct ptarget *t)
 		    portal->tpgt);
 }
 
-/* SendTargets=All|<name>|"" (RFC 7143 appendix C). */
-static void
-text_sendtargets(struct session *s, const char *val, struct textbuf *out)
+/* May the initiator on c log in to t (or be redirected)? */
+static int
+text_visible(struct conn *c, const struct ptarget *t)
 {
+	char	 addr[TGT_ADDR_MAX];
+
+	return (acl_allowed(t, c->sess->initiator, &c->peer) ||
+	    acl_redirect(t, addr, sizeof(addr)) != 0);
+}
+
+/*
+ * SendTargets=All|<name>|"" (RFC 7143 appendix C).  Only the targets
+ * the initiator may log in to are listed.
+ */
+static void
+text_sendtargets(struct conn *c, const char *val, struct textbuf *out)
+{
+	struct session	*s = c->sess;
 	struct ptarget	*t;
 
 	if (strcmp(val, "All") == 0) {
@@ -55,12 +70,12 @@ text_sendtargets(struct session *s, const char *val, struct textbuf *out)
 			return;
 		}
 		TAILQ_FOREACH(t, &portal->targets, entry)
-			if (!t->dying)
+			if (!t->dying && text_visible(c, t))
 				text_target(out, t);
 	} else if (val[0] == '\0') {
 		if (!s->discovery && s->target != NULL)
 			text_target(out, s->target);
-	} else if ((t = ptarget_find(val)) != NULL)
+	} else if ((t = ptarget_find(val)) != NULL && text_visible(c, t))
 		text_target(out, t);
 }
 
@@ -122,7 +137,7 @@ text_request(struct conn *c, const uint8_t *req)
 				session_reject(c, ISCSI_REJ_PROTOCOL, req);
 				return;
 			}
-			text_sendtargets(c->sess, kv[i].val, &x->text_out);
+			text_sendtargets(c, kv[i].val, &x->text_out);
 		} else
 			textbuf_add(&x->text_out, kv[i].key, "NotUnderstood");
 	}

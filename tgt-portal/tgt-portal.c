@@ -20,6 +20,7 @@
 
 #include <event2/event.h>
 
+#include "auth.h"
 #include "log.h"
 #include "login.h"
 #include "sandbox.h"
@@ -343,6 +344,15 @@ portal_dispatch(struct msgchan *mc, struct msg *m, void *arg)
 		break;
 	case MSG_PORTAL_START:
 		portal_start();
+		break;
+	case MSG_PORTAL_ACCESS:
+		acl_access_msg(m);
+		break;
+	case MSG_PORTAL_ACL:
+		acl_rule_msg(m);
+		break;
+	case MSG_PORTAL_AUTH_RESP:
+		chap_resp_msg(m);
 		break;
 	case MSG_LOG_VERBOSE:
 		if (MSG_GET(m, &v) == -1) {

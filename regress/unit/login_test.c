@@ -858,6 +858,7 @@ add_target(uint32_t id, const char *name, const char *alias)
 
 	t = calloc(1, sizeof(*t));
 	t->target_id = id;
+	t->flags = TARGET_F_ALLOW_ALL;
 	strlcpy(t->name, name, sizeof(t->name));
 	strlcpy(t->alias, alias, sizeof(t->alias));
 	TAILQ_INIT(&t->luns);
