@@ -65,6 +65,12 @@ struct nexus {
 	uint16_t		 ua;		/* UA_* pending */
 	int			 announced;	/* NEXUS_ADD seen */
 	int			 prevent;	/* removal prevented */
+	/* EXTENDED COPY status held for RECEIVE COPY RESULTS */
+	int			 xc_held;
+	uint8_t			 xc_list_id;
+	uint8_t			 xc_status;
+	uint16_t		 xc_segs;
+	uint64_t		 xc_bytes;
 };
 RB_HEAD(nexus_tree, nexus);
 int	 nexus_cmp(struct nexus *, struct nexus *);
@@ -295,6 +301,21 @@ uint32_t sbc_max_caw_blocks(const struct scsi_cmd *);
 void	 sbc_io_done(struct scsi_cmd *, long res);
 void	 sbc_quiesce(struct lun *);
 int	 sbc_punch(struct lun *, uint64_t off, uint64_t len);
+
+/* xcopy.c */
+#define XC_PEERS_MAX		64
+struct xcopy_peer {
+	uint8_t			 naa[16];
+	int			 fd;
+	uint32_t		 block_size;
+	uint64_t		 nblocks;
+	int			 writable;
+};
+int	 xcopy_peer_add(const uint8_t *naa, int fd, uint32_t block_size,
+	    uint64_t nblocks, int writable);
+int	 spc_extended_copy(struct scsi_cmd *);
+int	 spc_receive_copy_results(struct scsi_cmd *);
+uint32_t vpd_third_party_copy(uint8_t *);
 
 /* sanitize.c */
 int	 sbc_sanitize(struct scsi_cmd *);

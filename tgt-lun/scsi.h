@@ -132,6 +132,7 @@
 #define VPD_BLOCK_LIMITS		0xb0
 #define VPD_BLOCK_DEV_CHARS		0xb1
 #define VPD_LB_PROVISIONING		0xb2
+#define VPD_THIRD_PARTY_COPY		0x8f
 
 /* Mode pages */
 #define MODE_PAGE_RW_ERROR_RECOVERY	0x01

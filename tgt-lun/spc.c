@@ -52,6 +52,7 @@ inquiry_std(struct scsi_cmd *cmd, uint8_t *b)
 	b[2] = 0x06;				/* SPC-4 */
 	b[3] = 0x10 | 0x02;			/* HiSup, format 2 */
 	b[4] = 96 - 5;
+	b[5] = 0x08;				/* 3PC: EXTENDED COPY */
 	b[7] = 0x02;				/* CmdQue */
 	put_ascii(&b[8], or_default(lun->cfg.vendor, "TGT"), 8);
 	put_ascii(&b[16], or_default(lun->cfg.product, "DISK"), 16);
@@ -180,8 +181,8 @@ vpd_page(struct scsi_cmd *cmd, uint8_t page, uint8_t *b)
 {
 	struct lun	*lun = cmd->lun;
 	static const uint8_t pages[] = { VPD_SUPPORTED_PAGES, VPD_UNIT_SERIAL,
-	    VPD_DEVICE_ID, VPD_BLOCK_LIMITS, VPD_BLOCK_DEV_CHARS,
-	    VPD_LB_PROVISIONING };
+	    VPD_DEVICE_ID, VPD_THIRD_PARTY_COPY, VPD_BLOCK_LIMITS,
+	    VPD_BLOCK_DEV_CHARS, VPD_LB_PROVISIONING };
 	char		 serial[40];
 	uint32_t	 l;
 
@@ -203,6 +204,8 @@ vpd_page(struct scsi_cmd *cmd, uint8_t page, uint8_t *b)
 		return (vpd_device_id(cmd, b));
 	case VPD_BLOCK_LIMITS:
 		return (vpd_block_limits(cmd, b));
+	case VPD_THIRD_PARTY_COPY:
+		return (vpd_third_party_copy(b));
 	case VPD_BLOCK_DEV_CHARS:
 		b[1] = page;
 		put_be16(&b[2], 0x3c);
