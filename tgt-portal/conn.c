@@ -146,6 +146,7 @@ conn_accept(int lfd, short ev, void *arg)
 		c = &x->c;
 		c->fd = fd;
 		c->txq_tail = &c->txq;
+		TAILQ_INIT(&c->retained);
 		c->rx_state = RX_BHS;
 		c->stat_sn = 1;
 		memcpy(&c->peer, &ss, sizeof(ss));
@@ -214,6 +215,7 @@ conn_close(struct conn *c)
 	x->ntxfree = 0;
 
 	c->rx_task = NULL;
+	scsi_retained_free(c);
 	if (c->sess != NULL) {
 		session_held_conn_gone(c);
 		TAILQ_FOREACH_SAFE(t, &c->sess->tasks, sess_entry, tt)
@@ -774,6 +776,8 @@ conn_rx_dispatch(struct conn *c)
 	}
 	c->exp_stat_sn = be32_get(bhs + BHS_EXPSTATSN);
 	CONNX(c)->rx_seen = 1;
+	if (!TAILQ_EMPTY(&c->retained))
+		scsi_ack(c);
 	if (c->rx_digest_err) {
 		conn_rx_digest_fail(c);
 		return;

@@ -188,6 +188,10 @@ struct task {
 	uint64_t		 ref_tag;	/* ring TMF: ABORT TASK tag */
 	uint32_t		 tmf_pending;	/* TMF: waits for so many */
 	struct task		*tmf;		/* TMF waiting for this task */
+	/* ERL >= 1: kept after the response until ExpStatSN passes it */
+	uint32_t		 statsn;	/* StatSN of the response */
+	uint8_t			 retained;	/* on conn->retained */
+	uint8_t			 collapsed;	/* status in the last Data-In */
 };
 
 #define TASK_K_CMD		0	/* SCSI command */
@@ -282,6 +286,8 @@ struct conn {
 	void			*login;		/* login.c state */
 	struct event		*ev_timer;	/* login timeout, NOP-In */
 	int			 rx_digest_err;	/* data digest of this PDU bad */
+	/* scsi.c: answered tasks kept for SNACK (ERL >= 1), by StatSN */
+	TAILQ_HEAD(, task)	 retained;
 };
 
 /* digest.c: CRC32C header and data digests */
@@ -331,6 +337,10 @@ void	 scsi_rx_cmd(struct conn *);
 void	 scsi_rx_dataout(struct conn *);
 /* A SCSI Command PDU discarded (data digest error): forget its task. */
 void	 scsi_rx_discard(struct conn *);
+/* ERL >= 1: SNACK; ExpStatSN moved (release what it acknowledges). */
+void	 scsi_snack(struct conn *);
+void	 scsi_ack(struct conn *);
+void	 scsi_retained_free(struct conn *);
 /* Called by lunring.c when a task's completion arrived. */
 void	 scsi_task_complete(struct task *);
 /* Free a task (connection/session teardown). */

@@ -635,15 +635,136 @@ scsi_datain_done(void *arg)
 	task_destroy(t);
 }
 
+/* Residual flags and count of the response. */
+static uint8_t
+scsi_resid(const struct task *t, uint32_t xfer, uint32_t *resid)
+{
+	*resid = 0;
+	if (t->want > t->edtl) {
+		*resid = t->want - t->edtl;
+		return (ISCSI_RSP_OVERFLOW);
+	}
+	if (xfer < t->edtl) {
+		*resid = t->edtl - xfer;
+		return (ISCSI_RSP_UNDERFLOW);
+	}
+	return (0);
+}
+
+static uint32_t
+scsi_xfer(const struct task *t)
+{
+	if (t->xfer > t->buf_len || t->buf == NULL)
+		return (0);
+	return (t->xfer);
+}
+
+/*
+ * The Data-In PDUs of a read: at most MaxRecvDataSegmentLength each, a
+ * sequence (F bit) ends every MaxBurstLength bytes.  Calls fn for each,
+ * or only for those with DataSN in [from, to].
+ */
+static int
+scsi_datain_each(struct task *t, struct conn *c, uint32_t xfer,
+    uint32_t from, uint32_t to, int (*fn)(struct task *, struct conn *,
+    uint32_t, uint32_t, uint32_t, int, int))
+{
+	struct session	*s = t->sess;
+	uint32_t	 off, len, seq_left, burst, mxdsl, sn;
+	int		 last;
+
+	if ((burst = s->params.max_burst) == 0)
+		burst = 256 * 1024;
+	if ((mxdsl = c->params.max_xmit_dsl) == 0)
+		mxdsl = 8192;
+	seq_left = burst;
+	for (off = 0, sn = 0; off < xfer; off += len, sn++) {
+		len = min32(min32(mxdsl, xfer - off), seq_left);
+		last = off + len == xfer;
+		if (sn >= from && sn <= to &&
+		    fn(t, c, sn, off, len, last || len == seq_left, last) == -1)
+			return (-1);
+		seq_left -= len;
+		if (seq_left == 0)
+			seq_left = burst;
+	}
+	return (0);
+}
+
+/* Queue one Data-In PDU; the last one carries the status if collapsed. */
+static int
+scsi_datain_one(struct task *t, struct conn *c, uint32_t sn, uint32_t off,
+    uint32_t len, int final, int last)
+{
+	uint8_t		 bhs[ISCSI_BHS_SIZE];
+	uint32_t	 resid;
+	uint8_t		 rflags;
+
+	memset(bhs, 0, sizeof(bhs));
+	bhs[BHS_OPCODE] = ISCSI_OP_DATA_IN;
+	if (final)
+		bhs[BHS_FLAGS] |= ISCSI_FLAG_FINAL;
+	memcpy(bhs + BHS_LUN, t->lun_raw, 8);
+	be32_put(bhs + BHS_ITT, t->itt);
+	be32_put(bhs + BHS_TTT, TTT_NONE);
+	if (last && t->collapsed) {
+		rflags = scsi_resid(t, off + len, &resid);
+		bhs[BHS_FLAGS] |= ISCSI_DATAIN_STATUS | rflags;
+		bhs[3] = t->status;
+		session_fill_sn(c, bhs, 0);
+		be32_put(bhs + BHS_STATSN, t->statsn);
+		be32_put(bhs + BHS_RESID, resid);
+	} else {
+		session_fill_sn(c, bhs, 0);
+		be32_put(bhs + BHS_STATSN, 0);
+	}
+	be32_put(bhs + BHS_DATASN, sn);
+	if (sn + 1 > t->datasn)
+		t->datasn = sn + 1;
+	be32_put(bhs + BHS_BUFOFF, off);
+	bhs_set_dlen(bhs, len);
+	t->refs++;
+	if (conn_send(c, bhs, t->buf + off, len, scsi_datain_done, t) == -1) {
+		t->refs--;
+		return (-1);
+	}
+	return (0);
+}
+
+/* The SCSI Response PDU (StatSN t->statsn). */
+static void
+scsi_response(struct task *t, struct conn *c)
+{
+	uint8_t		 bhs[ISCSI_BHS_SIZE], rsp[2 + RING_SENSE_MAX];
+	uint32_t	 len = 0, resid;
+
+	memset(bhs, 0, sizeof(bhs));
+	bhs[BHS_OPCODE] = ISCSI_OP_SCSI_RSP;
+	bhs[BHS_FLAGS] = ISCSI_FLAG_FINAL | scsi_resid(t, scsi_xfer(t),
+	    &resid);
+	bhs[2] = ISCSI_RSP_COMPLETED;
+	bhs[3] = t->status;
+	be32_put(bhs + BHS_ITT, t->itt);
+	session_fill_sn(c, bhs, 0);
+	be32_put(bhs + BHS_STATSN, t->statsn);
+	be32_put(bhs + BHS_DATASN, (t->rw & ISCSI_CMD_READ) ? t->datasn :
+	    t->r2t_sn);
+	be32_put(bhs + BHS_RESID, resid);
+	if (t->sense_len > 0 && t->status != SAM_GOOD) {
+		len = 2 + t->sense_len;
+		be16_put(rsp, t->sense_len);
+		memcpy(rsp + 2, t->sense, t->sense_len);
+	}
+	bhs_set_dlen(bhs, len);
+	(void)conn_send_copy(c, bhs, rsp, len);
+}
+
 void
 scsi_task_complete(struct task *t)
 {
 	struct session	*s = t->sess;
 	struct conn	*c = t->conn;
-	uint8_t		 bhs[ISCSI_BHS_SIZE], rsp[2 + RING_SENSE_MAX];
-	uint8_t		 rflags = 0;
-	uint32_t	 xfer, off, len, seq_left, burst, mxdsl, resid = 0;
-	int		 collapse = 0, last;
+	uint32_t	 xfer;
 
 	if (t->state == TASK_ABORTED || (t->flags & TASK_F_DETACHED) ||
 	    c == NULL || s == NULL) {
@@ -657,78 +778,174 @@ scsi_task_complete(struct task *t)
 	t->flags |= TASK_F_DETACHED;
 	session_task_done(s);
 
-	xfer = t->xfer;
-	if (xfer > t->buf_len || t->buf == NULL)
-		xfer = 0;
-	if (t->want > t->edtl) {
-		rflags = ISCSI_RSP_OVERFLOW;
-		resid = t->want - t->edtl;
-	} else if (xfer < t->edtl) {
-		rflags = ISCSI_RSP_UNDERFLOW;
-		resid = t->edtl - xfer;
-	}
-	if ((burst = s->params.max_burst) == 0)
-		burst = 256 * 1024;
-	if ((mxdsl = c->params.max_xmit_dsl) == 0)
-		mxdsl = 8192;
-
+	xfer = (t->rw & ISCSI_CMD_READ) ? scsi_xfer(t) : 0;
 	t->refs = 1;		/* held while queueing */
-	if ((t->rw & ISCSI_CMD_READ) && xfer > 0) {
-		collapse = t->status == SAM_GOOD && t->sense_len == 0;
-		seq_left = burst;
-		for (off = 0; off < xfer; off += len) {
-			len = min32(min32(mxdsl, xfer - off), seq_left);
-			last = off + len == xfer;
-			memset(bhs, 0, sizeof(bhs));
-			bhs[BHS_OPCODE] = ISCSI_OP_DATA_IN;
-			if (last || len == seq_left)
-				bhs[BHS_FLAGS] |= ISCSI_FLAG_FINAL;
-			memcpy(bhs + BHS_LUN, t->lun_raw, 8);
-			be32_put(bhs + BHS_ITT, t->itt);
-			be32_put(bhs + BHS_TTT, TTT_NONE);
-			if (last && collapse) {
-				bhs[BHS_FLAGS] |= ISCSI_DATAIN_STATUS | rflags;
-				bhs[3] = t->status;
-				session_fill_sn(c, bhs, 1);
-				be32_put(bhs + BHS_RESID, resid);
-			} else {
-				session_fill_sn(c, bhs, 0);
-				be32_put(bhs + BHS_STATSN, 0);
-			}
-			be32_put(bhs + BHS_DATASN, t->datasn++);
-			be32_put(bhs + BHS_BUFOFF, off);
-			bhs_set_dlen(bhs, len);
-			t->refs++;
-			if (conn_send(c, bhs, t->buf + off, len,
-			    scsi_datain_done, t) == -1) {
-				t->refs--;
-				collapse = 1;	/* connection is dead */
-				break;
-			}
-			seq_left -= len;
-			if (seq_left == 0)
-				seq_left = burst;
+	/* the status goes with the last Data-In if there is no sense */
+	t->collapsed = xfer > 0 && t->status == SAM_GOOD &&
+	    t->sense_len == 0;
+	t->statsn = c->stat_sn++;
+	if (xfer > 0) {
+		if (scsi_datain_each(t, c, xfer, 0, UINT32_MAX,
+		    scsi_datain_one) == -1) {
+			scsi_datain_done(t);	/* connection is dead */
+			return;
 		}
 	}
-	if (!collapse) {
-		memset(bhs, 0, sizeof(bhs));
-		bhs[BHS_OPCODE] = ISCSI_OP_SCSI_RSP;
-		bhs[BHS_FLAGS] = ISCSI_FLAG_FINAL | rflags;
-		bhs[2] = ISCSI_RSP_COMPLETED;
-		bhs[3] = t->status;
-		be32_put(bhs + BHS_ITT, t->itt);
-		session_fill_sn(c, bhs, 1);
-		be32_put(bhs + BHS_DATASN, (t->rw & ISCSI_CMD_READ) ?
-		    t->datasn : t->r2t_sn);
-		be32_put(bhs + BHS_RESID, resid);
-		len = 0;
-		if (t->sense_len > 0 && t->status != SAM_GOOD) {
-			len = 2 + t->sense_len;
-			be16_put(rsp, t->sense_len);
-			memcpy(rsp + 2, t->sense, t->sense_len);
-		}
-		bhs_set_dlen(bhs, len);
-		(void)conn_send_copy(c, bhs, rsp, len);
+	if (!t->collapsed)
+		scsi_response(t, c);
+	if (s->params.erl >= 1 && c->phase == CONN_FULL) {
+		/* kept for SNACK until ExpStatSN acknowledges it */
+		t->refs++;
+		t->retained = 1;
+		TAILQ_INSERT_TAIL(&c->retained, t, sess_entry);
 	}
 	scsi_datain_done(t);
+}
+
+/*
+ * Error recovery level 1 (RFC 7143 7.x, 11.16): an answered task stays
+ * on its connection's retained list, with its buffer, until ExpStatSN
+ * says the initiator has its status; a SNACK until then gets its
+ * Data-In or its status again, from the data area.
+ */
+
+static void
+scsi_retained_release(struct conn *c, struct task *t)
+{
+	TAILQ_REMOVE(&c->retained, t, sess_entry);
+	t->retained = 0;
+	scsi_datain_done(t);
+}
+
+void
+scsi_ack(struct conn *c)
+{
+	struct task	*t;
+
+	while ((t = TAILQ_FIRST(&c->retained)) != NULL &&
+	    sn_lt(t->statsn, c->exp_stat_sn))
+		scsi_retained_release(c, t);
+}
+
+void
+scsi_retained_free(struct conn *c)
+{
+	struct task	*t;
+
+	while ((t = TAILQ_FIRST(&c->retained)) != NULL)
+		scsi_retained_release(c, t);
+}
+
+static struct task *
+scsi_retained_find(struct conn *c, uint32_t itt)
+{
+	struct task	*t;
+
+	TAILQ_FOREACH(t, &c->retained, sess_entry)
+		if (t->itt == itt)
+			return (t);
+	return (NULL);
+}
+
+/* R2T SNACK: the R2Ts with R2TSN in [from, to] of a write in progress. */
+static void
+scsi_r2t_resend(struct task *t, uint32_t from, uint32_t to)
+{
+	struct session	*s = t->sess;
+	uint8_t		 bhs[ISCSI_BHS_SIZE];
+	uint32_t	 burst = s->params.max_burst, k, off;
+
+	if (burst == 0)
+		burst = 256 * 1024;
+	for (k = from; k < t->r2t_sn && k <= to; k++) {
+		off = t->unsol_end + k * burst;
+		if (off >= t->edtl)
+			break;
+		memset(bhs, 0, sizeof(bhs));
+		bhs[BHS_OPCODE] = ISCSI_OP_R2T;
+		bhs[BHS_FLAGS] = ISCSI_FLAG_FINAL;
+		memcpy(bhs + BHS_LUN, t->lun_raw, 8);
+		be32_put(bhs + BHS_ITT, t->itt);
+		be32_put(bhs + BHS_TTT, t->ttt + k);
+		session_fill_sn(t->conn, bhs, 0);
+		be32_put(bhs + BHS_DATASN, k);
+		be32_put(bhs + BHS_BUFOFF, off);
+		be32_put(bhs + BHS_RESID, min32(burst, t->edtl - off));
+		if (conn_send_copy(t->conn, bhs, NULL, 0) == -1)
+			return;
+	}
+}
+
+#define SNACK_DATA_R2T		0
+#define SNACK_STATUS		1
+#define SNACK_DATA_ACK		2
+#define SNACK_RDATA		3
+
+void
+scsi_snack(struct conn *c)
+{
+	struct session	*s = c->sess;
+	const uint8_t	*bhs = c->rx_bhs;
+	struct task	*t;
+	uint32_t	 itt = be32_get(bhs + BHS_ITT);
+	uint32_t	 beg = be32_get(bhs + BHS_BUFOFF);	/* BegRun */
+	uint32_t	 run = be32_get(bhs + BHS_RESID);	/* RunLength */
+	uint32_t	 end = run == 0 ? UINT32_MAX : beg + run - 1;
+	uint32_t	 xfer;
+
+	if (s == NULL || s->params.erl == 0 || s->target == NULL) {
+		session_reject(c, ISCSI_REJ_SNACK, bhs);
+		return;
+	}
+	if (run != 0 && end < beg)
+		end = UINT32_MAX;
+	switch (bhs[BHS_FLAGS] & 0x0f) {
+	case SNACK_DATA_R2T:
+	case SNACK_RDATA:
+		if (((bhs[BHS_FLAGS] & 0x0f) == SNACK_RDATA && beg != 0) ||
+		    itt == ITT_RESERVED)
+			break;
+		if ((t = scsi_retained_find(c, itt)) != NULL) {
+			xfer = (t->rw & ISCSI_CMD_READ) ? scsi_xfer(t) : 0;
+			if (xfer == 0 || beg >= t->datasn)
+				break;
+			log_debug("%s: SNACK itt 0x%08x: Data-In %u-%u again",
+			    c->peer_name, itt, beg, end);
+			(void)scsi_datain_each(t, c, xfer, beg, end,
+			    scsi_datain_one);
+			return;
+		}
+		if ((t = scsi_task_find(s, itt)) != NULL && t->conn == c &&
+		    t->state == TASK_DATA_OUT) {
+			log_debug("%s: SNACK itt 0x%08x: R2T %u-%u again",
+			    c->peer_name, itt, beg, end);
+			scsi_r2t_resend(t, beg, end);
+			return;
+		}
+		if (t != NULL)
+			return;		/* no Data-In yet: nothing to resend */
+		break;
+	case SNACK_STATUS:
+		TAILQ_FOREACH(t, &c->retained, sess_entry) {
+			if (sn_lt(t->statsn, beg) ||
+			    (end != UINT32_MAX && sn_lt(end, t->statsn)))
+				continue;
+			log_debug("%s: SNACK StatSN %u (itt 0x%08x) again",
+			    c->peer_name, t->statsn, t->itt);
+			xfer = (t->rw & ISCSI_CMD_READ) ? scsi_xfer(t) : 0;
+			if (t->collapsed)
+				(void)scsi_datain_each(t, c, xfer,
+				    t->datasn - 1, t->datasn - 1,
+				    scsi_datain_one);
+			else
+				scsi_response(t, c);
+		}
+		return;
+	case SNACK_DATA_ACK:
+		/* we never ask for DataACK (A bit): nothing held for it */
+		return;
+	}
+	log_debug("%s: SNACK type %u itt 0x%08x BegRun %u: nothing to resend",
+	    c->peer_name, bhs[BHS_FLAGS] & 0x0f, itt, beg);
+	session_reject(c, ISCSI_REJ_PROTOCOL, bhs);
 }

@@ -553,8 +553,8 @@ session_rx_pdu(struct conn *c)
 		session_logout(c);
 		break;
 	case ISCSI_OP_SNACK:
-		/* ErrorRecoveryLevel 0: no SNACK. */
-		session_reject(c, ISCSI_REJ_SNACK, bhs);
+		/* Rejected at ErrorRecoveryLevel 0. */
+		scsi_snack(c);
 		break;
 	case ISCSI_OP_LOGIN_REQ:
 		session_reject(c, ISCSI_REJ_PROTOCOL, bhs);

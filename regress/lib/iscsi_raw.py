@@ -1,0 +1,810 @@
+#!/usr/bin/env python3
+# Copyright (c) 2026 The tgt suite authors
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# A small raw iSCSI initiator for the integration tests: it does what
+# libiscsi cannot (several connections per session, CmdSN out of order
+# across them, data digests, corrupted digests, SNACK, connection and
+# session reinstatement) and checks the target's answers byte by byte.
+#
+#	iscsi_raw.py HOST PORT TARGET TEST...
+#
+# Each TEST prints "ok NAME: what" or "FAIL NAME: what" lines (the
+# protocol of regress/lib/common.sh) and the exit status is non-zero if
+# anything failed.  Only the standard library is used.
+
+import os
+import select
+import socket
+import struct
+import sys
+import time
+
+BHS = 48
+
+OP_NOP_OUT, OP_SCSI_CMD, OP_TMF, OP_LOGIN, OP_TEXT = 0x00, 0x01, 0x02, 0x03, 0x04
+OP_DATA_OUT, OP_LOGOUT, OP_SNACK = 0x05, 0x06, 0x10
+OP_NOP_IN, OP_SCSI_RSP, OP_TMF_RSP, OP_LOGIN_RSP = 0x20, 0x21, 0x22, 0x23
+OP_DATA_IN, OP_LOGOUT_RSP, OP_R2T, OP_ASYNC, OP_REJECT = 0x25, 0x26, 0x31, 0x32, 0x3f
+
+
+def _crc_table():
+    t = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
+        t.append(c)
+    return t
+
+
+_CRC = _crc_table()
+
+
+def crc32c(data):
+    c = 0xffffffff
+    for b in data:
+        c = _CRC[(c ^ b) & 0xff] ^ (c >> 8)
+    return c ^ 0xffffffff
+
+
+def digest(data):
+    return struct.pack('<I', crc32c(data))
+
+
+def pad4(n):
+    return (n + 3) & ~3
+
+
+class ProtocolError(Exception):
+    pass
+
+
+class PDU:
+    def __init__(self, bhs, data=b''):
+        self.bhs = bytearray(bhs)
+        self.data = bytes(data)
+
+    @property
+    def op(self):
+        return self.bhs[0] & 0x3f
+
+    @property
+    def flags(self):
+        return self.bhs[1]
+
+    def u32(self, off):
+        return struct.unpack_from('>I', self.bhs, off)[0]
+
+    @property
+    def itt(self):
+        return self.u32(16)
+
+    @property
+    def ttt(self):
+        return self.u32(20)
+
+    @property
+    def statsn(self):
+        return self.u32(24)
+
+    @property
+    def expcmdsn(self):
+        return self.u32(28)
+
+    @property
+    def maxcmdsn(self):
+        return self.u32(32)
+
+    def __repr__(self):
+        return 'PDU(op=0x%02x itt=0x%08x dlen=%d)' % (self.op, self.itt,
+                                                     len(self.data))
+
+
+def bhs_new(op, flags=0x80, imm=False):
+    b = bytearray(BHS)
+    b[0] = op | (0x40 if imm else 0)
+    b[1] = flags
+    return b
+
+
+def put32(b, off, v):
+    struct.pack_into('>I', b, off, v & 0xffffffff)
+
+
+def lun_field(lun):
+    return struct.pack('>Q', (lun & 0x3fff) << 48 if lun < 256 else
+                       (0x4000 | (lun & 0x3fff)) << 48)
+
+
+class Session:
+    """What the connections of one session share."""
+
+    def __init__(self, initiator, target, isid=None):
+        self.initiator = initiator
+        self.target = target
+        self.isid = isid or os.urandom(6)
+        self.isid = bytes([0x80 | (self.isid[0] & 0x3f)]) + self.isid[1:]
+        self.tsih = 0
+        self.cmdsn = 1
+        self.itt = 0x1000
+        self.params = {}
+        self.conns = []
+
+    def next_itt(self):
+        self.itt += 1
+        return self.itt
+
+    def next_cmdsn(self):
+        v = self.cmdsn
+        self.cmdsn = (self.cmdsn + 1) & 0xffffffff
+        return v
+
+
+class Conn:
+    def __init__(self, host, port, sess, cid=0, timeout=10):
+        self.sess = sess
+        self.cid = cid
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.hd = False
+        self.dd = False
+        self.expstatsn = 0
+        self.params = {}
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    # raw I/O
+    def send(self, bhs, data=b'', bad_hd=False, bad_dd=False):
+        bhs = bytearray(bhs)
+        n = len(data)
+        bhs[5:8] = n.to_bytes(3, 'big')
+        out = bytes(bhs)
+        if self.hd:
+            d = bytearray(digest(bhs))
+            if bad_hd:
+                d[0] ^= 0xff
+            out += bytes(d)
+        if n:
+            padded = data + b'\0' * (pad4(n) - n)
+            out += padded
+            if self.dd:
+                d = bytearray(digest(padded))
+                if bad_dd:
+                    d[0] ^= 0xff
+                out += bytes(d)
+        self.sock.sendall(out)
+
+    def recvn(self, n):
+        buf = b''
+        while len(buf) < n:
+            r = self.sock.recv(n - len(buf))
+            if not r:
+                raise EOFError('connection closed')
+            buf += r
+        return buf
+
+    def recv(self):
+        bhs = self.recvn(BHS)
+        ahs = self.recvn(bhs[4] * 4)
+        if self.hd:
+            d = self.recvn(4)
+            if d != digest(bhs + ahs):
+                raise ProtocolError('bad header digest from target')
+        n = int.from_bytes(bhs[5:8], 'big')
+        data = b''
+        if n:
+            padded = self.recvn(pad4(n))
+            if self.dd:
+                d = self.recvn(4)
+                if d != digest(padded):
+                    raise ProtocolError('bad data digest from target')
+            data = padded[:n]
+        p = PDU(bhs, data)
+        if p.op in (OP_SCSI_RSP, OP_NOP_IN, OP_TMF_RSP, OP_LOGOUT_RSP,
+                    OP_ASYNC, OP_REJECT, OP_TEXT) or \
+                (p.op == OP_DATA_IN and p.flags & 0x01):
+            if not (p.op == OP_NOP_IN and p.itt == 0xffffffff):
+                self.expstatsn = (p.statsn + 1) & 0xffffffff
+        return p
+
+    def recv_skip_nop(self):
+        while True:
+            p = self.recv()
+            if p.op == OP_NOP_IN and p.itt == 0xffffffff:
+                if p.ttt != 0xffffffff:
+                    self.nop_reply(p)
+                continue
+            return p
+
+    def nop_reply(self, p):
+        b = bhs_new(OP_NOP_OUT, imm=True)
+        put32(b, 16, 0xffffffff)
+        put32(b, 20, p.ttt)
+        put32(b, 24, self.sess.cmdsn)
+        put32(b, 28, self.expstatsn)
+        self.send(b)
+
+    # login
+    def login(self, keys=None, digests=None):
+        s = self.sess
+        kv = [('InitiatorName', s.initiator)]
+        if s.tsih == 0:
+            kv += [('SessionType', 'Normal'), ('TargetName', s.target)]
+        else:
+            kv += [('TargetName', s.target)]
+        kv += [('AuthMethod', 'None')]
+        # security stage, then operational
+        self._login_pdu(0, 1, True, kv)
+        op = [('HeaderDigest', 'None'), ('DataDigest', 'None'),
+              ('MaxRecvDataSegmentLength', '65536')]
+        if digests:
+            op = [('HeaderDigest', digests[0]), ('DataDigest', digests[1]),
+                  ('MaxRecvDataSegmentLength', '65536')]
+        if s.tsih == 0:
+            op += [('ErrorRecoveryLevel', '1'), ('MaxConnections', '4'),
+                   ('InitialR2T', 'Yes'), ('ImmediateData', 'Yes'),
+                   ('MaxBurstLength', '262144'),
+                   ('FirstBurstLength', '65536'),
+                   ('MaxOutstandingR2T', '1')]
+        if keys:
+            d = dict(op)
+            d.update(keys)
+            op = list(d.items())
+        rsp = self._login_pdu(1, 3, True, op)
+        if rsp.bhs[36] != 0:
+            raise ProtocolError('login failed: 0x%02x%02x' %
+                                (rsp.bhs[36], rsp.bhs[37]))
+        got = dict(x.split('=', 1) for x in
+                   rsp.data.decode().split('\0') if '=' in x)
+        self.params.update(got)
+        if s.tsih == 0:
+            s.params.update(got)
+        s.tsih = struct.unpack_from('>H', rsp.bhs, 14)[0]
+        if not rsp.flags & 0x80 or (rsp.flags & 3) != 3:
+            raise ProtocolError('no transit to full feature phase')
+        self.hd = self.params.get('HeaderDigest') == 'CRC32C'
+        self.dd = self.params.get('DataDigest') == 'CRC32C'
+        s.conns.append(self)
+        return rsp
+
+    def login_status(self, keys=None):
+        """Try a login; return (class, detail)."""
+        try:
+            self.login(keys)
+            return (0, 0)
+        except ProtocolError:
+            return (self.last_login.bhs[36], self.last_login.bhs[37])
+
+    def _login_pdu(self, csg, nsg, transit, kv):
+        s = self.sess
+        b = bhs_new(OP_LOGIN, (0x80 if transit else 0) | csg << 2 | nsg,
+                    imm=True)
+        b[8:14] = s.isid
+        struct.pack_into('>H', b, 14, s.tsih)
+        self.login_itt = s.next_itt()
+        put32(b, 16, self.login_itt)
+        struct.pack_into('>H', b, 20, self.cid)
+        put32(b, 24, s.cmdsn)
+        put32(b, 28, self.expstatsn)
+        data = b''.join(('%s=%s' % x).encode() + b'\0' for x in kv)
+        self.send(b, data)
+        rsp = self.recv()
+        self.last_login = rsp
+        if rsp.op != OP_LOGIN_RSP:
+            raise ProtocolError('expected a login response, got %r' % rsp)
+        self.expstatsn = (rsp.statsn + 1) & 0xffffffff
+        if rsp.bhs[36] != 0:
+            raise ProtocolError('login failed: 0x%02x%02x' %
+                                (rsp.bhs[36], rsp.bhs[37]))
+        return rsp
+
+    # full feature phase
+    def cmd_bhs(self, cdb, lun=0, read=False, write=False, edtl=0,
+                itt=None, cmdsn=None, final=True, imm=False):
+        s = self.sess
+        b = bhs_new(OP_SCSI_CMD, (0x80 if final else 0) |
+                    (0x40 if read else 0) | (0x20 if write else 0) | 1,
+                    imm=imm)
+        b[8:16] = lun_field(lun)
+        itt = s.next_itt() if itt is None else itt
+        put32(b, 16, itt)
+        put32(b, 20, edtl)
+        put32(b, 24, s.next_cmdsn() if cmdsn is None else cmdsn)
+        put32(b, 28, self.expstatsn)
+        b[32:32 + len(cdb)] = cdb
+        return b, itt
+
+    def data_out(self, itt, ttt, off, data, datasn, final, lun=0,
+                 bad_dd=False):
+        b = bhs_new(OP_DATA_OUT, 0x80 if final else 0)
+        b[8:16] = lun_field(lun)
+        put32(b, 16, itt)
+        put32(b, 20, ttt)
+        put32(b, 28, self.expstatsn)
+        put32(b, 36, datasn)
+        put32(b, 40, off)
+        self.send(b, data, bad_dd=bad_dd)
+
+    def logout(self, reason=0):
+        s = self.sess
+        b = bhs_new(OP_LOGOUT, 0x80 | reason, imm=True)
+        put32(b, 16, s.next_itt())
+        struct.pack_into('>H', b, 20, self.cid)
+        put32(b, 24, s.cmdsn)
+        put32(b, 28, self.expstatsn)
+        self.send(b)
+        p = self.recv_skip_nop()
+        return p
+
+
+def tur(c, lun):
+    """TEST UNIT READY: its status (the first one after a login reports
+    the unit attention of the new I_T nexus)."""
+    b, itt = c.cmd_bhs(bytes(6), lun)
+    c.send(b)
+    p = c.recv_skip_nop()
+    return p.bhs[3]
+
+
+def clear_ua(c, *luns):
+    for lun in luns:
+        for _ in range(3):
+            if tur(c, lun) == 0:
+                break
+
+
+def cdb_rw(opcode, lba, blocks):
+    return struct.pack('>BBIBHB', opcode, 0, lba, 0, blocks, 0)
+
+
+def read_collect(c, itt):
+    """Data-In and response of a read: (data, status, sense, pdus)."""
+    data = {}
+    pdus = []
+    while True:
+        p = c.recv_skip_nop()
+        pdus.append(p)
+        if p.op == OP_DATA_IN and p.itt == itt:
+            data[p.u32(40)] = p.data
+            if p.flags & 0x01:
+                return (b''.join(data[k] for k in sorted(data)),
+                        p.bhs[3], b'', pdus)
+        elif p.op == OP_SCSI_RSP and p.itt == itt:
+            return (b''.join(data[k] for k in sorted(data)), p.bhs[3],
+                    p.data, pdus)
+        elif p.op == OP_REJECT:
+            raise ProtocolError('reject reason 0x%02x' % p.bhs[2])
+        else:
+            raise ProtocolError('unexpected %r' % p)
+
+
+def scsi_read(c, lun, lba, blocks, bs=512):
+    b, itt = c.cmd_bhs(cdb_rw(0x28, lba, blocks), lun, read=True,
+                       edtl=blocks * bs)
+    c.send(b)
+    return read_collect(c, itt)
+
+
+def write_finish(c, itt, buf, first, lun=0, bad_dd_at=None):
+    """Answer R2Ts until the response comes: (status, pdus)."""
+    pdus = []
+    mrdsl = min(32768, int(c.params.get('MaxRecvDataSegmentLength', 8192)))
+    while True:
+        p = c.recv_skip_nop()
+        pdus.append(p)
+        if p.op == OP_R2T and p.itt == itt:
+            off, length = p.u32(40), p.u32(44)
+            sn = 0
+            pos = off
+            while pos < off + length:
+                n = min(mrdsl, off + length - pos)
+                c.data_out(itt, p.ttt, pos, buf[pos:pos + n], sn,
+                           pos + n == off + length, lun,
+                           bad_dd=(bad_dd_at == pos))
+                if bad_dd_at == pos:
+                    bad_dd_at = None
+                sn += 1
+                pos += n
+        elif p.op == OP_SCSI_RSP and p.itt == itt:
+            return (p.bhs[3], p, pdus)
+        elif p.op == OP_REJECT:
+            continue
+        else:
+            raise ProtocolError('unexpected %r' % p)
+
+
+def scsi_write(c, lun, lba, buf, bs=512, immediate=True, bad_dd_at=None):
+    blocks = len(buf) // bs
+    b, itt = c.cmd_bhs(cdb_rw(0x2a, lba, blocks), lun, write=True,
+                       edtl=len(buf))
+    first = 0
+    if immediate and c.sess.params.get('ImmediateData') == 'Yes':
+        first = min(len(buf), int(c.sess.params.get('FirstBurstLength',
+                                                     65536)),
+                    int(c.params.get('MaxRecvDataSegmentLength', 8192)))
+    c.send(b, buf[:first])
+    if first == len(buf):
+        p = c.recv_skip_nop()
+        return (p.bhs[3], p, [p])
+    return write_finish(c, itt, buf, first, lun, bad_dd_at)
+
+
+class Tests:
+    def __init__(self, host, port, target):
+        self.host = host
+        self.port = port
+        self.target = target
+        self.nfail = 0
+        self.name = 'raw'
+
+    def ok(self, what):
+        print('ok %s: %s' % (self.name, what), flush=True)
+
+    def fail(self, what):
+        self.nfail += 1
+        print('FAIL %s: %s' % (self.name, what), flush=True)
+
+    def check(self, cond, what, detail=None):
+        if cond:
+            self.ok(what)
+        else:
+            self.fail(what + ('' if detail is None else ' (%s)' % detail))
+        return cond
+
+    def session(self, ini='iqn.2026-11.org.example:raw', isid=None):
+        return Session(ini, self.target, isid)
+
+    def connect(self, sess, cid=0):
+        return Conn(self.host, self.port, sess, cid)
+
+    def pattern(self, seed, n):
+        return bytes((seed * 31 + i * 7 + (i >> 9)) & 0xff for i in range(n))
+
+    # tests
+    def t_digest(self):
+        """CRC32C both ways; a bad data digest gets Reject 0x02; a bad
+        header digest closes the connection."""
+        s = self.session()
+        c = self.connect(s)
+        c.login(digests=('CRC32C', 'CRC32C'))
+        clear_ua(c, 1)
+        self.check(c.hd and c.dd, 'digests: CRC32C header and data '
+                   'negotiated', c.params)
+        buf = self.pattern(1, 256 * 1024)
+        st, _, _ = scsi_write(c, 1, 0, buf)
+        data, rst, _, _ = scsi_read(c, 1, 0, len(buf) // 512)
+        self.check(st == 0 and rst == 0 and data == buf,
+                   'digests: 256 KiB written and read back with CRC32C')
+        # immediate data with a bad digest: Reject 0x02, command not seen
+        b, itt = c.cmd_bhs(cdb_rw(0x2a, 1000, 1), 1, write=True, edtl=512)
+        cmdsn = struct.unpack_from('>I', b, 24)[0]
+        c.send(b, self.pattern(2, 512), bad_dd=True)
+        p = c.recv_skip_nop()
+        self.check(p.op == OP_REJECT and p.bhs[2] == 0x02 and
+                   p.data[:48] == bytes(b[:5]) + p.data[5:8] +
+                   bytes(b[8:48]),
+                   'digests: bad data digest on immediate data: Reject '
+                   'reason 0x02 with the header', p)
+        # the retry of that command (same CmdSN) works
+        put32(b, 28, c.expstatsn)
+        c.send(b, self.pattern(2, 512))
+        p = c.recv_skip_nop()
+        self.check(p.op == OP_SCSI_RSP and p.itt == itt and p.bhs[3] == 0,
+                   'digests: the retried command (CmdSN %u) succeeds'
+                   % cmdsn, p)
+        # bad digest on a solicited Data-Out: Reject, then CHECK CONDITION
+        # (protocol service CRC error) once all data is in
+        buf = self.pattern(3, 128 * 1024)
+        b, itt = c.cmd_bhs(cdb_rw(0x2a, 2000, 256), 1, write=True,
+                           edtl=len(buf))
+        c.send(b)
+        st, rsp, pdus = write_finish(c, itt, buf, 0, 1, bad_dd_at=65536)
+        rej = [x for x in pdus if x.op == OP_REJECT]
+        self.check(len(rej) == 1 and rej[0].bhs[2] == 0x02,
+                   'digests: bad Data-Out digest: Reject reason 0x02',
+                   pdus)
+        self.check(st == 2 and len(rsp.data) >= 16 and
+                   rsp.data[2 + 2] & 0x0f == 0x0b and
+                   rsp.data[2 + 12] == 0x47 and rsp.data[2 + 13] == 0x05,
+                   'digests: the write ends with ABORTED COMMAND, '
+                   'protocol service CRC error', rsp.data.hex())
+        data, rst, _, _ = scsi_read(c, 1, 0, 8)
+        self.check(rst == 0 and data == self.pattern(1, 256 * 1024)[:4096],
+                   'digests: the connection goes on after a data digest '
+                   'error')
+        # bad header digest: the target hangs up
+        b, itt = c.cmd_bhs(cdb_rw(0x28, 0, 1), 1, read=True, edtl=512)
+        c.send(b, bad_hd=True)
+        try:
+            while True:
+                p = c.recv()
+                if p.op not in (OP_NOP_IN,):
+                    break
+            closed = False
+        except (EOFError, ConnectionError):
+            closed = True
+        except socket.timeout:
+            closed = False
+        self.check(closed, 'digests: a bad header digest closes the '
+                   'connection')
+        c.close()
+
+    def t_mcs(self):
+        """Two connections, writes and reads alternating, CmdSN out of
+        order across them."""
+        s = self.session(ini='iqn.2026-11.org.example:mcs')
+        a = self.connect(s, cid=1)
+        a.login()
+        clear_ua(a, 2)
+        self.check(s.params.get('MaxConnections') == '4',
+                   'mcs: MaxConnections=4 negotiated',
+                   s.params.get('MaxConnections'))
+        b = self.connect(s, cid=2)
+        b.login()
+        self.check(s.tsih != 0, 'mcs: a second connection joins tsih %u'
+                   % s.tsih)
+        good = True
+        ref = {}
+        for i in range(16):
+            # command i+1 goes first on one connection, command i on the
+            # other arrives later: the target must hold the first
+            first, second = (a, b) if i % 2 else (b, a)
+            buf1 = self.pattern(10 + i, 8192)
+            lba = 4096 + i * 64
+            c0 = s.next_cmdsn()
+            c1 = s.next_cmdsn()
+            w, witt = second.cmd_bhs(cdb_rw(0x2a, lba, 16), 2, write=True,
+                                     edtl=8192, cmdsn=c0)
+            r, ritt = first.cmd_bhs(cdb_rw(0x28, lba, 16), 2, read=True,
+                                    edtl=8192, cmdsn=c1)
+            # the read (later CmdSN) arrives first and must wait
+            first.send(r)
+            if select.select([first.sock], [], [], 0.05)[0]:
+                p = first.recv()
+                if p.op != OP_NOP_IN:
+                    good = False
+                    self.fail('mcs: read %d answered before the write '
+                              'it follows in CmdSN order: %r' % (i, p))
+                    break
+            second.send(w, buf1[:8192])
+            p = second.recv_skip_nop()
+            if not (p.op == OP_SCSI_RSP and p.itt == witt and
+                    p.bhs[3] == 0):
+                good = False
+                self.fail('mcs: write %d answered %r' % (i, p))
+                break
+            data, st, _, _ = read_collect(first, ritt)
+            if st != 0 or len(data) != len(buf1):
+                good = False
+                self.fail('mcs: read %d after the write it follows in '
+                          'CmdSN order' % i)
+                break
+            ref[lba] = buf1
+        if good:
+            self.ok('mcs: 16 write/read pairs, CmdSN out of order across '
+                    '2 connections, data in CmdSN order')
+        # reads of everything over the other connection
+        good = all(scsi_read(b if i % 2 else a, 2, lba, 16)[0] == v
+                   for i, (lba, v) in enumerate(sorted(ref.items())))
+        self.check(good, 'mcs: all data read back over both connections')
+        # logout of one connection, the other goes on
+        p = b.logout(reason=1)
+        self.check(p.op == OP_LOGOUT_RSP and p.bhs[2] == 0,
+                   'mcs: connection 2 logs out', p)
+        data, st, _, _ = scsi_read(a, 2, 4096, 16)
+        self.check(st == 0 and data == ref[4096],
+                   'mcs: connection 1 still works')
+        # too many: a fifth connection is refused (MaxConnections=4)
+        extra = []
+        for cid in (2, 3, 4):
+            x = self.connect(s, cid=cid)
+            x.login()
+            extra.append(x)
+        x = self.connect(s, cid=9)
+        try:
+            x.login()
+            st = (0, 0)
+        except ProtocolError:
+            st = (x.last_login.bhs[36], x.last_login.bhs[37])
+        self.check(st == (2, 6), 'mcs: a fifth connection gets status '
+                   '0x0206 (too many connections)', st)
+        x.close()
+        # connection reinstatement: same CID again
+        y = self.connect(s, cid=3)
+        y.login()
+        old = extra[1]
+        try:
+            old.sock.settimeout(5)
+            while True:
+                old.recv()
+        except (EOFError, ConnectionError):
+            gone = True
+        except (socket.timeout, ProtocolError):
+            gone = False
+        self.check(gone, 'mcs: a login with the CID of a connection '
+                   'reinstates it (the old one is closed)')
+        data, st, _, _ = scsi_read(y, 2, 4096, 16)
+        self.check(st == 0 and data == ref[4096],
+                   'mcs: the reinstated connection works')
+        p = a.logout(reason=0)
+        self.check(p.op == OP_LOGOUT_RSP and p.bhs[2] == 0,
+                   'mcs: the session logs out')
+        for x in [a, b, y] + extra:
+            x.close()
+
+    def t_badjoin(self):
+        """A login with an unknown TSIH."""
+        s = self.session(ini='iqn.2026-11.org.example:nojoin')
+        s.tsih = 0x7777
+        c = self.connect(s, cid=1)
+        try:
+            c.login()
+            st = (0, 0)
+        except ProtocolError:
+            st = (c.last_login.bhs[36], c.last_login.bhs[37])
+        self.check(st == (2, 0x0a), 'join: an unknown TSIH gets 0x020a '
+                   '(session does not exist)', st)
+        c.close()
+
+    def t_reinstate(self):
+        """Session reinstatement: same initiator and ISID, TSIH 0."""
+        s = self.session(ini='iqn.2026-11.org.example:reinst')
+        c = self.connect(s)
+        c.login()
+        old = s.tsih
+        s2 = self.session(ini=s.initiator, isid=s.isid)
+        d = self.connect(s2)
+        d.login()
+        clear_ua(d, 1)
+        try:
+            c.sock.settimeout(5)
+            while True:
+                c.recv()
+        except (EOFError, ConnectionError):
+            gone = True
+        except (socket.timeout, ProtocolError):
+            gone = False
+        self.check(gone and s2.tsih != old, 'reinstate: a login with the '
+                   'same ISID replaces session tsih %u by %u' %
+                   (old, s2.tsih))
+        data, st, _, _ = scsi_read(d, 1, 0, 1)
+        self.check(st == 0, 'reinstate: the new session works')
+        # another ISID: a second session of the same initiator
+        s3 = self.session(ini=s.initiator)
+        e = self.connect(s3)
+        e.login()
+        clear_ua(e, 1)
+        data, st, _, _ = scsi_read(e, 1, 0, 1)
+        data2, st2, _, _ = scsi_read(d, 1, 0, 1)
+        self.check(st == 0 and st2 == 0 and s3.tsih != s2.tsih,
+                   'reinstate: two sessions of one initiator at once')
+        d.logout()
+        e.logout()
+        d.close()
+        e.close()
+
+    def t_snack(self):
+        """ERL 1: Data-In SNACK resends from the data area; status SNACK
+        resends the response."""
+        s = self.session(ini='iqn.2026-11.org.example:snack')
+        c = self.connect(s)
+        c.login(keys={'MaxRecvDataSegmentLength': '8192'})
+        clear_ua(c, 1)
+        self.check(s.params.get('ErrorRecoveryLevel') == '1',
+                   'snack: ErrorRecoveryLevel=1 negotiated',
+                   s.params.get('ErrorRecoveryLevel'))
+        buf = self.pattern(7, 64 * 1024)
+        st, _, _ = scsi_write(c, 1, 8192, buf)
+        # a read in 8 Data-In PDUs; keep the response unacknowledged
+        b, itt = c.cmd_bhs(cdb_rw(0x28, 8192, 128), 1, read=True,
+                           edtl=len(buf))
+        c.send(b)
+        data, rst, _, pdus = read_collect(c, itt)
+        din = [p for p in pdus if p.op == OP_DATA_IN]
+        self.check(rst == 0 and data == buf and len(din) == 8,
+                   'snack: read of 64 KiB in 8 Data-In PDUs',
+                   len(din))
+        # ask again for DataSN 2..4
+        sn = bhs_new(OP_SNACK, 0x80 | 0)
+        sn[8:16] = lun_field(1)
+        put32(sn, 16, itt)
+        put32(sn, 20, 0xffffffff)
+        put32(sn, 28, c.expstatsn - 1)   # the status is not acknowledged
+        put32(sn, 40, 2)                 # BegRun
+        put32(sn, 44, 3)                 # RunLength
+        c.send(sn)
+        got = []
+        try:
+            c.sock.settimeout(5)
+            while len(got) < 3:
+                p = c.recv_skip_nop()
+                got.append(p)
+        except socket.timeout:
+            pass
+        ok = (len(got) == 3 and all(p.op == OP_DATA_IN for p in got) and
+              [p.u32(36) for p in got] == [2, 3, 4] and
+              all(p.data == buf[p.u32(40):p.u32(40) + len(p.data)]
+                  for p in got))
+        self.check(ok, 'snack: Data-In SNACK resends DataSN 2-4 with the '
+                   'same data', got)
+        # status SNACK for the response of the read (its StatSN)
+        last = din[-1]
+        statsn = last.statsn
+        sn = bhs_new(OP_SNACK, 0x80 | 1)
+        put32(sn, 16, 0xffffffff)
+        put32(sn, 20, 0xffffffff)
+        put32(sn, 28, statsn)
+        put32(sn, 40, statsn)
+        put32(sn, 44, 1)
+        c.send(sn)
+        try:
+            p = c.recv_skip_nop()
+        except socket.timeout:
+            p = None
+        self.check(p is not None and p.itt == itt and
+                   p.op in (OP_DATA_IN, OP_SCSI_RSP) and p.statsn == statsn,
+                   'snack: status SNACK resends the status of StatSN %u'
+                   % statsn, p)
+        # acknowledged: the data is released, a later SNACK is rejected
+        b, itt2 = c.cmd_bhs(bytes([0, 0, 0, 0, 0, 0]), 1)  # TUR
+        put32(b, 28, c.expstatsn)
+        c.send(b)
+        p = c.recv_skip_nop()
+        sn = bhs_new(OP_SNACK, 0x80 | 0)
+        put32(sn, 16, itt)
+        put32(sn, 20, 0xffffffff)
+        put32(sn, 28, c.expstatsn)
+        put32(sn, 40, 0)
+        put32(sn, 44, 0)
+        c.send(sn)
+        p = c.recv_skip_nop()
+        self.check(p.op == OP_REJECT,
+                   'snack: SNACK for an acknowledged task is rejected', p)
+        c.logout()
+        c.close()
+
+    def t_erl0(self):
+        """At ErrorRecoveryLevel 0 a SNACK is rejected."""
+        s = self.session(ini='iqn.2026-11.org.example:erl0')
+        c = self.connect(s)
+        c.login(keys={'ErrorRecoveryLevel': '0'})
+        self.check(s.params.get('ErrorRecoveryLevel') == '0',
+                   'erl0: ErrorRecoveryLevel=0 negotiated')
+        sn = bhs_new(OP_SNACK, 0x80 | 0)
+        put32(sn, 16, 0x1234)
+        put32(sn, 20, 0xffffffff)
+        put32(sn, 28, c.expstatsn)
+        c.send(sn)
+        p = c.recv_skip_nop()
+        self.check(p.op == OP_REJECT and p.bhs[2] == 0x03,
+                   'erl0: SNACK rejected (reason 0x03 SNACK reject)', p)
+        c.logout()
+        c.close()
+
+
+def main():
+    if len(sys.argv) < 5:
+        print('usage: iscsi_raw.py HOST PORT TARGET TEST...',
+              file=sys.stderr)
+        return 2
+    t = Tests(sys.argv[1], int(sys.argv[2]), sys.argv[3])
+    for name in sys.argv[4:]:
+        fn = getattr(t, 't_' + name, None)
+        if fn is None:
+            print('usage: unknown test %s' % name, file=sys.stderr)
+            return 2
+        t.name = os.environ.get('TEST', 'raw') + '/' + name
+        try:
+            fn()
+        except Exception as e:  # a crash of the test is a failure
+            t.fail('%s: %s: %s' % (name, type(e).__name__, e))
+    return 1 if t.nfail else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
