@@ -462,18 +462,27 @@ sbc_unmap(struct scsi_cmd *cmd)
 	return (SCSI_DONE);
 }
 
-/* Largest WRITE SAME, in blocks (VPD B0 MAXIMUM WRITE SAME LENGTH). */
+/*
+ * Largest WRITE SAME, in blocks (VPD B0 MAXIMUM WRITE SAME LENGTH): as
+ * much as one transfer.  WSNZ is 0: NUMBER OF LOGICAL BLOCKS 0 means "to
+ * the end of the medium", and the blocks that makes are bounded by this
+ * length too.  That is the trade-off of WSNZ 0: an initiator may ask
+ * for "the rest of the disk", but gets it only near the end of the
+ * medium, and no WRITE SAME holds the LUN process longer than the
+ * largest transfer would.
+ */
 uint32_t
 sbc_max_ws_blocks(const struct scsi_cmd *cmd)
 {
-	/* as much as one transfer: bounds the time a WRITE SAME takes */
 	return (sbc_max_xfer_blocks(cmd));
 }
 
 /*
  * WRITE SAME 10/16: one block of Data-Out (or zeroes with NDOB) written
  * to every block of the range; with UNMAP on a thin LUN and a zero block
- * the range is deallocated instead.  Zero blocks (WSNZ) are refused.
+ * the range is deallocated instead.  Zero blocks: to the end of the
+ * medium (WSNZ 0), within MAXIMUM WRITE SAME LENGTH.  Zeroes without
+ * UNMAP are written as zeroes (FALLOC_FL_ZERO_RANGE when the store can).
  */
 int
 sbc_write_same(struct scsi_cmd *cmd)
@@ -509,7 +518,15 @@ sbc_write_same(struct scsi_cmd *cmd)
 	if (sbc_medium_check(cmd) == -1 || cdb_decode_rw(cmd) == -1 ||
 	    sbc_write_check(cmd) == -1)
 		return (SCSI_DONE);
-	if (cmd->nblocks == 0 || cmd->nblocks > sbc_max_ws_blocks(cmd)) {
+	if (cmd->nblocks == 0) {
+		if (cmd->lba >= lun->nblocks) {
+			scsi_check_info(cmd, SK_ILLEGAL_REQUEST,
+			    ASC_LBA_OUT_OF_RANGE, cmd->lba, 1);
+			return (SCSI_DONE);
+		}
+		cmd->nblocks = lun->nblocks - cmd->lba;
+	}
+	if (cmd->nblocks > sbc_max_ws_blocks(cmd)) {
 		scsi_invalid_cdb(cmd, ten ? 7 : 10, -1);
 		return (SCSI_DONE);
 	}
@@ -531,8 +548,19 @@ sbc_write_same(struct scsi_cmd *cmd)
 	off = cmd->lba << lun->block_shift;
 	left = (uint64_t)cmd->nblocks << lun->block_shift;
 	sbc_quiesce(lun);
-	if (unmap && zero) {
+	/*
+	 * UNMAP on a thin LUN: the range is deallocated whatever the
+	 * Data-Out holds (SBC-3 4.7.3.4 lets the device server unmap), and
+	 * reads of it return zeroes (LBPRZ).
+	 */
+	if (unmap) {
 		if (sbc_punch(lun, off, left) == -1)
+			scsi_check(cmd, SK_MEDIUM_ERROR, ASC_WRITE_ERROR);
+		goto out;
+	}
+	if (zero && fallocate(lun->fd, FALLOC_FL_ZERO_RANGE |
+	    FALLOC_FL_KEEP_SIZE, off, left) == 0) {
+		if ((!lun->wce || cmd->fua) && lun->be->sync(lun) == -1)
 			scsi_check(cmd, SK_MEDIUM_ERROR, ASC_WRITE_ERROR);
 		goto out;
 	}

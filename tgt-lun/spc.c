@@ -158,7 +158,7 @@ vpd_block_limits(struct scsi_cmd *cmd, uint8_t *b)
 
 	b[1] = VPD_BLOCK_LIMITS;
 	put_be16(&b[2], 0x3c);
-	b[4] = 0x01;				/* WSNZ */
+	b[4] = 0x00;				/* WSNZ 0 */
 	b[5] = sbc_max_caw_blocks(cmd);		/* COMPARE AND WRITE */
 	put_be16(&b[6], gran ? gran : 1);	/* optimal granularity */
 	put_be32(&b[8], max);			/* max transfer length */
