@@ -1,0 +1,42 @@
+/*
+ * Copyright (c) 2026 The tgt suite authors
+ * SPDX-License-Identifier: GPL-2.0-only
+ *
+ * libFuzzer target: the PDU receive path of tgt-portal (conn.c's state
+ * machine, then login.c, session.c, text.c, scsi.c, tmf.c, lunring.c
+ * behind it), fed through a real socket.
+ *
+ * Input: one control byte, then the bytes the initiator sends.
+ *	bits 0-1	login preset first (fuzz_portal.h): none, normal,
+ *			discovery, strict
+ *	bits 2-7	write chunk: 0 as much as the socket takes, else
+ *			1 << (n % 12) bytes per event loop round
+ * After the input the client hangs up; fuzz_hangup() checks that the
+ * portal let go of everything.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fuzz_portal.h"
+
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	size_t	 chunk = 0;
+	int	 fd;
+
+	if (size < 1)
+		return (0);
+	fuzz_portal_init();
+	fd = fuzz_connect();
+	fuzz_login_preset(fd, data[0] & 3);
+	if (data[0] >> 2)
+		chunk = (size_t)1 << ((data[0] >> 2) % 12);
+	fuzz_send(fd, data + 1, size - 1);
+	fuzz_run(fd, chunk);
+	fuzz_hangup(fd);
+	return (0);
+}

@@ -1,0 +1,385 @@
+/*
+ * Copyright (c) 2026 The tgt suite authors
+ * SPDX-License-Identifier: GPL-2.0-only
+ *
+ * The in-process portal of the fuzz harnesses, see fuzz_portal.h.
+ *
+ * The fake tgt-lun completes commands at once (GOOD, CHECK CONDITION,
+ * short or over-long transfers, chosen by CDB bytes the input controls),
+ * except VERIFY(10), which it holds until the connection is gone, so
+ * that aborts and teardown with commands in flight are covered too.
+ */
+
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "../../tgt-portal/login.h"
+#include "fuzz_portal.h"
+
+#define LUN_ENTRIES	8
+#define LUN_DATA	(128 * 1024)
+#define LUN_BLOCK	4096
+#define HOLD_MAX	64
+#define IDLE_ROUNDS	3		/* rounds without progress: quiet */
+#define RUN_ROUNDS	4096		/* hard limit per fuzz_run() */
+
+struct portal		*portal;
+
+static struct portal	 store;
+static struct ptarget	 target;
+static struct portal_listener listener;
+static struct ring	 lunr;		/* the fake tgt-lun's mapping */
+static struct plun	*plun;
+static struct ring_sqe	 held[HOLD_MAX];
+static int		 nheld;
+
+static uint8_t		*outq;		/* client bytes not yet written */
+static size_t		 outq_len, outq_off, outq_size;
+
+static void __attribute__((noreturn))
+die(const char *what)
+{
+	fprintf(stderr, "fuzz_portal: %s\n", what);
+	abort();
+}
+
+void
+fuzz_portal_init(void)
+{
+	struct sockaddr_un	 sun;
+	struct msg_ring		 mr;
+	int			 fds[3], memfd, sq, cq, fd;
+
+	if (portal != NULL)
+		return;
+	signal(SIGPIPE, SIG_IGN);
+	portal = &store;
+	TAILQ_INIT(&portal->listeners);
+	TAILQ_INIT(&portal->targets);
+	TAILQ_INIT(&portal->sessions);
+	portal->tpgt = 1;
+	portal->max_cmds = 16;
+	portal->started = 1;
+	if ((portal->evb = event_base_new()) == NULL)
+		die("event_base_new");
+
+	target.target_id = 1;
+	strlcpy(target.name, FUZZ_TARGET, sizeof(target.name));
+	strlcpy(target.alias, "fuzz disk", sizeof(target.alias));
+	TAILQ_INIT(&target.luns);
+	TAILQ_INSERT_TAIL(&portal->targets, &target, entry);
+
+	memset(&mr, 0, sizeof(mr));
+	if (ring_geom_init(&mr.geom, LUN_ENTRIES, LUN_DATA, LUN_BLOCK) == -1 ||
+	    ring_create(&mr.geom, &memfd, &sq, &cq) == -1)
+		die("ring_create");
+	mr.target_id = 1;
+	mr.lun = 0;
+	mr.lun_id = 1;
+	if (ring_attach(&lunr, &mr.geom, dup(memfd), dup(sq), dup(cq)) == -1)
+		die("ring_attach");
+	fds[0] = memfd;
+	fds[1] = sq;
+	fds[2] = cq;
+	if (plun_attach(&target, &mr, fds) == -1 ||
+	    (plun = plun_find(&target, 0)) == NULL)
+		die("plun_attach");
+
+	/* An abstract AF_UNIX listener: nothing on disk, no ports. */
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path + 1, sizeof(sun.sun_path) - 1,
+	    "tgt-fuzz-%d", (int)getpid());
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0)) == -1 ||
+	    bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+	    listen(fd, 16) == -1)
+		die("listener");
+	listener.fd = fd;
+	strlcpy(listener.addr, "127.0.0.1:3260", sizeof(listener.addr));
+	TAILQ_INSERT_TAIL(&portal->listeners, &listener, entry);
+}
+
+int
+fuzz_connect(void)
+{
+	struct sockaddr_un	 sun;
+	socklen_t		 len = sizeof(sun);
+	int			 fd;
+
+	if (getsockname(listener.fd, (struct sockaddr *)&sun, &len) == -1)
+		die("getsockname");
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0)) == -1)
+		die("socket");
+	if (connect(fd, (struct sockaddr *)&sun, len) == -1)
+		die("connect");
+	conn_accept(listener.fd, EV_READ, &listener);
+	outq_len = outq_off = 0;
+	return (fd);
+}
+
+void
+fuzz_send(int fd, const uint8_t *p, size_t n)
+{
+	size_t	 nsize;
+	uint8_t	*nq;
+
+	if (outq_len + n > outq_size) {
+		nsize = outq_size ? outq_size : 4096;
+		while (nsize < outq_len + n)
+			nsize *= 2;
+		if ((nq = realloc(outq, nsize)) == NULL)
+			die("realloc");
+		outq = nq;
+		outq_size = nsize;
+	}
+	if (n > 0)
+		memcpy(outq + outq_len, p, n);
+	outq_len += n;
+}
+
+void
+fuzz_pdu(int fd, const uint8_t *bhs, const void *data, size_t dlen)
+{
+	static const uint8_t	 zero[4];
+	uint8_t			 h[ISCSI_BHS_SIZE];
+
+	memcpy(h, bhs, sizeof(h));
+	bhs_set_dlen(h, dlen);
+	fuzz_send(fd, h, sizeof(h));
+	fuzz_send(fd, data, dlen);
+	fuzz_send(fd, zero, ISCSI_PAD(dlen) - dlen);
+}
+
+static size_t
+keys(char *buf, size_t size, const char *const *kv)
+{
+	size_t	 len = 0, n;
+
+	for (; *kv != NULL; kv++) {
+		n = strlen(*kv) + 1;
+		if (len + n > size)
+			break;
+		memcpy(buf + len, *kv, n);
+		len += n;
+	}
+	return (len);
+}
+
+void
+fuzz_login_preset(int fd, int preset)
+{
+	static const char *const normal[] = {
+		"InitiatorName=" FUZZ_INITIATOR, "SessionType=Normal",
+		"TargetName=" FUZZ_TARGET, "HeaderDigest=None",
+		"DataDigest=None", "ImmediateData=Yes", "InitialR2T=No",
+		"MaxRecvDataSegmentLength=4096", "MaxBurstLength=16384",
+		"FirstBurstLength=8192", "MaxOutstandingR2T=2", NULL
+	};
+	static const char *const discovery[] = {
+		"InitiatorName=" FUZZ_INITIATOR, "SessionType=Discovery",
+		"MaxRecvDataSegmentLength=512", NULL
+	};
+	static const char *const strict[] = {
+		"InitiatorName=" FUZZ_INITIATOR, "TargetName=" FUZZ_TARGET,
+		"ImmediateData=No", "InitialR2T=Yes",
+		"MaxRecvDataSegmentLength=512", "MaxBurstLength=1024",
+		"FirstBurstLength=512", NULL
+	};
+	const char *const	*kv;
+	uint8_t			 bhs[ISCSI_BHS_SIZE];
+	char			 data[1024];
+
+	switch (preset) {
+	case FUZZ_LOGIN_NORMAL:
+		kv = normal;
+		break;
+	case FUZZ_LOGIN_DISCOVERY:
+		kv = discovery;
+		break;
+	case FUZZ_LOGIN_STRICT:
+		kv = strict;
+		break;
+	default:
+		return;
+	}
+	memset(bhs, 0, sizeof(bhs));
+	bhs[BHS_OPCODE] = ISCSI_OP_LOGIN_REQ | ISCSI_OP_IMMEDIATE;
+	bhs[BHS_FLAGS] = ISCSI_LOGIN_TRANSIT |
+	    ISCSI_STAGE_OPERATIONAL << 2 | ISCSI_STAGE_FULL;
+	bhs[8] = 0x80;
+	bhs[13] = 1;
+	be32_put(bhs + BHS_ITT, 1);
+	be32_put(bhs + BHS_CMDSN, 1);
+	fuzz_pdu(fd, bhs, data, keys(data, sizeof(data), kv));
+}
+
+/* The fake tgt-lun: one completion. */
+static void
+lun_complete(const struct ring_sqe *sqe, uint8_t status)
+{
+	struct ring_cqe	 cqe;
+	uint32_t	 n;
+
+	memset(&cqe, 0, sizeof(cqe));
+	cqe.tag = sqe->tag;
+	cqe.status = status;
+	if (sqe->op == RING_OP_CMD && status != 0x40) {
+		cqe.len = sqe->data_len;
+		if (sqe->cdb[3] & 1)
+			cqe.len /= 2;	/* short transfer */
+		cqe.want = sqe->xfer_len + (sqe->cdb[2] & 0x0f) * 512;
+		if (sqe->cdb[1] & 0x80) {
+			cqe.status = 0x02;	/* CHECK CONDITION */
+			cqe.sense_len = 18;
+			cqe.sense[0] = 0x70;
+			cqe.sense[2] = 0x05;
+			cqe.sense[7] = 10;
+			cqe.sense[12] = 0x24;
+		}
+		if (sqe->dir == RING_DIR_READ && sqe->data_len > 0 &&
+		    ring_data_check(&lunr, sqe->data_off, sqe->data_len) == 0) {
+			n = sqe->data_len < 64 ? sqe->data_len : 64;
+			memset(lunr.data + sqe->data_off, 0xa5, n);
+		}
+	}
+	while (ring_cq_push(&lunr, &cqe) == -1)
+		die("cq full");
+}
+
+/* The fake tgt-lun: drain the sq.  Returns how many entries it took. */
+static int
+lun_serve(int release)
+{
+	struct ring_sqe	 sqe;
+	int		 i, n = 0, rv;
+
+	ring_doorbell_clear(lunr.sq_efd);
+	do {
+		ring_sq_awake(&lunr);
+		while ((rv = ring_sq_pop(&lunr, &sqe)) == 1) {
+			n++;
+			if (sqe.op == RING_OP_CMD && sqe.cdb[0] == 0x2f &&
+			    nheld < HOLD_MAX) {
+				held[nheld++] = sqe;
+				continue;
+			}
+			if (sqe.op == RING_OP_TMF) {
+				/* what a TMF aborts ends first */
+				for (i = 0; i < nheld; i++)
+					lun_complete(&held[i], 0x40);
+				nheld = 0;
+			}
+			lun_complete(&sqe, 0);
+		}
+		if (rv == -1)
+			die("corrupt sq index");
+		if (release && nheld > 0) {
+			for (i = 0; i < nheld; i++)
+				lun_complete(&held[i], 0);
+			n += nheld;
+			nheld = 0;
+		}
+		ring_cq_commit(&lunr);
+	} while (ring_sq_sleep(&lunr));
+	return (n);
+}
+
+/* Read and drop what the portal sent.  -1 on EOF. */
+static int
+drain(int fd, size_t *got)
+{
+	uint8_t	 buf[65536];
+	ssize_t	 n;
+
+	for (;;) {
+		n = read(fd, buf, sizeof(buf));
+		if (n > 0) {
+			*got += n;
+			continue;
+		}
+		if (n == 0)
+			return (-1);
+		if (errno == EINTR)
+			continue;
+		return (0);	/* EAGAIN, or ECONNRESET: treated as EOF later */
+	}
+}
+
+void
+fuzz_run(int fd, size_t chunk)
+{
+	size_t	 want, got;
+	ssize_t	 n;
+	int	 idle = 0, round, eof = 0;
+
+	for (round = 0; round < RUN_ROUNDS && idle < IDLE_ROUNDS; round++) {
+		got = 0;
+		if (outq_off < outq_len && !eof) {
+			want = outq_len - outq_off;
+			if (chunk > 0 && want > chunk)
+				want = chunk;
+			n = write(fd, outq + outq_off, want);
+			if (n > 0) {
+				outq_off += n;
+				got += n;
+			} else if (n == -1 && errno != EAGAIN &&
+			    errno != EINTR)
+				eof = 1;	/* the portal hung up */
+		}
+		event_base_loop(portal->evb, EVLOOP_NONBLOCK);
+		got += lun_serve(0);
+		event_base_loop(portal->evb, EVLOOP_NONBLOCK);
+		if (drain(fd, &got) == -1)
+			eof = 1;
+		if (got == 0 && (outq_off == outq_len || eof))
+			idle++;
+		else
+			idle = 0;
+	}
+}
+
+void
+fuzz_hangup(int fd)
+{
+	size_t	 got;
+	int	 round, eof = 0;
+
+	shutdown(fd, SHUT_WR);
+	for (round = 0; round < RUN_ROUNDS && !eof; round++) {
+		got = 0;
+		event_base_loop(portal->evb, EVLOOP_NONBLOCK);
+		lun_serve(0);
+		event_base_loop(portal->evb, EVLOOP_NONBLOCK);
+		if (drain(fd, &got) == -1)
+			eof = 1;
+	}
+	if (!eof)
+		die("the portal kept a connection whose peer hung up");
+	close(fd);
+	/* Commands held by the fake LUN come back now; then all is idle. */
+	for (round = 0; round < 16; round++) {
+		event_base_loop(portal->evb, EVLOOP_NONBLOCK);
+		lun_serve(1);
+		event_base_loop(portal->evb, EVLOOP_NONBLOCK);
+	}
+	if (!TAILQ_EMPTY(&portal->sessions))
+		die("a session outlived its only connection");
+	if (plun->ninflight != 0 || plun->nslot_free != plun->nslots)
+		die("ring slots still in use after the session ended");
+	if (plun->alloc.nfree != plun->alloc.nblocks)
+		die("data area blocks still in use after the session ended");
+	if (!TAILQ_EMPTY(&plun->waitq))
+		die("tasks left on the LUN's wait queue");
+	if (plun->nrefs != 0)
+		die("tasks still refer to the LUN");
+}

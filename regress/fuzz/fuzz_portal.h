@@ -1,0 +1,52 @@
+/*
+ * Copyright (c) 2026 The tgt suite authors
+ * SPDX-License-Identifier: GPL-2.0-only
+ *
+ * An in-process tgt-portal for the libFuzzer harnesses: the real
+ * connection, login, session and SCSI code of tgt-portal (every object
+ * but tgt-portal.c), one target with one LUN whose ring is served by a
+ * fake tgt-lun in the same process, and a client on an AF_UNIX stream
+ * socket accepted by conn_accept().
+ */
+
+#ifndef FUZZ_PORTAL_H
+#define FUZZ_PORTAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FUZZ_TARGET	"iqn.2026-11.org.example:fuzz"
+#define FUZZ_INITIATOR	"iqn.2026-11.org.example:fuzzer"
+
+/* Login presets for fuzz_login_preset(). */
+#define FUZZ_LOGIN_NONE		0	/* stay in the login phase */
+#define FUZZ_LOGIN_NORMAL	1	/* ImmediateData=Yes, InitialR2T=No */
+#define FUZZ_LOGIN_DISCOVERY	2
+#define FUZZ_LOGIN_STRICT	3	/* InitialR2T=Yes, ImmediateData=No,
+					 * small MaxBurstLength */
+
+/* Once per process: the portal, its target and LUN, the listener. */
+void	fuzz_portal_init(void);
+/* A new connection; returns the client's descriptor. */
+int	fuzz_connect(void);
+/* Queue bytes from the client (written as the socket takes them). */
+void	fuzz_send(int fd, const uint8_t *, size_t);
+/* Log in with a preset: the PDU is queued like any other bytes. */
+void	fuzz_login_preset(int fd, int preset);
+/*
+ * Write what is queued in pieces of at most chunk bytes (0: as much as
+ * the socket takes), turning the portal's event loop and the fake LUN
+ * between pieces, and reading (and dropping) whatever the portal sends.
+ */
+void	fuzz_run(int fd, size_t chunk);
+/*
+ * The client hangs up (write side first): the portal must close the
+ * connection, end its session and give every ring slot and data block
+ * back.  abort()s, so that libFuzzer reports it, when it does not.
+ */
+void	fuzz_hangup(int fd);
+
+/* Build a BHS + data segment (padded) and queue it. */
+void	fuzz_pdu(int fd, const uint8_t *bhs, const void *data, size_t dlen);
+
+#endif /* FUZZ_PORTAL_H */
