@@ -324,6 +324,14 @@ void	 session_reject(struct conn *, uint8_t reason, const uint8_t *bhs);
 void	 session_task_done(struct session *);	/* window grows again */
 /* A task with TASK_F_HELD is going away: its CmdSN still counts. */
 void	 session_held_task_gone(struct task *);
+/*
+ * Async Message "target requests logout" (AsyncEvent 1, Parameter3
+ * wait_s) to every connection of the session; returns how many.
+ */
+int	 session_async_logout(struct session *, uint16_t wait_s);
+/* SIGTERM, master gone: ask everyone to log out, exit after wait_s. */
+#define PORTAL_STOP_WAIT	2
+void	 session_shutdown(uint16_t wait_s);
 
 /* Dispatch of a complete PDU in full feature phase: session.c */
 void	 session_rx_pdu(struct conn *);

@@ -48,6 +48,9 @@ struct held_pdu {
 static void	session_free_cb(int, short, void *);
 static void	session_held_free(struct session *, struct held_pdu *);
 
+static int		 shutting_down;
+static struct event	*ev_shutdown;
+
 struct session *
 session_new(struct ptarget *target, int discovery)
 {
@@ -136,6 +139,10 @@ session_destroy(struct session *s)
 		scsi_task_free(t);
 	if (s->target != NULL)
 		plun_session_end(s);
+	if (shutting_down && TAILQ_EMPTY(&portal->sessions)) {
+		log_info("every session logged out, exiting");
+		event_base_loopexit(portal->evb, NULL);
+	}
 	if (portal->evb == NULL ||
 	    event_base_once(portal->evb, -1, EV_TIMEOUT, session_free_cb, s,
 	    &tv) == -1)
@@ -398,6 +405,61 @@ session_order_drain(struct session *s)
 		free(h->data);
 		free(h);
 	}
+}
+
+/*
+ * Ask every connection of the session to log out (Async Message,
+ * AsyncEvent 1, RFC 7143 11.9.1) within wait_s seconds.  For a target
+ * removed by reload (ctl.c) and for shutdown.  Returns how many
+ * connections were asked.
+ */
+int
+session_async_logout(struct session *s, uint16_t wait_s)
+{
+	struct conn	*c;
+	int		 n = 0;
+
+	TAILQ_FOREACH(c, &s->conns, entry)
+		if (portalctl_async_logout(c, wait_s) == 0)
+			n++;
+	return (n);
+}
+
+static void
+session_shutdown_timeout(int fd, short ev, void *arg)
+{
+	log_info("grace period over, exiting");
+	event_base_loopexit(portal->evb, NULL);
+}
+
+/*
+ * SIGTERM or the master gone: no new connections, every session is
+ * asked to log out, and we exit once they all did or wait_s passed.
+ */
+void
+session_shutdown(uint16_t wait_s)
+{
+	struct portal_listener	*pl;
+	struct session		*s;
+	struct timeval		 tv = { wait_s, 0 };
+	int			 n = 0;
+
+	if (shutting_down)
+		return;
+	shutting_down = 1;
+	TAILQ_FOREACH(pl, &portal->listeners, entry)
+		event_del(pl->ev);
+	TAILQ_FOREACH(s, &portal->sessions, entry)
+		n += session_async_logout(s, wait_s);
+	if (n == 0 || TAILQ_EMPTY(&portal->sessions)) {
+		event_base_loopexit(portal->evb, NULL);
+		return;
+	}
+	log_info("shutting down: %d connection(s) asked to log out within "
+	    "%u s", n, wait_s);
+	if ((ev_shutdown = evtimer_new(portal->evb, session_shutdown_timeout,
+	    NULL)) == NULL || evtimer_add(ev_shutdown, &tv) == -1)
+		event_base_loopexit(portal->evb, NULL);
 }
 
 void

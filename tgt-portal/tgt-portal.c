@@ -30,6 +30,7 @@ static struct portal	 portal_store;
 
 static void	 portal_dispatch(struct msgchan *, struct msg *, void *);
 static void	 portal_closed(struct msgchan *, void *);
+static void	 portal_sigterm(int, short, void *);
 
 static __attribute__((noreturn)) void
 usage(void)
@@ -43,6 +44,7 @@ int
 main(int argc, char *argv[])
 {
 	const char	*user = NULL, *chroot_dir = NULL, *instance = NULL;
+	struct event	*ev_term;
 	int		 ch, debug = 0, verbose = 0;
 
 	while ((ch = getopt(argc, argv, "dvu:c:n:")) != -1) {
@@ -85,6 +87,10 @@ main(int argc, char *argv[])
 		fatalx("event_base_new");
 
 	/* Nothing untrusted has been read yet: lock ourselves in first. */
+	/* SIGTERM: sessions are asked to log out first (session.c) */
+	if ((ev_term = evsignal_new(portal->evb, SIGTERM, portal_sigterm,
+	    NULL)) == NULL || evsignal_add(ev_term, NULL) == -1)
+		fatalx("SIGTERM handler");
 	sandbox_drop(user, chroot_dir);
 	sandbox_seccomp(SANDBOX_PORTAL);
 
@@ -99,8 +105,14 @@ main(int argc, char *argv[])
 static void
 portal_closed(struct msgchan *mc, void *arg)
 {
-	log_info("master went away, exiting");
-	exit(0);
+	log_info("master went away");
+	session_shutdown(PORTAL_STOP_WAIT);
+}
+
+static void
+portal_sigterm(int sig, short ev, void *arg)
+{
+	session_shutdown(PORTAL_STOP_WAIT);
 }
 
 static struct ptarget *

@@ -41,4 +41,30 @@ fi
 grep -q "header digest error\|data digest error" "$LOG" &&
     ok "the corrupted digests were logged" ||
     fail "the corrupted digests were logged"
+
+# SIGTERM to the portal: its sessions are asked to log out (Async
+# Message, AsyncEvent 1), it exits once they did, the master restarts it.
+python3 "$top/regress/lib/iscsi_raw.py" "$ADDR" "$PORT" "$IQN" \
+    asynclogout > "$T/al" 2>&1 &
+alpid=$!
+bg $alpid
+if wait_for 15 grep -q "logged in" "$T/al"; then
+	portal=$(children tgt-portal)
+	kill -TERM $portal
+	wait $alpid
+	cat "$T/al"
+	npass=$((npass + $(grep -c '^ok ' "$T/al")))
+	nfail=$((nfail + $(grep -c '^FAIL ' "$T/al")))
+	grep -q "every session logged out, exiting" "$LOG" &&
+	    ok "SIGTERM: the portal exits once its sessions logged out" ||
+	    fail "SIGTERM: the portal exits once its sessions logged out"
+	if wait_for 20 timeout 5 iscsi-inq "$URL/$IQN/1"; then
+		ok "SIGTERM: the master restarted the portal"
+	else
+		fail "SIGTERM: the master restarted the portal"
+	fi
+else
+	fail "async logout client logged in"
+	indent "$T/al"
+fi
 finish

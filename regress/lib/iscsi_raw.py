@@ -786,6 +786,31 @@ class Tests:
         c.logout()
         c.close()
 
+    def t_asynclogout(self):
+        """Wait for the target to ask for a logout (the shell sends the
+        portal SIGTERM), then log out."""
+        s = self.session(ini='iqn.2026-11.org.example:asynclogout')
+        c = self.connect(s)
+        c.login()
+        print('# logged in', flush=True)
+        c.sock.settimeout(30)
+        try:
+            p = c.recv()
+            while p.op == OP_NOP_IN:
+                p = c.recv()
+        except (socket.timeout, EOFError, ConnectionError) as e:
+            p = e
+        ok = isinstance(p, PDU) and p.op == OP_ASYNC and p.bhs[36] == 1
+        self.check(ok, 'async: Async Message "target requests logout"', p)
+        if not ok:
+            return
+        self.check(struct.unpack_from('>H', p.bhs, 42)[0] == 2,
+                   'async: Parameter3 (time to log out) is 2 s')
+        p = c.logout()
+        self.check(p.op == OP_LOGOUT_RSP and p.bhs[2] == 0,
+                   'async: logout answered', p)
+        c.close()
+
 
 def main():
     if len(sys.argv) < 5:
