@@ -369,7 +369,10 @@ conf_acl_address(const char *s, struct msg_acl *r)
 	return (0);
 }
 
-/* conf_dump() of the access settings; secrets are not printed. */
+/*
+ * conf_dump() of the access settings.  The secrets are printed: the
+ * output must parse again, and it is as secret as the file itself.
+ */
 void
 conf_access_dump(const struct conf_auth *a, const struct conf_acls *acls,
     uint32_t access, const char *redirect, const char *indent, FILE *fp)
@@ -382,12 +385,16 @@ conf_access_dump(const struct conf_auth *a, const struct conf_acls *acls,
 	TAILQ_FOREACH(c, &a->chap, entry) {
 		fprintf(fp, "%sauth chap user ", indent);
 		dump_str(fp, c->user);
-		fprintf(fp, " secret \"********\"\n");
+		fprintf(fp, " secret ");
+		dump_str(fp, c->secret);
+		fprintf(fp, "\n");
 	}
 	if (a->mutual != NULL) {
 		fprintf(fp, "%sauth mutual user ", indent);
 		dump_str(fp, a->mutual->user);
-		fprintf(fp, " secret \"********\"\n");
+		fprintf(fp, " secret ");
+		dump_str(fp, a->mutual->secret);
+		fprintf(fp, "\n");
 	}
 	if (acls != NULL)
 		TAILQ_FOREACH(r, acls, entry) {
