@@ -139,6 +139,9 @@ struct msg_error {
 #define LUN_F_THIN		0x0002
 #define LUN_F_REMOVABLE		0x0004
 #define LUN_F_WRITE_CACHE	0x0008	/* WCE reported set */
+/* physical block size 2^(9 + n) bytes, n in bits 4-7; 0: the block size */
+#define LUN_F_PBLOCK_SHIFT	4
+#define LUN_F_PBLOCK_MASK	0x00f0
 
 struct msg_lun_config {
 	uint32_t	lun_id;		/* master's index, stable per LUN */

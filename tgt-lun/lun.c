@@ -42,7 +42,7 @@ lun_init(struct lun *lun, const struct msg_lun_config *cfg, int fd,
 {
 	struct stat	st;
 	uint64_t	store;
-	uint32_t	bs;
+	uint32_t	bs, pb;
 	int		fl;
 
 	memset(lun, 0, sizeof(*lun));
@@ -70,6 +70,9 @@ lun_init(struct lun *lun, const struct msg_lun_config *cfg, int fd,
 	}
 	lun->block_size = bs;
 	lun->block_shift = __builtin_ctz(bs);
+	/* physical blocks of 2^(9 + n) bytes, never below a logical one */
+	pb = 9 + ((cfg->flags & LUN_F_PBLOCK_MASK) >> LUN_F_PBLOCK_SHIFT);
+	lun->pb_exp = pb > lun->block_shift ? pb - lun->block_shift : 0;
 
 	if (fstat(fd, &st) == -1) {
 		snprintf(err, errlen, "fstat: %s", strerror(errno));

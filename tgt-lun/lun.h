@@ -96,6 +96,7 @@ struct lun {
 	uint64_t		 nblocks;
 	uint32_t		 block_size;
 	uint32_t		 block_shift;
+	uint32_t		 pb_exp;	/* logical per physical, log2 */
 	int			 readonly;
 	int			 thin;
 	int			 removable;

@@ -297,11 +297,12 @@ sbc_read_capacity16(struct scsi_cmd *cmd)
 	put_be64(&b[0], lun->nblocks - 1);
 	put_be32(&b[8], lun->block_size);
 	/*
-	 * LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT stays 0: with more
-	 * than one logical block per physical block GET LBA STATUS would
-	 * have to describe partial physical blocks, which initiators (and
-	 * libiscsi's GetLBAStatus.UnmapSingle) do not expect.
+	 * LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT: "physical-block-size"
+	 * (a 512e disk, say); 0 by default, as libiscsi's
+	 * GetLBAStatus.UnmapSingle asks for descriptors SBC forbids when it
+	 * is not.
 	 */
+	b[13] = lun->pb_exp & 0x0f;
 	if (lun->thin)
 		b[14] = 0x80 | 0x40;		/* LBPME, LBPRZ */
 	scsi_data_in(cmd, b, sizeof(b), get_be32(&cmd->cdb[10]));

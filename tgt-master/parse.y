@@ -140,6 +140,7 @@ static void	 redirect_set(const YYLTYPE *, const char *, int64_t, int);
 #define LOPT_SERIAL	0x0100
 #define LOPT_REVISION	0x0200
 #define LOPT_WCACHE	0x0400
+#define LOPT_PBLOCKSIZE	0x0800
 }
 
 %locations
@@ -152,6 +153,7 @@ static void	 redirect_set(const YYLTYPE *, const char *, int64_t, int);
 %token	INCLUDE USER CHROOT CONTROL SOCKET LISTEN ON PORT TARGET ALIAS
 %token	ALLOW ALL LUN DISK BACKEND THIN READONLY REMOVABLE BLOCKSIZE SIZE
 %token	VENDOR PRODUCT SERIAL REVISION WRITECACHE YES NO ERROR
+%token	PBLOCKSIZE
 %token	AUTH CHAP MUTUAL SECRET DISCOVERY INITIATOR ADDRESS REDIRECT TO
 %token	TEMPORARY PERMANENT
 %token	<string>	STRING
@@ -416,6 +418,19 @@ lunopt		: BACKEND STRING	{
 			else
 				cur_lun->block_size = $2;
 		}
+		| PBLOCKSIZE NUMBER	{
+			if (!lun_once(&@1, LOPT_PBLOCKSIZE,
+			    "physical-block-size"))
+				;
+			else if ($2 < 512 || $2 > (1 << 24) ||
+			    ($2 & ($2 - 1)) != 0)
+				conf_err(&@2, "invalid physical-block-size "
+				    "%lld (a power of two, 512 to 16M)",
+				    (long long)$2);
+			else
+				cur_lun->flags |= (uint32_t)(__builtin_ctzll($2)
+				    - 9) << LUN_F_PBLOCK_SHIFT;
+		}
 		| SIZE string		{
 			uint64_t	 sz;
 
@@ -475,6 +490,7 @@ anyarg		: STRING		{ free($1); }
 		| ALLOW | LUN | BACKEND | THIN | READONLY | REMOVABLE
 		| BLOCKSIZE | SIZE | VENDOR | PRODUCT | SERIAL | REVISION
 		| WRITECACHE | AUTH | CHAP | MUTUAL | SECRET | DISCOVERY
+		| PBLOCKSIZE
 		| INITIATOR | ADDRESS | REDIRECT | TO | TEMPORARY | PERMANENT
 		;
 
@@ -507,6 +523,7 @@ static const struct keyword keywords[] = {
 	{ "no",			NO },
 	{ "on",			ON },
 	{ "permanent",		PERMANENT },
+	{ "physical-block-size", PBLOCKSIZE },
 	{ "port",		PORT },
 	{ "product",		PRODUCT },
 	{ "read-only",		READONLY },
