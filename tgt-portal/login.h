@@ -102,6 +102,7 @@ uint32_t	 session_max_cmdsn(struct session *);
 int		 session_order(struct conn *);
 void		 session_order_drain(struct session *);
 void		 session_held_conn_gone(struct conn *);
+int		 session_cmdsn_abort(struct session *, uint32_t cmdsn);
 
 /* login.c */
 void		 login_start(struct conn *);

@@ -347,6 +347,34 @@ session_order(struct conn *c)
 	return (0);
 }
 
+/*
+ * ABORT TASK for a command not received yet whose CmdSN is in the
+ * window (RFC 7143 11.5.1): its CmdSN counts as received and the
+ * command, should it still come, is dropped as a duplicate.
+ */
+int
+session_cmdsn_abort(struct session *s, uint32_t cmdsn)
+{
+	struct held_pdu	*h, *at;
+
+	TAILQ_FOREACH(at, &s->held, entry) {
+		if (at->cmdsn == cmdsn)
+			return (0);
+		if (sn_lt(cmdsn, at->cmdsn))
+			break;
+	}
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		return (-1);
+	h->cmdsn = cmdsn;
+	if (at != NULL)
+		TAILQ_INSERT_BEFORE(at, h, entry);
+	else
+		TAILQ_INSERT_TAIL(&s->held, h, entry);
+	s->nheld++;
+	session_order_drain(s);
+	return (0);
+}
+
 /* Hand a held PDU to its handler as if it had just been read. */
 static void
 session_replay(struct held_pdu *h)

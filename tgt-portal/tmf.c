@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "login.h"
 #include "task.h"
 
 /* Functions (byte 1) */
@@ -61,9 +62,31 @@ tmf_send(struct conn *c, uint32_t itt, uint8_t response)
 	(void)conn_send_copy(c, bhs, NULL, 0);
 }
 
+/*
+ * TARGET COLD RESET: once the response is on its way, every connection
+ * to the target goes (RFC 7143 11.5.1, like a power cycle).
+ */
+static void
+tmf_cold_reset(struct ptarget *target)
+{
+	struct session	*s, *ts;
+	struct conn	*c, *tc;
+
+	TAILQ_FOREACH_SAFE(s, &portal->sessions, entry, ts) {
+		if (s->target != target)
+			continue;
+		log_info("tsih %u: target cold reset, closing", s->tsih);
+		TAILQ_FOREACH_SAFE(c, &s->conns, entry, tc)
+			conn_close_after_send(c);
+	}
+}
+
 void
 tmf_settled(struct task *tm)
 {
+	struct ptarget	*target;
+	int		 cold;
+
 	if (tm->tmf_pending > 0)
 		tm->tmf_pending--;
 	if (tm->tmf_pending > 0)
@@ -78,7 +101,12 @@ tmf_settled(struct task *tm)
 	    tm->tmf_func, tm->itt, tm->tmf_rsp);
 	session_task_done(tm->sess);
 	tmf_send(tm->conn, tm->itt, tm->tmf_rsp);
+	target = tm->sess->target;
+	cold = tm->tmf_func == TMF_TARGET_COLD_RESET &&
+	    tm->tmf_rsp == TMF_RSP_COMPLETE;
 	task_destroy(tm);
+	if (cold)
+		tmf_cold_reset(target);
 }
 
 /*
@@ -121,7 +149,8 @@ tmf_abort_task(struct task *tm, const uint8_t *bhs)
 		 * command that completed already, for instance).
 		 */
 		if (sn_le(s->exp_cmdsn, ref) && s->max_cmdsn_valid &&
-		    sn_le(ref, s->max_cmdsn) && sn_lt(ref, tm->cmdsn))
+		    sn_le(ref, s->max_cmdsn) && sn_lt(ref, tm->cmdsn) &&
+		    session_cmdsn_abort(s, ref) == 0)
 			return (TMF_RSP_COMPLETE);
 		return (TMF_RSP_NO_TASK);
 	}
@@ -166,12 +195,15 @@ tmf_function(struct task *tm, const uint8_t *bhs)
 		}
 		return (TMF_RSP_COMPLETE);
 	case TMF_CLEAR_ACA:
-		if (plun_find(s->target, tm->lun_nr) == NULL)
+		if ((p = plun_find(s->target, tm->lun_nr)) == NULL)
 			return (TMF_RSP_NO_LUN);
-		/* NACA is not supported, there is never an ACA */
-		return (TMF_RSP_NOT_SUPPORTED);
+		/* NACA is never accepted: the LUN has no ACA to clear */
+		if (plun_ring_tmf(p, tm, s->nexus, tm->tmf_func, 0) == -1)
+			log_warnx("%s: tmf %u: cannot queue for the LUN",
+			    tm->conn->peer_name, tm->tmf_func);
+		return (TMF_RSP_COMPLETE);
 	case TMF_TASK_REASSIGN:
-		/* ErrorRecoveryLevel is 0 */
+		/* connection recovery is ErrorRecoveryLevel 2, not done */
 		return (TMF_RSP_NO_REASSIGN);
 	default:
 		return (TMF_RSP_NOT_SUPPORTED);

@@ -811,6 +811,125 @@ class Tests:
                    'async: logout answered', p)
         c.close()
 
+    def tmf(self, c, func, lun=0, rtt=0xffffffff, refcmdsn=0):
+        s = c.sess
+        b = bhs_new(OP_TMF, 0x80 | func, imm=True)
+        b[8:16] = lun_field(lun)
+        itt = s.next_itt()
+        put32(b, 16, itt)
+        put32(b, 20, rtt)
+        put32(b, 24, s.cmdsn)
+        put32(b, 28, c.expstatsn)
+        put32(b, 32, refcmdsn)
+        c.send(b)
+        while True:
+            p = c.recv_skip_nop()
+            if p.op == OP_TMF_RSP and p.itt == itt:
+                return p.bhs[2]
+            if p.op == OP_REJECT:
+                return None
+
+    def nop(self, c, cmdsn=None):
+        s = c.sess
+        b = bhs_new(OP_NOP_OUT)
+        itt = s.next_itt()
+        put32(b, 16, itt)
+        put32(b, 20, 0xffffffff)
+        put32(b, 24, s.next_cmdsn() if cmdsn is None else cmdsn)
+        put32(b, 28, c.expstatsn)
+        c.send(b)
+        return itt
+
+    def quiet(self, c, secs=0.3):
+        """Nothing but NOP-In arrives for secs."""
+        while select.select([c.sock], [], [], secs)[0]:
+            p = c.recv()
+            if p.op != OP_NOP_IN:
+                return p
+        return None
+
+    def t_tmf(self):
+        """Task management: CLEAR ACA, TASK REASSIGN, ABORT TASK of a
+        command not received yet and of one held behind a CmdSN gap,
+        LOGICAL UNIT RESET, TARGET COLD RESET."""
+        s = self.session(ini='iqn.2026-11.org.example:tmf')
+        a = self.connect(s, cid=1)
+        a.login()
+        clear_ua(a, 1)
+        b = self.connect(s, cid=2)
+        b.login()
+        r = self.tmf(a, 3, lun=1)
+        self.check(r == 0, 'tmf: CLEAR ACA: function complete', r)
+        r = self.tmf(a, 3, lun=7)
+        self.check(r == 2, 'tmf: CLEAR ACA on no LUN: LUN does not exist',
+                   r)
+        r = self.tmf(a, 8, lun=1, rtt=0x4242)
+        self.check(r == 4, 'tmf: TASK REASSIGN at ERL 1: not supported', r)
+        # ABORT TASK of a command whose CmdSN has not come yet
+        c0 = s.next_cmdsn()
+        r = self.tmf(a, 1, lun=1, rtt=0x777777, refcmdsn=c0)
+        self.check(r == 0, 'tmf: ABORT TASK of a command not received yet: '
+                   'function complete', r)
+        itt = self.nop(a)
+        p = a.recv_skip_nop()
+        self.check(p.op == OP_NOP_IN and p.itt == itt and
+                   p.expcmdsn == (c0 + 2) & 0xffffffff,
+                   'tmf: its CmdSN counts as received (the next one is '
+                   'answered)', p)
+        w, witt = a.cmd_bhs(cdb_rw(0x28, 0, 1), 1, read=True, edtl=512,
+                            itt=0x777777, cmdsn=c0)
+        a.send(w)
+        p = self.quiet(a)
+        self.check(p is None, 'tmf: the aborted command arriving late is '
+                   'dropped', p)
+        # a read held behind a gap on b, aborted from a
+        c1 = s.next_cmdsn()
+        c2 = s.next_cmdsn()
+        r2, ritt = b.cmd_bhs(cdb_rw(0x28, 0, 1), 1, read=True, edtl=512,
+                             cmdsn=c2)
+        b.send(r2)
+        p = self.quiet(b, 0.2)
+        self.check(p is None, 'tmf: a read ahead of a CmdSN gap is held', p)
+        r = self.tmf(a, 1, lun=1, rtt=ritt, refcmdsn=c2)
+        self.check(r == 0, 'tmf: ABORT TASK of the held read: function '
+                   'complete', r)
+        itt = self.nop(a, c1)
+        p = a.recv_skip_nop()
+        itt2 = self.nop(a)
+        p2 = a.recv_skip_nop()
+        self.check(p.op == OP_NOP_IN and p.itt == itt and
+                   p2.op == OP_NOP_IN and p2.itt == itt2,
+                   'tmf: filling the gap consumes the aborted CmdSN too',
+                   (p, p2))
+        p = self.quiet(b)
+        self.check(p is None, 'tmf: the aborted read is never answered', p)
+        # LUN reset: a unit attention follows
+        r = self.tmf(a, 5, lun=1)
+        self.check(r == 0, 'tmf: LOGICAL UNIT RESET: function complete', r)
+        clear_ua(a, 1)
+        st = tur(a, 1)
+        self.check(st == 0, 'tmf: commands go on after the LUN reset', st)
+        r = self.tmf(a, 6, lun=1)
+        self.check(r == 0, 'tmf: TARGET WARM RESET: function complete', r)
+        clear_ua(a, 1)
+        # cold reset: answered, then every connection goes
+        r = self.tmf(a, 7, lun=1)
+        self.check(r == 0, 'tmf: TARGET COLD RESET: function complete', r)
+        gone = 0
+        for x in (a, b):
+            try:
+                x.sock.settimeout(5)
+                while True:
+                    x.recv()
+            except (EOFError, ConnectionError):
+                gone += 1
+            except (socket.timeout, ProtocolError):
+                pass
+        self.check(gone == 2, 'tmf: after a cold reset both connections '
+                   'are closed', gone)
+        a.close()
+        b.close()
+
 
 def main():
     if len(sys.argv) < 5:
