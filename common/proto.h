@@ -121,6 +121,19 @@ enum msg_type {
 	MSG_PORTAL_AUTH_REQ,	/* struct msg_auth_req */
 	/* master -> portal: the verdict; peerid = id */
 	MSG_PORTAL_AUTH_RESP,	/* struct msg_auth_resp */
+
+	/*
+	 * iSNS (RFC 4171).  The master connects to the server (non-blocking)
+	 * and hands the socket to one portal with MSG_PORTAL_ISNS, followed
+	 * by nportals ISNS_PORTAL and nnodes ISNS_NODE: the portal speaks
+	 * iSNSP (registers the entity with all of them, replacing what was
+	 * registered before, or deregisters it), then closes the socket and
+	 * answers ISNS_DONE.
+	 */
+	MSG_PORTAL_ISNS = 820,	/* struct msg_isns + socket */
+	MSG_PORTAL_ISNS_PORTAL,	/* struct msg_isns_portal */
+	MSG_PORTAL_ISNS_NODE,	/* struct msg_isns_node */
+	MSG_PORTAL_ISNS_DONE,	/* portal -> master: struct msg_isns_done */
 };
 
 struct msg_error {
@@ -412,6 +425,41 @@ struct msg_auth_resp {
 	uint32_t	pad2;
 	uint8_t		response[CHAP_DIGEST_MAX];
 	char		user[CHAP_NAME_MAX];	/* mutual: our CHAP_N */
+};
+
+#define ISNS_PORTALS_MAX	64	/* per request */
+#define ISNS_NODES_MAX		4096
+
+/* msg_isns.op */
+#define ISNS_OP_REGISTER	0
+#define ISNS_OP_DEREGISTER	1	/* the entity and all it holds */
+
+struct msg_isns {
+	uint32_t	op;		/* ISNS_OP_* */
+	uint32_t	nportals;
+	uint32_t	nnodes;
+	uint32_t	seq;		/* echoed in ISNS_DONE */
+	char		eid[TGT_NAME_MAX];	/* entity identifier */
+	char		source[TGT_NAME_MAX];	/* deregister: a node of the
+						 * entity as source */
+};
+
+struct msg_isns_portal {
+	uint8_t		addr[16];	/* IPv6 or IPv4-mapped */
+	uint32_t	port;
+	uint32_t	tpgt;		/* portal group tag */
+};
+
+struct msg_isns_node {
+	char		name[TGT_NAME_MAX];
+	char		alias[TGT_NAME_MAX];
+};
+
+struct msg_isns_done {
+	uint32_t	seq;
+	uint32_t	ok;		/* 1 registered (deregistered) */
+	uint32_t	status;		/* iSNS error code, or 0 */
+	uint32_t	pad;
 };
 
 #endif /* TGT_PROTO_H */

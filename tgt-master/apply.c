@@ -571,6 +571,7 @@ master_commit(struct master *m, struct apply *a)
 
 	/* access rules and CHAP of what stays may have changed */
 	auth_reload(m);
+	isns_update(m);
 
 	/* new targets: running portals learn them, then their LUNs start */
 	while ((mt = TAILQ_FIRST(&a->targets)) != NULL) {
@@ -936,6 +937,10 @@ portal_dispatch(struct msgchan *ch, struct msg *msg, void *arg)
 		break;
 	case MSG_PORTAL_AUTH_REQ:
 		if (auth_request(p->m, &p->chan, msg) == -1)
+			proc_bad(p, msg);
+		break;
+	case MSG_PORTAL_ISNS_DONE:
+		if (isns_done(p->m, msg) == -1)
 			proc_bad(p, msg);
 		break;
 	default:

@@ -74,6 +74,7 @@ conf_dump(const struct tgt_conf *conf, FILE *fp)
 	const struct conf_lun		*l;
 	char				 host[INET6_ADDRSTRLEN];
 	const void			*addr;
+	const char			*colon;
 	int				 port;
 
 	fprintf(fp, "user ");
@@ -98,6 +99,11 @@ conf_dump(const struct tgt_conf *conf, FILE *fp)
 		inet_ntop(ls->ss.ss_family, addr, host, sizeof(host));
 		fprintf(fp, "listen on %s port %d\n", host, port);
 	}
+	if (conf->isns_sslen != 0 &&
+	    (colon = strrchr(conf->isns_name, ':')) != NULL)
+		fprintf(fp, "isns server %.*s port %s\n",
+		    (int)(colon - conf->isns_name), conf->isns_name,
+		    colon + 1);
 	if (!TAILQ_EMPTY(&conf->discovery.chap) ||
 	    conf->discovery.mutual != NULL) {
 		fprintf(fp, "\ndiscovery {\n");

@@ -96,7 +96,12 @@ struct tgt_conf {
 	struct conf_listens	 listens;
 	struct conf_targets	 targets;
 	struct conf_auth	 discovery;	/* discovery sessions */
+	/* isns server: tgt-master/isns.c */
+	struct sockaddr_storage	 isns_ss;
+	socklen_t		 isns_sslen;	/* 0: no iSNS */
+	char			 isns_name[TGT_ADDR_MAX];
 };
+#define CONF_ISNS_PORT		3205
 
 /* opts for parse_config() */
 #define CONF_OPT_NOACTION	0x01	/* -n: only check */

@@ -153,6 +153,7 @@ struct master {
 	char			 ctl_path[108];	/* sun_path */
 	struct ctl_conns	 ctl_conns;
 	uint32_t		 next_ctl_id;
+	struct isns_state	*isns;		/* isns.c */
 };
 
 /* proc.c */
@@ -205,6 +206,11 @@ void	 lun_dispatch(struct msgchan *, struct msg *, void *);
 void	 portal_dispatch(struct msgchan *, struct msg *, void *);
 /* Reset the LUN's view of the rings of its dead process. */
 void	 apply_proc_gone(struct proc *);
+
+/* isns.c: register with the iSNS server after start-up and reloads. */
+void	 isns_update(struct master *);
+/* MSG_PORTAL_ISNS_DONE: -1 if malformed. */
+int	 isns_done(struct master *, struct msg *);
 
 /* auth.c */
 struct msg_auth_req;

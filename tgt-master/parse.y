@@ -128,6 +128,7 @@ static void	 auth_add(const YYLTYPE *, int, const char *,
 		    const YYLTYPE *, const char *);
 static void	 acl_add(const YYLTYPE *, int, const char *);
 static void	 redirect_set(const YYLTYPE *, const char *, int64_t, int);
+static void	 isns_set(const YYLTYPE *, const char *, int64_t);
 
 #define LOPT_BACKEND	0x0001
 #define LOPT_THIN	0x0002
@@ -155,10 +156,10 @@ static void	 redirect_set(const YYLTYPE *, const char *, int64_t, int);
 %token	VENDOR PRODUCT SERIAL REVISION WRITECACHE YES NO ERROR
 %token	PBLOCKSIZE
 %token	AUTH CHAP MUTUAL SECRET DISCOVERY INITIATOR ADDRESS REDIRECT TO
-%token	TEMPORARY PERMANENT
+%token	TEMPORARY PERMANENT ISNS SERVER
 %token	<string>	STRING
 %token	<number>	NUMBER
-%type	<number>	port yesno chapkind redirtype
+%type	<number>	port yesno chapkind redirtype isnsport
 %type	<string>	string
 
 %destructor { free($$); } <string>
@@ -279,6 +280,22 @@ main		: USER STRING		{
 			if ($4 != -1)
 				listen_add(&@3, $3, $4);
 			free($3);
+		}
+		| ISNS SERVER STRING isnsport {
+			if ($4 != -1)
+				isns_set(&@3, $3, $4);
+			free($3);
+		}
+		;
+
+isnsport	: /* empty */		{ $$ = CONF_ISNS_PORT; }
+		| PORT NUMBER		{
+			if ($2 < 1 || $2 > 65535) {
+				conf_err(&@2, "port %lld out of range",
+				    (long long)$2);
+				$$ = -1;
+			} else
+				$$ = $2;
 		}
 		;
 
@@ -492,6 +509,7 @@ anyarg		: STRING		{ free($1); }
 		| WRITECACHE | AUTH | CHAP | MUTUAL | SECRET | DISCOVERY
 		| PBLOCKSIZE
 		| INITIATOR | ADDRESS | REDIRECT | TO | TEMPORARY | PERMANENT
+		| ISNS | SERVER
 		;
 
 %%
@@ -517,6 +535,7 @@ static const struct keyword keywords[] = {
 	{ "disk",		DISK },
 	{ "include",		INCLUDE },
 	{ "initiator",		INITIATOR },
+	{ "isns",		ISNS },
 	{ "listen",		LISTEN },
 	{ "lun",		LUN },
 	{ "mutual",		MUTUAL },
@@ -532,6 +551,7 @@ static const struct keyword keywords[] = {
 	{ "revision",		REVISION },
 	{ "secret",		SECRET },
 	{ "serial",		SERIAL },
+	{ "server",		SERVER },
 	{ "size",		SIZE },
 	{ "socket",		SOCKET },
 	{ "target",		TARGET },
@@ -1346,6 +1366,47 @@ redirect_set(const YYLTYPE *loc, const char *host, int64_t port, int perm)
  bad:
 	cur_target->redirect[0] = '\0';
 	conf_err(loc, "bad redirect address \"%.*s\"", 64, host);
+}
+
+/* isns server ADDRESS [port N]: numeric, the master does no DNS. */
+static void
+isns_set(const YYLTYPE *loc, const char *addr, int64_t port)
+{
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&conf->isns_ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&conf->isns_ss;
+	char			 host[INET6_ADDRSTRLEN + 2];
+	size_t			 len = strlen(addr);
+
+	if (conf->isns_sslen != 0) {
+		conf_err(loc, "duplicate isns server");
+		return;
+	}
+	if (len >= 2 && addr[0] == '[' && addr[len - 1] == ']') {
+		if (len - 2 >= sizeof(host))
+			goto bad;
+		memcpy(host, addr + 1, len - 2);
+		host[len - 2] = '\0';
+	} else if (strlcpy(host, addr, sizeof(host)) >= sizeof(host))
+		goto bad;
+	memset(&conf->isns_ss, 0, sizeof(conf->isns_ss));
+	if (addr[0] != '[' && inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		conf->isns_sslen = sizeof(*sin);
+		snprintf(conf->isns_name, sizeof(conf->isns_name), "%s:%lld",
+		    host, (long long)port);
+	} else if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		conf->isns_sslen = sizeof(*sin6);
+		snprintf(conf->isns_name, sizeof(conf->isns_name),
+		    "[%s]:%lld", host, (long long)port);
+	} else
+		goto bad;
+	return;
+ bad:
+	conf_err(loc, "bad isns server address \"%.*s\": numeric IPv4 or "
+	    "IPv6 address expected", 64, addr);
 }
 
 const char *

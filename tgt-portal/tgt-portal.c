@@ -21,6 +21,7 @@
 #include <event2/event.h>
 
 #include "auth.h"
+#include "isns.h"
 #include "log.h"
 #include "login.h"
 #include "sandbox.h"
@@ -365,6 +366,11 @@ portal_dispatch(struct msgchan *mc, struct msg *m, void *arg)
 		break;
 	case MSG_PORTAL_AUTH_RESP:
 		chap_resp_msg(m);
+		break;
+	case MSG_PORTAL_ISNS:
+	case MSG_PORTAL_ISNS_PORTAL:
+	case MSG_PORTAL_ISNS_NODE:
+		isns_msg(m);
 		break;
 	case MSG_LOG_VERBOSE:
 		if (MSG_GET(m, &v) == -1) {
