@@ -192,6 +192,8 @@ struct task {
 	uint32_t		 statsn;	/* StatSN of the response */
 	uint8_t			 retained;	/* on conn->retained */
 	uint8_t			 collapsed;	/* status in the last Data-In */
+	uint8_t			 recovering;	/* recovery R2T sent (ERL 1) */
+	uint32_t		 r2t_shift;	/* R2TSN - burst index */
 };
 
 #define TASK_K_CMD		0	/* SCSI command */
@@ -286,6 +288,7 @@ struct conn {
 	void			*login;		/* login.c state */
 	struct event		*ev_timer;	/* login timeout, NOP-In */
 	int			 rx_digest_err;	/* data digest of this PDU bad */
+	int			 rx_stale;	/* Data-Out overtaken by recovery */
 	/* scsi.c: answered tasks kept for SNACK (ERL >= 1), by StatSN */
 	TAILQ_HEAD(, task)	 retained;
 };

@@ -350,6 +350,13 @@ scsi_dataout_hdr(struct conn *c)
 		    itt);
 		return (NULL);
 	}
+	if (t->recovering && off != t->data_rcvd &&
+	    !(t->flags & TASK_F_UNSOL)) {
+		/* sent before our recovery R2T reached the initiator */
+		c->rx_stale = 1;
+		c->rx_task = t;
+		return (NULL);
+	}
 	if (dlen == 0 || dlen > c->params.max_recv_dsl ||
 	    off != t->data_rcvd || dlen > t->edtl - off ||
 	    datasn != t->exp_datasn)
@@ -362,10 +369,11 @@ scsi_dataout_hdr(struct conn *c)
 		if (off < t->unsol_end)
 			goto bad;
 		k = scsi_r2t_index(t, off, &end);
-		if (k >= t->r2t_sn || ttt != t->ttt + k || dlen > end - off ||
-		    (final && off + dlen != end))
+		if (off >= t->r2t_next || ttt != t->ttt + k ||
+		    dlen > end - off || (final && off + dlen != end))
 			goto bad;
 	}
+	t->recovering = 0;
 	c->rx_task = t;
 	return (t->buf != NULL ? t->buf + off : NULL);
  bad:
@@ -503,7 +511,7 @@ scsi_send_r2ts(struct task *t)
 	struct session	*s = t->sess;
 	struct conn	*c = t->conn;
 	uint8_t		 bhs[ISCSI_BHS_SIZE];
-	uint32_t	 burst = s->params.max_burst, maxr2t, n, len;
+	uint32_t	 burst = s->params.max_burst, maxr2t, n, len, k, end;
 
 	if (burst == 0)
 		burst = 256 * 1024;
@@ -519,13 +527,20 @@ scsi_send_r2ts(struct task *t)
 		s->next_ttt += n;
 	}
 	while (t->r2t_outstanding < maxr2t && t->r2t_next < t->edtl) {
-		len = min32(burst, t->edtl - t->r2t_next);
+		/*
+		 * The rest of the burst r2t_next is in: all of it, except
+		 * after a recovery.  Its TTT is the burst's, its R2TSN the
+		 * next one.
+		 */
+		k = scsi_r2t_index(t, t->r2t_next, &end);
+		len = end - t->r2t_next;
+		t->r2t_shift = t->r2t_sn - k;
 		memset(bhs, 0, sizeof(bhs));
 		bhs[BHS_OPCODE] = ISCSI_OP_R2T;
 		bhs[BHS_FLAGS] = ISCSI_FLAG_FINAL;
 		memcpy(bhs + BHS_LUN, t->lun_raw, 8);
 		be32_put(bhs + BHS_ITT, t->itt);
-		be32_put(bhs + BHS_TTT, t->ttt + t->r2t_sn);
+		be32_put(bhs + BHS_TTT, t->ttt + k);
 		session_fill_sn(c, bhs, 0);
 		be32_put(bhs + BHS_DATASN, t->r2t_sn);
 		be32_put(bhs + BHS_BUFOFF, t->r2t_next);
@@ -571,10 +586,31 @@ scsi_rx_dataout(struct conn *c)
 	c->rx_task = NULL;
 	if (s == NULL)
 		return;
+	if (c->rx_stale) {
+		c->rx_stale = 0;
+		return;
+	}
 	if (t == NULL || t->state != TASK_DATA_OUT ||
 	    t->itt != be32_get(bhs + BHS_ITT) ||
 	    t->data_rcvd != be32_get(bhs + BHS_BUFOFF)) {
-		session_reject(c, ISCSI_REJ_PROTOCOL, bhs);
+		if (!c->rx_digest_err)	/* that one was rejected already */
+			session_reject(c, ISCSI_REJ_PROTOCOL, bhs);
+		return;
+	}
+	if (c->rx_digest_err && s->params.erl >= 1 &&
+	    !(t->flags & TASK_F_UNSOL) && t->buf != NULL) {
+		/*
+		 * RFC 7143 7.8 a): ask again, with a recovery R2T, for
+		 * everything from the lost PDU on; what the initiator sent
+		 * meanwhile is dropped (rx_stale).
+		 */
+		log_debug("%s: itt 0x%08x: recovery R2T from offset %u",
+		    c->peer_name, t->itt, t->data_rcvd);
+		t->recovering = 1;
+		t->r2t_next = t->data_rcvd;
+		t->r2t_outstanding = 0;
+		t->exp_datasn = 0;
+		scsi_send_r2ts(t);
 		return;
 	}
 	if (c->rx_digest_err && t->status == SAM_GOOD &&
@@ -853,14 +889,22 @@ scsi_r2t_resend(struct task *t, uint32_t from, uint32_t to)
 {
 	struct session	*s = t->sess;
 	uint8_t		 bhs[ISCSI_BHS_SIZE];
-	uint32_t	 burst = s->params.max_burst, k, off;
+	uint32_t	 burst = s->params.max_burst, k, n, off, end;
 
 	if (burst == 0)
 		burst = 256 * 1024;
-	for (k = from; k < t->r2t_sn && k <= to; k++) {
+	/* R2TSN n asked for burst n - r2t_shift (from its first gap) */
+	for (n = from; sn_lt(n, t->r2t_sn) && sn_le(n, to); n++) {
+		k = n - t->r2t_shift;
 		off = t->unsol_end + k * burst;
-		if (off >= t->edtl)
+		if (off >= t->edtl || off >= t->r2t_next)
 			break;
+		if (off < t->data_rcvd)
+			off = t->data_rcvd;
+		end = t->unsol_end + min32((k + 1) * burst, t->edtl -
+		    t->unsol_end);
+		if (off >= end)
+			continue;
 		memset(bhs, 0, sizeof(bhs));
 		bhs[BHS_OPCODE] = ISCSI_OP_R2T;
 		bhs[BHS_FLAGS] = ISCSI_FLAG_FINAL;
@@ -868,9 +912,9 @@ scsi_r2t_resend(struct task *t, uint32_t from, uint32_t to)
 		be32_put(bhs + BHS_ITT, t->itt);
 		be32_put(bhs + BHS_TTT, t->ttt + k);
 		session_fill_sn(t->conn, bhs, 0);
-		be32_put(bhs + BHS_DATASN, k);
+		be32_put(bhs + BHS_DATASN, n);
 		be32_put(bhs + BHS_BUFOFF, off);
-		be32_put(bhs + BHS_RESID, min32(burst, t->edtl - off));
+		be32_put(bhs + BHS_RESID, end - off);
 		if (conn_send_copy(t->conn, bhs, NULL, 0) == -1)
 			return;
 	}

@@ -37,7 +37,7 @@
  */
 struct held_pdu {
 	TAILQ_ENTRY(held_pdu)	 entry;
-	struct conn		*conn;		/* NULL: only the CmdSN counts */
+	struct conn		*conn;		/* NULL: only CmdSN counts */
 	struct task		*task;
 	uint32_t		 cmdsn;
 	uint8_t			 bhs[ISCSI_BHS_SIZE];

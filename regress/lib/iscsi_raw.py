@@ -497,22 +497,44 @@ class Tests:
         self.check(p.op == OP_SCSI_RSP and p.itt == itt and p.bhs[3] == 0,
                    'digests: the retried command (CmdSN %u) succeeds'
                    % cmdsn, p)
-        # bad digest on a solicited Data-Out: Reject, then CHECK CONDITION
-        # (protocol service CRC error) once all data is in
+        # ERL 1: bad digest on a solicited Data-Out: Reject, then a
+        # recovery R2T for the data from there on
         buf = self.pattern(3, 128 * 1024)
         b, itt = c.cmd_bhs(cdb_rw(0x2a, 2000, 256), 1, write=True,
                            edtl=len(buf))
         c.send(b)
         st, rsp, pdus = write_finish(c, itt, buf, 0, 1, bad_dd_at=65536)
         rej = [x for x in pdus if x.op == OP_REJECT]
+        r2t = [(x.u32(40), x.u32(44), x.u32(36)) for x in pdus
+               if x.op == OP_R2T]
         self.check(len(rej) == 1 and rej[0].bhs[2] == 0x02,
                    'digests: bad Data-Out digest: Reject reason 0x02',
                    pdus)
+        self.check(r2t == [(0, 131072, 0), (65536, 65536, 1)],
+                   'digests: ERL 1: a recovery R2T (R2TSN 1) asks for the '
+                   'data from the lost PDU on', r2t)
+        data, rst, _, _ = scsi_read(c, 1, 2000, 256)
+        self.check(st == 0 and rst == 0 and data == buf,
+                   'digests: ERL 1: the write succeeds with the data '
+                   'resent')
+        # ERL 0: the task ends with CHECK CONDITION (protocol service CRC
+        # error) once all data is in
+        s0 = self.session(ini='iqn.2026-11.org.example:digest0')
+        c0 = self.connect(s0)
+        c0.login(keys={'ErrorRecoveryLevel': '0'},
+                 digests=('CRC32C', 'CRC32C'))
+        clear_ua(c0, 1)
+        b, itt = c0.cmd_bhs(cdb_rw(0x2a, 2000, 256), 1, write=True,
+                            edtl=len(buf))
+        c0.send(b)
+        st, rsp, pdus = write_finish(c0, itt, buf, 0, 1, bad_dd_at=65536)
         self.check(st == 2 and len(rsp.data) >= 16 and
                    rsp.data[2 + 2] & 0x0f == 0x0b and
                    rsp.data[2 + 12] == 0x47 and rsp.data[2 + 13] == 0x05,
-                   'digests: the write ends with ABORTED COMMAND, '
+                   'digests: ERL 0: the write ends with ABORTED COMMAND, '
                    'protocol service CRC error', rsp.data.hex())
+        c0.logout()
+        c0.close()
         data, rst, _, _ = scsi_read(c, 1, 0, 8)
         self.check(rst == 0 and data == self.pattern(1, 256 * 1024)[:4096],
                    'digests: the connection goes on after a data digest '
@@ -750,6 +772,30 @@ class Tests:
                    p.op in (OP_DATA_IN, OP_SCSI_RSP) and p.statsn == statsn,
                    'snack: status SNACK resends the status of StatSN %u'
                    % statsn, p)
+        # R2T SNACK: the R2T again, same R2TSN and TTT
+        wbuf = self.pattern(8, 64 * 1024)
+        b, witt = c.cmd_bhs(cdb_rw(0x2a, 9000, 128), 1, write=True,
+                            edtl=len(wbuf))
+        c.send(b)
+        r1 = c.recv_skip_nop()
+        sn = bhs_new(OP_SNACK, 0x80 | 0)
+        sn[8:16] = lun_field(1)
+        put32(sn, 16, witt)
+        put32(sn, 20, 0xffffffff)
+        put32(sn, 28, c.expstatsn)
+        put32(sn, 40, 0)
+        put32(sn, 44, 1)
+        c.send(sn)
+        r2 = c.recv_skip_nop()
+        self.check(r1.op == OP_R2T and r2.op == OP_R2T and
+                   bytes(r1.bhs[16:24]) == bytes(r2.bhs[16:24]) and
+                   bytes(r1.bhs[36:48]) == bytes(r2.bhs[36:48]),
+                   'snack: R2T SNACK resends the R2T (same TTT, R2TSN, '
+                   'offset, length)', (r1, r2))
+        c.data_out(witt, r2.ttt, 0, wbuf, 0, True, 1)
+        p = c.recv_skip_nop()
+        self.check(p.op == OP_SCSI_RSP and p.itt == witt and p.bhs[3] == 0,
+                   'snack: the write completes', p)
         # acknowledged: the data is released, a later SNACK is rejected
         b, itt2 = c.cmd_bhs(bytes([0, 0, 0, 0, 0, 0]), 1)  # TUR
         put32(b, 28, c.expstatsn)
