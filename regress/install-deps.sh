@@ -53,6 +53,15 @@ for pid in $(pgrep -x tgtd 2>/dev/null || :); do
 	fi
 done
 
+# open-isns is only wanted for regress/integration/46-isns.sh, which runs
+# a private isnsd on port 3205: no system isnsd service.
+if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
+	if systemctl is-enabled --quiet isnsd 2>/dev/null ||
+	    systemctl is-active --quiet isnsd 2>/dev/null; then
+		systemctl disable --now isnsd isnsd.socket >/dev/null 2>&1 || :
+	fi
+fi
+
 if ! id "$TGT_USER" >/dev/null 2>&1; then
 	useradd -r -M -d /var/empty -s /usr/sbin/nologin "$TGT_USER"
 fi
