@@ -11,6 +11,7 @@ pdu_OBJS	 = $(call obj,$(filter-out tgt-portal/tgt-portal.c,$(PORTAL_SRCS)))
 login_OBJS	 = $(pdu_OBJS)
 auth_OBJS	 = $(conf_OBJS)
 acl_OBJS	 = $(pdu_OBJS)
+isns_OBJS	 = $(pdu_OBJS)
 digest_OBJS	 = $(call obj,tgt-portal/digest.c)
 scsi_OBJS	 = $(call obj,$(filter-out tgt-lun/tgt-lun.c,$(LUN_SRCS)))
 
