@@ -74,6 +74,7 @@ fuzz_portal_init(void)
 		die("event_base_new");
 
 	target.target_id = 1;
+	target.flags = TARGET_F_ALLOW_ALL;	/* no rules: closed */
 	strlcpy(target.name, FUZZ_TARGET, sizeof(target.name));
 	strlcpy(target.alias, "fuzz disk", sizeof(target.alias));
 	TAILQ_INIT(&target.luns);
