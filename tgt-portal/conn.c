@@ -215,14 +215,19 @@ conn_close(struct conn *c)
 	x->ntxfree = 0;
 
 	c->rx_task = NULL;
-	scsi_retained_free(c);
 	if (c->sess != NULL) {
 		session_held_conn_gone(c);
+		/* ERL 2: a failed connection's tasks wait for reassignment */
+		if (c->sess->params.erl >= 2 && !x->clean_close &&
+		    c->sess->target != NULL && scsi_orphan(c) > 0)
+			session_retain(c->sess);
+		scsi_retained_free(c);
 		TAILQ_FOREACH_SAFE(t, &c->sess->tasks, sess_entry, tt)
 			if (t->conn == c)
 				scsi_task_free(t);
 		session_del_conn(c->sess, c);
-	}
+	} else
+		scsi_retained_free(c);
 	login_free(c);
 	textbuf_free(&x->text_in);
 	textbuf_free(&x->text_out);

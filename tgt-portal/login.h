@@ -32,7 +32,7 @@
 #define PORTAL_MAX_R2T		4
 #define PORTAL_TIME2WAIT	2
 #define PORTAL_TIME2RETAIN	20
-#define PORTAL_MAX_ERL		1		/* ErrorRecoveryLevel */
+#define PORTAL_MAX_ERL		2		/* ErrorRecoveryLevel */
 #define PORTAL_MAX_CONNS	8		/* MaxConnections */
 
 /* A growing text buffer of key=value\0 pairs. */
@@ -103,6 +103,8 @@ int		 session_order(struct conn *);
 void		 session_order_drain(struct session *);
 void		 session_held_conn_gone(struct conn *);
 int		 session_cmdsn_abort(struct session *, uint32_t cmdsn);
+/* ERL 2: orphaned tasks wait; the session outlives its connections. */
+void		 session_retain(struct session *);
 
 /* login.c */
 void		 login_start(struct conn *);
@@ -129,6 +131,7 @@ struct connx {
 	int		 ping_out;	/* our NOP-In is unanswered */
 	uint8_t		 rx_dig[4];	/* header or data digest read */
 	uint8_t		 rx_padb[4];	/* padding read: in the digest */
+	int		 clean_close;	/* logged out: no ERL 2 recovery */
 	struct txbuf	*txfree;	/* recycled send buffers */
 	uint32_t	 ntxfree;
 	/* text.c: a request or a response spanning several PDUs */

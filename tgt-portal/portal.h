@@ -194,6 +194,10 @@ struct task {
 	uint8_t			 collapsed;	/* status in the last Data-In */
 	uint8_t			 recovering;	/* recovery R2T sent (ERL 1) */
 	uint32_t		 r2t_shift;	/* R2TSN - burst index */
+	/* ERL 2: its connection failed, waiting for TASK REASSIGN */
+	uint8_t			 orphan;
+	uint8_t			 orphan_done;	/* completed meanwhile */
+	uint8_t			 orphan_ref;	/* holds its retained ref */
 };
 
 #define TASK_K_CMD		0	/* SCSI command */
@@ -236,6 +240,8 @@ struct session {
 	/* session.c: PDUs that came ahead of a CmdSN gap, by CmdSN */
 	TAILQ_HEAD(, held_pdu)	 held;
 	uint32_t		 nheld;
+	/* ERL 2: orphaned tasks (and the session) kept DefaultTime2Retain */
+	struct event		*ev_retain;
 };
 
 /* Receive states of a connection. */
@@ -352,6 +358,15 @@ void	 scsi_rx_discard(struct conn *);
 void	 scsi_snack(struct conn *);
 void	 scsi_ack(struct conn *);
 void	 scsi_retained_free(struct conn *);
+/*
+ * ERL 2: the connection failed; its tasks wait for TASK REASSIGN.
+ * Returns how many were kept.
+ */
+int	 scsi_orphan(struct conn *);
+/* DefaultTime2Retain is over: the orphans go. */
+void	 scsi_orphans_free(struct session *);
+/* TASK REASSIGN: the task continues on c from DataSN expdatasn. */
+void	 scsi_task_reassign(struct task *, struct conn *, uint32_t expdatasn);
 /* Called by lunring.c when a task's completion arrived. */
 void	 scsi_task_complete(struct task *);
 /* Free a task (connection/session teardown). */

@@ -802,6 +802,15 @@ scsi_task_complete(struct task *t)
 	struct conn	*c = t->conn;
 	uint32_t	 xfer;
 
+	if (t->orphan && t->state != TASK_ABORTED &&
+	    !(t->flags & TASK_F_DETACHED) && s != NULL) {
+		/* no connection (ERL 2): the answer waits for TASK REASSIGN */
+		if (!t->orphan_done)
+			session_task_done(s);
+		t->orphan_done = 1;
+		t->state = TASK_DATA_IN;
+		return;
+	}
 	if (t->state == TASK_ABORTED || (t->flags & TASK_F_DETACHED) ||
 	    c == NULL || s == NULL) {
 		t->state = TASK_ABORTED;
@@ -992,4 +1001,140 @@ scsi_snack(struct conn *c)
 	log_debug("%s: SNACK type %u itt 0x%08x BegRun %u: nothing to resend",
 	    c->peer_name, bhs[BHS_FLAGS] & 0x0f, itt, beg);
 	session_reject(c, ISCSI_REJ_PROTOCOL, bhs);
+}
+
+/*
+ * Error recovery level 2: connection recovery (RFC 7143 7.2).  When a
+ * connection fails, its commands lose their allegiance but not their
+ * state: those still running, waiting for data or answered but not yet
+ * acknowledged stay on the session (orphan) until TASK REASSIGN moves
+ * them to another connection or DefaultTime2Retain ends them.
+ */
+int
+scsi_orphan(struct conn *c)
+{
+	struct session	*s = c->sess;
+	struct task	*t;
+	int		 n = 0;
+
+	TAILQ_FOREACH(t, &s->tasks, sess_entry) {
+		if (t->conn != c || t->kind != TASK_K_CMD ||
+		    t->state == TASK_ABORTED || (t->flags & TASK_F_HELD))
+			continue;
+		t->conn = NULL;
+		t->orphan = 1;
+		n++;
+	}
+	/* answered, unacknowledged: back on the session, buffer kept */
+	while ((t = TAILQ_FIRST(&c->retained)) != NULL) {
+		TAILQ_REMOVE(&c->retained, t, sess_entry);
+		t->retained = 0;
+		t->flags &= ~TASK_F_DETACHED;
+		t->conn = NULL;
+		t->orphan = 1;
+		t->orphan_done = 1;
+		t->orphan_ref = 1;
+		task_sess_add(t);
+		n++;
+	}
+	if (n > 0)
+		log_info("%s: %d task(s) wait for reassignment", c->peer_name,
+		    n);
+	return (n);
+}
+
+void
+scsi_orphans_free(struct session *s)
+{
+	struct task	*t, *tt;
+
+	TAILQ_FOREACH_SAFE(t, &s->tasks, sess_entry, tt) {
+		if (!t->orphan)
+			continue;
+		if (t->orphan_done) {
+			/* answered or complete: no slot, only its refs */
+			task_sess_del(t);
+			t->flags |= TASK_F_DETACHED;
+			t->sess = NULL;
+			if (t->orphan_ref) {
+				t->orphan_ref = 0;
+				scsi_datain_done(t);
+			} else if (t->refs == 0)
+				task_destroy(t);
+			continue;
+		}
+		scsi_task_free(t);
+	}
+}
+
+/* How many Data-In PDUs a read of xfer bytes takes. */
+static int
+scsi_datain_count1(struct task *t, struct conn *c, uint32_t sn,
+    uint32_t off, uint32_t len, int final, int last)
+{
+	t->datasn = sn + 1;
+	return (0);
+}
+
+void
+scsi_task_reassign(struct task *t, struct conn *c, uint32_t expdatasn)
+{
+	struct session	*s = t->sess;
+	uint32_t	 xfer, n;
+
+	log_info("%s: itt 0x%08x reassigned to this connection (cid %u), "
+	    "from DataSN %u", c->peer_name, t->itt, c->cid, expdatasn);
+	t->conn = c;
+	t->orphan = 0;
+	if (!t->orphan_done) {
+		if (t->state != TASK_DATA_OUT)
+			return;		/* the completion comes here */
+		/* ask again for everything not received */
+		if ((t->flags & TASK_F_UNSOL) && t->ttt == TTT_NONE) {
+			t->flags &= ~TASK_F_UNSOL;
+			t->unsol_end = t->data_rcvd;
+		}
+		if (t->flags & TASK_F_UNSOL)
+			return;		/* cannot tell what came: it ends */
+		if (t->flags & TASK_F_WAITQ)
+			return;		/* R2Ts once the buffer is there */
+		t->recovering = 1;
+		t->r2t_next = t->data_rcvd;
+		t->r2t_outstanding = 0;
+		t->exp_datasn = 0;
+		scsi_write_progress(t);
+		return;
+	}
+	/* answered (or completed) while orphaned: data from expdatasn, status */
+	t->orphan_done = 0;
+	task_sess_del(t);
+	t->flags |= TASK_F_DETACHED;
+	t->state = TASK_DATA_IN;
+	t->refs++;		/* held while queueing */
+	xfer = (t->rw & ISCSI_CMD_READ) ? scsi_xfer(t) : 0;
+	t->collapsed = xfer > 0 && t->status == SAM_GOOD &&
+	    t->sense_len == 0;
+	t->statsn = c->stat_sn++;
+	n = 0;
+	if (xfer > 0) {
+		(void)scsi_datain_each(t, c, xfer, 0, UINT32_MAX,
+		    scsi_datain_count1);
+		n = t->datasn;
+	}
+	if (expdatasn < n)
+		(void)scsi_datain_each(t, c, xfer, expdatasn, UINT32_MAX,
+		    scsi_datain_one);
+	if (!t->collapsed || expdatasn >= n)
+		scsi_response(t, c);
+	if (s->params.erl >= 1 && c->phase == CONN_FULL) {
+		if (!t->orphan_ref)
+			t->refs++;
+		t->orphan_ref = 0;
+		t->retained = 1;
+		TAILQ_INSERT_TAIL(&c->retained, t, sess_entry);
+	} else if (t->orphan_ref) {
+		t->orphan_ref = 0;
+		t->refs--;
+	}
+	scsi_datain_done(t);
 }

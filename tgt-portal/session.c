@@ -133,8 +133,13 @@ session_destroy(struct session *s)
 	log_info("session tsih %u %s%s%s closed", s->tsih, s->initiator,
 	    s->target ? " -> " : "", s->target ? s->target->name : "");
 	TAILQ_REMOVE(&portal->sessions, s, entry);
+	if (s->ev_retain != NULL) {
+		event_free(s->ev_retain);
+		s->ev_retain = NULL;
+	}
 	while ((h = TAILQ_FIRST(&s->held)) != NULL)
 		session_held_free(s, h);
+	scsi_orphans_free(s);
 	TAILQ_FOREACH_SAFE(t, &s->tasks, sess_entry, tt)
 		scsi_task_free(t);
 	if (s->target != NULL)
@@ -158,12 +163,26 @@ session_free_cb(int fd, short ev, void *arg)
 	free(s);
 }
 
+static int
+session_has_orphans(struct session *s)
+{
+	struct task	*t;
+
+	if (s->ev_retain == NULL || !evtimer_pending(s->ev_retain, NULL))
+		return (0);
+	TAILQ_FOREACH(t, &s->tasks, sess_entry)
+		if (t->orphan)
+			return (1);
+	return (0);
+}
+
 void
 session_del_conn(struct session *s, struct conn *c)
 {
 	TAILQ_REMOVE(&s->conns, c, entry);
 	c->sess = NULL;
-	if (TAILQ_EMPTY(&s->conns))
+	/* with tasks waiting for reassignment it lives on (ERL 2) */
+	if (TAILQ_EMPTY(&s->conns) && !session_has_orphans(s))
 		session_destroy(s);
 }
 
@@ -172,13 +191,51 @@ session_close(struct session *s)
 {
 	struct conn	*c;
 
+	if (s->ev_retain != NULL)
+		evtimer_del(s->ev_retain);
 	if (TAILQ_EMPTY(&s->conns)) {
 		session_destroy(s);
 		return;
 	}
 	/* conn_close() of the last connection destroys the session. */
-	while ((c = TAILQ_FIRST(&s->conns)) != NULL)
+	while ((c = TAILQ_FIRST(&s->conns)) != NULL) {
+		CONNX(c)->clean_close = 1;
 		conn_close(c);
+	}
+}
+
+static void
+session_retain_timeout(int fd, short ev, void *arg)
+{
+	struct session	*s = arg;
+
+	log_info("tsih %u: DefaultTime2Retain over, tasks of failed "
+	    "connections end", s->tsih);
+	scsi_orphans_free(s);
+	if (TAILQ_EMPTY(&s->conns))
+		session_destroy(s);
+}
+
+/*
+ * A connection failed at ErrorRecoveryLevel 2 and left tasks for TASK
+ * REASSIGN: they (and the session, should that have been its last
+ * connection) are kept for DefaultTime2Wait + DefaultTime2Retain.
+ */
+void
+session_retain(struct session *s)
+{
+	struct timeval	 tv;
+
+	tv.tv_sec = s->params.default_time2wait +
+	    s->params.default_time2retain;
+	tv.tv_usec = 0;
+	if (s->ev_retain == NULL &&
+	    (s->ev_retain = evtimer_new(portal->evb, session_retain_timeout,
+	    s)) == NULL)
+		return;
+	evtimer_add(s->ev_retain, &tv);
+	log_info("tsih %u: connection failed, its tasks wait %lld s for "
+	    "reassignment", s->tsih, (long long)tv.tv_sec);
 }
 
 /*
@@ -584,23 +641,33 @@ session_logout(struct conn *c)
 
 	switch (reason) {
 	case LOGOUT_CLOSE_SESSION:
+		/* tasks waiting for reassignment end with it */
+		if (c->sess->ev_retain != NULL)
+			evtimer_del(c->sess->ev_retain);
+		TAILQ_FOREACH(oc, &c->sess->conns, entry)
+			CONNX(oc)->clean_close = 1;
 		close_conn = 1;
 		break;
 	case LOGOUT_CLOSE_CONN:
-		if (cid == c->cid) {
-			close_conn = 1;
+	case LOGOUT_RECOVERY:
+		if (reason == LOGOUT_RECOVERY && c->sess->params.erl < 2) {
+			response = LOGOUT_RSP_NO_RECOVERY;
 			break;
 		}
 		TAILQ_FOREACH(oc, &c->sess->conns, entry)
 			if (oc->cid == cid)
 				break;
-		if (oc == NULL)
+		if (oc == NULL) {
 			response = LOGOUT_RSP_NO_CID;
+			break;
+		}
+		/* for recovery its tasks wait for TASK REASSIGN (ERL 2) */
+		if (reason == LOGOUT_CLOSE_CONN)
+			CONNX(oc)->clean_close = 1;
+		if (oc == c)
+			close_conn = 1;
 		else
 			conn_close(oc);
-		break;
-	case LOGOUT_RECOVERY:
-		response = LOGOUT_RSP_NO_RECOVERY;
 		break;
 	default:
 		session_reject(c, ISCSI_REJ_INVALID_FIELD, bhs);
@@ -615,6 +682,10 @@ session_logout(struct conn *c)
 	rsp[2] = response;
 	memcpy(rsp + BHS_ITT, bhs + BHS_ITT, 4);
 	session_fill_sn(c, rsp, 1);
+	if (response == LOGOUT_RSP_OK && c->sess->params.erl >= 2) {
+		be16_put(rsp + 40, c->sess->params.default_time2wait);
+		be16_put(rsp + 42, c->sess->params.default_time2retain);
+	}
 	if (conn_send(c, rsp, NULL, 0, NULL, NULL) == -1)
 		return;
 	if (close_conn) {

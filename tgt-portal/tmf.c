@@ -76,8 +76,10 @@ tmf_cold_reset(struct ptarget *target)
 		if (s->target != target)
 			continue;
 		log_info("tsih %u: target cold reset, closing", s->tsih);
-		TAILQ_FOREACH_SAFE(c, &s->conns, entry, tc)
+		TAILQ_FOREACH_SAFE(c, &s->conns, entry, tc) {
+			CONNX(c)->clean_close = 1;
 			conn_close_after_send(c);
+		}
 	}
 }
 
@@ -163,6 +165,29 @@ tmf_abort_task(struct task *tm, const uint8_t *bhs)
 	return (TMF_RSP_COMPLETE);
 }
 
+/*
+ * TASK REASSIGN (ERL 2, RFC 7143 7.2.2, 11.5.1): a task whose connection
+ * failed continues on this one.  The data or status it still owes goes
+ * out after the TMF response (tmf_settled).
+ */
+static struct task	*tmf_reassigned;
+
+static uint8_t
+tmf_task_reassign(struct task *tm, const uint8_t *bhs)
+{
+	struct task	*t;
+
+	if (tm->sess->params.erl < 2)
+		return (TMF_RSP_NO_REASSIGN);
+	if ((t = scsi_task_find(tm->sess, be32_get(bhs + BHS_RTT))) == NULL ||
+	    (t->flags & TASK_F_HELD))
+		return (TMF_RSP_NO_TASK);
+	if (!t->orphan)
+		return (TMF_RSP_STILL_ALLEGIANT);
+	tmf_reassigned = t;
+	return (TMF_RSP_COMPLETE);
+}
+
 static uint8_t
 tmf_function(struct task *tm, const uint8_t *bhs)
 {
@@ -203,8 +228,7 @@ tmf_function(struct task *tm, const uint8_t *bhs)
 			    tm->conn->peer_name, tm->tmf_func);
 		return (TMF_RSP_COMPLETE);
 	case TMF_TASK_REASSIGN:
-		/* connection recovery is ErrorRecoveryLevel 2, not done */
-		return (TMF_RSP_NO_REASSIGN);
+		return (tmf_task_reassign(tm, bhs));
 	default:
 		return (TMF_RSP_NOT_SUPPORTED);
 	}
@@ -215,7 +239,7 @@ tmf_rx(struct conn *c)
 {
 	struct session	*s = c->sess;
 	const uint8_t	*bhs = c->rx_bhs;
-	struct task	*tm;
+	struct task	*tm, *t;
 	int		 imm = (bhs[BHS_OPCODE] & ISCSI_OP_IMMEDIATE) != 0;
 
 	if (s == NULL)
@@ -245,6 +269,13 @@ tmf_rx(struct conn *c)
 	    be32_get(bhs + BHS_RTT));
 
 	tm->tmf_pending = 1;		/* held while the function runs */
+	tmf_reassigned = NULL;
 	tm->tmf_rsp = tmf_function(tm, bhs);
 	tmf_settled(tm);
+	if (tmf_reassigned != NULL) {
+		t = tmf_reassigned;
+		tmf_reassigned = NULL;
+		if (c->phase == CONN_FULL && c->sess == s)
+			scsi_task_reassign(t, c, be32_get(bhs + BHS_DATASN));
+	}
 }

@@ -976,6 +976,111 @@ class Tests:
         a.close()
         b.close()
 
+    def t_erl2(self):
+        """ERL 2: a connection fails with a read half delivered and a
+        write waiting for data; a new connection of the session takes
+        both over with TASK REASSIGN."""
+        s = self.session(ini='iqn.2026-11.org.example:erl2')
+        a = self.connect(s, cid=1)
+        a.login(keys={'ErrorRecoveryLevel': '2',
+                      'MaxRecvDataSegmentLength': '8192'})
+        self.check(s.params.get('ErrorRecoveryLevel') == '2',
+                   'erl2: ErrorRecoveryLevel=2 negotiated',
+                   s.params.get('ErrorRecoveryLevel'))
+        clear_ua(a, 1)
+        rbuf = self.pattern(21, 64 * 1024)
+        st, _, _ = scsi_write(a, 1, 20000, rbuf)
+        wbuf = self.pattern(22, 64 * 1024)
+        w, witt = a.cmd_bhs(cdb_rw(0x2a, 30000, 128), 1, write=True,
+                            edtl=len(wbuf))
+        a.send(w)
+        p = a.recv_skip_nop()
+        self.check(p.op == OP_R2T and p.itt == witt,
+                   'erl2: the write got its R2T', p)
+        r, ritt = a.cmd_bhs(cdb_rw(0x28, 20000, 128), 1, read=True,
+                            edtl=len(rbuf))
+        a.send(r)
+        got = {}
+        while len(got) < 2:
+            p = a.recv_skip_nop()
+            if p.op == OP_DATA_IN:
+                got[p.u32(36)] = p.data
+        # the connection dies without a word
+        a.sock.shutdown(socket.SHUT_RDWR)
+        a.close()
+        time.sleep(0.3)
+        b = self.connect(s, cid=2)
+        b.login(keys={'MaxRecvDataSegmentLength': '8192'})
+        r = self.tmf(b, 8, lun=1, rtt=0x5151)
+        self.check(r == 1, 'erl2: TASK REASSIGN of an unknown task: task '
+                   'does not exist', r)
+        # the read: the Data-In from DataSN 2, then the status
+        sb = bhs_new(OP_TMF, 0x80 | 8, imm=True)
+        sb[8:16] = lun_field(1)
+        titt = s.next_itt()
+        put32(sb, 16, titt)
+        put32(sb, 20, ritt)
+        put32(sb, 24, s.cmdsn)
+        put32(sb, 28, b.expstatsn)
+        put32(sb, 36, 2)                    # ExpDataSN
+        b.send(sb)
+        p = b.recv_skip_nop()
+        self.check(p.op == OP_TMF_RSP and p.itt == titt and p.bhs[2] == 0,
+                   'erl2: TASK REASSIGN of the read: function complete', p)
+        data, st, _, pdus = read_collect(b, ritt)
+        sns = [x.u32(36) for x in pdus if x.op == OP_DATA_IN]
+        whole = got[0] + got[1] + data
+        self.check(st == 0 and sns == list(range(2, 8)) and
+                   whole == rbuf, 'erl2: the read continues on the new '
+                   'connection from DataSN 2 with the right data', sns)
+        # the write: a new R2T for all of it
+        r = self.tmf(b, 8, lun=1, rtt=witt)
+        self.check(r == 0, 'erl2: TASK REASSIGN of the write: function '
+                   'complete', r)
+        st, rsp, pdus = write_finish(b, witt, wbuf, 0, 1)
+        self.check(st == 0 and any(x.op == OP_R2T for x in pdus),
+                   'erl2: the write gets R2T again and completes', pdus)
+        data, st, _, _ = scsi_read(b, 1, 30000, 128)
+        self.check(st == 0 and data == wbuf, 'erl2: the written data is '
+                   'there')
+        # logout for recovery of a connection that is not there
+        lb = bhs_new(OP_LOGOUT, 0x80 | 2, imm=True)
+        put32(lb, 16, s.next_itt())
+        struct.pack_into('>H', lb, 20, 1)
+        put32(lb, 24, s.cmdsn)
+        put32(lb, 28, b.expstatsn)
+        b.send(lb)
+        p = b.recv_skip_nop()
+        self.check(p.op == OP_LOGOUT_RSP and p.bhs[2] == 1,
+                   'erl2: logout for recovery of a gone CID: CID not '
+                   'found', p)
+        b.logout()
+        b.close()
+        # after DefaultTime2Wait + DefaultTime2Retain the orphans and the
+        # session are gone
+        s = self.session(ini='iqn.2026-11.org.example:erl2t')
+        a = self.connect(s, cid=1)
+        a.login(keys={'ErrorRecoveryLevel': '2', 'DefaultTime2Retain': '1',
+                      'DefaultTime2Wait': '0'})
+        clear_ua(a, 1)
+        w, witt = a.cmd_bhs(cdb_rw(0x2a, 30000, 128), 1, write=True,
+                            edtl=len(wbuf))
+        a.send(w)
+        p = a.recv_skip_nop()
+        a.sock.shutdown(socket.SHUT_RDWR)
+        a.close()
+        time.sleep(float(s.params.get('DefaultTime2Wait', 2)) +
+                   float(s.params.get('DefaultTime2Retain', 1)) + 1.5)
+        b = self.connect(s, cid=2)
+        try:
+            b.login()
+            st = (0, 0)
+        except ProtocolError:
+            st = (b.last_login.bhs[36], b.last_login.bhs[37])
+        self.check(st == (2, 0x0a), 'erl2: after DefaultTime2Retain the '
+                   'session is gone (0x020a)', st)
+        b.close()
+
 
 def main():
     if len(sys.argv) < 5:
