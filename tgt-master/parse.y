@@ -1230,6 +1230,35 @@ parse_size(const char *s, uint64_t *res)
 	return (0);
 }
 
+/* A CHAP (mutual 0) or mutual (1) secret equal to s, in any block. */
+static struct conf_chap *
+auth_secret_find_in(struct conf_auth *a, const char *s, int mutual)
+{
+	struct conf_chap	*c;
+
+	if (mutual)
+		return (a->mutual != NULL && strcmp(a->mutual->secret, s) ==
+		    0 ? a->mutual : NULL);
+	TAILQ_FOREACH(c, &a->chap, entry)
+		if (strcmp(c->secret, s) == 0)
+			return (c);
+	return (NULL);
+}
+
+static struct conf_chap *
+auth_secret_find(const char *s, int mutual)
+{
+	struct conf_target	*t;
+	struct conf_chap	*c;
+
+	if ((c = auth_secret_find_in(&conf->discovery, s, mutual)) != NULL)
+		return (c);
+	TAILQ_FOREACH(t, &conf->targets, entry)
+		if ((c = auth_secret_find_in(&t->auth, s, mutual)) != NULL)
+			return (c);
+	return (NULL);
+}
+
 /* auth chap (mutual 0) or auth mutual (1) user "u" secret "s" */
 static void
 auth_add(const YYLTYPE *uloc, int mutual, const char *user,
@@ -1266,22 +1295,24 @@ auth_add(const YYLTYPE *uloc, int mutual, const char *user,
 		    cur_auth->mutual->lineno);
 		return;
 	}
-	TAILQ_FOREACH(o, &cur_auth->chap, entry) {
+	TAILQ_FOREACH(o, &cur_auth->chap, entry)
 		if (!mutual && strcmp(o->user, user) == 0) {
 			conf_err(uloc, "duplicate CHAP user \"%s\" (line %d)",
 			    user, o->lineno);
 			return;
 		}
-		if (mutual && strcmp(o->secret, secret) == 0) {
+	/*
+	 * RFC 7143 12.1.3: a secret that authenticates initiators must not
+	 * authenticate a target, anywhere in the configuration.
+	 */
+	if ((o = auth_secret_find(secret, !mutual)) != NULL) {
+		if (mutual)
 			conf_err(sloc, "the mutual secret must differ from "
-			    "the secret of user \"%s\"", o->user);
-			return;
-		}
-	}
-	if (!mutual && cur_auth->mutual != NULL &&
-	    strcmp(cur_auth->mutual->secret, secret) == 0) {
-		conf_err(sloc, "the secret must differ from the mutual "
-		    "secret");
+			    "the secret of user \"%s\" (line %d)", o->user,
+			    o->lineno);
+		else
+			conf_err(sloc, "the secret must differ from the "
+			    "mutual secret (line %d)", o->lineno);
 		return;
 	}
 	if ((c = calloc(1, sizeof(*c))) == NULL)
