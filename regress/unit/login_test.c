@@ -851,6 +851,61 @@ test_full_feature(void)
 	close(fd);
 }
 
+/* The CmdSN reorder queue: in order out, duplicates dropped. */
+static void
+test_cmdsn_order(void)
+{
+	static const uint32_t	 order[] = { 14, 12, 13, 12, 11 };
+	uint8_t			 bhs[ISCSI_BHS_SIZE], rsp[ISCSI_BHS_SIZE];
+	char			 data[1024];
+	size_t			 dlen;
+	struct session		*s, *x;
+	uint32_t		 i;
+	int			 fd, n;
+
+	REQUIRE((fd = normal_login(5)) != -1);
+	s = NULL;
+	TAILQ_FOREACH(x, &portal->sessions, entry)
+		if (x->isid[5] == 5)
+			s = x;
+	REQUIRE(s != NULL && s->exp_cmdsn == 10);
+	/* 10 comes last: nothing is answered before it */
+	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		nop_bhs(bhs, 0x100 + order[i], order[i], 0);
+		REQUIRE(client_send(fd, bhs, NULL, 0) == 0);
+	}
+	/* an immediate PDU goes past the queue */
+	nop_bhs(bhs, 0x1ff, 10, 1);
+	REQUIRE(client_send(fd, bhs, NULL, 0) == 0);
+	REQUIRE(client_recv(fd, rsp, data, sizeof(data), &dlen) == 0);
+	CHECK(be32_get(rsp + BHS_ITT) == 0x1ff);
+	CHECK(s->nheld == 4);
+	CHECK(s->exp_cmdsn == 10);
+	/* beyond MaxCmdSN: dropped, not held */
+	nop_bhs(bhs, 0x1fe, s->max_cmdsn + 1, 0);
+	REQUIRE(client_send(fd, bhs, NULL, 0) == 0);
+	CHECK(s->nheld == 4);
+	nop_bhs(bhs, 0x100 + 10, 10, 0);
+	REQUIRE(client_send(fd, bhs, NULL, 0) == 0);
+	for (n = 10; n <= 14; n++) {
+		REQUIRE(client_recv(fd, rsp, data, sizeof(data), &dlen) == 0);
+		CHECK(be32_get(rsp + BHS_ITT) == 0x100u + n);
+	}
+	CHECK(s->nheld == 0);
+	CHECK(s->exp_cmdsn == 15);
+	/* an aborted CmdSN still to come counts as received */
+	CHECK(session_cmdsn_abort(s, 16) == 0);
+	CHECK(s->nheld == 1 && s->exp_cmdsn == 15);
+	nop_bhs(bhs, 0x200, 15, 0);
+	REQUIRE(client_send(fd, bhs, NULL, 0) == 0);
+	REQUIRE(client_recv(fd, rsp, data, sizeof(data), &dlen) == 0);
+	CHECK(be32_get(rsp + BHS_ITT) == 0x200);
+	CHECK(s->nheld == 0 && s->exp_cmdsn == 17);
+	close(fd);
+	for (i = 0; i < 50 && !TAILQ_EMPTY(&portal->sessions); i++)
+		pump();
+}
+
 static void
 add_target(uint32_t id, const char *name, const char *alias)
 {
@@ -920,5 +975,6 @@ main(void)
 	UNIT_RUN(test_login_continue);
 	UNIT_RUN(test_login_long_response);
 	UNIT_RUN(test_full_feature);
+	UNIT_RUN(test_cmdsn_order);
 	return (UNIT_END("login"));
 }
