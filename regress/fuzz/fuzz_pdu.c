@@ -7,9 +7,10 @@
  * behind it), fed through a real socket.
  *
  * Input: one control byte, then the bytes the initiator sends.
- *	bits 0-1	login preset first (fuzz_portal.h): none, normal,
- *			discovery, strict
- *	bits 2-7	write chunk: 0 as much as the socket takes, else
+ *	bits 0-2	login preset first (fuzz_portal.h): none, normal,
+ *			discovery, strict, digests, recovery, security
+ *			stage first (7: none)
+ *	bits 3-7	write chunk: 0 as much as the socket takes, else
  *			1 << (n % 12) bytes per event loop round
  * After the input the client hangs up; fuzz_hangup() checks that the
  * portal let go of everything.
@@ -32,9 +33,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return (0);
 	fuzz_portal_init();
 	fd = fuzz_connect();
-	fuzz_login_preset(fd, data[0] & 3);
-	if (data[0] >> 2)
-		chunk = (size_t)1 << ((data[0] >> 2) % 12);
+	fuzz_login_preset(fd, data[0] & 7);
+	if (data[0] >> 3)
+		chunk = (size_t)1 << ((data[0] >> 3) % 12);
 	fuzz_send(fd, data + 1, size - 1);
 	fuzz_run(fd, chunk);
 	fuzz_hangup(fd);

@@ -196,10 +196,34 @@ fuzz_login_preset(int fd, int preset)
 		"MaxRecvDataSegmentLength=512", "MaxBurstLength=1024",
 		"FirstBurstLength=512", NULL
 	};
+	static const char *const digest[] = {
+		"InitiatorName=" FUZZ_INITIATOR, "TargetName=" FUZZ_TARGET,
+		"HeaderDigest=CRC32C,None", "DataDigest=CRC32C,None",
+		"MaxRecvDataSegmentLength=8192", NULL
+	};
+	static const char *const recovery[] = {
+		"InitiatorName=" FUZZ_INITIATOR, "TargetName=" FUZZ_TARGET,
+		"ErrorRecoveryLevel=2", "MaxConnections=4", "InitialR2T=No",
+		"MaxOutstandingR2T=4", NULL
+	};
+	static const char *const security[] = {
+		"InitiatorName=" FUZZ_INITIATOR, "TargetName=" FUZZ_TARGET,
+		"SessionType=Normal", "AuthMethod=None", NULL
+	};
+	static const char *const operational[] = {
+		"MaxRecvDataSegmentLength=65536", "FirstBurstLength=65536",
+		"MaxBurstLength=262144", NULL
+	};
 	const char *const	*kv;
 	uint8_t			 bhs[ISCSI_BHS_SIZE];
 	char			 data[1024];
 
+	memset(bhs, 0, sizeof(bhs));
+	bhs[BHS_OPCODE] = ISCSI_OP_LOGIN_REQ | ISCSI_OP_IMMEDIATE;
+	bhs[8] = 0x80;
+	bhs[13] = 1;
+	be32_put(bhs + BHS_ITT, 1);
+	be32_put(bhs + BHS_CMDSN, 1);
 	switch (preset) {
 	case FUZZ_LOGIN_NORMAL:
 		kv = normal;
@@ -210,17 +234,24 @@ fuzz_login_preset(int fd, int preset)
 	case FUZZ_LOGIN_STRICT:
 		kv = strict;
 		break;
+	case FUZZ_LOGIN_DIGEST:
+		kv = digest;
+		break;
+	case FUZZ_LOGIN_RECOVERY:
+		kv = recovery;
+		break;
+	case FUZZ_LOGIN_SECURITY:
+		bhs[BHS_FLAGS] = ISCSI_LOGIN_TRANSIT |
+		    ISCSI_STAGE_SECURITY << 2 | ISCSI_STAGE_OPERATIONAL;
+		fuzz_pdu(fd, bhs, data, keys(data, sizeof(data), security));
+		be32_put(bhs + BHS_ITT, 2);
+		kv = operational;
+		break;
 	default:
 		return;
 	}
-	memset(bhs, 0, sizeof(bhs));
-	bhs[BHS_OPCODE] = ISCSI_OP_LOGIN_REQ | ISCSI_OP_IMMEDIATE;
 	bhs[BHS_FLAGS] = ISCSI_LOGIN_TRANSIT |
 	    ISCSI_STAGE_OPERATIONAL << 2 | ISCSI_STAGE_FULL;
-	bhs[8] = 0x80;
-	bhs[13] = 1;
-	be32_put(bhs + BHS_ITT, 1);
-	be32_put(bhs + BHS_CMDSN, 1);
 	fuzz_pdu(fd, bhs, data, keys(data, sizeof(data), kv));
 }
 
@@ -352,8 +383,9 @@ fuzz_run(int fd, size_t chunk)
 void
 fuzz_hangup(int fd)
 {
-	size_t	 got;
-	int	 round, eof = 0;
+	struct session	*s;
+	size_t		 got;
+	int		 round, eof = 0;
 
 	shutdown(fd, SHUT_WR);
 	for (round = 0; round < RUN_ROUNDS && !eof; round++) {
@@ -368,6 +400,20 @@ fuzz_hangup(int fd)
 		die("the portal kept a connection whose peer hung up");
 	close(fd);
 	/* Commands held by the fake LUN come back now; then all is idle. */
+	for (round = 0; round < 16; round++) {
+		event_base_loop(portal->evb, EVLOOP_NONBLOCK);
+		lun_serve(1);
+		event_base_loop(portal->evb, EVLOOP_NONBLOCK);
+	}
+	/*
+	 * At ErrorRecoveryLevel 2 a session whose connection failed with
+	 * tasks in it waits DefaultTime2Wait + DefaultTime2Retain for a
+	 * TASK REASSIGN: let that time pass.
+	 */
+	TAILQ_FOREACH(s, &portal->sessions, entry)
+		if (s->ev_retain != NULL &&
+		    evtimer_pending(s->ev_retain, NULL))
+			event_active(s->ev_retain, EV_TIMEOUT, 1);
 	for (round = 0; round < 16; round++) {
 		event_base_loop(portal->evb, EVLOOP_NONBLOCK);
 		lun_serve(1);

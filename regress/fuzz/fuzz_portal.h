@@ -24,6 +24,11 @@
 #define FUZZ_LOGIN_DISCOVERY	2
 #define FUZZ_LOGIN_STRICT	3	/* InitialR2T=Yes, ImmediateData=No,
 					 * small MaxBurstLength */
+#define FUZZ_LOGIN_DIGEST	4	/* normal, asking for CRC32C digests */
+#define FUZZ_LOGIN_RECOVERY	5	/* normal, ErrorRecoveryLevel=2,
+					 * MaxConnections=4 */
+#define FUZZ_LOGIN_SECURITY	6	/* security stage, AuthMethod=None,
+					 * then operational: two requests */
 
 /* Once per process: the portal, its target and LUN, the listener. */
 void	fuzz_portal_init(void);
@@ -41,8 +46,9 @@ void	fuzz_login_preset(int fd, int preset);
 void	fuzz_run(int fd, size_t chunk);
 /*
  * The client hangs up (write side first): the portal must close the
- * connection, end its session and give every ring slot and data block
- * back.  abort()s, so that libFuzzer reports it, when it does not.
+ * connection, end its session (at once, or at ErrorRecoveryLevel 2 when
+ * the retention timer, which is made to fire, expires) and give every
+ * ring slot and data block back.  abort()s, so that libFuzzer reports it, when it does not.
  */
 void	fuzz_hangup(int fd);
 
