@@ -188,6 +188,7 @@ main(int argc, char *argv[])
 	const char	*user = NULL, *dir = NULL, *instance = NULL;
 	int		 ch, debug = 0, verbose = 0;
 
+	setproctitle_init(argc, argv, environ);	/* copies argv first */
 	while ((ch = getopt(argc, argv, "dvu:c:n:")) != -1) {
 		switch (ch) {
 		case 'd':
@@ -214,6 +215,7 @@ main(int argc, char *argv[])
 
 	log_init(debug, verbose, "tgt-lun");
 	log_setrole("tgt-lun", instance);
+	setproctitle("%s", instance);
 	if (fcntl(TGT_CHILD_FD, F_GETFD) == -1)
 		fatalx("no master channel on fd %d", TGT_CHILD_FD);
 	signal(SIGPIPE, SIG_IGN);

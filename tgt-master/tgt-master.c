@@ -124,6 +124,7 @@ main(int argc, char *argv[])
 	char		 errbuf[TGT_ERR_MAX * 4];
 	int		 ch, debug = 0, noaction = 0, verbose = 0, i;
 
+	setproctitle_init(argc, argv, environ);	/* copies argv first */
 	while ((ch = getopt(argc, argv, "df:nv")) != -1) {
 		switch (ch) {
 		case 'd':
@@ -165,6 +166,7 @@ main(int argc, char *argv[])
 	/* reload re-reads the file after daemon() did chdir("/") */
 	if (realpath(file, master.conffile) == NULL)
 		err(1, "%s", file);
+	setproctitle("master %s", master.conffile);
 	find_exedir(master.exedir, sizeof(master.exedir));
 	check_child(master.exedir, "tgt-portal");
 	check_child(master.exedir, "tgt-lun");

@@ -48,6 +48,7 @@ main(int argc, char *argv[])
 	struct event	*ev_term;
 	int		 ch, debug = 0, verbose = 0;
 
+	setproctitle_init(argc, argv, environ);	/* copies argv first */
 	while ((ch = getopt(argc, argv, "dvu:c:n:")) != -1) {
 		switch (ch) {
 		case 'd':
@@ -75,6 +76,7 @@ main(int argc, char *argv[])
 
 	log_init(debug, verbose, "tgt-portal");
 	log_setrole("tgt-portal", instance);
+	setproctitle("%s", instance);
 
 	portal = &portal_store;
 	TAILQ_INIT(&portal->listeners);
