@@ -466,7 +466,7 @@ show_targets(int s)
 		table_cell(&t, 1, "%s", ct.name);
 		table_cell(&t, 2, "%u", ct.nluns);
 		table_cell(&t, 4, "%s", (ct.flags & TARGET_F_ALLOW_ALL) ?
-		    "all" : "none");
+		    "all" : "rules");
 		table_cell(&t, 5, "%s", (ct.flags & CTL_TARGET_F_DRAINING) ?
 		    "draining" : "running");
 	}
@@ -811,7 +811,7 @@ show_target(int s, const char *name)
 			printf(": ");
 			json_string(stdout, a.value);
 		} else
-			printf("  %-10s %s\n", a.key, a.value);
+			printf("  %-18s %s\n", a.key, a.value);
 		first = 0;
 	}
 	get_luns(s, &luns, name);

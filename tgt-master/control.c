@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -379,6 +380,10 @@ show_attrs(struct ctl_conn *c, struct msg *msg)
 {
 	struct ctl_name		 n;
 	struct mtarget		*mt;
+	struct conf_target	*ct;
+	struct conf_acl		*acl;
+	struct conf_chap	*chap;
+	char			 buf[INET6_ADDRSTRLEN + 8];
 
 	if (MSG_GET(msg, &n) == -1) {
 		control_error(c, "malformed request");
@@ -395,8 +400,43 @@ show_attrs(struct ctl_conn *c, struct msg *msg)
 	attr(c, mt->name, "state", mt->draining ? "draining" : "running");
 	if (mt->alias[0] != '\0')
 		attr(c, mt->name, "alias", mt->alias);
-	attr(c, mt->name, "allow", (mt->flags & TARGET_F_ALLOW_ALL) ?
-	    "all" : "none");
+	if (mt->flags & TARGET_F_ALLOW_ALL)
+		attr(c, mt->name, "allow", "all");
+	/* the rules as configured: a draining target has none left */
+	ct = NULL;
+	if (!mt->draining && c->m->conf != NULL)
+		TAILQ_FOREACH(ct, &c->m->conf->targets, entry)
+			if (strcmp(ct->name, mt->name) == 0)
+				break;
+	if (ct != NULL) {
+		TAILQ_FOREACH(acl, &ct->acls, entry) {
+			if (acl->rule.type == ACL_INITIATOR) {
+				acl->rule.pattern[sizeof(acl->rule.pattern) -
+				    1] = '\0';
+				attr(c, mt->name, "allow initiator",
+				    acl->rule.pattern);
+				continue;
+			}
+			if (inet_ntop(acl->rule.family == 6 ? AF_INET6 :
+			    AF_INET, acl->rule.addr, buf, sizeof(buf)) ==
+			    NULL)
+				continue;
+			snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf),
+			    "/%u", acl->rule.prefix);
+			attr(c, mt->name, "allow address", buf);
+		}
+		/* user names only: secrets never leave the master */
+		TAILQ_FOREACH(chap, &ct->auth.chap, entry)
+			attr(c, mt->name, "auth chap user", chap->user);
+		if (ct->auth.mutual != NULL)
+			attr(c, mt->name, "auth mutual user",
+			    ct->auth.mutual->user);
+		if (ct->access & ACCESS_F_REDIRECT)
+			attr(c, mt->name, "redirect", ct->redirect);
+	}
+	if (!(mt->flags & TARGET_F_ALLOW_ALL) && (ct == NULL ||
+	    TAILQ_EMPTY(&ct->acls)))
+		attr(c, mt->name, "allow", "none");
 	msgchan_send(&c->chan, MSG_CTL_END, 0, NULL, 0, NULL, 0);
 }
 
