@@ -133,6 +133,24 @@ status "CHAP,None offered to a target without CHAP" 0x0000 \
 grep -qx 'authmethod None' "$T/out" && ok "CHAP,None: the target takes None" ||
     { fail "CHAP,None: the target takes None"; indent "$T/out"; }
 
+# Many exchanges waiting for the master at once: each gets its verdict.
+pids=
+for i in $(seq 1 20); do
+	$LOGIN -t "$IQN:chap" -m CHAP -a 7 -u alice -s "$S1" -U target-name \
+	    -M "$MS" -i "iqn.2026-11.org.example:par$i" > "$T/par$i" 2>&1 &
+	pids="$pids $!"
+	$LOGIN -t "$IQN:chap" -m CHAP -u bob -s "$S1" \
+	    -i "iqn.2026-11.org.example:bad$i" > "$T/parbad$i" 2>&1 &
+	pids="$pids $!"
+done
+wait $pids
+n=$(cat "$T"/par[0-9]* | grep -c -x 'status 0x0000')
+m=$(cat "$T"/par[0-9]* | grep -c -x 'mutual ok')
+b=$(cat "$T"/parbad* | grep -c -x 'status 0x0201')
+[ "$n" = 20 ] && [ "$m" = 20 ] && [ "$b" = 20 ] &&
+    ok "20 parallel mutual CHAP logins succeed, 20 wrong ones fail" ||
+    fail "20 parallel mutual CHAP logins succeed, 20 wrong ones fail (ok $n, mutual $m, 0x0201 $b)"
+
 # The master logs the failure with the user, never the secret.
 sleep 0.5
 if grep -q 'CHAP: user "mallory" initiator .* target .*:chap from 127.0.0.1.*authentication failed' "$LOG"; then
