@@ -542,6 +542,12 @@ import_read(struct import *im, const char *file, int depth)
 			error(im, "%s: value expected", key);
 			continue;
 		}
+		/* a value may be quoted as a whole */
+		if (val[0] == '"' && strlen(val) >= 2 &&
+		    val[strlen(val) - 1] == '"') {
+			val[strlen(val) - 1] = '\0';
+			val++;
+		}
 		if (strcasecmp(key, "include") == 0) {
 			if (im->cur != NULL)
 				error(im, "include inside a target");
@@ -650,6 +656,8 @@ print_lun(FILE *out, struct itarget *t, struct ilun *l)
 			if (asprintf(&s, "bs-type %s: not available, rdwr "
 			    "used", bs) == -1)
 				err(1, NULL);
+			fprintf(stderr, "%s: lun %ld: warning: %s\n",
+			    t->name, l->lun, s);
 			strs_add(&w, s);
 			free(s);
 		}
