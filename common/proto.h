@@ -134,6 +134,16 @@ enum msg_type {
 	MSG_PORTAL_ISNS_PORTAL,	/* struct msg_isns_portal */
 	MSG_PORTAL_ISNS_NODE,	/* struct msg_isns_node */
 	MSG_PORTAL_ISNS_DONE,	/* portal -> master: struct msg_isns_done */
+
+	/*
+	 * master -> lun, after LUN_CONFIG: STATE hands over the LUN's
+	 * state file (persistent reservations with APTPL), opened read-write
+	 * by the master; XCOPY_PEER the backing store of another LUN of the
+	 * same target, for EXTENDED COPY between them (read-only when that
+	 * LUN is read-only).
+	 */
+	MSG_LUN_STATE = 900,	/* no payload + state file fd */
+	MSG_LUN_XCOPY_PEER,	/* struct msg_xcopy_peer + backing fd */
 };
 
 struct msg_error {
@@ -172,6 +182,13 @@ struct msg_lun_config {
 	char		revision[5];
 	char		serial[33];	/* unit serial number (VPD 0x80) */
 	uint8_t		naa[16];	/* NAA IEEE registered extended id */
+};
+
+struct msg_xcopy_peer {
+	uint8_t		naa[16];	/* the peer LUN's NAA designator */
+	uint32_t	block_size;
+	uint32_t	writable;	/* 0: the fd is read-only */
+	uint64_t	size;		/* bytes exported */
 };
 
 struct msg_lun_ready {

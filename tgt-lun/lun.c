@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "backend.h"
 #include "lun.h"
@@ -47,6 +48,7 @@ lun_init(struct lun *lun, const struct msg_lun_config *cfg, int fd,
 
 	memset(lun, 0, sizeof(*lun));
 	lun->fd = -1;
+	lun->pr_fd = -1;
 	RB_INIT(&lun->nexuses);
 	TAILQ_INIT(&lun->inflight);
 	TAILQ_INIT(&lun->pr_regs);
@@ -142,6 +144,9 @@ lun_fini(struct lun *lun)
 	while ((nx = RB_MIN(nexus_tree, &lun->nexuses)) != NULL)
 		nexus_del(lun, nx);
 	pr_fini(lun);
+	if (lun->pr_fd != -1)
+		close(lun->pr_fd);
+	lun->pr_fd = -1;
 	sanitize_fini(lun);
 	/* the fd belongs to the caller */
 	lun->be = NULL;

@@ -86,6 +86,8 @@ struct pr_reg {
 	uint8_t			 isid[6];
 	uint16_t		 rel_port;
 	uint64_t		 key;
+	int			 all_tg_pt;	/* every target port */
+	int			 any_isid;	/* TransportID without ISID */
 };
 TAILQ_HEAD(pr_regs, pr_reg);
 
@@ -123,6 +125,9 @@ struct lun {
 	uint32_t		 pr_generation;
 	struct pr_reg		*pr_holder;	/* NULL: not reserved */
 	uint8_t			 pr_type;
+	int			 pr_aptpl;	/* persist through power loss */
+	int			 pr_fd;		/* state file, or -1 */
+	uint32_t		 pr_seq;	/* of the last state written */
 	/* SPC-2 RESERVE(6) */
 	struct nexus		*res6_holder;
 	int			 res6_anon;	/* held without a nexus */
@@ -276,6 +281,8 @@ int	 spc_pr_out(struct scsi_cmd *);
 int	 spc_reserve6(struct scsi_cmd *);
 int	 spc_release6(struct scsi_cmd *);
 void	 pr_nexus_gone(struct lun *, struct nexus *);
+int	 pr_state_load(struct lun *, int fd, char *err, size_t errlen);
+int	 pr_state_save(struct lun *);
 void	 pr_reset(struct lun *);
 void	 pr_fini(struct lun *);
 

@@ -9,13 +9,22 @@
  * 5.13 are applied by pr_conflict() from the access class of each
  * command in the opcode table.
  *
- * Not yet: SPEC_I_PT, ALL_TG_PT, REGISTER AND MOVE, APTPL (persistence
- * across restarts) and the task aborts of PREEMPT AND ABORT.
+ * SPEC_I_PT registers the initiator ports of the iSCSI TransportIDs in
+ * the parameter data (a name alone stands for every ISID), ALL_TG_PT
+ * makes a registration hold on every target port, REGISTER AND MOVE
+ * hands the reservation to another initiator port, PREEMPT AND ABORT
+ * aborts the tasks of the preempted nexuses.  APTPL: the registrations
+ * and the reservation are written to the state file the master hands
+ * over (MSG_LUN_STATE) after every change, and read back when the LUN
+ * process starts, so they survive a restart of tgt-lun and of the whole
+ * suite.  The file holds two slots written in turn, each with a sequence
+ * number and a checksum: a torn write loses one change, never the state.
  */
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lun.h"
 #include "scsi.h"
@@ -28,6 +37,7 @@
 #define PRO_PREEMPT			0x04
 #define PRO_PREEMPT_AND_ABORT		0x05
 #define PRO_REGISTER_AND_IGNORE		0x06
+#define PRO_REGISTER_AND_MOVE		0x07
 
 /* PERSISTENT RESERVE IN service actions */
 #define PRI_READ_KEYS			0x00
@@ -46,6 +56,13 @@
 #define ASC_INVALID_RELEASE		0x2604
 
 #define PR_MAX_REGS			1024
+
+/* parameter data byte 20 (REGISTER and friends) */
+#define PR_SPEC_I_PT			0x08
+#define PR_ALL_TG_PT			0x04
+#define PR_APTPL			0x01
+
+#define PR_MAX_PARAM			(64 * 1024)
 
 static int
 pr_type_valid(uint8_t type)
@@ -75,8 +92,9 @@ pr_reg_is(const struct pr_reg *reg, const struct nexus *nx)
 	if (nx == NULL)
 		return (reg->initiator[0] == '\0' && reg->rel_port == 0);
 	return (strcmp(reg->initiator, nx->initiator) == 0 &&
-	    memcmp(reg->isid, nx->isid, sizeof(reg->isid)) == 0 &&
-	    reg->rel_port == nx->rel_port);
+	    (reg->any_isid ||
+	    memcmp(reg->isid, nx->isid, sizeof(reg->isid)) == 0) &&
+	    (reg->all_tg_pt || reg->rel_port == nx->rel_port));
 }
 
 static struct pr_reg *
@@ -248,25 +266,79 @@ spc_release6(struct scsi_cmd *cmd)
 	return (SCSI_DONE);
 }
 
-/* TransportID of an iSCSI initiator port (SPC-4 7.6.4.6), format 01b. */
+/*
+ * TransportID of an iSCSI initiator port (SPC-4 7.6.4.6): format 01b
+ * with the ISID, or 00b (the name alone) for a registration of every
+ * ISID of the name.
+ */
 static uint32_t
 pr_transport_id(const struct pr_reg *reg, uint8_t *p, uint32_t room)
 {
 	char		name[TGT_NAME_MAX + 32];
 	uint32_t	l;
 
-	l = snprintf(name, sizeof(name), "%s,i,0x%02x%02x%02x%02x%02x%02x",
-	    reg->initiator, reg->isid[0], reg->isid[1], reg->isid[2],
-	    reg->isid[3], reg->isid[4], reg->isid[5]);
+	if (reg->any_isid)
+		l = snprintf(name, sizeof(name), "%s", reg->initiator);
+	else
+		l = snprintf(name, sizeof(name),
+		    "%s,i,0x%02x%02x%02x%02x%02x%02x", reg->initiator,
+		    reg->isid[0], reg->isid[1], reg->isid[2], reg->isid[3],
+		    reg->isid[4], reg->isid[5]);
 	if (l >= sizeof(name))
 		l = sizeof(name) - 1;
 	l = (l + 1 + 3) & ~3u;
 	if (4 + l > room)
 		return (0);
 	memset(p, 0, 4 + l);
-	p[0] = 0x40 | 0x05;
+	p[0] = (reg->any_isid ? 0x00 : 0x40) | 0x05;
 	put_be16(&p[2], l);
 	memcpy(&p[4], name, strlen(name));
+	return (4 + l);
+}
+
+/*
+ * Parse an iSCSI TransportID of at most len bytes into a registration
+ * (name, ISID or any).  Returns its length, or 0 if it is malformed.
+ */
+static uint32_t
+pr_parse_transport_id(const uint8_t *p, uint32_t len, struct pr_reg *r)
+{
+	const char	*s, *comma;
+	uint32_t	 l, i;
+	size_t		 n;
+	unsigned int	 v;
+
+	if (len < 4 || (p[0] & 0x0f) != 0x05 || (p[0] & 0x30) != 0)
+		return (0);
+	l = get_be16(&p[2]);
+	if (l < 4 || l % 4 != 0 || l > len - 4 || l > TGT_NAME_MAX + 24)
+		return (0);
+	s = (const char *)&p[4];
+	if ((n = strnlen(s, l)) == l || n == 0)
+		return (0);		/* not NUL-terminated, or empty */
+	memset(r, 0, sizeof(*r));
+	switch (p[0] >> 6) {
+	case 0:				/* iSCSI name */
+		if (n >= sizeof(r->initiator))
+			return (0);
+		memcpy(r->initiator, s, n);
+		r->any_isid = 1;
+		break;
+	case 1:				/* name,i,0xISID */
+		if ((comma = strstr(s, ",i,0x")) == NULL ||
+		    comma - s >= (ptrdiff_t)sizeof(r->initiator) ||
+		    strlen(comma + 5) != 12)
+			return (0);
+		memcpy(r->initiator, s, comma - s);
+		for (i = 0; i < 6; i++) {
+			if (sscanf(comma + 5 + 2 * i, "%2x", &v) != 1)
+				return (0);
+			r->isid[i] = v;
+		}
+		break;
+	default:
+		return (0);
+	}
 	return (4 + l);
 }
 
@@ -305,8 +377,9 @@ spc_pr_in(struct scsi_cmd *cmd)
 	case PRI_REPORT_CAPABILITIES:
 		memset(b, 0, 8);
 		put_be16(&b[0], 8);
-		b[2] = 0x10;			/* CRH */
-		b[3] = 0x80;			/* TMV: the mask is valid */
+		/* CRH, SIP_C, ATP_C, PTPL_C */
+		b[2] = 0x10 | 0x08 | 0x04 | 0x01;
+		b[3] = 0x80 | (lun->pr_aptpl ? 0x01 : 0);  /* TMV, PTPL_A */
 		b[4] = 0x80 | 0x40 | 0x20 | 0x08 | 0x02;
 		b[5] = 0x01;
 		n = 8;
@@ -314,11 +387,14 @@ spc_pr_in(struct scsi_cmd *cmd)
 	case PRI_READ_FULL_STATUS:
 		TAILQ_FOREACH(reg, &lun->pr_regs, entry) {
 			put_be64(&b[n], reg->key);
+			if (reg->all_tg_pt)
+				b[n + 12] |= 0x02;	/* ALL_TG_PT */
 			if (pr_is_holder(lun, reg)) {
-				b[n + 12] = 0x01;	/* R_HOLDER */
+				b[n + 12] |= 0x01;	/* R_HOLDER */
 				b[n + 13] = lun->pr_type & 0x0f;
 			}
-			put_be16(&b[n + 18], reg->rel_port);
+			put_be16(&b[n + 18], reg->all_tg_pt ? 0 :
+			    reg->rel_port);
 			l = pr_transport_id(reg, &b[n + 24], size - n - 24);
 			put_be32(&b[n + 20], l);
 			n += 24 + l;
@@ -335,48 +411,168 @@ spc_pr_in(struct scsi_cmd *cmd)
 	return (SCSI_DONE);
 }
 
-static int
-pr_register(struct scsi_cmd *cmd, struct pr_reg *my, uint64_t key,
-    uint64_t sakey, int ignore)
+/* A new registration; NULL (with the command ended) when out of room. */
+static struct pr_reg *
+pr_reg_add(struct scsi_cmd *cmd, const struct pr_reg *tmpl, uint64_t key)
 {
 	struct lun	*lun = cmd->lun;
-	struct nexus	*nx = cmd->nexus;
+	struct pr_reg	*reg;
 
+	if (lun->pr_nregs >= PR_MAX_REGS ||
+	    (reg = calloc(1, sizeof(*reg))) == NULL) {
+		/* INSUFFICIENT REGISTRATION RESOURCES */
+		scsi_check(cmd, SK_ILLEGAL_REQUEST, 0x5504);
+		return (NULL);
+	}
+	*reg = *tmpl;
+	reg->key = key;
+	TAILQ_INSERT_TAIL(&lun->pr_regs, reg, entry);
+	lun->pr_nregs++;
+	return (reg);
+}
+
+/* The registration of the issuing nexus, as a template. */
+static void
+pr_reg_self(const struct scsi_cmd *cmd, struct pr_reg *r, int all_tg_pt)
+{
+	const struct nexus	*nx = cmd->nexus;
+
+	memset(r, 0, sizeof(*r));
+	if (nx != NULL) {
+		strlcpy(r->initiator, nx->initiator, sizeof(r->initiator));
+		memcpy(r->isid, nx->isid, sizeof(r->isid));
+		r->rel_port = nx->rel_port;
+	}
+	r->all_tg_pt = all_tg_pt;
+}
+
+static int
+pr_reg_same(const struct pr_reg *a, const struct pr_reg *b)
+{
+	return (strcmp(a->initiator, b->initiator) == 0 &&
+	    a->any_isid == b->any_isid &&
+	    (a->any_isid || memcmp(a->isid, b->isid, sizeof(a->isid)) == 0) &&
+	    a->all_tg_pt == b->all_tg_pt &&
+	    (a->all_tg_pt || a->rel_port == b->rel_port));
+}
+
+/*
+ * SPEC_I_PT: register every TransportID of the parameter data (after
+ * the issuer).  All or nothing: on an error none stays registered.
+ */
+static int
+pr_register_spec(struct scsi_cmd *cmd, const uint8_t *pl, uint32_t plen,
+    uint64_t sakey, int all_tg_pt)
+{
+	struct lun	*lun = cmd->lun;
+	struct pr_reg	 r, *added[64], *reg;
+	uint32_t	 tlen, off, l;
+	int		 nadded = 0, i;
+
+	if (plen < 28) {
+		scsi_check(cmd, SK_ILLEGAL_REQUEST,
+		    ASC_PARAM_LIST_LENGTH_ERROR);
+		return (-1);
+	}
+	tlen = get_be32(&pl[24]);
+	if (tlen > plen - 28) {
+		scsi_check(cmd, SK_ILLEGAL_REQUEST,
+		    ASC_PARAM_LIST_LENGTH_ERROR);
+		return (-1);
+	}
+	for (off = 0; off < tlen; off += l) {
+		if ((l = pr_parse_transport_id(&pl[28 + off], tlen - off,
+		    &r)) == 0 || nadded == (int)(sizeof(added) /
+		    sizeof(added[0]))) {
+			scsi_invalid_param(cmd, 28 + off, -1);
+			goto undo;
+		}
+		r.all_tg_pt = all_tg_pt;
+		r.rel_port = cmd->nexus != NULL ? cmd->nexus->rel_port : 0;
+		/* a port already registered is an error (SPC-4 5.13.7) */
+		TAILQ_FOREACH(reg, &lun->pr_regs, entry)
+			if (pr_reg_same(reg, &r))
+				break;
+		if (reg != NULL) {
+			scsi_invalid_param(cmd, 28 + off, -1);
+			goto undo;
+		}
+		if ((added[nadded] = pr_reg_add(cmd, &r, sakey)) == NULL)
+			goto undo;
+		nadded++;
+	}
+	return (0);
+ undo:
+	for (i = 0; i < nadded; i++) {
+		TAILQ_REMOVE(&lun->pr_regs, added[i], entry);
+		lun->pr_nregs--;
+		free(added[i]);
+	}
+	return (-1);
+}
+
+static void
+pr_register(struct scsi_cmd *cmd, struct pr_reg *my, const uint8_t *pl,
+    uint32_t plen, int ignore)
+{
+	struct lun	*lun = cmd->lun;
+	struct pr_reg	 self, *reg;
+	uint64_t	 key = get_be64(&pl[0]), sakey = get_be64(&pl[8]);
+	int		 spec = (pl[20] & PR_SPEC_I_PT) != 0;
+	int		 all_tg_pt = (pl[20] & PR_ALL_TG_PT) != 0;
+
+	if (spec && (ignore || my != NULL || sakey == 0)) {
+		/* only a new registration may name other ports */
+		scsi_invalid_param(cmd, 20, 3);
+		return;
+	}
 	if (my == NULL) {
-		if (!ignore && key != 0)
-			return (-1);
+		if (!ignore && key != 0) {
+			pr_conflict_end(cmd);
+			return;
+		}
 		if (sakey == 0)
-			return (0);
-		if (lun->pr_nregs >= PR_MAX_REGS ||
-		    (my = calloc(1, sizeof(*my))) == NULL) {
-			/* INSUFFICIENT REGISTRATION RESOURCES */
-			scsi_check(cmd, SK_ILLEGAL_REQUEST, 0x5502);
-			return (0);
+			goto done;	/* nothing to unregister */
+		pr_reg_self(cmd, &self, all_tg_pt);
+		if ((reg = pr_reg_add(cmd, &self, sakey)) == NULL)
+			return;
+		if (spec && pr_register_spec(cmd, pl, plen, sakey,
+		    all_tg_pt) == -1) {
+			pr_unregister(lun, reg);
+			return;
 		}
-		if (nx != NULL) {
-			strlcpy(my->initiator, nx->initiator,
-			    sizeof(my->initiator));
-			memcpy(my->isid, nx->isid, sizeof(my->isid));
-			my->rel_port = nx->rel_port;
-		}
-		my->key = sakey;
-		TAILQ_INSERT_TAIL(&lun->pr_regs, my, entry);
-		lun->pr_nregs++;
 	} else {
-		if (!ignore && key != my->key)
-			return (-1);
+		if (!ignore && key != my->key) {
+			pr_conflict_end(cmd);
+			return;
+		}
 		if (sakey == 0)
 			pr_unregister(lun, my);
 		else
 			my->key = sakey;
 	}
 	lun->pr_generation++;
-	return (0);
+ done:
+	/* the APTPL of the last REGISTER applies (SPC-4 5.13.4) */
+	lun->pr_aptpl = (pl[20] & PR_APTPL) != 0;
+}
+
+/* Abort the tasks of the nexuses of a registration (PREEMPT AND ABORT). */
+static void
+pr_abort_reg(struct lun *lun, const struct pr_reg *reg,
+    const struct nexus *except)
+{
+	struct scsi_cmd	*cmd;
+
+	TAILQ_FOREACH(cmd, &lun->inflight, entry)
+		if (cmd->nexus != NULL && cmd->nexus != except &&
+		    pr_reg_is(reg, cmd->nexus))
+			cmd->aborted = 1;
 }
 
 static void
 pr_preempt(struct scsi_cmd *cmd, struct pr_reg *my, uint64_t sakey,
-    uint8_t type)
+    uint8_t type, int abort)
 {
 	struct lun	*lun = cmd->lun;
 	struct pr_reg	*reg, *next;
@@ -397,6 +593,8 @@ pr_preempt(struct scsi_cmd *cmd, struct pr_reg *my, uint64_t sakey,
 		if (sakey != 0 && reg->key != sakey)
 			continue;
 		pr_ua_reg(lun, reg, UA_REGS_PREEMPTED, cmd->nexus);
+		if (abort)
+			pr_abort_reg(lun, reg, cmd->nexus);
 		if (lun->pr_holder == reg)
 			lun->pr_holder = NULL;
 		TAILQ_REMOVE(&lun->pr_regs, reg, entry);
@@ -414,24 +612,77 @@ pr_preempt(struct scsi_cmd *cmd, struct pr_reg *my, uint64_t sakey,
 	lun->pr_generation++;
 }
 
+/*
+ * REGISTER AND MOVE (SPC-4 5.13.8): the reservation holder registers
+ * another initiator port with the service action key and moves the
+ * reservation to it; UNREG drops the issuer's own registration.
+ */
+static void
+pr_register_and_move(struct scsi_cmd *cmd, struct pr_reg *my,
+    const uint8_t *pl, uint32_t plen)
+{
+	struct lun	*lun = cmd->lun;
+	struct pr_reg	 r, *reg;
+	uint64_t	 key = get_be64(&pl[0]), sakey = get_be64(&pl[8]);
+	uint32_t	 tlen;
+	uint16_t	 relport = get_be16(&pl[18]);
+
+	if (my == NULL || my->key != key || lun->pr_holder == NULL ||
+	    !pr_is_holder(lun, my) || pr_all_registrants(lun->pr_type)) {
+		pr_conflict_end(cmd);
+		return;
+	}
+	if (plen < 24 || (tlen = get_be32(&pl[20])) > plen - 24) {
+		scsi_check(cmd, SK_ILLEGAL_REQUEST,
+		    ASC_PARAM_LIST_LENGTH_ERROR);
+		return;
+	}
+	if (sakey == 0) {
+		scsi_invalid_param(cmd, 8, -1);
+		return;
+	}
+	if (pr_parse_transport_id(&pl[24], tlen, &r) == 0 || r.any_isid) {
+		scsi_invalid_param(cmd, 24, -1);
+		return;
+	}
+	r.rel_port = relport;
+	if (pr_reg_same(&r, my)) {	/* a move to itself */
+		scsi_invalid_param(cmd, 24, -1);
+		return;
+	}
+	TAILQ_FOREACH(reg, &lun->pr_regs, entry)
+		if (pr_reg_same(reg, &r))
+			break;
+	if (reg == NULL && (reg = pr_reg_add(cmd, &r, sakey)) == NULL)
+		return;
+	reg->key = sakey;
+	lun->pr_holder = reg;
+	if (pl[17] & 0x02)		/* UNREG */
+		pr_unregister(lun, my);
+	lun->pr_aptpl = (pl[17] & PR_APTPL) != 0;
+	lun->pr_generation++;
+}
+
 int
 spc_pr_out(struct scsi_cmd *cmd)
 {
 	struct lun	*lun = cmd->lun;
 	struct pr_reg	*my, *reg;
-	uint8_t		 pl[24];
+	uint8_t		*pl = NULL;
 	uint64_t	 key, sakey;
 	uint32_t	 len = get_be32(&cmd->cdb[5]);
 	uint8_t		 sa = cmd->cdb[1] & 0x1f;
 	uint8_t		 type = cmd->cdb[2] & 0x0f;
 	uint8_t		 scope = cmd->cdb[2] >> 4;
+	int		 spec;
 
-	if (sa > PRO_REGISTER_AND_IGNORE) {
+	if (sa > PRO_REGISTER_AND_MOVE) {
 		scsi_invalid_cdb(cmd, 1, 4);
 		return (SCSI_DONE);
 	}
 	cmd->want = len;
-	if (len != sizeof(pl)) {
+	/* 24 bytes, more with SPEC_I_PT or REGISTER AND MOVE */
+	if (len < 24 || len > PR_MAX_PARAM) {
 		scsi_check(cmd, SK_ILLEGAL_REQUEST,
 		    ASC_PARAM_LIST_LENGTH_ERROR);
 		return (SCSI_DONE);
@@ -440,20 +691,25 @@ spc_pr_out(struct scsi_cmd *cmd)
 		scsi_check(cmd, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_IU);
 		return (SCSI_DONE);
 	}
-	memcpy(pl, cmd->buf, sizeof(pl));	/* out of shared memory */
+	/* out of shared memory before anything is looked at */
+	if ((pl = malloc(len)) == NULL) {
+		scsi_check(cmd, SK_HARDWARE_ERROR, ASC_INTERNAL_TARGET_FAILURE);
+		return (SCSI_DONE);
+	}
+	memcpy(pl, cmd->buf, len);
 	cmd->len = len;
 	key = get_be64(&pl[0]);
 	sakey = get_be64(&pl[8]);
-	/* SPEC_I_PT, ALL_TG_PT, APTPL are not supported yet */
-	if (pl[20] & 0x0d) {
-		scsi_invalid_param(cmd, 20, (pl[20] & 0x08) ? 3 :
-		    (pl[20] & 0x04) ? 2 : 0);
-		return (SCSI_DONE);
+	spec = sa != PRO_REGISTER_AND_MOVE && (pl[20] & PR_SPEC_I_PT);
+	if (len != 24 && sa != PRO_REGISTER_AND_MOVE && !spec) {
+		scsi_check(cmd, SK_ILLEGAL_REQUEST,
+		    ASC_PARAM_LIST_LENGTH_ERROR);
+		goto out;
 	}
 	if (lun->res6_holder != NULL || lun->res6_anon) {
 		if (lun->res6_anon || lun->res6_holder != cmd->nexus) {
 			pr_conflict_end(cmd);
-			return (SCSI_DONE);
+			goto out;
 		}
 	}
 	my = pr_find(lun, cmd->nexus);
@@ -461,16 +717,22 @@ spc_pr_out(struct scsi_cmd *cmd)
 	switch (sa) {
 	case PRO_REGISTER:
 	case PRO_REGISTER_AND_IGNORE:
-		if (pr_register(cmd, my, key, sakey,
-		    sa == PRO_REGISTER_AND_IGNORE) == -1)
-			pr_conflict_end(cmd);
-		return (SCSI_DONE);
+		pr_register(cmd, my, pl, len, sa == PRO_REGISTER_AND_IGNORE);
+		goto save;
+	case PRO_REGISTER_AND_MOVE:
+		pr_register_and_move(cmd, my, pl, len);
+		goto save;
 	}
 
 	/* everything else needs a registration and its key */
 	if (my == NULL || my->key != key) {
 		pr_conflict_end(cmd);
-		return (SCSI_DONE);
+		goto out;
+	}
+	/* SPEC_I_PT and ALL_TG_PT belong to REGISTER only */
+	if (pl[20] & (PR_SPEC_I_PT | PR_ALL_TG_PT)) {
+		scsi_invalid_param(cmd, 20, (pl[20] & PR_SPEC_I_PT) ? 3 : 2);
+		goto out;
 	}
 	switch (sa) {
 	case PRO_RESERVE:
@@ -516,8 +778,166 @@ spc_pr_out(struct scsi_cmd *cmd)
 			scsi_invalid_cdb(cmd, 2, -1);
 			break;
 		}
-		pr_preempt(cmd, my, sakey, type);
+		pr_preempt(cmd, my, sakey, type,
+		    sa == PRO_PREEMPT_AND_ABORT);
 		break;
 	}
+ save:
+	if (cmd->status == SAM_STAT_GOOD && pr_state_save(lun) == -1)
+		/* the change is made, but would not survive a restart */
+		scsi_check(cmd, SK_HARDWARE_ERROR, ASC_INTERNAL_TARGET_FAILURE);
+ out:
+	free(pl);
 	return (SCSI_DONE);
+}
+
+/*
+ * The state file: two slots of PR_SLOT bytes, written in turn.  A slot:
+ *	"TGTPR\0\0\1"	magic and format version
+ *	u32 sequence, u32 checksum (FNV-1a of what follows it),
+ *	u32 generation, u32 nregs, u32 holder index + 1 (0: none),
+ *	u8 type, u8 aptpl, 2 reserved,
+ *	nregs records of PR_REC bytes: the initiator name (NUL padded),
+ *	    ISID, relative port, key, flags (1 ALL_TG_PT, 2 any ISID).
+ * Everything big-endian.  Only an APTPL state keeps registrations; with
+ * APTPL off the slot says "none", so a restart forgets them.
+ */
+#define PR_MAGIC	"TGTPR\0\0\1"
+#define PR_HDR		32
+#define PR_REC		(TGT_NAME_MAX + 6 + 2 + 8 + 4)
+#define PR_SLOT		(PR_HDR + PR_MAX_REGS * PR_REC)
+
+static uint32_t
+pr_fnv(const uint8_t *p, size_t n)
+{
+	uint32_t	h = 2166136261u;
+
+	while (n-- > 0)
+		h = (h ^ *p++) * 16777619u;
+	return (h);
+}
+
+int
+pr_state_save(struct lun *lun)
+{
+	struct pr_reg	*reg;
+	uint8_t		*b, *r;
+	uint32_t	 n = 0, holder = 0, len;
+	int		 rv = 0;
+
+	if (lun->pr_fd == -1)
+		return (0);
+	if ((b = calloc(1, PR_SLOT)) == NULL)
+		return (-1);
+	if (lun->pr_aptpl) {
+		TAILQ_FOREACH(reg, &lun->pr_regs, entry) {
+			r = &b[PR_HDR + n * PR_REC];
+			memcpy(r, reg->initiator, strnlen(reg->initiator,
+			    TGT_NAME_MAX - 1));
+			memcpy(&r[TGT_NAME_MAX], reg->isid, 6);
+			put_be16(&r[TGT_NAME_MAX + 6], reg->rel_port);
+			put_be64(&r[TGT_NAME_MAX + 8], reg->key);
+			put_be32(&r[TGT_NAME_MAX + 16],
+			    (reg->all_tg_pt ? 1 : 0) | (reg->any_isid ? 2 : 0));
+			if (reg == lun->pr_holder)
+				holder = n + 1;
+			n++;
+		}
+	}
+	memcpy(b, PR_MAGIC, 8);
+	put_be32(&b[8], lun->pr_seq + 1);
+	put_be32(&b[16], lun->pr_generation);
+	put_be32(&b[20], n);
+	put_be32(&b[24], holder);
+	b[28] = holder ? lun->pr_type : 0;
+	b[29] = lun->pr_aptpl;
+	len = PR_HDR + n * PR_REC;
+	put_be32(&b[12], pr_fnv(&b[16], len - 16));
+	if (pwrite(lun->pr_fd, b, len, (off_t)((lun->pr_seq + 1) & 1) *
+	    PR_SLOT) != (ssize_t)len || fdatasync(lun->pr_fd) == -1)
+		rv = -1;
+	else
+		lun->pr_seq++;
+	free(b);
+	return (rv);
+}
+
+/* Read one slot; its sequence number, or 0 if it is not valid. */
+static uint32_t
+pr_slot_read(int fd, int slot, uint8_t *b)
+{
+	ssize_t		r;
+	uint32_t	n;
+
+	r = pread(fd, b, PR_SLOT, (off_t)slot * PR_SLOT);
+	if (r < PR_HDR || memcmp(b, PR_MAGIC, 8) != 0)
+		return (0);
+	n = get_be32(&b[20]);
+	if (n > PR_MAX_REGS || (size_t)r < PR_HDR + (size_t)n * PR_REC ||
+	    get_be32(&b[24]) > n || b[29] > 1 ||
+	    pr_fnv(&b[16], PR_HDR + n * PR_REC - 16) != get_be32(&b[12]))
+		return (0);
+	return (get_be32(&b[8]));
+}
+
+/*
+ * Take over the state file (the LUN keeps the fd) and restore what it
+ * holds.  Untrusted like any input: every count and string is checked.
+ */
+int
+pr_state_load(struct lun *lun, int fd, char *err, size_t errlen)
+{
+	struct pr_reg	 tmpl, *reg;
+	uint8_t		*b[2], *s, *r;
+	uint32_t	 seq[2], n, i, holder;
+	int		 best, rv = 0;
+
+	b[0] = malloc(PR_SLOT);
+	b[1] = malloc(PR_SLOT);
+	if (b[0] == NULL || b[1] == NULL) {
+		snprintf(err, errlen, "out of memory");
+		rv = -1;
+		goto out;
+	}
+	if (lun->pr_fd != -1)
+		close(lun->pr_fd);
+	lun->pr_fd = fd;
+	seq[0] = pr_slot_read(fd, 0, b[0]);
+	seq[1] = pr_slot_read(fd, 1, b[1]);
+	if (seq[0] == 0 && seq[1] == 0)
+		goto out;		/* new, or nothing valid */
+	best = seq[1] > seq[0] ? 1 : 0;
+	s = b[best];
+	lun->pr_seq = seq[best];
+	pr_fini(lun);
+	lun->pr_generation = get_be32(&s[16]);
+	lun->pr_aptpl = s[29];
+	n = get_be32(&s[20]);
+	holder = get_be32(&s[24]);
+	for (i = 0; i < n; i++) {
+		r = &s[PR_HDR + i * PR_REC];
+		memset(&tmpl, 0, sizeof(tmpl));
+		memcpy(tmpl.initiator, r, TGT_NAME_MAX - 1);
+		memcpy(tmpl.isid, &r[TGT_NAME_MAX], 6);
+		tmpl.rel_port = get_be16(&r[TGT_NAME_MAX + 6]);
+		tmpl.key = get_be64(&r[TGT_NAME_MAX + 8]);
+		tmpl.all_tg_pt = (get_be32(&r[TGT_NAME_MAX + 16]) & 1) != 0;
+		tmpl.any_isid = (get_be32(&r[TGT_NAME_MAX + 16]) & 2) != 0;
+		if ((reg = calloc(1, sizeof(*reg))) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			rv = -1;
+			goto out;
+		}
+		*reg = tmpl;
+		TAILQ_INSERT_TAIL(&lun->pr_regs, reg, entry);
+		lun->pr_nregs++;
+		if (holder == i + 1 && pr_type_valid(s[28])) {
+			lun->pr_holder = reg;
+			lun->pr_type = s[28];
+		}
+	}
+ out:
+	free(b[0]);
+	free(b[1]);
+	return (rv);
 }

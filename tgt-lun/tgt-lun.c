@@ -125,6 +125,55 @@ ring_add(struct msg *m)
 		log_warnx("portal %u: %s", mr.portal_id, err);
 }
 
+/* The state file (persistent reservations): restore what it holds. */
+static void
+lun_state(struct msg *m)
+{
+	char	err[TGT_ERR_MAX];
+	int	fd;
+
+	if (m->hdr.len != 0 || m->nfds != 1) {
+		log_warnx("malformed LUN_STATE");
+		return;
+	}
+	if (!configured) {
+		log_warnx("LUN_STATE before LUN_CONFIG, ignored");
+		return;
+	}
+	fd = m->fds[0];
+	m->fds[0] = -1;
+	/* pr_state_load() owns the descriptor from here */
+	if (pr_state_load(&the_lun, fd, err, sizeof(err)) == -1)
+		log_warnx("state file: %s", err);
+	else
+		log_debug("state file: %u registrations%s",
+		    the_lun.pr_nregs, the_lun.pr_holder != NULL ?
+		    ", reserved" : "");
+}
+
+/* The backing store of another LUN of the target, for EXTENDED COPY. */
+static void
+lun_xcopy_peer(struct msg *m)
+{
+	struct msg_xcopy_peer	p;
+	uint32_t		bs;
+	int			fd;
+
+	if (MSG_GET(m, &p) != 0 || m->nfds != 1) {
+		log_warnx("malformed LUN_XCOPY_PEER");
+		return;
+	}
+	fd = m->fds[0];
+	m->fds[0] = -1;
+	bs = p.block_size;
+	if (!configured || (bs != 512 && bs != 1024 && bs != 2048 &&
+	    bs != 4096) || xcopy_peer_add(p.naa, fd, bs, p.size / bs,
+	    p.writable != 0) == -1) {
+		log_warnx("LUN_XCOPY_PEER refused");
+		close(fd);
+	}
+}
+
 static void
 ring_del(struct msg *m)
 {
@@ -152,6 +201,12 @@ dispatch(struct msgchan *mc, struct msg *m, void *arg)
 		break;
 	case MSG_LUN_RING_ADD:
 		ring_add(m);
+		break;
+	case MSG_LUN_STATE:
+		lun_state(m);
+		break;
+	case MSG_LUN_XCOPY_PEER:
+		lun_xcopy_peer(m);
 		break;
 	case MSG_LUN_RING_DEL:
 		ring_del(m);

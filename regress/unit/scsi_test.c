@@ -422,9 +422,9 @@ test_vpd(void)
 	c[2] = 0x00;
 	r = run(nx, &port, c, RING_DIR_READ, buf, sizeof(buf));
 	CHECK(r.status == SAM_STAT_GOOD && buf[1] == 0x00);
-	CHECK(get_be16(&buf[2]) == 6 && buf[4] == 0x00 && buf[5] == 0x80 &&
-	    buf[6] == 0x83 && buf[7] == 0xb0 && buf[8] == 0xb1 &&
-	    buf[9] == 0xb2);
+	CHECK(get_be16(&buf[2]) == 7 && buf[4] == 0x00 && buf[5] == 0x80 &&
+	    buf[6] == 0x83 && buf[7] == 0x8f && buf[8] == 0xb0 &&
+	    buf[9] == 0xb1 && buf[10] == 0xb2);
 
 	c[2] = 0x80;
 	r = run(nx, &port, c, RING_DIR_READ, buf, sizeof(buf));
@@ -1046,9 +1046,12 @@ test_thin(void)
 	put_be32(&c[10], 24);
 	r = RUN(c, RING_DIR_READ, buf, sizeof(buf));
 	CHECK(get_be64(&buf[8]) == 256 && buf[20] == 1);
-	cdb_rw(c, WRITE_SAME_10, 10, 0);	/* WSNZ */
+	cdb_rw(c, WRITE_SAME_10, 10, 0);	/* WSNZ 0: to the end */
 	r = RUN(c, RING_DIR_WRITE, buf, 512);
-	CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB));
+	CHECK(r.status == SAM_STAT_GOOD);
+	cdb_rw(c, WRITE_SAME_10, NBLOCKS, 0);	/* nothing left to write */
+	r = RUN(c, RING_DIR_WRITE, buf, 512);
+	CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE));
 	cdb_rw(c, WRITE_SAME_10, NBLOCKS - 1, 2);
 	r = RUN(c, RING_DIR_WRITE, buf, 512);
 	CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE));
