@@ -17,7 +17,6 @@ cd "$top"
 bin=build-fuzz/fuzz_$name
 seeds=regress/fuzz/corpus/$name
 arts=build-fuzz/artifacts
-log=build-fuzz/fuzz_$name.log
 
 case $name in
 pdu)	opts="-max_len=65536" ;;
@@ -30,6 +29,8 @@ if [ ! -x "$bin" ]; then
 	exit 1
 fi
 mkdir -p "$arts"
+# Several runs at once (make test by two people) must not share a log.
+log=$(mktemp "build-fuzz/fuzz_$name.XXXXXX.log")
 tmp=
 if [ -z "$corpus" ]; then
 	tmp=$(mktemp -d "${TMPDIR:-/tmp}/tgt-fuzz-$name.XXXXXX")
@@ -44,7 +45,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 # 1. The seeds, each exactly once.
 if ! "$bin" -runs=1 $opts $(find "$seeds" -type f | sort) > "$log" 2>&1
 then
-	echo "FAIL fuzz $name: a seed of $seeds crashes it"
+	echo "FAIL fuzz $name: a seed of $seeds crashes it (log $log)"
 	grep -E 'ERROR|SUMMARY|Running:|fuzz_' "$log" | tail -n 20 |
 	    sed 's/^/    /'
 	exit 1
@@ -63,3 +64,9 @@ fi
 runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
 cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -n 1)
 echo "ok fuzz $name: $nseeds seeds, then ${runs:-?} runs in ${secs}s, no crash ($cov)"
+# Keep the last good log of a make fuzz run, drop a smoke run's.
+if [ -z "$tmp" ]; then
+	mv "$log" "build-fuzz/fuzz_$name.log"
+else
+	rm -f "$log"
+fi
