@@ -791,6 +791,80 @@ portal_start(struct svc *s)
 	msgchan_send(ch, MSG_PORTAL_START, 0, NULL, 0, NULL, 0);
 }
 
+/*
+ * The LUN's state file (persistent reservations with APTPL), opened for
+ * its tgt-lun: "<state directory>/<target>-<lun>.pr", the target name
+ * with every byte but [A-Za-z0-9.-] written %XX.  No directory, no file:
+ * the LUN runs without persistence (a warning says so).  -1 or the fd.
+ */
+static int
+lun_state_open(struct master *m, struct mlun *ml)
+{
+	char		 path[TGT_PATH_MAX], *p;
+	const char	*t;
+	size_t		 n;
+	int		 fd;
+
+	n = snprintf(path, sizeof(path), "%s/", m->conf->state_dir);
+	for (t = ml->target->name; *t != '\0' && n + 4 < sizeof(path); t++) {
+		p = path + n;
+		if ((*t >= 'a' && *t <= 'z') || (*t >= 'A' && *t <= 'Z') ||
+		    (*t >= '0' && *t <= '9') || *t == '.' || *t == '-') {
+			*p = *t;
+			n++;
+		} else
+			n += snprintf(p, 4, "%%%02X", (unsigned char)*t);
+	}
+	if (*t != '\0' || (size_t)snprintf(path + n, sizeof(path) - n,
+	    "-%llu.pr", (unsigned long long)ml->conf.lun) >=
+	    sizeof(path) - n) {
+		log_warnx("%s: state file name too long", ml->svc.instance);
+		return (-1);
+	}
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	    0600)) != -1)
+		return (fd);
+	if (errno == ENOENT)		/* no state directory */
+		log_info("%s: no %s, persistent reservations will not "
+		    "survive a restart", ml->svc.instance, m->conf->state_dir);
+	else
+		log_warn("%s: %s", ml->svc.instance, path);
+	return (-1);
+}
+
+/*
+ * EXTENDED COPY between the LUNs of a target: a read-only descriptor of
+ * every other LUN's backing store, so this one can copy from them.
+ */
+static void
+lun_xcopy_peers(struct svc *s, struct mlun *ml)
+{
+	struct msg_xcopy_peer	 xp;
+	struct mlun		*o;
+	struct stat		 st;
+	int			 fd;
+
+	TAILQ_FOREACH(o, &ml->target->luns, entry) {
+		if (o == ml)
+			continue;
+		if ((fd = open(o->conf.path, O_RDONLY | O_CLOEXEC)) == -1)
+			continue;
+		memset(&xp, 0, sizeof(xp));
+		conf_lun_naa(ml->target->name, o->conf.lun, xp.naa);
+		xp.block_size = o->conf.block_size ? o->conf.block_size : 512;
+		xp.writable = 0;
+		xp.size = o->conf.size;
+		if (xp.size == 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+			xp.size = st.st_size;
+		if (xp.size == 0) {
+			close(fd);
+			continue;
+		}
+		msgchan_send(&s->proc->chan, MSG_LUN_XCOPY_PEER, ml->lun_id,
+		    &fd, 1, &xp, sizeof(xp));
+	}
+}
+
 static void
 lun_start(struct svc *s)
 {
@@ -828,6 +902,10 @@ lun_start(struct svc *s)
 	conf_lun_naa(ml->target->name, ml->conf.lun, lc.naa);
 	msgchan_send(&s->proc->chan, MSG_LUN_CONFIG, lc.lun_id, &fd, 1, &lc,
 	    sizeof(lc));
+	if ((fd = lun_state_open(m, ml)) != -1)
+		msgchan_send(&s->proc->chan, MSG_LUN_STATE, lc.lun_id, &fd, 1,
+		    NULL, 0);
+	lun_xcopy_peers(s, ml);
 	if (ml->offline) {
 		memset(&st, 0, sizeof(st));
 		st.offline = 1;

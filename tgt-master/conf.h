@@ -19,6 +19,7 @@
 #define CONF_DEF_USER		"_tgt"
 #define CONF_DEF_CHROOT		"/var/empty"
 #define CONF_DEF_CONTROL	"/run/tgt.sock"
+#define CONF_DEF_STATEDIR	"/var/lib/tgt/state"
 #define CONF_DEF_PORT		3260
 #define CONF_DEF_FILE		"/etc/tgt.conf"
 
@@ -100,6 +101,8 @@ struct tgt_conf {
 	struct sockaddr_storage	 isns_ss;
 	socklen_t		 isns_sslen;	/* 0: no iSNS */
 	char			 isns_name[TGT_ADDR_MAX];
+	/* LUN state files (persistent reservations): apply.c */
+	char			 state_dir[TGT_PATH_MAX];
 };
 #define CONF_ISNS_PORT		3205
 

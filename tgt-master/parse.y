@@ -154,7 +154,7 @@ static void	 isns_set(const YYLTYPE *, const char *, int64_t);
 %token	INCLUDE USER CHROOT CONTROL SOCKET LISTEN ON PORT TARGET ALIAS
 %token	ALLOW ALL LUN DISK BACKEND THIN READONLY REMOVABLE BLOCKSIZE SIZE
 %token	VENDOR PRODUCT SERIAL REVISION WRITECACHE YES NO ERROR
-%token	PBLOCKSIZE
+%token	PBLOCKSIZE STATE DIRECTORY
 %token	AUTH CHAP MUTUAL SECRET DISCOVERY INITIATOR ADDRESS REDIRECT TO
 %token	TEMPORARY PERMANENT ISNS SERVER
 %token	<string>	STRING
@@ -266,6 +266,15 @@ main		: USER STRING		{
 			    sizeof(conf->chroot)) >= sizeof(conf->chroot))
 				conf_err(&@2, "chroot path too long");
 			free($2);
+		}
+		| STATE DIRECTORY STRING {
+			if ($3[0] != '/')
+				conf_err(&@3,
+				    "state directory must be an absolute path");
+			else if (strlcpy(conf->state_dir, $3,
+			    sizeof(conf->state_dir)) >= sizeof(conf->state_dir))
+				conf_err(&@3, "state directory path too long");
+			free($3);
 		}
 		| CONTROL SOCKET STRING	{
 			if ($3[0] == '\0')
@@ -435,7 +444,7 @@ lunopt		: BACKEND STRING	{
 			else
 				cur_lun->block_size = $2;
 		}
-		| PBLOCKSIZE NUMBER	{
+		| PBLOCKSIZE | STATE | DIRECTORY NUMBER	{
 			if (!lun_once(&@1, LOPT_PBLOCKSIZE,
 			    "physical-block-size"))
 				;
@@ -531,6 +540,7 @@ static const struct keyword keywords[] = {
 	{ "chap",		CHAP },
 	{ "chroot",		CHROOT },
 	{ "control",		CONTROL },
+	{ "directory",		DIRECTORY },
 	{ "discovery",		DISCOVERY },
 	{ "disk",		DISK },
 	{ "include",		INCLUDE },
@@ -554,6 +564,7 @@ static const struct keyword keywords[] = {
 	{ "server",		SERVER },
 	{ "size",		SIZE },
 	{ "socket",		SOCKET },
+	{ "state",		STATE },
 	{ "target",		TARGET },
 	{ "temporary",		TEMPORARY },
 	{ "thin-provisioning",	THIN },
@@ -1468,6 +1479,7 @@ parse_config(const char *filename, int opts)
 	strlcpy(conf->user, CONF_DEF_USER, sizeof(conf->user));
 	strlcpy(conf->chroot, CONF_DEF_CHROOT, sizeof(conf->chroot));
 	strlcpy(conf->control, CONF_DEF_CONTROL, sizeof(conf->control));
+	strlcpy(conf->state_dir, CONF_DEF_STATEDIR, sizeof(conf->state_dir));
 
 	if (pushfile(filename, NULL) != NULL)
 		yyparse();
