@@ -444,7 +444,7 @@ lunopt		: BACKEND STRING	{
 			else
 				cur_lun->block_size = $2;
 		}
-		| PBLOCKSIZE | STATE | DIRECTORY NUMBER	{
+		| PBLOCKSIZE NUMBER	{
 			if (!lun_once(&@1, LOPT_PBLOCKSIZE,
 			    "physical-block-size"))
 				;
@@ -516,7 +516,7 @@ anyarg		: STRING		{ free($1); }
 		| ALLOW | LUN | BACKEND | THIN | READONLY | REMOVABLE
 		| BLOCKSIZE | SIZE | VENDOR | PRODUCT | SERIAL | REVISION
 		| WRITECACHE | AUTH | CHAP | MUTUAL | SECRET | DISCOVERY
-		| PBLOCKSIZE
+		| PBLOCKSIZE | STATE | DIRECTORY
 		| INITIATOR | ADDRESS | REDIRECT | TO | TEMPORARY | PERMANENT
 		| ISNS | SERVER
 		;
