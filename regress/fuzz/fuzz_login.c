@@ -117,8 +117,8 @@ conversation(const uint8_t *data, size_t size)
 		data += len;
 		size -= len;
 	}
-	fuzz_run(fd, 0);
-	fuzz_hangup(fd);
+	fuzz_run(0);
+	fuzz_hangup();
 }
 
 int

@@ -9,7 +9,9 @@
  * Input: one control byte, then the bytes the initiator sends.
  *	bits 0-2	login preset first (fuzz_portal.h): none, normal,
  *			discovery, strict, digests, recovery, security
- *			stage first (7: none)
+ *			stage first, or two connections (MC/S): then the
+ *			next byte says how much of the rest goes to the
+ *			first connection (n/256), the others to the second
  *	bits 3-7	write chunk: 0 as much as the socket takes, else
  *			1 << (n % 12) bytes per event loop round
  * After the input the client hangs up; fuzz_hangup() checks that the
@@ -26,18 +28,31 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	size_t	 chunk = 0;
-	int	 fd;
+	size_t	 chunk = 0, first;
+	int	 fd, fd2, preset;
 
 	if (size < 1)
 		return (0);
 	fuzz_portal_init();
-	fd = fuzz_connect();
-	fuzz_login_preset(fd, data[0] & 7);
+	preset = data[0] & 7;
 	if (data[0] >> 3)
 		chunk = (size_t)1 << ((data[0] >> 3) % 12);
-	fuzz_send(fd, data + 1, size - 1);
-	fuzz_run(fd, chunk);
-	fuzz_hangup(fd);
+	fd = fuzz_connect();
+	fuzz_login_preset(fd, preset);
+	if (preset != FUZZ_LOGIN_MCS || size < 2) {
+		fuzz_send(fd, data + 1, size - 1);
+		fuzz_run(chunk);
+		fuzz_hangup();
+		return (0);
+	}
+	fuzz_run(0);
+	fd2 = fuzz_connect();
+	fuzz_login_join(fd2);
+	fuzz_run(0);
+	first = (size - 2) * data[1] / 256;
+	fuzz_send(fd, data + 2, first);
+	fuzz_send(fd2, data + 2 + first, size - 2 - first);
+	fuzz_run(chunk);
+	fuzz_hangup();
 	return (0);
 }

@@ -43,8 +43,15 @@ static struct plun	*plun;
 static struct ring_sqe	 held[HOLD_MAX];
 static int		 nheld;
 
-static uint8_t		*outq;		/* client bytes not yet written */
-static size_t		 outq_len, outq_off, outq_size;
+/* The clients: bytes queued for each, not yet written. */
+struct client {
+	int		 fd;
+	int		 eof;		/* the portal hung up */
+	uint8_t		*q;
+	size_t		 len, off, size;
+};
+static struct client	 clients[FUZZ_CLIENTS];
+static int		 nclients;
 
 static void __attribute__((noreturn))
 die(const char *what)
@@ -124,28 +131,45 @@ fuzz_connect(void)
 	if (connect(fd, (struct sockaddr *)&sun, len) == -1)
 		die("connect");
 	conn_accept(listener.fd, EV_READ, &listener);
-	outq_len = outq_off = 0;
+	if (nclients == FUZZ_CLIENTS)
+		die("too many clients");
+	clients[nclients].fd = fd;
+	clients[nclients].eof = 0;
+	clients[nclients].len = clients[nclients].off = 0;
+	nclients++;
 	return (fd);
+}
+
+static struct client *
+client_find(int fd)
+{
+	int	 i;
+
+	for (i = 0; i < nclients; i++)
+		if (clients[i].fd == fd)
+			return (&clients[i]);
+	die("no such client");
 }
 
 void
 fuzz_send(int fd, const uint8_t *p, size_t n)
 {
-	size_t	 nsize;
-	uint8_t	*nq;
+	struct client	*cl = client_find(fd);
+	size_t		 nsize;
+	uint8_t		*nq;
 
-	if (outq_len + n > outq_size) {
-		nsize = outq_size ? outq_size : 4096;
-		while (nsize < outq_len + n)
+	if (cl->len + n > cl->size) {
+		nsize = cl->size ? cl->size : 4096;
+		while (nsize < cl->len + n)
 			nsize *= 2;
-		if ((nq = realloc(outq, nsize)) == NULL)
+		if ((nq = realloc(cl->q, nsize)) == NULL)
 			die("realloc");
-		outq = nq;
-		outq_size = nsize;
+		cl->q = nq;
+		cl->size = nsize;
 	}
 	if (n > 0)
-		memcpy(outq + outq_len, p, n);
-	outq_len += n;
+		memcpy(cl->q + cl->len, p, n);
+	cl->len += n;
 }
 
 void
@@ -174,6 +198,33 @@ keys(char *buf, size_t size, const char *const *kv)
 		len += n;
 	}
 	return (len);
+}
+
+/* A second connection joins the session (MC/S) as CID 1. */
+void
+fuzz_login_join(int fd)
+{
+	static const char *const kv[] = {
+		"InitiatorName=" FUZZ_INITIATOR, "TargetName=" FUZZ_TARGET,
+		"SessionType=Normal", NULL
+	};
+	struct session	*s;
+	uint8_t		 bhs[ISCSI_BHS_SIZE];
+	char		 data[1024];
+
+	if ((s = TAILQ_FIRST(&portal->sessions)) == NULL)
+		return;		/* the first login failed */
+	memset(bhs, 0, sizeof(bhs));
+	bhs[BHS_OPCODE] = ISCSI_OP_LOGIN_REQ | ISCSI_OP_IMMEDIATE;
+	bhs[BHS_FLAGS] = ISCSI_LOGIN_TRANSIT |
+	    ISCSI_STAGE_OPERATIONAL << 2 | ISCSI_STAGE_FULL;
+	bhs[8] = 0x80;
+	bhs[13] = 1;
+	be16_put(bhs + 14, s->tsih);
+	be32_put(bhs + BHS_ITT, 0x100);
+	be16_put(bhs + 20, 1);
+	be32_put(bhs + BHS_CMDSN, s->exp_cmdsn);
+	fuzz_pdu(fd, bhs, data, keys(data, sizeof(data), kv));
 }
 
 void
@@ -238,6 +289,7 @@ fuzz_login_preset(int fd, int preset)
 		kv = digest;
 		break;
 	case FUZZ_LOGIN_RECOVERY:
+	case FUZZ_LOGIN_MCS:
 		kv = recovery;
 		break;
 	case FUZZ_LOGIN_SECURITY:
@@ -348,32 +400,41 @@ drain(int fd, size_t *got)
 }
 
 void
-fuzz_run(int fd, size_t chunk)
+fuzz_run(size_t chunk)
 {
-	size_t	 want, got;
-	ssize_t	 n;
-	int	 idle = 0, round, eof = 0;
+	struct client	*cl;
+	size_t		 want, got;
+	ssize_t		 n;
+	int		 i, idle = 0, round, busy;
 
 	for (round = 0; round < RUN_ROUNDS && idle < IDLE_ROUNDS; round++) {
 		got = 0;
-		if (outq_off < outq_len && !eof) {
-			want = outq_len - outq_off;
+		busy = 0;
+		for (i = 0; i < nclients; i++) {
+			cl = &clients[i];
+			if (cl->off >= cl->len || cl->eof)
+				continue;
+			want = cl->len - cl->off;
 			if (chunk > 0 && want > chunk)
 				want = chunk;
-			n = write(fd, outq + outq_off, want);
+			n = write(cl->fd, cl->q + cl->off, want);
 			if (n > 0) {
-				outq_off += n;
+				cl->off += n;
 				got += n;
 			} else if (n == -1 && errno != EAGAIN &&
 			    errno != EINTR)
-				eof = 1;	/* the portal hung up */
+				cl->eof = 1;	/* the portal hung up */
+			if (cl->off < cl->len && !cl->eof)
+				busy = 1;
 		}
 		event_base_loop(portal->evb, EVLOOP_NONBLOCK);
 		got += lun_serve(0);
 		event_base_loop(portal->evb, EVLOOP_NONBLOCK);
-		if (drain(fd, &got) == -1)
-			eof = 1;
-		if (got == 0 && (outq_off == outq_len || eof))
+		for (i = 0; i < nclients; i++)
+			if (!clients[i].eof &&
+			    drain(clients[i].fd, &got) == -1)
+				clients[i].eof = 1;
+		if (got == 0 && !busy)
 			idle++;
 		else
 			idle = 0;
@@ -381,24 +442,33 @@ fuzz_run(int fd, size_t chunk)
 }
 
 void
-fuzz_hangup(int fd)
+fuzz_hangup(void)
 {
 	struct session	*s;
 	size_t		 got;
-	int		 round, eof = 0;
+	int		 i, round, open = nclients;
 
-	shutdown(fd, SHUT_WR);
-	for (round = 0; round < RUN_ROUNDS && !eof; round++) {
+	for (i = 0; i < nclients; i++) {
+		shutdown(clients[i].fd, SHUT_WR);
+		clients[i].eof = 0;
+	}
+	for (round = 0; round < RUN_ROUNDS && open > 0; round++) {
 		got = 0;
 		event_base_loop(portal->evb, EVLOOP_NONBLOCK);
 		lun_serve(0);
 		event_base_loop(portal->evb, EVLOOP_NONBLOCK);
-		if (drain(fd, &got) == -1)
-			eof = 1;
+		for (i = 0; i < nclients; i++)
+			if (!clients[i].eof &&
+			    drain(clients[i].fd, &got) == -1) {
+				clients[i].eof = 1;
+				open--;
+			}
 	}
-	if (!eof)
+	if (open > 0)
 		die("the portal kept a connection whose peer hung up");
-	close(fd);
+	for (i = 0; i < nclients; i++)
+		close(clients[i].fd);
+	nclients = 0;
 	/* Commands held by the fake LUN come back now; then all is idle. */
 	for (round = 0; round < 16; round++) {
 		event_base_loop(portal->evb, EVLOOP_NONBLOCK);

@@ -29,28 +29,36 @@
 					 * MaxConnections=4 */
 #define FUZZ_LOGIN_SECURITY	6	/* security stage, AuthMethod=None,
 					 * then operational: two requests */
+#define FUZZ_LOGIN_MCS		7	/* as RECOVERY; the caller then has
+					 * a second connection join with
+					 * fuzz_login_join() */
+
+#define FUZZ_CLIENTS		2	/* connections at once */
 
 /* Once per process: the portal, its target and LUN, the listener. */
 void	fuzz_portal_init(void);
-/* A new connection; returns the client's descriptor. */
+/* A new connection (at most FUZZ_CLIENTS); returns its descriptor. */
 int	fuzz_connect(void);
 /* Queue bytes from the client (written as the socket takes them). */
 void	fuzz_send(int fd, const uint8_t *, size_t);
 /* Log in with a preset: the PDU is queued like any other bytes. */
 void	fuzz_login_preset(int fd, int preset);
+/* Join the (only) session as a second connection, CID 1. */
+void	fuzz_login_join(int fd);
 /*
- * Write what is queued in pieces of at most chunk bytes (0: as much as
- * the socket takes), turning the portal's event loop and the fake LUN
- * between pieces, and reading (and dropping) whatever the portal sends.
+ * Write what is queued for every client in pieces of at most chunk bytes
+ * (0: as much as the socket takes), turning the portal's event loop and
+ * the fake LUN between pieces, and reading (and dropping) whatever the
+ * portal sends.
  */
-void	fuzz_run(int fd, size_t chunk);
+void	fuzz_run(size_t chunk);
 /*
- * The client hangs up (write side first): the portal must close the
+ * The clients hang up (write side first): the portal must close the
  * connection, end its session (at once, or at ErrorRecoveryLevel 2 when
  * the retention timer, which is made to fire, expires) and give every
  * ring slot and data block back.  abort()s, so that libFuzzer reports it, when it does not.
  */
-void	fuzz_hangup(int fd);
+void	fuzz_hangup(void);
 
 /* Build a BHS + data segment (padded) and queue it. */
 void	fuzz_pdu(int fd, const uint8_t *bhs, const void *data, size_t dlen);
