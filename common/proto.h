@@ -110,10 +110,11 @@ enum msg_type {
 
 	/*
 	 * Access control and CHAP.  master -> portal: ACCESS for a target
-	 * (after its TARGET) or for discovery sessions, then its nrules
-	 * ACL messages; the new settings replace the old ones once the
-	 * last rule arrived.  A target without ACCESS is open only if its
-	 * TARGET had TARGET_F_ALLOW_ALL.
+	 * (before its TARGET, so that no login sees it without its rules)
+	 * or for discovery sessions, then its nrules ACL messages; the new
+	 * settings replace the old ones once the last rule arrived.  A
+	 * target without ACCESS is open only if its TARGET had
+	 * TARGET_F_ALLOW_ALL.
 	 */
 	MSG_PORTAL_ACCESS = 800, /* struct msg_access */
 	MSG_PORTAL_ACL,		/* struct msg_acl */

@@ -487,9 +487,10 @@ target_announce(struct master *m, struct mportal *mp, struct mtarget *mt)
 	t.flags = mt->flags;
 	strlcpy(t.name, mt->name, sizeof(t.name));
 	strlcpy(t.alias, mt->alias, sizeof(t.alias));
+	/* access first: no login may see the target without its rules */
+	auth_announce(m, mp, mt);
 	msgchan_send(&mp->svc.proc->chan, MSG_PORTAL_TARGET, t.target_id,
 	    NULL, 0, &t, sizeof(t));
-	auth_announce(m, mp, mt);
 }
 
 /* Smallest portal id not in use: ids stay small and get reused. */

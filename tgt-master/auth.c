@@ -11,8 +11,8 @@
  * name, so a reload changes them for the next login.
  *
  * The portals get each target's allow rules, redirect and whether CHAP
- * is required (MSG_PORTAL_ACCESS, MSG_PORTAL_ACL) after the target, at
- * start-up and again on every reload.
+ * is required (MSG_PORTAL_ACCESS, MSG_PORTAL_ACL) just before the target
+ * itself, at start-up and again on every reload.
  *
  * CHAP (RFC 1994, RFC 7143 section 12.1.3): the response is
  * H(identifier || secret || challenge) with H MD5 (CHAP_A 5) or
