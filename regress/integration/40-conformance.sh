@@ -44,8 +44,10 @@ if [ -n "${CU_CONFIGS:-}" ]; then
 	mv "$configs.sel" "$configs"
 fi
 
+mkdir -m 700 "$T/state"
 {
 	conf_header
+	echo "state directory \"$T/state\""
 	echo "listen on $ADDR port $PORT"
 	echo "listen on $ADDR port $PORT2"
 	while IFS='	' read -r name opts flags items; do
