@@ -1414,15 +1414,14 @@ redirect_set(const YYLTYPE *loc, const char *host, int64_t port, int perm)
 static void
 isns_set(const YYLTYPE *loc, const char *addr, int64_t port)
 {
-	struct sockaddr_in	*sin = (struct sockaddr_in *)&conf->isns_ss;
-	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&conf->isns_ss;
+	struct sockaddr_storage	 ss;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
+	socklen_t		 sslen;
 	char			 host[INET6_ADDRSTRLEN + 2];
+	char			 name[TGT_ADDR_MAX];
 	size_t			 len = strlen(addr);
 
-	if (conf->isns_sslen != 0) {
-		conf_err(loc, "duplicate isns server");
-		return;
-	}
 	if (len >= 2 && addr[0] == '[' && addr[len - 1] == ']') {
 		if (len - 2 >= sizeof(host))
 			goto bad;
@@ -1430,21 +1429,27 @@ isns_set(const YYLTYPE *loc, const char *addr, int64_t port)
 		host[len - 2] = '\0';
 	} else if (strlcpy(host, addr, sizeof(host)) >= sizeof(host))
 		goto bad;
-	memset(&conf->isns_ss, 0, sizeof(conf->isns_ss));
+	memset(&ss, 0, sizeof(ss));
 	if (addr[0] != '[' && inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
 		sin->sin_family = AF_INET;
 		sin->sin_port = htons(port);
-		conf->isns_sslen = sizeof(*sin);
-		snprintf(conf->isns_name, sizeof(conf->isns_name), "%s:%lld",
-		    host, (long long)port);
+		sslen = sizeof(*sin);
+		snprintf(name, sizeof(name), "%s:%lld", host, (long long)port);
 	} else if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
 		sin6->sin6_family = AF_INET6;
 		sin6->sin6_port = htons(port);
-		conf->isns_sslen = sizeof(*sin6);
-		snprintf(conf->isns_name, sizeof(conf->isns_name),
-		    "[%s]:%lld", host, (long long)port);
+		sslen = sizeof(*sin6);
+		snprintf(name, sizeof(name), "[%s]:%lld", host,
+		    (long long)port);
 	} else
 		goto bad;
+	if (conf->isns_sslen != 0) {
+		conf_err(loc, "duplicate isns server");
+		return;
+	}
+	conf->isns_ss = ss;
+	conf->isns_sslen = sslen;
+	strlcpy(conf->isns_name, name, sizeof(conf->isns_name));
 	return;
  bad:
 	conf_err(loc, "bad isns server address \"%.*s\": numeric IPv4 or "
