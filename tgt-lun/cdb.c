@@ -7,6 +7,12 @@
  * has them, the CDB length, flags and the handler.  scsi_exec() looks the
  * CDB up, reports a pending unit attention where SAM-5 says so, checks
  * the CONTROL byte and calls the handler.
+ *
+ * Task attributes (SAM-5 8.6): commands start in the order the ring
+ * delivers them, which is CmdSN order.  SIMPLE and HEAD OF QUEUE commands
+ * start at once (nothing waits in a queue here, so HEAD OF QUEUE has
+ * nothing to overtake); an ORDERED command starts once every older
+ * command of the LUN has completed, and the next ones start once it has.
  */
 
 #include <stdlib.h>
@@ -407,7 +413,15 @@ scsi_exec(struct scsi_cmd *cmd)
 	    ((op->flags & OPF_READ) ? PR_ACCESS_READ : 0) |
 	    ((op->flags & OPF_WRITE) ? PR_ACCESS_WRITE : 0)))
 		return (SCSI_DONE);
-	return (op->fn(cmd));
+	if (cmd->attr != RING_ATTR_ORDERED)
+		return (op->fn(cmd));
+	/* ORDERED: the older ones complete first, then this one */
+	sbc_quiesce(cmd->lun);
+	if (op->fn(cmd) == SCSI_DONE)
+		return (SCSI_DONE);
+	/* done() has run (or will, from the backend) once this returns */
+	sbc_quiesce(cmd->lun);
+	return (SCSI_PENDING);
 }
 
 /* Finish an asynchronous command. */

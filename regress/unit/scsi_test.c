@@ -686,6 +686,47 @@ test_rw_aio(void)
 	rw_roundtrip(LUN_BACKEND_AIO);
 }
 
+static int	ordered_saw_older_done;
+
+static void
+ordered_done(struct scsi_cmd *cmd)
+{
+	ordered_saw_older_done = async_done;
+}
+
+/* An ORDERED command waits for the older ones; the next wait for it. */
+static void
+test_task_attr(void)
+{
+	uint8_t		 c[16], buf[4096], blk[512];
+	struct scsi_cmd	 older, ord;
+	int		 rc, rc2;
+
+	REQUIRE(lun_open(0, LUN_BACKEND_AIO, 512, NBLOCKS * 512, 0) == 0);
+	cdb_rw(c, READ_10, 0, 8);
+	scsi_cmd_init(&older, &L, NULL, NULL, c, 16, RING_DIR_READ, buf,
+	    sizeof(buf));
+	older.done = test_done;
+	async_done = 0;
+	rc = scsi_exec(&older);
+	CHECK(rc == SCSI_PENDING);
+	memset(blk, 'o', sizeof(blk));
+	cdb_rw(c, WRITE_10, 100, 1);
+	scsi_cmd_init(&ord, &L, NULL, NULL, c, 16, RING_DIR_WRITE, blk,
+	    sizeof(blk));
+	ord.attr = RING_ATTR_ORDERED;
+	ord.done = ordered_done;
+	ordered_saw_older_done = 0;
+	rc2 = scsi_exec(&ord);
+	/* the older READ had completed when the ORDERED one did */
+	CHECK(rc2 == SCSI_DONE || ordered_saw_older_done);
+	CHECK(async_done);
+	/* and nothing is left in flight for the next command to pass */
+	CHECK(L.ninflight == 0);
+	CHECK(ord.status == SAM_STAT_GOOD && older.status == SAM_STAT_GOOD);
+	lun_close();
+}
+
 static void
 test_aio_pending(void)
 {
@@ -1594,6 +1635,7 @@ main(void)
 	UNIT_RUN(test_rw_rdwr);
 	UNIT_RUN(test_rw_aio);
 	UNIT_RUN(test_aio_pending);
+	UNIT_RUN(test_task_attr);
 	UNIT_RUN(test_read_only);
 	UNIT_RUN(test_mode_sense);
 	UNIT_RUN(test_verify);
