@@ -137,6 +137,19 @@ acl_rule_msg(struct msg *m)
 		pacl_commit(p);
 }
 
+void
+acl_forget(uint32_t target_id)
+{
+	struct pacl	*p;
+
+	if ((p = pacl_find(target_id, 0)) == NULL)
+		return;
+	TAILQ_REMOVE(&pacls, p, entry);
+	free(p->cur.rules);
+	free(p->next.rules);
+	free(p);
+}
+
 int
 acl_match_initiator(const char *pattern, const char *name)
 {

@@ -20,6 +20,7 @@
 /* acl.c */
 void	 acl_access_msg(struct msg *);		/* MSG_PORTAL_ACCESS */
 void	 acl_rule_msg(struct msg *);		/* MSG_PORTAL_ACL */
+void	 acl_forget(uint32_t target_id);	/* the target was deleted */
 /*
  * May this initiator, from this address, log in to t?  A target without
  * settings from the master is open only with TARGET_F_ALLOW_ALL.

@@ -237,6 +237,7 @@ portal_target_del(struct msg *m)
 		return;	/* dying 2: drained (ctl.c), now deleted */
 	log_info("target %s removed", t->name);
 	t->dying = 1;
+	acl_forget(t->target_id);
 	TAILQ_FOREACH_SAFE(s, &portal->sessions, entry, ss)
 		if (s->target == t)
 			session_close(s);

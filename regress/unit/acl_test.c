@@ -235,6 +235,13 @@ test_rule_sets(void)
 	set_access(42, ACCESS_F_REDIRECT, 0, NULL);
 	CHECK(acl_redirect(&t, addr, sizeof(addr)) == ISCSI_LD_REDIR_TEMP);
 
+	/* a deleted target: its settings go, closed without ALLOW_ALL */
+	set_access(42, ACCESS_F_ALLOW_ALL, 0, NULL);
+	CHECK(acl_allowed(&t, good, &ten));
+	acl_forget(42);
+	CHECK(!acl_allowed(&t, good, &ten));
+	acl_forget(42);
+
 	/* discovery */
 	CHECK(!acl_chap_required(NULL));
 	set_access(ACCESS_DISCOVERY, ACCESS_F_ALLOW_ALL | ACCESS_F_CHAP, 0,
