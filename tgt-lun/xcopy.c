@@ -8,11 +8,12 @@
  * Supported: identification descriptor target descriptors (E4h) naming
  * a block device by its NAA designator, block to block segment
  * descriptors (02h).  A target descriptor names this LUN, or another
- * LUN of the suite whose backing store the master handed over (see
- * xcopy_peer_add(): the master opens it, read-only unless it may be
- * written, the LUN process never opens a file).  A designator nobody
- * knows ends the copy with COPY ABORTED, COPY TARGET DEVICE NOT
- * REACHABLE.
+ * LUN of the same target whose backing store the master handed over
+ * read-only (xcopy_peer_add(); the LUN process never opens a file): a
+ * copy reads from any of them and writes to this LUN only, so every
+ * write goes through the reservations and the write protection of the
+ * LUN that holds the data.  A designator nobody knows ends the copy with
+ * COPY ABORTED, COPY TARGET DEVICE NOT REACHABLE.
  *
  * The copy runs synchronously in the LUN process with a bounded bounce
  * buffer, after the transfers in flight have drained, so it is atomic
@@ -291,6 +292,11 @@ spc_extended_copy(struct scsi_cmd *cmd)
 		bytes = nblk * ((s[1] & 0x02) ? dst->bs : src->bs);
 		if (bytes % src->bs || bytes % dst->bs) {
 			scsi_invalid_param(cmd, XC_HDR + tdl + off + 10, -1);
+			break;
+		}
+		if (!dst->self) {
+			/* another LUN writes its own data */
+			scsi_invalid_param(cmd, XC_HDR + tdl + off + 6, -1);
 			break;
 		}
 		if (!dst->writable) {
