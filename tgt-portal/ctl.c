@@ -148,16 +148,11 @@ static int
 drain_sessions(struct ptarget *t, uint16_t wait)
 {
 	struct session	*s;
-	struct conn	*c;
 	int		 n = 0;
 
-	TAILQ_FOREACH(s, &portal->sessions, entry) {
-		if (s->discovery || (t != NULL && s->target != t))
-			continue;
-		TAILQ_FOREACH(c, &s->conns, entry)
-			if (portalctl_async_logout(c, wait) == 0)
-				n++;
-	}
+	TAILQ_FOREACH(s, &portal->sessions, entry)
+		if (!s->discovery && (t == NULL || s->target == t))
+			n += session_async_logout(s, wait);
 	return (n);
 }
 
