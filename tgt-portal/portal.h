@@ -293,8 +293,8 @@ struct conn {
 	/* login */
 	void			*login;		/* login.c state */
 	struct event		*ev_timer;	/* login timeout, NOP-In */
-	int			 rx_digest_err;	/* data digest of this PDU bad */
-	int			 rx_stale;	/* Data-Out overtaken by recovery */
+	int			 rx_digest_err;	/* its data digest is bad */
+	int			 rx_stale;	/* sent before recovery R2T */
 	/* scsi.c: answered tasks kept for SNACK (ERL >= 1), by StatSN */
 	TAILQ_HEAD(, task)	 retained;
 };

@@ -1105,7 +1105,7 @@ scsi_task_reassign(struct task *t, struct conn *c, uint32_t expdatasn)
 		scsi_write_progress(t);
 		return;
 	}
-	/* answered (or completed) while orphaned: data from expdatasn, status */
+	/* answered or completed while orphaned: data from expdatasn, status */
 	t->orphan_done = 0;
 	task_sess_del(t);
 	t->flags |= TASK_F_DETACHED;
