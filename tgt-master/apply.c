@@ -744,6 +744,8 @@ portal_start(struct svc *s)
 	struct msg_drain	 dr;
 	int			 fd;
 
+	if (mp->draining)
+		return;		/* died while draining: removed soon */
 	if (proc_spawn(s) == -1)
 		return;
 	ch = &s->proc->chan;
