@@ -92,7 +92,7 @@ struct mportal {
 	uint32_t		 portal_id;
 	int			 sock;
 	int			 keep;		/* reload: still configured */
-	int			 draining;	/* removed, sessions logging out */
+	int			 draining;	/* removed: sessions log out */
 	struct event		*ev_drain;
 };
 TAILQ_HEAD(mportals, mportal);
@@ -111,7 +111,7 @@ struct mlun {
 	uint32_t		 block_size;
 	struct idset		 rings;		/* portals its process has */
 	int			 keep;
-	int			 resize;	/* reload: backing store resized */
+	int			 resize;	/* reload: store resized */
 	int			 offline;	/* tgtctl lun offline */
 	char			 file[TGT_PATH_MAX];	/* for messages */
 };
@@ -126,7 +126,7 @@ struct mtarget {
 	char			 alias[TGT_NAME_MAX];
 	struct mluns		 luns;
 	int			 keep;
-	int			 draining;	/* removed, sessions logging out */
+	int			 draining;	/* removed: sessions log out */
 	struct event		*ev_drain;
 };
 TAILQ_HEAD(mtargets, mtarget);
