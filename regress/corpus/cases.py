@@ -96,12 +96,18 @@ DISCOVERY_KEYS = ('InitiatorName=' + INITIATOR, 'SessionType=Discovery',
                   'MaxRecvDataSegmentLength=512')
 
 
+def with_target(kv, target):
+    """The keys kv, with TargetName naming target."""
+    return ['TargetName=' + target if k.startswith('TargetName=') else k
+            for k in kv]
+
+
 def preset_login(kind, target=TARGET, n=1):
     """The login PDU fuzz_portal.c's presets send (same keys).  n: the
     last bytes of the ISID (several sessions at once need distinct ones,
     or each login reinstates the previous session)."""
     if kind == 'normal':
-        kv = [k.replace(TARGET, target) for k in NORMAL_KEYS]
+        kv = with_target(NORMAL_KEYS, target)
     else:
         kv = list(DISCOVERY_KEYS)
     return login_pdu(OP_TO_FULL, kv, isid=b'\x80\0\0' +
@@ -174,7 +180,7 @@ class Case:
 def cases(target=TARGET):
     """Every case.  target: the name of a target with LUN 0 (a disk)."""
     rnd = random.Random(7143)
-    good = [k.replace(TARGET, target) for k in NORMAL_KEYS]
+    good = with_target(NORMAL_KEYS, target)
     c = []
 
     def add(*a, **kw):

@@ -8,7 +8,10 @@
 TARGET must have LUN 0 (a disk).  Every case runs on its own TCP
 connection, JOBS at a time.  Prints "ok TEST: CASE: ..." or
 "FAIL TEST: CASE: ..." per case (regress/run-tests.sh counts those), with
-what came back, and exits 1 if a case failed.  A half-open connection
+what came back, and exits 1 if a case failed.  A few cases with more
+than one connection (DYNAMIC: a stranger joining a session by its TSIH, a
+second MC/S connection sending garbage, session reinstatement) run as
+Python functions.  A half-open connection
 (half a BHS, then silence) is opened first and must be closed by the
 portal's login timeout before the end.
 """
@@ -88,11 +91,17 @@ ISID = [0]
 ISID_LOCK = threading.Lock()
 
 
-def login(conn, kind, target):
+def new_isid():
     with ISID_LOCK:
         ISID[0] += 1
-        n = ISID[0]
-    if not conn.send(C.preset_login(kind, target, n)):
+        return ISID[0]
+
+
+def login(conn, kind, target, pdu=None):
+    """Log in; the response's BHS is left in conn.login_rsp."""
+    if pdu is None:
+        pdu = C.preset_login(kind, target, new_isid())
+    if not conn.send(pdu):
         return 'login: send failed'
     end = time.monotonic() + 10
     while time.monotonic() < end and not conn.pdus and not conn.eof:
@@ -100,6 +109,7 @@ def login(conn, kind, target):
     if not conn.pdus:
         return 'login: no response'
     bhs, _ = conn.pdus.pop(0)
+    conn.login_rsp = bhs
     if bhs[0] & 0x3f != C.OP_LOGIN_RSP or bhs[36:38] != b'\0\0' or \
             not bhs[1] & 0x80 or bhs[1] & 3 != 3:
         return 'login: failed (opcode 0x%02x status 0x%02x%02x flags ' \
@@ -274,6 +284,127 @@ def run_case(case, host, port, target):
         conn.close()
 
 
+# Cases that need more than one connection (sessions, MC/S).
+MCS_KEYS = C.NORMAL_KEYS + ('MaxConnections=4', 'ErrorRecoveryLevel=2')
+
+
+def mcs_login(host, port, target):
+    """A normal session that allows more connections: (conn, isid, tsih)
+    or (None, why, None)."""
+    conn = Conn(host, port)
+    isid = b'\x80\0\0' + struct.pack('>I', new_isid())[1:]
+    kv = C.with_target(MCS_KEYS, target)
+    why = login(conn, 'normal', target, C.login_pdu(C.OP_TO_FULL, kv,
+                                                      isid=isid))
+    if why:
+        conn.close()
+        return None, why, None
+    conn.pdus = []
+    return conn, isid, struct.unpack('>H', conn.login_rsp[14:16])[0]
+
+
+def ping(conn, itt=C.PING_ITT):
+    conn.pdus = []
+    if conn.eof or not conn.send(C.nop(itt)):
+        return False
+    end = time.monotonic() + PING_WAIT
+    while time.monotonic() < end and not conn.eof:
+        if any(b[0] & 0x3f == C.OP_NOP_IN and
+               struct.unpack('>I', b[16:20])[0] == itt for b, _ in conn.pdus):
+            return True
+        conn.fill(0.2)
+    return False
+
+
+def dyn_join_stranger(host, port, target):
+    a, isid, tsih = mcs_login(host, port, target)
+    if a is None:
+        return False, isid
+    b = Conn(host, port)
+    try:
+        b.send(C.login_pdu(C.OP_TO_FULL, ['InitiatorName=iqn.2026-11.org.'
+                                          'example:stranger',
+                                          'TargetName=' + target,
+                                          'SessionType=Normal'],
+                           isid=isid, tsih=tsih, cid=1))
+        b.settle()
+        st = [(h[36], h[37]) for h, _ in b.pdus
+              if h[0] & 0x3f == C.OP_LOGIN_RSP]
+        if not st or st[0][0] != 2:
+            return False, 'a stranger joined tsih %u (got: %s)' % (
+                tsih, summary(b))
+        if not ping(a):
+            return False, 'the session lost its connection (got: %s)' % \
+                summary(a)
+        return True, 'stranger got %s; the session is unaffected' % \
+            summary(b)
+    finally:
+        a.close()
+        b.close()
+
+
+def dyn_join_garbage(host, port, target):
+    a, isid, tsih = mcs_login(host, port, target)
+    if a is None:
+        return False, isid
+    b = Conn(host, port)
+    try:
+        kv = ['InitiatorName=' + C.INITIATOR, 'TargetName=' + target,
+              'SessionType=Normal']
+        why = login(b, 'normal', target, C.login_pdu(
+            C.OP_TO_FULL, kv, isid=isid, tsih=tsih, cid=1))
+        if why:
+            return False, 'second connection: ' + why
+        b.pdus = []
+        b.send(C.nop(9, dlen=0xffffff))
+        b.settle()
+        rej = [h[2] for h, _ in b.pdus if h[0] & 0x3f == C.OP_REJECT]
+        if C.REJ_PROTOCOL not in rej or not b.eof:
+            return False, 'second connection: want Reject 0x04 and a ' \
+                'drop (got: %s)' % summary(b)
+        if not ping(a):
+            return False, 'the first connection died with the second ' \
+                '(got: %s)' % summary(a)
+        return True, 'second connection got %s; the first is alive' % \
+            summary(b)
+    finally:
+        a.close()
+        b.close()
+
+
+def dyn_reinstate(host, port, target):
+    a, isid, tsih = mcs_login(host, port, target)
+    if a is None:
+        return False, isid
+    c = Conn(host, port)
+    try:
+        kv = C.with_target(C.NORMAL_KEYS, target)
+        why = login(c, 'normal', target, C.login_pdu(C.OP_TO_FULL, kv,
+                                                       isid=isid))
+        if why:
+            return False, 'reinstating login: ' + why
+        a.settle(quiet=2.0, limit=10.0)
+        if not a.eof:
+            return False, 'the old session\'s connection stays open'
+        if not ping(c):
+            return False, 'the new session does not answer'
+        return True, 'old connection closed, new session tsih %u ' \
+            'answers' % struct.unpack('>H', c.login_rsp[14:16])[0]
+    finally:
+        a.close()
+        c.close()
+
+
+DYNAMIC = (
+    ('mcs-join-stranger', 'another initiator joins a session by its TSIH: '
+     'login fails, the session is unaffected', dyn_join_stranger),
+    ('mcs-join-garbage', 'a second connection (MC/S) sends header garbage: '
+     'it is dropped, the first carries on', dyn_join_garbage),
+    ('reinstate', 'a login with the ISID of a live session reinstates it '
+     '(RFC 7143 6.3.5): the old connection is closed', dyn_reinstate),
+)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('-j', type=int, default=6)
@@ -290,10 +421,20 @@ def main():
     idle.send(C.login_pdu(C.OP_TO_FULL, C.NORMAL_KEYS)[:30])
 
     todo = [c for c in C.cases(a.target) if a.k in c.name]
+    for name, what, fn in DYNAMIC:
+        if a.k in name:
+            c = C.Case(name, what, 'dynamic', b'', [], fuzz_seed=False)
+            c.run = fn
+            todo.append(c)
     nfail = 0
     with concurrent.futures.ThreadPoolExecutor(a.j) as ex:
-        futs = {ex.submit(run_case, c, a.host, a.port, a.target): c
-                for c in todo}
+        futs = {}
+        for c in todo:
+            if c.login == 'dynamic':
+                f = ex.submit(c.run, a.host, a.port, a.target)
+            else:
+                f = ex.submit(run_case, c, a.host, a.port, a.target)
+            futs[f] = c
         results = {}
         for f in concurrent.futures.as_completed(futs):
             c = futs[f]
