@@ -77,11 +77,26 @@ run_config() {
 	esac
 	start=$(date +%s)
 	# The backing files are scratch: destructive tests are allowed.
-	CU_TIMEOUT=${CU_TIMEOUT:-600} "$top/regress/cu-run.sh" $opt \
+	# A process group of its own, so that cu_kill can end all of it.
+	CU_TIMEOUT=${CU_TIMEOUT:-600} setsid "$top/regress/cu-run.sh" $opt \
 	    -o "$T/cu-$name" "$URL/$IQN-cu-$name/1" ${items//,/ } \
-	    > "$T/cu-$name.out" 2>&1
+	    > "$T/cu-$name.out" 2>&1 &
+	echo $! > "$T/cu-$name.pid"
+	wait $!
+	rm -f "$T/cu-$name.pid"
 	echo "$(( $(date +%s) - start ))" > "$T/cu-$name.time"
 }
+
+# Interrupted (the runner's time limit): end the suites still running,
+# iscsi-test-cu included, before the daemons go.
+cu_kill() {
+	local f
+	for f in "$T"/cu-*.pid; do
+		[ -f "$f" ] && kill -TERM -- -"$(cat "$f")" 2>/dev/null
+	done
+	return 0
+}
+trap 'cu_kill; finish' EXIT
 
 # At most $jobs configurations at a time; wait for those jobs only (the
 # master is a child of this shell too).
