@@ -10,7 +10,9 @@
  *			(bit 0: discovery session; bits 1-6: our
  *			MaxBurstLength in 4 KB units, 0 for the default).
  *			Checks what is negotiated and that the response
- *			text is well formed.
+ *			text is well formed.  CHAP_* keys go to chap_key()
+ *			and their values through chap_decode() (hex and
+ *			base64 binary values).
  *	bit 7 set	a login conversation over the in-process portal:
  *			records of [flags][len hi][len lo][data], each sent
  *			as a Login Request whose byte 1 is flags (T, C,
@@ -22,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../tgt-portal/auth.h"
 #include "../../tgt-portal/login.h"
 #include "fuzz_portal.h"
 
@@ -40,6 +43,8 @@ direct(uint8_t ctl, const uint8_t *data, size_t size)
 	static struct textkv	 kv[TEXT_MAX_PAIRS], okv[TEXT_MAX_PAIRS * 2];
 	struct param_neg	 n;
 	struct textbuf		 out;
+	struct chap		*ch = NULL;
+	uint8_t			 bin[CHAP_CHALLENGE_MAX + 1];
 	char			*buf, *obuf;
 	uint64_t		 v;
 	int			 i, nkv, r, b;
@@ -57,6 +62,13 @@ direct(uint8_t ctl, const uint8_t *data, size_t size)
 			bad("text_split let a bad pair through");
 		(void)text_number(kv[i].val, 0, UINT64_MAX, &v);
 		(void)text_bool(kv[i].val, &b);
+		r = chap_decode(kv[i].val, bin, CHAP_CHALLENGE_MAX);
+		if (r > CHAP_CHALLENGE_MAX || r < -1)
+			bad("chap_decode length");
+		if (chap_is_key(kv[i].key)) {
+			(void)chap_key(&ch, kv[i].key, kv[i].val);
+			continue;
+		}
 		r = params_key(&n, kv[i].key, kv[i].val, &out);
 		if (r != PARAM_OK && r != PARAM_UNKNOWN && r != PARAM_ERROR)
 			bad("params_key result");
@@ -86,6 +98,7 @@ direct(uint8_t ctl, const uint8_t *data, size_t size)
 			bad("response text is malformed");
 		free(obuf);
 	}
+	chap_free(ch);
 	textbuf_free(&out);
 	free(buf);
 }
