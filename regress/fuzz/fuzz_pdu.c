@@ -8,8 +8,8 @@
  *
  * Input: one control byte, then the bytes the initiator sends.
  *	bits 0-2	login preset first (fuzz_portal.h): none, normal,
- *			discovery, strict, digests, recovery, security
- *			stage first, or two connections (MC/S): then the
+ *			discovery, strict, digests, recovery, CHAP (to a
+ *			second target), or two connections (MC/S): then the
  *			next byte says how much of the rest goes to the
  *			first connection (n/256), the others to the second
  *	bits 3-7	write chunk: 0 as much as the socket takes, else

@@ -15,6 +15,7 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 
 #include <event2/event.h>
 
+#include "../../tgt-portal/auth.h"
 #include "../../tgt-portal/login.h"
 #include "fuzz_portal.h"
 
@@ -37,6 +39,8 @@ struct portal		*portal;
 
 static struct portal	 store;
 static struct ptarget	 target;
+static struct ptarget	 chap_target;	/* CHAP required, no LUNs */
+static int		 master_fd = -1; /* the fake tgt-master's end */
 static struct portal_listener listener;
 static struct ring	 lunr;		/* the fake tgt-lun's mapping */
 static struct plun	*plun;
@@ -58,6 +62,95 @@ die(const char *what)
 {
 	fprintf(stderr, "fuzz_portal: %s\n", what);
 	abort();
+}
+
+/* Messages from the fake master to the portal: CHAP verdicts. */
+static void
+master_dispatch(struct msgchan *mc, struct msg *m, void *arg)
+{
+	if (m->hdr.type == MSG_PORTAL_AUTH_RESP)
+		chap_resp_msg(m);
+	msg_free(m);
+}
+
+static void
+master_closed(struct msgchan *mc, void *arg)
+{
+	die("the master channel closed");
+}
+
+/*
+ * The fake master: CHAP_N "fuzz" passes whatever its CHAP_R, anyone else
+ * fails; a mutual exchange gets a made-up response.  Returns how many
+ * requests it answered.
+ */
+static int
+master_serve(void)
+{
+	struct pollfd		 pfd;
+	struct msg		 m;
+	struct msg_auth_req	 rq;
+	struct msg_auth_resp	 rs;
+	int			 n = 0;
+
+	pfd.fd = master_fd;
+	pfd.events = POLLIN;
+	while (poll(&pfd, 1, 0) == 1) {
+		if (msg_recv_fd(master_fd, &m) != 1)
+			die("the portal closed the master channel");
+		n++;
+		if (m.hdr.type != MSG_PORTAL_AUTH_REQ ||
+		    MSG_GET(&m, &rq) == -1) {
+			msg_free(&m);
+			continue;
+		}
+		msg_free(&m);
+		rq.user[sizeof(rq.user) - 1] = '\0';
+		memset(&rs, 0, sizeof(rs));
+		rs.id = rq.id;
+		rs.result = strcmp(rq.user, "fuzz") == 0 ? AUTH_R_OK :
+		    AUTH_R_FAIL;
+		if (rq.mutual && rs.result == AUTH_R_OK) {
+			rs.response_len = rq.algorithm == CHAP_ALG_MD5 ?
+			    16 : 32;
+			memset(rs.response, 0x5a, rs.response_len);
+			strlcpy(rs.user, FUZZ_TARGET "-chap", sizeof(rs.user));
+		}
+		if (msg_send_fd(master_fd, MSG_PORTAL_AUTH_RESP, rq.id, NULL,
+		    0, &rs, sizeof(rs)) == -1)
+			die("master: send");
+	}
+	return (n);
+}
+
+/* What tgt-master says about the CHAP target: open, CHAP required. */
+static void
+chap_target_init(void)
+{
+	struct msg_access	 ma;
+	struct msg		 m;
+	int			 sv[2];
+
+	chap_target.target_id = 2;
+	strlcpy(chap_target.name, FUZZ_TARGET "-chap",
+	    sizeof(chap_target.name));
+	TAILQ_INIT(&chap_target.luns);
+	TAILQ_INSERT_TAIL(&portal->targets, &chap_target, entry);
+
+	memset(&ma, 0, sizeof(ma));
+	ma.target_id = chap_target.target_id;
+	ma.flags = ACCESS_F_ALLOW_ALL | ACCESS_F_CHAP;
+	memset(&m, 0, sizeof(m));
+	m.hdr.type = MSG_PORTAL_ACCESS;
+	m.hdr.len = sizeof(ma);
+	m.data = (uint8_t *)&ma;
+	acl_access_msg(&m);
+
+	if (msg_socketpair(sv) == -1 ||
+	    msgchan_init(&portal->master, portal->evb, sv[0],
+	    master_dispatch, master_closed, NULL) == -1)
+		die("master channel");
+	master_fd = sv[1];
 }
 
 void
@@ -102,6 +195,7 @@ fuzz_portal_init(void)
 	if (plun_attach(&target, &mr, fds) == -1 ||
 	    (plun = plun_find(&target, 0)) == NULL)
 		die("plun_attach");
+	chap_target_init();
 
 	/* An abstract AF_UNIX listener: nothing on disk, no ports. */
 	memset(&sun, 0, sizeof(sun));
@@ -257,13 +351,17 @@ fuzz_login_preset(int fd, int preset)
 		"ErrorRecoveryLevel=2", "MaxConnections=4", "InitialR2T=No",
 		"MaxOutstandingR2T=4", NULL
 	};
-	static const char *const security[] = {
-		"InitiatorName=" FUZZ_INITIATOR, "TargetName=" FUZZ_TARGET,
-		"SessionType=Normal", "AuthMethod=None", NULL
+	static const char *const chap1[] = {
+		"InitiatorName=" FUZZ_INITIATOR,
+		"TargetName=" FUZZ_TARGET "-chap", "SessionType=Normal",
+		"AuthMethod=CHAP,None", NULL
 	};
-	static const char *const operational[] = {
-		"MaxRecvDataSegmentLength=65536", "FirstBurstLength=65536",
-		"MaxBurstLength=262144", NULL
+	static const char *const chap2[] = { "CHAP_A=7,5", NULL };
+	static const char *const chap3[] = {
+		"CHAP_N=fuzz",
+		"CHAP_R=0x000102030405060708090a0b0c0d0e0f"
+		"101112131415161718191a1b1c1d1e1f",
+		"CHAP_I=77", "CHAP_C=0xfeedfacefeedfacefeedfacefeedface", NULL
 	};
 	const char *const	*kv;
 	uint8_t			 bhs[ISCSI_BHS_SIZE];
@@ -292,13 +390,15 @@ fuzz_login_preset(int fd, int preset)
 	case FUZZ_LOGIN_MCS:
 		kv = recovery;
 		break;
-	case FUZZ_LOGIN_SECURITY:
+	case FUZZ_LOGIN_CHAP:
+		/* SHA-256, with mutual CHAP; the fake master says yes */
+		bhs[BHS_FLAGS] = ISCSI_STAGE_SECURITY << 2;
+		fuzz_pdu(fd, bhs, data, keys(data, sizeof(data), chap1));
+		fuzz_pdu(fd, bhs, data, keys(data, sizeof(data), chap2));
 		bhs[BHS_FLAGS] = ISCSI_LOGIN_TRANSIT |
-		    ISCSI_STAGE_SECURITY << 2 | ISCSI_STAGE_OPERATIONAL;
-		fuzz_pdu(fd, bhs, data, keys(data, sizeof(data), security));
-		be32_put(bhs + BHS_ITT, 2);
-		kv = operational;
-		break;
+		    ISCSI_STAGE_SECURITY << 2 | ISCSI_STAGE_FULL;
+		fuzz_pdu(fd, bhs, data, keys(data, sizeof(data), chap3));
+		return;
 	default:
 		return;
 	}
@@ -429,6 +529,7 @@ fuzz_run(size_t chunk)
 		}
 		event_base_loop(portal->evb, EVLOOP_NONBLOCK);
 		got += lun_serve(0);
+		got += master_serve();
 		event_base_loop(portal->evb, EVLOOP_NONBLOCK);
 		for (i = 0; i < nclients; i++)
 			if (!clients[i].eof &&
@@ -456,6 +557,7 @@ fuzz_hangup(void)
 		got = 0;
 		event_base_loop(portal->evb, EVLOOP_NONBLOCK);
 		lun_serve(0);
+		master_serve();
 		event_base_loop(portal->evb, EVLOOP_NONBLOCK);
 		for (i = 0; i < nclients; i++)
 			if (!clients[i].eof &&

@@ -5,8 +5,10 @@
  * An in-process tgt-portal for the libFuzzer harnesses: the real
  * connection, login, session and SCSI code of tgt-portal (every object
  * but tgt-portal.c), one target with one LUN whose ring is served by a
- * fake tgt-lun in the same process, and a client on an AF_UNIX stream
- * socket accepted by conn_accept().
+ * fake tgt-lun in the same process, a second target that requires CHAP
+ * (the fake tgt-master on the portal's master channel gives the
+ * verdicts), and clients on AF_UNIX stream sockets accepted by
+ * conn_accept().
  */
 
 #ifndef FUZZ_PORTAL_H
@@ -27,8 +29,9 @@
 #define FUZZ_LOGIN_DIGEST	4	/* normal, asking for CRC32C digests */
 #define FUZZ_LOGIN_RECOVERY	5	/* normal, ErrorRecoveryLevel=2,
 					 * MaxConnections=4 */
-#define FUZZ_LOGIN_SECURITY	6	/* security stage, AuthMethod=None,
-					 * then operational: two requests */
+#define FUZZ_LOGIN_CHAP		6	/* to a target that requires CHAP:
+					 * SHA-256, mutual; tgt-master's
+					 * verdict comes from the harness */
 #define FUZZ_LOGIN_MCS		7	/* as RECOVERY; the caller then has
 					 * a second connection join with
 					 * fuzz_login_join() */
