@@ -998,6 +998,116 @@ test_removable(void)
 }
 
 
+static struct res
+sanitize_cmd(uint8_t sa, const uint8_t *pl, uint16_t plen, int reserved)
+{
+	uint8_t	c[16], b[1024];
+
+	memset(c, 0, sizeof(c));
+	c[0] = SANITIZE;
+	c[1] = sa;
+	c[reserved] |= reserved ? 0x01 : 0;
+	put_be16(&c[7], plen);
+	if (plen > 0)
+		memcpy(b, pl, plen);
+	return (RUN(c, plen ? RING_DIR_WRITE : RING_DIR_NONE,
+	    plen ? b : NULL, plen));
+}
+
+/*
+ * SANITIZE: parameter checks, OVERWRITE (run to its end without an
+ * event loop), BLOCK ERASE on thin LUNs only, EXIT FAILURE MODE, and
+ * what the LUN answers while one runs.
+ */
+static void
+test_sanitize(void)
+{
+	uint8_t		c[16], buf[4096], pl[8];
+	struct res	r;
+	int		i, ok;
+
+	REQUIRE(lun_open(0, LUN_BACKEND_RDWR, 512, NBLOCKS * 512, 0) == 0);
+	memset(buf, 'd', sizeof(buf));
+	cdb_rw(c, WRITE_10, 0, 8);
+	CHECK(RUN(c, RING_DIR_WRITE, buf, 4096).status == SAM_STAT_GOOD);
+	/* OVERWRITE: count 1, a 4 byte pattern */
+	memset(pl, 0, sizeof(pl));
+	pl[0] = 0x01;
+	put_be16(&pl[2], 4);
+	memcpy(&pl[4], "\x12\x34\x56\x78", 4);
+	r = sanitize_cmd(SANITIZE_OVERWRITE, pl, 8, 0);
+	CHECK(r.status == SAM_STAT_GOOD);
+	cdb_rw(c, READ_10, 0, 8);
+	CHECK(RUN(c, RING_DIR_READ, buf, 4096).status == SAM_STAT_GOOD);
+	for (ok = 1, i = 0; i < 4096; i++)
+		ok &= buf[i] == pl[4 + (i % 512) % 4];
+	CHECK(ok);
+	/* parameter list length 0..4, count 0, pattern length 0 */
+	for (i = 0; i < 5; i++)
+		CHECK(IS_CHECK(sanitize_cmd(SANITIZE_OVERWRITE, pl, i, 0),
+		    SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB));
+	pl[0] = 0;
+	CHECK(IS_CHECK(sanitize_cmd(SANITIZE_OVERWRITE, pl, 8, 0),
+	    SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_PARAM));
+	pl[0] = 1;
+	put_be16(&pl[2], 0);
+	CHECK(IS_CHECK(sanitize_cmd(SANITIZE_OVERWRITE, pl, 8, 0),
+	    SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_PARAM));
+	put_be16(&pl[2], 4);
+	/* reserved CDB bytes */
+	for (i = 2; i < 7; i++)
+		CHECK(IS_CHECK(sanitize_cmd(SANITIZE_OVERWRITE, pl, 8, i),
+		    SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB));
+	/* BLOCK ERASE needs a thin LUN; no parameter data elsewhere */
+	CHECK(IS_CHECK(sanitize_cmd(SANITIZE_BLOCK_ERASE, NULL, 0, 0),
+	    SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB));
+	CHECK(IS_CHECK(sanitize_cmd(SANITIZE_EXIT_FAILURE_MODE, pl, 8, 0),
+	    SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB));
+	CHECK(sanitize_cmd(SANITIZE_EXIT_FAILURE_MODE, NULL, 0, 0).status ==
+	    SAM_STAT_GOOD);
+	/* CRYPTO ERASE on a thick LUN: zeroes */
+	CHECK(sanitize_cmd(SANITIZE_CRYPTO_ERASE, NULL, 0, 0).status ==
+	    SAM_STAT_GOOD);
+	cdb_rw(c, READ_10, 0, 8);
+	CHECK(RUN(c, RING_DIR_READ, buf, 4096).status == SAM_STAT_GOOD);
+	for (ok = 1, i = 0; i < 4096; i++)
+		ok &= buf[i] == 0;
+	CHECK(ok);
+	/* while one runs: NOT READY, SANITIZE IN PROGRESS, but INQUIRY */
+	L.san_active = 1;
+	L.san_total = 100;
+	L.san_done = 50;
+	cdb_simple(c, TEST_UNIT_READY);
+	r = RUN(c, RING_DIR_NONE, NULL, 0);
+	CHECK(IS_CHECK(r, SK_NOT_READY, ASC_SANITIZE_IN_PROGRESS));
+	CHECK(r.sense[15] == 0x80 && get_be16(&r.sense[16]) == 32768);
+	cdb_simple(c, INQUIRY);
+	put_be16(&c[3], 96);
+	CHECK(RUN(c, RING_DIR_READ, buf, 96).status == SAM_STAT_GOOD);
+	cdb_simple(c, REQUEST_SENSE);
+	c[4] = 18;
+	r = RUN(c, RING_DIR_READ, buf, 18);
+	CHECK(r.status == SAM_STAT_GOOD && (buf[2] & 0x0f) == SK_NOT_READY &&
+	    buf[12] == 0x04 && buf[13] == 0x1b);
+	L.san_active = 0;
+	lun_close();
+
+	/* BLOCK ERASE on a thin LUN deallocates: reads are zeroes */
+	REQUIRE(lun_open(LUN_F_THIN, LUN_BACKEND_RDWR, 512, NBLOCKS * 512,
+	    0) == 0);
+	memset(buf, 'd', sizeof(buf));
+	cdb_rw(c, WRITE_10, 0, 8);
+	CHECK(RUN(c, RING_DIR_WRITE, buf, 4096).status == SAM_STAT_GOOD);
+	CHECK(sanitize_cmd(SANITIZE_BLOCK_ERASE, NULL, 0, 0).status ==
+	    SAM_STAT_GOOD);
+	cdb_rw(c, READ_10, 0, 8);
+	CHECK(RUN(c, RING_DIR_READ, buf, 4096).status == SAM_STAT_GOOD);
+	for (ok = 1, i = 0; i < 4096; i++)
+		ok &= buf[i] == 0;
+	CHECK(ok);
+	lun_close();
+}
+
 static void
 test_thin(void)
 {
@@ -1636,6 +1746,7 @@ main(void)
 	UNIT_RUN(test_rw_aio);
 	UNIT_RUN(test_aio_pending);
 	UNIT_RUN(test_task_attr);
+	UNIT_RUN(test_sanitize);
 	UNIT_RUN(test_read_only);
 	UNIT_RUN(test_mode_sense);
 	UNIT_RUN(test_verify);
