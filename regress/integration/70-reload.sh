@@ -49,8 +49,19 @@ else
 	fail "HUP: iscsi-ls shows the added target"
 	timeout 10 iscsi-ls "$URL" 2>&1 | indent
 fi
-check_out "HUP: the added target's LUN serves (READ CAPACITY 16)" \
-    '^Total size:16777216$' timeout 20 iscsi-readcapacity16 "$URL/$IQN-new/1"
+# Discovery lists the target as soon as the portal knows it; its LUN
+# process may still be starting on a loaded machine: bounded wait.
+new_lun() {
+	timeout 10 iscsi-readcapacity16 "$URL/$IQN-new/1" > "$T/out" 2>&1 &&
+	    grep -q '^Total size:16777216$' "$T/out"
+}
+if wait_for 15 new_lun; then
+	ok "HUP: the added target's LUN serves (READ CAPACITY 16)"
+else
+	fail "HUP: the added target's LUN serves (READ CAPACITY 16)"
+	indent "$T/out"
+	grep -E "$IQN-new|ring|restart" "$LOG" | INDENT_MAX=20 indent
+fi
 check_out "HUP: the first target still serves" '^Peripheral' \
     timeout 20 iscsi-inq "$URL/$IQN/1"
 master_alive && ok "HUP: master still running" || fail "HUP: master still running"
