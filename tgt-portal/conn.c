@@ -440,6 +440,22 @@ conn_flush(int fd, short ev, void *arg)
 		want = 0;
 		for (tb = c->txq; tb != NULL && cnt + 5 <= CONN_TX_IOV;
 		    tb = tb->next) {
+			want += tb->total - tb->off;
+			if (tb->off == 0 && tb->hd == 0 && tb->dd == 0) {
+				/* the common case: header, data, padding */
+				iov[cnt].iov_base = tb->hdr;
+				iov[cnt++].iov_len = ISCSI_BHS_SIZE;
+				if (tb->dlen == 0)
+					continue;
+				iov[cnt].iov_base = (uint8_t *)tb->data;
+				iov[cnt++].iov_len = tb->dlen;
+				if (tb->total > ISCSI_BHS_SIZE + tb->dlen) {
+					iov[cnt].iov_base = (uint8_t *)zeros;
+					iov[cnt++].iov_len = tb->total -
+					    ISCSI_BHS_SIZE - tb->dlen;
+				}
+				continue;
+			}
 			/* header, its digest, data, padding, data digest */
 			nseg = 0;
 			seg[nseg].iov_base = tb->hdr;
@@ -472,7 +488,6 @@ conn_flush(int fd, short ev, void *arg)
 				iov[cnt++].iov_len = seg[i].iov_len - off;
 				off = 0;
 			}
-			want += tb->total - tb->off;
 		}
 		n = written = writev(c->fd, iov, cnt);
 		if (n == -1) {
