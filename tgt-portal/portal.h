@@ -198,6 +198,7 @@ struct task {
 	uint8_t			 orphan;
 	uint8_t			 orphan_done;	/* completed meanwhile */
 	uint8_t			 orphan_ref;	/* holds its retained ref */
+	uint8_t			 early;		/* held, taking its unsol. data */
 };
 
 #define TASK_K_CMD		0	/* SCSI command */
@@ -354,6 +355,8 @@ void	 scsi_rx_cmd(struct conn *);
 void	 scsi_rx_dataout(struct conn *);
 /* A SCSI Command PDU discarded (data digest error): forget its task. */
 void	 scsi_rx_discard(struct conn *);
+/* A write held behind a CmdSN gap: accept its unsolicited data now. */
+void	 scsi_rx_cmd_early(struct conn *, struct task *);
 /* ERL >= 1: SNACK; ExpStatSN moved (release what it acknowledges). */
 void	 scsi_snack(struct conn *);
 void	 scsi_ack(struct conn *);

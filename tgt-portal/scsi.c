@@ -412,6 +412,34 @@ scsi_rx_discard(struct conn *c)
 	task_destroy(t);
 }
 
+/*
+ * A write that waits behind a CmdSN gap (session.c) may be followed at
+ * once by its unsolicited Data-Out: take that data as it comes.  When
+ * its turn comes scsi_rx_cmd() goes on from there.
+ */
+void
+scsi_rx_cmd_early(struct conn *c, struct task *t)
+{
+	struct session	*s = c->sess;
+	const uint8_t	*bhs = c->rx_bhs;
+	uint32_t	 dlen = bhs_dlen(bhs);
+
+	if (t->reject || !(t->rw & ISCSI_CMD_WRITE) || t->edtl == 0 ||
+	    (bhs[BHS_FLAGS] & ISCSI_FLAG_FINAL) || s->params.initial_r2t ||
+	    dlen >= min32(s->params.first_burst, t->edtl) ||
+	    t->state != TASK_NEW)
+		return;		/* no unsolicited Data-Out, or an error */
+	if (t->lun != NULL && t->buf == NULL && t->status == SAM_GOOD &&
+	    !(t->flags & TASK_F_STATUS) && plun_buf_get(t, t->edtl) == -1) {
+		t->status = SAM_BUSY;
+		t->flags |= TASK_F_STATUS;
+	}
+	t->data_rcvd = dlen;
+	t->flags |= TASK_F_UNSOL;
+	t->state = TASK_DATA_OUT;
+	t->early = 1;
+}
+
 void
 scsi_rx_cmd(struct conn *c)
 {
@@ -430,7 +458,8 @@ scsi_rx_cmd(struct conn *c)
 		session_reject(c, ISCSI_REJ_PROTOCOL, bhs);
 		return;
 	}
-	if (t == NULL || t->kind != TASK_K_CMD || t->state != TASK_NEW ||
+	if (t == NULL || t->kind != TASK_K_CMD ||
+	    (t->state != TASK_NEW && !t->early) ||
 	    t->itt != be32_get(bhs + BHS_ITT) || t->conn != c) {
 		/* scsi_rx_hdr() was not called for this PDU */
 		p = scsi_cmd_hdr(c);
@@ -450,6 +479,13 @@ scsi_rx_cmd(struct conn *c)
 		return;
 	}
 	s->ntasks++;
+	if (t->early) {
+		/* its unsolicited data came meanwhile (scsi_rx_cmd_early) */
+		t->early = 0;
+		if (!(t->flags & TASK_F_UNSOL))
+			scsi_write_progress(t);
+		return;
+	}
 	if (t->reject) {
 		session_reject(c, t->reject, bhs);
 		task_settle(t);
@@ -557,7 +593,7 @@ scsi_send_r2ts(struct task *t)
 static void
 scsi_write_progress(struct task *t)
 {
-	if (t->flags & TASK_F_UNSOL)
+	if (t->flags & (TASK_F_UNSOL | TASK_F_HELD))
 		return;
 	if (t->data_rcvd >= t->edtl || t->lun == NULL || t->buf == NULL ||
 	    t->status != SAM_GOOD || (t->flags & TASK_F_STATUS)) {

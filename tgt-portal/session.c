@@ -383,6 +383,7 @@ session_order(struct conn *c)
 		h->task->flags |= TASK_F_HELD;
 		c->rx_task = NULL;
 		h->dlen = c->rx_dlen;
+		scsi_rx_cmd_early(c, h->task);
 	} else if (c->rx_dlen > 0) {
 		if ((h->data = malloc(c->rx_dlen)) == NULL) {
 			free(h);

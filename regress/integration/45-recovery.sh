@@ -20,7 +20,7 @@ TGT_VERBOSE=1	# the negotiated digests are logged at debug level
 tgt_start || { finish; exit; }
 
 timeout 120 python3 "$top/regress/lib/iscsi_raw.py" "$ADDR" "$PORT" "$IQN" \
-    digest mcs badjoin reinstate snack erl0 tmf erl2 > "$T/raw" 2>&1
+    digest mcs mcs_unsol badjoin reinstate snack erl0 tmf erl2 > "$T/raw" 2>&1
 rc=$?
 cat "$T/raw"
 npass=$((npass + $(grep -c '^ok ' "$T/raw")))

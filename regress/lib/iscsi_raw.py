@@ -1081,6 +1081,46 @@ class Tests:
                    'session is gone (0x020a)', st)
         b.close()
 
+    def t_mcs_unsol(self):
+        """InitialR2T=No over two connections: a write held behind a
+        CmdSN gap still takes its unsolicited Data-Out, and runs once
+        the gap is filled."""
+        s = self.session(ini='iqn.2026-11.org.example:mcsunsol')
+        a = self.connect(s, cid=1)
+        a.login(keys={'InitialR2T': 'No', 'ImmediateData': 'No',
+                      'FirstBurstLength': '65536'})
+        self.check(s.params.get('InitialR2T') == 'No',
+                   'mcs-unsol: InitialR2T=No negotiated')
+        clear_ua(a, 1)
+        b = self.connect(s, cid=2)
+        b.login()
+        buf = self.pattern(31, 96 * 1024)
+        c0 = s.next_cmdsn()
+        w, witt = a.cmd_bhs(cdb_rw(0x2a, 40000, 192), 1, write=True,
+                            edtl=len(buf), final=False)
+        a.send(w)
+        for i, off in enumerate(range(0, 65536, 16384)):
+            a.data_out(witt, 0xffffffff, off, buf[off:off + 16384], i,
+                       off + 16384 == 65536, 1)
+        p = self.quiet(a)
+        self.check(p is None, 'mcs-unsol: the write and its unsolicited '
+                   'data wait behind the gap without a Reject', p)
+        itt = self.nop(b, c0)
+        p = b.recv_skip_nop()
+        self.check(p.op == OP_NOP_IN and p.itt == itt,
+                   'mcs-unsol: the gap is filled on the other connection',
+                   p)
+        st, rsp, pdus = write_finish(a, witt, buf, 65536, 1)
+        r2t = [(x.u32(40), x.u32(44)) for x in pdus if x.op == OP_R2T]
+        self.check(st == 0 and r2t == [(65536, 32768)],
+                   'mcs-unsol: then it solicits the rest and completes',
+                   (st, r2t))
+        data, st, _, _ = scsi_read(b, 1, 40000, 192)
+        self.check(st == 0 and data == buf, 'mcs-unsol: the data is right')
+        a.logout()
+        a.close()
+        b.close()
+
 
 def main():
     if len(sys.argv) < 5:
