@@ -15,8 +15,8 @@ FB		 = build-fuzz
 FUZZ_CC		?= clang
 FUZZ_TIME	?= 60
 FUZZ_SMOKE_TIME	?= 15
-FUZZ_SAN	 = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
-		   -fno-omit-frame-pointer
+FUZZ_SAN	 = -fsanitize=address,undefined \
+		   -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_CFLAGS	 = -O1 -g -std=gnu11 -D_GNU_SOURCE -Icommon $(PKG_CFLAGS) \
 		   $(FUZZ_SAN) -fsanitize=fuzzer-no-link
 FUZZ_WARN	 = -Wall -Wextra -Werror -Wno-unused-parameter
@@ -26,7 +26,8 @@ FUZZ_PROGS	 = $(patsubst %,$(FB)/fuzz_%,$(FUZZ_NAMES))
 fobj = $(patsubst %.c,$(FB)/obj/%.o,$(1))
 
 FUZZ_COMMON	 = $(call fobj,$(filter-out common/log.c,$(COMMON_SRCS)))
-FUZZ_PORTAL	 = $(call fobj,$(filter-out tgt-portal/tgt-portal.c,$(PORTAL_SRCS)))
+FUZZ_PORTAL	 = $(call fobj,$(filter-out tgt-portal/tgt-portal.c, \
+		   $(PORTAL_SRCS)))
 FUZZ_MASTER	 = $(call fobj,tgt-master/conf.c)
 FUZZ_LIBS	 = $(PKG_LIBS) -lisal -laio
 

@@ -495,7 +495,9 @@ drain(int fd, size_t *got)
 			return (-1);
 		if (errno == EINTR)
 			continue;
-		return (0);	/* EAGAIN, or ECONNRESET: treated as EOF later */
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return (0);
+		return (-1);	/* ECONNRESET: the portal hung up too */
 	}
 }
 

@@ -59,7 +59,8 @@ void	fuzz_run(size_t chunk);
  * The clients hang up (write side first): the portal must close the
  * connection, end its session (at once, or at ErrorRecoveryLevel 2 when
  * the retention timer, which is made to fire, expires) and give every
- * ring slot and data block back.  abort()s, so that libFuzzer reports it, when it does not.
+ * ring slot and data block back.  abort()s, so that libFuzzer reports it,
+ * when it does not.
  */
 void	fuzz_hangup(void);
 

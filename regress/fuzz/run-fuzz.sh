@@ -56,14 +56,16 @@ nseeds=$(find "$seeds" -type f | wc -l)
 if ! "$bin" $opts -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
     -print_final_stats=1 -artifact_prefix="$arts/$name-" \
     "$corpus" "$seeds" >> "$log" 2>&1; then
-	echo "FAIL fuzz $name: crash within ${secs}s (input in $arts/, log $log)"
+	echo "FAIL fuzz $name: crash within ${secs}s" \
+	    "(input in $arts/, log $log)"
 	grep -E 'ERROR|SUMMARY|Test unit written|fuzz_' "$log" | tail -n 20 |
 	    sed 's/^/    /'
 	exit 1
 fi
 runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
 cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -n 1)
-echo "ok fuzz $name: $nseeds seeds, then ${runs:-?} runs in ${secs}s, no crash ($cov)"
+echo "ok fuzz $name: $nseeds seeds, then ${runs:-?} runs in ${secs}s," \
+    "no crash ($cov)"
 # Keep the last good log of a make fuzz run, drop a smoke run's.
 if [ -z "$tmp" ]; then
 	mv "$log" "build-fuzz/fuzz_$name.log"

@@ -96,7 +96,8 @@ done
 if [ "$(children tgt-portal)" = "$portal" ]; then
 	ok "the portal survived: same pid $portal"
 else
-	fail "the portal survived: pid $portal, now $(children tgt-portal | xargs)"
+	fail "the portal survived: pid $portal," \
+	    "now $(children tgt-portal | xargs)"
 	grep -iE 'exited|signal|restart' "$LOG" | indent
 fi
 check "a new session logs in after the replay" timeout 20 iscsi-inq \
