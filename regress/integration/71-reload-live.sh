@@ -86,7 +86,8 @@ writer=$!
 bg $writer
 
 # A session on the target that goes away, to watch the async logout.
-iscsi-perf -i "$OTHER" -m 2 -b 8 -r -t 30 "$URL/$IQN-gone/1" \
+timeout -s KILL 60 iscsi-perf -i "$OTHER" -m 2 -b 8 -r -t 30 \
+    "$URL/$IQN-gone/1" \
     > "$T/perf.out" 2>&1 &
 perf=$!
 bg $perf
@@ -133,7 +134,8 @@ target_removed() {
 }
 wait_for 15 target_removed && ok "the drained target is removed after the grace period" ||
     fail "the drained target is removed after the grace period"
-kill "$perf" 2>/dev/null
+# it reconnects to the gone target and ignores SIGTERM
+pkill -KILL -P "$perf" 2>/dev/null
 
 wait "$writer"
 rc=$?

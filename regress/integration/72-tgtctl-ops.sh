@@ -24,7 +24,8 @@ INI=iqn.2026-11.org.example:ops-probe
 # A session that stays while we look: CHAP is configured, so log in with
 # it through a URL with credentials.
 CURL="iscsi://alice%alice-secret-1@$ADDR:$PORT"
-iscsi-perf -i "$INI" -m 2 -b 8 -t 30 "$CURL/$IQN/1" > "$T/perf.out" 2>&1 &
+timeout -s KILL 60 iscsi-perf -i "$INI" -m 2 -b 8 -t 30 "$CURL/$IQN/1" \
+    > "$T/perf.out" 2>&1 &
 perf=$!
 bg $perf
 in_session() { timeout 5 "$CTL" -s "$SOCK" show sessions | grep -qF "$INI"; }
@@ -62,7 +63,8 @@ p99=$(jq -r ".[] | select(.lun == 1) | .latency_p99_us" "$T/stats.json")
 [ "${p50:-0}" -gt 0 ] && [ "${p99:-0}" -ge "${p50:-0}" ] &&
     ok "stats: latency p50 $p50 us <= p99 $p99 us" ||
     fail "stats: latency p50 ($p50) and p99 ($p99)"
-kill "$perf" 2>/dev/null
+# iscsi-perf ignores SIGTERM while it reconnects
+pkill -KILL -P "$perf" 2>/dev/null
 wait "$perf" 2>/dev/null
 
 # Writes count as writes, with their bytes.
@@ -138,7 +140,8 @@ timeout 10 "$CTL" -s "$SOCK" lun offline "$IQN-odd" 9 > "$T/out" 2>&1 &&
     ok "lun offline of an unknown LUN fails ($(head -n 1 "$T/out"))"
 
 # session drop: the session goes, a wrong id is an error.
-iscsi-perf -i "$INI" -m 1 -b 8 -t 30 "$URL/$IQN-odd/0" > "$T/perf.out" 2>&1 &
+timeout -s KILL 60 iscsi-perf -i "$INI" -m 1 -b 8 -t 30 "$URL/$IQN-odd/0" \
+    > "$T/perf.out" 2>&1 &
 perf=$!
 bg $perf
 wait_for 10 in_session
@@ -148,7 +151,8 @@ check_out "session drop $tsih" "dropped session $tsih" \
     timeout 10 "$CTL" -s "$SOCK" session drop "$IQN-odd" "$tsih"
 grep -qE "session tsih $tsih .*dropped by the administrator" "$LOG" &&
     ok "the portal logs the drop" || fail "the portal logs the drop"
-kill "$perf" 2>/dev/null
+# iscsi-perf ignores SIGTERM while it reconnects
+pkill -KILL -P "$perf" 2>/dev/null
 wait "$perf" 2>/dev/null
 timeout 10 "$CTL" -s "$SOCK" session drop "$IQN-odd" 65000 > "$T/out" 2>&1 &&
     fail "session drop of an unknown session fails" ||

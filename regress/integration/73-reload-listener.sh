@@ -24,10 +24,10 @@ tgt_start || exit 1
 check_out "the second listener serves" '^Peripheral' \
     timeout 20 iscsi-inq "$URL2/$IQN/1"
 
-iscsi-perf -i "$IQN-one" -m 2 -b 8 -r -t 20 "$URL/$IQN/1" > "$T/one.out" 2>&1 &
+timeout -s KILL 60 iscsi-perf -i "$IQN-one" -m 2 -b 8 -r -t 20 "$URL/$IQN/1" > "$T/one.out" 2>&1 &
 one=$!
 bg $one
-iscsi-perf -i "$IQN-two" -m 2 -b 8 -r -t 20 "$URL2/$IQN/1" > "$T/two.out" 2>&1 &
+timeout -s KILL 60 iscsi-perf -i "$IQN-two" -m 2 -b 8 -r -t 20 "$URL2/$IQN/1" > "$T/two.out" 2>&1 &
 two=$!
 bg $two
 both() { [ "$(timeout 5 "$CTL" -s "$SOCK" show sessions | grep -c "$IQN-")" = 2 ]; }
@@ -61,7 +61,8 @@ fi
 [ "$(timeout 5 "$CTL" -s "$SOCK" -j show portals | jq -r '.[0].pid')" = "$portal1" ] &&
     ok "the kept listener's portal kept its process ($portal1)" ||
     fail "the kept listener's portal kept its process ($portal1)"
-kill "$two" 2>/dev/null
+# iscsi-perf ignores SIGTERM while it reconnects
+pkill -KILL -P "$two" 2>/dev/null
 
 { echo "listen on $ADDR port $PORT2"; body; } | tgt_conf
 check "reload with the listener back" timeout 20 "$CTL" -s "$SOCK" reload
