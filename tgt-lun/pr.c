@@ -377,8 +377,8 @@ spc_pr_in(struct scsi_cmd *cmd)
 	case PRI_REPORT_CAPABILITIES:
 		memset(b, 0, 8);
 		put_be16(&b[0], 8);
-		/* CRH, SIP_C, ATP_C, PTPL_C */
-		b[2] = 0x10 | 0x08 | 0x04 | 0x01;
+		/* CRH, SIP_C, ATP_C, PTPL_C with a state file */
+		b[2] = 0x10 | 0x08 | 0x04 | (lun->pr_fd != -1 ? 0x01 : 0);
 		b[3] = 0x80 | (lun->pr_aptpl ? 0x01 : 0);  /* TMV, PTPL_A */
 		b[4] = 0x80 | 0x40 | 0x20 | 0x08 | 0x02;
 		b[5] = 0x01;
@@ -713,6 +713,14 @@ spc_pr_out(struct scsi_cmd *cmd)
 		}
 	}
 	my = pr_find(lun, cmd->nexus);
+	/* APTPL needs somewhere to persist to (PTPL_C) */
+	if ((sa == PRO_REGISTER || sa == PRO_REGISTER_AND_IGNORE ||
+	    sa == PRO_REGISTER_AND_MOVE) && lun->pr_fd == -1 &&
+	    (pl[sa == PRO_REGISTER_AND_MOVE ? 17 : 20] & PR_APTPL)) {
+		scsi_invalid_param(cmd, sa == PRO_REGISTER_AND_MOVE ? 17 : 20,
+		    0);
+		goto out;
+	}
 
 	switch (sa) {
 	case PRO_REGISTER:

@@ -40,6 +40,8 @@ struct res {
 	uint32_t	 len;
 };
 
+static int	no_state;	/* lun_up() without a state file */
+
 static int
 lun_up(void)
 {
@@ -60,6 +62,8 @@ lun_up(void)
 		printf("  lun_init: %s\n", err);
 		return (-1);
 	}
+	if (no_state)
+		return (0);
 	/* the master hands over its own descriptor: the LUN owns this one */
 	if ((fd = dup(sfd)) == -1 ||
 	    pr_state_load(&L, fd, err, sizeof(err)) == -1) {
@@ -521,6 +525,29 @@ test_state_corrupt(void)
 	files_close();
 }
 
+/* Without a state file APTPL cannot be honoured, and is refused. */
+static void
+test_no_state_file(void)
+{
+	struct nexus	*a;
+	uint8_t		 buf[8];
+	struct res	 r;
+	int		 found;
+
+	no_state = 1;
+	REQUIRE(files_open() == 0 && lun_up() == 0);
+	no_state = 0;
+	a = nx_new(1, "iqn.a", 1, 1);
+	REQUIRE(a != NULL);
+	prin(a, 2, buf, sizeof(buf));
+	CHECK(!(buf[2] & 0x01));			/* no PTPL_C */
+	r = prout(a, 0, 0, 0, 0xa1, 0x01);
+	CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_PARAM));
+	CHECK(nkeys(a, 0, &found) == 0);
+	CHECK(prout(a, 0, 0, 0, 0xa1, 0).status == SAM_STAT_GOOD);
+	files_close();
+}
+
 int
 main(void)
 {
@@ -531,5 +558,6 @@ main(void)
 	UNIT_RUN(test_preempt_and_abort);
 	UNIT_RUN(test_aptpl_restart);
 	UNIT_RUN(test_state_corrupt);
+	UNIT_RUN(test_no_state_file);
 	return (UNIT_END("pr"));
 }
