@@ -96,6 +96,13 @@ writer_in() {
 	timeout 5 "$CTL" -s "$SOCK" show sessions | grep -qF "$IQN-gone"
 }
 wait_for 10 writer_in || note "sessions not seen before the reload"
+# The raw initiator's view: UA on the grown LUN, async logout bytes.
+timeout -s KILL 90 python3 "$top/regress/lib/reload_probe.py" "$ADDR" "$PORT" \
+    "$IQN" 2 "$IQN-gone" 16777216 50331648 "$T/reloaded" > "$T/probe.out" 2>&1 &
+probe=$!
+bg $probe
+probe_ready() { grep -q '^# ready' "$T/probe.out"; }
+wait_for 15 probe_ready || { note "the raw probe is not ready"; indent "$T/probe.out"; }
 tsih_before=$(timeout 5 "$CTL" -s "$SOCK" -j show sessions |
     jq -r ".[] | select(.initiator == \"$INI\") | .tsih")
 
@@ -116,6 +123,17 @@ check_out "the grown LUN reports its new capacity (48 MiB) online" \
 grep -qE "tgt-lun\[$IQN/2\]: capacity changed from 32768 to 98304 blocks" \
     "$LOG" && ok "tgt-lun logged the capacity change" ||
     fail "tgt-lun logged the capacity change"
+touch "$T/reloaded"
+wait "$probe"
+prc=$?
+while read -r st rest; do
+	case $st in
+	ok)	ok "raw initiator: ${rest#reload-probe: }" ;;
+	FAIL)	fail "raw initiator: ${rest#reload-probe: }" ;;
+	esac
+done < <(grep -E '^(ok|FAIL) ' "$T/probe.out")
+[ $prc -eq 0 ] && ok "raw initiator: exits 0" ||
+    { fail "raw initiator: exits 0 (exit $prc)"; grep -vE '^(ok|#) ' "$T/probe.out" | INDENT_MAX=15 indent; }
 timeout 20 iscsi-inq -i "$OTHER" "$URL/$IQN/1" > "$T/out" 2>&1 &&
     { fail "the new access rule refuses a new login of another initiator"; indent "$T/out"; } ||
     ok "the new access rule refuses a new login of another initiator"
@@ -123,9 +141,9 @@ state=$(timeout 5 "$CTL" -s "$SOCK" -j show targets |
     jq -r ".[] | select(.name == \"$IQN-gone\") | .state")
 [ "$state" = draining ] && ok "show targets: the removed target is draining" ||
     fail "show targets: the removed target is draining (state '$state')"
-asked() { grep -qF "target $IQN-gone draining: 1 connection(s) asked to log out" "$LOG"; }
-wait_for 5 asked && ok "the removed target's connection got the async logout request" ||
-    fail "the removed target's connection got the async logout request"
+asked() { grep -qF "target $IQN-gone draining: 2 connection(s) asked to log out" "$LOG"; }
+wait_for 5 asked && ok "the removed target's two connections got the async logout request" ||
+    fail "the removed target's two connections got the async logout request"
 logged_out() { grep -qE "logout tsih [0-9]+ reason 0" "$LOG"; }
 wait_for 10 logged_out && ok "its initiator logged out in response" ||
     fail "its initiator logged out in response"
@@ -136,6 +154,7 @@ wait_for 15 target_removed && ok "the drained target is removed after the grace 
     fail "the drained target is removed after the grace period"
 # it reconnects to the gone target and ignores SIGTERM
 pkill -KILL -P "$perf" 2>/dev/null
+wait "$perf" 2>/dev/null
 
 wait "$writer"
 rc=$?
