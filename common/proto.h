@@ -145,6 +145,21 @@ enum msg_type {
 	 */
 	MSG_LUN_STATE = 900,	/* no payload + state file fd */
 	MSG_LUN_XCOPY_PEER,	/* struct msg_xcopy_peer + backing fd */
+
+	/*
+	 * Reload of a target that stays.  master -> portal: LUN_DRAIN, a
+	 * removed LUN takes no new commands (they get LOGICAL UNIT NOT
+	 * SUPPORTED) but those already accepted complete; PORTAL_LUN_DEL
+	 * follows after the drain timeout.  TARGET_READY after a new
+	 * target's ACCESS, TARGET and LUN messages: until then discovery
+	 * does not list it and logins get "service unavailable" (targets
+	 * known at START are ready).  master -> lun: LUN_UA, a unit
+	 * attention for every I_T nexus the LUN knows (only 3F/0E
+	 * REPORTED LUNS DATA HAS CHANGED is accepted).
+	 */
+	MSG_PORTAL_LUN_DRAIN = 1000, /* struct msg_ring_del */
+	MSG_PORTAL_TARGET_READY, /* struct msg_target_ready */
+	MSG_LUN_UA,		/* struct msg_lun_ua */
 };
 
 struct msg_error {
@@ -478,6 +493,16 @@ struct msg_isns_done {
 	uint32_t	ok;		/* 1 registered (deregistered) */
 	uint32_t	status;		/* iSNS error code, or 0 */
 	uint32_t	pad;
+};
+
+struct msg_target_ready {
+	uint32_t	target_id;
+};
+
+struct msg_lun_ua {
+	uint8_t		asc;
+	uint8_t		ascq;
+	uint16_t	pad;
 };
 
 #endif /* TGT_PROTO_H */

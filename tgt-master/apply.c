@@ -155,6 +155,7 @@ target_new(const struct conf_target *ct)
 	strlcpy(mt->alias, ct->alias, sizeof(mt->alias));
 	mt->flags = ct->flags;
 	TAILQ_INIT(&mt->luns);
+	TAILQ_INIT(&mt->drain_luns);
 	return (mt);
 }
 
@@ -349,8 +350,55 @@ lun_remove(struct master *m, struct mlun *ml)
 		    d.target_id, NULL, 0, &d, sizeof(d));
 	}
 	control_lun_gone(m, ml);
-	TAILQ_REMOVE(&ml->target->luns, ml, entry);
+	if (ml->draining)
+		TAILQ_REMOVE(&ml->target->drain_luns, ml, entry);
+	else
+		TAILQ_REMOVE(&ml->target->luns, ml, entry);
 	lun_free(ml);
+}
+
+static void
+lun_drained(evutil_socket_t fd, short ev, void *arg)
+{
+	struct mlun	*ml = arg;
+
+	lun_remove(ml->svc.m, ml);
+}
+
+/*
+ * A LUN a reload removed from a target that stays: portals stop taking
+ * commands for it (LOGICAL UNIT NOT SUPPORTED) but let those they
+ * accepted complete; after the drain timeout its rings go and its
+ * process stops, whatever is still in flight.
+ */
+static void
+lun_drain(struct master *m, struct mlun *ml)
+{
+	struct mportal		*mp;
+	struct msg_ring_del	 d;
+	struct timeval		 tv = { m->conf->drain_timeout, 0 };
+
+	if (!svc_running(&ml->svc) || m->conf->drain_timeout == 0) {
+		lun_remove(m, ml);
+		return;
+	}
+	TAILQ_FOREACH(mp, &m->portals, entry) {
+		if (!svc_running(&mp->svc))
+			continue;
+		ring_del_msg(&d, mp, ml);
+		msgchan_send(&mp->svc.proc->chan, MSG_PORTAL_LUN_DRAIN,
+		    d.target_id, NULL, 0, &d, sizeof(d));
+	}
+	if ((ml->ev_drain = evtimer_new(m->evb, lun_drained, ml)) == NULL ||
+	    evtimer_add(ml->ev_drain, &tv) == -1) {
+		lun_remove(m, ml);
+		return;
+	}
+	TAILQ_REMOVE(&ml->target->luns, ml, entry);
+	TAILQ_INSERT_TAIL(&ml->target->drain_luns, ml, entry);
+	ml->draining = 1;
+	log_info("%s[%s]: removed, draining for %d s", role_name(ROLE_LUN),
+	    ml->svc.instance, m->conf->drain_timeout);
 }
 
 static void
@@ -361,6 +409,8 @@ target_remove(struct master *m, struct mtarget *mt)
 	struct msg_target_del	 d;
 
 	while ((ml = TAILQ_FIRST(&mt->luns)) != NULL)
+		lun_remove(m, ml);
+	while ((ml = TAILQ_FIRST(&mt->drain_luns)) != NULL)
 		lun_remove(m, ml);
 	memset(&d, 0, sizeof(d));
 	d.target_id = mt->target_id;
@@ -384,7 +434,7 @@ target_drained(evutil_socket_t fd, short ev, void *arg)
 
 /*
  * A target a reload removed: its sessions are asked to log out (async
- * message), it is deleted after MASTER_DRAIN_WAIT seconds.  Its LUNs run
+ * message), it is deleted after the drain timeout.  Its LUNs run
  * on meanwhile, so that commands in flight complete.
  */
 static void
@@ -392,11 +442,11 @@ target_drain(struct master *m, struct mtarget *mt)
 {
 	struct mportal		*mp;
 	struct msg_drain	 d;
-	struct timeval		 tv = { MASTER_DRAIN_WAIT + 1, 0 };
+	struct timeval		 tv = { m->conf->drain_timeout + 1, 0 };
 
 	memset(&d, 0, sizeof(d));
 	d.target_id = mt->target_id;
-	d.wait = MASTER_DRAIN_WAIT;
+	d.wait = m->conf->drain_timeout;
 	mt->draining = 1;
 	mt->m = m;
 	TAILQ_FOREACH(mp, &m->portals, entry)
@@ -410,7 +460,7 @@ target_drain(struct master *m, struct mtarget *mt)
 		return;
 	}
 	log_info("target %s removed, draining for %d s", mt->name,
-	    MASTER_DRAIN_WAIT);
+	    m->conf->drain_timeout);
 }
 
 static void
@@ -446,21 +496,21 @@ portal_drained(evutil_socket_t fd, short ev, void *arg)
 
 /*
  * A listener a reload removed: its portal stops accepting and asks every
- * session to log out; it is stopped after MASTER_DRAIN_WAIT seconds.
+ * session to log out; it is stopped after the drain timeout.
  * The master's socket closes now, the address may be configured again.
  */
 static void
 portal_drain(struct master *m, struct mportal *mp)
 {
 	struct msg_drain	 d;
-	struct timeval		 tv = { MASTER_DRAIN_WAIT + 1, 0 };
+	struct timeval		 tv = { m->conf->drain_timeout + 1, 0 };
 
 	if (!svc_running(&mp->svc)) {
 		portal_remove(m, mp);
 		return;
 	}
 	memset(&d, 0, sizeof(d));
-	d.wait = MASTER_DRAIN_WAIT;
+	d.wait = m->conf->drain_timeout;
 	msgchan_send(&mp->svc.proc->chan, MSG_PORTAL_DRAIN, 0, NULL, 0, &d,
 	    sizeof(d));
 	mp->draining = 1;
@@ -474,7 +524,7 @@ portal_drain(struct master *m, struct mportal *mp)
 		return;
 	}
 	log_info("%s[%s]: removed, draining for %d s", role_name(ROLE_PORTAL),
-	    mp->svc.instance, MASTER_DRAIN_WAIT);
+	    mp->svc.instance, m->conf->drain_timeout);
 }
 
 static void
@@ -555,7 +605,7 @@ master_commit(struct master *m, struct apply *a)
 		}
 		TAILQ_FOREACH_SAFE(ml, &mt->luns, entry, mln) {
 			if (!ml->keep)
-				lun_remove(m, ml);
+				lun_drain(m, ml);
 			else if (ml->resize && svc_running(&ml->svc)) {
 				log_info("%s[%s]: backing store resized",
 				    role_name(ROLE_LUN), ml->svc.instance);
@@ -634,6 +684,8 @@ master_reload(struct master *m, char *err, size_t errlen)
 static void
 lun_free(struct mlun *ml)
 {
+	if (ml->ev_drain != NULL)
+		event_free(ml->ev_drain);
 	svc_stop(&ml->svc);
 	if (ml->fd != -1)
 		close(ml->fd);
@@ -659,6 +711,10 @@ target_free(struct mtarget *mt)
 
 	while ((ml = TAILQ_FIRST(&mt->luns)) != NULL) {
 		TAILQ_REMOVE(&mt->luns, ml, entry);
+		lun_free(ml);
+	}
+	while ((ml = TAILQ_FIRST(&mt->drain_luns)) != NULL) {
+		TAILQ_REMOVE(&mt->drain_luns, ml, entry);
 		lun_free(ml);
 	}
 	if (mt->ev_drain != NULL)
@@ -771,7 +827,7 @@ portal_start(struct svc *s)
 		if (mt->draining) {
 			/* restarted while it drains: no new logins */
 			dr.target_id = mt->target_id;
-			dr.wait = MASTER_DRAIN_WAIT;
+			dr.wait = m->conf->drain_timeout;
 			msgchan_send(ch, MSG_PORTAL_TARGET_DRAIN, dr.target_id,
 			    NULL, 0, &dr, sizeof(dr));
 		}
@@ -878,6 +934,8 @@ lun_start(struct svc *s)
 	struct msg_lun_state	 st;
 	int			 fd;
 
+	if (ml->draining)
+		return;		/* died while draining: removed soon */
 	ml->ready = 0;
 	idset_clear(&ml->rings);
 	if ((fd = dupfd(ml->fd)) == -1) {

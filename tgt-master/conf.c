@@ -83,7 +83,7 @@ conf_dump(const struct tgt_conf *conf, FILE *fp)
 	dump_str(fp, conf->chroot);
 	fprintf(fp, "\ncontrol socket ");
 	dump_str(fp, conf->control);
-	fprintf(fp, "\n");
+	fprintf(fp, "\ndrain timeout %d\n", conf->drain_timeout);
 	TAILQ_FOREACH(ls, &conf->listens, entry) {
 		if (ls->ss.ss_family == AF_INET6) {
 			addr = &((const struct sockaddr_in6 *)&ls->ss)->

@@ -103,7 +103,11 @@ struct tgt_conf {
 	char			 isns_name[TGT_ADDR_MAX];
 	/* LUN state files (persistent reservations): apply.c */
 	char			 state_dir[TGT_PATH_MAX];
+	/* reload: seconds removed targets, listeners, LUNs drain */
+	int			 drain_timeout;
 };
+#define CONF_DEF_DRAIN		5
+#define CONF_DRAIN_MAX		3600
 #define CONF_ISNS_PORT		3205
 
 /* opts for parse_config() */

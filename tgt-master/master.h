@@ -40,7 +40,6 @@
 #define MASTER_STOP_WAIT	5	/* SIGTERM, then SIGKILL after */
 #define MASTER_CTL_TIMEOUT	2	/* show sessions: wait for portals */
 #define MASTER_INSTANCE_MAX	(TGT_NAME_MAX + 32)
-#define MASTER_DRAIN_WAIT	5	/* reload: seconds to log out */
 
 #define ROLE_PORTAL		1
 #define ROLE_LUN		2
@@ -114,6 +113,8 @@ struct mlun {
 	int			 resize;	/* reload: store resized */
 	int			 offline;	/* tgtctl lun offline */
 	char			 file[TGT_PATH_MAX];	/* for messages */
+	int			 draining;	/* reload removed it */
+	struct event		*ev_drain;
 };
 TAILQ_HEAD(mluns, mlun);
 
@@ -125,6 +126,7 @@ struct mtarget {
 	char			 name[TGT_NAME_MAX];
 	char			 alias[TGT_NAME_MAX];
 	struct mluns		 luns;
+	struct mluns		 drain_luns;	/* removed, draining */
 	int			 keep;
 	int			 draining;	/* removed: sessions log out */
 	struct event		*ev_drain;

@@ -154,7 +154,7 @@ static void	 isns_set(const YYLTYPE *, const char *, int64_t);
 %token	INCLUDE USER CHROOT CONTROL SOCKET LISTEN ON PORT TARGET ALIAS
 %token	ALLOW ALL LUN DISK BACKEND THIN READONLY REMOVABLE BLOCKSIZE SIZE
 %token	VENDOR PRODUCT SERIAL REVISION WRITECACHE YES NO ERROR
-%token	PBLOCKSIZE STATE DIRECTORY
+%token	PBLOCKSIZE STATE DIRECTORY DRAIN TIMEOUT
 %token	AUTH CHAP MUTUAL SECRET DISCOVERY INITIATOR ADDRESS REDIRECT TO
 %token	TEMPORARY PERMANENT ISNS SERVER
 %token	<string>	STRING
@@ -275,6 +275,14 @@ main		: USER STRING		{
 			    sizeof(conf->state_dir)) >= sizeof(conf->state_dir))
 				conf_err(&@3, "state directory path too long");
 			free($3);
+		}
+		| DRAIN TIMEOUT NUMBER	{
+			if ($3 < 0 || $3 > CONF_DRAIN_MAX)
+				conf_err(&@3, "drain timeout %lld out of "
+				    "range 0..%d", (long long)$3,
+				    CONF_DRAIN_MAX);
+			else
+				conf->drain_timeout = $3;
 		}
 		| CONTROL SOCKET STRING	{
 			if ($3[0] == '\0')
@@ -516,7 +524,7 @@ anyarg		: STRING		{ free($1); }
 		| ALLOW | LUN | BACKEND | THIN | READONLY | REMOVABLE
 		| BLOCKSIZE | SIZE | VENDOR | PRODUCT | SERIAL | REVISION
 		| WRITECACHE | AUTH | CHAP | MUTUAL | SECRET | DISCOVERY
-		| PBLOCKSIZE | STATE | DIRECTORY
+		| PBLOCKSIZE | STATE | DIRECTORY | DRAIN | TIMEOUT
 		| INITIATOR | ADDRESS | REDIRECT | TO | TEMPORARY | PERMANENT
 		| ISNS | SERVER
 		;
@@ -543,6 +551,7 @@ static const struct keyword keywords[] = {
 	{ "directory",		DIRECTORY },
 	{ "discovery",		DISCOVERY },
 	{ "disk",		DISK },
+	{ "drain",		DRAIN },
 	{ "include",		INCLUDE },
 	{ "initiator",		INITIATOR },
 	{ "isns",		ISNS },
@@ -568,6 +577,7 @@ static const struct keyword keywords[] = {
 	{ "target",		TARGET },
 	{ "temporary",		TEMPORARY },
 	{ "thin-provisioning",	THIN },
+	{ "timeout",		TIMEOUT },
 	{ "to",			TO },
 	{ "user",		USER },
 	{ "vendor",		VENDOR },
@@ -1485,6 +1495,7 @@ parse_config(const char *filename, int opts)
 	strlcpy(conf->chroot, CONF_DEF_CHROOT, sizeof(conf->chroot));
 	strlcpy(conf->control, CONF_DEF_CONTROL, sizeof(conf->control));
 	strlcpy(conf->state_dir, CONF_DEF_STATEDIR, sizeof(conf->state_dir));
+	conf->drain_timeout = CONF_DEF_DRAIN;
 
 	if (pushfile(filename, NULL) != NULL)
 		yyparse();

@@ -175,6 +175,38 @@ plun_attach(struct ptarget *target, const struct msg_ring *mr, int fds[3])
 	return (-1);
 }
 
+/* A LUN the master removed by id, draining or not; NULL if unknown. */
+struct plun *
+plun_find_id(struct ptarget *target, uint32_t lun_id, uint64_t lun)
+{
+	struct plun	*p;
+
+	TAILQ_FOREACH(p, &target->luns, entry)
+		if (p->lun_id == lun_id && p->lun == lun)
+			return (p);
+	TAILQ_FOREACH(p, &target->drain_luns, entry)
+		if (p->lun_id == lun_id && p->lun == lun)
+			return (p);
+	return (NULL);
+}
+
+/*
+ * A LUN removed from a target that stays: lookups no longer find it, so
+ * new commands get LOGICAL UNIT NOT SUPPORTED, while those it holds (in
+ * the ring or waiting for it) complete.  PORTAL_LUN_DEL detaches it.
+ */
+void
+plun_drain(struct plun *p)
+{
+	if (p->dying || p->draining)
+		return;
+	log_info("lun %llu of %s: removed, draining %u commands",
+	    (unsigned long long)p->lun, p->target->name, p->ninflight);
+	TAILQ_REMOVE(&p->target->luns, p, entry);
+	TAILQ_INSERT_TAIL(&p->target->drain_luns, p, entry);
+	p->draining = 1;
+}
+
 void
 plun_detach(struct plun *p)
 {
@@ -227,7 +259,10 @@ plun_retire(struct plun *p, int why)
 		return;
 	plun_ref(p);
 	p->dying = why;
-	TAILQ_REMOVE(&p->target->luns, p, entry);
+	if (p->draining)
+		TAILQ_REMOVE(&p->target->drain_luns, p, entry);
+	else
+		TAILQ_REMOVE(&p->target->luns, p, entry);
 	event_del(p->ev_cq);
 	event_del(p->ev_commit);
 	for (i = 0; i < p->nslots; i++) {

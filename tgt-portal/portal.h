@@ -78,6 +78,8 @@ struct ptarget {
 	char			 alias[TGT_NAME_MAX];
 	TAILQ_HEAD(, plun)	 luns;		/* sorted by LUN number */
 	int			 dying;		/* deleted by the master */
+	TAILQ_HEAD(, plun)	 drain_luns;	/* removed, commands complete */
+	int			 ready;		/* TARGET_READY or START seen */
 };
 
 /* One ring to one tgt-lun: lunring.c */
@@ -100,6 +102,7 @@ struct plun {
 	uint32_t		 nslot_free;
 	uint32_t		 nrefs;		/* tasks pointing here */
 	int			 dying;		/* PLUN_REPLACED or _REMOVED */
+	int			 draining;	/* on target->drain_luns */
 	int			 kicking;	/* waitq being run */
 	int			 commit_pending;
 	struct event		*ev_commit;	/* batched ring_sq_commit */
@@ -380,6 +383,8 @@ struct plun *plun_find(struct ptarget *, uint64_t lun);
 /* Takes the three descriptors (memfd, sq efd, cq efd), also on failure. */
 int	 plun_attach(struct ptarget *, const struct msg_ring *, int fds[3]);
 void	 plun_detach(struct plun *);
+void	 plun_drain(struct plun *);
+struct plun *plun_find_id(struct ptarget *, uint32_t, uint64_t);
 /* Get a data buffer for the task (data area or heap), 0 or -1. */
 int	 plun_buf_get(struct task *, uint32_t len);
 void	 plun_buf_put(struct task *);

@@ -207,6 +207,7 @@ portal_target(struct msg *m)
 		}
 		t->target_id = mt.target_id;
 		TAILQ_INIT(&t->luns);
+		TAILQ_INIT(&t->drain_luns);
 		TAILQ_INSERT_TAIL(&portal->targets, t, entry);
 	}
 	t->flags = mt.flags;
@@ -242,6 +243,8 @@ portal_target_del(struct msg *m)
 		if (s->target == t)
 			session_close(s);
 	TAILQ_FOREACH_SAFE(pl, &t->luns, entry, npl)
+		plun_detach(pl);
+	TAILQ_FOREACH_SAFE(pl, &t->drain_luns, entry, npl)
 		plun_detach(pl);
 }
 
@@ -288,8 +291,25 @@ portal_lun_del(struct msg *m)
 	}
 	if ((t = ptarget_by_id(md.target_id)) == NULL)
 		return;
-	if ((pl = plun_find(t, md.lun)) != NULL)
+	if ((pl = plun_find_id(t, md.lun_id, md.lun)) != NULL)
 		plun_detach(pl);
+}
+
+static void
+portal_lun_drain(struct msg *m)
+{
+	struct msg_ring_del	 md;
+	struct ptarget		*t;
+	struct plun		*pl;
+
+	if (MSG_GET(m, &md) == -1) {
+		log_warnx("bad PORTAL_LUN_DRAIN");
+		return;
+	}
+	if ((t = ptarget_by_id(md.target_id)) == NULL)
+		return;
+	if ((pl = plun_find_id(t, md.lun_id, md.lun)) != NULL)
+		plun_drain(pl);
 }
 
 static void
@@ -357,6 +377,9 @@ portal_dispatch(struct msgchan *mc, struct msg *m, void *arg)
 		break;
 	case MSG_PORTAL_LUN_DEL:
 		portal_lun_del(m);
+		break;
+	case MSG_PORTAL_LUN_DRAIN:
+		portal_lun_drain(m);
 		break;
 	case MSG_PORTAL_START:
 		portal_start();

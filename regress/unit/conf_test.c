@@ -137,6 +137,7 @@ test_basic(void)
 	CHECK(strcmp(c->user, "_tgt") == 0);
 	CHECK(strcmp(c->chroot, "/var/empty") == 0);
 	CHECK(strcmp(c->control, "/run/tgt.sock") == 0);
+	CHECK(c->drain_timeout == 30);
 	CHECK(nlisten(c) == 1);
 	sin = (struct sockaddr_in *)&listen_nth(c, 0)->ss;
 	CHECK(sin->sin_family == AF_INET);
@@ -192,6 +193,7 @@ test_defaults(void)
 	CHECK(strcmp(c->user, CONF_DEF_USER) == 0);
 	CHECK(strcmp(c->chroot, CONF_DEF_CHROOT) == 0);
 	CHECK(strcmp(c->control, CONF_DEF_CONTROL) == 0);
+	CHECK(c->drain_timeout == CONF_DEF_DRAIN);
 	/* no listen: 0.0.0.0:3260 only, no IPv6 */
 	CHECK(nlisten(c) == 1);
 	sin = (struct sockaddr_in *)&listen_nth(c, 0)->ss;
