@@ -93,6 +93,7 @@ lunctl_dispatch(struct lun *lun, struct msgchan *master, struct msg *m)
 {
 	struct ctl_lun_stats	 st;
 	struct msg_lun_state	 ls;
+	struct msg_lun_ua	 ua;
 
 	if (lun == NULL) {
 		log_warnx("message %u before LUN_CONFIG, ignored",
@@ -128,6 +129,22 @@ lunctl_dispatch(struct lun *lun, struct msgchan *master, struct msg *m)
 			return;
 		}
 		lunctl_resize(lun, master);
+		break;
+	case MSG_LUN_UA:
+		/*
+		 * The target's LUN inventory changed (reload): every nexus
+		 * this LUN knows gets 3F/0E once, on its next command but
+		 * INQUIRY, REPORT LUNS and REQUEST SENSE.  The portal
+		 * answers REPORT LUNS itself, so a REPORT LUNS does not
+		 * clear it; nexuses seen later get the power on UA.
+		 */
+		if (MSG_GET(m, &ua) != 0 || ua.asc != 0x3f ||
+		    ua.ascq != 0x0e) {
+			log_warnx("malformed LUN_UA");
+			return;
+		}
+		log_info("reported LUNs data has changed");
+		lun_ua_set(lun, UA_LUNS_CHANGED, NULL);
 		break;
 	}
 }

@@ -277,6 +277,9 @@ lun_ua_take(struct lun *lun, struct nexus *nx, uint16_t *asc)
 	case UA_REGS_PREEMPTED:
 		*asc = 0x2a05;
 		break;
+	case UA_LUNS_CHANGED:
+		*asc = 0x3f0e;
+		break;
 	default:
 		*asc = ASC_POWER_ON_RESET;
 		break;

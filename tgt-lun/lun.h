@@ -46,6 +46,7 @@
 #define UA_RES_PREEMPTED	0x0010	/* 2A/03 */
 #define UA_RES_RELEASED		0x0020	/* 2A/04 */
 #define UA_REGS_PREEMPTED	0x0040	/* 2A/05 */
+#define UA_LUNS_CHANGED		0x0080	/* 3F/0E REPORTED LUNS DATA CHANGED */
 
 /* What a ring (a portal) looks like to the commands it carries. */
 struct lun_port {

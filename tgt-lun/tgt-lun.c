@@ -214,6 +214,7 @@ dispatch(struct msgchan *mc, struct msg *m, void *arg)
 	case MSG_LUN_STATS:
 	case MSG_LUN_OFFLINE:
 	case MSG_LUN_RESIZE:
+	case MSG_LUN_UA:
 		lunctl_dispatch(configured ? &the_lun : NULL, &master, m);
 		break;
 	case MSG_LOG_VERBOSE:

@@ -580,6 +580,29 @@ target_update(struct master *m, struct mtarget *mt)
 			target_announce(m, mp, mt);
 }
 
+/*
+ * LUNs were added to or removed from a target that stays: its other LUNs
+ * establish REPORTED LUNS DATA HAS CHANGED for every I_T nexus they know
+ * (SPC-4 6.37).  Added LUNs are not running yet, their nexuses get the
+ * power on unit attention.
+ */
+static void
+luns_changed(struct master *m, struct mtarget *mt)
+{
+	struct mlun		*ml;
+	struct msg_lun_ua	 ua;
+
+	log_info("target %s: LUNs changed, REPORTED LUNS DATA HAS CHANGED "
+	    "for its other LUNs", mt->name);
+	memset(&ua, 0, sizeof(ua));
+	ua.asc = 0x3f;
+	ua.ascq = 0x0e;
+	TAILQ_FOREACH(ml, &mt->luns, entry)
+		if (svc_running(&ml->svc))
+			msgchan_send(&ml->svc.proc->chan, MSG_LUN_UA,
+			    ml->lun_id, NULL, 0, &ua, sizeof(ua));
+}
+
 void
 master_commit(struct master *m, struct apply *a)
 {
@@ -587,6 +610,7 @@ master_commit(struct master *m, struct apply *a)
 	struct mportal	*mp, *mpn;
 	struct mtarget	*mt, *mtn;
 	struct mlun	*ml, *mln;
+	int		 changed;
 
 	m->conf = a->conf;
 	a->conf = NULL;
@@ -603,9 +627,15 @@ master_commit(struct master *m, struct apply *a)
 			target_drain(m, mt);
 			continue;
 		}
+		changed = 0;
+		TAILQ_FOREACH(ml, &a->luns, entry)
+			if (ml->target == mt)
+				changed = 1;
 		TAILQ_FOREACH_SAFE(ml, &mt->luns, entry, mln) {
-			if (!ml->keep)
+			if (!ml->keep) {
 				lun_drain(m, ml);
+				changed = 1;
+			}
 			else if (ml->resize && svc_running(&ml->svc)) {
 				log_info("%s[%s]: backing store resized",
 				    role_name(ROLE_LUN), ml->svc.instance);
@@ -614,6 +644,8 @@ master_commit(struct master *m, struct apply *a)
 				    0);
 			}
 		}
+		if (changed)
+			luns_changed(m, mt);
 		target_update(m, mt);
 	}
 	TAILQ_FOREACH_SAFE(mp, &m->portals, entry, mpn)
