@@ -543,6 +543,21 @@ target_announce(struct master *m, struct mportal *mp, struct mtarget *mt)
 	    NULL, 0, &t, sizeof(t));
 }
 
+/*
+ * After a target's access rules, the target and its LUN rings (the
+ * channel keeps the order): the portal lists it and lets logins in.
+ */
+static void
+target_ready(struct mportal *mp, struct mtarget *mt)
+{
+	struct msg_target_ready	 r;
+
+	memset(&r, 0, sizeof(r));
+	r.target_id = mt->target_id;
+	msgchan_send(&mp->svc.proc->chan, MSG_PORTAL_TARGET_READY,
+	    r.target_id, NULL, 0, &r, sizeof(r));
+}
+
 /* Smallest portal id not in use: ids stay small and get reused. */
 static uint32_t
 portal_id_alloc(struct master *m)
@@ -670,6 +685,9 @@ master_commit(struct master *m, struct apply *a)
 			ml->lun_id = m->next_lun_id++;
 			svc_start(&ml->svc);
 		}
+		TAILQ_FOREACH(mp, &m->portals, entry)
+			if (svc_running(&mp->svc))
+				target_ready(mp, mt);
 	}
 	/* new LUNs of targets that stay */
 	while ((ml = TAILQ_FIRST(&a->luns)) != NULL) {
@@ -879,6 +897,9 @@ portal_start(struct svc *s)
 			ring_pair(m, mp, ml);
 		}
 	auth_announce_discovery(m, mp);
+	TAILQ_FOREACH(mt, &m->targets, entry)
+		if (!mt->draining)
+			target_ready(mp, mt);
 	msgchan_send(ch, MSG_PORTAL_START, 0, NULL, 0, NULL, 0);
 }
 

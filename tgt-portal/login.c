@@ -442,6 +442,13 @@ login_identity(struct conn *c, struct login *l)
 		login_fail(c, l, ISCSI_LS_INITIATOR_ERR, ISCSI_LD_AUTHZ_FAIL);
 		return (-1);
 	}
+	if (l->target->unready) {
+		/* added by a reload, its LUNs not there yet: try again */
+		log_info("%s: login: %s: target %s not ready yet",
+		    c->peer_name, l->initiator, l->target->name);
+		login_fail(c, l, ISCSI_LS_TARGET_ERR, ISCSI_LD_SVC_UNAVAIL);
+		return (-1);
+	}
 	textbuf_add(&l->out, "TargetPortalGroupTag", "%u", portal->tpgt);
 	if (l->target->alias[0] != '\0')
 		textbuf_add(&l->out, "TargetAlias", "%s", l->target->alias);

@@ -79,7 +79,8 @@ struct ptarget {
 	TAILQ_HEAD(, plun)	 luns;		/* sorted by LUN number */
 	int			 dying;		/* deleted by the master */
 	TAILQ_HEAD(, plun)	 drain_luns;	/* removed, commands complete */
-	int			 ready;		/* TARGET_READY or START seen */
+	int			 unready;	/* added after START, no
+						 * TARGET_READY yet */
 };
 
 /* One ring to one tgt-lun: lunring.c */

@@ -70,12 +70,14 @@ text_sendtargets(struct conn *c, const char *val, struct textbuf *out)
 			return;
 		}
 		TAILQ_FOREACH(t, &portal->targets, entry)
-			if (!t->dying && text_visible(c, t))
+			if (!t->dying && !t->unready &&
+			    text_visible(c, t))
 				text_target(out, t);
 	} else if (val[0] == '\0') {
 		if (!s->discovery && s->target != NULL)
 			text_target(out, s->target);
-	} else if ((t = ptarget_find(val)) != NULL && text_visible(c, t))
+	} else if ((t = ptarget_find(val)) != NULL && !t->unready &&
+	    text_visible(c, t))
 		text_target(out, t);
 }
 

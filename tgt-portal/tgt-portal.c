@@ -206,6 +206,8 @@ portal_target(struct msg *m)
 			return;
 		}
 		t->target_id = mt.target_id;
+		/* added by a reload: hidden until its LUNs are there */
+		t->unready = portal->started;
 		TAILQ_INIT(&t->luns);
 		TAILQ_INIT(&t->drain_luns);
 		TAILQ_INSERT_TAIL(&portal->targets, t, entry);
@@ -312,14 +314,38 @@ portal_lun_drain(struct msg *m)
 		plun_drain(pl);
 }
 
+/*
+ * A target added after START has its access rules and LUN rings: from
+ * now on discovery lists it and logins are let in.
+ */
+static void
+portal_target_ready(struct msg *m)
+{
+	struct msg_target_ready	 mr;
+	struct ptarget		*t;
+
+	if (MSG_GET(m, &mr) == -1) {
+		log_warnx("bad PORTAL_TARGET_READY");
+		return;
+	}
+	if ((t = ptarget_by_id(mr.target_id)) == NULL)
+		return;
+	if (t->unready)
+		log_debug("target %s ready", t->name);
+	t->unready = 0;
+}
+
 static void
 portal_start(void)
 {
 	struct portal_listener	*pl;
+	struct ptarget		*t;
 
 	if (portal->started)
 		return;
 	portal->started = 1;
+	TAILQ_FOREACH(t, &portal->targets, entry)
+		t->unready = 0;		/* the configuration is complete */
 	TAILQ_FOREACH(pl, &portal->listeners, entry)
 		if (event_add(pl->ev, NULL) == -1)
 			log_warnx("%s: cannot listen", pl->addr);
@@ -380,6 +406,9 @@ portal_dispatch(struct msgchan *mc, struct msg *m, void *arg)
 		break;
 	case MSG_PORTAL_LUN_DRAIN:
 		portal_lun_drain(m);
+		break;
+	case MSG_PORTAL_TARGET_READY:
+		portal_target_ready(m);
 		break;
 	case MSG_PORTAL_START:
 		portal_start();
