@@ -3,14 +3,16 @@
 # and LUN 3 added while a session writes and reads LUN 1.  The session
 # sees no error; every I_T nexus gets REPORTED LUNS DATA HAS CHANGED
 # (3F/0E) once on LUN 1 (checked byte by byte by lun_probe.py); the
-# removed LUN answers LOGICAL UNIT NOT SUPPORTED at once but its process
-# stays for the drain timeout, then goes.  Then the target-ready race: a
+# removed LUN answers new commands with LOGICAL UNIT NOT SUPPORTED at
+# once, but a READ in flight on it (its process held with SIGSTOP over
+# the reload) completes GOOD, and its process goes after the drain
+# timeout.  Then the target-ready race: a
 # reload adds a target and an initiator logs in at once, again and again:
 # its LUN is there from the first command on.
 . "$(dirname "$0")/../lib/common.sh"
 need_bin tgtctl
 CTL=$BIN/tgtctl
-DRAIN=3
+DRAIN=5
 
 mkdisk "$T/d1.img" 16M
 mkdisk "$T/d2.img" 16M
@@ -65,12 +67,17 @@ else
 	skip "qemu-io is not installed: no I/O session through the reload"
 fi
 timeout -s KILL 90 python3 "$top/regress/lib/lun_probe.py" luns "$ADDR" \
-    "$PORT" "$IQN" "$T/reloaded" > "$T/probe.out" 2>&1 &
+    "$PORT" "$IQN" "$T" > "$T/probe.out" 2>&1 &
 probe=$!
 bg $probe
 probe_ready() { grep -q '^# ready' "$T/probe.out"; }
 wait_for 15 probe_ready || { note "the raw probe is not ready"; indent "$T/probe.out"; }
 sleep 1
+# LUN 2's process holds the probe's READ over the reload.
+kill -STOP "$lun2_pid"
+touch "$T/stopped"
+probe_sent() { grep -q '^# sent' "$T/probe.out"; }
+wait_for 15 probe_sent || note "the probe did not send its READ"
 
 body "lun 3 disk \"$T/d3.img\"" | tgt_conf
 check "tgtctl reload: LUN 2 removed, LUN 3 added" \
@@ -82,6 +89,10 @@ grep -qF "target $IQN: LUNs changed" "$LOG" &&
     ok "the master logged the changed LUN inventory" ||
     fail "the master logged the changed LUN inventory"
 touch "$T/reloaded"
+probe_checked() { grep -q '^# checked' "$T/probe.out"; }
+wait_for 15 probe_checked || note "the probe did not check LUN 2"
+kill -CONT "$lun2_pid"
+touch "$T/continued"
 wait "$probe"
 prc=$?
 while read -r st rest; do
@@ -122,16 +133,20 @@ grep -q '^Lun:3 ' "$T/out" && ! grep -q '^Lun:2 ' "$T/out" &&
     ok "iscsi-ls -s lists LUN 3 and not LUN 2" ||
     { fail "iscsi-ls -s lists LUN 3 and not LUN 2"; indent "$T/out"; }
 
-# The target-ready race: reload adding a target, log in at once.
+# The target-ready race: an initiator tries to log in to a target
+# again and again while a reload adds it.
 added=
 for i in 1 2 3 4 5 6; do
 	added="$added r$i"
 	# shellcheck disable=SC2086
 	body "lun 3 disk \"$T/d3.img\"" $added | tgt_conf
-	timeout 20 "$CTL" -s "$SOCK" reload > "$T/out" 2>&1 ||
-	    { fail "race $i: reload"; indent "$T/out"; continue; }
 	timeout -s KILL 40 python3 "$top/regress/lib/lun_probe.py" race \
-	    "$ADDR" "$PORT" "$IQN-r$i" > "$T/race.out" 2>&1
+	    "$ADDR" "$PORT" "$IQN-r$i" > "$T/race.out" 2>&1 &
+	racer=$!
+	sleep 0.$((i * 5))
+	timeout 20 "$CTL" -s "$SOCK" reload > "$T/out" 2>&1 ||
+	    { fail "race $i: reload"; indent "$T/out"; }
+	wait "$racer"
 	prc=$?
 	if [ $prc -eq 0 ]; then
 		ok "race $i: a login right after the reload finds the LUN"

@@ -5,14 +5,18 @@
 # The initiator's view of a reload that changes a target's LUNs, byte by
 # byte (regress/integration/74-reload-luns.sh):
 #
-#	lun_probe.py luns HOST PORT TARGET FLAG
+#	lun_probe.py luns HOST PORT TARGET DIR
 #
 # Two sessions (two I_T nexuses) log in to TARGET, clear the unit
-# attentions of LUNs 1 and 2, print "# ready" and wait until the file
-# FLAG exists (the shell reloads: LUN 2 removed, LUN 3 added).  Then
-# each nexus gets REPORTED LUNS DATA HAS CHANGED (06/3F/0E) once on LUN
-# 1 (INQUIRY does not take it), LUN 2 answers LOGICAL UNIT NOT SUPPORTED
-# (05/25/00) and REPORT LUNS lists 1 and 3.
+# attentions of LUNs 1 and 2, print "# ready" and wait for DIR/stopped
+# (the shell stopped LUN 2's process with SIGSTOP).  Nexus A sends a
+# READ to LUN 2, which stays in the ring, prints "# sent" and waits for
+# DIR/reloaded (LUN 2 removed, LUN 3 added).  A new command to LUN 2
+# gets LOGICAL UNIT NOT SUPPORTED (05/25/00) at once; "# checked", and
+# after DIR/continued (SIGCONT) the READ in flight completes GOOD with
+# its data.  Then each nexus gets REPORTED LUNS DATA HAS CHANGED
+# (06/3F/0E) once on LUN 1 (INQUIRY does not take it) and REPORT LUNS
+# lists 1 and 3.
 #
 #	lun_probe.py race HOST PORT TARGET
 #
@@ -97,24 +101,69 @@ def idle(conns, flag, limit):
                 p = c.recv()
                 if p.op == raw.OP_NOP_IN and p.ttt != 0xffffffff:
                     c.nop_reply(p)
+                elif p.op != raw.OP_NOP_IN:
+                    c.held.append(p)
             except (socket.timeout, BlockingIOError):
                 pass
             c.sock.settimeout(20)
+    return os.path.exists(flag)
 
 
-def luns(host, port, target, flag):
+def collect(c, itt):
+    """The Data-In and response of a command sent before: (status,
+    data, sense), PDUs that came in while idle first."""
+    data = b''
+    while True:
+        p = c.held.pop(0) if c.held else c.recv_skip_nop()
+        if p.op == raw.OP_DATA_IN and p.itt == itt:
+            data += p.data
+            if p.flags & 0x01:
+                return p.bhs[3], data, b''
+        elif p.op == raw.OP_SCSI_RSP and p.itt == itt:
+            return p.bhs[3], data, p.data[2:] if len(p.data) >= 2 \
+                else b''
+        elif p.op != raw.OP_ASYNC:
+            raise raw.ProtocolError('unexpected PDU %r' % p)
+
+
+def luns(host, port, target, d):
     conns = []
     for ini in ('iqn.2026-11.org.example:probe-a',
                 'iqn.2026-11.org.example:probe-b'):
         c = raw.Conn(host, port, raw.Session(ini, target))
         c.login()
+        c.held = []
         raw.clear_ua(c, 1, 2)
         conns.append(c)
     a, b = conns
     check(command(a, TUR, 2)[0] == 0, 'before: LUN 2 is GOOD')
+    st, pattern = command(a, raw.cdb_rw(0x28, 0, 8), 2, 4096)
+    check(st == 0 and len(pattern) == 4096, 'before: READ on LUN 2',
+          (st, len(pattern)))
     print('# ready', flush=True)
-    idle(conns, flag, 60)
-    check(os.path.exists(flag), 'the shell reloaded')
+    check(idle(conns, os.path.join(d, 'stopped'), 30),
+          'the shell stopped LUN 2\'s process')
+    bhs, itt = a.cmd_bhs(raw.cdb_rw(0x28, 0, 8), 2, read=True, edtl=4096)
+    a.send(bhs)
+    print('# sent', flush=True)
+    check(idle(conns, os.path.join(d, 'reloaded'), 30),
+          'the shell reloaded')
+    r = sense_of(*command(b, TUR, 2))
+    check(r == (2, 5, 0x25, 0x00), 'a new command to the removed LUN 2 '
+          'gets LOGICAL UNIT NOT SUPPORTED (05/25/00) at once', r)
+    print('# checked', flush=True)
+    check(idle(conns, os.path.join(d, 'continued'), 30),
+          'the shell let LUN 2\'s process go on')
+    a.sock.settimeout(10)
+    try:
+        st, data, sense = collect(a, itt)
+    except (socket.timeout, EOFError, ConnectionError,
+            raw.ProtocolError) as e:
+        st, data, sense = e, b'', b''
+    a.sock.settimeout(20)
+    check(st == 0 and data == pattern, 'the READ in flight on the '
+          'removed LUN 2 completes GOOD with its data',
+          (st, len(data), sense.hex() if sense else None))
 
     r = sense_of(*command(a, TUR, 1))
     check(r == (2, 6, 0x3f, 0x0e), 'nexus A: TEST UNIT READY on LUN 1 '
@@ -128,9 +177,6 @@ def luns(host, port, target, flag):
           'gets 06/3F/0E too, after the INQUIRY', r)
     check(command(b, TUR, 1)[0] == 0, 'nexus B: then GOOD')
 
-    r = sense_of(*command(a, TUR, 2))
-    check(r == (2, 5, 0x25, 0x00), 'the removed LUN 2 answers LOGICAL '
-          'UNIT NOT SUPPORTED (05/25/00)', r)
     deadline = time.time() + 15
     while True:
         ls = report_luns(a)
