@@ -957,6 +957,23 @@ setup(void)
 	return (0);
 }
 
+/* Added by a reload, its LUNs not there yet: service unavailable. */
+static void
+test_login_unready(void)
+{
+	char	 req[1024];
+	size_t	 len;
+
+	add_target(400, "iqn.2026-11.test:unready", "");
+	REQUIRE(ptarget_find("iqn.2026-11.test:unready") != NULL);
+	ptarget_find("iqn.2026-11.test:unready")->unready = 1;
+	len = text(req, sizeof(req), "InitiatorName=iqn.x:y",
+	    "TargetName=iqn.2026-11.test:unready", NULL);
+	CHECK(login_fails(SEC_TO_OP, req, len, 0, ISCSI_LS_TARGET_ERR,
+	    ISCSI_LD_SVC_UNAVAIL));
+	CHECK(TAILQ_EMPTY(&portal->sessions));
+}
+
 int
 main(void)
 {
@@ -972,6 +989,7 @@ main(void)
 	}
 	UNIT_RUN(test_login_normal);
 	UNIT_RUN(test_login_errors);
+	UNIT_RUN(test_login_unready);
 	UNIT_RUN(test_login_continue);
 	UNIT_RUN(test_login_long_response);
 	UNIT_RUN(test_full_feature);
