@@ -274,7 +274,9 @@ scsi_cmd_hdr(struct conn *c)
 		t->reject = ISCSI_REJ_PROTOCOL;
 	else if (rv == 1)
 		task_sense(t, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_CDB);
-	if (scsi_itt_busy(s, t, t->itt) || t->itt == ITT_RESERVED)
+	if (t->itt == ITT_RESERVED)		/* RFC 7143 11.2.1.8 */
+		t->reject = ISCSI_REJ_INVALID_FIELD;
+	else if (scsi_itt_busy(s, t, t->itt))
 		t->reject = ISCSI_REJ_TASK_IN_PROG;
 	if (dlen > 0 && (!(t->rw & ISCSI_CMD_WRITE) ||
 	    !s->params.immediate_data || dlen > s->params.first_burst ||

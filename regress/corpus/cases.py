@@ -328,9 +328,8 @@ def cases(target=TARGET):
     add('cmdsn-behind', 'CmdSN 1000 behind: dropped silently', 'normal',
         tur(9, (1 - 1000) & 0xffffffff) + tur(10, 1),
         [('none', 9), ('scsi', 10, None, None), ('alive',)])
-    add('itt-reserved', 'SCSI command with ITT 0xffffffff', 'normal',
-        tur(0xffffffff, 1), [('reject', {REJ_PROTOCOL, REJ_TASK_IN_PROG,
-                                         REJ_FIELD}), ('alive',)])
+    add('itt-reserved', 'SCSI command with ITT 0xffffffff: invalid field',
+        'normal', tur(0xffffffff, 1), [('reject', {REJ_FIELD}), ('alive',)])
     add('logout-bad-reason', 'Logout with reason 5', 'normal',
         pdu(OP_LOGOUT | IMM, F | 5, itt=9, w24=1),
         [('reject', {REJ_FIELD, REJ_PROTOCOL}), ('alive',)])
