@@ -20,6 +20,7 @@
 #include <event2/event.h>
 
 #include "backend.h"
+#include "child.h"
 #include "log.h"
 #include "lun.h"
 #include "msg.h"
@@ -30,14 +31,6 @@ static struct event_base	*evb;
 static struct msgchan		 master;
 static struct lun		 the_lun;
 static int			 configured;
-
-static void __attribute__((noreturn))
-usage(void)
-{
-	fprintf(stderr, "usage: tgt-lun [-dv] -u user -c chroot "
-	    "-n instance\n");
-	exit(1);
-}
 
 static void
 send_error(const char *text)
@@ -241,45 +234,14 @@ closed(struct msgchan *mc, void *arg)
 int
 main(int argc, char *argv[])
 {
-	const char	*user = NULL, *dir = NULL, *instance = NULL;
-	int		 ch, debug = 0, verbose = 0;
+	struct child_opts	 o;
 
-	setproctitle_init(argc, argv, environ);	/* copies argv first */
-	while ((ch = getopt(argc, argv, "dvu:c:n:")) != -1) {
-		switch (ch) {
-		case 'd':
-			debug = 1;
-			break;
-		case 'v':
-			verbose++;
-			break;
-		case 'u':
-			user = optarg;
-			break;
-		case 'c':
-			dir = optarg;
-			break;
-		case 'n':
-			instance = optarg;
-			break;
-		default:
-			usage();
-		}
-	}
-	if (argc != optind || user == NULL || dir == NULL || instance == NULL)
-		usage();
-
-	log_init(debug, verbose, "tgt-lun");
-	log_setrole("tgt-lun", instance);
-	setproctitle("%s", instance);
-	if (fcntl(TGT_CHILD_FD, F_GETFD) == -1)
-		fatalx("no master channel on fd %d", TGT_CHILD_FD);
-	signal(SIGPIPE, SIG_IGN);
+	child_start(argc, argv, "tgt-lun", &o);
 	signal(SIGHUP, SIG_IGN);
 
 	if ((evb = event_base_new()) == NULL)
 		fatalx("event_base_new");
-	sandbox_drop(user, dir);
+	sandbox_drop(o.user, o.chroot);
 	sandbox_seccomp(SANDBOX_LUN);
 
 	if (msgchan_init(&master, evb, TGT_CHILD_FD, dispatch, closed,

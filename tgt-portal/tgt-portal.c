@@ -21,6 +21,7 @@
 #include <event2/event.h>
 
 #include "auth.h"
+#include "child.h"
 #include "isns.h"
 #include "log.h"
 #include "login.h"
@@ -33,50 +34,13 @@ static void	 portal_dispatch(struct msgchan *, struct msg *, void *);
 static void	 portal_closed(struct msgchan *, void *);
 static void	 portal_sigterm(int, short, void *);
 
-static __attribute__((noreturn)) void
-usage(void)
-{
-	fprintf(stderr, "usage: tgt-portal [-d] [-v] -u user -c chroot "
-	    "-n instance\n");
-	exit(1);
-}
-
 int
 main(int argc, char *argv[])
 {
-	const char	*user = NULL, *chroot_dir = NULL, *instance = NULL;
-	struct event	*ev_term;
-	int		 ch, debug = 0, verbose = 0;
+	struct child_opts	 o;
+	struct event		*ev_term;
 
-	setproctitle_init(argc, argv, environ);	/* copies argv first */
-	while ((ch = getopt(argc, argv, "dvu:c:n:")) != -1) {
-		switch (ch) {
-		case 'd':
-			debug = 1;
-			break;
-		case 'v':
-			verbose++;
-			break;
-		case 'u':
-			user = optarg;
-			break;
-		case 'c':
-			chroot_dir = optarg;
-			break;
-		case 'n':
-			instance = optarg;
-			break;
-		default:
-			usage();
-		}
-	}
-	if (argc != optind || user == NULL || chroot_dir == NULL ||
-	    instance == NULL)
-		usage();
-
-	log_init(debug, verbose, "tgt-portal");
-	log_setrole("tgt-portal", instance);
-	setproctitle("%s", instance);
+	child_start(argc, argv, "tgt-portal", &o);
 
 	portal = &portal_store;
 	TAILQ_INIT(&portal->listeners);
@@ -85,7 +49,6 @@ main(int argc, char *argv[])
 	portal->max_cmds = PORTAL_DEF_QUEUE;
 	portal->master.fd = -1;
 
-	signal(SIGPIPE, SIG_IGN);
 	if ((portal->evb = event_base_new()) == NULL)
 		fatalx("event_base_new");
 
@@ -94,7 +57,7 @@ main(int argc, char *argv[])
 	if ((ev_term = evsignal_new(portal->evb, SIGTERM, portal_sigterm,
 	    NULL)) == NULL || evsignal_add(ev_term, NULL) == -1)
 		fatalx("SIGTERM handler");
-	sandbox_drop(user, chroot_dir);
+	sandbox_drop(o.user, o.chroot);
 	sandbox_seccomp(SANDBOX_PORTAL);
 
 	if (msgchan_init(&portal->master, portal->evb, TGT_CHILD_FD,

@@ -1,0 +1,65 @@
+/*
+ * Copyright (c) 2026 The tgt suite authors
+ * SPDX-License-Identifier: GPL-2.0-only
+ */
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "child.h"
+#include "log.h"
+#include "proto.h"
+
+extern char	**environ;
+
+static void __attribute__((noreturn))
+child_usage(const char *role)
+{
+	fprintf(stderr, "usage: %s [-dv] -u user -c chroot -n instance\n",
+	    role);
+	exit(1);
+}
+
+void
+child_start(int argc, char *argv[], const char *role, struct child_opts *o)
+{
+	int	 ch;
+
+	memset(o, 0, sizeof(*o));
+	setproctitle_init(argc, argv, environ);	/* copies argv first */
+	while ((ch = getopt(argc, argv, "dvu:c:n:")) != -1) {
+		switch (ch) {
+		case 'd':
+			o->debug = 1;
+			break;
+		case 'v':
+			o->verbose++;
+			break;
+		case 'u':
+			o->user = optarg;
+			break;
+		case 'c':
+			o->chroot = optarg;
+			break;
+		case 'n':
+			o->instance = optarg;
+			break;
+		default:
+			child_usage(role);
+		}
+	}
+	if (argc != optind || o->user == NULL || o->chroot == NULL ||
+	    o->instance == NULL)
+		child_usage(role);
+
+	log_init(o->debug, o->verbose, role);
+	log_setrole(role, o->instance);
+	setproctitle("%s", o->instance);
+	if (fcntl(TGT_CHILD_FD, F_GETFD) == -1)
+		fatalx("no master channel on fd %d", TGT_CHILD_FD);
+	signal(SIGPIPE, SIG_IGN);
+}

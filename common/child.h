@@ -1,0 +1,29 @@
+/*
+ * Copyright (c) 2026 The tgt suite authors
+ * SPDX-License-Identifier: GPL-2.0-only
+ *
+ * Start-up shared by the children tgt-master execs (tgt-portal, tgt-lun):
+ * the command line "ROLE [-dv] -u user -c chroot -n instance", logging
+ * with the role and instance, and the process title.
+ */
+
+#ifndef TGT_CHILD_H
+#define TGT_CHILD_H
+
+struct child_opts {
+	const char	*user;		/* -u: unprivileged user */
+	const char	*chroot;	/* -c: empty directory */
+	const char	*instance;	/* -n: "addr:port" or "iqn/lun" */
+	int		 debug;		/* -d: log to stderr */
+	int		 verbose;	/* -v, repeatable */
+};
+
+/*
+ * Parse the command line (usage and exit 1 on error), start logging as
+ * role[instance], set the process title, ignore SIGPIPE and check that
+ * the master's channel is open on TGT_CHILD_FD.
+ */
+void	child_start(int argc, char *argv[], const char *role,
+	    struct child_opts *);
+
+#endif /* TGT_CHILD_H */
