@@ -351,6 +351,26 @@ def tur(c, lun):
     return p.bhs[3]
 
 
+def command(c, cdb, lun, alloc=0, skip_async=False):
+    """A command with optional Data-In: (status, sense or data)."""
+    b, itt = c.cmd_bhs(cdb, lun, read=alloc > 0, edtl=alloc)
+    c.send(b)
+    data = b''
+    while True:
+        p = c.recv_skip_nop()
+        if p.op == OP_DATA_IN:
+            data += p.data
+            if p.flags & 0x01:
+                return p.bhs[3], data
+            continue
+        if p.op == OP_SCSI_RSP:
+            sense = p.data[2:] if len(p.data) >= 2 else b''
+            return p.bhs[3], sense if p.bhs[3] else data
+        if p.op == OP_ASYNC and skip_async:
+            continue
+        raise ProtocolError('unexpected PDU %r' % p)
+
+
 def clear_ua(c, *luns):
     for lun in luns:
         for _ in range(3):

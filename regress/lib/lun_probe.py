@@ -49,23 +49,8 @@ def check(cond, what, detail=None):
 
 
 def command(c, cdb, lun, alloc=0):
-    """A command with optional Data-In: (status, sense or data)."""
-    b, itt = c.cmd_bhs(cdb, lun, read=alloc > 0, edtl=alloc)
-    c.send(b)
-    data = b''
-    while True:
-        p = c.recv_skip_nop()
-        if p.op == raw.OP_DATA_IN:
-            data += p.data
-            if p.flags & 0x01:
-                return p.bhs[3], data
-            continue
-        if p.op == raw.OP_SCSI_RSP:
-            sense = p.data[2:] if len(p.data) >= 2 else b''
-            return p.bhs[3], sense if p.bhs[3] else data
-        if p.op == raw.OP_ASYNC:
-            continue
-        raise raw.ProtocolError('unexpected PDU %r' % p)
+    """raw.command, passing over the Async Messages a reload may send."""
+    return raw.command(c, cdb, lun, alloc, skip_async=True)
 
 
 def sense_of(st, sense):
