@@ -31,6 +31,7 @@
 
 #include <event2/event.h>
 
+#include "bytes.h"
 #include "msg.h"
 #include "proto.h"
 #include "ring.h"
@@ -335,62 +336,5 @@ void	 sanitize_detach(struct lun *, const void *owner);
 void	 sanitize_abort(struct lun *);
 void	 sanitize_fini(struct lun *);
 uint32_t sbc_max_xfer_blocks(const struct scsi_cmd *);
-
-/* big-endian helpers */
-static inline uint16_t
-get_be16(const uint8_t *p)
-{
-	return ((uint16_t)(p[0] << 8 | p[1]));
-}
-
-static inline uint32_t
-get_be24(const uint8_t *p)
-{
-	return ((uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2]);
-}
-
-static inline uint32_t
-get_be32(const uint8_t *p)
-{
-	return ((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3]);
-}
-
-static inline uint64_t
-get_be64(const uint8_t *p)
-{
-	return ((uint64_t)get_be32(p) << 32 | get_be32(p + 4));
-}
-
-static inline void
-put_be16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v;
-}
-
-static inline void
-put_be24(uint8_t *p, uint32_t v)
-{
-	p[0] = v >> 16;
-	p[1] = v >> 8;
-	p[2] = v;
-}
-
-static inline void
-put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = v >> 24;
-	p[1] = v >> 16;
-	p[2] = v >> 8;
-	p[3] = v;
-}
-
-static inline void
-put_be64(uint8_t *p, uint64_t v)
-{
-	put_be32(p, v >> 32);
-	put_be32(p + 4, v);
-}
 
 #endif /* TGT_LUN_H */

@@ -705,7 +705,7 @@ conn_rx_ddigest(struct conn *c)
 		return (0);
 	log_info("%s: data digest error (opcode 0x%02x itt 0x%08x)",
 	    c->peer_name, c->rx_bhs[BHS_OPCODE] & ISCSI_OP_MASK,
-	    be32_get(c->rx_bhs + BHS_ITT));
+	    get_be32(c->rx_bhs + BHS_ITT));
 	return (-1);
 }
 
@@ -794,7 +794,7 @@ conn_rx_dispatch(struct conn *c)
 		login_rx(c);
 		return;
 	}
-	c->exp_stat_sn = be32_get(bhs + BHS_EXPSTATSN);
+	c->exp_stat_sn = get_be32(bhs + BHS_EXPSTATSN);
 	CONNX(c)->rx_seen = 1;
 	if (!TAILQ_EMPTY(&c->retained))
 		scsi_ack(c);

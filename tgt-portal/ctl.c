@@ -38,13 +38,13 @@ portalctl_async_logout(struct conn *c, uint16_t wait)
 	memset(bhs, 0, sizeof(bhs));
 	bhs[BHS_OPCODE] = ISCSI_OP_ASYNC;
 	bhs[BHS_FLAGS] = ISCSI_FLAG_FINAL;
-	be32_put(bhs + BHS_ITT, 0xffffffffu);
+	put_be32(bhs + BHS_ITT, 0xffffffffu);
 	session_fill_sn(c, bhs, 1);
 	bhs[36] = ASYNC_LOGOUT_REQUEST;		/* AsyncEvent */
 	bhs[37] = 0;				/* AsyncVCode */
-	be16_put(bhs + 38, 0);			/* Parameter1 */
-	be16_put(bhs + 40, 0);			/* Parameter2 */
-	be16_put(bhs + 42, wait);		/* Parameter3: Time2Wait */
+	put_be16(bhs + 38, 0);			/* Parameter1 */
+	put_be16(bhs + 40, 0);			/* Parameter2 */
+	put_be16(bhs + 42, wait);		/* Parameter3: Time2Wait */
 	return (conn_send_copy(c, bhs, NULL, 0));
 }
 

@@ -53,5 +53,5 @@ iscsi_lun_encode(uint8_t *p, uint64_t lun)
 		p[0] = LUN_ADDR_FLAT | (lun >> 8);
 		p[1] = lun & 0xff;
 	} else
-		be64_put(p, lun);
+		put_be64(p, lun);
 }

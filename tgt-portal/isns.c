@@ -130,8 +130,8 @@ tlv_add(struct isns_buf *b, uint32_t tag, const void *v, size_t len)
 		b->p = np;
 		b->size = need + 4096;
 	}
-	be32_put(b->p + b->len, tag);
-	be32_put(b->p + b->len + 4, padded);
+	put_be32(b->p + b->len, tag);
+	put_be32(b->p + b->len + 4, padded);
 	memset(b->p + b->len + 8, 0, padded);
 	if (len > 0)
 		memcpy(b->p + b->len + 8, v, len);
@@ -150,7 +150,7 @@ tlv_u32(struct isns_buf *b, uint32_t tag, uint32_t v)
 {
 	uint8_t	 x[4];
 
-	be32_put(x, v);
+	put_be32(x, v);
 	tlv_add(b, tag, x, 4);
 }
 
@@ -227,12 +227,12 @@ isns_pdus(uint16_t func, uint16_t flags, uint16_t xid, const uint8_t *body,
 			f |= ISNS_F_FIRST;
 		if (i == n - 1)
 			f |= ISNS_F_LAST;
-		be16_put(q, ISNS_VERSION);
-		be16_put(q + 2, func);
-		be16_put(q + 4, chunk);
-		be16_put(q + 6, f);
-		be16_put(q + 8, xid);
-		be16_put(q + 10, i);
+		put_be16(q, ISNS_VERSION);
+		put_be16(q + 2, func);
+		put_be16(q + 4, chunk);
+		put_be16(q + 6, f);
+		put_be16(q + 8, xid);
+		put_be16(q + 10, i);
 		if (chunk > 0)
 			memcpy(q + ISNS_HDR_LEN, body + i * ISNS_PDU_PAYLOAD,
 			    chunk);
@@ -255,11 +255,11 @@ isns_check_response(const uint8_t *p, size_t len)
 
 	if (len < 4 || len % 4 != 0)
 		return (-1);
-	status = be32_get(p);
+	status = get_be32(p);
 	for (off = 4; off < len; off += 8 + tlen) {
 		if (len - off < 8)
 			return (-1);
-		tlen = be32_get(p + off + 4);
+		tlen = get_be32(p + off + 4);
 		if (tlen % 4 != 0 || tlen > len - off - 8)
 			return (-1);
 	}
@@ -317,9 +317,9 @@ isns_send_request(struct isns_client *ic)
 static void
 isns_pdu(struct isns_client *ic)
 {
-	uint16_t	 func = be16_get(ic->hdr + 2);
-	uint16_t	 flags = be16_get(ic->hdr + 6);
-	uint16_t	 xid = be16_get(ic->hdr + 8);
+	uint16_t	 func = get_be16(ic->hdr + 2);
+	uint16_t	 flags = get_be16(ic->hdr + 6);
+	uint16_t	 xid = get_be16(ic->hdr + 8);
 	int		 st;
 
 	if (func != (ic->func | ISNS_FUNC_RESPONSE) || xid != ic->xid) {
@@ -385,13 +385,13 @@ isns_read(struct isns_client *ic)
 			ic->inoff += n;
 		}
 		if (ic->inoff == ISNS_HDR_LEN && ic->in == NULL) {
-			if (be16_get(ic->hdr) != ISNS_VERSION) {
+			if (get_be16(ic->hdr) != ISNS_VERSION) {
 				log_warnx("iSNS: version %u",
-				    be16_get(ic->hdr));
+				    get_be16(ic->hdr));
 				isns_finish(ic, 0, 0);
 				return;
 			}
-			ic->inlen = be16_get(ic->hdr + 4);
+			ic->inlen = get_be16(ic->hdr + 4);
 			if ((ic->in = malloc(ic->inlen + 1)) == NULL) {
 				isns_finish(ic, 0, 0);
 				return;

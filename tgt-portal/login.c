@@ -467,11 +467,11 @@ login_fail(struct conn *c, struct login *l, uint8_t class, uint8_t detail)
 	rsp[BHS_OPCODE] = ISCSI_OP_LOGIN_RSP;
 	rsp[BHS_FLAGS] = l->stage << 2;
 	memcpy(rsp + 8, l->isid, 6);
-	be16_put(rsp + 14, l->tsih);
-	be32_put(rsp + BHS_ITT, l->itt);
-	be32_put(rsp + BHS_STATSN, c->stat_sn);
-	be32_put(rsp + BHS_EXPCMDSN, l->cmdsn);
-	be32_put(rsp + BHS_MAXCMDSN, l->cmdsn);
+	put_be16(rsp + 14, l->tsih);
+	put_be32(rsp + BHS_ITT, l->itt);
+	put_be32(rsp + BHS_STATSN, c->stat_sn);
+	put_be32(rsp + BHS_EXPCMDSN, l->cmdsn);
+	put_be32(rsp + BHS_MAXCMDSN, l->cmdsn);
 	rsp[36] = class;
 	rsp[37] = detail;
 	if (conn_send(c, rsp, NULL, 0, NULL, NULL) == 0)
@@ -496,11 +496,11 @@ login_redirect(struct conn *c, struct login *l, uint8_t detail,
 	rsp[BHS_OPCODE] = ISCSI_OP_LOGIN_RSP;
 	rsp[BHS_FLAGS] = l->stage << 2;
 	memcpy(rsp + 8, l->isid, 6);
-	be16_put(rsp + 14, l->tsih);
-	be32_put(rsp + BHS_ITT, l->itt);
-	be32_put(rsp + BHS_STATSN, c->stat_sn);
-	be32_put(rsp + BHS_EXPCMDSN, l->cmdsn);
-	be32_put(rsp + BHS_MAXCMDSN, l->cmdsn);
+	put_be16(rsp + 14, l->tsih);
+	put_be32(rsp + BHS_ITT, l->itt);
+	put_be32(rsp + BHS_STATSN, c->stat_sn);
+	put_be32(rsp + BHS_EXPCMDSN, l->cmdsn);
+	put_be32(rsp + BHS_MAXCMDSN, l->cmdsn);
 	rsp[36] = ISCSI_LS_REDIRECT;
 	rsp[37] = detail;
 	bhs_set_dlen(rsp, l->out.len);
@@ -643,15 +643,15 @@ login_send_out(struct conn *c, struct login *l)
 		}
 	}
 	memcpy(rsp + 8, l->isid, 6);
-	be16_put(rsp + 14, full ? c->sess->tsih : l->tsih);
-	be32_put(rsp + BHS_ITT, l->itt);
+	put_be16(rsp + 14, full ? c->sess->tsih : l->tsih);
+	put_be32(rsp + BHS_ITT, l->itt);
 	bhs_set_dlen(rsp, n);
 	if (full)
 		session_fill_sn(c, rsp, 1);
 	else {
-		be32_put(rsp + BHS_STATSN, c->stat_sn++);
-		be32_put(rsp + BHS_EXPCMDSN, l->cmdsn);
-		be32_put(rsp + BHS_MAXCMDSN, l->cmdsn +
+		put_be32(rsp + BHS_STATSN, c->stat_sn++);
+		put_be32(rsp + BHS_EXPCMDSN, l->cmdsn);
+		put_be32(rsp + BHS_MAXCMDSN, l->cmdsn +
 		    (portal->max_cmds ? portal->max_cmds : PORTAL_DEF_QUEUE) -
 		    1);
 	}
@@ -749,14 +749,14 @@ login_rx(struct conn *c)
 	cont = (flags & ISCSI_LOGIN_CONTINUE) != 0;
 	csg = ISCSI_LOGIN_CSG(flags);
 	nsg = ISCSI_LOGIN_NSG(flags);
-	l->itt = be32_get(bhs + BHS_ITT);
+	l->itt = get_be32(bhs + BHS_ITT);
 
 	if (l->npdu++ == 0) {
 		memcpy(l->isid, bhs + 8, sizeof(l->isid));
-		l->tsih = be16_get(bhs + 14);
-		l->cmdsn = be32_get(bhs + BHS_CMDSN);
-		c->cid = be16_get(bhs + 20);
-		c->exp_stat_sn = be32_get(bhs + BHS_EXPSTATSN);
+		l->tsih = get_be16(bhs + 14);
+		l->cmdsn = get_be32(bhs + BHS_CMDSN);
+		c->cid = get_be16(bhs + 20);
+		c->exp_stat_sn = get_be32(bhs + BHS_EXPSTATSN);
 		/* We speak version 0 only. */
 		if (bhs[3] != 0) {
 			log_info("%s: login: version %u-%u", c->peer_name,
@@ -774,7 +774,7 @@ login_rx(struct conn *c)
 		l->stage = csg;
 		/* A login with a TSIH adds a connection: login_join(). */
 	} else if (memcmp(l->isid, bhs + 8, sizeof(l->isid)) != 0 ||
-	    l->tsih != be16_get(bhs + 14) || c->cid != be16_get(bhs + 20) ||
+	    l->tsih != get_be16(bhs + 14) || c->cid != get_be16(bhs + 20) ||
 	    csg != l->stage) {
 		log_info("%s: login: ISID, TSIH, CID or stage changed",
 		    c->peer_name);

@@ -437,7 +437,7 @@ plun_lun_field(struct plun *p)
 	uint8_t	 l[8];
 
 	iscsi_lun_encode(l, p->lun);
-	return (be64_get(l));
+	return (get_be64(l));
 }
 
 /* RING_OP_NEXUS_ADD ahead of the first command of a session. */
@@ -554,7 +554,7 @@ plun_try_push(struct plun *p, struct task *t)
 		sqe.attr = ring_attr(t->attr);
 		sqe.cdb_len = t->cdb_len;
 		memcpy(sqe.cdb, t->cdb, sizeof(sqe.cdb));
-		sqe.lun = be64_get(t->lun_raw);
+		sqe.lun = get_be64(t->lun_raw);
 		sqe.nexus = s != NULL ? s->nexus : 0;
 		if (t->buf != NULL) {
 			sqe.data_off = t->buf_off;

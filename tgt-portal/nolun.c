@@ -65,7 +65,7 @@ nolun_report_luns(struct task *t)
 	uint8_t		*data;
 	uint32_t	 n = 0, alloc, len;
 
-	alloc = be32_get(t->cdb + 6);
+	alloc = get_be32(t->cdb + 6);
 	switch (t->cdb[2]) {
 	case 0x00:
 	case 0x02:
@@ -84,7 +84,7 @@ nolun_report_luns(struct task *t)
 		t->status = SAM_BUSY;
 		return;
 	}
-	be32_put(data, 8 * n);
+	put_be32(data, 8 * n);
 	n = 0;
 	if (t->cdb[2] != 0x01)
 		TAILQ_FOREACH(p, &target->luns, entry)
@@ -98,7 +98,7 @@ static void
 nolun_inquiry(struct task *t)
 {
 	uint8_t		 d[NOLUN_INQ_LEN];
-	uint32_t	 alloc = be16_get(t->cdb + 3), len;
+	uint32_t	 alloc = get_be16(t->cdb + 3), len;
 
 	memset(d, 0, sizeof(d));
 	d[0] = NOLUN_PQ_NOT_PRESENT;

@@ -208,7 +208,7 @@ scsi_ext_cdb(struct conn *c, struct task *t)
 	if (left > sizeof(c->rx_ahs))
 		return (-1);
 	while (left >= 4) {
-		len = be16_get(a);
+		len = get_be16(a);
 		n = ISCSI_PAD(len + 3);
 		if (n > left)
 			return (-1);
@@ -256,11 +256,11 @@ scsi_cmd_hdr(struct conn *c)
 		log_warnx("%s: out of memory", c->peer_name);
 		return (NULL);
 	}
-	t->itt = be32_get(bhs + BHS_ITT);
-	t->cmdsn = be32_get(bhs + BHS_CMDSN);
+	t->itt = get_be32(bhs + BHS_ITT);
+	t->cmdsn = get_be32(bhs + BHS_CMDSN);
 	t->rw = bhs[BHS_FLAGS] & (ISCSI_CMD_READ | ISCSI_CMD_WRITE);
 	t->attr = bhs[BHS_FLAGS] & ISCSI_CMD_ATTR_MASK;
-	t->edtl = t->rw ? be32_get(bhs + BHS_EDTL) : 0;
+	t->edtl = t->rw ? get_be32(bhs + BHS_EDTL) : 0;
 	memcpy(t->lun_raw, bhs + BHS_LUN, 8);
 	t->lun_nr = iscsi_lun_decode(bhs + BHS_LUN);
 	memcpy(t->cdb, bhs + BHS_CDB, 16);
@@ -339,10 +339,10 @@ scsi_dataout_hdr(struct conn *c)
 	uint32_t	 itt, ttt, datasn, off, dlen, limit, end, k;
 	int		 final;
 
-	itt = be32_get(bhs + BHS_ITT);
-	ttt = be32_get(bhs + BHS_TTT);
-	datasn = be32_get(bhs + BHS_DATASN);
-	off = be32_get(bhs + BHS_BUFOFF);
+	itt = get_be32(bhs + BHS_ITT);
+	ttt = get_be32(bhs + BHS_TTT);
+	datasn = get_be32(bhs + BHS_DATASN);
+	off = get_be32(bhs + BHS_BUFOFF);
 	dlen = bhs_dlen(bhs);
 	final = (bhs[BHS_FLAGS] & ISCSI_FLAG_FINAL) != 0;
 
@@ -396,7 +396,7 @@ scsi_busy(struct conn *c, uint32_t itt)
 	bhs[BHS_FLAGS] = ISCSI_FLAG_FINAL;
 	bhs[2] = ISCSI_RSP_COMPLETED;
 	bhs[3] = SAM_BUSY;
-	be32_put(bhs + BHS_ITT, itt);
+	put_be32(bhs + BHS_ITT, itt);
 	session_fill_sn(c, bhs, 1);
 	(void)conn_send_copy(c, bhs, NULL, 0);
 }
@@ -462,14 +462,14 @@ scsi_rx_cmd(struct conn *c)
 	}
 	if (t == NULL || t->kind != TASK_K_CMD ||
 	    (t->state != TASK_NEW && !t->early) ||
-	    t->itt != be32_get(bhs + BHS_ITT) || t->conn != c) {
+	    t->itt != get_be32(bhs + BHS_ITT) || t->conn != c) {
 		/* scsi_rx_hdr() was not called for this PDU */
 		p = scsi_cmd_hdr(c);
 		if ((t = c->rx_task) == NULL) {
 			/* out of memory: BUSY, without a task */
-			if (session_cmdsn(s, be32_get(bhs + BHS_CMDSN),
+			if (session_cmdsn(s, get_be32(bhs + BHS_CMDSN),
 			    imm) == 0)
-				scsi_busy(c, be32_get(bhs + BHS_ITT));
+				scsi_busy(c, get_be32(bhs + BHS_ITT));
 			return;
 		}
 		c->rx_task = NULL;
@@ -577,12 +577,12 @@ scsi_send_r2ts(struct task *t)
 		bhs[BHS_OPCODE] = ISCSI_OP_R2T;
 		bhs[BHS_FLAGS] = ISCSI_FLAG_FINAL;
 		memcpy(bhs + BHS_LUN, t->lun_raw, 8);
-		be32_put(bhs + BHS_ITT, t->itt);
-		be32_put(bhs + BHS_TTT, t->ttt + k);
+		put_be32(bhs + BHS_ITT, t->itt);
+		put_be32(bhs + BHS_TTT, t->ttt + k);
 		session_fill_sn(c, bhs, 0);
-		be32_put(bhs + BHS_DATASN, t->r2t_sn);
-		be32_put(bhs + BHS_BUFOFF, t->r2t_next);
-		be32_put(bhs + BHS_RESID, len);
+		put_be32(bhs + BHS_DATASN, t->r2t_sn);
+		put_be32(bhs + BHS_BUFOFF, t->r2t_next);
+		put_be32(bhs + BHS_RESID, len);
 		if (conn_send_copy(c, bhs, NULL, 0) == -1)
 			return;
 		t->r2t_sn++;
@@ -629,8 +629,8 @@ scsi_rx_dataout(struct conn *c)
 		return;
 	}
 	if (t == NULL || t->state != TASK_DATA_OUT ||
-	    t->itt != be32_get(bhs + BHS_ITT) ||
-	    t->data_rcvd != be32_get(bhs + BHS_BUFOFF)) {
+	    t->itt != get_be32(bhs + BHS_ITT) ||
+	    t->data_rcvd != get_be32(bhs + BHS_BUFOFF)) {
 		if (!c->rx_digest_err)	/* that one was rejected already */
 			session_reject(c, ISCSI_REJ_PROTOCOL, bhs);
 		return;
@@ -779,23 +779,23 @@ scsi_datain_one(struct task *t, struct conn *c, uint32_t sn, uint32_t off,
 	if (final)
 		bhs[BHS_FLAGS] |= ISCSI_FLAG_FINAL;
 	memcpy(bhs + BHS_LUN, t->lun_raw, 8);
-	be32_put(bhs + BHS_ITT, t->itt);
-	be32_put(bhs + BHS_TTT, TTT_NONE);
+	put_be32(bhs + BHS_ITT, t->itt);
+	put_be32(bhs + BHS_TTT, TTT_NONE);
 	if (last && t->collapsed) {
 		rflags = scsi_resid(t, off + len, &resid);
 		bhs[BHS_FLAGS] |= ISCSI_DATAIN_STATUS | rflags;
 		bhs[3] = t->status;
 		session_fill_sn(c, bhs, 0);
-		be32_put(bhs + BHS_STATSN, t->statsn);
-		be32_put(bhs + BHS_RESID, resid);
+		put_be32(bhs + BHS_STATSN, t->statsn);
+		put_be32(bhs + BHS_RESID, resid);
 	} else {
 		session_fill_sn(c, bhs, 0);
-		be32_put(bhs + BHS_STATSN, 0);
+		put_be32(bhs + BHS_STATSN, 0);
 	}
-	be32_put(bhs + BHS_DATASN, sn);
+	put_be32(bhs + BHS_DATASN, sn);
 	if (sn + 1 > t->datasn)
 		t->datasn = sn + 1;
-	be32_put(bhs + BHS_BUFOFF, off);
+	put_be32(bhs + BHS_BUFOFF, off);
 	bhs_set_dlen(bhs, len);
 	t->refs++;
 	if (conn_send(c, bhs, t->buf + off, len, scsi_datain_done, t) == -1) {
@@ -818,15 +818,15 @@ scsi_response(struct task *t, struct conn *c)
 	    &resid);
 	bhs[2] = ISCSI_RSP_COMPLETED;
 	bhs[3] = t->status;
-	be32_put(bhs + BHS_ITT, t->itt);
+	put_be32(bhs + BHS_ITT, t->itt);
 	session_fill_sn(c, bhs, 0);
-	be32_put(bhs + BHS_STATSN, t->statsn);
-	be32_put(bhs + BHS_DATASN, (t->rw & ISCSI_CMD_READ) ? t->datasn :
+	put_be32(bhs + BHS_STATSN, t->statsn);
+	put_be32(bhs + BHS_DATASN, (t->rw & ISCSI_CMD_READ) ? t->datasn :
 	    t->r2t_sn);
-	be32_put(bhs + BHS_RESID, resid);
+	put_be32(bhs + BHS_RESID, resid);
 	if (t->sense_len > 0 && t->status != SAM_GOOD) {
 		len = 2 + t->sense_len;
-		be16_put(rsp, t->sense_len);
+		put_be16(rsp, t->sense_len);
 		memcpy(rsp + 2, t->sense, t->sense_len);
 	}
 	bhs_set_dlen(bhs, len);
@@ -956,12 +956,12 @@ scsi_r2t_resend(struct task *t, uint32_t from, uint32_t to)
 		bhs[BHS_OPCODE] = ISCSI_OP_R2T;
 		bhs[BHS_FLAGS] = ISCSI_FLAG_FINAL;
 		memcpy(bhs + BHS_LUN, t->lun_raw, 8);
-		be32_put(bhs + BHS_ITT, t->itt);
-		be32_put(bhs + BHS_TTT, t->ttt + k);
+		put_be32(bhs + BHS_ITT, t->itt);
+		put_be32(bhs + BHS_TTT, t->ttt + k);
 		session_fill_sn(t->conn, bhs, 0);
-		be32_put(bhs + BHS_DATASN, n);
-		be32_put(bhs + BHS_BUFOFF, off);
-		be32_put(bhs + BHS_RESID, end - off);
+		put_be32(bhs + BHS_DATASN, n);
+		put_be32(bhs + BHS_BUFOFF, off);
+		put_be32(bhs + BHS_RESID, end - off);
 		if (conn_send_copy(t->conn, bhs, NULL, 0) == -1)
 			return;
 	}
@@ -978,9 +978,9 @@ scsi_snack(struct conn *c)
 	struct session	*s = c->sess;
 	const uint8_t	*bhs = c->rx_bhs;
 	struct task	*t;
-	uint32_t	 itt = be32_get(bhs + BHS_ITT);
-	uint32_t	 beg = be32_get(bhs + BHS_BUFOFF);	/* BegRun */
-	uint32_t	 run = be32_get(bhs + BHS_RESID);	/* RunLength */
+	uint32_t	 itt = get_be32(bhs + BHS_ITT);
+	uint32_t	 beg = get_be32(bhs + BHS_BUFOFF);	/* BegRun */
+	uint32_t	 run = get_be32(bhs + BHS_RESID);	/* RunLength */
 	uint32_t	 end = run == 0 ? UINT32_MAX : beg + run - 1;
 	uint32_t	 xfer;
 

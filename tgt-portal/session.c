@@ -265,12 +265,12 @@ session_fill_sn(struct conn *c, uint8_t *bhs, int advance)
 {
 	struct session	*s = c->sess;
 
-	be32_put(bhs + BHS_STATSN, c->stat_sn);
+	put_be32(bhs + BHS_STATSN, c->stat_sn);
 	if (advance)
 		c->stat_sn++;
 	if (s != NULL) {
-		be32_put(bhs + BHS_EXPCMDSN, s->exp_cmdsn);
-		be32_put(bhs + BHS_MAXCMDSN, session_max_cmdsn(s));
+		put_be32(bhs + BHS_EXPCMDSN, s->exp_cmdsn);
+		put_be32(bhs + BHS_MAXCMDSN, session_max_cmdsn(s));
 	}
 }
 
@@ -365,7 +365,7 @@ session_order(struct conn *c)
 	default:
 		return (1);
 	}
-	cmdsn = be32_get(bhs + BHS_CMDSN);
+	cmdsn = get_be32(bhs + BHS_CMDSN);
 	if (!sn_lt(s->exp_cmdsn, cmdsn) || !s->max_cmdsn_valid ||
 	    sn_lt(s->max_cmdsn, cmdsn))
 		return (1);
@@ -562,13 +562,13 @@ session_reject(struct conn *c, uint8_t reason, const uint8_t *bhs)
 
 	log_debug("%s: reject opcode 0x%02x itt 0x%08x: reason 0x%02x",
 	    c->peer_name, bhs[BHS_OPCODE] & ISCSI_OP_MASK,
-	    be32_get(bhs + BHS_ITT), reason);
+	    get_be32(bhs + BHS_ITT), reason);
 	memset(rsp, 0, sizeof(rsp));
 	rsp[BHS_OPCODE] = ISCSI_OP_REJECT;
 	rsp[BHS_FLAGS] = ISCSI_FLAG_FINAL;
 	rsp[2] = reason;
 	bhs_set_dlen(rsp, ISCSI_BHS_SIZE);
-	be32_put(rsp + BHS_ITT, ITT_NONE);
+	put_be32(rsp + BHS_ITT, ITT_NONE);
 	session_fill_sn(c, rsp, 1);
 	conn_send_copy(c, rsp, bhs, ISCSI_BHS_SIZE);
 }
@@ -581,21 +581,21 @@ session_nop_out(struct conn *c)
 	uint32_t	 itt, dlen;
 	int		 imm = (bhs[BHS_OPCODE] & ISCSI_OP_IMMEDIATE) != 0;
 
-	itt = be32_get(bhs + BHS_ITT);
+	itt = get_be32(bhs + BHS_ITT);
 	if (itt == ITT_NONE) {
 		/* The answer to a NOP-In of ours: nothing to reply. */
 		if (!imm)
 			session_reject(c, ISCSI_REJ_PROTOCOL, bhs);
 		return;
 	}
-	if (session_cmdsn(c->sess, be32_get(bhs + BHS_CMDSN), imm) == -1)
+	if (session_cmdsn(c->sess, get_be32(bhs + BHS_CMDSN), imm) == -1)
 		return;
 	memset(rsp, 0, sizeof(rsp));
 	rsp[BHS_OPCODE] = ISCSI_OP_NOP_IN;
 	rsp[BHS_FLAGS] = ISCSI_FLAG_FINAL;
 	memcpy(rsp + BHS_LUN, bhs + BHS_LUN, 8);
-	be32_put(rsp + BHS_ITT, itt);
-	be32_put(rsp + BHS_TTT, ITT_NONE);
+	put_be32(rsp + BHS_ITT, itt);
+	put_be32(rsp + BHS_TTT, ITT_NONE);
 	session_fill_sn(c, rsp, 1);
 	dlen = c->rx_dlen;
 	if (dlen > c->params.max_xmit_dsl)
@@ -616,8 +616,8 @@ session_ping(struct conn *c)
 	memset(rsp, 0, sizeof(rsp));
 	rsp[BHS_OPCODE] = ISCSI_OP_NOP_IN;
 	rsp[BHS_FLAGS] = ISCSI_FLAG_FINAL;
-	be32_put(rsp + BHS_ITT, ITT_NONE);
-	be32_put(rsp + BHS_TTT, c->sess->next_ttt++ | 0x80000000u);
+	put_be32(rsp + BHS_ITT, ITT_NONE);
+	put_be32(rsp + BHS_TTT, c->sess->next_ttt++ | 0x80000000u);
 	session_fill_sn(c, rsp, 0);
 	conn_send(c, rsp, NULL, 0, NULL, NULL);
 }
@@ -629,7 +629,7 @@ session_logout(struct conn *c)
 	struct conn	*oc;
 	uint8_t		 rsp[ISCSI_BHS_SIZE];
 	uint8_t		 reason = bhs[BHS_FLAGS] & 0x7f;
-	uint16_t	 cid = be16_get(bhs + 20);
+	uint16_t	 cid = get_be16(bhs + 20);
 	int		 imm = (bhs[BHS_OPCODE] & ISCSI_OP_IMMEDIATE) != 0;
 	int		 response = LOGOUT_RSP_OK, close_conn = 0;
 
@@ -637,7 +637,7 @@ session_logout(struct conn *c)
 		session_reject(c, ISCSI_REJ_PROTOCOL, bhs);
 		return;
 	}
-	if (session_cmdsn(c->sess, be32_get(bhs + BHS_CMDSN), imm) == -1)
+	if (session_cmdsn(c->sess, get_be32(bhs + BHS_CMDSN), imm) == -1)
 		return;
 
 	switch (reason) {
@@ -684,8 +684,8 @@ session_logout(struct conn *c)
 	memcpy(rsp + BHS_ITT, bhs + BHS_ITT, 4);
 	session_fill_sn(c, rsp, 1);
 	if (response == LOGOUT_RSP_OK && c->sess->params.erl >= 2) {
-		be16_put(rsp + 40, c->sess->params.default_time2wait);
-		be16_put(rsp + 42, c->sess->params.default_time2retain);
+		put_be16(rsp + 40, c->sess->params.default_time2wait);
+		put_be16(rsp + 42, c->sess->params.default_time2retain);
 	}
 	if (conn_send(c, rsp, NULL, 0, NULL, NULL) == -1)
 		return;

@@ -99,11 +99,11 @@ text_send(struct conn *c, const uint8_t *req)
 	if (n < remain) {
 		rsp[BHS_FLAGS] = TEXT_CONTINUE;
 		x->text_ttt = text_new_ttt(c->sess);
-		x->text_itt = be32_get(req + BHS_ITT);
-		be32_put(rsp + BHS_TTT, x->text_ttt);
+		x->text_itt = get_be32(req + BHS_ITT);
+		put_be32(rsp + BHS_TTT, x->text_ttt);
 	} else {
 		rsp[BHS_FLAGS] = TEXT_FINAL;
-		be32_put(rsp + BHS_TTT, TTT_NONE);
+		put_be32(rsp + BHS_TTT, TTT_NONE);
 	}
 	bhs_set_dlen(rsp, n);
 	session_fill_sn(c, rsp, 1);
@@ -158,8 +158,8 @@ text_rx(struct conn *c)
 	struct connx	*x = CONNX(c);
 	const uint8_t	*bhs = c->rx_bhs;
 	uint8_t		 flags = bhs[BHS_FLAGS];
-	uint32_t	 ttt = be32_get(bhs + BHS_TTT);
-	uint32_t	 itt = be32_get(bhs + BHS_ITT);
+	uint32_t	 ttt = get_be32(bhs + BHS_TTT);
+	uint32_t	 itt = get_be32(bhs + BHS_ITT);
 	int		 imm = (bhs[BHS_OPCODE] & ISCSI_OP_IMMEDIATE) != 0;
 	uint8_t		 rsp[ISCSI_BHS_SIZE];
 
@@ -167,7 +167,7 @@ text_rx(struct conn *c)
 		session_reject(c, ISCSI_REJ_PROTOCOL, bhs);
 		return;
 	}
-	if (session_cmdsn(c->sess, be32_get(bhs + BHS_CMDSN), imm) == -1)
+	if (session_cmdsn(c->sess, get_be32(bhs + BHS_CMDSN), imm) == -1)
 		return;
 
 	if (ttt != TTT_NONE) {
@@ -205,8 +205,8 @@ text_rx(struct conn *c)
 		memset(rsp, 0, sizeof(rsp));
 		rsp[BHS_OPCODE] = ISCSI_OP_TEXT_RSP;
 		memcpy(rsp + BHS_LUN, bhs + BHS_LUN, 8);
-		be32_put(rsp + BHS_ITT, itt);
-		be32_put(rsp + BHS_TTT, x->text_ttt);
+		put_be32(rsp + BHS_ITT, itt);
+		put_be32(rsp + BHS_TTT, x->text_ttt);
 		session_fill_sn(c, rsp, 1);
 		conn_send(c, rsp, NULL, 0, NULL, NULL);
 		return;

@@ -57,7 +57,7 @@ tmf_send(struct conn *c, uint32_t itt, uint8_t response)
 	bhs[BHS_OPCODE] = ISCSI_OP_TMF_RSP;
 	bhs[BHS_FLAGS] = ISCSI_FLAG_FINAL;
 	bhs[2] = response;
-	be32_put(bhs + BHS_ITT, itt);
+	put_be32(bhs + BHS_ITT, itt);
 	session_fill_sn(c, bhs, 1);
 	(void)conn_send_copy(c, bhs, NULL, 0);
 }
@@ -139,8 +139,8 @@ tmf_abort_task(struct task *tm, const uint8_t *bhs)
 	struct session	*s = tm->sess;
 	struct task	*t;
 	struct plun	*p;
-	uint32_t	 rtt = be32_get(bhs + BHS_RTT);
-	uint32_t	 ref = be32_get(bhs + BHS_REFCMDSN);
+	uint32_t	 rtt = get_be32(bhs + BHS_RTT);
+	uint32_t	 ref = get_be32(bhs + BHS_REFCMDSN);
 	uint64_t	 tag;
 
 	if ((t = scsi_task_find(s, rtt)) == NULL) {
@@ -179,7 +179,7 @@ tmf_task_reassign(struct task *tm, const uint8_t *bhs)
 
 	if (tm->sess->params.erl < 2)
 		return (TMF_RSP_NO_REASSIGN);
-	if ((t = scsi_task_find(tm->sess, be32_get(bhs + BHS_RTT))) == NULL ||
+	if ((t = scsi_task_find(tm->sess, get_be32(bhs + BHS_RTT))) == NULL ||
 	    (t->flags & TASK_F_HELD))
 		return (TMF_RSP_NO_TASK);
 	if (!t->orphan)
@@ -248,17 +248,17 @@ tmf_rx(struct conn *c)
 		session_reject(c, ISCSI_REJ_PROTOCOL, bhs);
 		return;
 	}
-	if (session_cmdsn(s, be32_get(bhs + BHS_CMDSN), imm) == -1)
+	if (session_cmdsn(s, get_be32(bhs + BHS_CMDSN), imm) == -1)
 		return;
 	s->ntasks++;
 	if ((tm = task_new(s, c, TASK_K_TMF)) == NULL) {
 		log_warnx("%s: tmf: out of memory", c->peer_name);
 		session_task_done(s);
-		tmf_send(c, be32_get(bhs + BHS_ITT), TMF_RSP_REJECTED);
+		tmf_send(c, get_be32(bhs + BHS_ITT), TMF_RSP_REJECTED);
 		return;
 	}
-	tm->itt = be32_get(bhs + BHS_ITT);
-	tm->cmdsn = be32_get(bhs + BHS_CMDSN);
+	tm->itt = get_be32(bhs + BHS_ITT);
+	tm->cmdsn = get_be32(bhs + BHS_CMDSN);
 	tm->tmf_func = bhs[BHS_FLAGS] & 0x7f;
 	memcpy(tm->lun_raw, bhs + BHS_LUN, 8);
 	tm->lun_nr = iscsi_lun_decode(bhs + BHS_LUN);
@@ -266,7 +266,7 @@ tmf_rx(struct conn *c)
 	log_info("%s: task management function %u lun %llu itt 0x%08x "
 	    "ref itt 0x%08x", c->peer_name, tm->tmf_func,
 	    (unsigned long long)tm->lun_nr, tm->itt,
-	    be32_get(bhs + BHS_RTT));
+	    get_be32(bhs + BHS_RTT));
 
 	tm->tmf_pending = 1;		/* held while the function runs */
 	tmf_reassigned = NULL;
@@ -276,6 +276,6 @@ tmf_rx(struct conn *c)
 		t = tmf_reassigned;
 		tmf_reassigned = NULL;
 		if (c->phase == CONN_FULL && c->sess == s)
-			scsi_task_reassign(t, c, be32_get(bhs + BHS_DATASN));
+			scsi_task_reassign(t, c, get_be32(bhs + BHS_DATASN));
 	}
 }

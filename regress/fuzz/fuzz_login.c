@@ -120,8 +120,8 @@ conversation(const uint8_t *data, size_t size)
 		bhs[BHS_FLAGS] = data[0];
 		bhs[8] = 0x80;
 		bhs[13] = 2;
-		be32_put(bhs + BHS_ITT, itt++);
-		be32_put(bhs + BHS_CMDSN, 1);
+		put_be32(bhs + BHS_ITT, itt++);
+		put_be32(bhs + BHS_CMDSN, 1);
 		data += 3;
 		size -= 3;
 		if (len > size)

@@ -314,10 +314,10 @@ fuzz_login_join(int fd)
 	    ISCSI_STAGE_OPERATIONAL << 2 | ISCSI_STAGE_FULL;
 	bhs[8] = 0x80;
 	bhs[13] = 1;
-	be16_put(bhs + 14, s->tsih);
-	be32_put(bhs + BHS_ITT, 0x100);
-	be16_put(bhs + 20, 1);
-	be32_put(bhs + BHS_CMDSN, s->exp_cmdsn);
+	put_be16(bhs + 14, s->tsih);
+	put_be32(bhs + BHS_ITT, 0x100);
+	put_be16(bhs + 20, 1);
+	put_be32(bhs + BHS_CMDSN, s->exp_cmdsn);
 	fuzz_pdu(fd, bhs, data, keys(data, sizeof(data), kv));
 }
 
@@ -371,8 +371,8 @@ fuzz_login_preset(int fd, int preset)
 	bhs[BHS_OPCODE] = ISCSI_OP_LOGIN_REQ | ISCSI_OP_IMMEDIATE;
 	bhs[8] = 0x80;
 	bhs[13] = 1;
-	be32_put(bhs + BHS_ITT, 1);
-	be32_put(bhs + BHS_CMDSN, 1);
+	put_be32(bhs + BHS_ITT, 1);
+	put_be32(bhs + BHS_CMDSN, 1);
 	switch (preset) {
 	case FUZZ_LOGIN_NORMAL:
 		kv = normal;

@@ -30,10 +30,10 @@ walk(const uint8_t *p, size_t len, uint32_t *tags, int max)
 	while (off < len) {
 		if (len - off < 8 || n >= max)
 			return (-1);
-		l = be32_get(p + off + 4);
+		l = get_be32(p + off + 4);
 		if (l % 4 || l > len - off - 8)
 			return (-1);
-		tags[n++] = be32_get(p + off);
+		tags[n++] = get_be32(p + off);
 		off += 8 + l;
 	}
 	return (n);
@@ -83,7 +83,7 @@ test_register(void)
 			pg++;
 	CHECK(pg == 4);			/* each node on each portal */
 	/* "iqn.2026-11.test:a" + NUL is 19 bytes, padded to 20 */
-	CHECK(be32_get(b + 4) == 20);
+	CHECK(get_be32(b + 4) == 20);
 	CHECK(memcmp(b + 8, "iqn.2026-11.test:a", 19) == 0 && b[27] == 0);
 	free(b);
 }
@@ -120,22 +120,22 @@ test_pdus(void)
 	CHECK(outlen == len + 3 * ISNS_HDR_LEN);
 	q = out;
 	for (i = 0; i < 3; i++) {
-		CHECK(be16_get(q) == ISNS_VERSION);
-		CHECK(be16_get(q + 2) == ISNS_FUNC_DEVATTRREG);
-		CHECK(be16_get(q + 4) == (i < 2 ? ISNS_PDU_PAYLOAD : 100));
-		CHECK((be16_get(q + 6) & ISNS_F_CLIENT) &&
-		    (be16_get(q + 6) & ISNS_F_REPLACE));
-		CHECK(!!(be16_get(q + 6) & ISNS_F_FIRST) == (i == 0));
-		CHECK(!!(be16_get(q + 6) & ISNS_F_LAST) == (i == 2));
-		CHECK(be16_get(q + 8) == 77 && be16_get(q + 10) == i);
-		q += ISNS_HDR_LEN + be16_get(q + 4);
+		CHECK(get_be16(q) == ISNS_VERSION);
+		CHECK(get_be16(q + 2) == ISNS_FUNC_DEVATTRREG);
+		CHECK(get_be16(q + 4) == (i < 2 ? ISNS_PDU_PAYLOAD : 100));
+		CHECK((get_be16(q + 6) & ISNS_F_CLIENT) &&
+		    (get_be16(q + 6) & ISNS_F_REPLACE));
+		CHECK(!!(get_be16(q + 6) & ISNS_F_FIRST) == (i == 0));
+		CHECK(!!(get_be16(q + 6) & ISNS_F_LAST) == (i == 2));
+		CHECK(get_be16(q + 8) == 77 && get_be16(q + 10) == i);
+		q += ISNS_HDR_LEN + get_be16(q + 4);
 	}
 	free(out);
 	/* an empty body is one PDU */
 	REQUIRE(isns_pdus(ISNS_FUNC_DEVDEREG, 0, 1, body, 0, &out, &outlen) ==
 	    0);
 	CHECK(outlen == ISNS_HDR_LEN);
-	CHECK((be16_get(out + 6) & (ISNS_F_FIRST | ISNS_F_LAST)) ==
+	CHECK((get_be16(out + 6) & (ISNS_F_FIRST | ISNS_F_LAST)) ==
 	    (ISNS_F_FIRST | ISNS_F_LAST));
 	free(out);
 	free(body);
@@ -148,21 +148,21 @@ test_response(void)
 
 	memset(r, 0, sizeof(r));
 	CHECK(isns_check_response(r, 4) == 0);
-	be32_put(r, 3);
+	put_be32(r, 3);
 	CHECK(isns_check_response(r, 4) == 3);
 	CHECK(isns_check_response(r, 0) == -1);
 	CHECK(isns_check_response(r, 6) == -1);
 	/* status, then one attribute of 8 bytes */
-	be32_put(r, 0);
-	be32_put(r + 4, ISNS_TAG_EID);
-	be32_put(r + 8, 8);
+	put_be32(r, 0);
+	put_be32(r + 4, ISNS_TAG_EID);
+	put_be32(r + 8, 8);
 	CHECK(isns_check_response(r, 20) == 0);
 	CHECK(isns_check_response(r, 16) == -1);	/* cut short */
-	be32_put(r + 8, 0xfffffff8);
+	put_be32(r + 8, 0xfffffff8);
 	CHECK(isns_check_response(r, 20) == -1);	/* huge length */
-	be32_put(r + 8, 6);
+	put_be32(r + 8, 6);
 	CHECK(isns_check_response(r, 20) == -1);	/* not padded */
-	be32_put(r + 8, 8);
+	put_be32(r + 8, 8);
 	CHECK(isns_check_response(r, 24) == -1);	/* half a header */
 }
 

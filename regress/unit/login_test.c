@@ -391,8 +391,8 @@ login_bhs(uint8_t *bhs, int flags, uint32_t itt, uint8_t isid_last)
 	bhs[BHS_FLAGS] = flags;
 	bhs[8] = 0x80;
 	bhs[13] = isid_last;
-	be32_put(bhs + BHS_ITT, itt);
-	be32_put(bhs + BHS_CMDSN, 10);
+	put_be32(bhs + BHS_ITT, itt);
+	put_be32(bhs + BHS_CMDSN, 10);
 }
 
 static int
@@ -431,8 +431,8 @@ test_login_normal(void)
 	CHECK(rsp[BHS_OPCODE] == ISCSI_OP_LOGIN_RSP);
 	CHECK(rsp[36] == 0 && rsp[37] == 0);
 	CHECK(rsp[BHS_FLAGS] == SEC_TO_OP);
-	CHECK(be32_get(rsp + BHS_ITT) == 0x11);
-	CHECK(be32_get(rsp + BHS_EXPCMDSN) == 10);
+	CHECK(get_be32(rsp + BHS_ITT) == 0x11);
+	CHECK(get_be32(rsp + BHS_EXPCMDSN) == 10);
 	CHECK(has_text(data, dlen, "AuthMethod=None"));
 	CHECK(has_text(data, dlen, "TargetPortalGroupTag=7"));
 	CHECK(has_text(data, dlen, "TargetAlias=Test disk"));
@@ -447,13 +447,13 @@ test_login_normal(void)
 	REQUIRE(client_recv(fd, rsp, data, sizeof(data), &dlen) == 0);
 	CHECK(rsp[36] == 0 && rsp[37] == 0);
 	CHECK(rsp[BHS_FLAGS] == OP_TO_FULL);
-	CHECK(be16_get(rsp + 14) != 0);
+	CHECK(get_be16(rsp + 14) != 0);
 	CHECK(has_text(data, dlen, "MaxRecvDataSegmentLength=262144"));
 	CHECK(has_text(data, dlen, "FirstBurstLength=65536"));
 
 	s = TAILQ_FIRST(&portal->sessions);
 	REQUIRE(s != NULL);
-	CHECK(s->tsih == be16_get(rsp + 14));
+	CHECK(s->tsih == get_be16(rsp + 14));
 	CHECK(strcmp(s->initiator, "iqn.2026-11.test:init") == 0);
 	CHECK(s->params.initial_r2t == 0 && s->params.first_burst == 65536);
 	CHECK(s->exp_cmdsn == 10);
@@ -467,16 +467,16 @@ test_login_normal(void)
 	memset(bhs, 0, sizeof(bhs));
 	bhs[BHS_OPCODE] = ISCSI_OP_NOP_OUT;
 	bhs[BHS_FLAGS] = ISCSI_FLAG_FINAL;
-	be32_put(bhs + BHS_ITT, 0x21);
-	be32_put(bhs + BHS_TTT, 0xffffffff);
-	be32_put(bhs + BHS_CMDSN, 10);
+	put_be32(bhs + BHS_ITT, 0x21);
+	put_be32(bhs + BHS_TTT, 0xffffffff);
+	put_be32(bhs + BHS_CMDSN, 10);
 	REQUIRE(client_send(fd, bhs, "ping", 4) == 0);
 	REQUIRE(client_recv(fd, rsp, data, sizeof(data), &dlen) == 0);
 	CHECK(rsp[BHS_OPCODE] == ISCSI_OP_NOP_IN);
-	CHECK(be32_get(rsp + BHS_ITT) == 0x21);
+	CHECK(get_be32(rsp + BHS_ITT) == 0x21);
 	CHECK(dlen == 4 && memcmp(data, "ping", 4) == 0);
-	CHECK(be32_get(rsp + BHS_EXPCMDSN) == 11);
-	CHECK(be32_get(rsp + BHS_MAXCMDSN) == 11 + 31);
+	CHECK(get_be32(rsp + BHS_EXPCMDSN) == 11);
+	CHECK(get_be32(rsp + BHS_MAXCMDSN) == 11 + 31);
 
 	/* SNACK: rejected at ErrorRecoveryLevel 0, BHS echoed. */
 	memset(bhs, 0, sizeof(bhs));
@@ -501,12 +501,12 @@ test_login_normal(void)
 		REQUIRE(client_recv(fd2, rsp, data, sizeof(data), &dlen) ==
 		    0);
 		CHECK(rsp[36] == 0);
-		CHECK(be16_get(rsp + 14) != old);
+		CHECK(get_be16(rsp + 14) != old);
 		CHECK(client_eof(fd));
 		s = TAILQ_FIRST(&portal->sessions);
 		REQUIRE(s != NULL);
 		CHECK(TAILQ_NEXT(s, entry) == NULL);
-		CHECK(s->tsih == be16_get(rsp + 14));
+		CHECK(s->tsih == get_be16(rsp + 14));
 		/* No operational stage: the defaults hold. */
 		c = TAILQ_FIRST(&s->conns);
 		CHECK(c != NULL && c->params.max_recv_dsl == 8192);
@@ -515,13 +515,13 @@ test_login_normal(void)
 		memset(bhs, 0, sizeof(bhs));
 		bhs[BHS_OPCODE] = ISCSI_OP_LOGOUT_REQ | ISCSI_OP_IMMEDIATE;
 		bhs[BHS_FLAGS] = ISCSI_FLAG_FINAL;
-		be32_put(bhs + BHS_ITT, 0x41);
-		be32_put(bhs + BHS_CMDSN, 10);
+		put_be32(bhs + BHS_ITT, 0x41);
+		put_be32(bhs + BHS_CMDSN, 10);
 		REQUIRE(client_send(fd2, bhs, NULL, 0) == 0);
 		REQUIRE(client_recv(fd2, rsp, data, sizeof(data), &dlen) ==
 		    0);
 		CHECK(rsp[BHS_OPCODE] == ISCSI_OP_LOGOUT_RSP && rsp[2] == 0);
-		CHECK(be32_get(rsp + BHS_ITT) == 0x41);
+		CHECK(get_be32(rsp + BHS_ITT) == 0x41);
 		CHECK(client_eof(fd2));
 		CHECK(TAILQ_EMPTY(&portal->sessions));
 		close(fd2);
@@ -635,9 +635,9 @@ test_login_continue(void)
 	memset(bhs, 0, sizeof(bhs));
 	bhs[BHS_OPCODE] = ISCSI_OP_TEXT_REQ;
 	bhs[BHS_FLAGS] = ISCSI_FLAG_FINAL;
-	be32_put(bhs + BHS_ITT, 0x77);
-	be32_put(bhs + BHS_TTT, 0xffffffff);
-	be32_put(bhs + BHS_CMDSN, cmdsn++);
+	put_be32(bhs + BHS_ITT, 0x77);
+	put_be32(bhs + BHS_TTT, 0xffffffff);
+	put_be32(bhs + BHS_CMDSN, cmdsn++);
 	REQUIRE(client_send(fd, bhs, req, len) == 0);
 	for (;;) {
 		REQUIRE(client_recv(fd, rsp, data, sizeof(data), &dlen) == 0);
@@ -650,14 +650,14 @@ test_login_continue(void)
 		if (rsp[BHS_FLAGS] & ISCSI_FLAG_FINAL)
 			break;
 		CHECK(rsp[BHS_FLAGS] & 0x40);
-		ttt = be32_get(rsp + BHS_TTT);
+		ttt = get_be32(rsp + BHS_TTT);
 		CHECK(ttt != 0xffffffff);
-		be32_put(bhs + BHS_TTT, ttt);
-		be32_put(bhs + BHS_CMDSN, cmdsn++);
+		put_be32(bhs + BHS_TTT, ttt);
+		put_be32(bhs + BHS_CMDSN, cmdsn++);
 		REQUIRE(client_send(fd, bhs, NULL, 0) == 0);
 	}
 	CHECK(npdu > 1);
-	CHECK(be32_get(rsp + BHS_TTT) == 0xffffffff);
+	CHECK(get_be32(rsp + BHS_TTT) == 0xffffffff);
 	for (i = 0; (size_t)i < alen; i += strlen(all + i) + 1)
 		if (strncmp(all + i, "TargetName=", 11) == 0)
 			ntargets++;
@@ -710,7 +710,7 @@ test_login_long_response(void)
 	CHECK(npdu >= 2);
 	CHECK(got > LOGIN_PDU_MAX);
 	CHECK(rsp[BHS_FLAGS] == OP_TO_FULL);
-	CHECK(be16_get(rsp + 14) != 0);
+	CHECK(get_be16(rsp + 14) != 0);
 	/* A key cut at the PDU boundary is counted in neither piece. */
 	CHECK(nu >= 199);
 	close(fd);
@@ -752,9 +752,9 @@ nop_bhs(uint8_t *bhs, uint32_t itt, uint32_t cmdsn, int imm)
 	memset(bhs, 0, ISCSI_BHS_SIZE);
 	bhs[BHS_OPCODE] = ISCSI_OP_NOP_OUT | (imm ? ISCSI_OP_IMMEDIATE : 0);
 	bhs[BHS_FLAGS] = ISCSI_FLAG_FINAL;
-	be32_put(bhs + BHS_ITT, itt);
-	be32_put(bhs + BHS_TTT, 0xffffffff);
-	be32_put(bhs + BHS_CMDSN, cmdsn);
+	put_be32(bhs + BHS_ITT, itt);
+	put_be32(bhs + BHS_TTT, 0xffffffff);
+	put_be32(bhs + BHS_CMDSN, cmdsn);
 }
 
 /* The CmdSN window, Text in a normal session, too long a PDU. */
@@ -779,9 +779,9 @@ test_full_feature(void)
 	nop_bhs(bhs, 0x52, 10, 0);
 	REQUIRE(client_send(fd, bhs, NULL, 0) == 0);
 	REQUIRE(client_recv(fd, rsp, data, sizeof(data), &dlen) == 0);
-	CHECK(be32_get(rsp + BHS_ITT) == 0x52);
-	CHECK(be32_get(rsp + BHS_EXPCMDSN) == 11);
-	max = be32_get(rsp + BHS_MAXCMDSN);
+	CHECK(get_be32(rsp + BHS_ITT) == 0x52);
+	CHECK(get_be32(rsp + BHS_EXPCMDSN) == 11);
+	max = get_be32(rsp + BHS_MAXCMDSN);
 	CHECK(max == 11 + 31);
 
 	/* Commands in flight shrink it, but never below what was said. */
@@ -789,8 +789,8 @@ test_full_feature(void)
 	nop_bhs(bhs, 0x53, 11, 1);
 	REQUIRE(client_send(fd, bhs, NULL, 0) == 0);
 	REQUIRE(client_recv(fd, rsp, data, sizeof(data), &dlen) == 0);
-	CHECK(be32_get(rsp + BHS_EXPCMDSN) == 11);
-	CHECK(be32_get(rsp + BHS_MAXCMDSN) == max);
+	CHECK(get_be32(rsp + BHS_EXPCMDSN) == 11);
+	CHECK(get_be32(rsp + BHS_MAXCMDSN) == max);
 	session_task_done(s);
 	CHECK(s->ntasks == 19);
 	s->ntasks = 0;
@@ -802,9 +802,9 @@ test_full_feature(void)
 	memset(bhs, 0, sizeof(bhs));
 	bhs[BHS_OPCODE] = ISCSI_OP_TEXT_REQ;
 	bhs[BHS_FLAGS] = ISCSI_FLAG_FINAL;
-	be32_put(bhs + BHS_ITT, 0x61);
-	be32_put(bhs + BHS_TTT, 0xffffffff);
-	be32_put(bhs + BHS_CMDSN, 11);
+	put_be32(bhs + BHS_ITT, 0x61);
+	put_be32(bhs + BHS_TTT, 0xffffffff);
+	put_be32(bhs + BHS_CMDSN, 11);
 	REQUIRE(client_send(fd, bhs, req, len) == 0);
 	REQUIRE(client_recv(fd, rsp, data, sizeof(data), &dlen) == 0);
 	CHECK(rsp[BHS_OPCODE] == ISCSI_OP_TEXT_RSP);
@@ -816,7 +816,7 @@ test_full_feature(void)
 		if (strncmp(data + len, "TargetName=", 11) == 0)
 			i++;
 	CHECK(i == 1);
-	CHECK(be32_get(rsp + BHS_EXPCMDSN) == 12);
+	CHECK(get_be32(rsp + BHS_EXPCMDSN) == 12);
 
 	/* Ahead of a CmdSN gap: held until the gap is filled. */
 	nop_bhs(bhs, 0x81, 13, 0);
@@ -824,10 +824,10 @@ test_full_feature(void)
 	nop_bhs(bhs, 0x82, 12, 0);
 	REQUIRE(client_send(fd, bhs, NULL, 0) == 0);
 	REQUIRE(client_recv(fd, rsp, data, sizeof(data), &dlen) == 0);
-	CHECK(be32_get(rsp + BHS_ITT) == 0x82);
+	CHECK(get_be32(rsp + BHS_ITT) == 0x82);
 	REQUIRE(client_recv(fd, rsp, data, sizeof(data), &dlen) == 0);
-	CHECK(be32_get(rsp + BHS_ITT) == 0x81);
-	CHECK(be32_get(rsp + BHS_EXPCMDSN) == 14);
+	CHECK(get_be32(rsp + BHS_ITT) == 0x81);
+	CHECK(get_be32(rsp + BHS_EXPCMDSN) == 14);
 	CHECK(s->nheld == 0);
 
 	/* Unknown opcode: Reject, the connection lives on. */
@@ -878,7 +878,7 @@ test_cmdsn_order(void)
 	nop_bhs(bhs, 0x1ff, 10, 1);
 	REQUIRE(client_send(fd, bhs, NULL, 0) == 0);
 	REQUIRE(client_recv(fd, rsp, data, sizeof(data), &dlen) == 0);
-	CHECK(be32_get(rsp + BHS_ITT) == 0x1ff);
+	CHECK(get_be32(rsp + BHS_ITT) == 0x1ff);
 	CHECK(s->nheld == 4);
 	CHECK(s->exp_cmdsn == 10);
 	/* beyond MaxCmdSN: dropped, not held */
@@ -889,7 +889,7 @@ test_cmdsn_order(void)
 	REQUIRE(client_send(fd, bhs, NULL, 0) == 0);
 	for (n = 10; n <= 14; n++) {
 		REQUIRE(client_recv(fd, rsp, data, sizeof(data), &dlen) == 0);
-		CHECK(be32_get(rsp + BHS_ITT) == 0x100u + n);
+		CHECK(get_be32(rsp + BHS_ITT) == 0x100u + n);
 	}
 	CHECK(s->nheld == 0);
 	CHECK(s->exp_cmdsn == 15);
@@ -899,7 +899,7 @@ test_cmdsn_order(void)
 	nop_bhs(bhs, 0x200, 15, 0);
 	REQUIRE(client_send(fd, bhs, NULL, 0) == 0);
 	REQUIRE(client_recv(fd, rsp, data, sizeof(data), &dlen) == 0);
-	CHECK(be32_get(rsp + BHS_ITT) == 0x200);
+	CHECK(get_be32(rsp + BHS_ITT) == 0x200);
 	CHECK(s->nheld == 0 && s->exp_cmdsn == 17);
 	close(fd);
 	for (i = 0; i < 50 && !TAILQ_EMPTY(&portal->sessions); i++)

@@ -73,13 +73,13 @@ test_bhs(void)
 	CHECK(bhs_dlen(b) == 0xabcdef);
 	bhs_set_dlen(b, 0);
 	CHECK(bhs_dlen(b) == 0);
-	be32_put(b + BHS_ITT, 0x01020304);
+	put_be32(b + BHS_ITT, 0x01020304);
 	CHECK(b[16] == 1 && b[19] == 4);
-	CHECK(be32_get(b + BHS_ITT) == 0x01020304);
-	be16_put(b + 14, 0xbeef);
-	CHECK(be16_get(b + 14) == 0xbeef);
-	be64_put(b + BHS_LUN, 0x1122334455667788ull);
-	CHECK(be64_get(b + BHS_LUN) == 0x1122334455667788ull);
+	CHECK(get_be32(b + BHS_ITT) == 0x01020304);
+	put_be16(b + 14, 0xbeef);
+	CHECK(get_be16(b + 14) == 0xbeef);
+	put_be64(b + BHS_LUN, 0x1122334455667788ull);
+	CHECK(get_be64(b + BHS_LUN) == 0x1122334455667788ull);
 	CHECK(b[8] == 0x11 && b[15] == 0x88);
 	CHECK(ISCSI_PAD(0) == 0 && ISCSI_PAD(1) == 4 && ISCSI_PAD(4) == 4 &&
 	    ISCSI_PAD(5) == 8);

@@ -576,39 +576,39 @@ test_nolun(void)
 
 	/* REPORT LUNS, sorted, flat addressing above 255 */
 	t = nolun_cmd(ls.p, 0xa0, 4096);
-	be32_put(t->cdb + 6, 4096);
+	put_be32(t->cdb + 6, 4096);
 	CHECK(nolun_handles(t));
 	nolun_exec(t);
 	CHECK(last_status == 0 && last_xfer == 24 && last_want == 24);
-	CHECK(be32_get(t->buf) == 16);
+	CHECK(get_be32(t->buf) == 16);
 	CHECK(t->buf[8] == 0 && t->buf[9] == 0);
 	CHECK(t->buf[16] == 0x41 && t->buf[17] == 0x2c);
 	task_destroy(t);
 
 	/* allocation length honoured, length field complete */
 	t = nolun_cmd(NULL, 0xa0, 4096);
-	be32_put(t->cdb + 6, 16);
+	put_be32(t->cdb + 6, 16);
 	nolun_exec(t);
-	CHECK(last_xfer == 16 && be32_get(t->buf) == 16);
+	CHECK(last_xfer == 16 && get_be32(t->buf) == 16);
 	task_destroy(t);
 
 	/* EDTL smaller than the data: overflow is visible in want */
 	t = nolun_cmd(NULL, 0xa0, 8);
-	be32_put(t->cdb + 6, 4096);
+	put_be32(t->cdb + 6, 4096);
 	nolun_exec(t);
 	CHECK(last_xfer == 8 && last_want == 24);
 	task_destroy(t);
 
 	t = nolun_cmd(NULL, 0xa0, 4096);
 	t->cdb[2] = 0x07;
-	be32_put(t->cdb + 6, 4096);
+	put_be32(t->cdb + 6, 4096);
 	nolun_exec(t);
 	CHECK(last_status == 0x02 && last_asc == 0x2400 && last_xfer == 0);
 	task_destroy(t);
 
 	/* LUN 5 does not exist */
 	t = nolun_cmd(NULL, 0x12, 255);
-	be16_put(t->cdb + 3, 255);
+	put_be16(t->cdb + 3, 255);
 	nolun_exec(t);
 	CHECK(last_status == 0 && last_xfer == 36);
 	CHECK(t->buf[0] == 0x7f);
@@ -617,7 +617,7 @@ test_nolun(void)
 	t = nolun_cmd(NULL, 0x12, 255);
 	t->cdb[1] = 1;
 	t->cdb[2] = 0x80;
-	be16_put(t->cdb + 3, 255);
+	put_be16(t->cdb + 3, 255);
 	nolun_exec(t);
 	CHECK(last_status == 0x02 && last_asc == 0x2400);
 	task_destroy(t);
