@@ -219,6 +219,8 @@ struct msg_portal_config {
 	uint16_t	pad;
 	uint32_t	max_cmds;	/* CmdSN window per session */
 	uint32_t	max_xfer;	/* bytes, largest command accepted */
+	uint32_t	nop_interval;	/* idle seconds before a NOP-In, 0 none */
+	uint32_t	nop_timeout;	/* seconds for its answer */
 };
 
 struct msg_listen {

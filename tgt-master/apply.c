@@ -31,6 +31,7 @@
 #include "ring.h"
 
 static void	 portal_start(struct svc *);
+static void	 portal_config_send(struct master *, struct mportal *);
 static void	 lun_start(struct svc *);
 static void	 ring_pair(struct master *, struct mportal *, struct mlun *);
 static void	 lun_free(struct mlun *);
@@ -666,6 +667,12 @@ master_commit(struct master *m, struct apply *a)
 	TAILQ_FOREACH_SAFE(mp, &m->portals, entry, mpn)
 		if (!mp->keep && !mp->draining)
 			portal_drain(m, mp);
+	/* NOP-In settings apply to the connections of running portals */
+	if (old != NULL && (old->nop_interval != m->conf->nop_interval ||
+	    old->nop_timeout != m->conf->nop_timeout))
+		TAILQ_FOREACH(mp, &m->portals, entry)
+			if (!mp->draining && svc_running(&mp->svc))
+				portal_config_send(m, mp);
 
 	/* access rules and CHAP of what stays may have changed */
 	auth_reload(m);
@@ -836,6 +843,23 @@ ring_pair(struct master *m, struct mportal *mp, struct mlun *ml)
 	    pfds, 3, &r, sizeof(r));
 }
 
+/* The portal's settings; sent again when a reload changes them. */
+static void
+portal_config_send(struct master *m, struct mportal *mp)
+{
+	struct msg_portal_config pc;
+
+	memset(&pc, 0, sizeof(pc));
+	pc.portal_id = mp->portal_id;
+	pc.tpgt = 1;
+	pc.max_cmds = MASTER_MAX_CMDS;
+	pc.max_xfer = MASTER_MAX_XFER;
+	pc.nop_interval = m->conf->nop_interval;
+	pc.nop_timeout = m->conf->nop_timeout;
+	msgchan_send(&mp->svc.proc->chan, MSG_PORTAL_CONFIG, 0, NULL, 0, &pc,
+	    sizeof(pc));
+}
+
 static void
 portal_start(struct svc *s)
 {
@@ -844,7 +868,6 @@ portal_start(struct svc *s)
 	struct msgchan		*ch;
 	struct mtarget		*mt;
 	struct mlun		*ml;
-	struct msg_portal_config pc;
 	struct msg_listen	 ls;
 	struct msg_ring_del	 d;
 	struct msg_drain	 dr;
@@ -857,12 +880,7 @@ portal_start(struct svc *s)
 	ch = &s->proc->chan;
 	memset(&dr, 0, sizeof(dr));
 
-	memset(&pc, 0, sizeof(pc));
-	pc.portal_id = mp->portal_id;
-	pc.tpgt = 1;
-	pc.max_cmds = MASTER_MAX_CMDS;
-	pc.max_xfer = MASTER_MAX_XFER;
-	msgchan_send(ch, MSG_PORTAL_CONFIG, 0, NULL, 0, &pc, sizeof(pc));
+	portal_config_send(m, mp);
 
 	memset(&ls, 0, sizeof(ls));
 	strlcpy(ls.addr, mp->listen.name, sizeof(ls.addr));

@@ -84,6 +84,8 @@ conf_dump(const struct tgt_conf *conf, FILE *fp)
 	fprintf(fp, "\ncontrol socket ");
 	dump_str(fp, conf->control);
 	fprintf(fp, "\ndrain timeout %d\n", conf->drain_timeout);
+	fprintf(fp, "nop interval %d\nnop timeout %d\n", conf->nop_interval,
+	    conf->nop_timeout);
 	TAILQ_FOREACH(ls, &conf->listens, entry) {
 		if (ls->ss.ss_family == AF_INET6) {
 			addr = &((const struct sockaddr_in6 *)&ls->ss)->

@@ -105,9 +105,15 @@ struct tgt_conf {
 	char			 state_dir[TGT_PATH_MAX];
 	/* reload: seconds removed targets, listeners, LUNs drain */
 	int			 drain_timeout;
+	/* idle seconds before a NOP-In ping (0: none), and for its answer */
+	int			 nop_interval;
+	int			 nop_timeout;
 };
 #define CONF_DEF_DRAIN		5
 #define CONF_DRAIN_MAX		3600
+#define CONF_DEF_NOP_INTERVAL	30
+#define CONF_DEF_NOP_TIMEOUT	30
+#define CONF_NOP_MAX		3600
 #define CONF_ISNS_PORT		3205
 
 /* opts for parse_config() */

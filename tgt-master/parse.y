@@ -154,7 +154,7 @@ static void	 isns_set(const YYLTYPE *, const char *, int64_t);
 %token	INCLUDE USER CHROOT CONTROL SOCKET LISTEN ON PORT TARGET ALIAS
 %token	ALLOW ALL LUN DISK BACKEND THIN READONLY REMOVABLE BLOCKSIZE SIZE
 %token	VENDOR PRODUCT SERIAL REVISION WRITECACHE YES NO ERROR
-%token	PBLOCKSIZE STATE DIRECTORY DRAIN TIMEOUT
+%token	PBLOCKSIZE STATE DIRECTORY DRAIN TIMEOUT NOP INTERVAL
 %token	AUTH CHAP MUTUAL SECRET DISCOVERY INITIATOR ADDRESS REDIRECT TO
 %token	TEMPORARY PERMANENT ISNS SERVER
 %token	<string>	STRING
@@ -283,6 +283,20 @@ main		: USER STRING		{
 				    CONF_DRAIN_MAX);
 			else
 				conf->drain_timeout = $3;
+		}
+		| NOP INTERVAL NUMBER	{
+			if ($3 < 0 || $3 > CONF_NOP_MAX)
+				conf_err(&@3, "nop interval %lld out of "
+				    "range 0..%d", (long long)$3, CONF_NOP_MAX);
+			else
+				conf->nop_interval = $3;
+		}
+		| NOP TIMEOUT NUMBER	{
+			if ($3 < 1 || $3 > CONF_NOP_MAX)
+				conf_err(&@3, "nop timeout %lld out of "
+				    "range 1..%d", (long long)$3, CONF_NOP_MAX);
+			else
+				conf->nop_timeout = $3;
 		}
 		| CONTROL SOCKET STRING	{
 			if ($3[0] == '\0')
@@ -526,7 +540,7 @@ anyarg		: STRING		{ free($1); }
 		| WRITECACHE | AUTH | CHAP | MUTUAL | SECRET | DISCOVERY
 		| PBLOCKSIZE | STATE | DIRECTORY | DRAIN | TIMEOUT
 		| INITIATOR | ADDRESS | REDIRECT | TO | TEMPORARY | PERMANENT
-		| ISNS | SERVER
+		| ISNS | SERVER | NOP | INTERVAL
 		;
 
 %%
@@ -554,11 +568,13 @@ static const struct keyword keywords[] = {
 	{ "drain",		DRAIN },
 	{ "include",		INCLUDE },
 	{ "initiator",		INITIATOR },
+	{ "interval",		INTERVAL },
 	{ "isns",		ISNS },
 	{ "listen",		LISTEN },
 	{ "lun",		LUN },
 	{ "mutual",		MUTUAL },
 	{ "no",			NO },
+	{ "nop",		NOP },
 	{ "on",			ON },
 	{ "permanent",		PERMANENT },
 	{ "physical-block-size", PBLOCKSIZE },
@@ -1496,6 +1512,8 @@ parse_config(const char *filename, int opts)
 	strlcpy(conf->control, CONF_DEF_CONTROL, sizeof(conf->control));
 	strlcpy(conf->state_dir, CONF_DEF_STATEDIR, sizeof(conf->state_dir));
 	conf->drain_timeout = CONF_DEF_DRAIN;
+	conf->nop_interval = CONF_DEF_NOP_INTERVAL;
+	conf->nop_timeout = CONF_DEF_NOP_TIMEOUT;
 
 	if (pushfile(filename, NULL) != NULL)
 		yyparse();

@@ -249,9 +249,26 @@ conn_free_cb(int fd, short ev, void *arg)
 
 /*
  * Idle timer of the full feature phase: a connection that sent nothing
- * for NOP_INTERVAL seconds gets a ping; one that did not answer it
- * within another interval is dead.
+ * for nop_interval seconds gets a NOP-In ping; one that sends nothing
+ * within nop_timeout seconds after it is dead and closed.
  */
+static void
+conn_nop_arm(struct conn *c)
+{
+	struct connx	*x = CONNX(c);
+	struct timeval	 tv = { 0, 0 };
+
+	if (c->ev_timer == NULL)
+		return;
+	evtimer_del(c->ev_timer);
+	if (portal->nop_interval == 0) {
+		x->ping_out = 0;
+		return;
+	}
+	tv.tv_sec = x->ping_out ? portal->nop_timeout : portal->nop_interval;
+	evtimer_add(c->ev_timer, &tv);
+}
+
 static void
 conn_idle(int fd, short ev, void *arg)
 {
@@ -264,26 +281,40 @@ conn_idle(int fd, short ev, void *arg)
 		x->rx_seen = 0;
 		x->ping_out = 0;
 	} else if (x->ping_out) {
-		log_info("%s: no answer to NOP-In, closing", c->peer_name);
+		log_info("%s: no answer to NOP-In in %u s, closing",
+		    c->peer_name, portal->nop_timeout);
 		conn_close(c);
 		return;
 	} else if (c->sess != NULL) {
 		x->ping_out = 1;
 		session_ping(c);
 	}
+	conn_nop_arm(c);
 }
 
 void
 conn_full(struct conn *c)
 {
-	struct timeval	 tv = { NOP_INTERVAL, 0 };
-
 	c->phase = CONN_FULL;
 	if (c->ev_timer != NULL)
 		event_free(c->ev_timer);
-	c->ev_timer = event_new(portal->evb, -1, EV_PERSIST, conn_idle, c);
-	if (c->ev_timer != NULL)
-		evtimer_add(c->ev_timer, &tv);
+	c->ev_timer = evtimer_new(portal->evb, conn_idle, c);
+	conn_nop_arm(c);
+}
+
+/* The NOP-In settings changed (reload): every connection uses them now. */
+void
+conn_nop_reset(void)
+{
+	struct session	*s;
+	struct conn	*c;
+
+	TAILQ_FOREACH(s, &portal->sessions, entry)
+		TAILQ_FOREACH(c, &s->conns, entry)
+			if (c->phase == CONN_FULL) {
+				CONNX(c)->rx_seen = 0;
+				conn_nop_arm(c);
+			}
 }
 
 void

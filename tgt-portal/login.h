@@ -17,7 +17,6 @@
 #include "portal.h"
 
 #define LOGIN_TIMEOUT		15		/* seconds */
-#define NOP_INTERVAL		30		/* idle seconds before a ping */
 #define LOGIN_PDU_MAX		8192		/* data segment during login */
 
 /* Text keys (RFC 7143 section 6.1). */
@@ -148,6 +147,7 @@ struct connx {
 void		 conn_close_after_send(struct conn *);
 /* Full feature phase begins: the login timer becomes the idle timer. */
 void		 conn_full(struct conn *);
+void		 conn_nop_reset(void);
 /* Hand the PDU in c->rx_* to its handler (no CmdSN ordering). */
 void		 conn_rx_deliver(struct conn *);
 

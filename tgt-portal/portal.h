@@ -125,6 +125,8 @@ struct portal {
 	uint16_t		 tpgt;
 	uint32_t		 max_cmds;
 	uint32_t		 max_xfer;
+	uint32_t		 nop_interval;	/* 0: no NOP-In pings */
+	uint32_t		 nop_timeout;
 	int			 started;
 	TAILQ_HEAD(, portal_listener) listeners;
 	TAILQ_HEAD(, ptarget)	 targets;

@@ -107,9 +107,14 @@ portal_config(struct msg *m)
 	if (portal->max_cmds == 0 || portal->max_cmds > 65536)
 		portal->max_cmds = PORTAL_DEF_QUEUE;
 	portal->max_xfer = pc.max_xfer;
-	log_debug("portal %u tpgt %u queue %u max transfer %u",
+	portal->nop_interval = pc.nop_interval > 3600 ? 3600 : pc.nop_interval;
+	portal->nop_timeout = pc.nop_timeout > 3600 ? 3600 : pc.nop_timeout;
+	if (portal->nop_timeout == 0)
+		portal->nop_timeout = 1;
+	log_debug("portal %u tpgt %u queue %u max transfer %u nop %u/%u s",
 	    portal->portal_id, portal->tpgt, portal->max_cmds,
-	    portal->max_xfer);
+	    portal->max_xfer, portal->nop_interval, portal->nop_timeout);
+	conn_nop_reset();
 }
 
 static void

@@ -1142,6 +1142,118 @@ class Tests:
         b.close()
 
 
+    # NOP-In pings: the target runs with "nop interval 1" and "nop
+    # timeout 2" (regress/integration/47-nop.sh).
+    def wait_ping(self, c, secs):
+        """The next PDU, within secs: a NOP-In ping, or None (EOF or
+        nothing)."""
+        c.sock.settimeout(secs)
+        try:
+            p = c.recv()
+        except (socket.timeout, EOFError, ConnectionError):
+            return None
+        finally:
+            c.sock.settimeout(10)
+        if p.op == OP_NOP_IN and p.itt == 0xffffffff and \
+                p.ttt != 0xffffffff:
+            return p
+        return None
+
+    def closed_within(self, c, secs):
+        """The target closes c within secs (anything it sends first is
+        read and dropped); the time it took, or None."""
+        t0 = time.monotonic()
+        c.sock.settimeout(0.2)
+        try:
+            while time.monotonic() - t0 < secs:
+                try:
+                    c.recv()
+                except socket.timeout:
+                    continue
+                except (EOFError, ConnectionError):
+                    return time.monotonic() - t0
+        finally:
+            c.sock.settimeout(10)
+        return None
+
+    def t_nop_alive(self):
+        """An idle connection is pinged every interval; answering keeps
+        it, and a SCSI command still works after three pings."""
+        s = self.session(ini='iqn.2026-11.org.example:nop-alive')
+        c = self.connect(s)
+        c.login()
+        ttts = []
+        for _ in range(3):
+            p = self.wait_ping(c, 5)
+            if p is None:
+                break
+            ttts.append(p.ttt)
+            c.nop_reply(p)
+        self.check(len(ttts) == 3 and len(set(ttts)) == 3,
+                   'nop: an idle connection gets a NOP-In ping (TTT set, '
+                   'a new one each time) every interval', ttts)
+        clear_ua(c, 1)
+        _, st, _, _ = scsi_read(c, 1, 0, 8)
+        self.check(st == 0, 'nop: the answered connection still serves '
+                   'commands', st)
+        p = c.logout()
+        self.check(p.op == OP_LOGOUT_RSP, 'nop: and logs out', p)
+        c.close()
+
+    def t_nop_dead(self):
+        """An initiator that does not answer the ping is dropped after
+        the timeout; another session on the same target is not."""
+        s = self.session(ini='iqn.2026-11.org.example:nop-dead')
+        c = self.connect(s)
+        c.login()
+        s2 = self.session(ini='iqn.2026-11.org.example:nop-other')
+        c2 = self.connect(s2)
+        c2.login()
+        p = self.wait_ping(c, 5)
+        self.check(p is not None, 'nop: the idle connection is pinged')
+        if p is None:
+            return
+        # answer on the other session only, from a thread-free loop
+        t0 = time.monotonic()
+        gone = None
+        while time.monotonic() - t0 < 8 and gone is None:
+            r = select.select([c.sock, c2.sock], [], [], 0.2)[0]
+            if c2.sock in r:
+                q = c2.recv()
+                if q.op == OP_NOP_IN and q.ttt != 0xffffffff:
+                    c2.nop_reply(q)
+            if c.sock in r:
+                try:
+                    c.recv()
+                except (EOFError, ConnectionError):
+                    gone = time.monotonic() - t0
+        self.check(gone is not None and 1.5 <= gone <= 6,
+                   'nop: the unanswered connection is closed after the '
+                   'timeout (2 s)', gone)
+        clear_ua(c2, 1)
+        _, st, _, _ = scsi_read(c2, 1, 0, 8)
+        self.check(st == 0, 'nop: the other session answered its pings '
+                   'and still serves commands', st)
+        c2.logout()
+        c2.close()
+        c.close()
+
+    def t_nop_off(self):
+        """With "nop interval 0" (after a reload) an idle connection gets
+        no ping and is not closed."""
+        s = self.session(ini='iqn.2026-11.org.example:nop-off')
+        c = self.connect(s)
+        c.login()
+        self.check(self.closed_within(c, 4) is None,
+                   'nop: interval 0, an idle connection that answers '
+                   'nothing stays for 4 s')
+        clear_ua(c, 1)
+        _, st, _, _ = scsi_read(c, 1, 0, 8)
+        self.check(st == 0, 'nop: and serves commands', st)
+        c.logout()
+        c.close()
+
+
 def main():
     if len(sys.argv) < 5:
         print('usage: iscsi_raw.py HOST PORT TARGET TEST...',
