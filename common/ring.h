@@ -137,9 +137,15 @@ struct ring_nexus {
 	uint8_t		isid[6];
 	uint16_t	tpgt;		/* target portal group tag */
 	uint16_t	rel_port;	/* relative target port identifier */
-	uint16_t	pad;
+	uint16_t	flags;		/* RING_NEXUS_F_* */
 	uint32_t	pad1;
 };
+/*
+ * The nexus was announced to an earlier process of this LUN (it was
+ * restarted): establish the power on unit attention for it.  A nexus
+ * announced without it is a new login and starts without one.
+ */
+#define RING_NEXUS_F_POWER_ON	0x0001
 
 /* Shared header: informative only (see above). */
 struct ring_hdr {

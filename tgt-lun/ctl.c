@@ -136,7 +136,7 @@ lunctl_dispatch(struct lun *lun, struct msgchan *master, struct msg *m)
 		 * this LUN knows gets 3F/0E once, on its next command but
 		 * INQUIRY, REPORT LUNS and REQUEST SENSE.  The portal
 		 * answers REPORT LUNS itself, so a REPORT LUNS does not
-		 * clear it; nexuses seen later get the power on UA.
+		 * clear it; nexuses of later logins start without a UA.
 		 */
 		if (MSG_GET(m, &ua) != 0 || ua.asc != 0x3f ||
 		    ua.ascq != 0x0e) {

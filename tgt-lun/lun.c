@@ -163,8 +163,9 @@ nexus_find(struct lun *lun, uint32_t portal_id, uint32_t id)
 }
 
 /*
- * The nexus, created when first seen (with a power on UA pending).
- * NULL when the table is full.
+ * The nexus, created when first seen with a power on UA pending; the
+ * NEXUS_ADD of a new login clears it (lunring.c).  NULL when the table
+ * is full.
  */
 struct nexus *
 nexus_get(struct lun *lun, uint32_t portal_id, uint32_t id)

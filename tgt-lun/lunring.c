@@ -246,6 +246,13 @@ lring_nexus_add(struct lring *lr, const struct ring_sqe *sqe)
 		lring_reply(lr, sqe->tag, SAM_STAT_TASK_SET_FULL, NULL);
 		return;
 	}
+	/*
+	 * A new login starts without a unit attention; a nexus the LUN's
+	 * previous process knew gets the power on one (this process is
+	 * that LU after its power on).
+	 */
+	if (!nx->announced && !(rn.flags & RING_NEXUS_F_POWER_ON))
+		nx->ua &= ~UA_POWER_ON;
 	strlcpy(nx->initiator, rn.initiator, sizeof(nx->initiator));
 	memcpy(nx->isid, rn.isid, sizeof(nx->isid));
 	nx->tpgt = rn.tpgt;

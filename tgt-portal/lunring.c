@@ -81,17 +81,62 @@ plun_free(struct plun *p)
 	free(p);
 }
 
-/* Forget that sessions told the lun with this lun_id about their nexus. */
+/*
+ * What a session told the LUN with lun_id about its I_T nexus: two bits
+ * per LUN in sess->nexus_sent, NEXUS_SENT (announced to the LUN's
+ * current process) and NEXUS_OLD (announced to an earlier process of
+ * it, which went away: the next announcement asks for the power on UA).
+ */
+#define NEXUS_SENT	0
+#define NEXUS_OLD	1
+
+static int
+nexus_bit(const struct session *s, uint32_t lun_id, int which)
+{
+	uint64_t	 b = 2 * (uint64_t)lun_id + which;
+
+	return (s->nexus_sent != NULL && b / 64 < s->nexus_sent_len &&
+	    (s->nexus_sent[b / 64] >> (b % 64)) & 1);
+}
+
+static int
+nexus_bit_set(struct session *s, uint32_t lun_id, int which, int on)
+{
+	uint64_t	*n, b = 2 * (uint64_t)lun_id + which;
+	uint32_t	 len = b / 64 + 1;
+
+	if (len > s->nexus_sent_len) {
+		if (!on)
+			return (0);
+		if ((n = reallocarray(s->nexus_sent, len, sizeof(*n))) ==
+		    NULL)
+			return (-1);
+		memset(n + s->nexus_sent_len, 0,
+		    (len - s->nexus_sent_len) * sizeof(*n));
+		s->nexus_sent = n;
+		s->nexus_sent_len = len;
+	}
+	if (on)
+		s->nexus_sent[b / 64] |= 1ULL << (b % 64);
+	else
+		s->nexus_sent[b / 64] &= ~(1ULL << (b % 64));
+	return (0);
+}
+
+/*
+ * The process of the LUN with this lun_id was replaced: its sessions
+ * announce their nexus again, as ones the LUN had before.
+ */
 static void
 plun_nexus_forget(struct ptarget *target, uint32_t lun_id)
 {
 	struct session	*s;
 
 	TAILQ_FOREACH(s, &portal->sessions, entry) {
-		if (s->target != target || s->nexus_sent == NULL ||
-		    lun_id / 64 >= s->nexus_sent_len)
+		if (s->target != target || !nexus_bit(s, lun_id, NEXUS_SENT))
 			continue;
-		s->nexus_sent[lun_id / 64] &= ~(1ULL << (lun_id % 64));
+		(void)nexus_bit_set(s, lun_id, NEXUS_SENT, 0);
+		(void)nexus_bit_set(s, lun_id, NEXUS_OLD, 1);
 	}
 }
 
@@ -405,32 +450,6 @@ plun_slot_put(struct plun *p, struct task *t)
 	t->flags &= ~TASK_F_INSLOT;
 }
 
-static int
-nexus_is_sent(struct session *s, uint32_t lun_id)
-{
-	return (s->nexus_sent != NULL && lun_id / 64 < s->nexus_sent_len &&
-	    (s->nexus_sent[lun_id / 64] >> (lun_id % 64)) & 1);
-}
-
-static int
-nexus_set_sent(struct session *s, uint32_t lun_id)
-{
-	uint64_t	*n;
-	uint32_t	 len = lun_id / 64 + 1;
-
-	if (len > s->nexus_sent_len) {
-		if ((n = reallocarray(s->nexus_sent, len, sizeof(*n))) ==
-		    NULL)
-			return (-1);
-		memset(n + s->nexus_sent_len, 0,
-		    (len - s->nexus_sent_len) * sizeof(*n));
-		s->nexus_sent = n;
-		s->nexus_sent_len = len;
-	}
-	s->nexus_sent[lun_id / 64] |= 1ULL << (lun_id % 64);
-	return (0);
-}
-
 static uint64_t
 plun_lun_field(struct plun *p)
 {
@@ -463,6 +482,8 @@ plun_push_nexus(struct plun *p, struct session *s)
 	memcpy(nx->isid, s->isid, sizeof(nx->isid));
 	nx->tpgt = portal->tpgt;
 	nx->rel_port = portal->portal_id + 1;
+	if (nexus_bit(s, p->lun_id, NEXUS_OLD))
+		nx->flags |= RING_NEXUS_F_POWER_ON;
 
 	plun_slot_get(p, t);
 	memset(&sqe, 0, sizeof(sqe));
@@ -510,7 +531,8 @@ plun_try_push(struct plun *p, struct task *t)
 	uint8_t		*heap;
 	int		 nexus = 0;
 
-	if (t->kind == TASK_K_CMD && s != NULL && !nexus_is_sent(s, p->lun_id))
+	if (t->kind == TASK_K_CMD && s != NULL &&
+	    !nexus_bit(s, p->lun_id, NEXUS_SENT))
 		nexus = 1;
 	need += nexus;
 	if (p->nslot_free < need || ring_sq_space(&p->ring) < need)
@@ -539,8 +561,9 @@ plun_try_push(struct plun *p, struct task *t)
 		if (nexus) {
 			if (plun_push_nexus(p, s) == -1)
 				return (0);
-			if (nexus_set_sent(s, p->lun_id) == -1)
+			if (nexus_bit_set(s, p->lun_id, NEXUS_SENT, 1) == -1)
 				log_warnx("%s: out of memory", __func__);
+			(void)nexus_bit_set(s, p->lun_id, NEXUS_OLD, 0);
 		}
 		sqe.op = RING_OP_CMD;
 		if ((t->rw & ISCSI_CMD_READ) && (t->rw & ISCSI_CMD_WRITE))
@@ -658,7 +681,7 @@ plun_session_end(struct session *s)
 
 	if (s->target != NULL && s->nexus_sent != NULL) {
 		TAILQ_FOREACH(p, &s->target->luns, entry) {
-			if (!nexus_is_sent(s, p->lun_id))
+			if (!nexus_bit(s, p->lun_id, NEXUS_SENT))
 				continue;
 			if ((t = task_new(NULL, NULL, TASK_K_NEXUS_DEL)) ==
 			    NULL) {

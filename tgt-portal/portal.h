@@ -232,7 +232,7 @@ struct session {
 	char			 initiator[TGT_NAME_MAX];
 	char			 initiator_alias[TGT_NAME_MAX];
 	uint32_t		 nexus;		/* id on the rings */
-	uint64_t		*nexus_sent;	/* bitmap by plun lun_id */
+	uint64_t		*nexus_sent;	/* 2 bits by lun_id: lunring.c */
 	uint32_t		 nexus_sent_len;
 	uint32_t		 exp_cmdsn;
 	uint32_t		 max_cmdsn;	/* last announced: session.c */

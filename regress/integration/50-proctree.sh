@@ -126,12 +126,22 @@ pl=$(for pp in $(children tgt-portal) $(children tgt-lun); do memfds "$pp"; done
 [ "$pl" = 0 ] || { ringok=0; fail "ring: each memfd is mapped by exactly one portal and one LUN"; }
 [ $ringok = 1 ] && ok "ring: one shared memfd per (portal, LUN) pair ($nlisten x 2)"
 
-# Restart: kill one tgt-lun with SIGKILL.
+# Restart: kill one tgt-lun with SIGKILL, while a raw session is logged
+# in (regress/lib/lun_probe.py poweron: the restarted LUN reports POWER
+# ON to it once; new logins get no unit attention).
+timeout -s KILL 120 python3 "$top/regress/lib/lun_probe.py" poweron "$ADDR" \
+    "$PORT" "$IQN" "$T" > "$T/probe.out" 2>&1 &
+probe=$!
+bg $probe
+probe_ready() { grep -q '^# ready' "$T/probe.out"; }
+wait_for 15 probe_ready || { note "the raw probe is not ready"; indent "$T/probe.out"; }
 old=$(children tgt-lun | head -n 1)
 if [ -z "$old" ]; then
 	fail "restart: no tgt-lun to kill"
 	exit 1
 fi
+# its LUN number, from the process title "tgt-lun: IQN/LUN"
+oldlun=$(tr '\0' ' ' < /proc/"$old"/cmdline | sed -n 's|.*/\([0-9]*\) *$|\1|p')
 before=$(children tgt-lun | sort | tr '\n' ' ')
 kill -KILL "$old"
 restarted() {
@@ -158,6 +168,11 @@ else
 	fail "restart: both LUNs answer iscsi-inq again"
 	inq_both 2>&1 | indent
 fi
+echo "$oldlun" > "$T/restarted.tmp" && mv "$T/restarted.tmp" "$T/restarted"
+wait "$probe"
+cat "$T/probe.out"
+npass=$((npass + $(grep -c '^ok ' "$T/probe.out")))
+nfail=$((nfail + $(grep -c '^FAIL ' "$T/probe.out")))
 check "restart: write and read back 1 MiB on LUN 1" bash -c "
     qemu-io -f raw -c 'write -P 0x6b 0 1M' -c 'read -P 0x6b 0 1M' '$URL/$IQN/1'"
 grep -q 'verification failed' "$T/out" && fail "restart: pattern verified"

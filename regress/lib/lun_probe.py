@@ -23,7 +23,16 @@
 # TARGET was just added by a reload: log in as soon as the portal lets
 # us (a login refused as "not found" or "service unavailable" is tried
 # again), and its LUN 1 must be there at once (REPORT LUNS lists it, TEST
-# UNIT READY does not get 05/25/00).  Output: ok/FAIL lines.
+# UNIT READY does not get 05/25/00).
+#
+#	lun_probe.py poweron HOST PORT TARGET DIR
+#
+# A session logs in to TARGET (LUNs 1 and 2): a new login gets no unit
+# attention.  "# ready", then it waits for DIR/restarted, which holds
+# the number of the LUN whose process the shell killed and the master
+# restarted: that LUN reports POWER ON (06/29/00) once to the session,
+# the other LUN nothing, and a session that logs in afterwards nothing.
+# Output: ok/FAIL lines.
 
 import os
 import socket
@@ -211,11 +220,51 @@ def race(host, port, target):
     c.close()
 
 
+def poweron(host, port, target, d):
+    a = raw.Conn(host, port,
+                 raw.Session('iqn.2026-11.org.example:poweron-a', target))
+    a.login()
+    a.held = []
+    for lun in (1, 2):
+        r = sense_of(*command(a, TUR, lun))
+        check(r[0] == 0, 'a new login: the first TEST UNIT READY on LUN '
+              '%d is GOOD (no unit attention)' % lun, r)
+    print('# ready', flush=True)
+    flag = os.path.join(d, 'restarted')
+    check(idle([a], flag, 60), 'the shell restarted a LUN\'s process')
+    try:
+        with open(flag) as f:
+            killed = int(f.read().strip())
+    except (OSError, ValueError):
+        killed = None
+    check(killed in (1, 2), 'the shell names the LUN it restarted', killed)
+    if killed not in (1, 2):
+        return
+    other = 3 - killed
+    r = sense_of(*command(a, TUR, killed))
+    check(r == (2, 6, 0x29, 0x00), 'the session from before: LUN %d, whose '
+          'process restarted, reports POWER ON (06/29/00)' % killed, r)
+    check(command(a, TUR, killed)[0] == 0, 'once: the next one is GOOD')
+    check(command(a, TUR, other)[0] == 0, 'LUN %d, which did not restart, '
+          'is GOOD' % other)
+    b = raw.Conn(host, port,
+                 raw.Session('iqn.2026-11.org.example:poweron-b', target))
+    b.login()
+    r = sense_of(*command(b, TUR, killed))
+    check(r[0] == 0, 'a login after the restart: LUN %d is GOOD at once'
+          % killed, r)
+    for c in (a, b):
+        c.logout()
+        c.close()
+
+
 def main():
     mode = sys.argv[1]
     host, port, target = sys.argv[2], int(sys.argv[3]), sys.argv[4]
     if mode == 'luns':
         luns(host, port, target, sys.argv[5])
+    elif mode == 'poweron':
+        poweron(host, port, target, sys.argv[5])
     else:
         race(host, port, target)
     return 1 if nfail else 0
