@@ -1606,6 +1606,8 @@ test_ring(void)
 	memset(rn.initiator, 'i', sizeof(rn.initiator));	/* no NUL */
 	rn.tpgt = 1;
 	rn.rel_port = 5;
+	/* known to the LUN's previous process: it gets the power on UA */
+	rn.flags = RING_NEXUS_F_POWER_ON;
 	memcpy(P.data + 4096, &rn, sizeof(rn));
 	memset(&e, 0, sizeof(e));
 	e.tag = 1;
@@ -1697,6 +1699,24 @@ test_ring(void)
 	ring_sq_commit(&P);
 	CHECK(collect(evb, cq, 1) == 1 && cq[0].tag == 10);
 	CHECK(nexus_find(&L, 4, 3) == NULL);
+
+	/* a new login: its nexus starts without a unit attention */
+	rn.flags = 0;
+	memcpy(P.data + 4096, &rn, sizeof(rn));
+	memset(&e, 0, sizeof(e));
+	e.tag = 11;
+	e.op = RING_OP_NEXUS_ADD;
+	e.nexus = 5;
+	e.data_off = 4096;
+	e.data_len = sizeof(rn);
+	CHECK(ring_sq_push(&P, &e) == 0);
+	sqe_cmd(&e, 12, TEST_UNIT_READY, RING_DIR_NONE, 0, 0);
+	e.nexus = 5;
+	CHECK(ring_sq_push(&P, &e) == 0);
+	ring_sq_commit(&P);
+	CHECK(collect(evb, cq, 2) == 2 && cq[0].tag == 11 &&
+	    cq[0].status == 0 && cq[1].tag == 12 &&
+	    cq[1].status == SAM_STAT_GOOD);
 
 	/* more completions than the ring holds: backlog, nothing lost */
 	for (i = 0; i < 40; i++) {
