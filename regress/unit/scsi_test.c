@@ -1564,6 +1564,22 @@ sqe_cmd(struct ring_sqe *e, uint64_t tag, uint8_t op, uint8_t dir,
 	e->cdb[0] = op;
 }
 
+/* RING_OP_NEXUS_ADD of rn (copied to the data area at 4096). */
+static int
+push_nexus_add(uint64_t tag, uint32_t nexus, const struct ring_nexus *rn)
+{
+	struct ring_sqe	 e;
+
+	memcpy(P.data + 4096, rn, sizeof(*rn));
+	memset(&e, 0, sizeof(e));
+	e.tag = tag;
+	e.op = RING_OP_NEXUS_ADD;
+	e.nexus = nexus;
+	e.data_off = 4096;
+	e.data_len = sizeof(*rn);
+	return (ring_sq_push(&P, &e));
+}
+
 static int
 collect(struct event_base *evb, struct ring_cqe *out, int max)
 {
@@ -1608,14 +1624,7 @@ test_ring(void)
 	rn.rel_port = 5;
 	/* known to the LUN's previous process: it gets the power on UA */
 	rn.flags = RING_NEXUS_F_POWER_ON;
-	memcpy(P.data + 4096, &rn, sizeof(rn));
-	memset(&e, 0, sizeof(e));
-	e.tag = 1;
-	e.op = RING_OP_NEXUS_ADD;
-	e.nexus = 3;
-	e.data_off = 4096;
-	e.data_len = sizeof(rn);
-	CHECK(ring_sq_push(&P, &e) == 0);
+	CHECK(push_nexus_add(1, 3, &rn) == 0);
 	/* INQUIRY: UA is not reported */
 	sqe_cmd(&e, 2, INQUIRY, RING_DIR_READ, 0, 96);
 	e.cdb[4] = 96;
@@ -1702,14 +1711,7 @@ test_ring(void)
 
 	/* a new login: its nexus starts without a unit attention */
 	rn.flags = 0;
-	memcpy(P.data + 4096, &rn, sizeof(rn));
-	memset(&e, 0, sizeof(e));
-	e.tag = 11;
-	e.op = RING_OP_NEXUS_ADD;
-	e.nexus = 5;
-	e.data_off = 4096;
-	e.data_len = sizeof(rn);
-	CHECK(ring_sq_push(&P, &e) == 0);
+	CHECK(push_nexus_add(11, 5, &rn) == 0);
 	sqe_cmd(&e, 12, TEST_UNIT_READY, RING_DIR_NONE, 0, 0);
 	e.nexus = 5;
 	CHECK(ring_sq_push(&P, &e) == 0);
