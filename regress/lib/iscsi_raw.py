@@ -1144,6 +1144,13 @@ class Tests:
 
     # NOP-In pings: the target runs with "nop interval 1" and "nop
     # timeout 2" (regress/integration/47-nop.sh).
+    def serves(self, c, what):
+        """A READ of LUN 1 on c completes GOOD (a unit attention first is
+        cleared)."""
+        clear_ua(c, 1)
+        _, st, _, _ = scsi_read(c, 1, 0, 8)
+        self.check(st == 0, what, st)
+
     def wait_ping(self, c, secs):
         """The next PDU, within secs: a NOP-In ping, or None (EOF or
         nothing)."""
@@ -1192,10 +1199,8 @@ class Tests:
         self.check(len(ttts) == 3 and len(set(ttts)) == 3,
                    'nop: an idle connection gets a NOP-In ping (TTT set, '
                    'a new one each time) every interval', ttts)
-        clear_ua(c, 1)
-        _, st, _, _ = scsi_read(c, 1, 0, 8)
-        self.check(st == 0, 'nop: the answered connection still serves '
-                   'commands', st)
+        self.serves(c, 'nop: the answered connection still serves '
+                    'commands')
         p = c.logout()
         self.check(p.op == OP_LOGOUT_RSP, 'nop: and logs out', p)
         c.close()
@@ -1230,10 +1235,8 @@ class Tests:
         self.check(gone is not None and 1.5 <= gone <= 6,
                    'nop: the unanswered connection is closed after the '
                    'timeout (2 s)', gone)
-        clear_ua(c2, 1)
-        _, st, _, _ = scsi_read(c2, 1, 0, 8)
-        self.check(st == 0, 'nop: the other session answered its pings '
-                   'and still serves commands', st)
+        self.serves(c2, 'nop: the other session answered its pings '
+                    'and still serves commands')
         c2.logout()
         c2.close()
         c.close()
@@ -1247,9 +1250,7 @@ class Tests:
         self.check(self.closed_within(c, 4) is None,
                    'nop: interval 0, an idle connection that answers '
                    'nothing stays for 4 s')
-        clear_ua(c, 1)
-        _, st, _, _ = scsi_read(c, 1, 0, 8)
-        self.check(st == 0, 'nop: and serves commands', st)
+        self.serves(c, 'nop: and serves commands')
         c.logout()
         c.close()
 
