@@ -30,17 +30,7 @@ VM_KERNEL= VM_INITRD=
 VM_N=0
 TGT_KEEP_FAILED=1
 
-# The guest's console lines are the test's: keep the console of a failed
-# scenario for a look afterwards.
-vm_accel() {
-	if [ -n "${VM_ACCEL:-}" ]; then
-		echo "$VM_ACCEL"
-	elif [ -w /dev/kvm ] && [ -r /dev/kvm ]; then
-		echo kvm
-	else
-		echo tcg
-	fi
-}
+. "$top/regress/vm/qemu.sh"
 
 # vm_prepare: the kernel and initramfs (built once per set of inputs).
 # Fails the test if they cannot be had.
@@ -70,20 +60,6 @@ if ! declare -F vm_event > /dev/null; then
 	vm_event() { note "vm: event $* has no hook"; return 1; }
 fi
 
-# vm_guest_tgt DIR: put the daemons and their libraries under DIR/tgt.
-vm_guest_tgt() {
-	local dir=$1 b lib real
-	mkdir -p "$dir/tgt/bin" "$dir/tgt/empty"
-	for b in tgt-master tgt-portal tgt-lun tgtctl; do
-		cp "$BIN/$b" "$dir/tgt/bin/"
-		ldd "$BIN/$b" | grep -oE '/[^ ]+' | while read -r lib; do
-			real=$(readlink -f "$lib")
-			mkdir -p "$dir$(dirname "$lib")"
-			[ -e "$dir$lib" ] || cp "$real" "$dir$lib"
-		done
-	done
-}
-
 # vm_run NAME SCRIPT [SECONDS]: boot a guest that runs SCRIPT (a file, busy
 # box sh) and turn its console into ok/FAIL lines prefixed "vm NAME: ".
 # Variables VM_* of this shell are passed to the guest in /vm/env.  The
@@ -92,7 +68,7 @@ vm_run() {
 	local name=$1 script=$2 limit=${3:-$VM_TIMEOUT}
 	local dir=$T/vm-$name.d con=$T/vm-$name.console
 	local fifo=$T/vm-$name.ttyS1 accel line rc=none t0 qpid
-	local append extra=$T/vm-$name.cpio initrd=$T/vm-$name.initrd
+	local extra=$T/vm-$name.cpio initrd=$T/vm-$name.initrd
 	local f0=$nfail
 
 	[ -n "$VM_KERNEL" ] || vm_prepare
@@ -104,7 +80,7 @@ vm_run() {
 	( set -o posix; set ) | grep -E '^VM_[A-Z0-9_]+=' |
 	    grep -vE '^VM_(KERNEL|INITRD|CACHE|N)=' > "$dir/vm/env"
 	if [ "${VM_TARGET_IN_GUEST:-0}" = 1 ]; then
-		vm_guest_tgt "$dir"
+		vm_guest_tgt "$dir" "$BIN"
 	fi
 	(cd "$dir" && find . -print0 | LC_ALL=C sort -z |
 	    cpio --null -o -H newc --quiet) > "$extra"
@@ -113,16 +89,10 @@ vm_run() {
 	rm -f "$fifo.in" "$fifo.out"
 	mkfifo "$fifo.in" "$fifo.out"
 	accel=$(vm_accel)
-	append="console=ttyS0 panic=-1 quiet loglevel=3 rdinit=/init"
-	append="$append iscsi_tcp.debug_iscsi_tcp=0 ${VM_APPEND:-}"
 	t0=$(date +%s)
-	qemu-system-x86_64 -nodefaults -no-user-config -no-reboot \
-	    -machine q35,accel="$accel" -cpu max -smp "$VM_SMP" \
-	    -m "$VM_MEM" -display none -vga none \
-	    -kernel "$VM_KERNEL" -initrd "$initrd" -append "$append" \
-	    -serial stdio -serial pipe:"$fifo" \
-	    -netdev user,id=n0,ipv6=off -device virtio-net-pci,netdev=n0 \
-	    ${VM_QEMU_ARGS:-} < /dev/null > "$con" 2>&1 &
+	vm_qemu "$VM_KERNEL" "$initrd" "${VM_APPEND:-}" \
+	    -serial stdio -serial pipe:"$fifo" ${VM_QEMU_ARGS:-} \
+	    < /dev/null > "$con" 2>&1 &
 	qpid=$!
 	# Keep the host-to-guest pipe open for the guest's whole life.
 	exec 8<> "$fifo.in" 9<> "$fifo.out"

@@ -41,9 +41,17 @@ MODS="virtio_pci virtio_net virtio_scsi virtio_blk iscsi_tcp sd_mod sr_mod
     scsi_dh_alua scsi_dh_emc scsi_dh_rdac ext4 crc32c_generic crc32c-intel
     isofs udf loop scsi_debug dummy rdma_rxe ib_iser ib_uverbs rdma_ucm"
 
-kver=$(ls /lib/modules | sort -V | tail -n 1)
+# The newest Debian kernel that has both its image and its modules.
+kver=
+for k in $(ls /boot 2>/dev/null | sed -n 's/^vmlinuz-//p' | sort -V); do
+	[ -d "/lib/modules/$k/kernel" ] && kver=$k
+done
+[ -n "$kver" ] || {
+	echo "mkinitramfs: no /boot/vmlinuz-* with its modules" \
+	    "(linux-image-amd64, regress/install-deps.sh)" >&2
+	exit 1
+}
 kernel=/boot/vmlinuz-$kver
-[ -r "$kernel" ] || { echo "mkinitramfs: no $kernel" >&2; exit 1; }
 
 key=$( {
 	cat "$0" "$here/init" "$here/guest.sh"

@@ -15,27 +15,27 @@ gran=$(cat /sys/block/$d/queue/discard_granularity)
 vm_check "mkfs.ext4" mkfs.ext4 -q -F -E nodiscard "$dev" || exit 1
 mkdir -p /mnt/t
 mount -t ext4 "$dev" /mnt/t || { vm_fail "mount"; exit 1; }
-dd if=/dev/urandom of=/mnt/t/big bs=1M count=64 2>/dev/null
+dd if=/dev/urandom of=/mnt/t/big bs=1M count=32 2>/dev/null
 sync
 vm_event mark
 rm /mnt/t/big
 sync
 vm_check_out "fstrim of the mounted ext4" 'trimmed' fstrim -v /mnt/t
 cat /tmp/vm.out
-vm_event shrunk 60000 &&
-    vm_ok "fstrim gave the removed 64 MiB file's space back (du)" ||
-    vm_fail "fstrim gave the removed 64 MiB file's space back (du)"
+vm_event shrunk 28000 &&
+    vm_ok "fstrim gave the removed 32 MiB file's space back (du)" ||
+    vm_fail "fstrim gave the removed 32 MiB file's space back (du)"
 umount /mnt/t
 
 # blkdiscard of a range written below the file system's end.
-dd if=/dev/urandom of="$dev" bs=1M seek=400 count=32 oflag=direct 2>/dev/null
+dd if=/dev/urandom of="$dev" bs=1M seek=400 count=16 oflag=direct 2>/dev/null
 sync
 vm_event mark
-vm_check "blkdiscard of 32 MiB at 400 MiB" blkdiscard -o $((400 * 1048576)) -l $((32 * 1048576)) "$dev"
-vm_event shrunk 30000 &&
+vm_check "blkdiscard of 16 MiB at 400 MiB" blkdiscard -o $((400 * 1048576)) -l $((16 * 1048576)) "$dev"
+vm_event shrunk 14000 &&
     vm_ok "blkdiscard gave the range's space back (du)" ||
     vm_fail "blkdiscard gave the range's space back (du)"
-zeros=$(dd if="$dev" bs=1M skip=400 count=32 iflag=direct 2>/dev/null | tr -d '\0' | wc -c)
+zeros=$(dd if="$dev" bs=1M skip=400 count=16 iflag=direct 2>/dev/null | tr -d '\0' | wc -c)
 [ "$zeros" = 0 ] && vm_ok "the discarded range reads back as zeros" ||
     vm_fail "the discarded range reads back as zeros ($zeros bytes were not)"
 node --logout > /dev/null
