@@ -8,17 +8,12 @@
 need_bin tgt-master
 
 mkdisk "$T/d1.img" 512M
-VM_IQN=$IQN
-VM_PORT=$PORT
 VM_USER=vmuser
 VM_SECRET=vm-chap-secret-1
 VM_MUSER=vmtarget
 VM_MSECRET=vm-mutual-secret-2
 VM_SERIAL=VMSER90LOGIN
-{
-	conf_header
-	echo "listen on $ADDR port $PORT advertise \"$VM_HOST:$PORT\""
-	cat <<EOF2
+vm_conf <<EOF2
 target "$IQN" {
 	allow all
 	auth chap user "$VM_USER" secret "$VM_SECRET"
@@ -28,7 +23,6 @@ target "$IQN" {
 	}
 }
 EOF2
-} > "$CONF"
 tgt_start || exit 1
 check_out "SendTargets gives the advertised address" \
     "Portal:$VM_HOST:$PORT,1" timeout 20 iscsi-ls "$URL"

@@ -9,19 +9,13 @@
 need_bin tgt-master
 
 mkdisk "$T/d1.img" 512M
-VM_IQN=$IQN
-VM_PORT=$PORT
 VM_FIO_SIZE=${VM_FIO_SIZE:-96M}
-{
-	conf_header
-	echo "listen on $ADDR port $PORT advertise \"$VM_HOST:$PORT\""
-	cat <<EOF2
+vm_conf <<EOF2
 target "$IQN" {
 	allow all
 	lun 1 disk "$T/d1.img"
 }
 EOF2
-} > "$CONF"
 tgt_start || exit 1
 
 # kill_child NAME: SIGKILL the master's child NAME, wait for its successor.

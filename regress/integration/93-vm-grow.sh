@@ -8,19 +8,13 @@
 need_bin tgt-master
 
 mkdisk "$T/d1.img" 128M
-VM_IQN=$IQN
-VM_PORT=$PORT
 VM_NEWSIZE=$((384 * 1048576))
-{
-	conf_header
-	echo "listen on $ADDR port $PORT advertise \"$VM_HOST:$PORT\""
-	cat <<EOF2
+vm_conf <<EOF2
 target "$IQN" {
 	allow all
 	lun 1 disk "$T/d1.img"
 }
 EOF2
-} > "$CONF"
 tgt_start || exit 1
 
 vm_event() {

@@ -7,12 +7,7 @@
 need_bin tgt-master
 
 mkdisk "$T/d1.img" 512M
-VM_IQN=$IQN
-VM_PORT=$PORT
-{
-	conf_header
-	echo "listen on $ADDR port $PORT advertise \"$VM_HOST:$PORT\""
-	cat <<EOF2
+vm_conf <<EOF2
 target "$IQN" {
 	allow all
 	lun 1 disk "$T/d1.img" {
@@ -20,7 +15,6 @@ target "$IQN" {
 	}
 }
 EOF2
-} > "$CONF"
 tgt_start || exit 1
 
 alloc() { du -k "$T/d1.img" | cut -f1; }

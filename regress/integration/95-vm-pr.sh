@@ -9,18 +9,12 @@
 need_bin tgt-master
 
 mkdisk "$T/d1.img" 64M
-VM_IQN=$IQN
-VM_PORT=$PORT
-{
-	conf_header
-	echo "listen on $ADDR port $PORT advertise \"$VM_HOST:$PORT\""
-	cat <<EOF2
+vm_conf <<EOF2
 target "$IQN" {
 	allow all
 	lun 1 disk "$T/d1.img"
 }
 EOF2
-} > "$CONF"
 tgt_start || exit 1
 vm_run pr "$top/regress/vm/scenarios/pr.sh"
 tgt_stop

@@ -94,6 +94,20 @@ vm_disk_of() {
 	return 1
 }
 
+# vm_login [LUN]: discovery at $VM_HOST:$VM_PORT, login to $VM_IQN, wait
+# for the LUN's disk (default LUN 1); sets VM_DEV to /dev/sdX.
+vm_login() {
+	local p=$VM_HOST:$VM_PORT
+	iscsiadm -m discovery -t st -p "$p" > /dev/null ||
+	    { vm_fail "discovery at $p"; return 1; }
+	vm_check "login to $VM_IQN" \
+	    iscsiadm -m node -T "$VM_IQN" -p "$p" --login || return 1
+	vm_wait 30 vm_disk_of "$VM_IQN" "${1:-1}" ||
+	    { vm_fail "LUN ${1:-1} appears as a disk"; lsscsi; return 1; }
+	VM_DEV=/dev/$(vm_disk_of "$VM_IQN" "${1:-1}")
+	vm_wait 10 test -b "$VM_DEV"
+}
+
 vm_net() {
 	modprobe virtio_pci
 	modprobe virtio_net

@@ -22,6 +22,8 @@
 #			when nothing failed; a failed scenario always keeps it
 
 VM_HOST=10.0.2.2
+VM_IQN=$IQN
+VM_PORT=$PORT
 VM_TIMEOUT=${VM_TIMEOUT:-600}
 VM_MEM=${VM_MEM:-1024}
 VM_SMP=${VM_SMP:-2}
@@ -52,6 +54,17 @@ vm_prepare() {
 	VM_INITRD=$(echo "$out" | tail -n 1)
 	note "vm: $(basename "$VM_KERNEL"), $(basename "$VM_INITRD")" \
 	    "($(( $(stat -c %s "$VM_INITRD") / 1048576 )) MiB), $(vm_accel)"
+}
+
+# vm_conf < BODY: the test's configuration file: one listener on
+# 127.0.0.1:$PORT that discovery advertises to the guest as
+# 10.0.2.2:$PORT, then BODY (targets).
+vm_conf() {
+	{
+		conf_header
+		echo "listen on $ADDR port $PORT advertise \"$VM_HOST:$PORT\""
+		cat
+	} > "$CONF"
 }
 
 # Default event hook: a test defines its own vm_event to act on the

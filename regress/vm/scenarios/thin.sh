@@ -1,12 +1,9 @@
 # Scenario of 94-vm-thin (guest side, busybox sh).
 P=$VM_HOST:$VM_PORT
 node() { iscsiadm -m node -T "$VM_IQN" -p "$P" "$@"; }
-iscsiadm -m discovery -t st -p "$P" > /dev/null || { vm_fail "discovery"; exit 1; }
-vm_check "login" node --login || exit 1
-vm_wait 30 vm_disk_of "$VM_IQN" 1 || { vm_fail "the LUN appears"; exit 1; }
-d=$(vm_disk_of "$VM_IQN" 1)
-dev=/dev/$d
-vm_wait 10 test -b "$dev"
+vm_login || exit 1
+dev=$VM_DEV
+d=${dev#/dev/}
 mode=$(cat /sys/block/$d/device/scsi_disk/*/provisioning_mode 2>/dev/null)
 gran=$(cat /sys/block/$d/queue/discard_granularity)
 [ "$mode" = unmap ] && vm_ok "the kernel sees a thin LUN (provisioning_mode $mode, discard granularity $gran)" ||
