@@ -93,6 +93,18 @@ struct pr_reg {
 };
 TAILQ_HEAD(pr_regs, pr_reg);
 
+/*
+ * An initiator port that had an I_T nexus when a TARGET COLD RESET came:
+ * its next login gets the power on unit attention (the reset ended its
+ * session, as a power cycle would).
+ */
+struct lun_cold {
+	TAILQ_ENTRY(lun_cold)	 entry;
+	char			 initiator[TGT_NAME_MAX];
+	uint8_t			 isid[6];
+};
+TAILQ_HEAD(lun_colds, lun_cold);
+
 struct lun {
 	struct msg_lun_config	 cfg;
 	int			 fd;
@@ -120,6 +132,8 @@ struct lun {
 
 	struct nexus_tree	 nexuses;
 	uint32_t		 nnexus;
+	/* initiator ports ended by a cold reset, at most LUN_MAX_NEXUS */
+	struct lun_colds	 colds;
 
 	/* persistent reservations (pr.c) */
 	struct pr_regs		 pr_regs;
@@ -216,6 +230,9 @@ void	 nexus_del(struct lun *, struct nexus *);
 void	 nexus_del_portal(struct lun *, uint32_t portal_id);
 int	 lun_prevented(struct lun *);
 void	 lun_ua_set(struct lun *, uint16_t ua, const struct nexus *except);
+/* NEXUS_ADD: 1 if a cold reset ended this initiator port's nexus. */
+int	 lun_cold_take(struct lun *, const char *initiator,
+	    const uint8_t *isid);
 int	 lun_ua_take(struct lun *, struct nexus *, uint16_t *asc);
 uint8_t	 lun_tmf(struct lun *, uint8_t tmf, uint32_t portal_id,
 	    uint32_t nexus, uint64_t ref_tag);
