@@ -160,6 +160,15 @@ enum msg_type {
 	MSG_PORTAL_LUN_DRAIN = 1000, /* struct msg_ring_del */
 	MSG_PORTAL_TARGET_READY, /* struct msg_target_ready */
 	MSG_LUN_UA,		/* struct msg_lun_ua */
+
+	/*
+	 * TARGET COLD RESET (RFC 7143 11.5.1) ends every session to the
+	 * target on every portal.  The portal that answered it sends
+	 * COLD_RESET to the master once its LUNs have the reset (portal ->
+	 * master), and the master sends it on to every other portal
+	 * (master -> portal), which closes the target's sessions.
+	 */
+	MSG_PORTAL_COLD_RESET = 1020, /* struct msg_target_reset */
 };
 
 struct msg_error {
@@ -238,6 +247,10 @@ struct msg_target {
 };
 
 struct msg_target_del {
+	uint32_t	target_id;
+};
+
+struct msg_target_reset {
 	uint32_t	target_id;
 };
 

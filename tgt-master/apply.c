@@ -1127,6 +1127,33 @@ lun_dispatch(struct msgchan *ch, struct msg *msg, void *arg)
 	msg_free(msg);
 }
 
+/*
+ * A portal answered a TARGET COLD RESET and closed its own sessions to
+ * the target: every other portal closes theirs (RFC 7143 11.5.1).
+ */
+static int
+portal_cold_reset(struct master *m, struct mportal *from, struct msg *msg)
+{
+	struct msg_target_reset	 r;
+	struct mtarget		*mt;
+	struct mportal		*mp;
+
+	if (MSG_GET(msg, &r) == -1)
+		return (-1);
+	TAILQ_FOREACH(mt, &m->targets, entry)
+		if (mt->target_id == r.target_id)
+			break;
+	if (mt == NULL)
+		return (0);	/* removed by a reload meanwhile */
+	log_info("%s: target %s: cold reset, ending its sessions on every "
+	    "portal", from->svc.instance, mt->name);
+	TAILQ_FOREACH(mp, &m->portals, entry)
+		if (mp != from && svc_running(&mp->svc))
+			msgchan_send(&mp->svc.proc->chan,
+			    MSG_PORTAL_COLD_RESET, 0, NULL, 0, &r, sizeof(r));
+	return (0);
+}
+
 void
 portal_dispatch(struct msgchan *ch, struct msg *msg, void *arg)
 {
@@ -1151,6 +1178,10 @@ portal_dispatch(struct msgchan *ch, struct msg *msg, void *arg)
 		break;
 	case MSG_PORTAL_ISNS_DONE:
 		if (isns_done(p->m, msg) == -1)
+			proc_bad(p, msg);
+		break;
+	case MSG_PORTAL_COLD_RESET:
+		if (portal_cold_reset(p->m, mp, msg) == -1)
 			proc_bad(p, msg);
 		break;
 	default:
