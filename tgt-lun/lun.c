@@ -27,6 +27,7 @@
 #include "scsi.h"
 
 static void	 lun_cold_clear(struct lun *);
+static int	 nexus_match(struct scsi_cmd *, void *);
 
 int
 nexus_cmp(struct nexus *a, struct nexus *b)
@@ -207,6 +208,7 @@ nexus_del(struct lun *lun, struct nexus *nx)
 	}
 	if (lun->san_cmd != NULL && lun->san_cmd->nexus == nx)
 		sanitize_abort(lun);
+	xcopy_abort(lun, nexus_match, nx);
 	pr_nexus_gone(lun, nx);
 	RB_REMOVE(nexus_tree, &lun->nexuses, nx);
 	lun->nnexus--;
@@ -378,6 +380,27 @@ tmf_match(struct scsi_cmd *cmd, uint8_t tmf, uint32_t portal_id,
 	return (0);
 }
 
+struct tmf_arg {
+	uint8_t		 tmf;
+	uint32_t	 portal_id;
+	uint32_t	 nexus;
+	uint64_t	 ref_tag;
+};
+
+static int
+tmf_match_arg(struct scsi_cmd *cmd, void *arg)
+{
+	struct tmf_arg	*a = arg;
+
+	return (tmf_match(cmd, a->tmf, a->portal_id, a->nexus, a->ref_tag));
+}
+
+static int
+nexus_match(struct scsi_cmd *cmd, void *arg)
+{
+	return (cmd->nexus == arg);
+}
+
 static int
 lun_aborted_inflight(struct lun *lun)
 {
@@ -401,6 +424,7 @@ lun_tmf(struct lun *lun, uint8_t tmf, uint32_t portal_id, uint32_t nexus,
 {
 	struct scsi_cmd	*cmd;
 	struct nexus	*nx;
+	struct tmf_arg	 ta;
 
 	switch (tmf) {
 	case RING_TMF_ABORT_TASK:
@@ -423,6 +447,12 @@ lun_tmf(struct lun *lun, uint8_t tmf, uint32_t portal_id, uint32_t nexus,
 	if (lun->san_cmd != NULL && tmf_match(lun->san_cmd, tmf, portal_id,
 	    nexus, ref_tag))
 		sanitize_abort(lun);
+	/* an EXTENDED COPY waiting for the master ends now */
+	ta.tmf = tmf;
+	ta.portal_id = portal_id;
+	ta.nexus = nexus;
+	ta.ref_tag = ref_tag;
+	xcopy_abort(lun, tmf_match_arg, &ta);
 	while (lun_aborted_inflight(lun))
 		if (lun->be->poll(lun, 1) < 0)
 			break;

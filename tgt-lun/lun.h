@@ -166,6 +166,14 @@ struct lun {
 	TAILQ_HEAD(, scsi_cmd)	 inflight;
 	uint32_t		 ninflight;
 
+	/*
+	 * EXTENDED COPY: ask the master for the backing store of the LUN
+	 * of this target with that NAA designator; xcopy_peer_reply()
+	 * gets the answer.  NULL: no other LUN is reachable.
+	 */
+	int			(*xcopy_ask)(struct lun *, const uint8_t *naa,
+				    uint32_t reqid);
+
 	/* called after a batch of asynchronous completions */
 	void			(*batch_done)(struct lun *, void *);
 	void			*batch_arg;
@@ -330,16 +338,11 @@ void	 sbc_quiesce(struct lun *);
 int	 sbc_punch(struct lun *, uint64_t off, uint64_t len);
 
 /* xcopy.c */
-#define XC_PEERS_MAX		64
-struct xcopy_peer {
-	uint8_t			 naa[16];
-	int			 fd;
-	uint32_t		 block_size;
-	uint64_t		 nblocks;
-	int			 writable;
-};
-int	 xcopy_peer_add(const uint8_t *naa, int fd, uint32_t block_size,
-	    uint64_t nblocks, int writable);
+void	 xcopy_peer_reply(struct lun *, uint32_t reqid, const uint8_t *naa,
+	    int fd, uint32_t block_size, uint64_t nblocks);
+void	 xcopy_abort(struct lun *, int (*)(struct scsi_cmd *, void *),
+	    void *);
+void	 xcopy_detach(struct lun *, const void *owner);
 int	 spc_extended_copy(struct scsi_cmd *);
 int	 spc_receive_copy_results(struct scsi_cmd *);
 uint32_t vpd_third_party_copy(uint8_t *);
