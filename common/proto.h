@@ -139,12 +139,10 @@ enum msg_type {
 	/*
 	 * master -> lun, after LUN_CONFIG: STATE hands over the LUN's
 	 * state file (persistent reservations with APTPL), opened read-write
-	 * by the master; XCOPY_PEER the backing store of another LUN of the
-	 * same target, for EXTENDED COPY between them (read-only when that
-	 * LUN is read-only).
+	 * by the master.  XCOPY_PEER answers an XCOPY_REQ (below).
 	 */
 	MSG_LUN_STATE = 900,	/* no payload + state file fd */
-	MSG_LUN_XCOPY_PEER,	/* struct msg_xcopy_peer + backing fd */
+	MSG_LUN_XCOPY_PEER,	/* struct msg_xcopy_peer [+ backing fd] */
 
 	/*
 	 * Reload of a target that stays.  master -> portal: LUN_DRAIN, a
@@ -160,6 +158,26 @@ enum msg_type {
 	MSG_PORTAL_LUN_DRAIN = 1000, /* struct msg_ring_del */
 	MSG_PORTAL_TARGET_READY, /* struct msg_target_ready */
 	MSG_LUN_UA,		/* struct msg_lun_ua */
+
+	/*
+	 * TARGET COLD RESET (RFC 7143 11.5.1) ends every session to the
+	 * target on every portal.  The portal that answered it sends
+	 * COLD_RESET to the master once its LUNs have the reset (portal ->
+	 * master), and the master sends it on to every other portal
+	 * (master -> portal), which closes the target's sessions.
+	 */
+	MSG_PORTAL_COLD_RESET = 1020, /* struct msg_target_reset */
+
+	/*
+	 * EXTENDED COPY from another LUN, resolved when a copy names it.
+	 * lun -> master: XCOPY_REQ, the source's NAA designator, peerid a
+	 * request id.  master -> lun: XCOPY_PEER with the same peerid and
+	 * naa, the source's geometry and a read-only descriptor of its
+	 * backing store when a LUN of the same target has that designator;
+	 * without a descriptor (size 0) when none has.  The LUN closes the
+	 * descriptor when the copy ends.
+	 */
+	MSG_LUN_XCOPY_REQ = 1030, /* struct msg_xcopy_req */
 };
 
 struct msg_error {
@@ -203,8 +221,12 @@ struct msg_lun_config {
 struct msg_xcopy_peer {
 	uint8_t		naa[16];	/* the peer LUN's NAA designator */
 	uint32_t	block_size;
-	uint32_t	writable;	/* 0: the fd is read-only */
-	uint64_t	size;		/* bytes exported */
+	uint32_t	writable;	/* 0: the fd is read-only (always) */
+	uint64_t	size;		/* bytes exported; 0: no such LUN */
+};
+
+struct msg_xcopy_req {
+	uint8_t		naa[16];	/* as named, zero padded */
 };
 
 struct msg_lun_ready {
@@ -239,6 +261,10 @@ struct msg_target {
 };
 
 struct msg_target_del {
+	uint32_t	target_id;
+};
+
+struct msg_target_reset {
 	uint32_t	target_id;
 };
 

@@ -21,9 +21,13 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "log.h"
 #include "lun.h"
 #include "ring.h"
 #include "scsi.h"
+
+static void	 lun_cold_clear(struct lun *);
+static int	 nexus_match(struct scsi_cmd *, void *);
 
 int
 nexus_cmp(struct nexus *a, struct nexus *b)
@@ -50,6 +54,7 @@ lun_init(struct lun *lun, const struct msg_lun_config *cfg, int fd,
 	lun->fd = -1;
 	lun->pr_fd = -1;
 	RB_INIT(&lun->nexuses);
+	TAILQ_INIT(&lun->colds);
 	TAILQ_INIT(&lun->inflight);
 	TAILQ_INIT(&lun->pr_regs);
 	lun->cfg = *cfg;
@@ -143,6 +148,7 @@ lun_fini(struct lun *lun)
 		lun->be->fini(lun);
 	while ((nx = RB_MIN(nexus_tree, &lun->nexuses)) != NULL)
 		nexus_del(lun, nx);
+	lun_cold_clear(lun);
 	pr_fini(lun);
 	if (lun->pr_fd != -1)
 		close(lun->pr_fd);
@@ -202,6 +208,7 @@ nexus_del(struct lun *lun, struct nexus *nx)
 	}
 	if (lun->san_cmd != NULL && lun->san_cmd->nexus == nx)
 		sanitize_abort(lun);
+	xcopy_abort(lun, nexus_match, nx);
 	pr_nexus_gone(lun, nx);
 	RB_REMOVE(nexus_tree, &lun->nexuses, nx);
 	lun->nnexus--;
@@ -244,6 +251,70 @@ lun_ua_set(struct lun *lun, uint16_t ua, const struct nexus *except)
 		if (nx != except)
 			nx->ua |= ua;
 	}
+}
+
+static void
+lun_cold_clear(struct lun *lun)
+{
+	struct lun_cold	*lc;
+
+	while ((lc = TAILQ_FIRST(&lun->colds)) != NULL) {
+		TAILQ_REMOVE(&lun->colds, lc, entry);
+		free(lc);
+	}
+}
+
+static struct lun_cold *
+lun_cold_find(struct lun *lun, const char *initiator, const uint8_t *isid)
+{
+	struct lun_cold	*lc;
+
+	TAILQ_FOREACH(lc, &lun->colds, entry)
+		if (strcmp(lc->initiator, initiator) == 0 &&
+		    memcmp(lc->isid, isid, sizeof(lc->isid)) == 0)
+			return (lc);
+	return (NULL);
+}
+
+/*
+ * TARGET COLD RESET: every nexus gets the power on unit attention, and
+ * so does the next login of each initiator port that had one (the
+ * portals end every session to the target once the reset is answered).
+ * The list replaces that of an earlier cold reset; it holds at most one
+ * entry per nexus, so at most LUN_MAX_NEXUS.
+ */
+static void
+lun_cold_reset(struct lun *lun)
+{
+	struct nexus	*nx;
+	struct lun_cold	*lc;
+
+	lun_cold_clear(lun);
+	RB_FOREACH(nx, nexus_tree, &lun->nexuses) {
+		nx->ua |= UA_POWER_ON;
+		if (!nx->announced ||
+		    lun_cold_find(lun, nx->initiator, nx->isid) != NULL)
+			continue;
+		if ((lc = calloc(1, sizeof(*lc))) == NULL) {
+			log_warn("cold reset");
+			continue;
+		}
+		strlcpy(lc->initiator, nx->initiator, sizeof(lc->initiator));
+		memcpy(lc->isid, nx->isid, sizeof(lc->isid));
+		TAILQ_INSERT_TAIL(&lun->colds, lc, entry);
+	}
+}
+
+int
+lun_cold_take(struct lun *lun, const char *initiator, const uint8_t *isid)
+{
+	struct lun_cold	*lc;
+
+	if ((lc = lun_cold_find(lun, initiator, isid)) == NULL)
+		return (0);
+	TAILQ_REMOVE(&lun->colds, lc, entry);
+	free(lc);
+	return (1);
 }
 
 /* Take the highest priority UA of a nexus; 1 and its ASC/ASCQ, or 0. */
@@ -309,6 +380,27 @@ tmf_match(struct scsi_cmd *cmd, uint8_t tmf, uint32_t portal_id,
 	return (0);
 }
 
+struct tmf_arg {
+	uint8_t		 tmf;
+	uint32_t	 portal_id;
+	uint32_t	 nexus;
+	uint64_t	 ref_tag;
+};
+
+static int
+tmf_match_arg(struct scsi_cmd *cmd, void *arg)
+{
+	struct tmf_arg	*a = arg;
+
+	return (tmf_match(cmd, a->tmf, a->portal_id, a->nexus, a->ref_tag));
+}
+
+static int
+nexus_match(struct scsi_cmd *cmd, void *arg)
+{
+	return (cmd->nexus == arg);
+}
+
 static int
 lun_aborted_inflight(struct lun *lun)
 {
@@ -332,6 +424,7 @@ lun_tmf(struct lun *lun, uint8_t tmf, uint32_t portal_id, uint32_t nexus,
 {
 	struct scsi_cmd	*cmd;
 	struct nexus	*nx;
+	struct tmf_arg	 ta;
 
 	switch (tmf) {
 	case RING_TMF_ABORT_TASK:
@@ -354,6 +447,12 @@ lun_tmf(struct lun *lun, uint8_t tmf, uint32_t portal_id, uint32_t nexus,
 	if (lun->san_cmd != NULL && tmf_match(lun->san_cmd, tmf, portal_id,
 	    nexus, ref_tag))
 		sanitize_abort(lun);
+	/* an EXTENDED COPY waiting for the master ends now */
+	ta.tmf = tmf;
+	ta.portal_id = portal_id;
+	ta.nexus = nexus;
+	ta.ref_tag = ref_tag;
+	xcopy_abort(lun, tmf_match_arg, &ta);
 	while (lun_aborted_inflight(lun))
 		if (lun->be->poll(lun, 1) < 0)
 			break;
@@ -362,8 +461,14 @@ lun_tmf(struct lun *lun, uint8_t tmf, uint32_t portal_id, uint32_t nexus,
 	case RING_TMF_LUN_RESET:
 	case RING_TMF_TARGET_WARM_RESET:
 	case RING_TMF_TARGET_COLD_RESET:
-		nx = nexus_find(lun, portal_id, nexus);
-		lun_ua_set(lun, UA_BUS_DEVICE_RESET, nx);
+		/*
+		 * SAM-5 6.3.3: the unit attention is for every I_T nexus,
+		 * the one that asked included.
+		 */
+		if (tmf == RING_TMF_TARGET_COLD_RESET)
+			lun_cold_reset(lun);
+		else
+			lun_ua_set(lun, UA_BUS_DEVICE_RESET, NULL);
 		/* SPC-2 reservations end; persistent ones stay */
 		pr_reset(lun);
 		/* a reset ends every medium removal prevention */

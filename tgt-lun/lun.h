@@ -93,6 +93,18 @@ struct pr_reg {
 };
 TAILQ_HEAD(pr_regs, pr_reg);
 
+/*
+ * An initiator port that had an I_T nexus when a TARGET COLD RESET came:
+ * its next login gets the power on unit attention (the reset ended its
+ * session, as a power cycle would).
+ */
+struct lun_cold {
+	TAILQ_ENTRY(lun_cold)	 entry;
+	char			 initiator[TGT_NAME_MAX];
+	uint8_t			 isid[6];
+};
+TAILQ_HEAD(lun_colds, lun_cold);
+
 struct lun {
 	struct msg_lun_config	 cfg;
 	int			 fd;
@@ -120,6 +132,8 @@ struct lun {
 
 	struct nexus_tree	 nexuses;
 	uint32_t		 nnexus;
+	/* initiator ports ended by a cold reset, at most LUN_MAX_NEXUS */
+	struct lun_colds	 colds;
 
 	/* persistent reservations (pr.c) */
 	struct pr_regs		 pr_regs;
@@ -151,6 +165,14 @@ struct lun {
 	/* commands waiting for backing store I/O */
 	TAILQ_HEAD(, scsi_cmd)	 inflight;
 	uint32_t		 ninflight;
+
+	/*
+	 * EXTENDED COPY: ask the master for the backing store of the LUN
+	 * of this target with that NAA designator; xcopy_peer_reply()
+	 * gets the answer.  NULL: no other LUN is reachable.
+	 */
+	int			(*xcopy_ask)(struct lun *, const uint8_t *naa,
+				    uint32_t reqid);
 
 	/* called after a batch of asynchronous completions */
 	void			(*batch_done)(struct lun *, void *);
@@ -216,6 +238,9 @@ void	 nexus_del(struct lun *, struct nexus *);
 void	 nexus_del_portal(struct lun *, uint32_t portal_id);
 int	 lun_prevented(struct lun *);
 void	 lun_ua_set(struct lun *, uint16_t ua, const struct nexus *except);
+/* NEXUS_ADD: 1 if a cold reset ended this initiator port's nexus. */
+int	 lun_cold_take(struct lun *, const char *initiator,
+	    const uint8_t *isid);
 int	 lun_ua_take(struct lun *, struct nexus *, uint16_t *asc);
 uint8_t	 lun_tmf(struct lun *, uint8_t tmf, uint32_t portal_id,
 	    uint32_t nexus, uint64_t ref_tag);
@@ -313,16 +338,11 @@ void	 sbc_quiesce(struct lun *);
 int	 sbc_punch(struct lun *, uint64_t off, uint64_t len);
 
 /* xcopy.c */
-#define XC_PEERS_MAX		64
-struct xcopy_peer {
-	uint8_t			 naa[16];
-	int			 fd;
-	uint32_t		 block_size;
-	uint64_t		 nblocks;
-	int			 writable;
-};
-int	 xcopy_peer_add(const uint8_t *naa, int fd, uint32_t block_size,
-	    uint64_t nblocks, int writable);
+void	 xcopy_peer_reply(struct lun *, uint32_t reqid, const uint8_t *naa,
+	    int fd, uint32_t block_size, uint64_t nblocks);
+void	 xcopy_abort(struct lun *, int (*)(struct scsi_cmd *, void *),
+	    void *);
+void	 xcopy_detach(struct lun *, const void *owner);
 int	 spc_extended_copy(struct scsi_cmd *);
 int	 spc_receive_copy_results(struct scsi_cmd *);
 uint32_t vpd_third_party_copy(uint8_t *);

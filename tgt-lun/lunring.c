@@ -253,6 +253,9 @@ lring_nexus_add(struct lring *lr, const struct ring_sqe *sqe)
 	 */
 	if (!nx->announced && !(rn.flags & RING_NEXUS_F_POWER_ON))
 		nx->ua &= ~UA_POWER_ON;
+	/* ... and so does one whose session a cold reset ended */
+	if (!nx->announced && lun_cold_take(lr->lun, rn.initiator, rn.isid))
+		nx->ua |= UA_POWER_ON;
 	strlcpy(nx->initiator, rn.initiator, sizeof(nx->initiator));
 	memcpy(nx->isid, rn.isid, sizeof(nx->isid));
 	nx->tpgt = rn.tpgt;
@@ -428,6 +431,7 @@ lring_del(struct lring *lr)
 		if (cmd->owner == lr)
 			cmd->owner = NULL;
 	sanitize_detach(lr->lun, lr);
+	xcopy_detach(lr->lun, lr);
 	nexus_del_portal(lr->lun, lr->port.portal_id);
 	while ((lc = TAILQ_FIRST(&lr->backlog)) != NULL) {
 		TAILQ_REMOVE(&lr->backlog, lc, entry);

@@ -20,8 +20,10 @@
  * starve the other LUNs of the disk.  BLOCK ERASE deallocates every
  * block; it exists only on thin-provisioned LUNs (LBPME, reads return
  * zeroes).  CRYPTO ERASE: the store is not encrypted, so the same effect
- * is had by deallocating (thin) or zeroing (thick) every block: the old
- * data cannot be read back.  A failed operation leaves the LUN in the
+ * is had by deallocating every block: the old data cannot be read back.
+ * It too exists only on thin LUNs, where that is an erase and not an
+ * overwrite in disguise; the Block Device Characteristics VPD page
+ * reports WABEREQ and WACEREQ 1 there and 0 elsewhere (SBC-4 6.6.2).  A failed operation leaves the LUN in the
  * sanitize failure mode (every media access ends with MEDIUM ERROR,
  * SANITIZE COMMAND FAILED, 03/31/03) until EXIT FAILURE MODE or a
  * successful SANITIZE.
@@ -165,30 +167,13 @@ sanitize_tick(int fd, short ev, void *arg)
 		lun->batch_done(lun, lun->batch_arg);
 }
 
-/* Deallocate (thin) or zero (thick) the whole medium. */
+/* BLOCK and CRYPTO ERASE: deallocate the whole (thin) medium. */
 static int
 sanitize_erase(struct lun *lun)
 {
-	uint8_t		*z;
-	uint64_t	 off, n;
-	int		 r = 0;
-
-	if (lun->thin)
-		return (sbc_punch(lun, 0, lun->size));
-	if (fallocate(lun->fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, 0,
-	    lun->size) == 0)
-		return (lun->be->sync(lun));
-	if ((z = calloc(1, SAN_SLICE)) == NULL)
+	if (!lun->thin)
 		return (-1);
-	for (off = 0; off < lun->size && r == 0; off += n) {
-		n = lun->size - off;
-		if (n > SAN_SLICE)
-			n = SAN_SLICE;
-		if (rdwr_io(lun->fd, 1, z, n, off, 0) != (long)n)
-			r = -1;
-	}
-	free(z);
-	return (r == 0 ? lun->be->sync(lun) : -1);
+	return (sbc_punch(lun, 0, lun->size));
 }
 
 /* The OVERWRITE parameter list; 0, or -1 with the command ended. */

@@ -210,8 +210,12 @@ vpd_page(struct scsi_cmd *cmd, uint8_t page, uint8_t *b)
 		b[1] = page;
 		put_be16(&b[2], 0x3c);
 		put_be16(&b[4], 1);		/* non-rotating medium */
-		/* WABEREQ, WACEREQ: reads after an erase succeed */
-		b[7] = 0x40 | 0x10;
+		/*
+		 * WABEREQ, WACEREQ 1: reads after a block or cryptographic
+		 * erase succeed; only a thin LU supports them, elsewhere
+		 * both are 0 (not specified, SBC-4 6.6.2).
+		 */
+		b[7] = lun->thin ? 0x40 | 0x10 : 0;
 		return (0x40);
 	case VPD_LB_PROVISIONING:
 		b[1] = page;

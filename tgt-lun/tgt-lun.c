@@ -32,6 +32,8 @@ static struct msgchan		 master;
 static struct lun		 the_lun;
 static int			 configured;
 
+static int	 lun_xcopy_ask(struct lun *, const uint8_t *, uint32_t);
+
 static void
 send_error(const char *text)
 {
@@ -72,6 +74,7 @@ lun_config(struct msg *m)
 		return;
 	}
 	the_lun.batch_done = lring_batch_done;
+	the_lun.xcopy_ask = lun_xcopy_ask;
 	configured = 1;
 	log_info("lun %llu: %s, %llu blocks of %u bytes, %s backend%s%s",
 	    (unsigned long long)the_lun.cfg.lun, the_lun.cfg.path,
@@ -144,27 +147,48 @@ lun_state(struct msg *m)
 		    ", reserved" : "");
 }
 
-/* The backing store of another LUN of the target, for EXTENDED COPY. */
+/* EXTENDED COPY names another LUN: ask the master for its store. */
+static int
+lun_xcopy_ask(struct lun *lun, const uint8_t *naa, uint32_t reqid)
+{
+	struct msg_xcopy_req	r;
+
+	memset(&r, 0, sizeof(r));
+	memcpy(r.naa, naa, sizeof(r.naa));
+	return (msgchan_send(&master, MSG_LUN_XCOPY_REQ, reqid, NULL, 0, &r,
+	    sizeof(r)));
+}
+
+/* The master's answer to lun_xcopy_ask(): peerid is the request. */
 static void
 lun_xcopy_peer(struct msg *m)
 {
 	struct msg_xcopy_peer	p;
 	uint32_t		bs;
-	int			fd;
+	int			fd = -1;
 
-	if (MSG_GET(m, &p) != 0 || m->nfds != 1) {
+	if (MSG_GET(m, &p) != 0 || m->nfds > 1) {
 		log_warnx("malformed LUN_XCOPY_PEER");
 		return;
 	}
-	fd = m->fds[0];
-	m->fds[0] = -1;
+	if (m->nfds == 1) {
+		fd = m->fds[0];
+		m->fds[0] = -1;
+	}
 	bs = p.block_size;
-	if (!configured || (bs != 512 && bs != 1024 && bs != 2048 &&
-	    bs != 4096) || xcopy_peer_add(p.naa, fd, bs, p.size / bs,
-	    p.writable != 0) == -1) {
+	if (fd != -1 && (p.writable != 0 || (bs != 512 && bs != 1024 &&
+	    bs != 2048 && bs != 4096) || p.size / bs == 0)) {
 		log_warnx("LUN_XCOPY_PEER refused");
 		close(fd);
+		fd = -1;
 	}
+	if (!configured) {
+		if (fd != -1)
+			close(fd);
+		return;
+	}
+	xcopy_peer_reply(&the_lun, m->hdr.peerid, p.naa, fd, bs,
+	    fd == -1 ? 0 : p.size / bs);
 }
 
 static void

@@ -8,12 +8,18 @@
  * Supported: identification descriptor target descriptors (E4h) naming
  * a block device by its NAA designator, block to block segment
  * descriptors (02h).  A target descriptor names this LUN, or another
- * LUN of the same target whose backing store the master handed over
- * read-only (xcopy_peer_add(); the LUN process never opens a file): a
- * copy reads from any of them and writes to this LUN only, so every
- * write goes through the reservations and the write protection of the
- * LUN that holds the data.  A designator nobody knows ends the copy with
- * COPY ABORTED, COPY TARGET DEVICE NOT REACHABLE.
+ * LUN of the same target: then the copy waits while the master, asked
+ * for that designator (MSG_LUN_XCOPY_REQ), hands over a read-only
+ * descriptor of that LUN's backing store (the LUN process never opens a
+ * file, and holds another LUN's store only while a copy that names it
+ * runs; it is closed when the copy ends).  A copy reads from any of them
+ * and writes to this LUN only, so every write goes through the
+ * reservations and the write protection of the LUN that holds the data.
+ * A designator the master does not know in this target ends the copy
+ * with COPY ABORTED, COPY TARGET DEVICE NOT REACHABLE.  One copy waits
+ * for the master at a time; another one meanwhile gets BUSY.  Task
+ * management and the loss of its nexus end a waiting copy (TASK
+ * ABORTED); the descriptor that arrives after is closed.
  *
  * The copy runs synchronously in the LUN process with a bounded bounce
  * buffer, after the transfers in flight have drained, so it is atomic
@@ -24,6 +30,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "backend.h"
 #include "lun.h"
@@ -50,39 +57,36 @@
 #define RCR_COPY_STATUS		0x00
 #define RCR_OP_PARAMS		0x03
 
-static struct xcopy_peer	 peers[XC_PEERS_MAX];
-static int			 npeers;
-
-/*
- * The backing store of another LUN of the suite, for copies from and
- * to it: its NAA designator, an fd, geometry, whether it may be written.
- */
-int
-xcopy_peer_add(const uint8_t *naa, int fd, uint32_t block_size,
-    uint64_t nblocks, int writable)
-{
-	struct xcopy_peer	*p;
-
-	if (npeers >= XC_PEERS_MAX || block_size == 0 ||
-	    (block_size & (block_size - 1)) != 0)
-		return (-1);
-	p = &peers[npeers++];
-	memcpy(p->naa, naa, sizeof(p->naa));
-	p->fd = fd;
-	p->block_size = block_size;
-	p->nblocks = nblocks;
-	p->writable = writable;
-	return (0);
-}
-
 /* A copy target: a LUN's store. */
 struct xc_tgt {
-	int		 fd;
+	int		 fd;		/* -1: not resolved yet */
 	uint32_t	 bs;
 	uint64_t	 nblocks;
 	int		 writable;
 	int		 self;
+	int		 owned;		/* fd from the master: close it */
+	uint8_t		 naa[16];	/* the designator, as named */
 };
+
+/* An EXTENDED COPY between its checks and its end. */
+struct xc_job {
+	struct scsi_cmd	*cmd;
+	uint8_t		*pl;		/* private copy of the list */
+	uint32_t	 tdl;
+	uint32_t	 sdl;
+	uint32_t	 ntgt;
+	uint8_t		 list_id;
+	uint8_t		 usage;
+	uint32_t	 asked;		/* tgt[] index the master was asked */
+	uint32_t	 reqid;
+	struct xc_tgt	 tgt[XC_MAX_TGT];
+};
+
+/* The copy waiting for the master, if any. */
+static struct xc_job	*xc_wait;
+static uint32_t		 xc_reqid;
+
+static void	 xcopy_run(struct xc_job *);
 
 /* Does the designator of a target descriptor name this NAA? */
 static int
@@ -96,15 +100,14 @@ xcopy_naa_match(const uint8_t *d, const uint8_t *naa)
 }
 
 /*
- * Resolve an identification target descriptor.  0, or -1 with the
- * command ended.
+ * Check an identification target descriptor and resolve it when it names
+ * this LUN.  0, or -1 with the command ended.
  */
 static int
 xcopy_target(struct scsi_cmd *cmd, const uint8_t *d, uint32_t off,
     struct xc_tgt *t)
 {
 	struct lun	*lun = cmd->lun;
-	int		 i;
 
 	if (d[0] != XC_TGT_IDENT) {
 		scsi_check(cmd, SK_ILLEGAL_REQUEST, ASC_UNSUPP_TGT_DESC);
@@ -119,6 +122,7 @@ xcopy_target(struct scsi_cmd *cmd, const uint8_t *d, uint32_t off,
 		return (-1);
 	}
 	memset(t, 0, sizeof(*t));
+	t->fd = -1;
 	if (xcopy_naa_match(&d[4], lun->cfg.naa)) {
 		t->fd = lun->fd;
 		t->bs = lun->block_size;
@@ -127,17 +131,140 @@ xcopy_target(struct scsi_cmd *cmd, const uint8_t *d, uint32_t off,
 		t->self = 1;
 		return (0);
 	}
-	for (i = 0; i < npeers; i++) {
-		if (!xcopy_naa_match(&d[4], peers[i].naa))
-			continue;
-		t->fd = peers[i].fd;
-		t->bs = peers[i].block_size;
-		t->nblocks = peers[i].nblocks;
-		t->writable = peers[i].writable;
-		return (0);
+	/* an NAA designator of 8 or 16 bytes, asked for later */
+	if ((d[4] & 0x0f) != 0x01 || (d[5] & 0x3f) != 0x03 ||
+	    (d[7] != 8 && d[7] != 16) || (d[7] == 16) != ((d[8] >> 4) == 6)) {
+		scsi_check(cmd, SK_COPY_ABORTED, ASC_COPY_TARGET_UNREACHABLE);
+		return (-1);
 	}
-	scsi_check(cmd, SK_COPY_ABORTED, ASC_COPY_TARGET_UNREACHABLE);
-	return (-1);
+	memcpy(t->naa, &d[8], d[7]);
+	return (0);
+}
+
+static void
+xcopy_job_free(struct xc_job *job)
+{
+	uint32_t	i;
+
+	for (i = 0; i < job->ntgt; i++)
+		if (job->tgt[i].owned && job->tgt[i].fd != -1)
+			close(job->tgt[i].fd);
+	free(job->pl);
+	free(job);
+}
+
+/*
+ * Ask the master for the first source not resolved yet.  1 when the job
+ * waits for it, 0 when every target is resolved, -1 with the command
+ * ended.
+ */
+static int
+xcopy_resolve(struct xc_job *job)
+{
+	struct lun	*lun = job->cmd->lun;
+	uint32_t	 i;
+
+	for (i = 0; i < job->ntgt; i++)
+		if (job->tgt[i].fd == -1)
+			break;
+	if (i == job->ntgt)
+		return (0);
+	if (lun->xcopy_ask == NULL) {
+		scsi_check(job->cmd, SK_COPY_ABORTED,
+		    ASC_COPY_TARGET_UNREACHABLE);
+		return (-1);
+	}
+	job->asked = i;
+	job->reqid = ++xc_reqid;
+	if (lun->xcopy_ask(lun, job->tgt[i].naa, job->reqid) == -1) {
+		scsi_check(job->cmd, SK_HARDWARE_ERROR,
+		    ASC_INTERNAL_TARGET_FAILURE);
+		return (-1);
+	}
+	xc_wait = job;
+	return (1);
+}
+
+/* The waiting copy ends now (its command completes). */
+static void
+xcopy_finish(struct xc_job *job)
+{
+	struct scsi_cmd	*cmd = job->cmd;
+
+	if (xc_wait == job)
+		xc_wait = NULL;
+	xcopy_job_free(job);
+	cmd->done(cmd);
+}
+
+/*
+ * The master's answer: fd -1 when it knows no LUN of this target with
+ * that designator.  An answer nobody waits for any more is closed.
+ */
+void
+xcopy_peer_reply(struct lun *lun, uint32_t reqid, const uint8_t *naa,
+    int fd, uint32_t block_size, uint64_t nblocks)
+{
+	struct xc_job	*job = xc_wait;
+	struct xc_tgt	*t;
+
+	if (job == NULL || job->reqid != reqid ||
+	    memcmp(job->tgt[job->asked].naa, naa, 16) != 0) {
+		if (fd != -1)
+			close(fd);
+		return;
+	}
+	xc_wait = NULL;
+	if (fd == -1 || block_size == 0 || nblocks == 0) {
+		scsi_check(job->cmd, SK_COPY_ABORTED,
+		    ASC_COPY_TARGET_UNREACHABLE);
+		xcopy_finish(job);
+		if (lun->batch_done != NULL)
+			lun->batch_done(lun, lun->batch_arg);
+		return;
+	}
+	t = &job->tgt[job->asked];
+	t->fd = fd;
+	t->owned = 1;
+	t->bs = block_size;
+	t->nblocks = nblocks;
+	t->writable = 0;
+	switch (xcopy_resolve(job)) {
+	case 1:
+		return;
+	case 0:
+		xcopy_run(job);
+		break;
+	}
+	xcopy_finish(job);
+	/* outside the ring's own processing: publish the completion */
+	if (lun->batch_done != NULL)
+		lun->batch_done(lun, lun->batch_arg);
+}
+
+/* Task management or nexus loss: a waiting copy that matches ends. */
+void
+xcopy_abort(struct lun *lun, int (*match)(struct scsi_cmd *, void *),
+    void *arg)
+{
+	struct xc_job	*job = xc_wait;
+
+	if (job == NULL || job->cmd->lun != lun || !match(job->cmd, arg))
+		return;
+	job->cmd->status = SAM_STAT_TASK_ABORTED;
+	job->cmd->sense_len = 0;
+	job->cmd->len = 0;
+	job->cmd->aborted = 1;
+	xcopy_finish(job);
+}
+
+/* The ring of the waiting copy went away: it completes into the void. */
+void
+xcopy_detach(struct lun *lun, const void *owner)
+{
+	if (xc_wait != NULL && xc_wait->cmd->lun == lun &&
+	    xc_wait->cmd->owner == owner)
+		xc_wait->cmd->owner = NULL;
 }
 
 static void
@@ -181,14 +308,10 @@ xcopy_segment(struct scsi_cmd *cmd, const struct xc_tgt *src,
 int
 spc_extended_copy(struct scsi_cmd *cmd)
 {
-	struct lun	*lun = cmd->lun;
-	struct xc_tgt	 tgt[XC_MAX_TGT], *src, *dst;
-	uint8_t		*pl = NULL, *buf = NULL, *s;
+	struct xc_job	*job = NULL;
+	uint8_t		*pl, *s;
 	uint32_t	 plen = get_be32(&cmd->cdb[10]);
 	uint32_t	 tdl, sdl, inl, ntgt, nseg, off, dlen, i;
-	uint64_t	 slba, dlba, nblk, bytes, total = 0;
-	uint16_t	 si, di, done = 0;
-	uint8_t		 list_id, usage;
 
 	if ((cmd->cdb[1] & 0x1f) != 0) {	/* LID1 only */
 		scsi_invalid_cdb(cmd, 1, 4);
@@ -205,13 +328,21 @@ spc_extended_copy(struct scsi_cmd *cmd)
 		scsi_check(cmd, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_IU);
 		return (SCSI_DONE);
 	}
+	if (xc_wait != NULL) {
+		/* one copy at a time (RECEIVE COPY RESULTS says so) */
+		cmd->status = SAM_STAT_BUSY;
+		return (SCSI_DONE);
+	}
 	cmd->want = cmd->len = plen;
 	/* a private copy: the ring's data area is shared memory */
-	if ((pl = malloc(plen)) == NULL)
+	if ((job = calloc(1, sizeof(*job))) == NULL ||
+	    (job->pl = malloc(plen)) == NULL)
 		goto nomem;
+	job->cmd = cmd;
+	pl = job->pl;
 	memcpy(pl, cmd->buf, plen);
-	list_id = pl[0];
-	usage = (pl[1] >> 3) & 0x03;
+	job->list_id = pl[0];
+	job->usage = (pl[1] >> 3) & 0x03;
 	tdl = get_be16(&pl[2]);
 	sdl = get_be32(&pl[8]);
 	inl = get_be32(&pl[12]);
@@ -266,25 +397,59 @@ spc_extended_copy(struct scsi_cmd *cmd)
 			goto out;
 		}
 	}
-	for (i = 0; i < ntgt; i++)
+	job->tdl = tdl;
+	job->sdl = sdl;
+	for (i = 0; i < ntgt; i++) {
 		if (xcopy_target(cmd, &pl[XC_HDR + i * XC_TGT_LEN],
-		    XC_HDR + i * XC_TGT_LEN, &tgt[i]) == -1)
+		    XC_HDR + i * XC_TGT_LEN, &job->tgt[i]) == -1)
 			goto out;
+		job->ntgt = i + 1;
+	}
+	switch (xcopy_resolve(job)) {
+	case 1:
+		return (SCSI_PENDING);
+	case 0:
+		xcopy_run(job);
+		break;
+	}
+	goto out;
+ nomem:
+	scsi_check(cmd, SK_HARDWARE_ERROR, ASC_INTERNAL_TARGET_FAILURE);
+ out:
+	if (job != NULL)
+		xcopy_job_free(job);
+	return (SCSI_DONE);
+}
 
-	if ((buf = malloc(XC_CHUNK)) == NULL)
-		goto nomem;
+/* Every target resolved: run the segments, hold the status. */
+static void
+xcopy_run(struct xc_job *job)
+{
+	struct scsi_cmd	*cmd = job->cmd;
+	struct lun	*lun = cmd->lun;
+	struct xc_tgt	*src, *dst;
+	uint8_t		*buf, *s;
+	uint32_t	 tdl = job->tdl, off;
+	uint64_t	 slba, dlba, nblk, bytes, total = 0;
+	uint16_t	 si, di, done = 0;
+
+	if ((buf = malloc(XC_CHUNK)) == NULL) {
+		scsi_check(cmd, SK_HARDWARE_ERROR,
+		    ASC_INTERNAL_TARGET_FAILURE);
+		return;
+	}
 	sbc_quiesce(lun);
-	for (off = 0; off < sdl; off += XC_B2B_LEN) {
-		s = &pl[XC_HDR + tdl + off];
+	for (off = 0; off < job->sdl; off += XC_B2B_LEN) {
+		s = &job->pl[XC_HDR + tdl + off];
 		si = get_be16(&s[4]);
 		di = get_be16(&s[6]);
-		if (si >= ntgt || di >= ntgt) {
+		if (si >= job->ntgt || di >= job->ntgt) {
 			scsi_check(cmd, SK_COPY_ABORTED,
 			    ASC_COPY_TARGET_UNREACHABLE);
 			break;
 		}
-		src = &tgt[si];
-		dst = &tgt[di];
+		src = &job->tgt[si];
+		dst = &job->tgt[di];
 		nblk = get_be16(&s[10]);
 		slba = get_be64(&s[12]);
 		dlba = get_be64(&s[20]);
@@ -320,14 +485,8 @@ spc_extended_copy(struct scsi_cmd *cmd)
 		total += bytes;
 		done++;
 	}
-	xcopy_hold(cmd, list_id, usage, done, total);
-	goto out;
- nomem:
-	scsi_check(cmd, SK_HARDWARE_ERROR, ASC_INTERNAL_TARGET_FAILURE);
- out:
+	xcopy_hold(cmd, job->list_id, job->usage, done, total);
 	free(buf);
-	free(pl);
-	return (SCSI_DONE);
 }
 
 int

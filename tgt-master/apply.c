@@ -980,39 +980,6 @@ lun_state_open(struct master *m, struct mlun *ml)
 	return (-1);
 }
 
-/*
- * EXTENDED COPY between the LUNs of a target: a read-only descriptor of
- * every other LUN's backing store, so this one can copy from them.
- */
-static void
-lun_xcopy_peers(struct svc *s, struct mlun *ml)
-{
-	struct msg_xcopy_peer	 xp;
-	struct mlun		*o;
-	struct stat		 st;
-	int			 fd;
-
-	TAILQ_FOREACH(o, &ml->target->luns, entry) {
-		if (o == ml)
-			continue;
-		if ((fd = open(o->conf.path, O_RDONLY | O_CLOEXEC)) == -1)
-			continue;
-		memset(&xp, 0, sizeof(xp));
-		conf_lun_naa(ml->target->name, o->conf.lun, xp.naa);
-		xp.block_size = o->conf.block_size ? o->conf.block_size : 512;
-		xp.writable = 0;
-		xp.size = o->conf.size;
-		if (xp.size == 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
-			xp.size = st.st_size;
-		if (xp.size == 0) {
-			close(fd);
-			continue;
-		}
-		msgchan_send(&s->proc->chan, MSG_LUN_XCOPY_PEER, ml->lun_id,
-		    &fd, 1, &xp, sizeof(xp));
-	}
-}
-
 static void
 lun_start(struct svc *s)
 {
@@ -1055,7 +1022,6 @@ lun_start(struct svc *s)
 	if ((fd = lun_state_open(m, ml)) != -1)
 		msgchan_send(&s->proc->chan, MSG_LUN_STATE, lc.lun_id, &fd, 1,
 		    NULL, 0);
-	lun_xcopy_peers(s, ml);
 	if (ml->offline) {
 		memset(&st, 0, sizeof(st));
 		st.offline = 1;
@@ -1096,6 +1062,74 @@ proc_bad(struct proc *p, const struct msg *msg)
 	kill(p->pid, SIGKILL);
 }
 
+/*
+ * EXTENDED COPY: a LUN's copy names another LUN by its NAA designator.
+ * If a LUN of the same target has it, hand over a read-only descriptor
+ * of its backing store (reopened from the master's own, so it is the
+ * same file); else answer without one.  -1 if malformed.
+ */
+static int
+lun_xcopy_req(struct proc *p, struct mlun *ml, struct msg *msg)
+{
+	struct msg_xcopy_req	 r;
+	struct msg_xcopy_peer	 xp;
+	struct mlun		*o;
+	struct stat		 st;
+	uint8_t			 naa[16];
+	char			 path[64];
+	int			 fd = -1;
+
+	if (MSG_GET(msg, &r) == -1)
+		return (-1);
+	memset(&xp, 0, sizeof(xp));
+	memcpy(xp.naa, r.naa, sizeof(xp.naa));
+	TAILQ_FOREACH(o, &ml->target->luns, entry) {
+		if (o == ml || o->fd == -1)
+			continue;
+		conf_lun_naa(ml->target->name, o->conf.lun, naa);
+		if (memcmp(naa, r.naa, sizeof(naa)) == 0)
+			break;
+	}
+	if (o != NULL) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", o->fd);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 &&
+		    (fd = open(o->conf.path, O_RDONLY | O_CLOEXEC)) == -1)
+			log_warn("%s: extended copy from %s", ml->svc.instance,
+			    o->conf.path);
+	}
+	if (fd != -1) {
+		if (o->ready) {
+			xp.block_size = o->block_size;
+			xp.size = o->size;
+		} else {
+			xp.block_size = o->conf.block_size ?
+			    o->conf.block_size : 512;
+			xp.size = o->conf.size;
+			if (xp.size == 0 && fstat(fd, &st) == 0 &&
+			    S_ISREG(st.st_mode))
+				xp.size = st.st_size;
+		}
+		if (xp.size < xp.block_size) {
+			close(fd);
+			fd = -1;
+		}
+	}
+	if (fd == -1) {
+		xp.block_size = 0;
+		xp.size = 0;
+		log_debug("%s: extended copy names no LUN of its target",
+		    ml->svc.instance);
+		msgchan_send(&p->chan, MSG_LUN_XCOPY_PEER, msg->hdr.peerid,
+		    NULL, 0, &xp, sizeof(xp));
+		return (0);
+	}
+	log_debug("%s: extended copy from %s", ml->svc.instance,
+	    o->svc.instance);
+	msgchan_send(&p->chan, MSG_LUN_XCOPY_PEER, msg->hdr.peerid, &fd, 1,
+	    &xp, sizeof(xp));
+	return (0);
+}
+
 void
 lun_dispatch(struct msgchan *ch, struct msg *msg, void *arg)
 {
@@ -1128,6 +1162,10 @@ lun_dispatch(struct msgchan *ch, struct msg *msg, void *arg)
 		if (control_lun_reply(p->m, ml, msg) == -1)
 			proc_bad(p, msg);
 		break;
+	case MSG_LUN_XCOPY_REQ:
+		if (lun_xcopy_req(p, ml, msg) == -1)
+			proc_bad(p, msg);
+		break;
 	case MSG_LUN_ERROR:
 		if (MSG_GET(msg, &e) == -1) {
 			proc_bad(p, msg);
@@ -1143,6 +1181,33 @@ lun_dispatch(struct msgchan *ch, struct msg *msg, void *arg)
 		break;
 	}
 	msg_free(msg);
+}
+
+/*
+ * A portal answered a TARGET COLD RESET and closed its own sessions to
+ * the target: every other portal closes theirs (RFC 7143 11.5.1).
+ */
+static int
+portal_cold_reset(struct master *m, struct mportal *from, struct msg *msg)
+{
+	struct msg_target_reset	 r;
+	struct mtarget		*mt;
+	struct mportal		*mp;
+
+	if (MSG_GET(msg, &r) == -1)
+		return (-1);
+	TAILQ_FOREACH(mt, &m->targets, entry)
+		if (mt->target_id == r.target_id)
+			break;
+	if (mt == NULL)
+		return (0);	/* removed by a reload meanwhile */
+	log_info("%s: target %s: cold reset, ending its sessions on every "
+	    "portal", from->svc.instance, mt->name);
+	TAILQ_FOREACH(mp, &m->portals, entry)
+		if (mp != from && svc_running(&mp->svc))
+			msgchan_send(&mp->svc.proc->chan,
+			    MSG_PORTAL_COLD_RESET, 0, NULL, 0, &r, sizeof(r));
+	return (0);
 }
 
 void
@@ -1169,6 +1234,10 @@ portal_dispatch(struct msgchan *ch, struct msg *msg, void *arg)
 		break;
 	case MSG_PORTAL_ISNS_DONE:
 		if (isns_done(p->m, msg) == -1)
+			proc_bad(p, msg);
+		break;
+	case MSG_PORTAL_COLD_RESET:
+		if (portal_cold_reset(p->m, mp, msg) == -1)
 			proc_bad(p, msg);
 		break;
 	default:

@@ -8,6 +8,7 @@
  * tgt-lun per LUN and supervises them.
  */
 
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/stat.h>
 
@@ -113,6 +114,34 @@ on_signal(evutil_socket_t sig, short ev, void *arg)
 	}
 }
 
+/*
+ * A portal holds a descriptor per connection and three per LUN ring, the
+ * master two or three per LUN: raise the soft limit on descriptors to
+ * the hard one (at most TGT_NOFILE_MAX), for this process and the
+ * children it starts, which inherit it.
+ */
+#define TGT_NOFILE_MAX	(1u << 20)
+
+static void
+raise_nofile(void)
+{
+	struct rlimit	rl;
+	rlim_t		want;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1) {
+		log_warn("getrlimit");
+		return;
+	}
+	want = rl.rlim_max;
+	if (want == RLIM_INFINITY || want > TGT_NOFILE_MAX)
+		want = TGT_NOFILE_MAX;
+	if (rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = want;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+		log_warn("setrlimit");
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -160,6 +189,7 @@ main(int argc, char *argv[])
 	if (geteuid() != 0)
 		errx(1, "need root privileges");
 
+	raise_nofile();
 	master_init(&master);
 	master.debug = debug;
 	master.verbose = verbose;

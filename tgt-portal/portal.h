@@ -410,6 +410,8 @@ void	 nolun_exec(struct task *);
 
 /* tmf.c */
 void	 tmf_rx(struct conn *);
+/* Close every session to the target (a cold reset on some portal). */
+void	 tmf_cold_reset_close(struct ptarget *);
 
 /* login.c, text.c */
 void	 login_rx(struct conn *);

@@ -350,6 +350,23 @@ portal_show_sessions(uint32_t peerid)
 	msgchan_send(&portal->master, MSG_CTL_END, peerid, NULL, 0, NULL, 0);
 }
 
+/* A cold reset received by another portal: the target's sessions go. */
+static void
+portal_cold_reset(struct msg *m)
+{
+	struct msg_target_reset	 r;
+	struct ptarget		*t;
+
+	if (MSG_GET(m, &r) == -1) {
+		log_warnx("bad COLD_RESET");
+		return;
+	}
+	if ((t = ptarget_by_id(r.target_id)) == NULL)
+		return;
+	log_info("target %s: cold reset on another portal", t->name);
+	tmf_cold_reset_close(t);
+}
+
 static void
 portal_dispatch(struct msgchan *mc, struct msg *m, void *arg)
 {
@@ -382,6 +399,9 @@ portal_dispatch(struct msgchan *mc, struct msg *m, void *arg)
 		break;
 	case MSG_PORTAL_START:
 		portal_start();
+		break;
+	case MSG_PORTAL_COLD_RESET:
+		portal_cold_reset(m);
 		break;
 	case MSG_PORTAL_ACCESS:
 		acl_access_msg(m);

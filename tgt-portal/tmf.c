@@ -63,11 +63,13 @@ tmf_send(struct conn *c, uint32_t itt, uint8_t response)
 }
 
 /*
- * TARGET COLD RESET: once the response is on its way, every connection
- * to the target goes (RFC 7143 11.5.1, like a power cycle).
+ * TARGET COLD RESET: every connection to the target goes, on this portal
+ * and, through the master, on every other one (RFC 7143 11.5.1, like a
+ * power cycle).  The LUNs have the reset already: their next login from
+ * the same initiator port gets the power on unit attention.
  */
-static void
-tmf_cold_reset(struct ptarget *target)
+void
+tmf_cold_reset_close(struct ptarget *target)
 {
 	struct session	*s, *ts;
 	struct conn	*c, *tc;
@@ -81,6 +83,18 @@ tmf_cold_reset(struct ptarget *target)
 			conn_close_after_send(c);
 		}
 	}
+}
+
+static void
+tmf_cold_reset(struct ptarget *target)
+{
+	struct msg_target_reset	 r;
+
+	tmf_cold_reset_close(target);
+	memset(&r, 0, sizeof(r));
+	r.target_id = target->target_id;
+	msgchan_send(&portal->master, MSG_PORTAL_COLD_RESET, 0, NULL, 0, &r,
+	    sizeof(r));
 }
 
 void

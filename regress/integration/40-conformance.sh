@@ -13,16 +13,12 @@
 #		them (a skip is a failure of this test: every test must pass
 #		somewhere)
 #
-# Known failures, listed with their reason in regress/cu-xfail, are
-# reported as "skip" lines that say so.
-#
-# iSCSI.iSCSIdatasn.iSCSIDataSnInvalid: the test passes when the target
-# rejects the bad DataSN, and it always prints "[FAILED] WRITE10 command
-# failed with status ..." when it does (libiscsi's check_result logs
-# every unexpected non-GOOD status so, and the test expects GOOD while
-# asserting failure).  The scorer counts that line as a failure.  When
-# CUnit says the test passed and every "[FAILED]" line of it is that one
-# message, the verdict is PASS and the line says "scorer override".
+# Scored by CUnit's own verdict (../shared/conformance/cu-score, see
+# regress/cu-run.sh).  A test that CUnit passed although it printed a
+# "[FAILED]" line is "noisy": each one expected is listed with its reason
+# in regress/cu-noisy, and any other fails the run.  Known failures,
+# listed with their reason in regress/cu-xfail (empty now), are reported
+# as "skip" lines that say so.
 #
 # Environment: CU_CONFIGS=name,name to run only some configurations,
 # CU_JOBS (default 2) configurations at a time.
@@ -75,6 +71,9 @@ run_config() {
 	*sanitize*) opt="$opt -S" ;;
 	*)	opt="$opt -d" ;;
 	esac
+	case $flags in
+	*one*)	opt="$opt -1" ;;
+	esac
 	start=$(date +%s)
 	# The backing files are scratch: destructive tests are allowed.
 	# A process group of its own, so that cu_kill can end all of it.
@@ -116,39 +115,25 @@ done
 note "conformance: all configurations in $(( $(date +%s) - start )) s"
 master_alive || fail "tgt-master still running after the suites"
 
-# The DataSN override, on the log the scorer kept.
-datasn_ok() {
-	local log=$1/ALL.iSCSIdatasn.log
-	[ -f "$log" ] || return 1
-	awk '
-	/^  Test: iSCSIDataSnInvalid/	{ t = 1 }
-	t && /\[FAILED\]/ && !/\[FAILED\] WRITE10 command failed with status/ { bad = 1 }
-	t && /(\.\.\.|[^a-z])passed$|^passed$|passed    / { ok = 1; t = 0 }
-	t && /\.\.\.FAILED$|^FAILED$/	{ bad = 1; t = 0 }
-	END { exit !(ok && !bad) }' "$log"
-}
-
 : > "$T/all"
+: > "$T/noisy"
 while IFS='	' read -r name opts flags items; do
 	out=$T/cu-$name.out
-	if datasn_ok "$T/cu-$name" &&
-	    grep -q '^FAIL ALL.iSCSIdatasn.iSCSIDataSnInvalid$' "$out"; then
-		sed -i 's/^FAIL \(ALL.iSCSIdatasn.iSCSIDataSnInvalid\)$/OVERRIDE \1/' \
-		    "$out"
-	fi
 	p=$(grep -c '^PASS ' "$out")
 	f=$(grep -c '^FAIL ' "$out")
 	s=$(grep -c '^SKIP ' "$out")
-	o=$(grep -c '^OVERRIDE ' "$out")
+	n=$(grep -c '^noisy ' "$out")
 	note "configuration $name ($opts; $flags):" \
-	    "$((p + o)) passed, $f failed, $s skipped" \
-	    "$( [ "$o" -gt 0 ] && echo "($o by the DataSN scorer override)")" \
+	    "$p passed, $f failed, $s skipped ($n noisy)" \
 	    "in $(cat "$T/cu-$name.time" 2>/dev/null || echo '?') s"
-	grep -E '^(PASS|FAIL|SKIP|OVERRIDE) ' "$out" | sed "s/\$/ $name/" \
+	grep -E '^(PASS|FAIL|SKIP) ' "$out" | sed "s/\$/ $name/" \
 	    >> "$T/all"
+	# "TEST CONFIG LINE" for each noisy test
+	sed -n 's/^noisy \([^:]*\): \(.*\)$/\1 '"$name"' \2/p' "$out" \
+	    >> "$T/noisy"
 	# why something failed, indented
 	if [ "$f" -gt 0 ]; then
-		grep -v -E '^(PASS|SKIP|OVERRIDE) |^conformance: ' "$out" |
+		grep -v -E '^(PASS|SKIP|noisy) |^conformance: ' "$out" |
 		    INDENT_MAX=60 indent
 	fi
 done < "$configs"
@@ -160,7 +145,6 @@ awk '
 	if (!(t in seen)) { seen[t] = 1; order[n++] = t }
 	if (st == "FAIL") fails[t] = fails[t] " " cfg
 	else if (st == "PASS") passes[t] = passes[t] " " cfg
-	else if (st == "OVERRIDE") { passes[t] = passes[t] " " cfg; ovr[t] = 1 }
 	else if (st == "SKIP") skips[t] = skips[t] " " cfg
 }
 END {
@@ -171,7 +155,6 @@ END {
 			    (passes[t] != "" ? ", passed on" passes[t] : "")
 		else if (passes[t] != "")
 			print "PASS", t, "passed on" passes[t] \
-			    (ovr[t] ? " (scorer override)" : "") \
 			    (skips[t] != "" ? ", skipped on" skips[t] : "")
 		else
 			print "SKIP", t, "skipped on" skips[t]
@@ -209,3 +192,27 @@ ms=$(grep -c '^SKIP ' "$T/merged")
 note "conformance merged: $(wc -l < "$T/merged") tests: $mp passed," \
     "$mf failed ($nx of them known, regress/cu-xfail), $ms skipped" \
     "everywhere"
+
+# Noisy tests (CUnit passed them, they printed "[FAILED]"): those listed
+# in regress/cu-noisy are expected, with their reason; any other fails.
+list_reason() {	# FILE TEST
+	grep -v '^#' "$1" 2>/dev/null |
+	    awk -F '\t' -v t="$2" '$1 == t { print $2; exit }'
+}
+for t in $(awk '{ print $1 }' "$T/noisy" | sort -u); do
+	where=$(awk -v t="$t" '$1 == t { printf " %s", $2 }' "$T/noisy")
+	line=$(awk -v t="$t" '$1 == t { $1 = ""; $2 = ""; sub(/^ +/, "");
+	    print; exit }' "$T/noisy")
+	why=$(list_reason "$top/regress/cu-noisy" "$t")
+	if [ -n "$why" ]; then
+		ok "$t: noisy as expected on$where: $why"
+	else
+		fail "$t: CUnit passed it on$where but it printed \"$line\"" \
+		    "and regress/cu-noisy does not expect that"
+	fi
+done
+for t in $(grep -v '^#' "$top/regress/cu-noisy" | cut -f1); do
+	grep -q "^$t " "$T/noisy" ||
+	    note "$t is listed in regress/cu-noisy but was not noisy"
+done
+

@@ -996,6 +996,76 @@ class Tests:
         a.close()
         b.close()
 
+    def t_resets(self):
+        """Resets with two I_T nexuses, one per portal (the second port
+        in $RAW_PORT2): LOGICAL UNIT RESET and TARGET WARM RESET give the
+        unit attention to both, the sender included (SAM-5); TARGET COLD
+        RESET ends both sessions, and the next login of each initiator
+        port gets the power on unit attention, a new one none."""
+        port2 = int(os.environ['RAW_PORT2'])
+        ini = 'iqn.2026-11.org.example:reset'
+        sa = self.session(ini=ini + 'a')
+        sb = self.session(ini=ini + 'b')
+        a = self.connect(sa)
+        a.login()
+        b = Conn(self.host, port2, sb)
+        b.login()
+        clear_ua(a, 1)
+        clear_ua(b, 1)
+        for func, what in ((5, 'LOGICAL UNIT RESET'),
+                           (6, 'TARGET WARM RESET')):
+            for sender, other in ((a, b), (b, a)):
+                r = self.tmf(sender, func, lun=1)
+                self.check(r == 0, 'resets: %s: function complete' % what,
+                           r)
+                for x, who in ((sender, 'the sender'), (other, 'the other '
+                                                        'portal')):
+                    st, sense = command(x, bytes(6), 1)
+                    self.check(st == 2 and len(sense) >= 14 and
+                               sense[2] & 0x0f == 6 and
+                               sense[12:14] == b'\x29\x03',
+                               'resets: %s: %s gets 29/03' % (what, who),
+                               (st, sense[:14].hex()))
+                    st = tur(x, 1)
+                    self.check(st == 0, 'resets: %s: then GOOD' % what, st)
+        # an initiator port never logged in before the cold reset
+        sc = self.session(ini=ini + 'c')
+        # cold reset from b: both sessions end
+        r = self.tmf(b, 7, lun=1)
+        self.check(r == 0, 'resets: TARGET COLD RESET: function complete',
+                   r)
+        gone = 0
+        for x in (a, b):
+            try:
+                x.sock.settimeout(5)
+                while True:
+                    x.recv()
+            except (EOFError, ConnectionError):
+                gone += 1
+            except (socket.timeout, ProtocolError):
+                pass
+        self.check(gone == 2, 'resets: after a cold reset on one portal the '
+                   'sessions on both portals are closed', gone)
+        a.close()
+        b.close()
+        # a's initiator port logs in again, through the other portal
+        sa2 = self.session(ini=ini + 'a', isid=sa.isid)
+        a2 = Conn(self.host, port2, sa2)
+        a2.login()
+        st, sense = command(a2, bytes(6), 1)
+        self.check(st == 2 and len(sense) >= 14 and sense[2] & 0x0f == 6 and
+                   sense[12] == 0x29 and sense[13] in (0, 1),
+                   'resets: the next login of an initiator port that had a '
+                   'session gets the power on unit attention',
+                   (st, sense[:14].hex()))
+        self.check(tur(a2, 1) == 0, 'resets: once')
+        c = self.connect(sc)
+        c.login()
+        self.check(tur(c, 1) == 0, 'resets: a new initiator port gets none')
+        for x in (a2, c):
+            x.logout()
+            x.close()
+
     def t_erl2(self):
         """ERL 2: a connection fails with a read half delivered and a
         write waiting for data; a new connection of the session takes

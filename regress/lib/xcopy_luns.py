@@ -2,11 +2,14 @@
 # EXTENDED COPY between two LUNs of a target, for
 # regress/integration/43-xcopy.sh, with the raw initiator of iscsi_raw.py.
 #
-#	xcopy_luns.py HOST PORT TARGET SRCLUN DSTLUN
+#	xcopy_luns.py HOST PORT TARGET SRCLUN DSTLUN [OTHERTARGET]
 #
 # Writes a pattern to 64 blocks of SRCLUN, has DSTLUN's copy manager copy
 # them (both named by their NAA designators, as VPD page 83h gives them)
 # to DSTLUN block 128, reads them back there.  Exits 0 if they match.
+# With OTHERTARGET, a copy from its LUN 1 to DSTLUN must end in COPY
+# ABORTED, COPY TARGET DEVICE NOT REACHABLE (0A/0D/02): a copy manager
+# reaches the LUNs of its own target only.
 import os
 import struct
 import sys
@@ -70,6 +73,27 @@ def main():
     if st != 0 or data != pat:
         print('the copy does not read back (status %d)' % st)
         return 1
+    if len(sys.argv) > 6:
+        o = ir.Conn(host, port, ir.Session('iqn.2026-11.org.example:xcopy',
+                                           sys.argv[6]))
+        o.login()
+        ir.clear_ua(o, 1)
+        tds = tgt_desc(naa_designator(o, 1)) + \
+            tgt_desc(naa_designator(c, dst))
+        o.logout()
+        o.close()
+        pl = struct.pack('>BBH4xII', 2, 0x10, len(tds), len(seg), 0) + \
+            tds + seg
+        cdb = struct.pack('>BB8xIBB', 0x83, 0, len(pl), 0, 0)
+        b, itt = c.cmd_bhs(cdb, dst, write=True, edtl=len(pl))
+        c.send(b, pl)
+        st, rsp, _ = ir.write_finish(c, itt, pl, len(pl), dst)
+        sense = rsp.data[2:]
+        if st != 2 or len(sense) < 14 or sense[2] & 0x0f != 0x0a or \
+                sense[12:14] != b'\x0d\x02':
+            print('a copy from another target\'s LUN: status %d sense %s, '
+                  'not 0A/0D/02' % (st, rsp.data.hex()))
+            return 1
     c.logout()
     c.close()
     return 0

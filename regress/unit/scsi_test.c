@@ -320,16 +320,46 @@ test_unit_attention(void)
 	r = run(b, NULL, c, RING_DIR_READ, buf, sizeof(buf));
 	CHECK(r.status == SAM_STAT_GOOD && r.len == 8 && buf[0] == 0x72);
 
-	/* LUN reset: UA on the other nexus only */
+	/* LUN reset and target warm reset: UA on every nexus (SAM-5) */
 	CHECK(lun_tmf(&L, RING_TMF_LUN_RESET, 0, 1, 0) == RING_TMF_COMPLETE);
 	cdb_simple(c, TEST_UNIT_READY);
+	r = run(a, NULL, c, RING_DIR_NONE, NULL, 0);
+	CHECK(IS_CHECK(r, SK_UNIT_ATTENTION, ASC_BUS_DEVICE_RESET));
 	r = run(a, NULL, c, RING_DIR_NONE, NULL, 0);
 	CHECK(r.status == SAM_STAT_GOOD);
 	r = run(b, NULL, c, RING_DIR_NONE, NULL, 0);
 	CHECK(IS_CHECK(r, SK_UNIT_ATTENTION, ASC_BUS_DEVICE_RESET));
 	r = run(b, NULL, c, RING_DIR_NONE, NULL, 0);
 	CHECK(r.status == SAM_STAT_GOOD);
+	CHECK(lun_tmf(&L, RING_TMF_TARGET_WARM_RESET, 0, 2, 0) ==
+	    RING_TMF_COMPLETE);
+	r = run(a, NULL, c, RING_DIR_NONE, NULL, 0);
+	CHECK(IS_CHECK(r, SK_UNIT_ATTENTION, ASC_BUS_DEVICE_RESET));
+	r = run(b, NULL, c, RING_DIR_NONE, NULL, 0);
+	CHECK(IS_CHECK(r, SK_UNIT_ATTENTION, ASC_BUS_DEVICE_RESET));
 	CHECK(lun_tmf(&L, 99, 0, 1, 0) == RING_TMF_NOT_SUPPORTED);
+
+	/*
+	 * Cold reset: the power on UA on every nexus, and for the next
+	 * login of each initiator port that had one, once.
+	 */
+	a->announced = b->announced = 1;
+	strlcpy(a->initiator, "iqn.a", sizeof(a->initiator));
+	strlcpy(b->initiator, "iqn.b", sizeof(b->initiator));
+	memset(a->isid, 1, sizeof(a->isid));
+	memset(b->isid, 2, sizeof(b->isid));
+	CHECK(lun_tmf(&L, RING_TMF_TARGET_COLD_RESET, 0, 1, 0) ==
+	    RING_TMF_COMPLETE);
+	r = run(b, NULL, c, RING_DIR_NONE, NULL, 0);
+	CHECK(IS_CHECK(r, SK_UNIT_ATTENTION, ASC_POWER_ON_RESET));
+	r = run(b, NULL, c, RING_DIR_NONE, NULL, 0);
+	CHECK(r.status == SAM_STAT_GOOD);
+	CHECK(!lun_cold_take(&L, "iqn.c", a->isid));
+	CHECK(!lun_cold_take(&L, "iqn.a", b->isid));
+	CHECK(lun_cold_take(&L, "iqn.a", a->isid));
+	CHECK(!lun_cold_take(&L, "iqn.a", a->isid));
+	CHECK(lun_cold_take(&L, "iqn.b", b->isid));
+	a->announced = b->announced = 0;
 
 	nexus_del(&L, a);
 	CHECK(nexus_find(&L, 0, 1) == NULL);
@@ -1065,14 +1095,15 @@ test_sanitize(void)
 	    SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB));
 	CHECK(sanitize_cmd(SANITIZE_EXIT_FAILURE_MODE, NULL, 0, 0).status ==
 	    SAM_STAT_GOOD);
-	/* CRYPTO ERASE on a thick LUN: zeroes */
-	CHECK(sanitize_cmd(SANITIZE_CRYPTO_ERASE, NULL, 0, 0).status ==
-	    SAM_STAT_GOOD);
-	cdb_rw(c, READ_10, 0, 8);
-	CHECK(RUN(c, RING_DIR_READ, buf, 4096).status == SAM_STAT_GOOD);
-	for (ok = 1, i = 0; i < 4096; i++)
-		ok &= buf[i] == 0;
-	CHECK(ok);
+	/* so does CRYPTO ERASE (WABEREQ and WACEREQ 0 here) */
+	CHECK(IS_CHECK(sanitize_cmd(SANITIZE_CRYPTO_ERASE, NULL, 0, 0),
+	    SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB));
+	cdb_simple(c, INQUIRY);
+	c[1] = 0x01;
+	c[2] = 0xb1;
+	put_be16(&c[3], 64);
+	r = RUN(c, RING_DIR_READ, buf, 64);
+	CHECK(r.status == SAM_STAT_GOOD && buf[1] == 0xb1 && buf[7] == 0);
 	/* while one runs: NOT READY, SANITIZE IN PROGRESS, but INQUIRY */
 	L.san_active = 1;
 	L.san_total = 100;
