@@ -133,7 +133,7 @@ sanitize_step(struct lun *lun)
 	for (i = 0; i < n; i++)
 		buf[i] = lun->san_pat[((off + i) % lun->block_size) % plen] ^
 		    (inv ? 0xff : 0);
-	if (rdwr_io(lun->fd, 1, buf, n, off, 0) != (long)n)
+	if (lun->be->pio(lun, 1, buf, n, off, 0) != (long)n)
 		return (-1);
 	lun->san_done += n;
 	if (lun->san_done < lun->san_total)
@@ -175,8 +175,8 @@ sanitize_erase(struct lun *lun)
 
 	if (lun->thin)
 		return (sbc_punch(lun, 0, lun->size));
-	if (fallocate(lun->fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, 0,
-	    lun->size) == 0)
+	if (lun->be->fallocate(lun, FALLOC_FL_ZERO_RANGE |
+	    FALLOC_FL_KEEP_SIZE, 0, lun->size) == 0)
 		return (lun->be->sync(lun));
 	if ((z = calloc(1, SAN_SLICE)) == NULL)
 		return (-1);
@@ -184,7 +184,7 @@ sanitize_erase(struct lun *lun)
 		n = lun->size - off;
 		if (n > SAN_SLICE)
 			n = SAN_SLICE;
-		if (rdwr_io(lun->fd, 1, z, n, off, 0) != (long)n)
+		if (lun->be->pio(lun, 1, z, n, off, 0) != (long)n)
 			r = -1;
 	}
 	free(z);
