@@ -19,8 +19,8 @@ extern char	**environ;
 static void __attribute__((noreturn))
 child_usage(const char *role)
 {
-	fprintf(stderr, "usage: %s [-dv] -u user -c chroot -n instance\n",
-	    role);
+	fprintf(stderr, "usage: %s [-dv] [-b backend] -u user -c chroot "
+	    "-n instance\n", role);
 	exit(1);
 }
 
@@ -31,8 +31,11 @@ child_start(int argc, char *argv[], const char *role, struct child_opts *o)
 
 	memset(o, 0, sizeof(*o));
 	setproctitle_init(argc, argv, environ);	/* copies argv first */
-	while ((ch = getopt(argc, argv, "dvu:c:n:")) != -1) {
+	while ((ch = getopt(argc, argv, "b:dvu:c:n:")) != -1) {
 		switch (ch) {
+		case 'b':
+			o->backend = optarg;
+			break;
 		case 'd':
 			o->debug = 1;
 			break;

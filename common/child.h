@@ -3,7 +3,9 @@
  * SPDX-License-Identifier: GPL-2.0-only
  *
  * Start-up shared by the children tgt-master execs (tgt-portal, tgt-lun):
- * the command line "ROLE [-dv] -u user -c chroot -n instance", logging
+ * the command line "ROLE [-dv] [-b backend] -u user -c chroot -n instance"
+ * (-b: tgt-lun's backend, for what it must set up before its seccomp
+ * filter), logging
  * with the role and instance, and the process title.
  */
 
@@ -16,6 +18,7 @@ struct child_opts {
 	const char	*instance;	/* -n: "addr:port" or "iqn/lun" */
 	int		 debug;		/* -d: log to stderr */
 	int		 verbose;	/* -v, repeatable */
+	const char	*backend;	/* -b: set up before the sandbox */
 };
 
 /*

@@ -190,6 +190,8 @@ struct msg_error {
 /* lun_config.backend */
 #define LUN_BACKEND_RDWR	0
 #define LUN_BACKEND_AIO		1
+#define LUN_BACKEND_IO_URING	2
+#define LUN_BACKEND_NULL	3	/* no store: LUN_CONFIG carries no fd */
 
 /* lun_config.flags */
 #define LUN_F_READONLY		0x0001
@@ -199,6 +201,7 @@ struct msg_error {
 /* physical block size 2^(9 + n) bytes, n in bits 4-7; 0: the block size */
 #define LUN_F_PBLOCK_SHIFT	4
 #define LUN_F_PBLOCK_MASK	0x00f0
+#define LUN_F_DIRECT		0x0100	/* store opened with O_DIRECT */
 
 struct msg_lun_config {
 	uint32_t	lun_id;		/* master's index, stable per LUN */

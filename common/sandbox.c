@@ -19,6 +19,7 @@
 #include <sys/prctl.h>
 
 #include <linux/fs.h>
+#include <linux/io_uring.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -213,8 +214,33 @@ sandbox_lun_args(scmp_filter_ctx ctx)
 		    IOCTL_IS(sandbox_lun_ioctls[i]));
 }
 
+/*
+ * io_uring: the ring's operations are checked by the ring's own
+ * restrictions (IORING_REGISTER_RESTRICTIONS), not by seccomp, so only
+ * the one ring tgt-lun restricted may be entered, and only its buffer
+ * table may be updated (a new ring portal data area).
+ */
+static void
+sandbox_io_uring(scmp_filter_ctx ctx, int ring_fd)
+{
+	struct scmp_arg_cmp	 reg[2] = {
+		SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)ring_fd),
+		SCMP_A1(SCMP_CMP_EQ, IORING_REGISTER_BUFFERS_UPDATE)
+	};
+
+	sandbox_allow_arg(ctx, "io_uring_enter", SCMP_A0(SCMP_CMP_EQ,
+	    (scmp_datum_t)ring_fd));
+	sandbox_rule(ctx, SCMP_ACT_ALLOW, "io_uring_register", 2, reg);
+}
+
 void
 sandbox_seccomp(int role)
+{
+	sandbox_seccomp_io_uring(role, -1);
+}
+
+void
+sandbox_seccomp_io_uring(int role, int ring_fd)
 {
 	scmp_filter_ctx	 ctx;
 	int		 rv;
@@ -236,6 +262,8 @@ sandbox_seccomp(int role)
 	} else {
 		sandbox_allow(ctx, sandbox_lun);
 		sandbox_lun_args(ctx);
+		if (ring_fd >= 0)
+			sandbox_io_uring(ctx, ring_fd);
 	}
 	if ((rv = seccomp_load(ctx)) < 0) {
 		errno = -rv;

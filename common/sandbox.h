@@ -18,5 +18,12 @@
 void	sandbox_drop(const char *user, const char *dir);
 /* Install the seccomp filter for the role (no new privileges first). */
 void	sandbox_seccomp(int role);
+/*
+ * The same, for a LUN whose backend is io_uring: io_uring_enter(2) and
+ * io_uring_register(2) (buffer updates only) are allowed on ring_fd, a
+ * ring created and restricted before the filter; io_uring_setup(2) is
+ * not, so no unrestricted ring can be made afterwards.
+ */
+void	sandbox_seccomp_io_uring(int role, int ring_fd);
 
 #endif /* TGT_SANDBOX_H */

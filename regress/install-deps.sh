@@ -6,7 +6,7 @@
 set -eu
 
 PKGS="build-essential pkg-config bison libevent-dev libaio-dev
-    libseccomp-dev libbsd-dev libisal-dev libiscsi-bin qemu-utils
+    libseccomp-dev libbsd-dev libisal-dev liburing-dev libiscsi-bin qemu-utils
     qemu-block-extra tgt mandoc clang procps iproute2 util-linux
     nettle-dev python3 open-isns-server open-isns-utils jq
     qemu-system-x86 linux-image-amd64 kmod cpio busybox-static open-iscsi

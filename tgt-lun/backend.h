@@ -37,13 +37,50 @@ struct backend {
 	 * into one io_submit).  Called after a batch of commands.
 	 */
 	void		 (*flush)(struct lun *);
+	/*
+	 * Synchronous transfer for the commands that work on the medium
+	 * themselves (VERIFY, COMPARE AND WRITE, WRITE SAME, SANITIZE...),
+	 * with nothing in flight: len, or a negative errno.  buf may be
+	 * private memory of any alignment.
+	 */
+	long		 (*pio)(struct lun *, int write, uint8_t *buf,
+			    uint32_t len, uint64_t off, int fua);
+	/* fallocate(2) mode on [off, off + len): 0, or -1 and errno. */
+	int		 (*fallocate)(struct lun *, int mode, uint64_t off,
+			    uint64_t len);
+	/*
+	 * A ring's data area was mapped (the buffers rw() will see come
+	 * from it) or is about to be unmapped.  May be NULL.
+	 */
+	void		 (*mem_add)(struct lun *, void *base, size_t len);
+	void		 (*mem_del)(struct lun *, void *base, size_t len);
 };
 
 /* Synchronous transfer: len, or a negative errno (backend_rdwr.c). */
 long	rdwr_io(int fd, int write, uint8_t *buf, uint32_t len, uint64_t off,
 	    int fua);
+/* pio() and fallocate() of the backends that have a file (backend_rdwr.c). */
+long	file_pio(struct lun *, int write, uint8_t *buf, uint32_t len,
+	    uint64_t off, int fua);
+int	file_fallocate(struct lun *, int mode, uint64_t off, uint64_t len);
+/* Finish a short asynchronous transfer synchronously: the new result. */
+long	file_finish(struct lun *, struct scsi_cmd *, long res);
+/* The sense for a failed transfer, from the errno (sbc.c). */
+void	sbc_io_error(struct scsi_cmd *, int write, int error, uint64_t lba);
+
+/*
+ * io_uring: tgt-lun creates its ring before its seccomp filter (which
+ * then only allows io_uring_enter and io_uring_register on that ring);
+ * returns its descriptor, or -1 with the reason in err, which init()
+ * reports later.  Without a prepared ring, init() creates one (tests).
+ */
+int	io_uring_prepare(char *err, size_t errlen);
+/* No ring may be made from now on (sandboxed without one): init() fails. */
+void	io_uring_unavailable(const char *why);
 
 extern const struct backend backend_rdwr;
 extern const struct backend backend_aio;
+extern const struct backend backend_null;
+extern const struct backend backend_io_uring;
 
 #endif /* TGT_BACKEND_H */

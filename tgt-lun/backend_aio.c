@@ -140,7 +140,7 @@ aio_flush(struct lun *lun)
 		if (r != -EAGAIN && r != -EINVAL && r != 0)
 			sbc_io_done(cmd, r);
 		else
-			sbc_io_done(cmd, rdwr_io(lun->fd,
+			sbc_io_done(cmd, file_pio(lun,
 			    iocb->aio_lio_opcode == IO_CMD_PWRITE,
 			    iocb->u.c.buf, iocb->u.c.nbytes, iocb->u.c.offset,
 			    iocb->aio_rw_flags != 0));
@@ -156,8 +156,8 @@ aio_rw(struct lun *lun, struct scsi_cmd *cmd, int write, uint8_t *buf,
 	struct iocb	*iocb = (struct iocb *)cmd->be_space;
 
 	if (ap->busy >= AIO_DEPTH || (ap->direct && ((len | off |
-	    (uintptr_t)buf) & 511))) {
-		sbc_io_done(cmd, rdwr_io(lun->fd, write, buf, len, off, fua));
+	    (uintptr_t)buf) & (lun->dio_align - 1)))) {
+		sbc_io_done(cmd, file_pio(lun, write, buf, len, off, fua));
 		return (SCSI_DONE);
 	}
 	memset(iocb, 0, sizeof(*iocb));
@@ -211,7 +211,7 @@ aio_poll(struct lun *lun, int wait)
 		cmd = ev[i].data;
 		ap->busy--;
 		/* res is the byte count or a negative errno */
-		sbc_io_done(cmd, (long)ev[i].res);
+		sbc_io_done(cmd, file_finish(lun, cmd, (long)ev[i].res));
 	}
 	return (n);
 }
@@ -224,4 +224,6 @@ const struct backend backend_aio = {
 	.sync = aio_sync,
 	.poll = aio_poll,
 	.flush = aio_flush,
+	.pio = file_pio,
+	.fallocate = file_fallocate,
 };

@@ -56,11 +56,12 @@ lunctl_resize(struct lun *lun, struct msgchan *master)
 	struct stat		 st;
 	uint64_t		 store, nblocks;
 
-	if (fstat(lun->fd, &st) == -1) {
+	if (lun->fd == -1)		/* backend null: no store */
+		store = lun->size;
+	else if (fstat(lun->fd, &st) == -1) {
 		log_warn("resize: fstat");
 		return;
-	}
-	if (S_ISREG(st.st_mode))
+	} else if (S_ISREG(st.st_mode))
 		store = st.st_size;
 	else if (ioctl(lun->fd, BLKGETSIZE64, &store) == -1) {
 		log_warn("resize: BLKGETSIZE64");

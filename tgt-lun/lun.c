@@ -81,11 +81,17 @@ lun_init(struct lun *lun, const struct msg_lun_config *cfg, int fd,
 	pb = 9 + ((cfg->flags & LUN_F_PBLOCK_MASK) >> LUN_F_PBLOCK_SHIFT);
 	lun->pb_exp = pb > lun->block_shift ? pb - lun->block_shift : 0;
 
-	if (fstat(fd, &st) == -1) {
+	if (cfg->backend == LUN_BACKEND_NULL) {
+		/* no store: the configured size is the capacity */
+		if (cfg->size == 0) {
+			snprintf(err, errlen, "backend null needs a size");
+			return (-1);
+		}
+		store = cfg->size;
+	} else if (fstat(fd, &st) == -1) {
 		snprintf(err, errlen, "fstat: %s", strerror(errno));
 		return (-1);
-	}
-	if (S_ISREG(st.st_mode))
+	} else if (S_ISREG(st.st_mode))
 		store = st.st_size;
 	else if (S_ISBLK(st.st_mode)) {
 		if (ioctl(fd, BLKGETSIZE64, &store) == -1) {
@@ -119,6 +125,11 @@ lun_init(struct lun *lun, const struct msg_lun_config *cfg, int fd,
 	lun->thin = (cfg->flags & LUN_F_THIN) != 0;
 	lun->removable = (cfg->flags & LUN_F_REMOVABLE) != 0;
 	lun->wce = (cfg->flags & LUN_F_WRITE_CACHE) != 0;
+	/* the master checked the block size against the O_DIRECT alignment */
+	if (fd != -1 && (fl = fcntl(fd, F_GETFL)) != -1 && (fl & O_DIRECT)) {
+		lun->direct = 1;
+		lun->dio_align = bs;
+	}
 
 	switch (cfg->backend) {
 	case LUN_BACKEND_RDWR:
@@ -126,6 +137,12 @@ lun_init(struct lun *lun, const struct msg_lun_config *cfg, int fd,
 		break;
 	case LUN_BACKEND_AIO:
 		lun->be = &backend_aio;
+		break;
+	case LUN_BACKEND_IO_URING:
+		lun->be = &backend_io_uring;
+		break;
+	case LUN_BACKEND_NULL:
+		lun->be = &backend_null;
 		break;
 	default:
 		snprintf(err, errlen, "unknown backend %u", cfg->backend);

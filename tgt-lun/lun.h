@@ -14,6 +14,8 @@
  *	sbc.c		block commands: READ, WRITE, READ CAPACITY...
  *	backend_rdwr.c	pread/pwrite backing store
  *	backend_aio.c	libaio backing store, completions on an eventfd
+ *	backend_io_uring.c io_uring backing store, completions on its fd
+ *	backend_null.c	no store: writes dropped, reads zeroes
  *
  * Everything but tgt-lun.c works without a ring or an event loop, so
  * that regress/unit/scsi_test.c can drive commands directly: fill a
@@ -116,6 +118,8 @@ struct lun {
 	int			 readonly;
 	int			 thin;
 	int			 removable;
+	int			 direct;	/* store opened O_DIRECT */
+	uint32_t		 dio_align;	/* O_DIRECT alignment */
 
 	/* mode parameters, current values */
 	int			 wce;

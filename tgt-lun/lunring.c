@@ -410,6 +410,8 @@ lring_add(struct lun *lun, struct event_base *evb, const struct msg_ring *m,
 		return (NULL);
 	}
 	TAILQ_INSERT_TAIL(&lrings, lr, entry);
+	if (lun->be->mem_add != NULL)
+		lun->be->mem_add(lun, lr->ring.data, lr->ring.geom.data_size);
 	/* entries may be waiting already; this also arms the sleep flag */
 	lring_doorbell(-1, 0, lr);
 	return (lr);
@@ -440,6 +442,9 @@ lring_del(struct lring *lr)
 	TAILQ_REMOVE(&lrings, lr, entry);
 	event_free(lr->ev);
 	event_free(lr->ev_retry);
+	if (lr->lun->be->mem_del != NULL)
+		lr->lun->be->mem_del(lr->lun, lr->ring.data,
+		    lr->ring.geom.data_size);
 	ring_detach(&lr->ring);
 	free(lr);
 }

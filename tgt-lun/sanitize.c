@@ -135,7 +135,7 @@ sanitize_step(struct lun *lun)
 	for (i = 0; i < n; i++)
 		buf[i] = lun->san_pat[((off + i) % lun->block_size) % plen] ^
 		    (inv ? 0xff : 0);
-	if (rdwr_io(lun->fd, 1, buf, n, off, 0) != (long)n)
+	if (lun->be->pio(lun, 1, buf, n, off, 0) != (long)n)
 		return (-1);
 	lun->san_done += n;
 	if (lun->san_done < lun->san_total)

@@ -57,6 +57,39 @@ sbc_write_check(struct scsi_cmd *cmd)
 	return (0);
 }
 
+#define ASC_SPACE_ALLOC_FAILED_WP	0x2707
+
+/*
+ * A transfer failed with errno error at (or from) lba.  A thin store
+ * that ran out of space is SPACE ALLOCATION FAILED WRITE PROTECT (SBC-3
+ * 4.7.3.7: the initiator may free space and retry); anything else the
+ * kernel reports is a MEDIUM ERROR with the LBA in the INFORMATION field.
+ */
+void
+sbc_io_error(struct scsi_cmd *cmd, int write, int error, uint64_t lba)
+{
+	if (write && (error == ENOSPC || error == EDQUOT))
+		scsi_check(cmd, SK_DATA_PROTECT, ASC_SPACE_ALLOC_FAILED_WP);
+	else
+		scsi_check_info(cmd, SK_MEDIUM_ERROR, write ?
+		    ASC_WRITE_ERROR : ASC_UNRECOVERED_READ_ERROR, lba, 1);
+}
+
+/* The outcome of a synchronous transfer of len bytes at lba: 0 or -1. */
+static int
+sbc_pio_check(struct scsi_cmd *cmd, int write, long r, uint32_t len,
+    uint64_t lba)
+{
+	if (r == (long)len)
+		return (0);
+	if (r < 0)
+		sbc_io_error(cmd, write, -r, lba);
+	else
+		sbc_io_error(cmd, write, EIO, lba + ((unsigned long)r >>
+		    cmd->lun->block_shift));
+	return (-1);
+}
+
 /* Called by the backend when a transfer ended (res: bytes or -errno). */
 void
 sbc_io_done(struct scsi_cmd *cmd, long res)
@@ -73,9 +106,13 @@ sbc_io_done(struct scsi_cmd *cmd, long res)
 		cmd->status = SAM_STAT_TASK_ABORTED;
 		cmd->sense_len = 0;
 		cmd->len = 0;
-	} else if (res < 0 || (unsigned long)res != cmd->io_len) {
-		scsi_check(cmd, SK_MEDIUM_ERROR, cmd->io_write ?
-		    ASC_WRITE_ERROR : ASC_UNRECOVERED_READ_ERROR);
+	} else if (res < 0) {
+		sbc_io_error(cmd, cmd->io_write, -res, cmd->lba);
+		cmd->len = 0;
+	} else if ((unsigned long)res != cmd->io_len) {
+		/* short: the first block not transferred is the bad one */
+		sbc_io_error(cmd, cmd->io_write, EIO, cmd->lba +
+		    ((unsigned long)res >> lun->block_shift));
 		cmd->len = 0;
 	} else {
 		cmd->status = SAM_STAT_GOOD;
@@ -223,12 +260,10 @@ sbc_verify(struct scsi_cmd *cmd)
 	/* the Data-Out is in shared memory: compare a private copy */
 	memcpy(ref, cmd->buf, dlen);
 	cmd->len = dlen;
-	r = rdwr_io(lun->fd, 0, medium, need, cmd->lba << lun->block_shift,
+	r = lun->be->pio(lun, 0, medium, need, cmd->lba << lun->block_shift,
 	    0);
-	if (r != (long)need) {
-		scsi_check(cmd, SK_MEDIUM_ERROR, ASC_UNRECOVERED_READ_ERROR);
+	if (sbc_pio_check(cmd, 0, r, need, cmd->lba) == -1)
 		goto out;
-	}
 	for (i = 0; i < need; i++) {
 		if (medium[i] != ref[bytchk == 1 ? i : i % bs]) {
 			scsi_check_info(cmd, SK_MISCOMPARE,
@@ -369,14 +404,14 @@ sbc_punch(struct lun *lun, uint64_t off, uint64_t len)
 
 	if (len == 0)
 		return (0);
-	if (fallocate(lun->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-	    off, len) == 0)
+	if (lun->be->fallocate(lun, FALLOC_FL_PUNCH_HOLE |
+	    FALLOC_FL_KEEP_SIZE, off, len) == 0)
 		return (0);
 	if (errno != EOPNOTSUPP && errno != ENOSYS)
 		return (-1);
 	while (len > 0) {
 		n = len < sizeof(zero) ? len : sizeof(zero);
-		if (rdwr_io(lun->fd, 1, zero, n, off, 0) != n)
+		if (lun->be->pio(lun, 1, zero, n, off, 0) != n)
 			return (-1);
 		off += n;
 		len -= n;
@@ -559,7 +594,7 @@ sbc_write_same(struct scsi_cmd *cmd)
 			scsi_check(cmd, SK_MEDIUM_ERROR, ASC_WRITE_ERROR);
 		goto out;
 	}
-	if (zero && fallocate(lun->fd, FALLOC_FL_ZERO_RANGE |
+	if (zero && lun->be->fallocate(lun, FALLOC_FL_ZERO_RANGE |
 	    FALLOC_FL_KEEP_SIZE, off, left) == 0) {
 		if ((!lun->wce || cmd->fua) && lun->be->sync(lun) == -1)
 			scsi_check(cmd, SK_MEDIUM_ERROR, ASC_WRITE_ERROR);
@@ -572,11 +607,10 @@ sbc_write_same(struct scsi_cmd *cmd)
 		memcpy(pat + i, blk, bs);
 	while (left > 0) {
 		n = left < chunk ? left : chunk;
-		if (rdwr_io(lun->fd, 1, pat, n, off, left == n &&
-		    (!lun->wce || cmd->fua)) != n) {
-			scsi_check(cmd, SK_MEDIUM_ERROR, ASC_WRITE_ERROR);
+		if (sbc_pio_check(cmd, 1, lun->be->pio(lun, 1, pat, n, off,
+		    left == n && (!lun->wce || cmd->fua)), n,
+		    off >> lun->block_shift) == -1)
 			break;
-		}
 		off += n;
 		left -= n;
 	}
@@ -717,11 +751,9 @@ sbc_compare_and_write(struct scsi_cmd *cmd)
 	memcpy(data, cmd->buf, 2 * need);	/* out of shared memory */
 	cmd->len = 2 * need;
 	sbc_quiesce(lun);
-	if (rdwr_io(lun->fd, 0, medium, need, cmd->lba << lun->block_shift,
-	    0) != (long)need) {
-		scsi_check(cmd, SK_MEDIUM_ERROR, ASC_UNRECOVERED_READ_ERROR);
+	if (sbc_pio_check(cmd, 0, lun->be->pio(lun, 0, medium, need,
+	    cmd->lba << lun->block_shift, 0), need, cmd->lba) == -1)
 		goto out;
-	}
 	for (i = 0; i < need; i++) {
 		if (medium[i] != data[i]) {
 			scsi_check_info(cmd, SK_MISCOMPARE,
@@ -729,9 +761,9 @@ sbc_compare_and_write(struct scsi_cmd *cmd)
 			goto out;
 		}
 	}
-	if (rdwr_io(lun->fd, 1, data + need, need, cmd->lba <<
-	    lun->block_shift, cmd->fua || !lun->wce) != (long)need)
-		scsi_check(cmd, SK_MEDIUM_ERROR, ASC_WRITE_ERROR);
+	sbc_pio_check(cmd, 1, lun->be->pio(lun, 1, data + need, need,
+	    cmd->lba << lun->block_shift, cmd->fua || !lun->wce), need,
+	    cmd->lba);
  out:
 	free(medium);
 	free(data);
@@ -786,16 +818,14 @@ sbc_orwrite(struct scsi_cmd *cmd)
 	}
 	off = cmd->lba << lun->block_shift;
 	sbc_quiesce(lun);
-	if (rdwr_io(lun->fd, 0, medium, need, off, 0) != (long)need) {
-		scsi_check(cmd, SK_MEDIUM_ERROR, ASC_UNRECOVERED_READ_ERROR);
+	if (sbc_pio_check(cmd, 0, lun->be->pio(lun, 0, medium, need, off, 0),
+	    need, cmd->lba) == -1)
 		goto out;
-	}
 	for (i = 0; i < need; i++)
 		medium[i] |= cmd->buf[i];
 	cmd->len = need;
-	if (rdwr_io(lun->fd, 1, medium, need, off, cmd->fua || !lun->wce) !=
-	    (long)need)
-		scsi_check(cmd, SK_MEDIUM_ERROR, ASC_WRITE_ERROR);
+	sbc_pio_check(cmd, 1, lun->be->pio(lun, 1, medium, need, off,
+	    cmd->fua || !lun->wce), need, cmd->lba);
  out:
 	free(medium);
 	return (SCSI_DONE);
@@ -861,8 +891,8 @@ sbc_write_atomic(struct scsi_cmd *cmd)
 	}
 	sbc_quiesce(lun);
 	cmd->len = need;
-	if (rdwr_io(lun->fd, 1, cmd->buf, need, cmd->lba << lun->block_shift,
-	    cmd->fua || !lun->wce) != (long)need)
-		scsi_check(cmd, SK_MEDIUM_ERROR, ASC_WRITE_ERROR);
+	sbc_pio_check(cmd, 1, lun->be->pio(lun, 1, cmd->buf, need,
+	    cmd->lba << lun->block_shift, cmd->fua || !lun->wce), need,
+	    cmd->lba);
 	return (SCSI_DONE);
 }

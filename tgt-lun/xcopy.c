@@ -282,6 +282,16 @@ xcopy_hold(struct scsi_cmd *cmd, uint8_t list_id, uint8_t usage,
 	nx->xc_bytes = bytes;
 }
 
+/* This LUN's store through its backend (it may have none), or a peer's. */
+static long
+xcopy_io(struct lun *lun, const struct xc_tgt *t, int write, uint8_t *buf,
+    uint32_t len, uint64_t off)
+{
+	if (t->self)
+		return (lun->be->pio(lun, write, buf, len, off, 0));
+	return (rdwr_io(t->fd, write, buf, len, off, 0));
+}
+
 /* Copy count blocks of one segment; 0, or -1 with the command ended. */
 static int
 xcopy_segment(struct scsi_cmd *cmd, const struct xc_tgt *src,
@@ -292,8 +302,8 @@ xcopy_segment(struct scsi_cmd *cmd, const struct xc_tgt *src,
 
 	while (bytes > 0) {
 		n = bytes < XC_CHUNK ? bytes : XC_CHUNK;
-		if (rdwr_io(src->fd, 0, buf, n, soff, 0) != (long)n ||
-		    rdwr_io(dst->fd, 1, buf, n, doff, 0) != (long)n) {
+		if (xcopy_io(cmd->lun, src, 0, buf, n, soff) != (long)n ||
+		    xcopy_io(cmd->lun, dst, 1, buf, n, doff) != (long)n) {
 			/* THIRD PARTY DEVICE FAILURE */
 			scsi_check(cmd, SK_COPY_ABORTED, 0x0d01);
 			return (-1);

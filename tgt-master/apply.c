@@ -105,21 +105,28 @@ portal_new(struct master *m, const struct conf_listen *cl, char *err,
 	return (mp);
 }
 
-static struct mlun *
-lun_new(struct master *m, struct mtarget *mt, const struct conf_lun *cl,
-    char *err, size_t errlen)
+/*
+ * Open a LUN's backing store; with "direct yes", O_DIRECT, after
+ * checking that its block size is a multiple of the alignment the
+ * store asks of direct I/O.
+ */
+static int
+lun_open_store(const struct conf_lun *cl, char *err, size_t errlen)
 {
-	struct mlun	*ml;
+	struct statx	 stx;
 	struct stat	 st;
-	char		 inst[MASTER_INSTANCE_MAX];
-	int		 fd;
+	unsigned int	 align = 0, ssz;
+	int		 fd, fl;
 
-	fd = open(cl->path, ((cl->flags & LUN_F_READONLY) ? O_RDONLY :
-	    O_RDWR) | O_CLOEXEC);
-	if (fd == -1) {
-		errappend(err, errlen, "%s:%d: cannot open %s: %s", cl->file,
-		    cl->lineno, cl->path, strerror(errno));
-		return (NULL);
+	fl = ((cl->flags & LUN_F_READONLY) ? O_RDONLY : O_RDWR) | O_CLOEXEC;
+	if (cl->flags & LUN_F_DIRECT)
+		fl |= O_DIRECT;
+	if ((fd = open(cl->path, fl)) == -1) {
+		errappend(err, errlen, "%s:%d: cannot open %s%s: %s",
+		    cl->file, cl->lineno, cl->path, (errno == EINVAL &&
+		    (fl & O_DIRECT)) ? " with O_DIRECT (direct yes)" : "",
+		    strerror(errno));
+		return (-1);
 	}
 	errno = 0;
 	if (fstat(fd, &st) == -1 || (!S_ISREG(st.st_mode) &&
@@ -128,8 +135,41 @@ lun_new(struct master *m, struct mtarget *mt, const struct conf_lun *cl,
 		    cl->lineno, cl->path, errno != 0 ? strerror(errno) :
 		    "not a regular file or block device");
 		close(fd);
-		return (NULL);
+		return (-1);
 	}
+	if (!(fl & O_DIRECT))
+		return (fd);
+	if (S_ISBLK(st.st_mode) && ioctl(fd, BLKSSZGET, &ssz) == 0)
+		align = ssz;
+	else if (statx(fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &stx) == 0 &&
+	    (stx.stx_mask & STATX_DIOALIGN))
+		align = stx.stx_dio_offset_align;
+	if (align == 0)
+		align = 512;	/* the kernel cannot tell: the usual sector */
+	if (cl->block_size % align != 0) {
+		errappend(err, errlen, "%s:%d: direct yes: block-size %u of "
+		    "LUN %llu is not a multiple of the O_DIRECT alignment of "
+		    "%s (%u bytes)", cl->file, cl->lineno, cl->block_size,
+		    (unsigned long long)cl->lun, cl->path, align);
+		close(fd);
+		return (-1);
+	}
+	return (fd);
+}
+
+static struct mlun *
+lun_new(struct master *m, struct mtarget *mt, const struct conf_lun *cl,
+    char *err, size_t errlen)
+{
+	struct mlun	*ml;
+	char		 inst[MASTER_INSTANCE_MAX];
+	int		 fd;
+
+	/* backend null: no backing store to open */
+	fd = -1;
+	if (cl->backend != LUN_BACKEND_NULL && (fd = lun_open_store(cl, err,
+	    errlen)) == -1)
+		return (NULL);
 	if ((ml = calloc(1, sizeof(*ml))) == NULL) {
 		errappend(err, errlen, "out of memory");
 		close(fd);
@@ -994,12 +1034,15 @@ lun_start(struct svc *s)
 		return;		/* died while draining: removed soon */
 	ml->ready = 0;
 	idset_clear(&ml->rings);
-	if ((fd = dupfd(ml->fd)) == -1) {
+	if (ml->fd == -1)
+		fd = -1;		/* backend null */
+	else if ((fd = dupfd(ml->fd)) == -1) {
 		log_warn("%s: dup", s->instance);
 		return;
 	}
 	if (proc_spawn(s) == -1) {
-		close(fd);
+		if (fd != -1)
+			close(fd);
 		return;
 	}
 	memset(&lc, 0, sizeof(lc));
@@ -1017,8 +1060,8 @@ lun_start(struct svc *s)
 	strlcpy(lc.revision, ml->conf.revision, sizeof(lc.revision));
 	strlcpy(lc.serial, ml->conf.serial, sizeof(lc.serial));
 	conf_lun_naa(ml->target->name, ml->conf.lun, lc.naa);
-	msgchan_send(&s->proc->chan, MSG_LUN_CONFIG, lc.lun_id, &fd, 1, &lc,
-	    sizeof(lc));
+	msgchan_send(&s->proc->chan, MSG_LUN_CONFIG, lc.lun_id, &fd,
+	    fd == -1 ? 0 : 1, &lc, sizeof(lc));
 	if ((fd = lun_state_open(m, ml)) != -1)
 		msgchan_send(&s->proc->chan, MSG_LUN_STATE, lc.lun_id, &fd, 1,
 		    NULL, 0);

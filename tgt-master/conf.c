@@ -60,6 +60,22 @@ dump_str(FILE *fp, const char *s)
 	putc('"', fp);
 }
 
+const char *
+conf_backend_name(uint32_t backend)
+{
+	switch (backend) {
+	case LUN_BACKEND_RDWR:
+		return ("rdwr");
+	case LUN_BACKEND_AIO:
+		return ("aio");
+	case LUN_BACKEND_IO_URING:
+		return ("io_uring");
+	case LUN_BACKEND_NULL:
+		return ("null");
+	}
+	return ("unknown");
+}
+
 static const char *
 yesno(int b)
 {
@@ -128,9 +144,14 @@ conf_dump(const struct tgt_conf *conf, FILE *fp)
 		TAILQ_FOREACH(l, &t->luns, entry) {
 			fprintf(fp, "\tlun %llu disk ",
 			    (unsigned long long)l->lun);
-			dump_str(fp, l->path);
-			fprintf(fp, " {\n\t\tbackend %s\n",
-			    l->backend == LUN_BACKEND_AIO ? "aio" : "rdwr");
+			if (l->path[0] != '\0') {
+				dump_str(fp, l->path);
+				fprintf(fp, " ");
+			}
+			fprintf(fp, "{\n\t\tbackend %s\n",
+			    conf_backend_name(l->backend));
+			if (l->flags & LUN_F_DIRECT)
+				fprintf(fp, "\t\tdirect yes\n");
 			fprintf(fp, "\t\tblock-size %u\n", l->block_size);
 			if (l->size != 0)
 				fprintf(fp, "\t\tsize %llu\n",

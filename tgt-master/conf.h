@@ -140,6 +140,7 @@ const char	*conf_errors(void);
 /* 0 if name is a valid iSCSI name, else -1 and a reason. */
 int		 conf_iscsi_name_check(const char *name, const char **why);
 /* Default unit serial number: hash of target name and LUN, 16 hex. */
+const char	*conf_backend_name(uint32_t);
 void		 conf_lun_serial(const char *target, uint64_t lun,
 		    char *buf, size_t len);
 /* NAA type 6 identifier, stable for a target name and LUN number. */

@@ -93,6 +93,7 @@ static struct conf_target	*cur_target;
 static struct conf_lun		*cur_lun;
 static struct conf_auth		*cur_auth;
 static uint32_t			 lun_seen;
+static int			 lun_nopath;	/* lun N disk { ... } */
 static int			 errors;
 static int			 parse_opts;
 static int			 lex_failed;
@@ -144,6 +145,7 @@ static void	 isns_set(const YYLTYPE *, const char *, int64_t);
 #define LOPT_REVISION	0x0200
 #define LOPT_WCACHE	0x0400
 #define LOPT_PBLOCKSIZE	0x0800
+#define LOPT_DIRECT	0x1000
 }
 
 %locations
@@ -158,7 +160,7 @@ static void	 isns_set(const YYLTYPE *, const char *, int64_t);
 %token	VENDOR PRODUCT SERIAL REVISION WRITECACHE YES NO ERROR
 %token	PBLOCKSIZE STATE DIRECTORY DRAIN TIMEOUT NOP INTERVAL
 %token	AUTH CHAP MUTUAL SECRET DISCOVERY INITIATOR ADDRESS REDIRECT TO
-%token	TEMPORARY PERMANENT ISNS SERVER ADVERTISE
+%token	TEMPORARY PERMANENT ISNS SERVER ADVERTISE DIRECT
 %token	<string>	STRING
 %token	<number>	NUMBER
 %type	<number>	port yesno chapkind redirtype isnsport
@@ -420,6 +422,12 @@ lun		: LUN NUMBER DISK STRING {
 		} lunblock		{
 			lun_end(&@1);
 		}
+		| LUN NUMBER DISK	{
+			/* no path: backend null, checked by lun_end() */
+			lun_begin(&@2, $2, NULL);
+		} lunblock		{
+			lun_end(&@1);
+		}
 		;
 
 lunblock	: /* empty */
@@ -440,11 +448,19 @@ lunopt		: BACKEND STRING	{
 					cur_lun->backend = LUN_BACKEND_RDWR;
 				else if (strcmp($2, "aio") == 0)
 					cur_lun->backend = LUN_BACKEND_AIO;
+				else if (strcmp($2, "io_uring") == 0)
+					cur_lun->backend = LUN_BACKEND_IO_URING;
+				else if (strcmp($2, "null") == 0)
+					cur_lun->backend = LUN_BACKEND_NULL;
 				else
 					conf_err(&@2, "unknown backend \"%s\" "
-					    "(rdwr or aio)", $2);
+					    "(rdwr, aio, io_uring or null)", $2);
 			}
 			free($2);
+		}
+		| DIRECT yesno		{
+			if (lun_once(&@1, LOPT_DIRECT, "direct") && $2)
+				cur_lun->flags |= LUN_F_DIRECT;
 		}
 		| THIN yesno		{
 			if (lun_once(&@1, LOPT_THIN, "thin-provisioning") &&
@@ -547,7 +563,7 @@ anyarg		: STRING		{ free($1); }
 		| WRITECACHE | AUTH | CHAP | MUTUAL | SECRET | DISCOVERY
 		| PBLOCKSIZE | STATE | DIRECTORY | DRAIN | TIMEOUT
 		| INITIATOR | ADDRESS | REDIRECT | TO | TEMPORARY | PERMANENT
-		| ISNS | SERVER | NOP | INTERVAL
+		| ISNS | SERVER | NOP | INTERVAL | DIRECT
 		;
 
 %%
@@ -570,6 +586,7 @@ static const struct keyword keywords[] = {
 	{ "chap",		CHAP },
 	{ "chroot",		CHROOT },
 	{ "control",		CONTROL },
+	{ "direct",		DIRECT },
 	{ "directory",		DIRECTORY },
 	{ "discovery",		DISCOVERY },
 	{ "disk",		DISK },
@@ -1118,13 +1135,16 @@ lun_begin(const YYLTYPE *loc, int64_t nr, const char *path)
 	l->lineno = loc->first_line;
 	strlcpy(l->file, loc->file != NULL ? loc->file->name : conf->file,
 	    sizeof(l->file));
-	if (path[0] == '\0')
+	if (path == NULL)
+		l->path[0] = '\0';
+	else if (path[0] == '\0')
 		conf_err(loc, "empty path for LUN %lld", (long long)nr);
 	else if (strlcpy(l->path, path, sizeof(l->path)) >= sizeof(l->path))
 		conf_err(loc, "path too long (max %zu)", sizeof(l->path) - 1);
 	TAILQ_INSERT_TAIL(&cur_target->luns, l, entry);
 	cur_lun = l;
 	lun_seen = 0;
+	lun_nopath = path == NULL;
 }
 
 static void
@@ -1136,6 +1156,22 @@ lun_end(const YYLTYPE *loc)
 		conf_err(loc, "size of LUN %llu is not a multiple of "
 		    "block-size %u", (unsigned long long)cur_lun->lun,
 		    cur_lun->block_size);
+	/* backend null: no store, so no path, and a size */
+	if (cur_lun->backend == LUN_BACKEND_NULL) {
+		if (cur_lun->path[0] != '\0')
+			conf_err(loc, "LUN %llu: backend null has no backing "
+			    "store, drop the path \"%s\"",
+			    (unsigned long long)cur_lun->lun, cur_lun->path);
+		if (cur_lun->size == 0)
+			conf_err(loc, "LUN %llu: backend null needs a size",
+			    (unsigned long long)cur_lun->lun);
+		if (cur_lun->flags & LUN_F_DIRECT)
+			conf_err(loc, "LUN %llu: direct needs a backing store, "
+			    "backend null has none",
+			    (unsigned long long)cur_lun->lun);
+	} else if (lun_nopath)
+		conf_err(loc, "LUN %llu has no path (only backend null "
+		    "goes without one)", (unsigned long long)cur_lun->lun);
 	if (cur_lun->serial[0] == '\0')
 		conf_lun_serial(cur_target->name, cur_lun->lun,
 		    cur_lun->serial, sizeof(cur_lun->serial));

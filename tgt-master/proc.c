@@ -155,6 +155,12 @@ proc_spawn(struct svc *s)
 		argv[argc++] = "-d";
 	for (i = 0; i < m->verbose && i < 4; i++)
 		argv[argc++] = "-v";
+	/* io_uring: the LUN makes its ring before its seccomp filter */
+	if (s->role == ROLE_LUN && ((struct mlun *)s->owner)->conf.backend ==
+	    LUN_BACKEND_IO_URING) {
+		argv[argc++] = "-b";
+		argv[argc++] = "io_uring";
+	}
 	argv[argc++] = "-u";
 	argv[argc++] = m->conf->user;
 	argv[argc++] = "-c";

@@ -50,11 +50,18 @@ mkdir -m 700 "$T/state"
 	echo "listen on $ADDR port $PORT"
 	echo "listen on $ADDR port $PORT2"
 	while IFS='	' read -r name opts flags items; do
-		mkdisk "$T/$name.img" 64M
+		# backend null: no file, the size says how big
+		case $opts in
+		*"backend null"*)
+			disk="{ $opts; size 64M }" ;;
+		*)
+			mkdisk "$T/$name.img" 64M
+			disk="\"$T/$name.img\" { $opts }" ;;
+		esac
 		cat <<-EOF
 		target "$IQN-cu-$name" {
 			allow all
-			lun 1 disk "$T/$name.img" { $opts }
+			lun 1 disk $disk
 		}
 		EOF
 	done < "$configs"

@@ -181,6 +181,35 @@ test_basic(void)
 	conf_free(c);
 }
 
+/* backend io_uring and null, direct, a LUN without a path. */
+static void
+test_backends(void)
+{
+	struct tgt_conf		*c;
+	struct conf_target	*t;
+	struct conf_lun		*l;
+
+	REQUIRE((c = parse_good("backends.conf")) != NULL);
+	t = target(c, "iqn.2026-11.org.example:backends");
+	REQUIRE(t != NULL);
+	REQUIRE((l = lun(t, 0)) != NULL);
+	CHECK(l->backend == LUN_BACKEND_IO_URING);
+	CHECK(l->flags == (LUN_F_DIRECT | LUN_F_WRITE_CACHE));
+	CHECK(l->block_size == 4096);
+	REQUIRE((l = lun(t, 1)) != NULL);
+	CHECK(l->backend == LUN_BACKEND_NULL);
+	CHECK(l->path[0] == '\0');
+	CHECK(l->size == 1ULL << 30);
+	REQUIRE((l = lun(t, 2)) != NULL);
+	CHECK(l->backend == LUN_BACKEND_NULL);
+	CHECK(l->size == 16ULL << 20);
+	CHECK(l->flags == (LUN_F_THIN | LUN_F_WRITE_CACHE));
+	REQUIRE((l = lun(t, 3)) != NULL);
+	CHECK(l->backend == LUN_BACKEND_AIO);
+	CHECK(l->flags == LUN_F_WRITE_CACHE);
+	conf_free(c);
+}
+
 static void
 test_defaults(void)
 {
@@ -527,6 +556,7 @@ main(void)
 		confdir = dir;
 	UNIT_RUN(test_basic);
 	UNIT_RUN(test_defaults);
+	UNIT_RUN(test_backends);
 	UNIT_RUN(test_macros);
 	UNIT_RUN(test_include);
 	UNIT_RUN(test_ipv6);

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include <linux/fs.h>
@@ -25,7 +26,9 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <liburing.h>
 
+#include "../../tgt-lun/backend.h"
 #include "log.h"
 #include "msg.h"
 #include "ring.h"
@@ -54,6 +57,7 @@ struct pre {
 	int		 filefd;
 	struct ring_geom g;
 	int		 memfd, sq_efd, cq_efd;
+	int		 uring_fd;	/* -1: not the io_uring LUN */
 };
 
 static int
@@ -156,17 +160,47 @@ check_lun(struct pre *pre)
 	    errno == ENOTTY);
 }
 
+/* The io_uring LUN may put a ring data area in its buffer table. */
+static int
+check_uring(struct pre *pre)
+{
+	static char			 buf[4096];
+	struct iovec			 iov;
+	struct io_uring_rsrc_update2	 up;
+	__u64				 tag = 0;
+
+	memset(&up, 0, sizeof(up));
+	iov.iov_base = buf;
+	iov.iov_len = sizeof(buf);
+	up.data = (__u64)(uintptr_t)&iov;
+	up.tags = (__u64)(uintptr_t)&tag;
+	up.nr = 1;
+	return (io_uring_register(pre->uring_fd,
+	    IORING_REGISTER_BUFFERS_UPDATE, &up, sizeof(up)) == 1);
+}
+
 /* Which forbidden call the child makes last. */
 #define FORBID_ROLE	0	/* open() for a portal, FIONREAD for a lun */
 #define FORBID_BLOCKING	1	/* clearing O_NONBLOCK on a doorbell */
+#define FORBID_SETUP	2	/* io_uring_setup(2) */
+#define FORBID_REGISTER	3	/* io_uring_register(2) but a buffer update */
 
 static void
 forbidden(int role, int which, struct pre *pre)
 {
 	int	 n;
 
+	struct io_uring_params	p;
+
 	if (which == FORBID_BLOCKING)
 		(void)fcntl(pre->sq_efd, F_SETFL, 0);
+	else if (which == FORBID_SETUP) {
+		/* syscall(2): liburing's wrappers do not set errno */
+		memset(&p, 0, sizeof(p));
+		(void)syscall(__NR_io_uring_setup, 4, &p);
+	} else if (which == FORBID_REGISTER)
+		(void)syscall(__NR_io_uring_register, pre->uring_fd,
+		    IORING_REGISTER_PERSONALITY, NULL, 0);
 	else if (role == SANDBOX_PORTAL)
 		(void)open("/etc/passwd", O_RDONLY);
 	else
@@ -183,8 +217,16 @@ child(int role, int which, struct pre *pre, int wfd)
 	/* opened here: a descriptor of the parent would show the parent */
 	if ((pre->statusfd = open("/proc/self/status", O_RDONLY)) == -1)
 		_exit(3);
-	sandbox_drop("nobody", pre->dir);
-	sandbox_seccomp(role);
+	if (pre->uring_fd != -1) {
+		/* as tgt-lun -b io_uring: the ring before the drop */
+		if ((pre->uring_fd = io_uring_prepare(&e, 1)) == -1)
+			_exit(4);
+		sandbox_drop("nobody", pre->dir);
+		sandbox_seccomp_io_uring(role, pre->uring_fd);
+	} else {
+		sandbox_drop("nobody", pre->dir);
+		sandbox_seccomp(role);
+	}
 
 	memset(&rep, 0, sizeof(rep));
 	rep.uid = getuid();
@@ -194,7 +236,7 @@ child(int role, int which, struct pre *pre, int wfd)
 	rep.evloop = check_evloop(pre);
 	rep.ring = check_ring(pre);
 	rep.role_ok = role == SANDBOX_PORTAL ? check_portal(pre) :
-	    check_lun(pre);
+	    check_lun(pre) && (pre->uring_fd == -1 || check_uring(pre));
 	rep.socket_errno = socket(AF_INET, SOCK_STREAM, 0) == -1 ? errno : 0;
 	rep.isatty_ok = isatty(pre->pipefd[0]) == 0;
 	if (write(wfd, &rep, sizeof(rep)) != sizeof(rep))
@@ -217,6 +259,7 @@ pre_open(struct pre *pre)
 	if (mkdtemp(pre->dir) == NULL)
 		return (-1);
 	pre->statusfd = -1;
+	pre->uring_fd = -1;
 	if (msg_socketpair(pre->sv) == -1 || pipe(pre->pipefd) == -1 ||
 	    (pre->filefd = mkstemp(tmpl)) == -1)
 		return (-1);
@@ -243,7 +286,7 @@ pre_close(struct pre *pre)
 }
 
 static void
-run_role(int role, int which)
+run_role_uring(int role, int which, int uring)
 {
 	struct pre	 pre;
 	struct report	 rep;
@@ -253,6 +296,8 @@ run_role(int role, int which)
 	pid_t		 pid;
 
 	REQUIRE(pre_open(&pre) == 0);
+	if (uring)
+		pre.uring_fd = 0;	/* the child makes it */
 	REQUIRE(pipe(p) == 0);
 	fflush(stdout);
 	REQUIRE((pid = fork()) != -1);
@@ -286,6 +331,12 @@ run_role(int role, int which)
 }
 
 static void
+run_role(int role, int which)
+{
+	run_role_uring(role, which, 0);
+}
+
+static void
 test_portal(void)
 {
 	run_role(SANDBOX_PORTAL, FORBID_ROLE);
@@ -305,6 +356,21 @@ test_nonblock_kept(void)
 	run_role(SANDBOX_LUN, FORBID_BLOCKING);
 }
 
+/*
+ * io_uring: only a LUN whose backend is io_uring may enter its ring; no
+ * process may make a ring (an unrestricted one would escape seccomp),
+ * nor register anything but a buffer update.
+ */
+static void
+test_io_uring(void)
+{
+	run_role(SANDBOX_LUN, FORBID_SETUP);
+	run_role(SANDBOX_PORTAL, FORBID_SETUP);
+	run_role_uring(SANDBOX_LUN, FORBID_ROLE, 1);
+	run_role_uring(SANDBOX_LUN, FORBID_SETUP, 1);
+	run_role_uring(SANDBOX_LUN, FORBID_REGISTER, 1);
+}
+
 int
 main(void)
 {
@@ -315,5 +381,6 @@ main(void)
 	UNIT_RUN(test_portal);
 	UNIT_RUN(test_lun);
 	UNIT_RUN(test_nonblock_kept);
+	UNIT_RUN(test_io_uring);
 	return (UNIT_END("sandbox"));
 }

@@ -3,7 +3,8 @@
  * SPDX-License-Identifier: GPL-2.0-only
  *
  * Unit tests for tgt-lun's SCSI emulation: the CDB decoder, command
- * execution against a temporary backing file (rdwr and aio backends),
+ * execution against a temporary backing file (rdwr, aio and io_uring
+ * backends; null without one),
  * sense data for every error class, INQUIRY and VPD contents, READ
  * CAPACITY, mode pages, unit attentions, task management, and the ring
  * consumer fed through a real ring, corrupt entries included.
@@ -714,6 +715,36 @@ static void
 test_rw_aio(void)
 {
 	rw_roundtrip(LUN_BACKEND_AIO);
+}
+
+static void
+test_rw_io_uring(void)
+{
+	rw_roundtrip(LUN_BACKEND_IO_URING);
+}
+
+static void
+test_rw_null(void)
+{
+	uint8_t		 c[16], buf[4096];
+	struct res	 r;
+
+	/* null: no file at all; lun_open's file is not the LUN's store */
+	REQUIRE(lun_open(LUN_F_WRITE_CACHE, LUN_BACKEND_NULL, 512, 512,
+	    NBLOCKS * 512) == 0);
+	CHECK(L.nblocks == NBLOCKS);
+	memset(buf, 'x', sizeof(buf));
+	cdb_rw(c, WRITE_10, 8, 8);
+	r = RUN(c, RING_DIR_WRITE, buf, sizeof(buf));
+	CHECK(r.status == SAM_STAT_GOOD && r.len == sizeof(buf));
+	cdb_rw(c, READ_10, 8, 8);
+	r = RUN(c, RING_DIR_READ, buf, sizeof(buf));
+	CHECK(r.status == SAM_STAT_GOOD && r.len == sizeof(buf) &&
+	    buf[0] == 0 && buf[4095] == 0);
+	cdb_rw(c, READ_10, NBLOCKS - 1, 2);
+	r = RUN(c, RING_DIR_READ, buf, 1024);
+	CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE));
+	lun_close();
 }
 
 static int	ordered_saw_older_done;
@@ -1797,6 +1828,8 @@ main(void)
 	UNIT_RUN(test_read_capacity);
 	UNIT_RUN(test_rw_rdwr);
 	UNIT_RUN(test_rw_aio);
+	UNIT_RUN(test_rw_io_uring);
+	UNIT_RUN(test_rw_null);
 	UNIT_RUN(test_aio_pending);
 	UNIT_RUN(test_task_attr);
 	UNIT_RUN(test_sanitize);
