@@ -337,7 +337,8 @@ lring_doorbell(int fd, short ev, void *arg)
 		ring_sq_awake(&lr->ring);
 	}
 	/* start the batch's backing store I/O, then publish completions */
-	lr->lun->be->flush(lr->lun);
+	if (lr->lun->be != NULL)
+		lr->lun->be->flush(lr->lun);
 	lring_commit(lr);
 }
 
