@@ -168,6 +168,7 @@ struct msg_error {
 
 /* lun_config.type */
 #define LUN_TYPE_DISK		0
+#define LUN_TYPE_TAPE		1	/* SSC tape drive; fd: its cartridge */
 
 /* lun_config.backend */
 #define LUN_BACKEND_RDWR	0

@@ -44,6 +44,8 @@ devtype_get(uint32_t type)
 	switch (type) {
 	case LUN_TYPE_DISK:
 		return (&devtype_disk);
+	case LUN_TYPE_TAPE:
+		return (&devtype_tape);
 	}
 	return (NULL);
 }

@@ -52,7 +52,9 @@ lun_config(struct msg *m)
 	char			err[TGT_ERR_MAX];
 	int			fd;
 
-	if (MSG_GET(m, &cfg) != 0 || m->nfds != 1) {
+	/* a tape drive may be empty: no cartridge, no descriptor */
+	if (MSG_GET(m, &cfg) != 0 || m->nfds > 1 || (m->nfds == 0 &&
+	    cfg.type != LUN_TYPE_TAPE)) {
 		log_warnx("malformed LUN_CONFIG");
 		send_error("malformed LUN_CONFIG");
 		return;
@@ -62,10 +64,14 @@ lun_config(struct msg *m)
 		send_error("already configured");
 		return;
 	}
-	fd = m->fds[0];
-	m->fds[0] = -1;
+	fd = -1;
+	if (m->nfds == 1) {
+		fd = m->fds[0];
+		m->fds[0] = -1;
+	}
 	if (lun_init(&the_lun, &cfg, fd, evb, err, sizeof(err)) == -1) {
-		close(fd);
+		if (fd != -1)
+			close(fd);
 		log_warnx("lun %llu (%s): %s", (unsigned long long)cfg.lun,
 		    the_lun.cfg.path, err);
 		send_error(err);
@@ -73,11 +79,17 @@ lun_config(struct msg *m)
 	}
 	the_lun.batch_done = lring_batch_done;
 	configured = 1;
-	log_info("lun %llu: %s, %llu blocks of %u bytes, %s backend%s%s",
-	    (unsigned long long)the_lun.cfg.lun, the_lun.cfg.path,
-	    (unsigned long long)the_lun.nblocks, the_lun.block_size,
-	    the_lun.be->name, the_lun.readonly ? ", read-only" : "",
-	    the_lun.thin ? ", thin" : "");
+	if (the_lun.be == NULL)
+		log_info("lun %llu: %s drive, %s",
+		    (unsigned long long)the_lun.cfg.lun, the_lun.dt->name,
+		    the_lun.ejected ? "empty" : the_lun.cfg.path);
+	else
+		log_info("lun %llu: %s, %llu blocks of %u bytes, %s "
+		    "backend%s%s", (unsigned long long)the_lun.cfg.lun,
+		    the_lun.cfg.path, (unsigned long long)the_lun.nblocks,
+		    the_lun.block_size, the_lun.be->name,
+		    the_lun.readonly ? ", read-only" : "",
+		    the_lun.thin ? ", thin" : "");
 
 	memset(&rdy, 0, sizeof(rdy));
 	rdy.lun_id = the_lun.cfg.lun_id;
@@ -252,7 +264,8 @@ main(int argc, char *argv[])
 	lring_del_all();
 	if (configured) {
 		lun_fini(&the_lun);
-		close(the_lun.fd);
+		if (the_lun.fd != -1)
+			close(the_lun.fd);
 	}
 	msgchan_clear(&master);
 	event_base_free(evb);
