@@ -112,10 +112,18 @@ lun_new(struct master *m, struct mtarget *mt, const struct conf_lun *cl,
 	struct mlun	*ml;
 	struct stat	 st;
 	char		 inst[MASTER_INSTANCE_MAX];
-	int		 fd;
+	int		 fd = -1;
 
-	fd = open(cl->path, ((cl->flags & LUN_F_READONLY) ? O_RDONLY :
-	    O_RDWR) | O_CLOEXEC);
+	/*
+	 * A tape drive's path is its cartridge in the media directory,
+	 * opened read-write whatever the drive's read-only setting (the
+	 * cartridge keeps its load count and MAM); none: an empty drive.
+	 */
+	if (cl->type == LUN_TYPE_TAPE && cl->path[0] == '\0')
+		goto empty;
+	fd = open(cl->path, ((cl->flags & LUN_F_READONLY) &&
+	    cl->type != LUN_TYPE_TAPE ? O_RDONLY : O_RDWR) | O_CLOEXEC |
+	    (cl->type == LUN_TYPE_TAPE ? O_NOFOLLOW : 0));
 	if (fd == -1) {
 		errappend(err, errlen, "%s:%d: cannot open %s: %s", cl->file,
 		    cl->lineno, cl->path, strerror(errno));
@@ -130,9 +138,11 @@ lun_new(struct master *m, struct mtarget *mt, const struct conf_lun *cl,
 		close(fd);
 		return (NULL);
 	}
+ empty:
 	if ((ml = calloc(1, sizeof(*ml))) == NULL) {
 		errappend(err, errlen, "out of memory");
-		close(fd);
+		if (fd != -1)
+			close(fd);
 		return (NULL);
 	}
 	ml->conf = *cl;
@@ -974,8 +984,10 @@ lun_xcopy_peers(struct svc *s, struct mlun *ml)
 	struct stat		 st;
 	int			 fd;
 
+	if (ml->conf.type != LUN_TYPE_DISK)
+		return;
 	TAILQ_FOREACH(o, &ml->target->luns, entry) {
-		if (o == ml)
+		if (o == ml || o->conf.type != LUN_TYPE_DISK)
 			continue;
 		if ((fd = open(o->conf.path, O_RDONLY | O_CLOEXEC)) == -1)
 			continue;
@@ -1009,12 +1021,15 @@ lun_start(struct svc *s)
 		return;		/* died while draining: removed soon */
 	ml->ready = 0;
 	idset_clear(&ml->rings);
-	if ((fd = dupfd(ml->fd)) == -1) {
+	/* an empty tape drive gets no descriptor */
+	fd = -1;
+	if (ml->fd != -1 && (fd = dupfd(ml->fd)) == -1) {
 		log_warn("%s: dup", s->instance);
 		return;
 	}
 	if (proc_spawn(s) == -1) {
-		close(fd);
+		if (fd != -1)
+			close(fd);
 		return;
 	}
 	memset(&lc, 0, sizeof(lc));
@@ -1032,8 +1047,8 @@ lun_start(struct svc *s)
 	strlcpy(lc.revision, ml->conf.revision, sizeof(lc.revision));
 	strlcpy(lc.serial, ml->conf.serial, sizeof(lc.serial));
 	conf_lun_naa(ml->target->name, ml->conf.lun, lc.naa);
-	msgchan_send(&s->proc->chan, MSG_LUN_CONFIG, lc.lun_id, &fd, 1, &lc,
-	    sizeof(lc));
+	msgchan_send(&s->proc->chan, MSG_LUN_CONFIG, lc.lun_id, &fd,
+	    fd != -1 ? 1 : 0, &lc, sizeof(lc));
 	if ((fd = lun_state_open(m, ml)) != -1)
 		msgchan_send(&s->proc->chan, MSG_LUN_STATE, lc.lun_id, &fd, 1,
 		    NULL, 0);
@@ -1093,9 +1108,11 @@ lun_dispatch(struct msgchan *ch, struct msg *msg, void *arg)
 	ml = p->svc->owner;
 	switch (msg->hdr.type) {
 	case MSG_LUN_READY:
+		/* block size 0: a device without blocks (a tape drive) */
 		if (MSG_GET(msg, &r) == -1 || r.lun_id != ml->lun_id ||
 		    (r.block_size != 512 && r.block_size != 1024 &&
-		    r.block_size != 2048 && r.block_size != 4096)) {
+		    r.block_size != 2048 && r.block_size != 4096 &&
+		    (r.block_size != 0 || ml->conf.type == LUN_TYPE_DISK))) {
 			proc_bad(p, msg);
 			break;
 		}

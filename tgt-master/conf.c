@@ -66,6 +66,40 @@ yesno(int b)
 	return (b ? "yes" : "no");
 }
 
+static int
+has_tapes(const struct tgt_conf *conf)
+{
+	const struct conf_target	*t;
+	const struct conf_lun		*l;
+
+	TAILQ_FOREACH(t, &conf->targets, entry)
+		TAILQ_FOREACH(l, &t->luns, entry)
+			if (l->type == LUN_TYPE_TAPE)
+				return (1);
+	return (0);
+}
+
+static void
+conf_dump_tape(const struct conf_lun *l, FILE *fp)
+{
+	fprintf(fp, "\tlun %llu tape {\n", (unsigned long long)l->lun);
+	if (l->cartridge[0] != '\0') {
+		fprintf(fp, "\t\tcartridge ");
+		dump_str(fp, l->cartridge);
+		fprintf(fp, "\n");
+	}
+	fprintf(fp, "\t\tread-only %s\n", yesno(l->flags & LUN_F_READONLY));
+	fprintf(fp, "\t\tvendor ");
+	dump_str(fp, l->vendor);
+	fprintf(fp, "; product ");
+	dump_str(fp, l->product);
+	fprintf(fp, "; revision ");
+	dump_str(fp, l->revision);
+	fprintf(fp, "\n\t\tserial ");
+	dump_str(fp, l->serial);
+	fprintf(fp, "\n\t}\n");
+}
+
 void
 conf_dump(const struct tgt_conf *conf, FILE *fp)
 {
@@ -86,6 +120,11 @@ conf_dump(const struct tgt_conf *conf, FILE *fp)
 	fprintf(fp, "\ndrain timeout %d\n", conf->drain_timeout);
 	fprintf(fp, "nop interval %d\nnop timeout %d\n", conf->nop_interval,
 	    conf->nop_timeout);
+	if (has_tapes(conf)) {
+		fprintf(fp, "media directory ");
+		dump_str(fp, conf->media_dir);
+		fprintf(fp, "\n");
+	}
 	TAILQ_FOREACH(ls, &conf->listens, entry) {
 		if (ls->ss.ss_family == AF_INET6) {
 			addr = &((const struct sockaddr_in6 *)&ls->ss)->
@@ -126,6 +165,10 @@ conf_dump(const struct tgt_conf *conf, FILE *fp)
 		conf_access_dump(&t->auth, &t->acls, t->access, t->redirect,
 		    "\t", fp);
 		TAILQ_FOREACH(l, &t->luns, entry) {
+			if (l->type == LUN_TYPE_TAPE) {
+				conf_dump_tape(l, fp);
+				continue;
+			}
 			fprintf(fp, "\tlun %llu disk ",
 			    (unsigned long long)l->lun);
 			dump_str(fp, l->path);
@@ -292,6 +335,7 @@ conf_lun_equal(const struct conf_lun *a, const struct conf_lun *b)
 	    a->backend == b->backend && a->flags == b->flags &&
 	    a->block_size == b->block_size && a->size == b->size &&
 	    strcmp(a->path, b->path) == 0 &&
+	    strcmp(a->cartridge, b->cartridge) == 0 &&
 	    strcmp(a->vendor, b->vendor) == 0 &&
 	    strcmp(a->product, b->product) == 0 &&
 	    strcmp(a->revision, b->revision) == 0 &&

@@ -20,6 +20,7 @@
 #define CONF_DEF_CHROOT		"/var/empty"
 #define CONF_DEF_CONTROL	"/run/tgt.sock"
 #define CONF_DEF_STATEDIR	"/var/lib/tgt/state"
+#define CONF_DEF_MEDIADIR	"/var/lib/tgt/media"
 #define CONF_DEF_PORT		3260
 #define CONF_DEF_FILE		"/etc/tgt.conf"
 
@@ -31,7 +32,9 @@ struct conf_lun {
 	uint32_t		 flags;		/* LUN_F_* */
 	uint32_t		 block_size;	/* default 512 */
 	uint64_t		 size;		/* 0: size of the backing store */
-	char			 path[TGT_PATH_MAX];
+	char			 path[TGT_PATH_MAX];	/* a tape: its
+						 * cartridge, or "" */
+	char			 cartridge[33];	/* a tape's barcode */
 	char			 vendor[9];	/* default "TGT" */
 	char			 product[17];	/* default "DISK" */
 	char			 revision[5];
@@ -103,6 +106,8 @@ struct tgt_conf {
 	char			 isns_name[TGT_ADDR_MAX];
 	/* LUN state files (persistent reservations): apply.c */
 	char			 state_dir[TGT_PATH_MAX];
+	/* cartridges of tape drives: "<media_dir>/<barcode>" */
+	char			 media_dir[TGT_PATH_MAX];
 	/* reload: seconds removed targets, listeners, LUNs drain */
 	int			 drain_timeout;
 	/* idle seconds before a NOP-In ping (0: none), and for its answer */

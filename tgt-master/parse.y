@@ -47,6 +47,7 @@ typedef struct yyltype {
 #include <stdlib.h>
 #include <string.h>
 
+#include "cartridge.h"
 #include "conf.h"
 #include "log.h"
 
@@ -118,6 +119,8 @@ static void	 freesyms(void);
 
 static void	 target_begin(const YYLTYPE *, const char *);
 static void	 lun_begin(const YYLTYPE *, int64_t, const char *);
+static void	 lun_begin_tape(const YYLTYPE *, int64_t);
+static void	 media_paths(void);
 static void	 lun_end(const YYLTYPE *);
 static int	 lun_once(const YYLTYPE *, uint32_t, const char *);
 static void	 lun_string(const YYLTYPE *, char *, size_t, const char *,
@@ -142,6 +145,11 @@ static void	 isns_set(const YYLTYPE *, const char *, int64_t);
 #define LOPT_REVISION	0x0200
 #define LOPT_WCACHE	0x0400
 #define LOPT_PBLOCKSIZE	0x0800
+#define LOPT_CARTRIDGE	0x1000
+/* options of a disk that a tape drive does not take */
+#define LOPT_DISK_ONLY	(LOPT_BACKEND | LOPT_THIN | LOPT_REMOVABLE | \
+			    LOPT_BLOCKSIZE | LOPT_SIZE | LOPT_WCACHE | \
+			    LOPT_PBLOCKSIZE)
 }
 
 %locations
@@ -156,7 +164,7 @@ static void	 isns_set(const YYLTYPE *, const char *, int64_t);
 %token	VENDOR PRODUCT SERIAL REVISION WRITECACHE YES NO ERROR
 %token	PBLOCKSIZE STATE DIRECTORY DRAIN TIMEOUT NOP INTERVAL
 %token	AUTH CHAP MUTUAL SECRET DISCOVERY INITIATOR ADDRESS REDIRECT TO
-%token	TEMPORARY PERMANENT ISNS SERVER
+%token	TEMPORARY PERMANENT ISNS SERVER TAPE CARTRIDGE MEDIA
 %token	<string>	STRING
 %token	<number>	NUMBER
 %type	<number>	port yesno chapkind redirtype isnsport
@@ -266,6 +274,15 @@ main		: USER STRING		{
 			    sizeof(conf->chroot)) >= sizeof(conf->chroot))
 				conf_err(&@2, "chroot path too long");
 			free($2);
+		}
+		| MEDIA DIRECTORY STRING {
+			if ($3[0] != '/')
+				conf_err(&@3,
+				    "media directory must be an absolute path");
+			else if (strlcpy(conf->media_dir, $3,
+			    sizeof(conf->media_dir)) >= sizeof(conf->media_dir))
+				conf_err(&@3, "media directory path too long");
+			free($3);
 		}
 		| STATE DIRECTORY STRING {
 			if ($3[0] != '/')
@@ -413,6 +430,11 @@ lun		: LUN NUMBER DISK STRING {
 		} lunblock		{
 			lun_end(&@1);
 		}
+		| LUN NUMBER TAPE	{
+			lun_begin_tape(&@2, $2);
+		} lunblock		{
+			lun_end(&@1);
+		}
 		;
 
 lunblock	: /* empty */
@@ -438,6 +460,12 @@ lunopt		: BACKEND STRING	{
 					    "(rdwr or aio)", $2);
 			}
 			free($2);
+		}
+		| BACKEND TAPE		{
+			/* "tape" is a keyword now, still not a backend */
+			if (lun_once(&@1, LOPT_BACKEND, "backend"))
+				conf_err(&@2, "unknown backend \"tape\" "
+				    "(rdwr or aio)");
 		}
 		| THIN yesno		{
 			if (lun_once(&@1, LOPT_THIN, "thin-provisioning") &&
@@ -514,6 +542,20 @@ lunopt		: BACKEND STRING	{
 				    sizeof(cur_lun->serial), "serial", $2);
 			free($2);
 		}
+		| CARTRIDGE STRING	{
+			if (!lun_once(&@1, LOPT_CARTRIDGE, "cartridge"))
+				;
+			else if (cur_lun->type != LUN_TYPE_TAPE)
+				conf_err(&@1, "cartridge: not a tape drive");
+			else if (cart_barcode_ok($2) == -1)
+				conf_err(&@2, "invalid barcode \"%.*s\" (1-%d "
+				    "of A-Z a-z 0-9 . _ -)", 64, $2,
+				    CART_BARCODE_MAX);
+			else
+				strlcpy(cur_lun->cartridge, $2,
+				    sizeof(cur_lun->cartridge));
+			free($2);
+		}
 		| unknown
 		| error
 		;
@@ -540,7 +582,7 @@ anyarg		: STRING		{ free($1); }
 		| WRITECACHE | AUTH | CHAP | MUTUAL | SECRET | DISCOVERY
 		| PBLOCKSIZE | STATE | DIRECTORY | DRAIN | TIMEOUT
 		| INITIATOR | ADDRESS | REDIRECT | TO | TEMPORARY | PERMANENT
-		| ISNS | SERVER | NOP | INTERVAL
+		| ISNS | SERVER | NOP | INTERVAL | TAPE | CARTRIDGE | MEDIA
 		;
 
 %%
@@ -559,6 +601,7 @@ static const struct keyword keywords[] = {
 	{ "auth",		AUTH },
 	{ "backend",		BACKEND },
 	{ "block-size",		BLOCKSIZE },
+	{ "cartridge",		CARTRIDGE },
 	{ "chap",		CHAP },
 	{ "chroot",		CHROOT },
 	{ "control",		CONTROL },
@@ -572,6 +615,7 @@ static const struct keyword keywords[] = {
 	{ "isns",		ISNS },
 	{ "listen",		LISTEN },
 	{ "lun",		LUN },
+	{ "media",		MEDIA },
 	{ "mutual",		MUTUAL },
 	{ "no",			NO },
 	{ "nop",		NOP },
@@ -590,6 +634,7 @@ static const struct keyword keywords[] = {
 	{ "size",		SIZE },
 	{ "socket",		SOCKET },
 	{ "state",		STATE },
+	{ "tape",		TAPE },
 	{ "target",		TARGET },
 	{ "temporary",		TEMPORARY },
 	{ "thin-provisioning",	THIN },
@@ -618,15 +663,14 @@ lookup(const char *s)
 }
 
 static void
-conf_verr(struct file *f, int line, const char *fmt, va_list ap)
+conf_vmsg(const char *name, int line, const char *fmt, va_list ap)
 {
 	char	 msg[1024], line_buf[2200];
 	size_t	 len;
 
 	errors++;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	snprintf(line_buf, sizeof(line_buf), "%s:%d: %s",
-	    f != NULL ? f->name : conf->file, line, msg);
+	snprintf(line_buf, sizeof(line_buf), "%s:%d: %s", name, line, msg);
 	if (parse_opts & CONF_OPT_LOG)
 		log_warnx("%s", line_buf);
 	else
@@ -636,6 +680,23 @@ conf_verr(struct file *f, int line, const char *fmt, va_list ap)
 	if (len > 0 && len + 1 < sizeof(errbuf))
 		strlcat(errbuf, "\n", sizeof(errbuf));
 	strlcat(errbuf, line_buf, sizeof(errbuf));
+}
+
+static void
+conf_verr(struct file *f, int line, const char *fmt, va_list ap)
+{
+	conf_vmsg(f != NULL ? f->name : conf->file, line, fmt, ap);
+}
+
+/* An error found after the files are closed: by file name and line. */
+static void __attribute__((format(printf, 3, 4)))
+conf_err_at(const char *name, int line, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	conf_vmsg(name, line, fmt, ap);
+	va_end(ap);
 }
 
 static void
@@ -1119,12 +1180,32 @@ lun_begin(const YYLTYPE *loc, int64_t nr, const char *path)
 	lun_seen = 0;
 }
 
+/*
+ * A tape drive: its path is its cartridge's file in the media directory,
+ * known once the whole file is read (media_paths()); none: empty.
+ */
+static void
+lun_begin_tape(const YYLTYPE *loc, int64_t nr)
+{
+	lun_begin(loc, nr, "-");
+	cur_lun->path[0] = '\0';
+	cur_lun->type = LUN_TYPE_TAPE;
+	cur_lun->block_size = 0;
+	cur_lun->flags = 0;
+	strlcpy(cur_lun->product, "TAPE", sizeof(cur_lun->product));
+}
+
 static void
 lun_end(const YYLTYPE *loc)
 {
 	if (cur_lun == NULL)
 		return;
-	if (cur_lun->size != 0 && cur_lun->size % cur_lun->block_size != 0)
+	if (cur_lun->type == LUN_TYPE_TAPE && (lun_seen & LOPT_DISK_ONLY))
+		conf_err(loc, "LUN %llu: a tape drive takes cartridge, "
+		    "read-only, vendor, product, revision and serial only",
+		    (unsigned long long)cur_lun->lun);
+	if (cur_lun->size != 0 && cur_lun->block_size != 0 &&
+	    cur_lun->size % cur_lun->block_size != 0)
 		conf_err(loc, "size of LUN %llu is not a multiple of "
 		    "block-size %u", (unsigned long long)cur_lun->lun,
 		    cur_lun->block_size);
@@ -1482,6 +1563,26 @@ isns_set(const YYLTYPE *loc, const char *addr, int64_t port)
 	    "IPv6 address expected", 64, addr);
 }
 
+/* Tape drives hold "<media directory>/<barcode>". */
+static void
+media_paths(void)
+{
+	struct conf_target	*t;
+	struct conf_lun		*l;
+
+	TAILQ_FOREACH(t, &conf->targets, entry)
+		TAILQ_FOREACH(l, &t->luns, entry) {
+			if (l->type != LUN_TYPE_TAPE ||
+			    l->cartridge[0] == '\0')
+				continue;
+			if ((size_t)snprintf(l->path, sizeof(l->path), "%s/%s",
+			    conf->media_dir, l->cartridge) >= sizeof(l->path)) {
+				conf_err_at(l->file, l->lineno,
+				    "cartridge path too long");
+			}
+		}
+}
+
 const char *
 conf_errors(void)
 {
@@ -1511,6 +1612,7 @@ parse_config(const char *filename, int opts)
 	strlcpy(conf->chroot, CONF_DEF_CHROOT, sizeof(conf->chroot));
 	strlcpy(conf->control, CONF_DEF_CONTROL, sizeof(conf->control));
 	strlcpy(conf->state_dir, CONF_DEF_STATEDIR, sizeof(conf->state_dir));
+	strlcpy(conf->media_dir, CONF_DEF_MEDIADIR, sizeof(conf->media_dir));
 	conf->drain_timeout = CONF_DEF_DRAIN;
 	conf->nop_interval = CONF_DEF_NOP_INTERVAL;
 	conf->nop_timeout = CONF_DEF_NOP_TIMEOUT;
@@ -1520,6 +1622,7 @@ parse_config(const char *filename, int opts)
 
 	freefiles();
 	freesyms();
+	media_paths();
 
 	if (errors == 0 && TAILQ_EMPTY(&conf->listens)) {
 		/* default: every IPv4 address, the iSCSI port */
