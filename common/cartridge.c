@@ -24,6 +24,7 @@
 #include <sys/uio.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,6 +186,10 @@ cart_save_info(struct cart *c)
 {
 	uint8_t	h[HDR_SIZE];
 
+	if (c->ro) {
+		errno = EROFS;
+		return (-1);
+	}
 	c->seq++;
 	hdr_pack(c, h);
 	if (pwrite_full(c->fd, h, HDR_SIZE, (c->seq & 1) * HDR_SIZE) == -1 ||
@@ -353,7 +358,7 @@ idx_add(struct cart *c, uint8_t type, uint64_t objno, uint64_t off,
 		return (0);
 	if (ent_push(c, type, objno, off) == -1)
 		return (-1);
-	if (c->ndisk == c->nent - 1 && c->ndisk < c->idx_slots) {
+	if (!c->ro && c->ndisk == c->nent - 1 && c->ndisk < c->idx_slots) {
 		ent_pack(b, &c->ent[c->nent - 1], epoch);
 		if (pwrite_full(c->fd, b, IDX_ENT, c->idx_off + c->ndisk *
 		    IDX_ENT) == 0)
@@ -400,6 +405,8 @@ idx_zero(struct cart *c, uint64_t from, uint64_t to)
 	uint8_t		z[4096];
 	uint64_t	n;
 
+	if (c->ro)
+		return (0);
 	memset(z, 0, sizeof(z));
 	while (from < to) {
 		n = (to - from) * IDX_ENT;
@@ -589,6 +596,8 @@ cart_open(struct cart *c, int fd, char *err, size_t errlen)
 
 	memset(c, 0, sizeof(*c));
 	c->fd = fd;
+	if ((r = fcntl(fd, F_GETFL)) != -1 && (r & O_ACCMODE) == O_RDONLY)
+		c->ro = 1;
 	for (i = 0; i < 2; i++) {
 		memset(&t[i], 0, sizeof(t[i]));
 		r = pread_full(fd, h[i], HDR_SIZE, i * HDR_SIZE);
@@ -776,6 +785,10 @@ cart_write(struct cart *c, int type, const uint8_t *buf, uint32_t len)
 {
 	uint64_t	off = c->pos_off;
 
+	if (c->ro) {
+		errno = EROFS;
+		return (-1);
+	}
 	if ((type != CART_REC_DATA && type != CART_REC_FILEMARK) ||
 	    (type == CART_REC_FILEMARK && len != 0) || len > CART_MAX_BLOCK) {
 		errno = EINVAL;
@@ -799,6 +812,10 @@ cart_write(struct cart *c, int type, const uint8_t *buf, uint32_t len)
 int
 cart_erase(struct cart *c)
 {
+	if (c->ro) {
+		errno = EROFS;
+		return (-1);
+	}
 	if (c->pos != c->eod && truncate_here(c) == -1)
 		return (-1);
 	if (c->pos_off + CART_REC_HDR <= c->data_off + c->info.capacity &&

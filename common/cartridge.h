@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define CART_DEF_DIR		"/var/lib/tgt/media"	/* media directory */
 #define CART_BARCODE_MAX	32
 #define CART_MAM_MAX		3072	/* bytes of host MAM attributes */
 #define CART_REC_HDR		32	/* a record's header */
@@ -69,6 +70,7 @@ struct cart_ent {
 
 struct cart {
 	int		 fd;
+	int		 ro;		/* fd read-only: look, never repair */
 	struct cart_info info;
 	uint32_t	 seq;		/* of the header copy in use */
 	uint32_t	 epoch;		/* write generation, see format */
@@ -100,7 +102,10 @@ int	 cart_create(int fd, const char *barcode, uint64_t capacity,
 	    int type, char *err, size_t errlen);
 /* 0 if barcode is acceptable as a cartridge's barcode and file name. */
 int	 cart_barcode_ok(const char *barcode);
-/* Open a cartridge: check it, find its end of data, rewind. */
+/*
+ * Open a cartridge: check it, find its end of data, rewind.  On a
+ * read-only descriptor nothing is written (no repair of the index).
+ */
 int	 cart_open(struct cart *, int fd, char *err, size_t errlen);
 /* Free what cart_open() allocated; the fd is the caller's. */
 void	 cart_close(struct cart *);

@@ -12,6 +12,7 @@
  *	tgtctl [-s socket] lun offline | online target lun
  *	tgtctl [-s socket] session drop target tsih
  *	tgtctl import [file]
+ *	tgtctl [-j] cartridge create | list ...	(tgt-admin/cartridge.c)
  *
  * Listings print as aligned tables, or with -j as JSON (an array of
  * objects, one per row; show target prints one object).
@@ -73,7 +74,11 @@ usage(void)
 	    "       tgtctl [-s socket] log verbose | brief\n"
 	    "       tgtctl [-s socket] lun offline | online target lun\n"
 	    "       tgtctl [-s socket] session drop target tsih\n"
-	    "       tgtctl import [file]\n");
+	    "       tgtctl import [file]\n"
+	    "       tgtctl cartridge create barcode [size size] "
+	    "[type data|worm|cleaning]\n"
+	    "                   [write-protect] [directory dir]\n"
+	    "       tgtctl [-j] cartridge list [directory dir]\n");
 	exit(1);
 }
 
@@ -943,6 +948,12 @@ main(int argc, char *argv[])
 			usage();
 		return (import_file(argc == 2 ? argv[1] :
 		    "/etc/tgt/targets.conf", stdout));
+	}
+
+	if (strcmp(argv[0], "cartridge") == 0) {
+		if ((s = cartridge_cmd(argc - 1, argv + 1, jflag)) == -1)
+			usage();
+		return (s);
 	}
 
 	if (strcmp(argv[0], "show") == 0 && argc == 3 &&
