@@ -151,6 +151,11 @@ struct devtype {
 	 * it, 1 if something changed */
 	int	(*mode_bd_set)(struct lun *, const uint8_t *bd, uint32_t len,
 		    int apply);
+	/*
+	 * MODE SENSE of page 0 returns the header and block descriptor
+	 * alone (what Linux st asks a tape drive for), not an error.
+	 */
+	int			 mode_page0;
 	/* DEVICE-SPECIFIC PARAMETER of the mode parameter header */
 	uint8_t	(*mode_devspec)(struct lun *);
 	/* a LUN reset: the device's state back to its defaults */

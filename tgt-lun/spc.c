@@ -286,6 +286,8 @@ spc_mode_sense(struct scsi_cmd *cmd)
 		for (i = 0; i < lun->dt->nmode_pages; i++)
 			n += spc_mode_page(lun, lun->dt->mode_pages[i], pc,
 			    &b[n]);
+	} else if (page == 0 && subpage == 0 && lun->dt->mode_page0) {
+		/* no page: the header and block descriptor (tape drives) */
 	} else if ((l = spc_mode_page(lun, page, pc, &b[n])) == 0) {
 		scsi_invalid_cdb(cmd, 2, 5);
 		return (SCSI_DONE);

@@ -1422,6 +1422,7 @@ const struct devtype devtype_tape = {
 	.vpd = ssc_vpd,
 	.nvpd = sizeof(ssc_vpd),
 	.vpd_page = ssc_vpd_page,
+	.mode_page0 = 1,
 	.mode_pages = ssc_mode_pages,
 	.nmode_pages = sizeof(ssc_mode_pages),
 	.mode_page = ssc_mode_page,

@@ -499,6 +499,14 @@ test_fixed(void)
 	CHECK(r.len == 4 + 8 + 12 + 16 + 16 + 10 + 12);
 	CHECK(buf[12 + 12] == 0x0f && buf[12 + 28] == 0x10 &&
 	    buf[12 + 44] == 0x11);
+	/* page 0: header and block descriptor alone (Linux st) */
+	c[2] = 0x00;
+	c[4] = 12;
+	r = run(c, RING_DIR_READ, 12);
+	CHECK(good(r) && r.len == 12 && buf[0] == 11 && buf[3] == 8 &&
+	    get_be24(&buf[9]) == 512);
+	c[2] = 0x3f;
+	c[4] = 255;
 	/* a LUN reset: back to variable mode */
 	lun_tmf(&L, RING_TMF_LUN_RESET, 0, 0, 0);
 	r = run(c, RING_DIR_READ, 255);
@@ -731,6 +739,77 @@ test_pages(void)
 	drive_close();
 }
 
+static void
+test_sixteen(void)
+{
+	struct res	r;
+	uint8_t		c[16];
+
+	REQUIRE(drive_open(8 << 20, CART_DATA, 0) == 0);
+	REQUIRE(std_tape());
+	/* WRITE(16) at object 3: what followed goes */
+	memset(c, 0, sizeof(c));
+	c[0] = 0x8a;
+	put_be64(&c[4], 3);
+	put_be24(&c[12], 64);
+	memset(buf, 'w', 64);
+	r = run(c, RING_DIR_WRITE, 64);
+	CHECK(good(r) && r.len == 64 && at() == 4);
+	/* WRITE FILEMARKS(16) at object 4, two of them */
+	memset(c, 0, sizeof(c));
+	c[0] = 0x80;
+	put_be64(&c[4], 4);
+	put_be24(&c[12], 2);
+	CHECK(good(run(c, RING_DIR_NONE, 0)) && at() == 6);
+	CHECK(good(locate16(3, 0)) && at() == 6);
+	/* SPACE(16) blocks backwards into a filemark */
+	memset(c, 0, sizeof(c));
+	c[0] = 0x91;
+	put_be64(&c[4], (uint64_t)-3);
+	r = run(c, RING_DIR_NONE, 0);
+	CHECK(chk(r, SK_NO_SENSE, ASC_FILEMARK_DETECTED) &&
+	    r.bits == SENSE_FILEMARK && r.info == 3 && at() == 5);
+	put_be16(&c[12], 4);			/* parameter length */
+	CHECK(chk(run(c, RING_DIR_NONE, 0), SK_ILLEGAL_REQUEST,
+	    ASC_INVALID_FIELD_IN_CDB));
+	/* READ(16) beyond end of data */
+	memset(c, 0, sizeof(c));
+	c[0] = 0x88;
+	put_be64(&c[4], 9);
+	put_be24(&c[12], 10);
+	r = run(c, RING_DIR_READ, 10);
+	CHECK(chk(r, SK_BLANK_CHECK, ASC_EOD_DETECTED) && at() == 6);
+	/* READ BLOCK LIMITS with MLOI */
+	r = c6(0x05, 1, 0, RING_DIR_READ, 20);
+	CHECK(good(r) && r.len == 20 && get_be64(&buf[12]) ==
+	    (8 << 20) / 32);
+	/* LOG SELECT PCR clears the counters */
+	memset(c, 0, sizeof(c));
+	c[0] = 0x4c;
+	c[1] = 0x02;
+	CHECK(good(run(c, RING_DIR_NONE, 0)));
+	memset(c, 0, sizeof(c));
+	c[0] = 0x4d;
+	c[2] = 0x40 | 0x0c;
+	put_be16(&c[7], 1024);
+	r = run(c, RING_DIR_READ, 1024);
+	CHECK(good(r) && get_be64(&buf[8]) == 0);
+	/* REPORT DENSITY SUPPORT, medium types */
+	memset(c, 0, sizeof(c));
+	c[0] = 0x44;
+	c[1] = 0x02;
+	put_be16(&c[7], 1024);
+	r = run(c, RING_DIR_READ, 1024);
+	CHECK(good(r) && r.len == 60 && buf[9] == 0x58);
+	/* ERASE at the beginning: an empty tape */
+	CHECK(good(rewind_()) && good(c6(0x19, 1, 0, RING_DIR_NONE, 0)));
+	CHECK(chk(rvar(10, 0), SK_BLANK_CHECK, ASC_EOD_DETECTED));
+	lun_fini(&L);
+	REQUIRE(drive_start(cfd) == 0);
+	CHECK(good(space6(3, 0)) && at() == 0);
+	drive_close();
+}
+
 int
 main(void)
 {
@@ -745,5 +824,6 @@ main(void)
 	UNIT_RUN(test_load_unload);
 	UNIT_RUN(test_restart);
 	UNIT_RUN(test_pages);
+	UNIT_RUN(test_sixteen);
 	return (UNIT_END("tape"));
 }
