@@ -160,6 +160,21 @@ enum msg_type {
 	MSG_PORTAL_LUN_DRAIN = 1000, /* struct msg_ring_del */
 	MSG_PORTAL_TARGET_READY, /* struct msg_target_ready */
 	MSG_LUN_UA,		/* struct msg_lun_ua */
+
+	/*
+	 * Cartridges of tape drives.  tgtctl -> master: DRIVE loads a
+	 * cartridge of the media directory into an empty drive, or takes
+	 * one out (answered OK or ERROR).  master -> lun: MEDIUM with the
+	 * cartridge's descriptor puts it in the drive, which loads it
+	 * (NOT READY TO READY CHANGE for every I_T nexus); MEDIUM without
+	 * one takes the cartridge out, unless an I_T nexus prevents
+	 * medium removal.  lun -> master: MEDIUM_DONE says what the drive
+	 * holds now; the master closes its descriptor of a cartridge that
+	 * left the drive.
+	 */
+	MSG_CTL_DRIVE = 1200,	/* struct ctl_drive */
+	MSG_LUN_MEDIUM = 1210,	/* struct msg_lun_medium [+ cartridge fd] */
+	MSG_LUN_MEDIUM_DONE,	/* struct msg_lun_medium_done */
 };
 
 struct msg_error {
@@ -506,6 +521,31 @@ struct msg_lun_ua {
 	uint8_t		asc;
 	uint8_t		ascq;
 	uint16_t	pad;
+};
+
+/* ctl_drive.op */
+#define DRIVE_OP_LOAD		1
+#define DRIVE_OP_UNLOAD		2
+
+#define TGT_BARCODE_MAX		40	/* a barcode and its NUL, padded */
+
+struct ctl_drive {
+	uint64_t	lun;
+	uint32_t	op;		/* DRIVE_OP_* */
+	uint32_t	pad;
+	char		target[TGT_NAME_MAX];
+	char		barcode[TGT_BARCODE_MAX];	/* load */
+};
+
+struct msg_lun_medium {
+	char		barcode[TGT_BARCODE_MAX];	/* with a fd */
+};
+
+struct msg_lun_medium_done {
+	uint32_t	ok;		/* 1: done as asked */
+	uint32_t	loaded;		/* 1: holds a cartridge now */
+	char		barcode[TGT_BARCODE_MAX];
+	char		text[256];	/* why not */
 };
 
 #endif /* TGT_PROTO_H */

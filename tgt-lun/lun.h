@@ -410,6 +410,9 @@ void	 sbc_io_done(struct scsi_cmd *, long res);
 void	 sbc_quiesce(struct lun *);
 int	 sbc_punch(struct lun *, uint64_t off, uint64_t len);
 
+/* ssc.c: the master puts a cartridge in (fd) or takes it out (-1) */
+int	 ssc_medium(struct lun *, int fd, struct msg_lun_medium_done *);
+
 /* xcopy.c */
 #define XC_PEERS_MAX		64
 struct xcopy_peer {

@@ -273,6 +273,61 @@ ssc_fini(struct lun *lun)
 	lun->dev = NULL;
 }
 
+/*
+ * The master puts a cartridge in the drive (fd, which this owns from
+ * here) or takes it out (fd -1).  Fills in what the drive holds now;
+ * 0, or -1 and why not.
+ */
+int
+ssc_medium(struct lun *lun, int fd, struct msg_lun_medium_done *d)
+{
+	struct tape	*t = lun->dev;
+	char		 err[TGT_ERR_MAX];
+
+	memset(d, 0, sizeof(*d));
+	if (lun->dt != &devtype_tape || t == NULL) {
+		if (fd != -1)
+			close(fd);
+		strlcpy(d->text, "not a tape drive", sizeof(d->text));
+		return (-1);
+	}
+	if (fd != -1) {
+		if (t->fd != -1) {
+			close(fd);
+			strlcpy(d->text, "the drive holds a cartridge",
+			    sizeof(d->text));
+			goto out;
+		}
+		t->fd = lun->fd = fd;
+		if (ssc_load(lun, NULL, err, sizeof(err)) == -1) {
+			log_warnx("cartridge not loaded: %s", err);
+			close(fd);
+			t->fd = lun->fd = -1;
+			strlcpy(d->text, err, sizeof(d->text));
+			goto out;
+		}
+		d->ok = 1;
+		goto out;
+	}
+	if (t->fd == -1) {
+		d->ok = 1;
+		goto out;
+	}
+	if (lun_prevented(lun)) {
+		strlcpy(d->text, "medium removal prevented", sizeof(d->text));
+		goto out;
+	}
+	ssc_unload(lun);
+	close(t->fd);
+	t->fd = lun->fd = -1;
+	d->ok = 1;
+ out:
+	d->loaded = t->fd != -1;
+	if (t->loaded)
+		strlcpy(d->barcode, t->cart.info.barcode, sizeof(d->barcode));
+	return (d->ok ? 0 : -1);
+}
+
 /* A LUN reset: the mode parameters return to their defaults. */
 static void
 ssc_reset(struct lun *lun)

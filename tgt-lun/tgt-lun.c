@@ -179,6 +179,37 @@ lun_xcopy_peer(struct msg *m)
 	}
 }
 
+/* A cartridge in (with its descriptor) or out (without) of a drive. */
+static void
+lun_medium(struct msg *m)
+{
+	struct msg_lun_medium		 lm;
+	struct msg_lun_medium_done	 d;
+	int				 fd = -1;
+
+	if (MSG_GET(m, &lm) != 0 || m->nfds > 1) {
+		log_warnx("malformed LUN_MEDIUM");
+		return;
+	}
+	if (m->nfds == 1) {
+		fd = m->fds[0];
+		m->fds[0] = -1;
+	}
+	if (!configured) {
+		log_warnx("LUN_MEDIUM before LUN_CONFIG, ignored");
+		if (fd != -1)
+			close(fd);
+		return;
+	}
+	/* ssc_medium() owns the descriptor from here */
+	if (ssc_medium(&the_lun, fd, &d) == -1)
+		log_warnx("cartridge %s: %s", fd != -1 ? "not loaded" :
+		    "not taken out", d.text);
+	if (msgchan_send(&master, MSG_LUN_MEDIUM_DONE, m->hdr.peerid, NULL,
+	    0, &d, sizeof(d)) == -1)
+		log_warn("cannot send LUN_MEDIUM_DONE");
+}
+
 static void
 ring_del(struct msg *m)
 {
@@ -215,6 +246,9 @@ dispatch(struct msgchan *mc, struct msg *m, void *arg)
 		break;
 	case MSG_LUN_RING_DEL:
 		ring_del(m);
+		break;
+	case MSG_LUN_MEDIUM:
+		lun_medium(m);
 		break;
 	case MSG_LUN_STATS:
 	case MSG_LUN_OFFLINE:

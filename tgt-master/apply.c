@@ -26,6 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cartridge.h"
 #include "log.h"
 #include "master.h"
 #include "ring.h"
@@ -148,6 +149,10 @@ lun_new(struct master *m, struct mtarget *mt, const struct conf_lun *cl,
 	ml->conf = *cl;
 	ml->fd = fd;
 	ml->target = mt;
+	if (cl->type == LUN_TYPE_TAPE) {
+		strlcpy(ml->cartridge, cl->cartridge, sizeof(ml->cartridge));
+		strlcpy(ml->medium, cl->path, sizeof(ml->medium));
+	}
 	ml->block_size = cl->block_size;
 	snprintf(inst, sizeof(inst), "%s/%llu", mt->name,
 	    (unsigned long long)cl->lun);
@@ -1041,7 +1046,8 @@ lun_start(struct svc *s)
 	lc.lun = ml->conf.lun;
 	lc.size = ml->conf.size;
 	strlcpy(lc.target, ml->target->name, sizeof(lc.target));
-	strlcpy(lc.path, ml->conf.path, sizeof(lc.path));
+	strlcpy(lc.path, ml->conf.type == LUN_TYPE_TAPE ? ml->medium :
+	    ml->conf.path, sizeof(lc.path));
 	strlcpy(lc.vendor, ml->conf.vendor, sizeof(lc.vendor));
 	strlcpy(lc.product, ml->conf.product, sizeof(lc.product));
 	strlcpy(lc.revision, ml->conf.revision, sizeof(lc.revision));
@@ -1098,8 +1104,9 @@ lun_dispatch(struct msgchan *ch, struct msg *msg, void *arg)
 {
 	struct proc		*p = arg;
 	struct mlun		*ml;
-	struct msg_lun_ready	 r;
-	struct msg_error	 e;
+	struct msg_lun_ready		 r;
+	struct msg_lun_medium_done	 md;
+	struct msg_error		 e;
 
 	if (p->svc == NULL) {
 		msg_free(msg);
@@ -1126,6 +1133,24 @@ lun_dispatch(struct msgchan *ch, struct msg *msg, void *arg)
 	case MSG_LUN_STATS_REPLY:
 		if (control_lun_reply(p->m, ml, msg) == -1)
 			proc_bad(p, msg);
+		break;
+	case MSG_LUN_MEDIUM_DONE:
+		if (MSG_GET(msg, &md) == -1 || ml->conf.type != LUN_TYPE_TAPE) {
+			proc_bad(p, msg);
+			break;
+		}
+		md.text[sizeof(md.text) - 1] = '\0';
+		md.barcode[sizeof(md.barcode) - 1] = '\0';
+		/* a cartridge that is not in the drive is back on the shelf */
+		if (!md.loaded && ml->fd != -1) {
+			log_info("%s[%s]: cartridge %s out of the drive",
+			    role_name(p->role), p->instance, ml->cartridge);
+			close(ml->fd);
+			ml->fd = -1;
+			ml->cartridge[0] = '\0';
+			ml->medium[0] = '\0';
+		}
+		control_drive_reply(p->m, ml, msg->hdr.peerid, &md);
 		break;
 	case MSG_LUN_ERROR:
 		if (MSG_GET(msg, &e) == -1) {
@@ -1191,6 +1216,103 @@ master_log_verbose(struct master *m, int level)
 			msgchan_send(&p->chan, MSG_LOG_VERBOSE, 0, NULL, 0, &v,
 			    sizeof(v));
 	log_info("log %s", level ? "verbose" : "brief");
+}
+
+/*
+ * tgtctl drive load|unload.  Load: the cartridge <media directory>/
+ * <barcode>, in no other drive, into an empty drive; the master opens
+ * it and the drive gets a descriptor.  Unload: the drive gives its
+ * cartridge back (unless medium removal is prevented) and the master
+ * closes it when the drive says so.  A drive whose process is not
+ * running changes at once; it starts with what it holds.
+ */
+int
+master_drive(struct master *m, const struct ctl_drive *d, uint32_t ctl_id,
+    struct mlun **mlp, char *err, size_t errlen)
+{
+	struct mtarget		*mt, *ot;
+	struct mlun		*ml, *ol;
+	struct msg_lun_medium	 lm;
+	struct stat		 st;
+	char			 path[TGT_PATH_MAX];
+	int			 fd, sfd;
+
+	if ((mt = target_find(m, d->target)) == NULL ||
+	    (ml = lun_find(mt, d->lun)) == NULL) {
+		snprintf(err, errlen, "no such LUN");
+		return (-1);
+	}
+	if (ml->conf.type != LUN_TYPE_TAPE) {
+		snprintf(err, errlen, "not a tape drive");
+		return (-1);
+	}
+	*mlp = ml;
+	if (d->op == DRIVE_OP_UNLOAD) {
+		if (ml->fd == -1) {
+			snprintf(err, errlen, "the drive is empty");
+			return (-1);
+		}
+		memset(&lm, 0, sizeof(lm));
+		if (svc_running(&ml->svc) && msgchan_send(&ml->svc.proc->chan,
+		    MSG_LUN_MEDIUM, ctl_id, NULL, 0, &lm, sizeof(lm)) == 0)
+			return (1);
+		log_info("%s[%s]: cartridge %s out of the drive",
+		    role_name(ROLE_LUN), ml->svc.instance, ml->cartridge);
+		close(ml->fd);
+		ml->fd = -1;
+		ml->cartridge[0] = '\0';
+		ml->medium[0] = '\0';
+		return (0);
+	}
+	if (cart_barcode_ok(d->barcode) == -1) {
+		snprintf(err, errlen, "invalid barcode");
+		return (-1);
+	}
+	if (ml->fd != -1) {
+		snprintf(err, errlen, "the drive holds %s", ml->cartridge);
+		return (-1);
+	}
+	TAILQ_FOREACH(ot, &m->targets, entry)
+		TAILQ_FOREACH(ol, &ot->luns, entry)
+			if (ol->conf.type == LUN_TYPE_TAPE && ol->fd != -1 &&
+			    strcmp(ol->cartridge, d->barcode) == 0) {
+				snprintf(err, errlen, "%s is in the drive %s",
+				    d->barcode, ol->svc.instance);
+				return (-1);
+			}
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", m->conf->media_dir,
+	    d->barcode) >= sizeof(path)) {
+		snprintf(err, errlen, "path too long");
+		return (-1);
+	}
+	errno = 0;
+	if ((fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC)) == -1 ||
+	    fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: %s", path, errno != 0 ?
+		    strerror(errno) : "not a regular file");
+		if (fd != -1)
+			close(fd);
+		return (-1);
+	}
+	ml->fd = fd;
+	strlcpy(ml->cartridge, d->barcode, sizeof(ml->cartridge));
+	strlcpy(ml->medium, path, sizeof(ml->medium));
+	log_info("%s[%s]: cartridge %s into the drive", role_name(ROLE_LUN),
+	    ml->svc.instance, d->barcode);
+	if (!svc_running(&ml->svc))
+		return (0);
+	memset(&lm, 0, sizeof(lm));
+	strlcpy(lm.barcode, d->barcode, sizeof(lm.barcode));
+	if ((sfd = dupfd(fd)) == -1) {
+		snprintf(err, errlen, "dup: %s", strerror(errno));
+		return (-1);
+	}
+	if (msgchan_send(&ml->svc.proc->chan, MSG_LUN_MEDIUM, ctl_id, &sfd, 1,
+	    &lm, sizeof(lm)) == -1) {
+		snprintf(err, errlen, "the drive does not answer");
+		return (-1);
+	}
+	return (1);
 }
 
 int

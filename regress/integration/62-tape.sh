@@ -4,7 +4,8 @@
 # the drives' processes.  A raw initiator checks the SSC commands byte
 # by byte (regress/lib/tape_probe.py basic: sense, residuals, READ
 # POSITION forms, filemarks, the empty drive, DATA PROTECT, the 28/00 of
-# a load).  Then crash consistency: a writer streams blocks and
+# a load), and tgtctl drive load/unload (tape_probe.py medium).  Then
+# crash consistency: a writer streams blocks and
 # filemarks to the drive, its tgt-lun is killed with SIGKILL in the
 # middle, the master restarts it, and after a rewind every acknowledged
 # block reads back, followed by end of data; the same after a SIGKILL of
@@ -57,6 +58,50 @@ nfail=$((nfail + $(grep -c '^FAIL ' "$T/basic.res")))
 cat "$T/basic.res"
 grep -vE '^(ok|FAIL) ' "$T/basic.out" | indent
 [ -s "$T/basic.res" ] || fail "the basic probe printed nothing"
+
+# tgtctl drive load/unload: a cartridge into the empty drive (LUN 1)
+# while a session uses it, and out again once removal is allowed.
+check "tgtctl cartridge create: a spare" \
+    "$CTL" cartridge create SPARE01 size 32M directory "$MEDIA"
+timeout -s KILL 120 python3 "$PROBE" medium "$ADDR" "$PORT" "$IQN" "$T" \
+    > "$T/medium.out" 2>&1 &
+mprobe=$!
+bg $mprobe
+in_out() { grep -q "^# $1" "$T/medium.out"; }
+wait_for 20 in_out ready || note "the medium probe is not ready"
+check "tgtctl drive load puts SPARE01 in the empty drive" \
+    "$CTL" -s "$SOCK" drive load "$IQN" 1 SPARE01
+if "$CTL" -s "$SOCK" drive load "$IQN" 2 TAPE01L5 > "$T/out" 2>&1; then
+	fail "tgtctl drive load refuses a drive that holds a cartridge"
+else
+	ok "tgtctl drive load refuses a drive that holds a cartridge"
+fi
+check_out "tgtctl show luns: LUN 1 holds SPARE01" "$MEDIA/SPARE01" \
+    "$CTL" -s "$SOCK" show luns
+touch "$T/loaded"
+wait_for 20 in_out prevented || note "the medium probe did not prevent removal"
+if "$CTL" -s "$SOCK" drive unload "$IQN" 1 > "$T/out" 2>&1; then
+	fail "tgtctl drive unload refused while removal is prevented"
+else
+	grep -q "prevented" "$T/out" &&
+	    ok "tgtctl drive unload refused while removal is prevented" ||
+	    { fail "tgtctl drive unload refused: says why"; indent "$T/out"; }
+fi
+touch "$T/refused"
+wait_for 20 in_out allowed || note "the medium probe did not allow removal"
+check "tgtctl drive unload takes SPARE01 out" \
+    "$CTL" -s "$SOCK" drive unload "$IQN" 1
+touch "$T/unloaded"
+wait "$mprobe"
+sed -e "s/^ok tape-probe: /ok $TEST: /" -e "s/^FAIL tape-probe: /FAIL $TEST: /" \
+    "$T/medium.out" | grep -E '^(ok|FAIL) ' > "$T/medium.res"
+npass=$((npass + $(grep -c '^ok ' "$T/medium.res")))
+nfail=$((nfail + $(grep -c '^FAIL ' "$T/medium.res")))
+cat "$T/medium.res"
+grep -vE '^(ok|FAIL|# (ready|prevented|allowed))' "$T/medium.out" | indent
+check_out "tgtctl cartridge list: SPARE01 holds the block" \
+    "SPARE01 +data +no +33554432 +4128 +1 " \
+    "$CTL" cartridge list directory "$MEDIA"
 
 lun0_pid() {
 	timeout 10 "$CTL" -s "$SOCK" -j show luns |

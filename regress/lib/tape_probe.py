@@ -16,6 +16,13 @@
 # three forms, MODE SENSE, LOG SENSE, READ ATTRIBUTE, DATA PROTECT, and
 # LOAD UNLOAD with the 28/00 unit attention on another I_T nexus.
 #
+#	tape_probe.py medium HOST PORT TARGET DIR
+#
+# LUN 1 is empty: NOT READY; "# ready", then after DIR/loaded (the shell
+# ran tgtctl drive load) 06/28/00 once, at the beginning, a WRITE, and
+# PREVENT MEDIUM REMOVAL; "# prevented", after DIR/refused (the shell's
+# unload was refused) ALLOW; "# allowed", after DIR/unloaded NOT READY.
+#
 #	tape_probe.py write HOST PORT TARGET FILE
 #
 # Rewind LUN 0, then write numbered variable-length blocks one at a time
@@ -307,6 +314,52 @@ def basic(host, port, target):
     check(read_pos(c) == (0, 0), 'LOAD: at the beginning', read_pos(c))
 
 
+def wait_file(path, secs=30):
+    import time
+    end = time.time() + secs
+    while not os.path.exists(path):
+        if time.time() > end:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+def medium(host, port, target, d):
+    """tgtctl drive load/unload seen from an I_T nexus of LUN 1."""
+    c = session(host, port, target, 'iqn.2026-11.org.example:medium')
+    clear_ua(c, 1)
+    r = cmd(c, bytes(6), 1)
+    check(r.status == 2 and r.key == 2 and r.asc == (0x3a, 0),
+          'empty drive before tgtctl drive load: 02/3A/00', r)
+    print('# ready', flush=True)
+    if not wait_file(os.path.join(d, 'loaded')):
+        check(False, 'the shell loaded a cartridge')
+        return
+    r = cmd(c, bytes(6), 1)
+    r2 = cmd(c, bytes(6), 1)
+    check(r.status == 2 and r.key == 6 and r.asc == (0x28, 0) and
+          r2.status == 0, 'tgtctl drive load: 06/28/00, then ready', r)
+    check(read_pos(c, 1) == (0, 0), 'loaded at the beginning',
+          read_pos(c, 1))
+    r = cmd(c, c6(0x0a, 0, 4096), 1, out=b'S' * 4096)
+    check(r.status == 0, 'WRITE to the loaded cartridge', r)
+    r = cmd(c, bytes([0x1e, 0, 0, 0, 1, 0]), 1)
+    check(r.status == 0, 'PREVENT MEDIUM REMOVAL', r)
+    print('# prevented', flush=True)
+    if not wait_file(os.path.join(d, 'refused')):
+        check(False, 'the shell tried an unload')
+        return
+    r = cmd(c, bytes([0x1e, 0, 0, 0, 0, 0]), 1)
+    check(r.status == 0, 'ALLOW MEDIUM REMOVAL', r)
+    print('# allowed', flush=True)
+    if not wait_file(os.path.join(d, 'unloaded')):
+        check(False, 'the shell unloaded the cartridge')
+        return
+    r = cmd(c, bytes(6), 1)
+    check(r.status == 2 and r.key == 2 and r.asc == (0x3a, 0),
+          'tgtctl drive unload: 02/3A/00 again', r)
+
+
 def write(host, port, target, path):
     c = session(host, port, target, 'iqn.2026-11.org.example:writer')
     clear_ua(c, 0)
@@ -379,6 +432,8 @@ def main():
         int(sys.argv[3]), sys.argv[4]
     if what == 'basic':
         basic(host, port, target)
+    elif what == 'medium':
+        medium(host, port, target, sys.argv[5])
     elif what == 'write':
         write(host, port, target, sys.argv[5])
     elif what == 'verify':

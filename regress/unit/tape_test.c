@@ -636,6 +636,53 @@ test_load_unload(void)
 	lun_fini(&L);
 }
 
+/* The master puts a cartridge in an empty drive and takes it out. */
+static void
+test_medium(void)
+{
+	struct msg_lun_medium_done	 d;
+	struct nexus			*a;
+	struct cart			 c;
+	char				 path[64], err[128];
+	int				 fd, fd2, fd3;
+	uint16_t			 asc;
+
+	strlcpy(path, "/tmp/tape_test.XXXXXX", sizeof(path));
+	REQUIRE((fd = mkstemp(path)) != -1);
+	unlink(path);
+	REQUIRE(cart_create(fd, "SPARE01", 8 << 20, CART_DATA, err,
+	    sizeof(err)) == 0);
+	REQUIRE((fd2 = dup(fd)) != -1 && (fd3 = dup(fd)) != -1);
+	REQUIRE(drive_start(-1) == 0);
+	REQUIRE((a = nexus_get(&L, 0, 1)) != NULL);
+	while (lun_ua_take(&L, a, &asc))
+		;
+	/* out of an empty drive: nothing to do */
+	CHECK(ssc_medium(&L, -1, &d) == 0 && d.ok && !d.loaded);
+	/* in: loaded, 28/00 for every I_T nexus */
+	CHECK(ssc_medium(&L, fd, &d) == 0 && d.ok && d.loaded &&
+	    strcmp(d.barcode, "SPARE01") == 0);
+	CHECK(lun_ua_take(&L, a, &asc) && asc == ASC_MEDIUM_CHANGED);
+	CHECK(good(wvar(100, 'm')));
+	/* a second cartridge: refused, its descriptor closed */
+	CHECK(ssc_medium(&L, fd2, &d) == -1 && !d.ok && d.loaded);
+	CHECK(fcntl(fd2, F_GETFD) == -1 && errno == EBADF);
+	/* out while removal is prevented: refused */
+	L.prevent = 1;
+	CHECK(ssc_medium(&L, -1, &d) == -1 && d.loaded &&
+	    strstr(d.text, "prevented") != NULL);
+	L.prevent = 0;
+	CHECK(ssc_medium(&L, -1, &d) == 0 && !d.loaded && L.fd == -1);
+	CHECK(chk(c6(0x00, 0, 0, RING_DIR_NONE, 0), SK_NOT_READY,
+	    ASC_MEDIUM_NOT_PRESENT));
+	lun_fini(&L);
+	/* what was written is on the cartridge, loaded once */
+	REQUIRE(cart_open(&c, fd3, err, sizeof(err)) == 0);
+	CHECK(c.eod == 1 && c.info.load_count == 1);
+	cart_close(&c);
+	close(fd3);
+}
+
 static void
 test_restart(void)
 {
@@ -822,6 +869,7 @@ main(void)
 	UNIT_RUN(test_protect);
 	UNIT_RUN(test_end_of_medium);
 	UNIT_RUN(test_load_unload);
+	UNIT_RUN(test_medium);
 	UNIT_RUN(test_restart);
 	UNIT_RUN(test_pages);
 	UNIT_RUN(test_sixteen);
