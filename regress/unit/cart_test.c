@@ -361,6 +361,78 @@ test_header_copies(void)
 	close(fd);
 }
 
+/*
+ * Hostile files: bytes flipped at random in the headers, the index and
+ * the records.  Opening either fails or gives a tape whose every object
+ * can be located and read (or reports EIO) without a crash.
+ */
+static void
+test_garbage(void)
+{
+	struct cart	 c;
+	struct cart_rec	 r;
+	uint8_t		*img, *b, x;
+	uint64_t	 seed = 42, i, n, size, off;
+	char		 err[256];
+	int		 fd, round, opened = 0, k;
+
+	REQUIRE((fd = tmpcart(2 << 20, CART_DATA)) != -1);
+	memset(&c, 0, sizeof(c));
+	REQUIRE(reopen(&c, fd) == 0);
+	for (i = 0; i < 300; i++)
+		if ((i % 17 == 16 ? cart_write(&c, CART_REC_FILEMARK, NULL,
+		    0) : wblock(&c, i, 40 + i % 300)) == -1)
+			break;
+	CHECK(i == 300);
+	cart_close(&c);
+	size = lseek(fd, 0, SEEK_END);
+	REQUIRE((img = malloc(size)) != NULL && (b = malloc(65536)) != NULL);
+	REQUIRE(pread(fd, img, size, 0) == (ssize_t)size);
+	for (round = 0; round < 200; round++) {
+		REQUIRE(pwrite(fd, img, size, 0) == (ssize_t)size);
+		for (k = 0; k < 8; k++) {
+			seed = seed * 6364136223846793005ULL +
+			    1442695040888963407ULL;
+			switch ((seed >> 33) % 3) {
+			case 0:		/* a header copy */
+				off = (seed >> 8) % 8192;
+				break;
+			case 1:		/* the index */
+				off = 65536 + (seed >> 8) % 4096;
+				break;
+			default:	/* the records */
+				off = c.data_off + (seed >> 8) %
+				    (size - c.data_off);
+				break;
+			}
+			x = (uint8_t)(seed >> 40) | 1;
+			if (pread(fd, b, 1, off) == 1) {
+				b[0] ^= x;
+				(void)pwrite(fd, b, 1, off);
+			}
+		}
+		if (cart_open(&c, fd, err, sizeof(err)) == -1)
+			continue;
+		opened++;
+		n = c.eod;
+		CHECK(n <= 300);
+		for (i = 0; i <= n; i++) {
+			if (cart_locate(&c, (i * 7919) % (n + 1)) == -1)
+				continue;
+			(void)cart_read(&c, b, 65536, &r);
+			(void)cart_read(&c, b, 10, &r);
+		}
+		(void)cart_fm_objno(&c, c.nfm);
+		(void)cart_fm_prev(&c, n);
+		(void)cart_fm_next(&c, 0);
+		cart_close(&c);
+	}
+	CHECK(opened > 0);
+	free(img);
+	free(b);
+	close(fd);
+}
+
 int
 main(void)
 {
@@ -371,5 +443,6 @@ main(void)
 	UNIT_RUN(test_torn);
 	UNIT_RUN(test_capacity);
 	UNIT_RUN(test_header_copies);
+	UNIT_RUN(test_garbage);
 	return (UNIT_END("cart"));
 }
