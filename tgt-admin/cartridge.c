@@ -2,14 +2,17 @@
  * Copyright (c) 2026 The tgt suite authors
  * SPDX-License-Identifier: GPL-2.0-only
  *
- * tgtctl cartridge create | list: virtual tape cartridges in the media
- * directory (tgt-cartridge(5)).  Local operations on the files, as root,
- * like import: a cartridge is a file the master opens when a drive
- * holds it, named after its barcode.
+ * tgtctl cartridge create | list | import: virtual tape cartridges in
+ * the media directory (tgt-cartridge(5)).  Local operations on the
+ * files, as root, like tgtctl import: a cartridge is a file the master
+ * opens when a drive holds it, named after its barcode.  import converts
+ * a tape file of Linux tgt.
  *
  *	tgtctl cartridge create barcode [size size] [type data|worm|cleaning]
  *	    [write-protect] [directory dir]
  *	tgtctl [-j] cartridge list [directory dir]
+ *	tgtctl cartridge import file [barcode barcode] [size size]
+ *	    [directory dir]
  */
 
 #include <sys/stat.h>
@@ -23,6 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bytes.h"
 #include "cartridge.h"
 #include "tgtctl.h"
 
@@ -245,12 +249,188 @@ cart_list_cmd(int argc, char *argv[], int json)
 	return (0);
 }
 
+/*
+ * Linux tgt's tape files (tgtimg --device-type tape), read for their
+ * facts only: a chain of 48-byte block headers, big-endian (checksum,
+ * on-disk size, block size, type, block number, previous, this and next
+ * header's offsets), the first a BOT header at 0 followed by its media
+ * auxiliary memory, each data block's bytes after its header.
+ */
+#define TGT_HDR		48
+#define TGT_MAM		1104		/* struct MAM */
+#define TGT_BLK_DATA	0x02		/* uncompressed data */
+#define TGT_BLK_BOT	0x10
+#define TGT_BLK_EOD	0x20
+#define TGT_BLK_FILEMARK 0x40
+#define TGT_MAM_MAXCAP	16		/* offsets in the MAM */
+#define TGT_MAM_TYPE	336
+#define TGT_MAM_BARCODE	568
+#define TGT_CART_CLEAN	2
+#define TGT_CART_WORM	4
+
+static int
+cart_import_cmd(int argc, char *argv[])
+{
+	struct cart	 c;
+	struct stat	 sst;
+	const char	*dir = CART_DEF_DIR, *src;
+	char		 path[4096], err[256], barcode[CART_BARCODE_MAX + 1];
+	uint8_t		 h[TGT_HDR], mam[TGT_MAM], *data = NULL;
+	uint64_t	 size = 0, off, next, curr, nblk = 0, nfm = 0, steps;
+	uint32_t	 type, len;
+	int		 sfd, fd, i, ctype = CART_DATA, rc = 1;
+	size_t		 n;
+
+	if (argc < 1)
+		return (-1);
+	src = argv[0];
+	barcode[0] = '\0';
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "barcode") == 0 && i + 1 < argc)
+			strlcpy(barcode, argv[++i], sizeof(barcode));
+		else if (strcmp(argv[i], "size") == 0 && i + 1 < argc) {
+			if (parse_size(argv[++i], &size) == -1) {
+				fprintf(stderr, "tgtctl: bad size %s\n",
+				    argv[i]);
+				return (1);
+			}
+		} else if (strcmp(argv[i], "directory") == 0 && i + 1 < argc)
+			dir = argv[++i];
+		else
+			return (-1);
+	}
+	if ((sfd = open(src, O_RDONLY | O_CLOEXEC)) == -1 ||
+	    fstat(sfd, &sst) == -1) {
+		fprintf(stderr, "tgtctl: %s: %s\n", src, strerror(errno));
+		return (1);
+	}
+	if (pread(sfd, h, TGT_HDR, 0) != TGT_HDR ||
+	    get_be32(&h[12]) != TGT_BLK_BOT ||
+	    pread(sfd, mam, TGT_MAM, TGT_HDR) != TGT_MAM) {
+		fprintf(stderr, "tgtctl: %s: not a Linux tgt tape file\n", src);
+		close(sfd);
+		return (1);
+	}
+	if (barcode[0] == '\0') {
+		memcpy(barcode, &mam[TGT_MAM_BARCODE], CART_BARCODE_MAX);
+		barcode[CART_BARCODE_MAX] = '\0';
+		for (n = 0; n < CART_BARCODE_MAX && barcode[n] != '\0' &&
+		    barcode[n] != ' '; n++)
+			;
+		barcode[n] = '\0';
+	}
+	if (cart_barcode_ok(barcode) == -1) {
+		fprintf(stderr, "tgtctl: %s: invalid barcode \"%s\", give "
+		    "one with barcode\n", src, barcode);
+		close(sfd);
+		return (1);
+	}
+	if (size == 0)
+		size = get_be64(&mam[TGT_MAM_MAXCAP]);
+	if (size < (uint64_t)sst.st_size)
+		size = sst.st_size;
+	if (size < CART_MIN_CAPACITY)
+		size = CART_MIN_CAPACITY;
+	if (mam[TGT_MAM_TYPE] == TGT_CART_CLEAN)
+		ctype = CART_CLEANING;
+	else if (mam[TGT_MAM_TYPE] == TGT_CART_WORM)
+		ctype = CART_WORM;
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, barcode) >=
+	    sizeof(path) || (fd = open(path, O_RDWR | O_CREAT | O_EXCL |
+	    O_NOFOLLOW | O_CLOEXEC, 0600)) == -1) {
+		fprintf(stderr, "tgtctl: %s/%s: %s\n", dir, barcode,
+		    strerror(errno));
+		close(sfd);
+		return (1);
+	}
+	/* written as a data cartridge, then given its type */
+	if (cart_create(fd, barcode, size, CART_DATA, err, sizeof(err)) ==
+	    -1 || cart_open(&c, fd, err, sizeof(err)) == -1)
+		goto fail;
+	if ((data = malloc(CART_MAX_BLOCK)) == NULL) {
+		snprintf(err, sizeof(err), "out of memory");
+		goto fail_open;
+	}
+	/* follow the chain; each header lies further on, or it loops */
+	next = get_be64(&h[40]);
+	for (steps = 0, off = 0; steps <= (uint64_t)sst.st_size; steps++) {
+		if (next <= off || next > (uint64_t)sst.st_size - TGT_HDR) {
+			snprintf(err, sizeof(err), "%s: broken block chain at "
+			    "%llu", src, (unsigned long long)off);
+			goto fail_open;
+		}
+		off = next;
+		if (pread(sfd, h, TGT_HDR, off) != TGT_HDR) {
+			snprintf(err, sizeof(err), "%s: short read", src);
+			goto fail_open;
+		}
+		type = get_be32(&h[12]);
+		len = get_be32(&h[8]);
+		curr = get_be64(&h[32]);
+		next = get_be64(&h[40]);
+		if (curr != off) {
+			snprintf(err, sizeof(err), "%s: block header at %llu "
+			    "says %llu", src, (unsigned long long)off,
+			    (unsigned long long)curr);
+			goto fail_open;
+		}
+		if (type == TGT_BLK_EOD)
+			break;
+		if (type == TGT_BLK_FILEMARK) {
+			if (cart_write(&c, CART_REC_FILEMARK, NULL, 0) == -1)
+				goto fail_write;
+			nfm++;
+			continue;
+		}
+		if (type != TGT_BLK_DATA || len > CART_MAX_BLOCK ||
+		    get_be32(&h[4]) != len) {
+			snprintf(err, sizeof(err), "%s: block at %llu: type "
+			    "%#x, %u bytes: not supported", src,
+			    (unsigned long long)off, type, len);
+			goto fail_open;
+		}
+		if (pread(sfd, data, len, off + TGT_HDR) != (ssize_t)len) {
+			snprintf(err, sizeof(err), "%s: short read", src);
+			goto fail_open;
+		}
+		if (cart_write(&c, CART_REC_DATA, data, len) == -1)
+			goto fail_write;
+		nblk++;
+	}
+	c.info.type = ctype;
+	if (cart_save_info(&c) == -1 || cart_sync(&c) == -1)
+		goto fail_write;
+	printf("%s: %llu blocks, %llu filemarks\n", path,
+	    (unsigned long long)nblk, (unsigned long long)nfm);
+	rc = 0;
+	goto out;
+ fail_write:
+	snprintf(err, sizeof(err), "writing: %s", strerror(errno));
+ fail_open:
+	cart_close(&c);
+ fail:
+	fprintf(stderr, "tgtctl: %s: %s\n", path, err);
+	unlink(path);
+	close(fd);
+	close(sfd);
+	free(data);
+	return (1);
+ out:
+	cart_close(&c);
+	close(fd);
+	close(sfd);
+	free(data);
+	return (rc);
+}
+
 /* tgtctl cartridge ...: 0 or 1, -1 for usage. */
 int
 cartridge_cmd(int argc, char *argv[], int json)
 {
 	if (argc >= 1 && strcmp(argv[0], "create") == 0)
 		return (cart_create_cmd(argc - 1, argv + 1));
+	if (argc >= 1 && strcmp(argv[0], "import") == 0)
+		return (cart_import_cmd(argc - 1, argv + 1));
 	if (argc >= 1 && strcmp(argv[0], "list") == 0)
 		return (cart_list_cmd(argc - 1, argv + 1, json));
 	return (-1);

@@ -81,7 +81,10 @@ usage(void)
 	    "       tgtctl cartridge create barcode [size size] "
 	    "[type data|worm|cleaning]\n"
 	    "                   [write-protect] [directory dir]\n"
-	    "       tgtctl [-j] cartridge list [directory dir]\n");
+	    "       tgtctl [-j] cartridge list [directory dir]\n"
+	    "       tgtctl cartridge import file [barcode barcode] "
+	    "[size size]\n"
+	    "                   [directory dir]\n");
 	exit(1);
 }
 

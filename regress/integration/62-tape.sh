@@ -103,6 +103,32 @@ check_out "tgtctl cartridge list: SPARE01 holds the block" \
     "SPARE01 +data +no +33554432 +4128 +1 " \
     "$CTL" cartridge list directory "$MEDIA"
 
+# tgtctl cartridge import of a Linux tgt tape file, then it serves.
+python3 "$PROBE" mktgt "$T/tgt.img" TGTIMP01
+check_out "tgtctl cartridge import: a Linux tgt tape file" \
+    "TGTIMP01: 3 blocks, 1 filemarks" \
+    "$CTL" cartridge import "$T/tgt.img" directory "$MEDIA"
+printf 'not a tape' > "$T/junk.img"
+if "$CTL" cartridge import "$T/junk.img" barcode JUNK directory "$MEDIA" \
+    > "$T/out" 2>&1 || [ -e "$MEDIA/JUNK" ]; then
+	fail "tgtctl cartridge import refuses what is not a tgt tape file"
+else
+	ok "tgtctl cartridge import refuses what is not a tgt tape file"
+fi
+check "tgtctl drive load: the imported cartridge" \
+    "$CTL" -s "$SOCK" drive load "$IQN" 1 TGTIMP01
+timeout -s KILL 60 python3 "$PROBE" imported "$ADDR" "$PORT" "$IQN" 1 \
+    > "$T/imp.out" 2>&1
+sed -e "s/^ok tape-probe: /ok $TEST: /" -e "s/^FAIL tape-probe: /FAIL $TEST: /" \
+    "$T/imp.out" | grep -E '^(ok|FAIL) ' > "$T/imp.res"
+npass=$((npass + $(grep -c '^ok ' "$T/imp.res")))
+nfail=$((nfail + $(grep -c '^FAIL ' "$T/imp.res")))
+cat "$T/imp.res"
+grep -vE '^(ok|FAIL) ' "$T/imp.out" | indent
+[ -s "$T/imp.res" ] || fail "the import probe printed nothing"
+check "tgtctl drive unload: the imported cartridge" \
+    "$CTL" -s "$SOCK" drive unload "$IQN" 1
+
 lun0_pid() {
 	timeout 10 "$CTL" -s "$SOCK" -j show luns |
 	    jq -r ".[] | select(.target == \"$IQN\" and .lun == 0) | .pid"

@@ -23,6 +23,12 @@
 # PREVENT MEDIUM REMOVAL; "# prevented", after DIR/refused (the shell's
 # unload was refused) ALLOW; "# allowed", after DIR/unloaded NOT READY.
 #
+#	tape_probe.py mktgt FILE BARCODE
+#	tape_probe.py imported HOST PORT TARGET LUN
+#
+# A tape file in Linux tgt's format holding three blocks and a filemark;
+# then LUN holds it, imported with tgtctl: the same objects read back.
+#
 #	tape_probe.py write HOST PORT TARGET FILE
 #
 # Rewind LUN 0, then write numbered variable-length blocks one at a time
@@ -360,6 +366,56 @@ def medium(host, port, target, d):
           'tgtctl drive unload: 02/3A/00 again', r)
 
 
+TGT_OBJECTS = [('data', 1000, b'a'), ('data', 2000, b'b'), ('fm', 0, b''),
+               ('data', 3000, b'c')]
+
+
+def mktgt(path, barcode):
+    """A tape file in Linux tgt's format (tgtimg) with TGT_OBJECTS."""
+    def hdr(typ, n, num, prev, curr, nxt):
+        return struct.pack('>4sIIIQQQQ', b'\0' * 4, n, n, typ, num, prev,
+                           curr, nxt)
+    mam = bytearray(1104)
+    struct.pack_into('>I', mam, 0, 2)
+    struct.pack_into('>QQ', mam, 8, 64 << 20, 64 << 20)
+    mam[336] = 1
+    mam[568:600] = ('%-31s' % barcode).encode() + b'\0'
+    out = bytearray(hdr(0x10, 0, 0, 0, 0, 48 + 1104) + bytes(mam))
+    prev = 0
+    for i, (kind, n, fill) in enumerate(TGT_OBJECTS):
+        off = len(out)
+        out += hdr(0x02 if kind == 'data' else 0x40, n, i, prev, off,
+                   off + 48 + n) + fill * n
+        prev = off
+    off = len(out)
+    out += hdr(0x20, 0, len(TGT_OBJECTS), prev, off, off)
+    with open(path, 'wb') as f:
+        f.write(out)
+
+
+def imported(host, port, target, lun):
+    """The drive holds the cartridge mktgt wrote, imported."""
+    c = session(host, port, target, 'iqn.2026-11.org.example:import')
+    clear_ua(c, lun)
+    r = cmd(c, c6(0x01), lun)
+    got = []
+    for _ in range(len(TGT_OBJECTS) + 2):
+        r = cmd(c, c6(0x08, 0x02, 65536), lun, 65536)
+        if r.status == 0:
+            got.append(('data', len(r.data), r.data[:1] if r.data else b''))
+            if r.data != r.data[:1] * len(r.data):
+                got.append('bad contents')
+        elif r.status == 2 and r.bits == 0x80:
+            got.append(('fm', 0, b''))
+        elif r.status == 2 and r.key == 8:
+            break
+        else:
+            got.append(r)
+            break
+    check(got == TGT_OBJECTS, 'a Linux tgt tape imported reads back: '
+          '3 blocks and a filemark', got)
+
+
 def write(host, port, target, path):
     c = session(host, port, target, 'iqn.2026-11.org.example:writer')
     clear_ua(c, 0)
@@ -424,6 +480,9 @@ def verify(host, port, target, acked):
 
 
 def main():
+    if len(sys.argv) == 4 and sys.argv[1] == 'mktgt':
+        mktgt(sys.argv[2], sys.argv[3])
+        return 0
     if len(sys.argv) < 5:
         print('usage: tape_probe.py basic|write|verify HOST PORT TARGET '
               '[ARG]', file=sys.stderr)
@@ -432,6 +491,8 @@ def main():
         int(sys.argv[3]), sys.argv[4]
     if what == 'basic':
         basic(host, port, target)
+    elif what == 'imported':
+        imported(host, port, target, int(sys.argv[5]))
     elif what == 'medium':
         medium(host, port, target, sys.argv[5])
     elif what == 'write':
