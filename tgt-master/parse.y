@@ -1563,23 +1563,41 @@ isns_set(const YYLTYPE *loc, const char *addr, int64_t port)
 	    "IPv6 address expected", 64, addr);
 }
 
-/* Tape drives hold "<media directory>/<barcode>". */
+/*
+ * Tape drives hold "<media directory>/<barcode>"; a cartridge is in one
+ * drive at most.
+ */
 static void
 media_paths(void)
 {
-	struct conf_target	*t;
-	struct conf_lun		*l;
+	struct conf_target	*t, *t2;
+	struct conf_lun		*l, *l2;
 
 	TAILQ_FOREACH(t, &conf->targets, entry)
 		TAILQ_FOREACH(l, &t->luns, entry) {
 			if (l->type != LUN_TYPE_TAPE ||
 			    l->cartridge[0] == '\0')
 				continue;
+			/* the first drive that holds it says so */
+			TAILQ_FOREACH(t2, &conf->targets, entry)
+				TAILQ_FOREACH(l2, &t2->luns, entry) {
+					if (l2 == l)
+						goto first;
+					if (l2->type == LUN_TYPE_TAPE &&
+					    strcmp(l2->cartridge,
+					    l->cartridge) == 0) {
+						conf_err_at(l->file, l->lineno,
+						    "cartridge %s is in the "
+						    "drive of line %d already",
+						    l->cartridge, l2->lineno);
+						goto first;
+					}
+				}
+ first:
 			if ((size_t)snprintf(l->path, sizeof(l->path), "%s/%s",
-			    conf->media_dir, l->cartridge) >= sizeof(l->path)) {
+			    conf->media_dir, l->cartridge) >= sizeof(l->path))
 				conf_err_at(l->file, l->lineno,
 				    "cartridge path too long");
-			}
 		}
 }
 

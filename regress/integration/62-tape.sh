@@ -126,6 +126,27 @@ nfail=$((nfail + $(grep -c '^FAIL ' "$T/imp.res")))
 cat "$T/imp.res"
 grep -vE '^(ok|FAIL) ' "$T/imp.out" | indent
 [ -s "$T/imp.res" ] || fail "the import probe printed nothing"
+# a drive restarted after a crash holds what tgtctl put in it
+lun_pid() {
+	timeout 10 "$CTL" -s "$SOCK" -j show luns |
+	    jq -r ".[] | select(.target == \"$IQN\" and .lun == $1) | .pid"
+}
+old1=$(lun_pid 1)
+[ -n "$old1" ] && [ "$old1" != 0 ] && kill -KILL "$old1"
+restarted1() { p=$(lun_pid 1); [ -n "$p" ] && [ "$p" != 0 ] && [ "$p" != "$old1" ]; }
+if wait_for 15 restarted1; then
+	ok "SIGKILL of LUN 1's tgt-lun: restarted"
+else
+	fail "SIGKILL of LUN 1's tgt-lun: restarted"
+fi
+timeout -s KILL 60 python3 "$PROBE" imported "$ADDR" "$PORT" "$IQN" 1 \
+    > "$T/imp2.out" 2>&1
+if grep -q '^ok ' "$T/imp2.out" && ! grep -q '^FAIL ' "$T/imp2.out"; then
+	ok "the restarted drive still holds the cartridge tgtctl loaded"
+else
+	fail "the restarted drive still holds the cartridge tgtctl loaded"
+	indent "$T/imp2.out"
+fi
 check "tgtctl drive unload: the imported cartridge" \
     "$CTL" -s "$SOCK" drive unload "$IQN" 1
 
