@@ -46,6 +46,8 @@ devtype_get(uint32_t type)
 		return (&devtype_disk);
 	case LUN_TYPE_TAPE:
 		return (&devtype_tape);
+	case LUN_TYPE_CHANGER:
+		return (&devtype_changer);
 	}
 	return (NULL);
 }
@@ -301,6 +303,9 @@ lun_ua_take(struct lun *lun, struct nexus *nx, uint16_t *asc)
 		break;
 	case UA_MEDIUM_CHANGED:
 		*asc = ASC_MEDIUM_CHANGED;
+		break;
+	case UA_IE_ACCESSED:
+		*asc = ASC_IE_ACCESSED;
 		break;
 	default:
 		*asc = ASC_POWER_ON_RESET;

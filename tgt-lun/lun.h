@@ -16,6 +16,8 @@
  *			READ CAPACITY...
  *	ssc.c		tape drives (SSC-4): their command table, READ,
  *			WRITE, SPACE, LOCATE, READ POSITION...
+ *	smc.c		media changers (SMC-3): their command table, READ
+ *			ELEMENT STATUS, MOVE MEDIUM...
  *	backend_rdwr.c	pread/pwrite backing store
  *	backend_aio.c	libaio backing store, completions on an eventfd
  *
@@ -53,6 +55,8 @@
 #define UA_REGS_PREEMPTED	0x0040	/* 2A/05 */
 #define UA_LUNS_CHANGED		0x0080	/* 3F/0E REPORTED LUNS DATA CHANGED */
 #define UA_MEDIUM_CHANGED	0x0100	/* 28/00 NOT READY TO READY CHANGE */
+#define UA_IE_ACCESSED		0x0200	/* 28/01 IMPORT OR EXPORT ELEMENT
+					 * ACCESSED */
 
 /* What a ring (a portal) looks like to the commands it carries. */
 struct lun_port {
@@ -164,6 +168,7 @@ struct devtype {
 
 extern const struct devtype devtype_disk;
 extern const struct devtype devtype_tape;
+extern const struct devtype devtype_changer;
 const struct devtype *devtype_get(uint32_t type);
 
 /* A persistent reservation registration, kept by initiator port. */
@@ -412,6 +417,17 @@ int	 sbc_punch(struct lun *, uint64_t off, uint64_t len);
 
 /* ssc.c: the master puts a cartridge in (fd) or takes it out (-1) */
 int	 ssc_medium(struct lun *, int fd, struct msg_lun_medium_done *);
+
+/* smc.c: a changer's messages with the master */
+typedef int (*smc_send_fn)(void *, uint32_t type, const void *, size_t);
+void	 smc_set_sender(struct lun *, smc_send_fn, void *);
+int	 smc_configure(struct lun *, const struct msg_changer *, int inv_fd,
+	    char *err, size_t errlen);
+void	 smc_move_done(struct lun *, const struct msg_lun_move_done *);
+void	 smc_detach(struct lun *, const void *owner);
+void	 smc_drive_changed(struct lun *, const struct msg_changer_drive *);
+int	 smc_mailslot(struct lun *, const struct ctl_mailslot *, char *err,
+	    size_t errlen);
 
 /* xcopy.c */
 #define XC_PEERS_MAX		64

@@ -429,6 +429,7 @@ lring_del(struct lring *lr)
 		if (cmd->owner == lr)
 			cmd->owner = NULL;
 	sanitize_detach(lr->lun, lr);
+	smc_detach(lr->lun, lr);
 	nexus_del_portal(lr->lun, lr->port.portal_id);
 	while ((lc = TAILQ_FIRST(&lr->backlog)) != NULL) {
 		TAILQ_REMOVE(&lr->backlog, lc, entry);

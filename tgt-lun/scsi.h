@@ -60,6 +60,7 @@
 #define ASC_COMMANDS_CLEARED		0x2f00
 #define ASC_SANITIZE_IN_PROGRESS	0x041b
 #define ASC_MEDIUM_CHANGED		0x2800	/* not ready to ready change */
+#define ASC_IE_ACCESSED			0x2801	/* import/export accessed */
 /* sequential-access devices (SSC-4) */
 #define ASC_FILEMARK_DETECTED		0x0001
 #define ASC_EOP_EOM_DETECTED		0x0002
@@ -141,6 +142,7 @@
 /* Peripheral device types */
 #define TYPE_DISK			0x00
 #define TYPE_TAPE			0x01
+#define TYPE_MEDIUM_CHANGER		0x08
 
 /* VPD pages */
 #define VPD_SUPPORTED_PAGES		0x00
@@ -164,6 +166,7 @@
 #define VD_SPC4				0x0460
 #define VD_SBC3				0x04c0
 #define VD_SSC4				0x0520
+#define VD_SMC3				0x0480
 #define VD_ISCSI			0x0960
 
 #endif /* TGT_SCSI_H */

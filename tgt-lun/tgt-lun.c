@@ -32,6 +32,8 @@ static struct msgchan		 master;
 static struct lun		 the_lun;
 static int			 configured;
 
+static int	 send_master(void *, uint32_t, const void *, size_t);
+
 static void
 send_error(const char *text)
 {
@@ -54,7 +56,7 @@ lun_config(struct msg *m)
 
 	/* a tape drive may be empty: no cartridge, no descriptor */
 	if (MSG_GET(m, &cfg) != 0 || m->nfds > 1 || (m->nfds == 0 &&
-	    cfg.type != LUN_TYPE_TAPE)) {
+	    cfg.type == LUN_TYPE_DISK)) {
 		log_warnx("malformed LUN_CONFIG");
 		send_error("malformed LUN_CONFIG");
 		return;
@@ -78,6 +80,7 @@ lun_config(struct msg *m)
 		return;
 	}
 	the_lun.batch_done = lring_batch_done;
+	smc_set_sender(&the_lun, send_master, NULL);
 	configured = 1;
 	if (the_lun.be == NULL)
 		log_info("lun %llu: %s drive, %s",
@@ -179,6 +182,95 @@ lun_xcopy_peer(struct msg *m)
 	}
 }
 
+/* A changer's request to the master (a move into or out of a drive). */
+static int
+send_master(void *arg, uint32_t type, const void *data, size_t len)
+{
+	return (msgchan_send(&master, type, 0, NULL, 0, data, len));
+}
+
+/* A changer's elements, and its inventory file if there is one. */
+static void
+lun_changer(struct msg *m)
+{
+	struct msg_changer	*mc;
+	char			 err[TGT_ERR_MAX];
+	int			 fd = -1;
+
+	if (m->hdr.len != sizeof(*mc) || m->nfds > 1 || !configured) {
+		log_warnx("malformed LUN_CHANGER");
+		return;
+	}
+	if ((mc = malloc(sizeof(*mc))) == NULL) {
+		log_warn("LUN_CHANGER");
+		return;
+	}
+	if (MSG_GET(m, mc) != 0) {
+		free(mc);
+		return;
+	}
+	if (m->nfds == 1) {
+		fd = m->fds[0];
+		m->fds[0] = -1;
+	}
+	/* smc_configure() owns the descriptor from here */
+	if (smc_configure(&the_lun, mc, fd, err, sizeof(err)) == -1)
+		log_warnx("changer: %s", err);
+	else
+		log_info("changer: %u slots, %u mail slots, %u drives%s",
+		    mc->nslots, mc->nmail, mc->ndrives, fd != -1 ? "" :
+		    ", no inventory file");
+	free(mc);
+}
+
+/* The changer's move through the master, or its view of a drive. */
+static void
+lun_changer_msg(struct msg *m)
+{
+	struct msg_lun_move_done	 md;
+	struct msg_changer_drive	 cd;
+	struct ctl_mailslot		 cm;
+	struct msg_error		 e;
+
+	if (!configured) {
+		log_warnx("changer message before LUN_CONFIG, ignored");
+		return;
+	}
+	switch (m->hdr.type) {
+	case MSG_LUN_MOVE_DONE:
+		if (MSG_GET(m, &md) != 0) {
+			log_warnx("malformed LUN_MOVE_DONE");
+			return;
+		}
+		md.text[sizeof(md.text) - 1] = '\0';
+		if (!md.ok)
+			log_info("move refused: %s", md.text);
+		smc_move_done(&the_lun, &md);
+		if (the_lun.batch_done != NULL)
+			the_lun.batch_done(&the_lun, the_lun.batch_arg);
+		break;
+	case MSG_LUN_CHANGER_DRIVE:
+		if (MSG_GET(m, &cd) != 0) {
+			log_warnx("malformed LUN_CHANGER_DRIVE");
+			return;
+		}
+		smc_drive_changed(&the_lun, &cd);
+		break;
+	case MSG_LUN_MAILSLOT:
+		if (MSG_GET(m, &cm) != 0) {
+			log_warnx("malformed LUN_MAILSLOT");
+			return;
+		}
+		memset(&e, 0, sizeof(e));
+		if (smc_mailslot(&the_lun, &cm, e.text, sizeof(e.text)) == 0)
+			e.text[0] = '\0';
+		if (msgchan_send(&master, MSG_LUN_MAILSLOT_DONE,
+		    m->hdr.peerid, NULL, 0, &e, sizeof(e)) == -1)
+			log_warn("cannot send LUN_MAILSLOT_DONE");
+		break;
+	}
+}
+
 /* A cartridge in (with its descriptor) or out (without) of a drive. */
 static void
 lun_medium(struct msg *m)
@@ -249,6 +341,14 @@ dispatch(struct msgchan *mc, struct msg *m, void *arg)
 		break;
 	case MSG_LUN_MEDIUM:
 		lun_medium(m);
+		break;
+	case MSG_LUN_CHANGER:
+		lun_changer(m);
+		break;
+	case MSG_LUN_MOVE_DONE:
+	case MSG_LUN_CHANGER_DRIVE:
+	case MSG_LUN_MAILSLOT:
+		lun_changer_msg(m);
 		break;
 	case MSG_LUN_STATS:
 	case MSG_LUN_OFFLINE:
