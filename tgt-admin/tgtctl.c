@@ -12,6 +12,7 @@
  *	tgtctl [-s socket] lun offline | online target lun
  *	tgtctl [-s socket] session drop target tsih
  *	tgtctl [-s socket] drive load target lun barcode | unload target lun
+ *	tgtctl [-s socket] library insert | eject target lun barcode
  *	tgtctl import [file]
  *	tgtctl [-j] cartridge create | list ...	(tgt-admin/cartridge.c)
  *
@@ -77,6 +78,8 @@ usage(void)
 	    "       tgtctl [-s socket] session drop target tsih\n"
 	    "       tgtctl [-s socket] drive load target lun barcode\n"
 	    "       tgtctl [-s socket] drive unload target lun\n"
+	    "       tgtctl [-s socket] library insert | eject target lun "
+	    "barcode\n"
 	    "       tgtctl import [file]\n"
 	    "       tgtctl cartridge create barcode [size size] "
 	    "[type data|worm|cleaning]\n"
@@ -931,6 +934,38 @@ drive_op(int s, int argc, char *argv[])
 	msg_free(&m);
 }
 
+/* tgtctl library insert|eject TARGET LUN BARCODE */
+static void
+library_op(int s, int argc, char *argv[])
+{
+	struct ctl_mailslot	 cm;
+	struct msg		 m;
+
+	memset(&cm, 0, sizeof(cm));
+	if (argc != 4)
+		usage();
+	if (strcmp(argv[0], "insert") == 0)
+		cm.op = MAILSLOT_INSERT;
+	else if (strcmp(argv[0], "eject") == 0)
+		cm.op = MAILSLOT_EJECT;
+	else
+		usage();
+	if (strlcpy(cm.target, argv[1], sizeof(cm.target)) >=
+	    sizeof(cm.target))
+		errx(1, "target name too long");
+	cm.lun = number(argv[2], 16383, "LUN");
+	if (strlcpy(cm.barcode, argv[3], sizeof(cm.barcode)) >=
+	    sizeof(cm.barcode))
+		errx(1, "barcode too long");
+	ctl_request(s, MSG_CTL_MAILSLOT, &cm, sizeof(cm));
+	ctl_recv(s, &m);
+	if (m.hdr.type == MSG_CTL_END)
+		errx(1, "the changer did not answer");
+	if (m.hdr.type != MSG_CTL_OK)
+		errx(1, "unexpected reply %u", m.hdr.type);
+	msg_free(&m);
+}
+
 static void
 session_drop(int s, const char *target, const char *tsih)
 {
@@ -1026,6 +1061,9 @@ main(int argc, char *argv[])
 	} else if (strcmp(argv[0], "lun") == 0 && argc == 4) {
 		s = ctl_connect(path);
 		lun_state(s, argv[1], argv[2], argv[3]);
+	} else if (strcmp(argv[0], "library") == 0 && argc == 5) {
+		s = ctl_connect(path);
+		library_op(s, argc - 1, argv + 1);
 	} else if (strcmp(argv[0], "drive") == 0 && argc >= 4) {
 		s = ctl_connect(path);
 		drive_op(s, argc - 1, argv + 1);

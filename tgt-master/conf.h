@@ -24,6 +24,24 @@
 #define CONF_DEF_PORT		3260
 #define CONF_DEF_FILE		"/etc/tgt.conf"
 
+/* A media changer's elements: lun N changer { ... } */
+struct conf_changer {
+	uint32_t		 nslots;
+	uint32_t		 nmail;
+	uint32_t		 ndrives;
+	uint32_t		 nplaced;
+	struct {
+		char		 target[TGT_NAME_MAX];	/* "": its own */
+		uint64_t	 lun;
+	} drive[CHANGER_DRIVES_MAX];
+	struct {
+		uint16_t	 kind;		/* CHANGER_SLOT, _MAILSLOT */
+		uint16_t	 index;
+		char		 barcode[TGT_BARCODE_MAX];
+		int		 lineno;
+	} placed[CHANGER_PLACED_MAX];
+};
+
 struct conf_lun {
 	TAILQ_ENTRY(conf_lun)	 entry;
 	uint64_t		 lun;		/* LUN number, < 16384 */
@@ -35,6 +53,7 @@ struct conf_lun {
 	char			 path[TGT_PATH_MAX];	/* a tape: its
 						 * cartridge, or "" */
 	char			 cartridge[33];	/* a tape's barcode */
+	struct conf_changer	 changer;	/* LUN_TYPE_CHANGER */
 	char			 vendor[9];	/* default "TGT" */
 	char			 product[17];	/* default "DISK" */
 	char			 revision[5];

@@ -521,6 +521,59 @@ drive_op(struct ctl_conn *c, struct msg *msg)
 	}
 }
 
+/* tgtctl library insert|eject: a cartridge into or out of a mail slot. */
+static void
+mailslot_op(struct ctl_conn *c, struct msg *msg)
+{
+	struct ctl_mailslot	 cm;
+	struct mlun		*ml = NULL;
+	char			 err[TGT_ERR_MAX];
+
+	if (MSG_GET(msg, &cm) == -1 || (cm.op != MAILSLOT_INSERT &&
+	    cm.op != MAILSLOT_EJECT)) {
+		control_error(c, "malformed request");
+		return;
+	}
+	if (c->nwaiting > 0) {
+		control_error(c, "a request is already in progress");
+		return;
+	}
+	cm.target[sizeof(cm.target) - 1] = '\0';
+	cm.barcode[sizeof(cm.barcode) - 1] = '\0';
+	err[0] = '\0';
+	if (master_mailslot(c->m, &cm, c->id, &ml, err, sizeof(err)) == -1)
+		control_error(c, err);
+	else if (idset_add(&c->waiting_luns, ml->lun_id) == -1)
+		control_error(c, "out of memory");
+	else {
+		c->relay = MSG_CTL_MAILSLOT;
+		c->nwaiting = 1;
+		relay_wait(c);
+	}
+}
+
+/* The changer did what mailslot_op() asked, or says why not (err). */
+void
+control_mailslot_reply(struct master *m, struct mlun *ml, uint32_t ctl_id,
+    const char *err)
+{
+	struct ctl_conn	*c;
+
+	if ((c = control_find(m, ctl_id)) == NULL ||
+	    c->relay != MSG_CTL_MAILSLOT ||
+	    !idset_has(&c->waiting_luns, ml->lun_id))
+		return;
+	idset_clear(&c->waiting_luns);
+	c->nwaiting = 0;
+	c->relay = 0;
+	if (c->ev_timeout != NULL)
+		evtimer_del(c->ev_timeout);
+	if (err[0] == '\0')
+		msgchan_send(&c->chan, MSG_CTL_OK, 0, NULL, 0, NULL, 0);
+	else
+		control_error(c, err);
+}
+
 /* The drive did what drive_op() asked, or said why not. */
 void
 control_drive_reply(struct master *m, struct mlun *ml, uint32_t ctl_id,
@@ -579,6 +632,9 @@ control_dispatch(struct msgchan *ch, struct msg *msg, void *arg)
 		break;
 	case MSG_CTL_DRIVE:
 		drive_op(c, msg);
+		break;
+	case MSG_CTL_MAILSLOT:
+		mailslot_op(c, msg);
 		break;
 	case MSG_CTL_SHOW_SESSIONS:
 	case MSG_CTL_SHOW_CONNECTIONS:
