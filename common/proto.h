@@ -178,6 +178,41 @@ enum msg_type {
 	 * descriptor when the copy ends.
 	 */
 	MSG_LUN_XCOPY_REQ = 1030, /* struct msg_xcopy_req */
+
+	/*
+	 * Cartridges of tape drives.  tgtctl -> master: DRIVE loads a
+	 * cartridge of the media directory into an empty drive, or takes
+	 * one out (answered OK or ERROR).  master -> lun: MEDIUM with the
+	 * cartridge's descriptor puts it in the drive, which loads it
+	 * (NOT READY TO READY CHANGE for every I_T nexus); MEDIUM without
+	 * one takes the cartridge out, unless an I_T nexus prevents
+	 * medium removal.  lun -> master: MEDIUM_DONE says what the drive
+	 * holds now; the master closes its descriptor of a cartridge that
+	 * left the drive.
+	 */
+	MSG_CTL_DRIVE = 1200,	/* struct ctl_drive */
+	MSG_LUN_MEDIUM = 1210,	/* struct msg_lun_medium [+ cartridge fd] */
+	MSG_LUN_MEDIUM_DONE,	/* struct msg_lun_medium_done */
+
+	/*
+	 * Media changers.  master -> changer lun, after LUN_CONFIG:
+	 * CHANGER, its elements and what the drives hold (+ its inventory
+	 * file, read-write, when the state directory has one).  A MOVE
+	 * MEDIUM into or out of a drive: changer -> master MOVE, the
+	 * master does it as a MEDIUM to the drive and answers MOVE_DONE.
+	 * master -> changer: DRIVE when a drive's cartridge changed by
+	 * other means (tgtctl drive).  tgtctl -> master: MAILSLOT puts a
+	 * cartridge of the media directory in an import/export element or
+	 * takes one out; the master relays it to the changer (MAILSLOT,
+	 * answered by MAILSLOT_DONE).
+	 */
+	MSG_CTL_MAILSLOT = 1220, /* struct ctl_mailslot */
+	MSG_LUN_CHANGER = 1230,	/* struct msg_changer [+ inventory fd] */
+	MSG_LUN_MOVE,		/* struct msg_lun_move */
+	MSG_LUN_MOVE_DONE,	/* struct msg_lun_move_done */
+	MSG_LUN_CHANGER_DRIVE,	/* struct msg_changer_drive */
+	MSG_LUN_MAILSLOT,	/* struct ctl_mailslot, peerid = ctl id */
+	MSG_LUN_MAILSLOT_DONE,	/* struct msg_error: "" if done */
 };
 
 struct msg_error {
@@ -186,6 +221,8 @@ struct msg_error {
 
 /* lun_config.type */
 #define LUN_TYPE_DISK		0
+#define LUN_TYPE_TAPE		1	/* SSC tape drive; fd: its cartridge */
+#define LUN_TYPE_CHANGER	2	/* SMC media changer; no fd */
 
 /* lun_config.backend */
 #define LUN_BACKEND_RDWR	0
@@ -535,6 +572,96 @@ struct msg_lun_ua {
 	uint8_t		asc;
 	uint8_t		ascq;
 	uint16_t	pad;
+};
+
+/* ctl_drive.op */
+#define DRIVE_OP_LOAD		1
+#define DRIVE_OP_UNLOAD		2
+
+#define TGT_BARCODE_MAX		40	/* a barcode and its NUL, padded */
+
+struct ctl_drive {
+	uint64_t	lun;
+	uint32_t	op;		/* DRIVE_OP_* */
+	uint32_t	pad;
+	char		target[TGT_NAME_MAX];
+	char		barcode[TGT_BARCODE_MAX];	/* load */
+};
+
+struct msg_lun_medium {
+	char		barcode[TGT_BARCODE_MAX];	/* with a fd */
+};
+
+struct msg_lun_medium_done {
+	uint32_t	ok;		/* 1: done as asked */
+	uint32_t	loaded;		/* 1: holds a cartridge now */
+	char		barcode[TGT_BARCODE_MAX];
+	char		text[256];	/* why not */
+};
+
+#define CHANGER_DRIVES_MAX	16
+#define CHANGER_SLOTS_MAX	1024
+#define CHANGER_MAIL_MAX	16
+#define CHANGER_PLACED_MAX	64	/* cartridges placed by tgt.conf */
+
+/* msg_changer.placed[].kind, ctl_mailslot */
+#define CHANGER_SLOT		1
+#define CHANGER_MAILSLOT	2
+
+struct msg_changer {
+	uint32_t	nslots;
+	uint32_t	nmail;
+	uint32_t	ndrives;
+	uint32_t	nplaced;
+	struct {
+		char	serial[TGT_BARCODE_MAX];	/* DVCID */
+		char	barcode[TGT_BARCODE_MAX];	/* held now, "" */
+	} drive[CHANGER_DRIVES_MAX];
+	struct {
+		uint16_t kind;			/* CHANGER_SLOT, _MAILSLOT */
+		uint16_t index;			/* from 1 */
+		char	barcode[TGT_BARCODE_MAX];
+	} placed[CHANGER_PLACED_MAX];	/* at first start (no inventory) */
+};
+
+/* msg_lun_move.op */
+#define MOVE_TO_DRIVE		1
+#define MOVE_FROM_DRIVE		2
+
+struct msg_lun_move {
+	uint32_t	id;		/* echoed in MOVE_DONE */
+	uint32_t	drive;		/* index, from 0 */
+	uint32_t	op;		/* MOVE_* */
+	uint32_t	pad;
+	char		barcode[TGT_BARCODE_MAX];
+};
+
+struct msg_lun_move_done {
+	uint32_t	id;
+	uint32_t	ok;
+	uint16_t	ascq;		/* not ok: ASC << 8 | ASCQ */
+	uint8_t		key;		/* and sense key */
+	uint8_t		pad;
+	uint32_t	pad2;
+	char		text[256];
+};
+
+struct msg_changer_drive {
+	uint32_t	drive;
+	uint32_t	pad;
+	char		barcode[TGT_BARCODE_MAX];	/* "" empty */
+};
+
+/* ctl_mailslot.op */
+#define MAILSLOT_INSERT		1
+#define MAILSLOT_EJECT		2
+
+struct ctl_mailslot {
+	uint64_t	lun;
+	uint32_t	op;		/* MAILSLOT_* */
+	uint32_t	pad;
+	char		target[TGT_NAME_MAX];
+	char		barcode[TGT_BARCODE_MAX];
 };
 
 #endif /* TGT_PROTO_H */

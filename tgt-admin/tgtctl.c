@@ -11,7 +11,10 @@
  *	tgtctl [-s socket] log verbose | brief
  *	tgtctl [-s socket] lun offline | online target lun
  *	tgtctl [-s socket] session drop target tsih
+ *	tgtctl [-s socket] drive load target lun barcode | unload target lun
+ *	tgtctl [-s socket] library insert | eject target lun barcode
  *	tgtctl import [file]
+ *	tgtctl [-j] cartridge create | list ...	(tgt-admin/cartridge.c)
  *
  * Listings print as aligned tables, or with -j as JSON (an array of
  * objects, one per row; show target prints one object).
@@ -73,7 +76,18 @@ usage(void)
 	    "       tgtctl [-s socket] log verbose | brief\n"
 	    "       tgtctl [-s socket] lun offline | online target lun\n"
 	    "       tgtctl [-s socket] session drop target tsih\n"
-	    "       tgtctl import [file]\n");
+	    "       tgtctl [-s socket] drive load target lun barcode\n"
+	    "       tgtctl [-s socket] drive unload target lun\n"
+	    "       tgtctl [-s socket] library insert | eject target lun "
+	    "barcode\n"
+	    "       tgtctl import [file]\n"
+	    "       tgtctl cartridge create barcode [size size] "
+	    "[type data|worm|cleaning]\n"
+	    "                   [write-protect] [directory dir]\n"
+	    "       tgtctl [-j] cartridge list [directory dir]\n"
+	    "       tgtctl cartridge import file [barcode barcode] "
+	    "[size size]\n"
+	    "                   [directory dir]\n");
 	exit(1);
 }
 
@@ -892,6 +906,67 @@ lun_state(int s, const char *how, const char *target, const char *lun)
 	ctl_ok(s);
 }
 
+/* tgtctl drive load TARGET LUN BARCODE | drive unload TARGET LUN */
+static void
+drive_op(int s, int argc, char *argv[])
+{
+	struct ctl_drive	 d;
+	struct msg		 m;
+
+	memset(&d, 0, sizeof(d));
+	if (strcmp(argv[0], "load") == 0 && argc == 4)
+		d.op = DRIVE_OP_LOAD;
+	else if (strcmp(argv[0], "unload") == 0 && argc == 3)
+		d.op = DRIVE_OP_UNLOAD;
+	else
+		usage();
+	if (strlcpy(d.target, argv[1], sizeof(d.target)) >= sizeof(d.target))
+		errx(1, "target name too long");
+	d.lun = number(argv[2], 16383, "LUN");
+	if (d.op == DRIVE_OP_LOAD && strlcpy(d.barcode, argv[3],
+	    sizeof(d.barcode)) >= sizeof(d.barcode))
+		errx(1, "barcode too long");
+	ctl_request(s, MSG_CTL_DRIVE, &d, sizeof(d));
+	ctl_recv(s, &m);
+	if (m.hdr.type == MSG_CTL_END)
+		errx(1, "the drive did not answer");
+	if (m.hdr.type != MSG_CTL_OK)
+		errx(1, "unexpected reply %u", m.hdr.type);
+	msg_free(&m);
+}
+
+/* tgtctl library insert|eject TARGET LUN BARCODE */
+static void
+library_op(int s, int argc, char *argv[])
+{
+	struct ctl_mailslot	 cm;
+	struct msg		 m;
+
+	memset(&cm, 0, sizeof(cm));
+	if (argc != 4)
+		usage();
+	if (strcmp(argv[0], "insert") == 0)
+		cm.op = MAILSLOT_INSERT;
+	else if (strcmp(argv[0], "eject") == 0)
+		cm.op = MAILSLOT_EJECT;
+	else
+		usage();
+	if (strlcpy(cm.target, argv[1], sizeof(cm.target)) >=
+	    sizeof(cm.target))
+		errx(1, "target name too long");
+	cm.lun = number(argv[2], 16383, "LUN");
+	if (strlcpy(cm.barcode, argv[3], sizeof(cm.barcode)) >=
+	    sizeof(cm.barcode))
+		errx(1, "barcode too long");
+	ctl_request(s, MSG_CTL_MAILSLOT, &cm, sizeof(cm));
+	ctl_recv(s, &m);
+	if (m.hdr.type == MSG_CTL_END)
+		errx(1, "the changer did not answer");
+	if (m.hdr.type != MSG_CTL_OK)
+		errx(1, "unexpected reply %u", m.hdr.type);
+	msg_free(&m);
+}
+
 static void
 session_drop(int s, const char *target, const char *tsih)
 {
@@ -946,6 +1021,12 @@ main(int argc, char *argv[])
 		    "/etc/tgt/targets.conf", stdout));
 	}
 
+	if (strcmp(argv[0], "cartridge") == 0) {
+		if ((s = cartridge_cmd(argc - 1, argv + 1, jflag)) == -1)
+			usage();
+		return (s);
+	}
+
 	if (strcmp(argv[0], "show") == 0 && argc == 3 &&
 	    strcmp(argv[1], "target") == 0) {
 		s = ctl_connect(path);
@@ -981,6 +1062,12 @@ main(int argc, char *argv[])
 	} else if (strcmp(argv[0], "lun") == 0 && argc == 4) {
 		s = ctl_connect(path);
 		lun_state(s, argv[1], argv[2], argv[3]);
+	} else if (strcmp(argv[0], "library") == 0 && argc == 5) {
+		s = ctl_connect(path);
+		library_op(s, argc - 1, argv + 1);
+	} else if (strcmp(argv[0], "drive") == 0 && argc >= 4) {
+		s = ctl_connect(path);
+		drive_op(s, argc - 1, argv + 1);
 	} else if (strcmp(argv[0], "session") == 0 && argc == 4 &&
 	    strcmp(argv[1], "drop") == 0) {
 		s = ctl_connect(path);

@@ -6,6 +6,7 @@
  *
  *	tgtctl.c	commands over the control socket, tables, JSON
  *	import.c	tgt-admin targets.conf to tgt.conf(5)
+ *	cartridge.c	virtual tape cartridges in the media directory
  */
 
 #ifndef TGTCTL_H
@@ -18,5 +19,8 @@ void	 json_string(FILE *, const char *);
 
 /* import.c: print file as tgt.conf to out; 0, or 1 on errors. */
 int	 import_file(const char *file, FILE *out);
+
+/* cartridge.c: tgtctl cartridge create|list; 0, 1 on errors, -1 usage. */
+int	 cartridge_cmd(int argc, char *argv[], int json);
 
 #endif /* TGTCTL_H */

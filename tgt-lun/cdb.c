@@ -3,10 +3,11 @@
  * SPDX-License-Identifier: GPL-2.0-only
  *
  * CDB decoding and command dispatch.  Every supported command is one
- * entry of scsi_ops[]: operation code, service action when the opcode
- * has them, the CDB length, flags and the handler.  scsi_exec() looks the
- * CDB up, reports a pending unit attention where SAM-5 says so, checks
- * the CONTROL byte and calls the handler.
+ * entry of a command table (struct scsi_op in lun.h): the commands
+ * every device type shares are spc_ops[] here, each device type has its
+ * own table in its file (sbc.c for disks, ssc.c for tapes), looked up
+ * first.  scsi_exec() looks the CDB up, reports a pending unit attention
+ * where SAM-5 says so, checks the CONTROL byte and calls the handler.
  *
  * Task attributes (SAM-5 8.6): commands start in the order the ring
  * delivers them, which is CmdSN order.  SIMPLE and HEAD OF QUEUE commands
@@ -21,44 +22,17 @@
 #include "lun.h"
 #include "scsi.h"
 
-#define OPF_NO_UA	0x01	/* neither reports nor clears a UA */
-#define OPF_SA		0x02	/* service action: byte 1, bits 4-0 */
-/* access class for reservation conflicts (SPC-4 5.13.1) */
-#define OPF_READ	0x04	/* reads the medium */
-#define OPF_WRITE	0x08	/* changes the medium or its state */
-#define OPF_ALWAYS	0x10	/* never in conflict */
-#define OPF_THIN	0x20	/* thin-provisioned LUNs only */
-#define OPF_SANITIZE	0x40	/* allowed while a SANITIZE runs */
-
-/*
- * usage: the CDB usage data of REPORT SUPPORTED OPERATION CODES (SPC-4
- * 6.35.3): the opcode, the service action in its place, and a mask of
- * the bits the device server looks at in every other byte.
- */
-struct scsi_op {
-	uint8_t		 opcode;
-	uint8_t		 sa;
-	uint8_t		 cdb_len;
-	uint8_t		 flags;
-	int		 (*fn)(struct scsi_cmd *);
-	const char	*name;
-	uint8_t		 usage[16];
-};
-
 #define LBA4	0xff, 0xff, 0xff, 0xff
 #define LBA8	LBA4, LBA4
 
-static const struct scsi_op scsi_ops[] = {
+/* The commands every device type shares (SPC-4). */
+static const struct scsi_op spc_ops[] = {
 	{ TEST_UNIT_READY, 0, 6, 0, spc_test_unit_ready, "TEST UNIT READY",
 	    { 0x00, 0, 0, 0, 0, 0x07 } },
 	{ REQUEST_SENSE, 0, 6, OPF_NO_UA | OPF_ALWAYS | OPF_SANITIZE,
 	    spc_request_sense,
 	    "REQUEST SENSE",
 	    { 0x03, 0x01, 0, 0, 0xff, 0x07 } },
-	{ READ_6, 0, 6, OPF_READ, sbc_read, "READ(6)",
-	    { 0x08, 0x1f, 0xff, 0xff, 0xff, 0x07 } },
-	{ WRITE_6, 0, 6, OPF_WRITE, sbc_write, "WRITE(6)",
-	    { 0x0a, 0x1f, 0xff, 0xff, 0xff, 0x07 } },
 	{ INQUIRY, 0, 6, OPF_NO_UA | OPF_ALWAYS | OPF_SANITIZE, spc_inquiry,
 	    "INQUIRY",
 	    { 0x12, 0x01, 0xff, 0xff, 0xff, 0x07 } },
@@ -70,51 +44,9 @@ static const struct scsi_op scsi_ops[] = {
 	    { 0x17, 0, 0, 0, 0, 0x07 } },
 	{ MODE_SENSE_6, 0, 6, 0, spc_mode_sense, "MODE SENSE(6)",
 	    { 0x1a, 0x08, 0xff, 0xff, 0xff, 0x07 } },
-	{ START_STOP_UNIT, 0, 6, OPF_WRITE, sbc_start_stop, "START STOP UNIT",
-	    { 0x1b, 0x01, 0, 0x0f, 0xf7, 0x07 } },
-	{ PREVENT_ALLOW_MEDIUM_REMOVAL, 0, 6, 0, sbc_prevent_allow,
+	{ PREVENT_ALLOW_MEDIUM_REMOVAL, 0, 6, 0, spc_prevent_allow,
 	    "PREVENT ALLOW MEDIUM REMOVAL",
 	    { 0x1e, 0, 0, 0, 0x03, 0x07 } },
-	{ READ_CAPACITY_10, 0, 10, 0, sbc_read_capacity10,
-	    "READ CAPACITY(10)",
-	    { 0x25, 0, LBA4, 0, 0, 0x01, 0x07 } },
-	{ READ_10, 0, 10, OPF_READ, sbc_read, "READ(10)",
-	    { 0x28, 0x18, LBA4, 0, 0xff, 0xff, 0x07 } },
-	{ WRITE_10, 0, 10, OPF_WRITE, sbc_write, "WRITE(10)",
-	    { 0x2a, 0x18, LBA4, 0, 0xff, 0xff, 0x07 } },
-	{ WRITE_VERIFY_10, 0, 10, OPF_WRITE, sbc_write, "WRITE AND VERIFY(10)",
-	    { 0x2e, 0x12, LBA4, 0, 0xff, 0xff, 0x07 } },
-	{ VERIFY_10, 0, 10, OPF_READ, sbc_verify, "VERIFY(10)",
-	    { 0x2f, 0x16, LBA4, 0, 0xff, 0xff, 0x07 } },
-	{ PRE_FETCH_10, 0, 10, OPF_READ, sbc_prefetch, "PRE-FETCH(10)",
-	    { 0x34, 0x02, LBA4, 0, 0xff, 0xff, 0x07 } },
-	{ SYNCHRONIZE_CACHE_10, 0, 10, OPF_WRITE, sbc_sync_cache,
-	    "SYNCHRONIZE CACHE(10)",
-	    { 0x35, 0x02, LBA4, 0, 0xff, 0xff, 0x07 } },
-	{ WRITE_SAME_10, 0, 10, OPF_WRITE, sbc_write_same, "WRITE SAME(10)",
-	    { 0x41, 0x08, LBA4, 0, 0xff, 0xff, 0x07 } },
-	{ UNMAP, 0, 10, OPF_WRITE, sbc_unmap, "UNMAP",
-	    { 0x42, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0x07 } },
-	{ READ_DEFECT_DATA_10, 0, 10, OPF_READ, sbc_read_defect_data,
-	    "READ DEFECT DATA(10)",
-	    { 0x37, 0, 0x1f, 0, 0, 0, 0, 0xff, 0xff, 0x07 } },
-	{ SANITIZE, SANITIZE_OVERWRITE, 10, OPF_SA | OPF_WRITE, sbc_sanitize,
-	    "SANITIZE(OVERWRITE)",
-	    { 0x48, 0x80 | SANITIZE_OVERWRITE, 0, 0, 0, 0, 0, 0xff, 0xff,
-	    0x07 } },
-	{ SANITIZE, SANITIZE_BLOCK_ERASE, 10, OPF_SA | OPF_WRITE | OPF_THIN,
-	    sbc_sanitize, "SANITIZE(BLOCK ERASE)",
-	    { 0x48, 0x80 | SANITIZE_BLOCK_ERASE, 0, 0, 0, 0, 0, 0xff, 0xff,
-	    0x07 } },
-	{ SANITIZE, SANITIZE_CRYPTO_ERASE, 10, OPF_SA | OPF_WRITE | OPF_THIN,
-	    sbc_sanitize,
-	    "SANITIZE(CRYPTOGRAPHIC ERASE)",
-	    { 0x48, 0x80 | SANITIZE_CRYPTO_ERASE, 0, 0, 0, 0, 0, 0xff, 0xff,
-	    0x07 } },
-	{ SANITIZE, SANITIZE_EXIT_FAILURE_MODE, 10, OPF_SA | OPF_WRITE,
-	    sbc_sanitize, "SANITIZE(EXIT FAILURE MODE)",
-	    { 0x48, 0x80 | SANITIZE_EXIT_FAILURE_MODE, 0, 0, 0, 0, 0, 0xff,
-	    0xff, 0x07 } },
 	{ MODE_SELECT_10, 0, 10, OPF_WRITE, spc_mode_select, "MODE SELECT(10)",
 	    { 0x55, 0x11, 0, 0, 0, 0, 0, 0xff, 0xff, 0x07 } },
 	{ MODE_SENSE_10, 0, 10, 0, spc_mode_sense, "MODE SENSE(10)",
@@ -155,45 +87,6 @@ static const struct scsi_op scsi_ops[] = {
 	{ PERSISTENT_RESERVE_OUT, 7, 10, OPF_SA | OPF_ALWAYS, spc_pr_out,
 	    "PERSISTENT RESERVE OUT(REGISTER AND MOVE)",
 	    { 0x5f, 7, 0xff, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x07 } },
-	{ EXTENDED_COPY, 0, 16, OPF_SA | OPF_WRITE, spc_extended_copy,
-	    "EXTENDED COPY(LID1)",
-	    { 0x83, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, LBA4, 0, 0x07 } },
-	{ RECEIVE_COPY_RESULTS, 0, 16, OPF_SA | OPF_READ,
-	    spc_receive_copy_results, "RECEIVE COPY RESULTS(COPY STATUS)",
-	    { 0x84, 0x00, 0xff, 0, 0, 0, 0, 0, 0, 0, LBA4, 0, 0x07 } },
-	{ RECEIVE_COPY_RESULTS, 3, 16, OPF_SA | OPF_ALWAYS,
-	    spc_receive_copy_results,
-	    "RECEIVE COPY RESULTS(OPERATING PARAMETERS)",
-	    { 0x84, 0x03, 0, 0, 0, 0, 0, 0, 0, 0, LBA4, 0, 0x07 } },
-	{ READ_16, 0, 16, OPF_READ, sbc_read, "READ(16)",
-	    { 0x88, 0x18, LBA8, LBA4, 0, 0x07 } },
-	{ COMPARE_AND_WRITE, 0, 16, OPF_WRITE, sbc_compare_and_write,
-	    "COMPARE AND WRITE",
-	    { 0x89, 0x18, LBA8, 0, 0, 0, 0xff, 0, 0x07 } },
-	{ ORWRITE_16, 0, 16, OPF_WRITE, sbc_orwrite, "ORWRITE(16)",
-	    { 0x8b, 0x18, LBA8, LBA4, 0, 0x07 } },
-	{ WRITE_16, 0, 16, OPF_WRITE, sbc_write, "WRITE(16)",
-	    { 0x8a, 0x18, LBA8, LBA4, 0, 0x07 } },
-	{ WRITE_VERIFY_16, 0, 16, OPF_WRITE, sbc_write, "WRITE AND VERIFY(16)",
-	    { 0x8e, 0x12, LBA8, LBA4, 0, 0x07 } },
-	{ VERIFY_16, 0, 16, OPF_READ, sbc_verify, "VERIFY(16)",
-	    { 0x8f, 0x16, LBA8, LBA4, 0, 0x07 } },
-	{ PRE_FETCH_16, 0, 16, OPF_READ, sbc_prefetch, "PRE-FETCH(16)",
-	    { 0x90, 0x02, LBA8, LBA4, 0, 0x07 } },
-	{ SYNCHRONIZE_CACHE_16, 0, 16, OPF_WRITE, sbc_sync_cache,
-	    "SYNCHRONIZE CACHE(16)",
-	    { 0x91, 0x02, LBA8, LBA4, 0, 0x07 } },
-	{ WRITE_SAME_16, 0, 16, OPF_WRITE, sbc_write_same, "WRITE SAME(16)",
-	    { 0x93, 0x09, LBA8, LBA4, 0, 0x07 } },
-	{ WRITE_ATOMIC_16, 0, 16, OPF_WRITE, sbc_write_atomic,
-	    "WRITE ATOMIC(16)",
-	    { 0x9c, 0x18, LBA8, 0, 0, 0xff, 0xff, 0, 0x07 } },
-	{ SERVICE_ACTION_IN_16, SAI_READ_CAPACITY_16, 16, OPF_SA,
-	    sbc_read_capacity16, "READ CAPACITY(16)",
-	    { 0x9e, SAI_READ_CAPACITY_16, LBA8, LBA4, 0x01, 0x07 } },
-	{ SERVICE_ACTION_IN_16, SAI_GET_LBA_STATUS, 16, OPF_SA | OPF_READ,
-	    sbc_get_lba_status, "GET LBA STATUS",
-	    { 0x9e, SAI_GET_LBA_STATUS, LBA8, LBA4, 0, 0x07 } },
 	{ REPORT_LUNS, 0, 12, OPF_NO_UA | OPF_ALWAYS | OPF_SANITIZE,
 	    spc_report_luns,
 	    "REPORT LUNS",
@@ -206,20 +99,7 @@ static const struct scsi_op scsi_ops[] = {
 	    spc_report_tmf, "REPORT SUPPORTED TASK MANAGEMENT FUNCTIONS",
 	    { 0xa3, MI_REPORT_SUPPORTED_TMF, 0x80, 0, 0, 0, LBA4, 0,
 	    0x07 } },
-	{ READ_12, 0, 12, OPF_READ, sbc_read, "READ(12)",
-	    { 0xa8, 0x18, LBA4, LBA4, 0, 0x07 } },
-	{ WRITE_12, 0, 12, OPF_WRITE, sbc_write, "WRITE(12)",
-	    { 0xaa, 0x18, LBA4, LBA4, 0, 0x07 } },
-	{ WRITE_VERIFY_12, 0, 12, OPF_WRITE, sbc_write, "WRITE AND VERIFY(12)",
-	    { 0xae, 0x12, LBA4, LBA4, 0, 0x07 } },
-	{ READ_DEFECT_DATA_12, 0, 12, OPF_READ, sbc_read_defect_data,
-	    "READ DEFECT DATA(12)",
-	    { 0xb7, 0x1f, LBA4, LBA4, 0, 0x07 } },
-	{ VERIFY_12, 0, 12, OPF_READ, sbc_verify, "VERIFY(12)",
-	    { 0xaf, 0x16, LBA4, LBA4, 0, 0x07 } },
 };
-
-#define NOPS	(sizeof(scsi_ops) / sizeof(scsi_ops[0]))
 
 /* CDB length from the group code (SPC-4 4.2.5.1); -1 if unknown. */
 int
@@ -243,26 +123,48 @@ cdb_length(const uint8_t *cdb)
 	return (-1);
 }
 
-/*
- * The table entry for a CDB.  *known is set when the opcode exists but
- * its service action does not.
- */
-const struct scsi_op *
-scsi_op_find(const uint8_t *cdb, int *known)
+#define NSPC	(sizeof(spc_ops) / sizeof(spc_ops[0]))
+
+static const struct scsi_op *
+op_search(const struct scsi_op *ops, size_t n, const uint8_t *cdb,
+    int *known)
 {
 	size_t	i;
 
-	*known = 0;
-	for (i = 0; i < NOPS; i++) {
-		if (scsi_ops[i].opcode != cdb[0])
+	for (i = 0; i < n; i++) {
+		if (ops[i].opcode != cdb[0])
 			continue;
-		if (!(scsi_ops[i].flags & OPF_SA))
-			return (&scsi_ops[i]);
+		if (!(ops[i].flags & OPF_SA))
+			return (&ops[i]);
 		*known = 1;
-		if (scsi_ops[i].sa == (cdb[1] & 0x1f))
-			return (&scsi_ops[i]);
+		if (ops[i].sa == (cdb[1] & 0x1f))
+			return (&ops[i]);
 	}
 	return (NULL);
+}
+
+/*
+ * The table entry for a CDB: the device type's table first, then the
+ * shared one.  *known is set when the opcode exists but its service
+ * action does not.
+ */
+const struct scsi_op *
+scsi_op_lookup(const struct devtype *dt, const uint8_t *cdb, int *known)
+{
+	const struct scsi_op	*op;
+
+	*known = 0;
+	if (dt != NULL && (op = op_search(dt->ops, dt->nops, cdb, known)) !=
+	    NULL)
+		return (op);
+	return (op_search(spc_ops, NSPC, cdb, known));
+}
+
+/* The entry of a disk's command (the unit tests' decoder checks). */
+const struct scsi_op *
+scsi_op_find(const uint8_t *cdb, int *known)
+{
+	return (scsi_op_lookup(&devtype_disk, cdb, known));
 }
 
 void
@@ -374,7 +276,7 @@ scsi_exec(struct scsi_cmd *cmd)
 		scsi_check(cmd, SK_ILLEGAL_REQUEST, ASC_INVALID_OPCODE);
 		return (SCSI_DONE);
 	}
-	op = scsi_op_find(cmd->cdb, &known);
+	op = scsi_op_lookup(cmd->lun->dt, cmd->cdb, &known);
 	if (op != NULL && (op->flags & OPF_THIN) && !cmd->lun->thin)
 		op = NULL;
 	cmd->op = op;
@@ -444,41 +346,55 @@ rsoc_timeouts(uint8_t *p)
 	return (12);
 }
 
-static int
-op_has_sa(uint8_t opcode)
+/* The entries of both tables of a LUN, device type first. */
+static const struct scsi_op *
+op_nth(const struct lun *lun, size_t i)
 {
-	size_t	i;
+	size_t	ndev = lun->dt != NULL ? lun->dt->nops : 0;
 
-	for (i = 0; i < NOPS; i++)
-		if (scsi_ops[i].opcode == opcode)
-			return ((scsi_ops[i].flags & OPF_SA) != 0);
+	if (i < ndev)
+		return (&lun->dt->ops[i]);
+	if (i - ndev < NSPC)
+		return (&spc_ops[i - ndev]);
+	return (NULL);
+}
+
+static int
+op_has_sa(const struct lun *lun, uint8_t opcode)
+{
+	const struct scsi_op	*op;
+	size_t			 i;
+
+	for (i = 0; (op = op_nth(lun, i)) != NULL; i++)
+		if (op->opcode == opcode)
+			return ((op->flags & OPF_SA) != 0);
 	return (0);
 }
 
 /*
  * REPORT SUPPORTED OPERATION CODES (SPC-4 6.35), straight from the
- * opcode table: all commands, or one by opcode and service action.
+ * command tables: all commands, or one by opcode and service action.
  */
 int
 spc_report_opcodes(struct scsi_cmd *cmd)
 {
 	uint8_t			*b;
-	const struct scsi_op	*op = NULL;
+	const struct scsi_op	*op = NULL, *o;
 	uint32_t		 alloc = get_be32(&cmd->cdb[6]), n, dl;
-	size_t			 i;
+	size_t			 i, nops;
 	int			 rctd = (cmd->cdb[2] & 0x80) != 0;
 	int			 opts = cmd->cdb[2] & 0x07;
 	uint8_t			 rop = cmd->cdb[3];
 	uint16_t		 rsa = get_be16(&cmd->cdb[4]);
 
-	if ((b = calloc(1, 4 + NOPS * 20 + 64)) == NULL) {
+	nops = NSPC + (cmd->lun->dt != NULL ? cmd->lun->dt->nops : 0);
+	if ((b = calloc(1, 4 + nops * 20 + 64)) == NULL) {
 		scsi_check(cmd, SK_HARDWARE_ERROR, ASC_INTERNAL_TARGET_FAILURE);
 		return (SCSI_DONE);
 	}
 	if (opts == 0) {
 		n = 4;
-		for (i = 0; i < NOPS; i++) {
-			op = &scsi_ops[i];
+		for (i = 0; (op = op_nth(cmd->lun, i)) != NULL; i++) {
 			if ((op->flags & OPF_THIN) && !cmd->lun->thin)
 				continue;
 			b[n] = op->opcode;
@@ -497,12 +413,12 @@ spc_report_opcodes(struct scsi_cmd *cmd)
 	}
 	switch (opts) {
 	case 1:			/* opcode without service actions */
-		if (op_has_sa(rop))
+		if (op_has_sa(cmd->lun, rop))
 			goto bad;
 		rsa = 0;
 		break;
 	case 2:			/* opcode and service action */
-		if (!op_has_sa(rop))
+		if (!op_has_sa(cmd->lun, rop))
 			goto bad;
 		break;
 	case 3:			/* opcode, and service action if any */
@@ -510,20 +426,19 @@ spc_report_opcodes(struct scsi_cmd *cmd)
 	default:
 		goto bad;
 	}
-	for (i = 0; i < NOPS; i++) {
-		if (scsi_ops[i].opcode != rop)
+	op = NULL;
+	for (i = 0; (o = op_nth(cmd->lun, i)) != NULL; i++) {
+		if (o->opcode != rop)
 			continue;
-		if ((scsi_ops[i].flags & OPF_SA) && scsi_ops[i].sa != rsa)
+		if ((o->flags & OPF_SA) && o->sa != rsa)
 			continue;
-		if (!(scsi_ops[i].flags & OPF_SA) && opts == 3 && rsa != 0)
+		if (!(o->flags & OPF_SA) && opts == 3 && rsa != 0)
 			continue;
-		if ((scsi_ops[i].flags & OPF_THIN) && !cmd->lun->thin)
+		if ((o->flags & OPF_THIN) && !cmd->lun->thin)
 			continue;
-		op = &scsi_ops[i];
+		op = o;
 		break;
 	}
-	if (i == NOPS)
-		op = NULL;
 	if (op == NULL) {
 		b[1] = 0x01;			/* not supported */
 		n = 4;

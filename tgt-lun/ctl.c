@@ -56,6 +56,10 @@ lunctl_resize(struct lun *lun, struct msgchan *master)
 	struct stat		 st;
 	uint64_t		 store, nblocks;
 
+	if (lun->be == NULL) {
+		log_info("resize: not a block device, ignored");
+		return;
+	}
 	if (lun->fd == -1)		/* backend null: no store */
 		store = lun->size;
 	else if (fstat(lun->fd, &st) == -1) {

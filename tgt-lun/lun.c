@@ -41,6 +41,21 @@ nexus_cmp(struct nexus *a, struct nexus *b)
 
 RB_GENERATE(nexus_tree, nexus, entry, nexus_cmp)
 
+/* The device type of a LUN_TYPE_*, or NULL. */
+const struct devtype *
+devtype_get(uint32_t type)
+{
+	switch (type) {
+	case LUN_TYPE_DISK:
+		return (&devtype_disk);
+	case LUN_TYPE_TAPE:
+		return (&devtype_tape);
+	case LUN_TYPE_CHANGER:
+		return (&devtype_changer);
+	}
+	return (NULL);
+}
+
 int
 lun_init(struct lun *lun, const struct msg_lun_config *cfg, int fd,
     struct event_base *evb, char *err, size_t errlen)
@@ -66,10 +81,13 @@ lun_init(struct lun *lun, const struct msg_lun_config *cfg, int fd,
 	lun->cfg.serial[sizeof(lun->cfg.serial) - 1] = '\0';
 	lun->evb = evb;
 
-	if (cfg->type != LUN_TYPE_DISK) {
+	if ((lun->dt = devtype_get(cfg->type)) == NULL) {
 		snprintf(err, errlen, "unsupported device type %u", cfg->type);
 		return (-1);
 	}
+	/* a device type that sets itself up; below, the block devices' */
+	if (lun->dt->init != NULL)
+		return (lun->dt->init(lun, fd, err, errlen));
 	bs = cfg->block_size ? cfg->block_size : 512;
 	if (bs != 512 && bs != 1024 && bs != 2048 && bs != 4096) {
 		snprintf(err, errlen, "invalid block size %u", bs);
@@ -163,6 +181,8 @@ lun_fini(struct lun *lun)
 
 	if (lun->be != NULL)
 		lun->be->fini(lun);
+	if (lun->dt != NULL && lun->dt->fini != NULL)
+		lun->dt->fini(lun);
 	while ((nx = RB_MIN(nexus_tree, &lun->nexuses)) != NULL)
 		nexus_del(lun, nx);
 	lun_cold_clear(lun);
@@ -369,6 +389,12 @@ lun_ua_take(struct lun *lun, struct nexus *nx, uint16_t *asc)
 	case UA_LUNS_CHANGED:
 		*asc = 0x3f0e;
 		break;
+	case UA_MEDIUM_CHANGED:
+		*asc = ASC_MEDIUM_CHANGED;
+		break;
+	case UA_IE_ACCESSED:
+		*asc = ASC_IE_ACCESSED;
+		break;
 	default:
 		*asc = ASC_POWER_ON_RESET;
 		break;
@@ -470,7 +496,7 @@ lun_tmf(struct lun *lun, uint8_t tmf, uint32_t portal_id, uint32_t nexus,
 	ta.nexus = nexus;
 	ta.ref_tag = ref_tag;
 	xcopy_abort(lun, tmf_match_arg, &ta);
-	while (lun_aborted_inflight(lun))
+	while (lun->be != NULL && lun_aborted_inflight(lun))
 		if (lun->be->poll(lun, 1) < 0)
 			break;
 
@@ -496,6 +522,8 @@ lun_tmf(struct lun *lun, uint8_t tmf, uint32_t portal_id, uint32_t nexus,
 		lun->wce = (lun->cfg.flags & LUN_F_WRITE_CACHE) != 0;
 		lun->d_sense = 0;
 		lun->swp = 0;
+		if (lun->dt != NULL && lun->dt->reset != NULL)
+			lun->dt->reset(lun);
 		break;
 	}
 	return (RING_TMF_COMPLETE);

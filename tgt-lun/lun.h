@@ -8,10 +8,16 @@
  *	lunring.c	ring consumer: validate sqes, run them, push cqes
  *	lun.c		the logical unit: backing store, I_T nexus table,
  *			unit attentions, task management
- *	cdb.c		opcode table, CDB decoding, command dispatch
+ *	cdb.c		the SPC command table shared by every device
+ *			type, CDB decoding, command dispatch
  *	sense.c		fixed and descriptor format sense data
  *	spc.c		primary commands: INQUIRY, VPD, MODE SENSE...
- *	sbc.c		block commands: READ, WRITE, READ CAPACITY...
+ *	sbc.c		disks (SBC-3): their command table, READ, WRITE,
+ *			READ CAPACITY...
+ *	ssc.c		tape drives (SSC-4): their command table, READ,
+ *			WRITE, SPACE, LOCATE, READ POSITION...
+ *	smc.c		media changers (SMC-3): their command table, READ
+ *			ELEMENT STATUS, MOVE MEDIUM...
  *	backend_rdwr.c	pread/pwrite backing store
  *	backend_aio.c	libaio backing store, completions on an eventfd
  *	backend_io_uring.c io_uring backing store, completions on its fd
@@ -50,6 +56,9 @@
 #define UA_RES_RELEASED		0x0020	/* 2A/04 */
 #define UA_REGS_PREEMPTED	0x0040	/* 2A/05 */
 #define UA_LUNS_CHANGED		0x0080	/* 3F/0E REPORTED LUNS DATA CHANGED */
+#define UA_MEDIUM_CHANGED	0x0100	/* 28/00 NOT READY TO READY CHANGE */
+#define UA_IE_ACCESSED		0x0200	/* 28/01 IMPORT OR EXPORT ELEMENT
+					 * ACCESSED */
 
 /* What a ring (a portal) looks like to the commands it carries. */
 struct lun_port {
@@ -80,8 +89,89 @@ RB_HEAD(nexus_tree, nexus);
 int	 nexus_cmp(struct nexus *, struct nexus *);
 RB_PROTOTYPE(nexus_tree, nexus, entry, nexus_cmp)
 
+struct lun;
 struct scsi_op;
+struct scsi_cmd;
 struct backend;
+
+/*
+ * One entry of a command table: operation code, service action when the
+ * opcode has them, the CDB length, flags and the handler.  usage: the CDB
+ * usage data of REPORT SUPPORTED OPERATION CODES (SPC-4 6.35.3): the
+ * opcode, the service action in its place, and a mask of the bits the
+ * device server looks at in every other byte.
+ */
+struct scsi_op {
+	uint8_t		 opcode;
+	uint8_t		 sa;
+	uint8_t		 cdb_len;
+	uint8_t		 flags;
+	int		 (*fn)(struct scsi_cmd *);
+	const char	*name;
+	uint8_t		 usage[16];
+};
+
+#define OPF_NO_UA	0x01	/* neither reports nor clears a UA */
+#define OPF_SA		0x02	/* service action: byte 1, bits 4-0 */
+/* access class for reservation conflicts (SPC-4 5.13.1) */
+#define OPF_READ	0x04	/* reads the medium */
+#define OPF_WRITE	0x08	/* changes the medium or its state */
+#define OPF_ALWAYS	0x10	/* never in conflict */
+#define OPF_THIN	0x20	/* thin-provisioned LUNs only */
+#define OPF_SANITIZE	0x40	/* allowed while a SANITIZE runs */
+
+/*
+ * A device type: its own command table (looked up before the SPC table
+ * of cdb.c, so an opcode that means something else on this type is
+ * its own) and what it adds to the SPC commands that every type shares.
+ * The LUN's configured type picks one at start (lun_init()).
+ */
+struct devtype {
+	const char		*name;
+	uint8_t			 pdt;		/* peripheral device type */
+	uint8_t			 inq5;		/* standard INQUIRY byte 5 */
+	uint16_t		 version;	/* version descriptor */
+	const char		*product;	/* default product id */
+	const struct scsi_op	*ops;
+	size_t			 nops;
+	/*
+	 * Set up the device on its store, fd (-1: none, a drive without a
+	 * cartridge).  NULL: a block device, set up by lun_init() itself.
+	 */
+	int	(*init)(struct lun *, int fd, char *err, size_t errlen);
+	void	(*fini)(struct lun *);
+	/* VPD pages beyond 00h, 80h and 83h, in ascending order */
+	const uint8_t		*vpd;
+	size_t			 nvpd;
+	uint32_t (*vpd_page)(struct scsi_cmd *, uint8_t page, uint8_t *b);
+	/* mode pages, ascending, the shared 0Ah and 1Ch among them */
+	const uint8_t		*mode_pages;
+	size_t			 nmode_pages;
+	/* a page of the device (pc: current, changeable, default) */
+	uint32_t (*mode_page)(struct lun *, uint8_t page, int pc, uint8_t *p);
+	/* take a validated page of MODE SELECT; 1 if something changed */
+	int	(*mode_page_set)(struct lun *, const uint8_t *p);
+	/* block descriptor: fill it, return its length (8, or 16 LLBAA) */
+	uint32_t (*mode_bd)(struct lun *, int llbaa, uint8_t *bd);
+	/* MODE SELECT block descriptor: -1 if not acceptable; apply: take
+	 * it, 1 if something changed */
+	int	(*mode_bd_set)(struct lun *, const uint8_t *bd, uint32_t len,
+		    int apply);
+	/*
+	 * MODE SENSE of page 0 returns the header and block descriptor
+	 * alone (what Linux st asks a tape drive for), not an error.
+	 */
+	int			 mode_page0;
+	/* DEVICE-SPECIFIC PARAMETER of the mode parameter header */
+	uint8_t	(*mode_devspec)(struct lun *);
+	/* a LUN reset: the device's state back to its defaults */
+	void	(*reset)(struct lun *);
+};
+
+extern const struct devtype devtype_disk;
+extern const struct devtype devtype_tape;
+extern const struct devtype devtype_changer;
+const struct devtype *devtype_get(uint32_t type);
 
 /* A persistent reservation registration, kept by initiator port. */
 struct pr_reg {
@@ -109,6 +199,8 @@ TAILQ_HEAD(lun_colds, lun_cold);
 
 struct lun {
 	struct msg_lun_config	 cfg;
+	const struct devtype	*dt;
+	void			*dev;		/* the device type's state */
 	int			 fd;
 	uint64_t		 size;		/* bytes exported */
 	uint64_t		 nblocks;
@@ -272,6 +364,8 @@ void	 scsi_cmd_init(struct scsi_cmd *, struct lun *, struct nexus *,
 	    uint8_t dir, uint8_t *buf, uint32_t buflen);
 int	 scsi_exec(struct scsi_cmd *);
 void	 scsi_complete(struct scsi_cmd *);
+const struct scsi_op *scsi_op_lookup(const struct devtype *,
+	    const uint8_t *cdb, int *known);
 const struct scsi_op *scsi_op_find(const uint8_t *cdb, int *known);
 int	 cdb_length(const uint8_t *cdb);
 int	 cdb_decode_rw(struct scsi_cmd *);
@@ -291,6 +385,14 @@ size_t	 sense_build(uint8_t *, size_t, int desc, uint8_t key,
 size_t	 sense_build_sks(uint8_t *, size_t, int desc, uint8_t key,
 	    uint16_t ascq, uint64_t info, int info_valid, const uint8_t *sks);
 int	 sense_parse(const uint8_t *, size_t, uint8_t *key, uint16_t *ascq);
+/* sequential-access sense: byte 2 bits (SENSE_FILEMARK...), INFORMATION */
+#define SENSE_FILEMARK		0x80
+#define SENSE_EOM		0x40
+#define SENSE_ILI		0x20
+size_t	 sense_build_stream(uint8_t *, size_t, int desc, uint8_t key,
+	    uint16_t ascq, uint8_t bits, int64_t info, int info_valid);
+void	 scsi_check_stream(struct scsi_cmd *, uint8_t key, uint16_t ascq,
+	    uint8_t bits, int64_t info, int info_valid);
 
 /* spc.c */
 int	 spc_test_unit_ready(struct scsi_cmd *);
@@ -301,6 +403,8 @@ int	 spc_mode_select(struct scsi_cmd *);
 int	 spc_report_luns(struct scsi_cmd *);
 int	 spc_report_tmf(struct scsi_cmd *);
 int	 spc_report_opcodes(struct scsi_cmd *);
+int	 spc_prevent_allow(struct scsi_cmd *);
+uint32_t spc_mode_page(struct lun *, uint8_t page, int pc, uint8_t *p);
 
 /* pr.c */
 #define PR_ACCESS_READ		0x01
@@ -325,7 +429,6 @@ int	 sbc_write(struct scsi_cmd *);
 int	 sbc_verify(struct scsi_cmd *);
 int	 sbc_sync_cache(struct scsi_cmd *);
 int	 sbc_start_stop(struct scsi_cmd *);
-int	 sbc_prevent_allow(struct scsi_cmd *);
 int	 sbc_prefetch(struct scsi_cmd *);
 int	 sbc_unmap(struct scsi_cmd *);
 int	 sbc_write_same(struct scsi_cmd *);
@@ -340,6 +443,20 @@ uint32_t sbc_max_caw_blocks(const struct scsi_cmd *);
 void	 sbc_io_done(struct scsi_cmd *, long res);
 void	 sbc_quiesce(struct lun *);
 int	 sbc_punch(struct lun *, uint64_t off, uint64_t len);
+
+/* ssc.c: the master puts a cartridge in (fd) or takes it out (-1) */
+int	 ssc_medium(struct lun *, int fd, struct msg_lun_medium_done *);
+
+/* smc.c: a changer's messages with the master */
+typedef int (*smc_send_fn)(void *, uint32_t type, const void *, size_t);
+void	 smc_set_sender(struct lun *, smc_send_fn, void *);
+int	 smc_configure(struct lun *, const struct msg_changer *, int inv_fd,
+	    char *err, size_t errlen);
+void	 smc_move_done(struct lun *, const struct msg_lun_move_done *);
+void	 smc_detach(struct lun *, const void *owner);
+void	 smc_drive_changed(struct lun *, const struct msg_changer_drive *);
+int	 smc_mailslot(struct lun *, const struct ctl_mailslot *, char *err,
+	    size_t errlen);
 
 /* xcopy.c */
 void	 xcopy_peer_reply(struct lun *, uint32_t reqid, const uint8_t *naa,

@@ -340,7 +340,8 @@ lring_doorbell(int fd, short ev, void *arg)
 		ring_sq_awake(&lr->ring);
 	}
 	/* start the batch's backing store I/O, then publish completions */
-	lr->lun->be->flush(lr->lun);
+	if (lr->lun->be != NULL)
+		lr->lun->be->flush(lr->lun);
 	lring_commit(lr);
 }
 
@@ -434,6 +435,7 @@ lring_del(struct lring *lr)
 			cmd->owner = NULL;
 	sanitize_detach(lr->lun, lr);
 	xcopy_detach(lr->lun, lr);
+	smc_detach(lr->lun, lr);
 	nexus_del_portal(lr->lun, lr->port.portal_id);
 	while ((lc = TAILQ_FIRST(&lr->backlog)) != NULL) {
 		TAILQ_REMOVE(&lr->backlog, lc, entry);

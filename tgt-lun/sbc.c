@@ -2,7 +2,8 @@
  * Copyright (c) 2026 The tgt suite authors
  * SPDX-License-Identifier: GPL-2.0-only
  *
- * SCSI block commands (SBC-3): media access and capacity.
+ * Disks: SCSI block commands (SBC-3), media access and capacity, and
+ * the disk's command table, VPD and mode pages (devtype_disk).
  *
  * Transfer length against the expected transfer length (the buffer the
  * portal gave us): a read sends what fits and reports in cmd->want what
@@ -23,7 +24,6 @@
 #include "lun.h"
 #include "scsi.h"
 
-#define ASC_MEDIUM_REMOVAL_PREVENTED	0x5302
 
 /* Largest transfer in blocks: what fits in the ring, at most 8 MiB. */
 uint32_t
@@ -364,28 +364,12 @@ sbc_start_stop(struct scsi_cmd *cmd)
 	return (SCSI_DONE);
 }
 
-/*
- * PREVENT ALLOW MEDIUM REMOVAL: the prevention belongs to the I_T nexus
- * (SPC-4 6.13), so it ends with the nexus, and with a reset.
- */
-int
-sbc_prevent_allow(struct scsi_cmd *cmd)
-{
-	int	prevent = cmd->cdb[4] & 0x01;
-
-	if (!cmd->lun->removable)
-		return (SCSI_DONE);
-	if (cmd->nexus != NULL)
-		cmd->nexus->prevent = prevent;
-	else
-		cmd->lun->prevent = prevent;
-	return (SCSI_DONE);
-}
-
 /* Wait until no transfer is in flight (for commands that must be atomic). */
 void
 sbc_quiesce(struct lun *lun)
 {
+	if (lun->be == NULL)		/* a device without a backend */
+		return;
 	while (lun->ninflight > 0)
 		if (lun->be->poll(lun, 1) <= 0)
 			break;
@@ -896,3 +880,262 @@ sbc_write_atomic(struct scsi_cmd *cmd)
 	    cmd->lba);
 	return (SCSI_DONE);
 }
+
+/* Block Limits VPD page (SBC-3 6.5.3). */
+static uint32_t
+vpd_block_limits(struct scsi_cmd *cmd, uint8_t *b)
+{
+	struct lun	*lun = cmd->lun;
+	uint32_t	 max = sbc_max_xfer_blocks(cmd);
+	uint32_t	 gran = 4096 >> lun->block_shift;
+
+	b[1] = VPD_BLOCK_LIMITS;
+	put_be16(&b[2], 0x3c);
+	b[4] = 0x00;				/* WSNZ 0 */
+	b[5] = sbc_max_caw_blocks(cmd);		/* COMPARE AND WRITE */
+	put_be16(&b[6], gran ? gran : 1);	/* optimal granularity */
+	put_be32(&b[8], max);			/* max transfer length */
+	put_be32(&b[12], max);			/* optimal transfer */
+	put_be32(&b[16], max);			/* max prefetch length */
+	if (lun->thin) {
+		put_be32(&b[20], max * 64);	/* max unmap LBA count */
+		put_be32(&b[24], 256);		/* max descriptors */
+		put_be32(&b[28], gran ? gran : 1);
+	}
+	put_be64(&b[36], sbc_max_ws_blocks(cmd)); /* max write same */
+	put_be32(&b[44], max);			/* max atomic transfer */
+	put_be32(&b[48], sbc_atomic_align(cmd)); /* atomic alignment */
+	put_be32(&b[52], sbc_atomic_align(cmd)); /* atomic granularity */
+	return (0x40);
+}
+
+static uint32_t
+sbc_vpd_page(struct scsi_cmd *cmd, uint8_t page, uint8_t *b)
+{
+	struct lun	*lun = cmd->lun;
+
+	switch (page) {
+	case VPD_BLOCK_LIMITS:
+		return (vpd_block_limits(cmd, b));
+	case VPD_THIRD_PARTY_COPY:
+		return (vpd_third_party_copy(b));
+	case VPD_BLOCK_DEV_CHARS:
+		b[1] = page;
+		put_be16(&b[2], 0x3c);
+		put_be16(&b[4], 1);		/* non-rotating medium */
+		/*
+		 * WABEREQ, WACEREQ 1: reads after a block or cryptographic
+		 * erase succeed; only a thin LU supports them, elsewhere
+		 * both are 0 (not specified, SBC-4 6.6.2).
+		 */
+		b[7] = lun->thin ? 0x40 | 0x10 : 0;
+		return (0x40);
+	case VPD_LB_PROVISIONING:
+		b[1] = page;
+		put_be16(&b[2], 4);
+		if (lun->thin) {
+			b[5] = 0x80 | 0x40 | 0x20 | 0x04; /* LBPU, LBPWS,
+							   * LBPWS10, LBPRZ */
+			b[6] = 0x02;		/* thin provisioned */
+		}
+		return (8);
+	}
+	return (0);
+}
+
+/* The caching mode page (SBC-3 6.4.5); pc: current, changeable, default. */
+static uint32_t
+sbc_mode_page(struct lun *lun, uint8_t page, int pc, uint8_t *p)
+{
+	int	wce;
+
+	wce = pc == 0 ? lun->wce : pc == 1 ? 1 :
+	    (lun->cfg.flags & LUN_F_WRITE_CACHE) != 0;
+	switch (page) {
+	case MODE_PAGE_CACHING:
+		memset(p, 0, 20);
+		p[0] = page;
+		p[1] = 0x12;
+		if (wce)
+			p[2] |= 0x04;		/* WCE */
+		return (20);
+	}
+	return (0);
+}
+
+static int
+sbc_mode_page_set(struct lun *lun, const uint8_t *p)
+{
+	int	wce, changed = 0;
+
+	switch (p[0] & 0x3f) {
+	case MODE_PAGE_CACHING:
+		wce = (p[2] & 0x04) != 0;
+		changed = wce != lun->wce;
+		lun->wce = wce;
+		break;
+	}
+	return (changed);
+}
+
+/* Short or long LBA block descriptor: the capacity and the block size. */
+static uint32_t
+sbc_mode_bd(struct lun *lun, int llbaa, uint8_t *bd)
+{
+	if (!llbaa) {
+		put_be32(&bd[0], lun->nblocks > 0xffffffff ? 0xffffffff :
+		    (uint32_t)lun->nblocks);
+		put_be24(&bd[5], lun->block_size);
+		return (8);
+	}
+	put_be64(&bd[0], lun->nblocks);
+	put_be32(&bd[12], lun->block_size);
+	return (16);
+}
+
+/* The block size cannot change. */
+static int
+sbc_mode_bd_set(struct lun *lun, const uint8_t *bd, uint32_t len, int apply)
+{
+	if (len == 8 && get_be24(&bd[5]) != lun->block_size)
+		return (-1);
+	if (len == 16 && get_be32(&bd[12]) != lun->block_size)
+		return (-1);
+	return (0);
+}
+
+/* WP, DPOFUA */
+static uint8_t
+sbc_mode_devspec(struct lun *lun)
+{
+	return (((lun->readonly || lun->swp) ? 0x80 : 0) | 0x10);
+}
+
+#define LBA4	0xff, 0xff, 0xff, 0xff
+#define LBA8	LBA4, LBA4
+
+/* The disk's commands; cdb.c has those every device type shares. */
+static const struct scsi_op sbc_ops[] = {
+	{ READ_6, 0, 6, OPF_READ, sbc_read, "READ(6)",
+	    { 0x08, 0x1f, 0xff, 0xff, 0xff, 0x07 } },
+	{ WRITE_6, 0, 6, OPF_WRITE, sbc_write, "WRITE(6)",
+	    { 0x0a, 0x1f, 0xff, 0xff, 0xff, 0x07 } },
+	{ START_STOP_UNIT, 0, 6, OPF_WRITE, sbc_start_stop, "START STOP UNIT",
+	    { 0x1b, 0x01, 0, 0x0f, 0xf7, 0x07 } },
+	{ READ_CAPACITY_10, 0, 10, 0, sbc_read_capacity10,
+	    "READ CAPACITY(10)",
+	    { 0x25, 0, LBA4, 0, 0, 0x01, 0x07 } },
+	{ READ_10, 0, 10, OPF_READ, sbc_read, "READ(10)",
+	    { 0x28, 0x18, LBA4, 0, 0xff, 0xff, 0x07 } },
+	{ WRITE_10, 0, 10, OPF_WRITE, sbc_write, "WRITE(10)",
+	    { 0x2a, 0x18, LBA4, 0, 0xff, 0xff, 0x07 } },
+	{ WRITE_VERIFY_10, 0, 10, OPF_WRITE, sbc_write, "WRITE AND VERIFY(10)",
+	    { 0x2e, 0x12, LBA4, 0, 0xff, 0xff, 0x07 } },
+	{ VERIFY_10, 0, 10, OPF_READ, sbc_verify, "VERIFY(10)",
+	    { 0x2f, 0x16, LBA4, 0, 0xff, 0xff, 0x07 } },
+	{ PRE_FETCH_10, 0, 10, OPF_READ, sbc_prefetch, "PRE-FETCH(10)",
+	    { 0x34, 0x02, LBA4, 0, 0xff, 0xff, 0x07 } },
+	{ SYNCHRONIZE_CACHE_10, 0, 10, OPF_WRITE, sbc_sync_cache,
+	    "SYNCHRONIZE CACHE(10)",
+	    { 0x35, 0x02, LBA4, 0, 0xff, 0xff, 0x07 } },
+	{ WRITE_SAME_10, 0, 10, OPF_WRITE, sbc_write_same, "WRITE SAME(10)",
+	    { 0x41, 0x08, LBA4, 0, 0xff, 0xff, 0x07 } },
+	{ UNMAP, 0, 10, OPF_WRITE, sbc_unmap, "UNMAP",
+	    { 0x42, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0x07 } },
+	{ READ_DEFECT_DATA_10, 0, 10, OPF_READ, sbc_read_defect_data,
+	    "READ DEFECT DATA(10)",
+	    { 0x37, 0, 0x1f, 0, 0, 0, 0, 0xff, 0xff, 0x07 } },
+	{ SANITIZE, SANITIZE_OVERWRITE, 10, OPF_SA | OPF_WRITE, sbc_sanitize,
+	    "SANITIZE(OVERWRITE)",
+	    { 0x48, 0x80 | SANITIZE_OVERWRITE, 0, 0, 0, 0, 0, 0xff, 0xff,
+	    0x07 } },
+	{ SANITIZE, SANITIZE_BLOCK_ERASE, 10, OPF_SA | OPF_WRITE | OPF_THIN,
+	    sbc_sanitize, "SANITIZE(BLOCK ERASE)",
+	    { 0x48, 0x80 | SANITIZE_BLOCK_ERASE, 0, 0, 0, 0, 0, 0xff, 0xff,
+	    0x07 } },
+	{ SANITIZE, SANITIZE_CRYPTO_ERASE, 10, OPF_SA | OPF_WRITE | OPF_THIN,
+	    sbc_sanitize, "SANITIZE(CRYPTOGRAPHIC ERASE)",
+	    { 0x48, 0x80 | SANITIZE_CRYPTO_ERASE, 0, 0, 0, 0, 0, 0xff, 0xff,
+	    0x07 } },
+	{ SANITIZE, SANITIZE_EXIT_FAILURE_MODE, 10, OPF_SA | OPF_WRITE,
+	    sbc_sanitize, "SANITIZE(EXIT FAILURE MODE)",
+	    { 0x48, 0x80 | SANITIZE_EXIT_FAILURE_MODE, 0, 0, 0, 0, 0, 0xff,
+	    0xff, 0x07 } },
+	{ EXTENDED_COPY, 0, 16, OPF_SA | OPF_WRITE, spc_extended_copy,
+	    "EXTENDED COPY(LID1)",
+	    { 0x83, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, LBA4, 0, 0x07 } },
+	{ RECEIVE_COPY_RESULTS, 0, 16, OPF_SA | OPF_READ,
+	    spc_receive_copy_results, "RECEIVE COPY RESULTS(COPY STATUS)",
+	    { 0x84, 0x00, 0xff, 0, 0, 0, 0, 0, 0, 0, LBA4, 0, 0x07 } },
+	{ RECEIVE_COPY_RESULTS, 3, 16, OPF_SA | OPF_ALWAYS,
+	    spc_receive_copy_results,
+	    "RECEIVE COPY RESULTS(OPERATING PARAMETERS)",
+	    { 0x84, 0x03, 0, 0, 0, 0, 0, 0, 0, 0, LBA4, 0, 0x07 } },
+	{ READ_16, 0, 16, OPF_READ, sbc_read, "READ(16)",
+	    { 0x88, 0x18, LBA8, LBA4, 0, 0x07 } },
+	{ COMPARE_AND_WRITE, 0, 16, OPF_WRITE, sbc_compare_and_write,
+	    "COMPARE AND WRITE",
+	    { 0x89, 0x18, LBA8, 0, 0, 0, 0xff, 0, 0x07 } },
+	{ ORWRITE_16, 0, 16, OPF_WRITE, sbc_orwrite, "ORWRITE(16)",
+	    { 0x8b, 0x18, LBA8, LBA4, 0, 0x07 } },
+	{ WRITE_16, 0, 16, OPF_WRITE, sbc_write, "WRITE(16)",
+	    { 0x8a, 0x18, LBA8, LBA4, 0, 0x07 } },
+	{ WRITE_VERIFY_16, 0, 16, OPF_WRITE, sbc_write, "WRITE AND VERIFY(16)",
+	    { 0x8e, 0x12, LBA8, LBA4, 0, 0x07 } },
+	{ VERIFY_16, 0, 16, OPF_READ, sbc_verify, "VERIFY(16)",
+	    { 0x8f, 0x16, LBA8, LBA4, 0, 0x07 } },
+	{ PRE_FETCH_16, 0, 16, OPF_READ, sbc_prefetch, "PRE-FETCH(16)",
+	    { 0x90, 0x02, LBA8, LBA4, 0, 0x07 } },
+	{ SYNCHRONIZE_CACHE_16, 0, 16, OPF_WRITE, sbc_sync_cache,
+	    "SYNCHRONIZE CACHE(16)",
+	    { 0x91, 0x02, LBA8, LBA4, 0, 0x07 } },
+	{ WRITE_SAME_16, 0, 16, OPF_WRITE, sbc_write_same, "WRITE SAME(16)",
+	    { 0x93, 0x09, LBA8, LBA4, 0, 0x07 } },
+	{ WRITE_ATOMIC_16, 0, 16, OPF_WRITE, sbc_write_atomic,
+	    "WRITE ATOMIC(16)",
+	    { 0x9c, 0x18, LBA8, 0, 0, 0xff, 0xff, 0, 0x07 } },
+	{ SERVICE_ACTION_IN_16, SAI_READ_CAPACITY_16, 16, OPF_SA,
+	    sbc_read_capacity16, "READ CAPACITY(16)",
+	    { 0x9e, SAI_READ_CAPACITY_16, LBA8, LBA4, 0x01, 0x07 } },
+	{ SERVICE_ACTION_IN_16, SAI_GET_LBA_STATUS, 16, OPF_SA | OPF_READ,
+	    sbc_get_lba_status, "GET LBA STATUS",
+	    { 0x9e, SAI_GET_LBA_STATUS, LBA8, LBA4, 0, 0x07 } },
+	{ READ_12, 0, 12, OPF_READ, sbc_read, "READ(12)",
+	    { 0xa8, 0x18, LBA4, LBA4, 0, 0x07 } },
+	{ WRITE_12, 0, 12, OPF_WRITE, sbc_write, "WRITE(12)",
+	    { 0xaa, 0x18, LBA4, LBA4, 0, 0x07 } },
+	{ WRITE_VERIFY_12, 0, 12, OPF_WRITE, sbc_write, "WRITE AND VERIFY(12)",
+	    { 0xae, 0x12, LBA4, LBA4, 0, 0x07 } },
+	{ READ_DEFECT_DATA_12, 0, 12, OPF_READ, sbc_read_defect_data,
+	    "READ DEFECT DATA(12)",
+	    { 0xb7, 0x1f, LBA4, LBA4, 0, 0x07 } },
+	{ VERIFY_12, 0, 12, OPF_READ, sbc_verify, "VERIFY(12)",
+	    { 0xaf, 0x16, LBA4, LBA4, 0, 0x07 } },
+
+};
+
+static const uint8_t sbc_vpd[] = { VPD_THIRD_PARTY_COPY, VPD_BLOCK_LIMITS,
+    VPD_BLOCK_DEV_CHARS, VPD_LB_PROVISIONING };
+static const uint8_t sbc_mode_pages[] = { MODE_PAGE_CACHING,
+    MODE_PAGE_CONTROL, MODE_PAGE_INFO_EXCEPTIONS };
+
+const struct devtype devtype_disk = {
+	.name = "disk",
+	.pdt = TYPE_DISK,
+	.inq5 = 0x08,				/* 3PC: EXTENDED COPY */
+	.version = VD_SBC3,
+	.product = "DISK",
+	.ops = sbc_ops,
+	.nops = sizeof(sbc_ops) / sizeof(sbc_ops[0]),
+	.init = NULL,				/* lun_init() */
+	.vpd = sbc_vpd,
+	.nvpd = sizeof(sbc_vpd),
+	.vpd_page = sbc_vpd_page,
+	.mode_pages = sbc_mode_pages,
+	.nmode_pages = sizeof(sbc_mode_pages),
+	.mode_page = sbc_mode_page,
+	.mode_page_set = sbc_mode_page_set,
+	.mode_bd = sbc_mode_bd,
+	.mode_bd_set = sbc_mode_bd_set,
+	.mode_devspec = sbc_mode_devspec,
+};

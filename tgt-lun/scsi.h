@@ -59,6 +59,23 @@
 #define ASC_INTERNAL_TARGET_FAILURE	0x4400
 #define ASC_COMMANDS_CLEARED		0x2f00
 #define ASC_SANITIZE_IN_PROGRESS	0x041b
+#define ASC_MEDIUM_CHANGED		0x2800	/* not ready to ready change */
+#define ASC_IE_ACCESSED			0x2801	/* import/export accessed */
+/* sequential-access devices (SSC-4) */
+#define ASC_FILEMARK_DETECTED		0x0001
+#define ASC_EOP_EOM_DETECTED		0x0002
+#define ASC_BOP_BOM_DETECTED		0x0004
+#define ASC_EOD_DETECTED		0x0005
+#define ASC_LOCATE_FAILED		0x1409	/* sequential positioning */
+#define ASC_EOD_NOT_FOUND		0x1403
+#define ASC_CANNOT_READ_MEDIUM		0x3000	/* incompatible medium */
+#define ASC_CLEANING_CARTRIDGE		0x3003
+#define ASC_WORM_OVERWRITE		0x300c
+#define ASC_MEDIUM_REMOVAL_PREVENTED	0x5302
+#define ASC_SEQUENTIAL_POSITION_ERROR	0x3b00
+#define ASC_PARAM_VALUE_INVALID		0x2602
+#define ASC_WRITE_ERROR_EOM		0x0c00
+#define ASC_LOG_COUNTER_AT_MAX		0x5b02
 
 /* Operation codes */
 #define TEST_UNIT_READY			0x00
@@ -124,6 +141,8 @@
 
 /* Peripheral device types */
 #define TYPE_DISK			0x00
+#define TYPE_TAPE			0x01
+#define TYPE_MEDIUM_CHANGER		0x08
 
 /* VPD pages */
 #define VPD_SUPPORTED_PAGES		0x00
@@ -146,6 +165,8 @@
 #define VD_SAM5				0x00a0
 #define VD_SPC4				0x0460
 #define VD_SBC3				0x04c0
+#define VD_SSC4				0x0520
+#define VD_SMC3				0x0480
 #define VD_ISCSI			0x0960
 
 #endif /* TGT_SCSI_H */

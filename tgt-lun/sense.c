@@ -160,3 +160,67 @@ scsi_check(struct scsi_cmd *cmd, uint8_t key, uint16_t ascq)
 {
 	scsi_check_info(cmd, key, ascq, 0, 0);
 }
+
+/*
+ * Sense data of a sequential-access device (SSC-4 4.2.19): the
+ * FILEMARK, EOM and ILI bits (byte 2 of fixed format, the stream
+ * commands descriptor of descriptor format) and a signed INFORMATION
+ * field, the residual of a READ, SPACE or WRITE.
+ */
+size_t
+sense_build_stream(uint8_t *s, size_t size, int desc, uint8_t key,
+    uint16_t ascq, uint8_t bits, int64_t info, int info_valid)
+{
+	uint8_t	b[48];
+	size_t	n;
+
+	memset(b, 0, sizeof(b));
+	bits &= SENSE_FILEMARK | SENSE_EOM | SENSE_ILI;
+	if (desc) {
+		b[0] = 0x72;
+		b[1] = key & 0x0f;
+		b[2] = ascq >> 8;
+		b[3] = ascq & 0xff;
+		n = 8;
+		if (info_valid) {
+			b[n] = 0x00;
+			b[n + 1] = 0x0a;
+			b[n + 2] = 0x80;	/* VALID */
+			put_be64(&b[n + 4], (uint64_t)info);
+			n += 12;
+		}
+		if (bits != 0) {
+			b[n] = 0x04;		/* stream commands */
+			b[n + 1] = 0x02;
+			b[n + 3] = bits;
+			n += 4;
+		}
+		b[7] = n - 8;
+	} else {
+		b[0] = 0x70;
+		if (info_valid && info >= INT32_MIN && info <= INT32_MAX) {
+			b[0] |= 0x80;		/* VALID */
+			put_be32(&b[3], (uint32_t)(int32_t)info);
+		}
+		b[2] = (key & 0x0f) | bits;
+		b[7] = 10;
+		b[12] = ascq >> 8;
+		b[13] = ascq & 0xff;
+		n = 18;
+	}
+	if (n > size)
+		n = size;
+	memcpy(s, b, n);
+	return (n);
+}
+
+void
+scsi_check_stream(struct scsi_cmd *cmd, uint8_t key, uint16_t ascq,
+    uint8_t bits, int64_t info, int info_valid)
+{
+	int	desc = cmd->lun != NULL && cmd->lun->d_sense;
+
+	cmd->status = SAM_STAT_CHECK_CONDITION;
+	cmd->sense_len = sense_build_stream(cmd->sense, sizeof(cmd->sense),
+	    desc, key, ascq, bits, info, info_valid);
+}

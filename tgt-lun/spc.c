@@ -2,8 +2,11 @@
  * Copyright (c) 2026 The tgt suite authors
  * SPDX-License-Identifier: GPL-2.0-only
  *
- * SCSI primary commands (SPC-4): INQUIRY and its VPD pages, MODE SENSE
- * and MODE SELECT, REQUEST SENSE, TEST UNIT READY, REPORT LUNS.
+ * SCSI primary commands (SPC-4), shared by every device type: INQUIRY
+ * and its VPD pages, MODE SENSE and MODE SELECT, REQUEST SENSE, TEST
+ * UNIT READY, REPORT LUNS, PREVENT ALLOW MEDIUM REMOVAL.  What differs
+ * by type (peripheral device type, VPD pages, mode pages, the block
+ * descriptor) comes from the LUN's struct devtype.
  */
 
 #include <stdio.h>
@@ -30,6 +33,7 @@ or_default(const char *s, const char *def)
 	return (s[0] != '\0' ? s : def);
 }
 
+/* Not ready without a medium (an ejected disk, a drive without a tape). */
 int
 spc_test_unit_ready(struct scsi_cmd *cmd)
 {
@@ -43,19 +47,19 @@ static uint32_t
 inquiry_std(struct scsi_cmd *cmd, uint8_t *b)
 {
 	struct lun	*lun = cmd->lun;
-	static const uint16_t vd[] = { VD_SAM5, VD_SPC4, VD_SBC3, VD_ISCSI };
+	uint16_t	 vd[] = { VD_SAM5, VD_SPC4, lun->dt->version, VD_ISCSI };
 	size_t		 i;
 
 	memset(b, 0, 96);
-	b[0] = TYPE_DISK;
+	b[0] = lun->dt->pdt;
 	b[1] = lun->removable ? 0x80 : 0;	/* RMB */
 	b[2] = 0x06;				/* SPC-4 */
 	b[3] = 0x10 | 0x02;			/* HiSup, format 2 */
 	b[4] = 96 - 5;
-	b[5] = 0x08;				/* 3PC: EXTENDED COPY */
+	b[5] = lun->dt->inq5;			/* 3PC for disks */
 	b[7] = 0x02;				/* CmdQue */
 	put_ascii(&b[8], or_default(lun->cfg.vendor, "TGT"), 8);
-	put_ascii(&b[16], or_default(lun->cfg.product, "DISK"), 16);
+	put_ascii(&b[16], or_default(lun->cfg.product, lun->dt->product), 16);
 	put_ascii(&b[32], or_default(lun->cfg.revision, "0001"), 4);
 	for (i = 0; i < sizeof(vd) / sizeof(vd[0]); i++)
 		put_be16(&b[58 + 2 * i], vd[i]);
@@ -148,51 +152,25 @@ vpd_device_id(struct scsi_cmd *cmd, uint8_t *b)
 	return (n);
 }
 
-/* Block Limits VPD page (SBC-3 6.5.3). */
-static uint32_t
-vpd_block_limits(struct scsi_cmd *cmd, uint8_t *b)
-{
-	struct lun	*lun = cmd->lun;
-	uint32_t	 max = sbc_max_xfer_blocks(cmd);
-	uint32_t	 gran = 4096 >> lun->block_shift;
-
-	b[1] = VPD_BLOCK_LIMITS;
-	put_be16(&b[2], 0x3c);
-	b[4] = 0x00;				/* WSNZ 0 */
-	b[5] = sbc_max_caw_blocks(cmd);		/* COMPARE AND WRITE */
-	put_be16(&b[6], gran ? gran : 1);	/* optimal granularity */
-	put_be32(&b[8], max);			/* max transfer length */
-	put_be32(&b[12], max);			/* optimal transfer */
-	put_be32(&b[16], max);			/* max prefetch length */
-	if (lun->thin) {
-		put_be32(&b[20], max * 64);	/* max unmap LBA count */
-		put_be32(&b[24], 256);		/* max descriptors */
-		put_be32(&b[28], gran ? gran : 1);
-	}
-	put_be64(&b[36], sbc_max_ws_blocks(cmd)); /* max write same */
-	put_be32(&b[44], max);			/* max atomic transfer */
-	put_be32(&b[48], sbc_atomic_align(cmd)); /* atomic alignment */
-	put_be32(&b[52], sbc_atomic_align(cmd)); /* atomic granularity */
-	return (0x40);
-}
-
 static uint32_t
 vpd_page(struct scsi_cmd *cmd, uint8_t page, uint8_t *b)
 {
-	struct lun	*lun = cmd->lun;
-	static const uint8_t pages[] = { VPD_SUPPORTED_PAGES, VPD_UNIT_SERIAL,
-	    VPD_DEVICE_ID, VPD_THIRD_PARTY_COPY, VPD_BLOCK_LIMITS,
-	    VPD_BLOCK_DEV_CHARS, VPD_LB_PROVISIONING };
-	char		 serial[40];
-	uint32_t	 l;
+	struct lun		*lun = cmd->lun;
+	const struct devtype	*dt = lun->dt;
+	static const uint8_t	 pages[] = { VPD_SUPPORTED_PAGES,
+	    VPD_UNIT_SERIAL, VPD_DEVICE_ID };
+	char			 serial[40];
+	uint32_t		 l;
+	size_t			 i;
 
-	b[0] = TYPE_DISK;
+	b[0] = dt->pdt;
 	switch (page) {
 	case VPD_SUPPORTED_PAGES:
 		b[1] = page;
-		put_be16(&b[2], sizeof(pages));
+		put_be16(&b[2], sizeof(pages) + dt->nvpd);
 		memcpy(&b[4], pages, sizeof(pages));
-		return (4 + sizeof(pages));
+		memcpy(&b[4 + sizeof(pages)], dt->vpd, dt->nvpd);
+		return (4 + sizeof(pages) + dt->nvpd);
 	case VPD_UNIT_SERIAL:
 		unit_serial(lun, serial, sizeof(serial));
 		l = strlen(serial);
@@ -202,31 +180,10 @@ vpd_page(struct scsi_cmd *cmd, uint8_t page, uint8_t *b)
 		return (4 + l);
 	case VPD_DEVICE_ID:
 		return (vpd_device_id(cmd, b));
-	case VPD_BLOCK_LIMITS:
-		return (vpd_block_limits(cmd, b));
-	case VPD_THIRD_PARTY_COPY:
-		return (vpd_third_party_copy(b));
-	case VPD_BLOCK_DEV_CHARS:
-		b[1] = page;
-		put_be16(&b[2], 0x3c);
-		put_be16(&b[4], 1);		/* non-rotating medium */
-		/*
-		 * WABEREQ, WACEREQ 1: reads after a block or cryptographic
-		 * erase succeed; only a thin LU supports them, elsewhere
-		 * both are 0 (not specified, SBC-4 6.6.2).
-		 */
-		b[7] = lun->thin ? 0x40 | 0x10 : 0;
-		return (0x40);
-	case VPD_LB_PROVISIONING:
-		b[1] = page;
-		put_be16(&b[2], 4);
-		if (lun->thin) {
-			b[5] = 0x80 | 0x40 | 0x20 | 0x04; /* LBPU, LBPWS,
-							   * LBPWS10, LBPRZ */
-			b[6] = 0x02;		/* thin provisioned */
-		}
-		return (8);
 	}
+	for (i = 0; i < dt->nvpd; i++)
+		if (dt->vpd[i] == page)
+			return (dt->vpd_page(cmd, page, b));
 	return (0);
 }
 
@@ -260,27 +217,20 @@ spc_inquiry(struct scsi_cmd *cmd)
 }
 
 /*
- * Mode pages: current, changeable or default values (pc 0, 1, 2).
- * Returns the page length, or 0 for a page we do not have.
+ * Mode pages: current, changeable or default values (pc 0, 1, 2).  The
+ * control and informational exceptions pages are shared, the others are
+ * the device type's.  Returns the page length, or 0 for a page we do
+ * not have.
  */
-static uint32_t
-mode_page(struct lun *lun, uint8_t page, int pc, uint8_t *p)
+uint32_t
+spc_mode_page(struct lun *lun, uint8_t page, int pc, uint8_t *p)
 {
-	int	wce, dsense, swp;
+	int	dsense, swp;
 
-	wce = pc == 0 ? lun->wce : pc == 1 ? 1 :
-	    (lun->cfg.flags & LUN_F_WRITE_CACHE) != 0;
 	dsense = pc == 0 ? lun->d_sense : pc == 1;
 	swp = pc == 0 ? lun->swp : pc == 1;
 
 	switch (page) {
-	case MODE_PAGE_CACHING:
-		memset(p, 0, 20);
-		p[0] = page;
-		p[1] = 0x12;
-		if (wce)
-			p[2] |= 0x04;		/* WCE */
-		return (20);
 	case MODE_PAGE_CONTROL:
 		memset(p, 0, 12);
 		p[0] = page;
@@ -300,11 +250,10 @@ mode_page(struct lun *lun, uint8_t page, int pc, uint8_t *p)
 			p[2] = 0x08;		/* DEXCPT: none reported */
 		return (12);
 	}
-	return (0);
+	if (lun->dt->mode_page == NULL)
+		return (0);
+	return (lun->dt->mode_page(lun, page, pc, p));
 }
-
-static const uint8_t mode_pages[] = { MODE_PAGE_CACHING, MODE_PAGE_CONTROL,
-    MODE_PAGE_INFO_EXCEPTIONS };
 
 int
 spc_mode_sense(struct scsi_cmd *cmd)
@@ -331,37 +280,31 @@ spc_mode_sense(struct scsi_cmd *cmd)
 	}
 	memset(b, 0, sizeof(b));
 	hlen = ten ? 8 : 4;
-	bdlen = dbd ? 0 : llbaa ? 16 : 8;
-	n = hlen;
-	if (bdlen == 8) {
-		put_be32(&b[n], lun->nblocks > 0xffffffff ? 0xffffffff :
-		    (uint32_t)lun->nblocks);
-		put_be24(&b[n + 5], lun->block_size);
-	} else if (bdlen == 16) {
-		put_be64(&b[n], lun->nblocks);
-		put_be32(&b[n + 12], lun->block_size);
-	}
-	n += bdlen;
+	bdlen = dbd ? 0 : lun->dt->mode_bd(lun, llbaa, &b[hlen]);
+	n = hlen + bdlen;
 	if (page == MODE_PAGE_ALL) {
-		for (i = 0; i < sizeof(mode_pages); i++)
-			n += mode_page(lun, mode_pages[i], pc, &b[n]);
-	} else if ((l = mode_page(lun, page, pc, &b[n])) == 0) {
+		for (i = 0; i < lun->dt->nmode_pages; i++)
+			n += spc_mode_page(lun, lun->dt->mode_pages[i], pc,
+			    &b[n]);
+	} else if (page == 0 && subpage == 0 && lun->dt->mode_page0) {
+		/* no page: the header and block descriptor (tape drives) */
+	} else if ((l = spc_mode_page(lun, page, pc, &b[n])) == 0) {
 		scsi_invalid_cdb(cmd, 2, 5);
 		return (SCSI_DONE);
 	} else
 		n += l;
 
-	/* device-specific parameter: WP, DPOFUA */
+	/* device-specific parameter: the type's (a disk: WP, DPOFUA) */
 	if (ten) {
 		put_be16(&b[0], n - 2);
-		b[3] = ((lun->readonly || lun->swp) ? 0x80 : 0) | 0x10;
+		b[3] = lun->dt->mode_devspec(lun);
 		if (bdlen == 16)
 			b[4] = 0x01;		/* LONGLBA */
 		put_be16(&b[6], bdlen);
 	} else {
 		b[0] = n - 1;
 		b[3] = bdlen;
-		b[2] = ((lun->readonly || lun->swp) ? 0x80 : 0) | 0x10;
+		b[2] = lun->dt->mode_devspec(lun);
 	}
 	scsi_data_in(cmd, b, n, alloc);
 	return (SCSI_DONE);
@@ -379,7 +322,7 @@ spc_mode_select(struct scsi_cmd *cmd)
 	uint8_t		 pl[512], cur[64], chg[64];
 	uint32_t	 len, hlen, bdlen, off, plen, i;
 	int		 ten = cmd->cdb[0] == MODE_SELECT_10;
-	int		 changed = 0, wce, dsense, swp;
+	int		 changed = 0, dsense, swp;
 
 	len = ten ? get_be16(&cmd->cdb[7]) : cmd->cdb[4];
 	if (cmd->cdb[1] & 0x01) {		/* SP: cannot save */
@@ -405,38 +348,42 @@ spc_mode_select(struct scsi_cmd *cmd)
 	bdlen = ten ? get_be16(&pl[6]) : pl[3];
 	if (hlen + bdlen > len || (bdlen != 0 && bdlen != 8 && bdlen != 16))
 		goto bad;
-	if (bdlen == 8 && get_be24(&pl[hlen + 5]) != lun->block_size)
-		goto bad;
-	if (bdlen == 16 && get_be32(&pl[hlen + 12]) != lun->block_size)
+	if (bdlen != 0 && lun->dt->mode_bd_set(lun, &pl[hlen], bdlen, 0) == -1)
 		goto bad;
 
-	wce = lun->wce;
-	dsense = lun->d_sense;
-	swp = lun->swp;
+	/* every page is checked before any is taken */
 	for (off = hlen + bdlen; off < len; off += plen) {
 		if (len - off < 2 || (pl[off] & 0x40))	/* SPF */
 			goto bad;
 		plen = pl[off + 1] + 2;
 		if (plen > len - off || plen > sizeof(cur))
 			goto bad;
-		if (mode_page(lun, pl[off] & 0x3f, 0, cur) != plen)
+		if (spc_mode_page(lun, pl[off] & 0x3f, 0, cur) != plen)
 			goto bad;
-		mode_page(lun, pl[off] & 0x3f, 1, chg);
+		spc_mode_page(lun, pl[off] & 0x3f, 1, chg);
 		for (i = 2; i < plen; i++)
 			if ((pl[off + i] ^ cur[i]) & ~chg[i])
 				goto bad;
+	}
+	if (bdlen != 0)
+		changed |= lun->dt->mode_bd_set(lun, &pl[hlen], bdlen, 1);
+	dsense = lun->d_sense;
+	swp = lun->swp;
+	for (off = hlen + bdlen; off < len; off += plen) {
+		plen = pl[off + 1] + 2;
 		switch (pl[off] & 0x3f) {
-		case MODE_PAGE_CACHING:
-			wce = (pl[off + 2] & 0x04) != 0;
-			break;
 		case MODE_PAGE_CONTROL:
 			dsense = (pl[off + 2] & 0x04) != 0;
 			swp = (pl[off + 4] & 0x08) != 0;
 			break;
+		case MODE_PAGE_INFO_EXCEPTIONS:
+			break;
+		default:
+			changed |= lun->dt->mode_page_set(lun, &pl[off]);
+			break;
 		}
 	}
-	changed = wce != lun->wce || dsense != lun->d_sense || swp != lun->swp;
-	lun->wce = wce;
+	changed |= dsense != lun->d_sense || swp != lun->swp;
 	lun->d_sense = dsense;
 	lun->swp = swp;
 	if (changed)
@@ -519,5 +466,23 @@ spc_report_tmf(struct scsi_cmd *cmd)
 	if (repd)
 		b[3] = 0x0c;
 	scsi_data_in(cmd, b, repd ? 16 : 4, alloc);
+	return (SCSI_DONE);
+}
+
+/*
+ * PREVENT ALLOW MEDIUM REMOVAL: the prevention belongs to the I_T nexus
+ * (SPC-4 6.13), so it ends with the nexus, and with a reset.
+ */
+int
+spc_prevent_allow(struct scsi_cmd *cmd)
+{
+	int	prevent = cmd->cdb[4] & 0x01;
+
+	if (!cmd->lun->removable)
+		return (SCSI_DONE);
+	if (cmd->nexus != NULL)
+		cmd->nexus->prevent = prevent;
+	else
+		cmd->lun->prevent = prevent;
 	return (SCSI_DONE);
 }

@@ -33,6 +33,7 @@ static struct lun		 the_lun;
 static int			 configured;
 
 static int	 lun_xcopy_ask(struct lun *, const uint8_t *, uint32_t);
+static int	 send_master(void *, uint32_t, const void *, size_t);
 
 static void
 send_error(const char *text)
@@ -54,9 +55,13 @@ lun_config(struct msg *m)
 	char			err[TGT_ERR_MAX];
 	int			fd;
 
-	/* backend null has no store: its LUN_CONFIG carries no fd */
-	if (MSG_GET(m, &cfg) != 0 || m->nfds != (cfg.backend ==
-	    LUN_BACKEND_NULL ? 0 : 1)) {
+	/*
+	 * A disk has its store's descriptor (none with backend null); a
+	 * tape drive may be empty: no cartridge, no descriptor.
+	 */
+	if (MSG_GET(m, &cfg) != 0 || m->nfds > 1 ||
+	    (cfg.type == LUN_TYPE_DISK && m->nfds !=
+	    (cfg.backend == LUN_BACKEND_NULL ? 0 : 1))) {
 		log_warnx("malformed LUN_CONFIG");
 		send_error("malformed LUN_CONFIG");
 		return;
@@ -81,12 +86,19 @@ lun_config(struct msg *m)
 	}
 	the_lun.batch_done = lring_batch_done;
 	the_lun.xcopy_ask = lun_xcopy_ask;
+	smc_set_sender(&the_lun, send_master, NULL);
 	configured = 1;
-	log_info("lun %llu: %s, %llu blocks of %u bytes, %s backend%s%s",
-	    (unsigned long long)the_lun.cfg.lun, the_lun.cfg.path,
-	    (unsigned long long)the_lun.nblocks, the_lun.block_size,
-	    the_lun.be->name, the_lun.readonly ? ", read-only" : "",
-	    the_lun.thin ? ", thin" : "");
+	if (the_lun.be == NULL)
+		log_info("lun %llu: %s drive, %s",
+		    (unsigned long long)the_lun.cfg.lun, the_lun.dt->name,
+		    the_lun.ejected ? "empty" : the_lun.cfg.path);
+	else
+		log_info("lun %llu: %s, %llu blocks of %u bytes, %s "
+		    "backend%s%s", (unsigned long long)the_lun.cfg.lun,
+		    the_lun.cfg.path, (unsigned long long)the_lun.nblocks,
+		    the_lun.block_size, the_lun.be->name,
+		    the_lun.readonly ? ", read-only" : "",
+		    the_lun.thin ? ", thin" : "");
 
 	memset(&rdy, 0, sizeof(rdy));
 	rdy.lun_id = the_lun.cfg.lun_id;
@@ -197,6 +209,126 @@ lun_xcopy_peer(struct msg *m)
 	    fd == -1 ? 0 : p.size / bs);
 }
 
+/* A changer's request to the master (a move into or out of a drive). */
+static int
+send_master(void *arg, uint32_t type, const void *data, size_t len)
+{
+	return (msgchan_send(&master, type, 0, NULL, 0, data, len));
+}
+
+/* A changer's elements, and its inventory file if there is one. */
+static void
+lun_changer(struct msg *m)
+{
+	struct msg_changer	*mc;
+	char			 err[TGT_ERR_MAX];
+	int			 fd = -1;
+
+	if (m->hdr.len != sizeof(*mc) || m->nfds > 1 || !configured) {
+		log_warnx("malformed LUN_CHANGER");
+		return;
+	}
+	if ((mc = malloc(sizeof(*mc))) == NULL) {
+		log_warn("LUN_CHANGER");
+		return;
+	}
+	if (MSG_GET(m, mc) != 0) {
+		free(mc);
+		return;
+	}
+	if (m->nfds == 1) {
+		fd = m->fds[0];
+		m->fds[0] = -1;
+	}
+	/* smc_configure() owns the descriptor from here */
+	if (smc_configure(&the_lun, mc, fd, err, sizeof(err)) == -1)
+		log_warnx("changer: %s", err);
+	else
+		log_info("changer: %u slots, %u mail slots, %u drives%s",
+		    mc->nslots, mc->nmail, mc->ndrives, fd != -1 ? "" :
+		    ", no inventory file");
+	free(mc);
+}
+
+/* The changer's move through the master, or its view of a drive. */
+static void
+lun_changer_msg(struct msg *m)
+{
+	struct msg_lun_move_done	 md;
+	struct msg_changer_drive	 cd;
+	struct ctl_mailslot		 cm;
+	struct msg_error		 e;
+
+	if (!configured) {
+		log_warnx("changer message before LUN_CONFIG, ignored");
+		return;
+	}
+	switch (m->hdr.type) {
+	case MSG_LUN_MOVE_DONE:
+		if (MSG_GET(m, &md) != 0) {
+			log_warnx("malformed LUN_MOVE_DONE");
+			return;
+		}
+		md.text[sizeof(md.text) - 1] = '\0';
+		if (!md.ok)
+			log_info("move refused: %s", md.text);
+		smc_move_done(&the_lun, &md);
+		if (the_lun.batch_done != NULL)
+			the_lun.batch_done(&the_lun, the_lun.batch_arg);
+		break;
+	case MSG_LUN_CHANGER_DRIVE:
+		if (MSG_GET(m, &cd) != 0) {
+			log_warnx("malformed LUN_CHANGER_DRIVE");
+			return;
+		}
+		smc_drive_changed(&the_lun, &cd);
+		break;
+	case MSG_LUN_MAILSLOT:
+		if (MSG_GET(m, &cm) != 0) {
+			log_warnx("malformed LUN_MAILSLOT");
+			return;
+		}
+		memset(&e, 0, sizeof(e));
+		if (smc_mailslot(&the_lun, &cm, e.text, sizeof(e.text)) == 0)
+			e.text[0] = '\0';
+		if (msgchan_send(&master, MSG_LUN_MAILSLOT_DONE,
+		    m->hdr.peerid, NULL, 0, &e, sizeof(e)) == -1)
+			log_warn("cannot send LUN_MAILSLOT_DONE");
+		break;
+	}
+}
+
+/* A cartridge in (with its descriptor) or out (without) of a drive. */
+static void
+lun_medium(struct msg *m)
+{
+	struct msg_lun_medium		 lm;
+	struct msg_lun_medium_done	 d;
+	int				 fd = -1;
+
+	if (MSG_GET(m, &lm) != 0 || m->nfds > 1) {
+		log_warnx("malformed LUN_MEDIUM");
+		return;
+	}
+	if (m->nfds == 1) {
+		fd = m->fds[0];
+		m->fds[0] = -1;
+	}
+	if (!configured) {
+		log_warnx("LUN_MEDIUM before LUN_CONFIG, ignored");
+		if (fd != -1)
+			close(fd);
+		return;
+	}
+	/* ssc_medium() owns the descriptor from here */
+	if (ssc_medium(&the_lun, fd, &d) == -1)
+		log_warnx("cartridge %s: %s", fd != -1 ? "not loaded" :
+		    "not taken out", d.text);
+	if (msgchan_send(&master, MSG_LUN_MEDIUM_DONE, m->hdr.peerid, NULL,
+	    0, &d, sizeof(d)) == -1)
+		log_warn("cannot send LUN_MEDIUM_DONE");
+}
+
 static void
 ring_del(struct msg *m)
 {
@@ -233,6 +365,17 @@ dispatch(struct msgchan *mc, struct msg *m, void *arg)
 		break;
 	case MSG_LUN_RING_DEL:
 		ring_del(m);
+		break;
+	case MSG_LUN_MEDIUM:
+		lun_medium(m);
+		break;
+	case MSG_LUN_CHANGER:
+		lun_changer(m);
+		break;
+	case MSG_LUN_MOVE_DONE:
+	case MSG_LUN_CHANGER_DRIVE:
+	case MSG_LUN_MAILSLOT:
+		lun_changer_msg(m);
 		break;
 	case MSG_LUN_STATS:
 	case MSG_LUN_OFFLINE:

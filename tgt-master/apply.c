@@ -26,6 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cartridge.h"
 #include "log.h"
 #include "master.h"
 #include "ring.h"
@@ -33,6 +34,11 @@
 static void	 portal_start(struct svc *);
 static void	 portal_config_send(struct master *, struct mportal *);
 static void	 lun_start(struct svc *);
+static void	 changer_start(struct master *, struct mlun *);
+static void	 drive_done(struct master *, struct mlun *,
+		    const struct msg_lun_medium_done *);
+static void	 changer_move(struct master *, struct mlun *,
+		    const struct msg_lun_move *);
 static void	 ring_pair(struct master *, struct mportal *, struct mlun *);
 static void	 lun_free(struct mlun *);
 static void	 portal_free(struct mportal *);
@@ -118,8 +124,17 @@ lun_open_store(const struct conf_lun *cl, char *err, size_t errlen)
 	unsigned int	 align = 0, ssz;
 	int		 fd, fl;
 
-	fl = ((cl->flags & LUN_F_READONLY) ? O_RDONLY : O_RDWR) | O_CLOEXEC;
-	if (cl->flags & LUN_F_DIRECT)
+	/*
+	 * A tape drive's cartridge in the media directory is opened
+	 * read-write whatever the drive's read-only setting (the
+	 * cartridge keeps its load count and MAM), never through a link.
+	 */
+	if (cl->type == LUN_TYPE_TAPE)
+		fl = O_RDWR | O_NOFOLLOW;
+	else
+		fl = (cl->flags & LUN_F_READONLY) ? O_RDONLY : O_RDWR;
+	fl |= O_CLOEXEC;
+	if (cl->type == LUN_TYPE_DISK && (cl->flags & LUN_F_DIRECT))
 		fl |= O_DIRECT;
 	if ((fd = open(cl->path, fl)) == -1) {
 		errappend(err, errlen, "%s:%d: cannot open %s%s: %s",
@@ -165,19 +180,28 @@ lun_new(struct master *m, struct mtarget *mt, const struct conf_lun *cl,
 	char		 inst[MASTER_INSTANCE_MAX];
 	int		 fd;
 
-	/* backend null: no backing store to open */
+	/*
+	 * Nothing to open for backend null, an empty tape drive or a
+	 * changer.
+	 */
 	fd = -1;
-	if (cl->backend != LUN_BACKEND_NULL && (fd = lun_open_store(cl, err,
-	    errlen)) == -1)
+	if ((cl->type == LUN_TYPE_DISK ? cl->backend != LUN_BACKEND_NULL :
+	    cl->path[0] != '\0') &&
+	    (fd = lun_open_store(cl, err, errlen)) == -1)
 		return (NULL);
 	if ((ml = calloc(1, sizeof(*ml))) == NULL) {
 		errappend(err, errlen, "out of memory");
-		close(fd);
+		if (fd != -1)
+			close(fd);
 		return (NULL);
 	}
 	ml->conf = *cl;
 	ml->fd = fd;
 	ml->target = mt;
+	if (cl->type == LUN_TYPE_TAPE) {
+		strlcpy(ml->cartridge, cl->cartridge, sizeof(ml->cartridge));
+		strlcpy(ml->medium, cl->path, sizeof(ml->medium));
+	}
 	ml->block_size = cl->block_size;
 	snprintf(inst, sizeof(inst), "%s/%llu", mt->name,
 	    (unsigned long long)cl->lun);
@@ -980,13 +1004,14 @@ portal_start(struct svc *s)
 }
 
 /*
- * The LUN's state file (persistent reservations with APTPL), opened for
- * its tgt-lun: "<state directory>/<target>-<lun>.pr", the target name
- * with every byte but [A-Za-z0-9.-] written %XX.  No directory, no file:
- * the LUN runs without persistence (a warning says so).  -1 or the fd.
+ * A LUN's state file, opened for its tgt-lun: "<state directory>/
+ * <target>-<lun>.<suffix>", the target name with every byte but
+ * [A-Za-z0-9.-] written %XX ("pr": persistent reservations with APTPL,
+ * "smc": a changer's inventory).  No directory, no file: the LUN runs
+ * without (a note says so).  -1 or the fd.
  */
 static int
-lun_state_open(struct master *m, struct mlun *ml)
+lun_state_file(struct master *m, struct mlun *ml, const char *suffix)
 {
 	char		 path[TGT_PATH_MAX], *p;
 	const char	*t;
@@ -1004,7 +1029,7 @@ lun_state_open(struct master *m, struct mlun *ml)
 			n += snprintf(p, 4, "%%%02X", (unsigned char)*t);
 	}
 	if (*t != '\0' || (size_t)snprintf(path + n, sizeof(path) - n,
-	    "-%llu.pr", (unsigned long long)ml->conf.lun) >=
+	    "-%llu.%s", (unsigned long long)ml->conf.lun, suffix) >=
 	    sizeof(path) - n) {
 		log_warnx("%s: state file name too long", ml->svc.instance);
 		return (-1);
@@ -1013,8 +1038,10 @@ lun_state_open(struct master *m, struct mlun *ml)
 	    0600)) != -1)
 		return (fd);
 	if (errno == ENOENT)		/* no state directory */
-		log_info("%s: no %s, persistent reservations will not "
-		    "survive a restart", ml->svc.instance, m->conf->state_dir);
+		log_info("%s: no %s, %s will not survive a restart",
+		    ml->svc.instance, m->conf->state_dir,
+		    strcmp(suffix, "pr") == 0 ? "persistent reservations" :
+		    "the inventory");
 	else
 		log_warn("%s: %s", ml->svc.instance, path);
 	return (-1);
@@ -1034,9 +1061,9 @@ lun_start(struct svc *s)
 		return;		/* died while draining: removed soon */
 	ml->ready = 0;
 	idset_clear(&ml->rings);
-	if (ml->fd == -1)
-		fd = -1;		/* backend null */
-	else if ((fd = dupfd(ml->fd)) == -1) {
+	/* an empty tape drive gets no descriptor */
+	fd = -1;
+	if (ml->fd != -1 && (fd = dupfd(ml->fd)) == -1) {
 		log_warn("%s: dup", s->instance);
 		return;
 	}
@@ -1054,7 +1081,8 @@ lun_start(struct svc *s)
 	lc.lun = ml->conf.lun;
 	lc.size = ml->conf.size;
 	strlcpy(lc.target, ml->target->name, sizeof(lc.target));
-	strlcpy(lc.path, ml->conf.path, sizeof(lc.path));
+	strlcpy(lc.path, ml->conf.type == LUN_TYPE_TAPE ? ml->medium :
+	    ml->conf.path, sizeof(lc.path));
 	strlcpy(lc.vendor, ml->conf.vendor, sizeof(lc.vendor));
 	strlcpy(lc.product, ml->conf.product, sizeof(lc.product));
 	strlcpy(lc.revision, ml->conf.revision, sizeof(lc.revision));
@@ -1062,9 +1090,11 @@ lun_start(struct svc *s)
 	conf_lun_naa(ml->target->name, ml->conf.lun, lc.naa);
 	msgchan_send(&s->proc->chan, MSG_LUN_CONFIG, lc.lun_id, &fd,
 	    fd == -1 ? 0 : 1, &lc, sizeof(lc));
-	if ((fd = lun_state_open(m, ml)) != -1)
+	if ((fd = lun_state_file(m, ml, "pr")) != -1)
 		msgchan_send(&s->proc->chan, MSG_LUN_STATE, lc.lun_id, &fd, 1,
 		    NULL, 0);
+	if (ml->conf.type == LUN_TYPE_CHANGER)
+		changer_start(m, ml);
 	if (ml->offline) {
 		memset(&st, 0, sizeof(st));
 		st.offline = 1;
@@ -1080,8 +1110,9 @@ lun_start(struct svc *s)
 void
 apply_proc_gone(struct proc *p)
 {
-	struct mlun	*ml;
-	struct mportal	*mp;
+	struct msg_lun_medium_done	 md;
+	struct mlun			*ml;
+	struct mportal			*mp;
 
 	if (p->svc == NULL)
 		return;
@@ -1089,6 +1120,18 @@ apply_proc_gone(struct proc *p)
 		ml = p->svc->owner;
 		ml->ready = 0;
 		idset_clear(&ml->rings);
+		if (ml->req_kind != REQ_NONE) {
+			/*
+			 * The drive died in the middle: it starts again
+			 * with what the master holds for it, which is the
+			 * cartridge of a load and still the one of an unload.
+			 */
+			memset(&md, 0, sizeof(md));
+			md.ok = ml->req_load;
+			md.loaded = 1;
+			strlcpy(md.text, "the drive restarted", sizeof(md.text));
+			drive_done(p->m, ml, &md);
+		}
 		control_lun_gone(p->m, ml);
 	} else {
 		mp = p->svc->owner;
@@ -1126,8 +1169,10 @@ lun_xcopy_req(struct proc *p, struct mlun *ml, struct msg *msg)
 		return (-1);
 	memset(&xp, 0, sizeof(xp));
 	memcpy(xp.naa, r.naa, sizeof(xp.naa));
+	/* disks copy from disks: a cartridge is no source */
 	TAILQ_FOREACH(o, &ml->target->luns, entry) {
-		if (o == ml || o->fd == -1)
+		if (o == ml || o->fd == -1 || o->conf.type != LUN_TYPE_DISK ||
+		    ml->conf.type != LUN_TYPE_DISK)
 			continue;
 		conf_lun_naa(ml->target->name, o->conf.lun, naa);
 		if (memcmp(naa, r.naa, sizeof(naa)) == 0)
@@ -1178,8 +1223,10 @@ lun_dispatch(struct msgchan *ch, struct msg *msg, void *arg)
 {
 	struct proc		*p = arg;
 	struct mlun		*ml;
-	struct msg_lun_ready	 r;
-	struct msg_error	 e;
+	struct msg_lun_ready		 r;
+	struct msg_lun_medium_done	 md;
+	struct msg_lun_move		 mv;
+	struct msg_error		 e;
 
 	if (p->svc == NULL) {
 		msg_free(msg);
@@ -1188,9 +1235,11 @@ lun_dispatch(struct msgchan *ch, struct msg *msg, void *arg)
 	ml = p->svc->owner;
 	switch (msg->hdr.type) {
 	case MSG_LUN_READY:
+		/* block size 0: a device without blocks (a tape drive) */
 		if (MSG_GET(msg, &r) == -1 || r.lun_id != ml->lun_id ||
 		    (r.block_size != 512 && r.block_size != 1024 &&
-		    r.block_size != 2048 && r.block_size != 4096)) {
+		    r.block_size != 2048 && r.block_size != 4096 &&
+		    (r.block_size != 0 || ml->conf.type == LUN_TYPE_DISK))) {
 			proc_bad(p, msg);
 			break;
 		}
@@ -1208,6 +1257,32 @@ lun_dispatch(struct msgchan *ch, struct msg *msg, void *arg)
 	case MSG_LUN_XCOPY_REQ:
 		if (lun_xcopy_req(p, ml, msg) == -1)
 			proc_bad(p, msg);
+		break;
+	case MSG_LUN_MEDIUM_DONE:
+		if (MSG_GET(msg, &md) == -1 || ml->conf.type != LUN_TYPE_TAPE) {
+			proc_bad(p, msg);
+			break;
+		}
+		md.text[sizeof(md.text) - 1] = '\0';
+		md.barcode[sizeof(md.barcode) - 1] = '\0';
+		drive_done(p->m, ml, &md);
+		break;
+	case MSG_LUN_MOVE:
+		if (MSG_GET(msg, &mv) == -1 ||
+		    ml->conf.type != LUN_TYPE_CHANGER) {
+			proc_bad(p, msg);
+			break;
+		}
+		changer_move(p->m, ml, &mv);
+		break;
+	case MSG_LUN_MAILSLOT_DONE:
+		if (MSG_GET(msg, &e) == -1 ||
+		    ml->conf.type != LUN_TYPE_CHANGER) {
+			proc_bad(p, msg);
+			break;
+		}
+		e.text[sizeof(e.text) - 1] = '\0';
+		control_mailslot_reply(p->m, ml, msg->hdr.peerid, e.text);
 		break;
 	case MSG_LUN_ERROR:
 		if (MSG_GET(msg, &e) == -1) {
@@ -1304,6 +1379,371 @@ master_log_verbose(struct master *m, int level)
 			msgchan_send(&p->chan, MSG_LOG_VERBOSE, 0, NULL, 0, &v,
 			    sizeof(v));
 	log_info("log %s", level ? "verbose" : "brief");
+}
+
+/* Any LUN by its master index, or NULL. */
+static struct mlun *
+mlun_by_id(struct master *m, uint32_t lun_id)
+{
+	struct mtarget	*mt;
+	struct mlun	*ml;
+
+	TAILQ_FOREACH(mt, &m->targets, entry)
+		TAILQ_FOREACH(ml, &mt->luns, entry)
+			if (ml->lun_id == lun_id)
+				return (ml);
+	return (NULL);
+}
+
+/* Drive i of a changer, a tape LUN, or NULL. */
+static struct mlun *
+changer_drive(struct master *m, const struct mlun *ch, uint32_t i)
+{
+	struct mtarget	*mt;
+	struct mlun	*ml;
+
+	if (i >= ch->conf.changer.ndrives ||
+	    (mt = target_find(m, ch->conf.changer.drive[i].target)) == NULL ||
+	    (ml = lun_find(mt, ch->conf.changer.drive[i].lun)) == NULL ||
+	    ml->conf.type != LUN_TYPE_TAPE)
+		return (NULL);
+	return (ml);
+}
+
+/* Tell the changers that have this drive what it holds now. */
+static void
+changer_notify(struct master *m, const struct mlun *drive)
+{
+	struct msg_changer_drive	 cd;
+	struct mtarget			*mt;
+	struct mlun			*ml;
+	uint32_t			 i;
+
+	TAILQ_FOREACH(mt, &m->targets, entry)
+		TAILQ_FOREACH(ml, &mt->luns, entry) {
+			if (ml->conf.type != LUN_TYPE_CHANGER ||
+			    !svc_running(&ml->svc))
+				continue;
+			for (i = 0; i < ml->conf.changer.ndrives; i++) {
+				if (changer_drive(m, ml, i) != drive)
+					continue;
+				memset(&cd, 0, sizeof(cd));
+				cd.drive = i;
+				strlcpy(cd.barcode, drive->cartridge,
+				    sizeof(cd.barcode));
+				msgchan_send(&ml->svc.proc->chan,
+				    MSG_LUN_CHANGER_DRIVE, ml->lun_id, NULL, 0,
+				    &cd, sizeof(cd));
+			}
+		}
+}
+
+static void
+drive_emptied(struct mlun *ml)
+{
+	log_info("%s[%s]: cartridge %s out of the drive", role_name(ROLE_LUN),
+	    ml->svc.instance, ml->cartridge);
+	if (ml->fd != -1)
+		close(ml->fd);
+	ml->fd = -1;
+	ml->cartridge[0] = '\0';
+	ml->medium[0] = '\0';
+}
+
+/*
+ * A cartridge into a tape drive (barcode) or out of it (NULL).  Load:
+ * the cartridge <media directory>/<barcode>, in no other drive, into an
+ * empty drive; the master opens it and the drive gets a descriptor.
+ * Unload: the drive gives its cartridge back (unless medium removal is
+ * prevented) and the master closes it when the drive says so.  A drive
+ * whose process is not running changes at once; it starts with what it
+ * holds.  0 done, 1 the drive answers later (MEDIUM_DONE), -1: *key and
+ * *ascq and err say why not.
+ */
+static int
+drive_medium(struct master *m, struct mlun *ml, const char *barcode,
+    uint8_t *key, uint16_t *ascq, char *err, size_t errlen)
+{
+	struct mtarget		*ot;
+	struct mlun		*ol;
+	struct msg_lun_medium	 lm;
+	struct stat		 st;
+	char			 path[TGT_PATH_MAX];
+	int			 fd, sfd;
+
+	*key = 0x05;				/* ILLEGAL REQUEST */
+	*ascq = 0x3b0d;				/* destination full */
+	if (ml->req_kind != REQ_NONE) {
+		snprintf(err, errlen, "the drive is busy");
+		*key = 0x02;
+		*ascq = 0x0401;			/* becoming ready */
+		return (-1);
+	}
+	memset(&lm, 0, sizeof(lm));
+	if (barcode == NULL) {
+		if (ml->fd == -1) {
+			snprintf(err, errlen, "the drive is empty");
+			*ascq = 0x3b0e;		/* source empty */
+			return (-1);
+		}
+		if (svc_running(&ml->svc) && msgchan_send(&ml->svc.proc->chan,
+		    MSG_LUN_MEDIUM, ml->lun_id, NULL, 0, &lm, sizeof(lm)) == 0)
+			return (1);
+		drive_emptied(ml);
+		changer_notify(m, ml);
+		return (0);
+	}
+	if (cart_barcode_ok(barcode) == -1) {
+		snprintf(err, errlen, "invalid barcode");
+		return (-1);
+	}
+	if (ml->fd != -1) {
+		snprintf(err, errlen, "the drive holds %s", ml->cartridge);
+		return (-1);
+	}
+	TAILQ_FOREACH(ot, &m->targets, entry)
+		TAILQ_FOREACH(ol, &ot->luns, entry)
+			if (ol->conf.type == LUN_TYPE_TAPE && ol->fd != -1 &&
+			    strcmp(ol->cartridge, barcode) == 0) {
+				snprintf(err, errlen, "%s is in the drive %s",
+				    barcode, ol->svc.instance);
+				return (-1);
+			}
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", m->conf->media_dir,
+	    barcode) >= sizeof(path)) {
+		snprintf(err, errlen, "path too long");
+		return (-1);
+	}
+	errno = 0;
+	if ((fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC)) == -1 ||
+	    fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: %s", path, errno != 0 ?
+		    strerror(errno) : "not a regular file");
+		if (fd != -1)
+			close(fd);
+		*key = 0x04;			/* HARDWARE ERROR */
+		*ascq = 0x3b0e;
+		return (-1);
+	}
+	ml->fd = fd;
+	strlcpy(ml->cartridge, barcode, sizeof(ml->cartridge));
+	strlcpy(ml->medium, path, sizeof(ml->medium));
+	log_info("%s[%s]: cartridge %s into the drive", role_name(ROLE_LUN),
+	    ml->svc.instance, barcode);
+	if (!svc_running(&ml->svc)) {
+		changer_notify(m, ml);
+		return (0);
+	}
+	strlcpy(lm.barcode, barcode, sizeof(lm.barcode));
+	if ((sfd = dupfd(fd)) == -1 || msgchan_send(&ml->svc.proc->chan,
+	    MSG_LUN_MEDIUM, ml->lun_id, &sfd, 1, &lm, sizeof(lm)) == -1) {
+		/* it starts with it, if it was restarting */
+		changer_notify(m, ml);
+		return (0);
+	}
+	return (1);
+}
+
+/* tgtctl drive load|unload: 0 done, 1 the drive answers later, -1. */
+int
+master_drive(struct master *m, const struct ctl_drive *d, uint32_t ctl_id,
+    struct mlun **mlp, char *err, size_t errlen)
+{
+	struct mtarget	*mt;
+	struct mlun	*ml;
+	uint16_t	 ascq;
+	uint8_t		 key;
+	int		 r;
+
+	if ((mt = target_find(m, d->target)) == NULL ||
+	    (ml = lun_find(mt, d->lun)) == NULL) {
+		snprintf(err, errlen, "no such LUN");
+		return (-1);
+	}
+	if (ml->conf.type != LUN_TYPE_TAPE) {
+		snprintf(err, errlen, "not a tape drive");
+		return (-1);
+	}
+	*mlp = ml;
+	r = drive_medium(m, ml, d->op == DRIVE_OP_LOAD ? d->barcode : NULL,
+	    &key, &ascq, err, errlen);
+	if (r == 1) {
+		ml->req_kind = REQ_CTL;
+		ml->req_id = ctl_id;
+		ml->req_load = d->op == DRIVE_OP_LOAD;
+	}
+	return (r);
+}
+
+/* A changer asks for a move into or out of one of its drives. */
+static void
+changer_move(struct master *m, struct mlun *ch, const struct msg_lun_move *mv)
+{
+	struct msg_lun_move_done	 md;
+	struct mlun			*drive;
+	char				 bc[TGT_BARCODE_MAX];
+	int				 r;
+
+	memset(&md, 0, sizeof(md));
+	md.id = mv->id;
+	memcpy(bc, mv->barcode, sizeof(bc));
+	bc[sizeof(bc) - 1] = '\0';
+	if ((drive = changer_drive(m, ch, mv->drive)) == NULL) {
+		md.key = 0x04;
+		md.ascq = 0x4400;
+		strlcpy(md.text, "no such drive", sizeof(md.text));
+		goto answer;
+	}
+	if (mv->op == MOVE_FROM_DRIVE && strcmp(drive->cartridge, bc) != 0) {
+		/* the changer's view is not what the drive holds */
+		md.key = 0x05;
+		md.ascq = 0x3b0e;
+		snprintf(md.text, sizeof(md.text), "the drive holds \"%s\"",
+		    drive->cartridge);
+		goto answer;
+	}
+	r = drive_medium(m, drive, mv->op == MOVE_TO_DRIVE ? bc : NULL,
+	    &md.key, &md.ascq, md.text, sizeof(md.text));
+	if (r == 1) {
+		drive->req_kind = REQ_CHANGER;
+		drive->req_id = mv->id;
+		drive->req_lun = ch->lun_id;
+		drive->req_load = mv->op == MOVE_TO_DRIVE;
+		return;
+	}
+	md.ok = r == 0;
+ answer:
+	msgchan_send(&ch->svc.proc->chan, MSG_LUN_MOVE_DONE, ch->lun_id, NULL,
+	    0, &md, sizeof(md));
+}
+
+/* A drive did what it was asked: tell who asked. */
+static void
+drive_done(struct master *m, struct mlun *ml,
+    const struct msg_lun_medium_done *d)
+{
+	struct msg_lun_move_done	 md;
+	struct mlun			*ch;
+	uint32_t			 kind = ml->req_kind;
+
+	ml->req_kind = REQ_NONE;
+	if (!d->loaded && ml->fd != -1)
+		drive_emptied(ml);
+	switch (kind) {
+	case REQ_CTL:
+		control_drive_reply(m, ml, ml->req_id, d);
+		break;
+	case REQ_CHANGER:
+		if ((ch = mlun_by_id(m, ml->req_lun)) == NULL ||
+		    !svc_running(&ch->svc))
+			break;
+		memset(&md, 0, sizeof(md));
+		md.id = ml->req_id;
+		md.ok = d->ok;
+		if (!d->ok) {
+			/* refused by the drive: removal prevented, or bad */
+			md.key = 0x05;
+			md.ascq = d->loaded ? 0x5302 : 0x3000;
+			memcpy(md.text, d->text, sizeof(md.text));
+			md.text[sizeof(md.text) - 1] = '\0';
+		}
+		msgchan_send(&ch->svc.proc->chan, MSG_LUN_MOVE_DONE,
+		    ch->lun_id, NULL, 0, &md, sizeof(md));
+		return;
+	}
+	changer_notify(m, ml);
+}
+
+/* A changer's elements and inventory file, after its LUN_CONFIG. */
+static void
+changer_start(struct master *m, struct mlun *ml)
+{
+	const struct conf_changer	*cc = &ml->conf.changer;
+	struct msg_changer		*mc;
+	struct mlun			*d;
+	uint32_t			 i;
+	int				 fd;
+
+	if ((mc = calloc(1, sizeof(*mc))) == NULL) {
+		log_warn("%s: changer", ml->svc.instance);
+		return;
+	}
+	mc->nslots = cc->nslots;
+	mc->nmail = cc->nmail;
+	mc->ndrives = cc->ndrives;
+	for (i = 0; i < cc->ndrives; i++) {
+		if ((d = changer_drive(m, ml, i)) == NULL)
+			continue;
+		strlcpy(mc->drive[i].serial, d->conf.serial,
+		    sizeof(mc->drive[i].serial));
+		strlcpy(mc->drive[i].barcode, d->cartridge,
+		    sizeof(mc->drive[i].barcode));
+	}
+	mc->nplaced = cc->nplaced;
+	for (i = 0; i < cc->nplaced; i++) {
+		mc->placed[i].kind = cc->placed[i].kind;
+		mc->placed[i].index = cc->placed[i].index;
+		strlcpy(mc->placed[i].barcode, cc->placed[i].barcode,
+		    sizeof(mc->placed[i].barcode));
+	}
+	fd = lun_state_file(m, ml, "smc");
+	msgchan_send(&ml->svc.proc->chan, MSG_LUN_CHANGER, ml->lun_id, &fd,
+	    fd != -1 ? 1 : 0, mc, sizeof(*mc));
+	free(mc);
+}
+
+/*
+ * tgtctl library insert|eject: a cartridge of the media directory, in
+ * no drive, into a mail slot of a changer, or out of one.  1: the
+ * changer answers later, -1 and why not.
+ */
+int
+master_mailslot(struct master *m, const struct ctl_mailslot *cm,
+    uint32_t ctl_id, struct mlun **mlp, char *err, size_t errlen)
+{
+	struct mtarget	*mt;
+	struct mlun	*ml, *ol;
+	struct stat	 st;
+	char		 path[TGT_PATH_MAX];
+
+	if ((mt = target_find(m, cm->target)) == NULL ||
+	    (ml = lun_find(mt, cm->lun)) == NULL) {
+		snprintf(err, errlen, "no such LUN");
+		return (-1);
+	}
+	if (ml->conf.type != LUN_TYPE_CHANGER) {
+		snprintf(err, errlen, "not a media changer");
+		return (-1);
+	}
+	if (cart_barcode_ok(cm->barcode) == -1) {
+		snprintf(err, errlen, "invalid barcode");
+		return (-1);
+	}
+	if (cm->op == MAILSLOT_INSERT) {
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s",
+		    m->conf->media_dir, cm->barcode) >= sizeof(path) ||
+		    lstat(path, &st) == -1 || !S_ISREG(st.st_mode)) {
+			snprintf(err, errlen, "no cartridge %s in %s",
+			    cm->barcode, m->conf->media_dir);
+			return (-1);
+		}
+		TAILQ_FOREACH(mt, &m->targets, entry)
+			TAILQ_FOREACH(ol, &mt->luns, entry)
+				if (ol->conf.type == LUN_TYPE_TAPE &&
+				    strcmp(ol->cartridge, cm->barcode) == 0) {
+					snprintf(err, errlen, "%s is in the "
+					    "drive %s", cm->barcode,
+					    ol->svc.instance);
+					return (-1);
+				}
+	}
+	if (!svc_running(&ml->svc) || msgchan_send(&ml->svc.proc->chan,
+	    MSG_LUN_MAILSLOT, ctl_id, NULL, 0, cm, sizeof(*cm)) == -1) {
+		snprintf(err, errlen, "the changer is not running");
+		return (-1);
+	}
+	*mlp = ml;
+	return (1);
 }
 
 int

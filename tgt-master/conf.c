@@ -82,6 +82,70 @@ yesno(int b)
 	return (b ? "yes" : "no");
 }
 
+static int
+has_tapes(const struct tgt_conf *conf)
+{
+	const struct conf_target	*t;
+	const struct conf_lun		*l;
+
+	TAILQ_FOREACH(t, &conf->targets, entry)
+		TAILQ_FOREACH(l, &t->luns, entry)
+			if (l->type == LUN_TYPE_TAPE)
+				return (1);
+	return (0);
+}
+
+static void
+conf_dump_tape(const struct conf_lun *l, FILE *fp)
+{
+	fprintf(fp, "\tlun %llu tape {\n", (unsigned long long)l->lun);
+	if (l->cartridge[0] != '\0') {
+		fprintf(fp, "\t\tcartridge ");
+		dump_str(fp, l->cartridge);
+		fprintf(fp, "\n");
+	}
+	fprintf(fp, "\t\tread-only %s\n", yesno(l->flags & LUN_F_READONLY));
+	fprintf(fp, "\t\tvendor ");
+	dump_str(fp, l->vendor);
+	fprintf(fp, "; product ");
+	dump_str(fp, l->product);
+	fprintf(fp, "; revision ");
+	dump_str(fp, l->revision);
+	fprintf(fp, "\n\t\tserial ");
+	dump_str(fp, l->serial);
+	fprintf(fp, "\n\t}\n");
+}
+
+static void
+conf_dump_changer(const struct conf_lun *l, FILE *fp)
+{
+	const struct conf_changer	*c = &l->changer;
+	uint32_t			 i;
+
+	fprintf(fp, "\tlun %llu changer {\n", (unsigned long long)l->lun);
+	fprintf(fp, "\t\tslots %u\n\t\tmailslots %u\n", c->nslots, c->nmail);
+	for (i = 0; i < c->ndrives; i++) {
+		fprintf(fp, "\t\tdrive ");
+		dump_str(fp, c->drive[i].target);
+		fprintf(fp, " %llu\n", (unsigned long long)c->drive[i].lun);
+	}
+	for (i = 0; i < c->nplaced; i++) {
+		fprintf(fp, "\t\t%s %u ", c->placed[i].kind == CHANGER_SLOT ?
+		    "slot" : "mailslot", c->placed[i].index);
+		dump_str(fp, c->placed[i].barcode);
+		fprintf(fp, "\n");
+	}
+	fprintf(fp, "\t\tvendor ");
+	dump_str(fp, l->vendor);
+	fprintf(fp, "; product ");
+	dump_str(fp, l->product);
+	fprintf(fp, "; revision ");
+	dump_str(fp, l->revision);
+	fprintf(fp, "\n\t\tserial ");
+	dump_str(fp, l->serial);
+	fprintf(fp, "\n\t}\n");
+}
+
 void
 conf_dump(const struct tgt_conf *conf, FILE *fp)
 {
@@ -102,6 +166,11 @@ conf_dump(const struct tgt_conf *conf, FILE *fp)
 	fprintf(fp, "\ndrain timeout %d\n", conf->drain_timeout);
 	fprintf(fp, "nop interval %d\nnop timeout %d\n", conf->nop_interval,
 	    conf->nop_timeout);
+	if (has_tapes(conf)) {
+		fprintf(fp, "media directory ");
+		dump_str(fp, conf->media_dir);
+		fprintf(fp, "\n");
+	}
 	TAILQ_FOREACH(ls, &conf->listens, entry) {
 		if (ls->ss.ss_family == AF_INET6) {
 			addr = &((const struct sockaddr_in6 *)&ls->ss)->
@@ -142,6 +211,14 @@ conf_dump(const struct tgt_conf *conf, FILE *fp)
 		conf_access_dump(&t->auth, &t->acls, t->access, t->redirect,
 		    "\t", fp);
 		TAILQ_FOREACH(l, &t->luns, entry) {
+			if (l->type == LUN_TYPE_TAPE) {
+				conf_dump_tape(l, fp);
+				continue;
+			}
+			if (l->type == LUN_TYPE_CHANGER) {
+				conf_dump_changer(l, fp);
+				continue;
+			}
 			fprintf(fp, "\tlun %llu disk ",
 			    (unsigned long long)l->lun);
 			if (l->path[0] != '\0') {
@@ -306,6 +383,28 @@ conf_lun_naa(const char *target, uint64_t lun, uint8_t naa[16])
 		naa[8 + i] = (ext >> (56 - 8 * i)) & 0xff;
 }
 
+/* Same elements, drives and placed cartridges (lines aside). */
+static int
+conf_changer_equal(const struct conf_changer *a,
+    const struct conf_changer *b)
+{
+	uint32_t	i;
+
+	if (a->nslots != b->nslots || a->nmail != b->nmail ||
+	    a->ndrives != b->ndrives || a->nplaced != b->nplaced)
+		return (0);
+	for (i = 0; i < a->ndrives; i++)
+		if (a->drive[i].lun != b->drive[i].lun ||
+		    strcmp(a->drive[i].target, b->drive[i].target) != 0)
+			return (0);
+	for (i = 0; i < a->nplaced; i++)
+		if (a->placed[i].kind != b->placed[i].kind ||
+		    a->placed[i].index != b->placed[i].index ||
+		    strcmp(a->placed[i].barcode, b->placed[i].barcode) != 0)
+			return (0);
+	return (1);
+}
+
 int
 conf_lun_equal(const struct conf_lun *a, const struct conf_lun *b)
 {
@@ -313,6 +412,8 @@ conf_lun_equal(const struct conf_lun *a, const struct conf_lun *b)
 	    a->backend == b->backend && a->flags == b->flags &&
 	    a->block_size == b->block_size && a->size == b->size &&
 	    strcmp(a->path, b->path) == 0 &&
+	    strcmp(a->cartridge, b->cartridge) == 0 &&
+	    conf_changer_equal(&a->changer, &b->changer) &&
 	    strcmp(a->vendor, b->vendor) == 0 &&
 	    strcmp(a->product, b->product) == 0 &&
 	    strcmp(a->revision, b->revision) == 0 &&

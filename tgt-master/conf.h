@@ -20,8 +20,27 @@
 #define CONF_DEF_CHROOT		"/var/empty"
 #define CONF_DEF_CONTROL	"/run/tgt.sock"
 #define CONF_DEF_STATEDIR	"/var/lib/tgt/state"
+#define CONF_DEF_MEDIADIR	"/var/lib/tgt/media"
 #define CONF_DEF_PORT		3260
 #define CONF_DEF_FILE		"/etc/tgt.conf"
+
+/* A media changer's elements: lun N changer { ... } */
+struct conf_changer {
+	uint32_t		 nslots;
+	uint32_t		 nmail;
+	uint32_t		 ndrives;
+	uint32_t		 nplaced;
+	struct {
+		char		 target[TGT_NAME_MAX];	/* "": its own */
+		uint64_t	 lun;
+	} drive[CHANGER_DRIVES_MAX];
+	struct {
+		uint16_t	 kind;		/* CHANGER_SLOT, _MAILSLOT */
+		uint16_t	 index;
+		char		 barcode[TGT_BARCODE_MAX];
+		int		 lineno;
+	} placed[CHANGER_PLACED_MAX];
+};
 
 struct conf_lun {
 	TAILQ_ENTRY(conf_lun)	 entry;
@@ -31,7 +50,10 @@ struct conf_lun {
 	uint32_t		 flags;		/* LUN_F_* */
 	uint32_t		 block_size;	/* default 512 */
 	uint64_t		 size;		/* 0: size of the backing store */
-	char			 path[TGT_PATH_MAX];
+	char			 path[TGT_PATH_MAX];	/* a tape: its
+						 * cartridge, or "" */
+	char			 cartridge[33];	/* a tape's barcode */
+	struct conf_changer	 changer;	/* LUN_TYPE_CHANGER */
 	char			 vendor[9];	/* default "TGT" */
 	char			 product[17];	/* default "DISK" */
 	char			 revision[5];
@@ -104,6 +126,8 @@ struct tgt_conf {
 	char			 isns_name[TGT_ADDR_MAX];
 	/* LUN state files (persistent reservations): apply.c */
 	char			 state_dir[TGT_PATH_MAX];
+	/* cartridges of tape drives: "<media_dir>/<barcode>" */
+	char			 media_dir[TGT_PATH_MAX];
 	/* reload: seconds removed targets, listeners, LUNs drain */
 	int			 drain_timeout;
 	/* idle seconds before a NOP-In ping (0: none), and for its answer */

@@ -43,6 +43,7 @@ static void	 control_accept(evutil_socket_t, short, void *);
 static void	 control_dispatch(struct msgchan *, struct msg *, void *);
 static void	 control_closed(struct msgchan *, void *);
 static void	 control_free(struct ctl_conn *);
+static struct ctl_conn *control_find(struct master *, uint32_t);
 
 /* Create the socket (before daemon(), so that errors are visible). */
 int
@@ -265,7 +266,9 @@ show_luns(struct ctl_conn *c)
 			if (ml->offline)
 				l.flags |= CTL_LUN_F_OFFLINE;
 			strlcpy(l.target, mt->name, sizeof(l.target));
-			strlcpy(l.path, ml->conf.path, sizeof(l.path));
+			/* a tape drive: the cartridge it holds now */
+			strlcpy(l.path, ml->conf.type == LUN_TYPE_TAPE ?
+			    ml->medium : ml->conf.path, sizeof(l.path));
 			msgchan_send(&c->chan, MSG_CTL_LUN, 0, NULL, 0, &l,
 			    sizeof(l));
 		}
@@ -483,6 +486,120 @@ session_drop(struct ctl_conn *c, struct msg *msg)
 	relay_portals(c, MSG_CTL_SESSION_DROP, &d, sizeof(d));
 }
 
+/* tgtctl drive load|unload: a cartridge into or out of a tape drive. */
+static void
+drive_op(struct ctl_conn *c, struct msg *msg)
+{
+	struct ctl_drive	 d;
+	struct mlun		*ml = NULL;
+	char			 err[TGT_ERR_MAX];
+	int			 r;
+
+	if (MSG_GET(msg, &d) == -1 || (d.op != DRIVE_OP_LOAD &&
+	    d.op != DRIVE_OP_UNLOAD)) {
+		control_error(c, "malformed request");
+		return;
+	}
+	if (c->nwaiting > 0) {
+		control_error(c, "a request is already in progress");
+		return;
+	}
+	d.target[sizeof(d.target) - 1] = '\0';
+	d.barcode[sizeof(d.barcode) - 1] = '\0';
+	err[0] = '\0';
+	r = master_drive(c->m, &d, c->id, &ml, err, sizeof(err));
+	if (r == -1)
+		control_error(c, err);
+	else if (r == 0)
+		msgchan_send(&c->chan, MSG_CTL_OK, 0, NULL, 0, NULL, 0);
+	else if (idset_add(&c->waiting_luns, ml->lun_id) == -1)
+		control_error(c, "out of memory");
+	else {
+		c->relay = MSG_CTL_DRIVE;
+		c->nwaiting = 1;
+		relay_wait(c);
+	}
+}
+
+/* tgtctl library insert|eject: a cartridge into or out of a mail slot. */
+static void
+mailslot_op(struct ctl_conn *c, struct msg *msg)
+{
+	struct ctl_mailslot	 cm;
+	struct mlun		*ml = NULL;
+	char			 err[TGT_ERR_MAX];
+
+	if (MSG_GET(msg, &cm) == -1 || (cm.op != MAILSLOT_INSERT &&
+	    cm.op != MAILSLOT_EJECT)) {
+		control_error(c, "malformed request");
+		return;
+	}
+	if (c->nwaiting > 0) {
+		control_error(c, "a request is already in progress");
+		return;
+	}
+	cm.target[sizeof(cm.target) - 1] = '\0';
+	cm.barcode[sizeof(cm.barcode) - 1] = '\0';
+	err[0] = '\0';
+	if (master_mailslot(c->m, &cm, c->id, &ml, err, sizeof(err)) == -1)
+		control_error(c, err);
+	else if (idset_add(&c->waiting_luns, ml->lun_id) == -1)
+		control_error(c, "out of memory");
+	else {
+		c->relay = MSG_CTL_MAILSLOT;
+		c->nwaiting = 1;
+		relay_wait(c);
+	}
+}
+
+/* The changer did what mailslot_op() asked, or says why not (err). */
+void
+control_mailslot_reply(struct master *m, struct mlun *ml, uint32_t ctl_id,
+    const char *err)
+{
+	struct ctl_conn	*c;
+
+	if ((c = control_find(m, ctl_id)) == NULL ||
+	    c->relay != MSG_CTL_MAILSLOT ||
+	    !idset_has(&c->waiting_luns, ml->lun_id))
+		return;
+	idset_clear(&c->waiting_luns);
+	c->nwaiting = 0;
+	c->relay = 0;
+	if (c->ev_timeout != NULL)
+		evtimer_del(c->ev_timeout);
+	if (err[0] == '\0')
+		msgchan_send(&c->chan, MSG_CTL_OK, 0, NULL, 0, NULL, 0);
+	else
+		control_error(c, err);
+}
+
+/* The drive did what drive_op() asked, or said why not. */
+void
+control_drive_reply(struct master *m, struct mlun *ml, uint32_t ctl_id,
+    const struct msg_lun_medium_done *d)
+{
+	struct ctl_conn	*c;
+	char		 text[sizeof(d->text)];
+
+	if ((c = control_find(m, ctl_id)) == NULL ||
+	    c->relay != MSG_CTL_DRIVE ||
+	    !idset_has(&c->waiting_luns, ml->lun_id))
+		return;
+	idset_clear(&c->waiting_luns);
+	c->nwaiting = 0;
+	c->relay = 0;
+	if (c->ev_timeout != NULL)
+		evtimer_del(c->ev_timeout);
+	if (d->ok)
+		msgchan_send(&c->chan, MSG_CTL_OK, 0, NULL, 0, NULL, 0);
+	else {
+		memcpy(text, d->text, sizeof(text));
+		text[sizeof(text) - 1] = '\0';
+		control_error(c, text);
+	}
+}
+
 static void
 control_dispatch(struct msgchan *ch, struct msg *msg, void *arg)
 {
@@ -512,6 +629,12 @@ control_dispatch(struct msgchan *ch, struct msg *msg, void *arg)
 		break;
 	case MSG_CTL_LUN_STATE:
 		lun_state(c, msg);
+		break;
+	case MSG_CTL_DRIVE:
+		drive_op(c, msg);
+		break;
+	case MSG_CTL_MAILSLOT:
+		mailslot_op(c, msg);
 		break;
 	case MSG_CTL_SHOW_SESSIONS:
 	case MSG_CTL_SHOW_CONNECTIONS:

@@ -100,6 +100,10 @@ TAILQ_HEAD(mportals, mportal);
 
 struct mtarget;
 
+#define REQ_NONE	0
+#define REQ_CTL		1		/* tgtctl drive */
+#define REQ_CHANGER	2		/* a changer's MOVE MEDIUM */
+
 struct mlun {
 	TAILQ_ENTRY(mlun)	 entry;
 	struct svc		 svc;
@@ -114,6 +118,14 @@ struct mlun {
 	int			 keep;
 	int			 resize;	/* reload: store resized */
 	int			 offline;	/* tgtctl lun offline */
+	/* a tape drive: the cartridge it holds now (fd), "" if none */
+	char			 cartridge[TGT_BARCODE_MAX];
+	char			 medium[TGT_PATH_MAX];
+	/* who waits for its MEDIUM_DONE: REQ_* and their id */
+	uint32_t		 req_kind;
+	uint32_t		 req_id;	/* ctl client, or move */
+	uint32_t		 req_lun;	/* the changer's lun_id */
+	int			 req_load;	/* a load, not an unload */
 	char			 file[TGT_PATH_MAX];	/* for messages */
 	int			 draining;	/* reload removed it */
 	struct event		*ev_drain;
@@ -201,6 +213,15 @@ void	 master_abort(struct master *, struct apply *);
 int	 master_reload(struct master *, char *err, size_t errlen);
 /* tgtctl log verbose|brief: the master and every child. */
 void	 master_log_verbose(struct master *, int level);
+/*
+ * tgtctl drive load|unload: 0 done, 1 the drive answers later (to
+ * control client ctl_id, *mlp the drive), -1 and why not.
+ */
+int	 master_drive(struct master *, const struct ctl_drive *,
+	    uint32_t ctl_id, struct mlun **mlp, char *err, size_t errlen);
+/* tgtctl library insert|eject: 1 the changer answers later, -1. */
+int	 master_mailslot(struct master *, const struct ctl_mailslot *,
+	    uint32_t ctl_id, struct mlun **mlp, char *err, size_t errlen);
 /* tgtctl lun offline|online; -1 if there is no such LUN. */
 int	 master_lun_state(struct master *, const char *target, uint64_t lun,
 	    int offline);
@@ -242,5 +263,9 @@ void	 control_portal_gone(struct master *, struct mportal *);
 /* A LUN's statistics for a client; -1 if malformed. */
 int	 control_lun_reply(struct master *, struct mlun *, struct msg *);
 void	 control_lun_gone(struct master *, struct mlun *);
+void	 control_drive_reply(struct master *, struct mlun *, uint32_t ctl_id,
+	    const struct msg_lun_medium_done *);
+void	 control_mailslot_reply(struct master *, struct mlun *,
+	    uint32_t ctl_id, const char *err);
 
 #endif /* TGT_MASTER_H */

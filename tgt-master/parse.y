@@ -47,6 +47,7 @@ typedef struct yyltype {
 #include <stdlib.h>
 #include <string.h>
 
+#include "cartridge.h"
 #include "conf.h"
 #include "log.h"
 
@@ -119,6 +120,13 @@ static void	 freesyms(void);
 
 static void	 target_begin(const YYLTYPE *, const char *);
 static void	 lun_begin(const YYLTYPE *, int64_t, const char *);
+static void	 lun_begin_tape(const YYLTYPE *, int64_t);
+static void	 lun_begin_changer(const YYLTYPE *, int64_t);
+static void	 changer_drive(const YYLTYPE *, const char *, int64_t);
+static void	 changer_place(const YYLTYPE *, int, int64_t, const char *);
+static struct conf_changer *cur_changer(const YYLTYPE *);
+static void	 media_paths(void);
+static void	 changer_checks(void);
 static void	 lun_end(const YYLTYPE *);
 static int	 lun_once(const YYLTYPE *, uint32_t, const char *);
 static void	 lun_string(const YYLTYPE *, char *, size_t, const char *,
@@ -145,7 +153,14 @@ static void	 isns_set(const YYLTYPE *, const char *, int64_t);
 #define LOPT_REVISION	0x0200
 #define LOPT_WCACHE	0x0400
 #define LOPT_PBLOCKSIZE	0x0800
-#define LOPT_DIRECT	0x1000
+#define LOPT_CARTRIDGE	0x1000
+#define LOPT_SLOTS	0x2000
+#define LOPT_MAILSLOTS	0x4000
+/* options of a disk that a tape drive does not take */
+#define LOPT_DIRECT	0x8000
+#define LOPT_DISK_ONLY	(LOPT_BACKEND | LOPT_THIN | LOPT_REMOVABLE | \
+			    LOPT_BLOCKSIZE | LOPT_SIZE | LOPT_WCACHE | \
+			    LOPT_PBLOCKSIZE | LOPT_DIRECT)
 }
 
 %locations
@@ -161,6 +176,8 @@ static void	 isns_set(const YYLTYPE *, const char *, int64_t);
 %token	PBLOCKSIZE STATE DIRECTORY DRAIN TIMEOUT NOP INTERVAL
 %token	AUTH CHAP MUTUAL SECRET DISCOVERY INITIATOR ADDRESS REDIRECT TO
 %token	TEMPORARY PERMANENT ISNS SERVER ADVERTISE DIRECT
+%token	TAPE CARTRIDGE MEDIA
+%token	CHANGER SLOTS MAILSLOTS DRIVE SLOT MAILSLOT
 %token	<string>	STRING
 %token	<number>	NUMBER
 %type	<number>	port yesno chapkind redirtype isnsport
@@ -270,6 +287,15 @@ main		: USER STRING		{
 			    sizeof(conf->chroot)) >= sizeof(conf->chroot))
 				conf_err(&@2, "chroot path too long");
 			free($2);
+		}
+		| MEDIA DIRECTORY STRING {
+			if ($3[0] != '/')
+				conf_err(&@3,
+				    "media directory must be an absolute path");
+			else if (strlcpy(conf->media_dir, $3,
+			    sizeof(conf->media_dir)) >= sizeof(conf->media_dir))
+				conf_err(&@3, "media directory path too long");
+			free($3);
 		}
 		| STATE DIRECTORY STRING {
 			if ($3[0] != '/')
@@ -428,6 +454,16 @@ lun		: LUN NUMBER DISK STRING {
 		} lunblock		{
 			lun_end(&@1);
 		}
+		| LUN NUMBER TAPE	{
+			lun_begin_tape(&@2, $2);
+		} lunblock		{
+			lun_end(&@1);
+		}
+		| LUN NUMBER CHANGER	{
+			lun_begin_changer(&@2, $2);
+		} lunblock		{
+			lun_end(&@1);
+		}
 		;
 
 lunblock	: /* empty */
@@ -461,6 +497,12 @@ lunopt		: BACKEND STRING	{
 		| DIRECT yesno		{
 			if (lun_once(&@1, LOPT_DIRECT, "direct") && $2)
 				cur_lun->flags |= LUN_F_DIRECT;
+		}
+		| BACKEND TAPE		{
+			/* "tape" is a keyword now, still not a backend */
+			if (lun_once(&@1, LOPT_BACKEND, "backend"))
+				conf_err(&@2, "unknown backend \"tape\" "
+				    "(rdwr, aio, io_uring or null)");
 		}
 		| THIN yesno		{
 			if (lun_once(&@1, LOPT_THIN, "thin-provisioning") &&
@@ -537,6 +579,55 @@ lunopt		: BACKEND STRING	{
 				    sizeof(cur_lun->serial), "serial", $2);
 			free($2);
 		}
+		| SLOTS NUMBER		{
+			if (!lun_once(&@1, LOPT_SLOTS, "slots") ||
+			    cur_changer(&@1) == NULL)
+				;
+			else if ($2 < 1 || $2 > CHANGER_SLOTS_MAX)
+				conf_err(&@2, "slots %lld out of range 1..%d",
+				    (long long)$2, CHANGER_SLOTS_MAX);
+			else
+				cur_lun->changer.nslots = $2;
+		}
+		| MAILSLOTS NUMBER	{
+			if (!lun_once(&@1, LOPT_MAILSLOTS, "mailslots") ||
+			    cur_changer(&@1) == NULL)
+				;
+			else if ($2 < 0 || $2 > CHANGER_MAIL_MAX)
+				conf_err(&@2, "mailslots %lld out of range "
+				    "0..%d", (long long)$2, CHANGER_MAIL_MAX);
+			else
+				cur_lun->changer.nmail = $2;
+		}
+		| DRIVE NUMBER		{
+			changer_drive(&@1, "", $2);
+		}
+		| DRIVE STRING NUMBER	{
+			changer_drive(&@1, $2, $3);
+			free($2);
+		}
+		| SLOT NUMBER STRING	{
+			changer_place(&@1, CHANGER_SLOT, $2, $3);
+			free($3);
+		}
+		| MAILSLOT NUMBER STRING {
+			changer_place(&@1, CHANGER_MAILSLOT, $2, $3);
+			free($3);
+		}
+		| CARTRIDGE STRING	{
+			if (!lun_once(&@1, LOPT_CARTRIDGE, "cartridge"))
+				;
+			else if (cur_lun->type != LUN_TYPE_TAPE)
+				conf_err(&@1, "cartridge: not a tape drive");
+			else if (cart_barcode_ok($2) == -1)
+				conf_err(&@2, "invalid barcode \"%.*s\" (1-%d "
+				    "of A-Z a-z 0-9 . _ -)", 64, $2,
+				    CART_BARCODE_MAX);
+			else
+				strlcpy(cur_lun->cartridge, $2,
+				    sizeof(cur_lun->cartridge));
+			free($2);
+		}
 		| unknown
 		| error
 		;
@@ -563,7 +654,8 @@ anyarg		: STRING		{ free($1); }
 		| WRITECACHE | AUTH | CHAP | MUTUAL | SECRET | DISCOVERY
 		| PBLOCKSIZE | STATE | DIRECTORY | DRAIN | TIMEOUT
 		| INITIATOR | ADDRESS | REDIRECT | TO | TEMPORARY | PERMANENT
-		| ISNS | SERVER | NOP | INTERVAL | DIRECT
+		| ISNS | SERVER | NOP | INTERVAL | DIRECT | TAPE | CARTRIDGE
+		| MEDIA | CHANGER | SLOTS | MAILSLOTS | DRIVE | SLOT | MAILSLOT
 		;
 
 %%
@@ -583,6 +675,8 @@ static const struct keyword keywords[] = {
 	{ "auth",		AUTH },
 	{ "backend",		BACKEND },
 	{ "block-size",		BLOCKSIZE },
+	{ "cartridge",		CARTRIDGE },
+	{ "changer",		CHANGER },
 	{ "chap",		CHAP },
 	{ "chroot",		CHROOT },
 	{ "control",		CONTROL },
@@ -591,12 +685,16 @@ static const struct keyword keywords[] = {
 	{ "discovery",		DISCOVERY },
 	{ "disk",		DISK },
 	{ "drain",		DRAIN },
+	{ "drive",		DRIVE },
 	{ "include",		INCLUDE },
 	{ "initiator",		INITIATOR },
 	{ "interval",		INTERVAL },
 	{ "isns",		ISNS },
 	{ "listen",		LISTEN },
 	{ "lun",		LUN },
+	{ "mailslot",		MAILSLOT },
+	{ "mailslots",		MAILSLOTS },
+	{ "media",		MEDIA },
 	{ "mutual",		MUTUAL },
 	{ "no",			NO },
 	{ "nop",		NOP },
@@ -613,8 +711,11 @@ static const struct keyword keywords[] = {
 	{ "serial",		SERIAL },
 	{ "server",		SERVER },
 	{ "size",		SIZE },
+	{ "slot",		SLOT },
+	{ "slots",		SLOTS },
 	{ "socket",		SOCKET },
 	{ "state",		STATE },
+	{ "tape",		TAPE },
 	{ "target",		TARGET },
 	{ "temporary",		TEMPORARY },
 	{ "thin-provisioning",	THIN },
@@ -643,15 +744,14 @@ lookup(const char *s)
 }
 
 static void
-conf_verr(struct file *f, int line, const char *fmt, va_list ap)
+conf_vmsg(const char *name, int line, const char *fmt, va_list ap)
 {
 	char	 msg[1024], line_buf[2200];
 	size_t	 len;
 
 	errors++;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	snprintf(line_buf, sizeof(line_buf), "%s:%d: %s",
-	    f != NULL ? f->name : conf->file, line, msg);
+	snprintf(line_buf, sizeof(line_buf), "%s:%d: %s", name, line, msg);
 	if (parse_opts & CONF_OPT_LOG)
 		log_warnx("%s", line_buf);
 	else
@@ -661,6 +761,23 @@ conf_verr(struct file *f, int line, const char *fmt, va_list ap)
 	if (len > 0 && len + 1 < sizeof(errbuf))
 		strlcat(errbuf, "\n", sizeof(errbuf));
 	strlcat(errbuf, line_buf, sizeof(errbuf));
+}
+
+static void
+conf_verr(struct file *f, int line, const char *fmt, va_list ap)
+{
+	conf_vmsg(f != NULL ? f->name : conf->file, line, fmt, ap);
+}
+
+/* An error found after the files are closed: by file name and line. */
+static void __attribute__((format(printf, 3, 4)))
+conf_err_at(const char *name, int line, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	conf_vmsg(name, line, fmt, ap);
+	va_end(ap);
 }
 
 static void
@@ -1147,12 +1264,145 @@ lun_begin(const YYLTYPE *loc, int64_t nr, const char *path)
 	lun_nopath = path == NULL;
 }
 
+/*
+ * A tape drive: its path is its cartridge's file in the media directory,
+ * known once the whole file is read (media_paths()); none: empty.
+ */
+static void
+lun_begin_tape(const YYLTYPE *loc, int64_t nr)
+{
+	lun_begin(loc, nr, "-");
+	cur_lun->path[0] = '\0';
+	cur_lun->type = LUN_TYPE_TAPE;
+	cur_lun->block_size = 0;
+	cur_lun->flags = 0;
+	strlcpy(cur_lun->product, "TAPE", sizeof(cur_lun->product));
+}
+
+/* A media changer: its elements come from its options. */
+static void
+lun_begin_changer(const YYLTYPE *loc, int64_t nr)
+{
+	lun_begin(loc, nr, "-");
+	cur_lun->path[0] = '\0';
+	cur_lun->type = LUN_TYPE_CHANGER;
+	cur_lun->block_size = 0;
+	cur_lun->flags = 0;
+	cur_lun->changer.nslots = 10;
+	strlcpy(cur_lun->product, "CHANGER", sizeof(cur_lun->product));
+}
+
+static struct conf_changer *
+cur_changer(const YYLTYPE *loc)
+{
+	if (cur_lun == NULL)
+		return (NULL);
+	if (cur_lun->type != LUN_TYPE_CHANGER) {
+		conf_err(loc, "not a media changer");
+		return (NULL);
+	}
+	return (&cur_lun->changer);
+}
+
+/* drive [target] lun: a tape drive of the library */
+static void
+changer_drive(const YYLTYPE *loc, const char *target, int64_t lun)
+{
+	struct conf_changer	*c;
+
+	if ((c = cur_changer(loc)) == NULL)
+		return;
+	if (c->ndrives >= CHANGER_DRIVES_MAX) {
+		conf_err(loc, "more than %d drives", CHANGER_DRIVES_MAX);
+		return;
+	}
+	if (lun < 0 || lun > 16383) {
+		conf_err(loc, "LUN %lld out of range (0-16383)",
+		    (long long)lun);
+		return;
+	}
+	if (strlcpy(c->drive[c->ndrives].target, target,
+	    sizeof(c->drive[0].target)) >= sizeof(c->drive[0].target)) {
+		conf_err(loc, "target name too long");
+		return;
+	}
+	c->drive[c->ndrives++].lun = lun;
+}
+
+/* slot N "barcode", mailslot N "barcode": where a cartridge starts */
+static void
+changer_place(const YYLTYPE *loc, int kind, int64_t idx, const char *bc)
+{
+	struct conf_changer	*c;
+	uint32_t		 i;
+
+	if ((c = cur_changer(loc)) == NULL)
+		return;
+	if (c->nplaced >= CHANGER_PLACED_MAX) {
+		conf_err(loc, "more than %d cartridges placed",
+		    CHANGER_PLACED_MAX);
+		return;
+	}
+	if (idx < 1 || idx > (kind == CHANGER_SLOT ? CHANGER_SLOTS_MAX :
+	    CHANGER_MAIL_MAX)) {
+		conf_err(loc, "%s %lld out of range", kind == CHANGER_SLOT ?
+		    "slot" : "mailslot", (long long)idx);
+		return;
+	}
+	if (cart_barcode_ok(bc) == -1) {
+		conf_err(loc, "invalid barcode \"%.*s\"", 64, bc);
+		return;
+	}
+	for (i = 0; i < c->nplaced; i++) {
+		if (c->placed[i].kind == kind && c->placed[i].index == idx)
+			conf_err(loc, "%s %lld holds %s already",
+			    kind == CHANGER_SLOT ? "slot" : "mailslot",
+			    (long long)idx, c->placed[i].barcode);
+		else if (strcmp(c->placed[i].barcode, bc) == 0)
+			conf_err(loc, "cartridge %s is placed already", bc);
+		else
+			continue;
+		return;
+	}
+	c->placed[c->nplaced].kind = kind;
+	c->placed[c->nplaced].index = idx;
+	c->placed[c->nplaced].lineno = loc->first_line;
+	strlcpy(c->placed[c->nplaced].barcode, bc,
+	    sizeof(c->placed[0].barcode));
+	c->nplaced++;
+}
+
 static void
 lun_end(const YYLTYPE *loc)
 {
+	struct conf_changer	*c;
+	uint32_t		 i;
+
 	if (cur_lun == NULL)
 		return;
-	if (cur_lun->size != 0 && cur_lun->size % cur_lun->block_size != 0)
+	if (cur_lun->type == LUN_TYPE_CHANGER) {
+		c = &cur_lun->changer;
+		if (lun_seen & (LOPT_DISK_ONLY | LOPT_CARTRIDGE))
+			conf_err(loc, "LUN %llu: a media changer takes "
+			    "slots, mailslots, drive, slot, mailslot, vendor, "
+			    "product, revision and serial only",
+			    (unsigned long long)cur_lun->lun);
+		for (i = 0; i < c->nplaced; i++)
+			if (c->placed[i].index > (c->placed[i].kind ==
+			    CHANGER_SLOT ? c->nslots : c->nmail))
+				conf_err_at(cur_lun->file, c->placed[i].lineno,
+				    "%s %u: the changer has %u",
+				    c->placed[i].kind == CHANGER_SLOT ? "slot" :
+				    "mailslot", c->placed[i].index,
+				    c->placed[i].kind == CHANGER_SLOT ?
+				    c->nslots : c->nmail);
+	}
+	if (cur_lun->type == LUN_TYPE_TAPE && (lun_seen & LOPT_DISK_ONLY))
+		conf_err(loc, "LUN %llu: a tape drive takes cartridge, "
+		    "read-only, vendor, product, revision and serial only",
+		    (unsigned long long)cur_lun->lun);
+	if (cur_lun->size != 0 && cur_lun->block_size != 0 &&
+	    cur_lun->size % cur_lun->block_size != 0)
 		conf_err(loc, "size of LUN %llu is not a multiple of "
 		    "block-size %u", (unsigned long long)cur_lun->lun,
 		    cur_lun->block_size);
@@ -1588,6 +1838,158 @@ isns_set(const YYLTYPE *loc, const char *addr, int64_t port)
 	    "IPv6 address expected", 64, addr);
 }
 
+/*
+ * Tape drives hold "<media directory>/<barcode>"; a cartridge is in one
+ * drive at most.
+ */
+static void
+media_paths(void)
+{
+	struct conf_target	*t, *t2;
+	struct conf_lun		*l, *l2;
+
+	TAILQ_FOREACH(t, &conf->targets, entry)
+		TAILQ_FOREACH(l, &t->luns, entry) {
+			if (l->type != LUN_TYPE_TAPE ||
+			    l->cartridge[0] == '\0')
+				continue;
+			/* the first drive that holds it says so */
+			TAILQ_FOREACH(t2, &conf->targets, entry)
+				TAILQ_FOREACH(l2, &t2->luns, entry) {
+					if (l2 == l)
+						goto first;
+					if (l2->type == LUN_TYPE_TAPE &&
+					    strcmp(l2->cartridge,
+					    l->cartridge) == 0) {
+						conf_err_at(l->file, l->lineno,
+						    "cartridge %s is in the "
+						    "drive of line %d already",
+						    l->cartridge, l2->lineno);
+						goto first;
+					}
+				}
+ first:
+			if ((size_t)snprintf(l->path, sizeof(l->path), "%s/%s",
+			    conf->media_dir, l->cartridge) >= sizeof(l->path))
+				conf_err_at(l->file, l->lineno,
+				    "cartridge path too long");
+		}
+}
+
+static struct conf_lun *
+conf_lun_find(const char *target, uint64_t nr)
+{
+	struct conf_target	*t;
+	struct conf_lun		*l;
+
+	TAILQ_FOREACH(t, &conf->targets, entry) {
+		if (strcmp(t->name, target) != 0)
+			continue;
+		TAILQ_FOREACH(l, &t->luns, entry)
+			if (l->lun == nr)
+				return (l);
+	}
+	return (NULL);
+}
+
+/* A tape LUN of the file holding cartridge bc, or NULL. */
+static struct conf_lun *
+conf_tape_holding(const char *bc)
+{
+	struct conf_target	*t;
+	struct conf_lun		*l;
+
+	TAILQ_FOREACH(t, &conf->targets, entry)
+		TAILQ_FOREACH(l, &t->luns, entry)
+			if (l->type == LUN_TYPE_TAPE &&
+			    strcmp(l->cartridge, bc) == 0)
+				return (l);
+	return (NULL);
+}
+
+/*
+ * One changer: every drive is a tape LUN (of the changer's target when
+ * no target is named), listed once; a cartridge placed in a slot is in
+ * no drive.
+ */
+static void
+changer_check(const struct conf_target *t, struct conf_lun *l)
+{
+	struct conf_changer	*c = &l->changer;
+	struct conf_lun		*d;
+	uint32_t		 i, j;
+
+	for (i = 0; i < c->ndrives; i++) {
+		if (c->drive[i].target[0] == '\0')
+			strlcpy(c->drive[i].target, t->name,
+			    sizeof(c->drive[i].target));
+		d = conf_lun_find(c->drive[i].target, c->drive[i].lun);
+		if (d == NULL || d->type != LUN_TYPE_TAPE)
+			conf_err_at(l->file, l->lineno, "drive %u: no tape "
+			    "LUN %llu in %s", i,
+			    (unsigned long long)c->drive[i].lun,
+			    c->drive[i].target);
+		for (j = 0; j < i; j++)
+			if (strcmp(c->drive[j].target, c->drive[i].target) ==
+			    0 && c->drive[j].lun == c->drive[i].lun)
+				conf_err_at(l->file, l->lineno, "drive %u is "
+				    "drive %u", i, j);
+	}
+	for (i = 0; i < c->nplaced; i++)
+		if (conf_tape_holding(c->placed[i].barcode) != NULL)
+			conf_err_at(l->file, c->placed[i].lineno, "cartridge "
+			    "%s is in a drive", c->placed[i].barcode);
+}
+
+/* Two changers share no drive and no cartridge. */
+static void
+changer_pair(const struct conf_lun *l, const struct conf_lun *o)
+{
+	const struct conf_changer	*c = &l->changer, *co = &o->changer;
+	uint32_t			 i, j;
+
+	for (i = 0; i < c->ndrives; i++)
+		for (j = 0; j < co->ndrives; j++)
+			if (strcmp(c->drive[i].target, co->drive[j].target) ==
+			    0 && c->drive[i].lun == co->drive[j].lun)
+				conf_err_at(o->file, o->lineno, "drive %u is "
+				    "in the changer of line %d", j, l->lineno);
+	for (i = 0; i < c->nplaced; i++)
+		for (j = 0; j < co->nplaced; j++)
+			if (strcmp(c->placed[i].barcode,
+			    co->placed[j].barcode) == 0)
+				conf_err_at(o->file, co->placed[j].lineno,
+				    "cartridge %s is in the changer of line "
+				    "%d", co->placed[j].barcode, l->lineno);
+}
+
+static void
+changer_checks(void)
+{
+	struct conf_target	*t, *t2;
+	struct conf_lun		*l, *l2;
+	int			 after;
+
+	TAILQ_FOREACH(t, &conf->targets, entry)
+		TAILQ_FOREACH(l, &t->luns, entry)
+			if (l->type == LUN_TYPE_CHANGER)
+				changer_check(t, l);
+	TAILQ_FOREACH(t, &conf->targets, entry)
+		TAILQ_FOREACH(l, &t->luns, entry) {
+			if (l->type != LUN_TYPE_CHANGER)
+				continue;
+			after = 0;
+			TAILQ_FOREACH(t2, &conf->targets, entry)
+				TAILQ_FOREACH(l2, &t2->luns, entry) {
+					if (l2 == l)
+						after = 1;
+					else if (after &&
+					    l2->type == LUN_TYPE_CHANGER)
+						changer_pair(l, l2);
+				}
+		}
+}
+
 const char *
 conf_errors(void)
 {
@@ -1617,6 +2019,7 @@ parse_config(const char *filename, int opts)
 	strlcpy(conf->chroot, CONF_DEF_CHROOT, sizeof(conf->chroot));
 	strlcpy(conf->control, CONF_DEF_CONTROL, sizeof(conf->control));
 	strlcpy(conf->state_dir, CONF_DEF_STATEDIR, sizeof(conf->state_dir));
+	strlcpy(conf->media_dir, CONF_DEF_MEDIADIR, sizeof(conf->media_dir));
 	conf->drain_timeout = CONF_DEF_DRAIN;
 	conf->nop_interval = CONF_DEF_NOP_INTERVAL;
 	conf->nop_timeout = CONF_DEF_NOP_TIMEOUT;
@@ -1626,6 +2029,8 @@ parse_config(const char *filename, int opts)
 
 	freefiles();
 	freesyms();
+	media_paths();
+	changer_checks();
 
 	if (errors == 0 && TAILQ_EMPTY(&conf->listens)) {
 		/* default: every IPv4 address, the iSCSI port */

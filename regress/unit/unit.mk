@@ -6,6 +6,7 @@ UNIT_PROGS	:= $(patsubst regress/unit/%_test.c,$(B)/unit/%_test,$(UNIT_SRCS))
 # Code under test, per test (sources without main()).
 ring_OBJS	 =
 msg_OBJS	 =
+cart_OBJS	 =
 conf_OBJS	 = $(call obj,$(filter-out tgt-master/tgt-master.c,$(MASTER_SRCS))) $(PARSE_OBJ)
 pdu_OBJS	 = $(call obj,$(filter-out tgt-portal/tgt-portal.c,$(PORTAL_SRCS)))
 login_OBJS	 = $(pdu_OBJS)
@@ -17,6 +18,8 @@ scsi_OBJS	 = $(call obj,$(filter-out tgt-lun/tgt-lun.c,$(LUN_SRCS)))
 pr_OBJS		 = $(scsi_OBJS)
 backend_OBJS	 = $(scsi_OBJS)
 sandbox_OBJS	 = $(scsi_OBJS)
+tape_OBJS	 = $(scsi_OBJS)
+changer_OBJS	 = $(scsi_OBJS)
 
 $(B)/unit/%_test: $(B)/obj/regress/unit/%_test.o $(B)/libcommon.a
 	@mkdir -p $(dir $@)
