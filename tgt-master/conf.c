@@ -184,7 +184,12 @@ conf_dump(const struct tgt_conf *conf, FILE *fp)
 			    sin_port);
 		}
 		inet_ntop(ls->ss.ss_family, addr, host, sizeof(host));
-		fprintf(fp, "listen on %s port %d\n", host, port);
+		fprintf(fp, "listen on %s port %d", host, port);
+		if (ls->advertise[0] != '\0') {
+			fprintf(fp, " advertise ");
+			dump_str(fp, ls->advertise);
+		}
+		putc('\n', fp);
 	}
 	if (conf->isns_sslen != 0 &&
 	    (colon = strrchr(conf->isns_name, ':')) != NULL)

@@ -300,7 +300,7 @@ test_ipv6(void)
 	struct conf_target	*t;
 
 	REQUIRE((c = parse_good("ipv6.conf")) != NULL);
-	REQUIRE(nlisten(c) == 4);
+	REQUIRE(nlisten(c) == 7);
 	sin6 = (struct sockaddr_in6 *)&listen_nth(c, 0)->ss;
 	CHECK(sin6->sin6_family == AF_INET6);
 	CHECK(IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr));
@@ -310,6 +310,12 @@ test_ipv6(void)
 	CHECK(strcmp(lname(c, 1), "[::1]:3260") == 0);
 	CHECK(strcmp(lname(c, 2), "0.0.0.0:3260") == 0);
 	CHECK(strcmp(lname(c, 3), "[fe80::1:2]:4000") == 0);
+	CHECK(listen_nth(c, 3)->advertise[0] == '\0');
+	/* advertise: the listener's port unless one is given */
+	CHECK(strcmp(listen_nth(c, 4)->advertise, "10.0.2.2:3262") == 0);
+	CHECK(strcmp(listen_nth(c, 5)->advertise, "[2001:db8::1]:3260") == 0);
+	CHECK(strcmp(listen_nth(c, 6)->advertise,
+	    "iscsi.example.org:13260") == 0);
 	CHECK(strcmp(c->control, "/tmp/tgt-test.sock") == 0);
 	t = target(c, "naa.60014055f7a3a1e1");
 	REQUIRE(t != NULL);
