@@ -164,8 +164,9 @@ xcopy_resolve(struct xc_job *job)
 	struct lun	*lun = job->cmd->lun;
 	uint32_t	 i;
 
+	/* this LUN is resolved, even without a descriptor (backend null) */
 	for (i = 0; i < job->ntgt; i++)
-		if (job->tgt[i].fd == -1)
+		if (!job->tgt[i].self && job->tgt[i].fd == -1)
 			break;
 	if (i == job->ntgt)
 		return (0);
