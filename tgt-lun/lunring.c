@@ -411,7 +411,8 @@ lring_add(struct lun *lun, struct event_base *evb, const struct msg_ring *m,
 		return (NULL);
 	}
 	TAILQ_INSERT_TAIL(&lrings, lr, entry);
-	if (lun->be->mem_add != NULL)
+	/* a tape drive or a changer has no backend */
+	if (lun->be != NULL && lun->be->mem_add != NULL)
 		lun->be->mem_add(lun, lr->ring.data, lr->ring.geom.data_size);
 	/* entries may be waiting already; this also arms the sleep flag */
 	lring_doorbell(-1, 0, lr);
@@ -444,7 +445,7 @@ lring_del(struct lring *lr)
 	TAILQ_REMOVE(&lrings, lr, entry);
 	event_free(lr->ev);
 	event_free(lr->ev_retry);
-	if (lr->lun->be->mem_del != NULL)
+	if (lr->lun->be != NULL && lr->lun->be->mem_del != NULL)
 		lr->lun->be->mem_del(lr->lun, lr->ring.data,
 		    lr->ring.geom.data_size);
 	ring_detach(&lr->ring);
