@@ -80,6 +80,14 @@ if grep -qiE 'fail|mismatch|error' "$T/out"; then
 	indent "$T/out"
 fi
 
+# the rings' data areas became fixed buffers (the LUN logs when not)
+if grep -qE 'data area not registered|no fixed buffer slot' "$LOG"; then
+	fail "io_uring: the rings' data areas are registered as fixed buffers"
+	grep -E 'not registered|fixed buffer' "$LOG" | indent
+else
+	ok "io_uring: the rings' data areas are registered as fixed buffers"
+fi
+
 # null: 1 GiB, writes accepted, zeroes read back
 check_out "null: capacity is the configured 1 GiB" \
     'virtual size: 1 GiB' timeout 30 qemu-img info "$URL/$IQN/2"
