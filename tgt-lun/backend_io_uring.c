@@ -38,9 +38,9 @@
 #include "log.h"
 #include "lun.h"
 
-#define URING_DEPTH	256		/* SQ entries; the CQ has twice as many */
-#define URING_BATCH	64		/* CQEs reaped at once */
-#define URING_SLOTS	64		/* fixed buffers: ring data areas */
+#define URING_DEPTH	256	/* SQ entries; the CQ has twice as many */
+#define URING_BATCH	64	/* CQEs reaped at once */
+#define URING_SLOTS	64	/* fixed buffers: ring data areas */
 
 struct uring_slot {
 	uint8_t		*base;		/* NULL: free */
@@ -50,7 +50,7 @@ struct uring_slot {
 struct uring_priv {
 	struct io_uring	*ring;
 	struct event	*ev;
-	unsigned int	 busy;		/* SQEs prepared, not yet reaped */
+	unsigned int	 busy;		/* prepared, not yet reaped */
 	unsigned int	 queued;	/* prepared, not yet submitted */
 	unsigned int	 max_busy;
 	int		 waiting;	/* sync(): the result awaited */

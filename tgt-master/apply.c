@@ -160,7 +160,7 @@ lun_open_store(const struct conf_lun *cl, char *err, size_t errlen)
 	    (stx.stx_mask & STATX_DIOALIGN))
 		align = stx.stx_dio_offset_align;
 	if (align == 0)
-		align = 512;	/* the kernel cannot tell: the usual sector */
+		align = 512;	/* the kernel cannot tell: a sector */
 	if (cl->block_size % align != 0) {
 		errappend(err, errlen, "%s:%d: direct yes: block-size %u of "
 		    "LUN %llu is not a multiple of the O_DIRECT alignment of "

@@ -489,8 +489,9 @@ lunopt		: BACKEND STRING	{
 				else if (strcmp($2, "null") == 0)
 					cur_lun->backend = LUN_BACKEND_NULL;
 				else
-					conf_err(&@2, "unknown backend \"%s\" "
-					    "(rdwr, aio, io_uring or null)", $2);
+					conf_err(&@2, "unknown backend "
+					    "\"%s\" (rdwr, aio, io_uring or "
+					    "null)", $2);
 			}
 			free($2);
 		}

@@ -31,6 +31,26 @@ target "$IQN" {
 	lun 5 disk "$T/load.img" { backend io_uring }
 }
 EOF2
+# direct yes on a store whose sectors are larger than the block size:
+# refused at start-up with the file and line (a loop device with 4 KiB
+# sectors stands for such a disk).
+truncate -s 16M "$T/loop.img"
+if loopdev=$(losetup --find --show --sector-size 4096 "$T/loop.img" 2>/dev/null); then
+	{
+		conf_header
+		echo "listen on $ADDR port $(free_port)"
+		echo "target \"$IQN-direct\" {"
+		echo "	lun 1 disk \"$loopdev\" { direct yes }"
+		echo "}"
+	} > "$T/direct.conf"
+	check_out "direct: block size 512 on 4 KiB sectors is refused with file:line" \
+	    'direct.conf:[0-9]+: direct yes: block-size 512 of LUN 1 is not a multiple of the O_DIRECT alignment .*4096 bytes' \
+	    bash -c "! timeout 20 '$BIN/tgt-master' -d -f '$T/direct.conf' 2>&1"
+	losetup -d "$loopdev"
+else
+	skip "direct: no loop device here (losetup --sector-size)"
+fi
+
 tgt_start || exit 1
 
 for l in 1:uring 3:direct; do
@@ -58,6 +78,14 @@ check "io_uring: qemu-io patterns, odd sizes, FUA and flush" \
 if grep -qiE 'fail|mismatch|error' "$T/out"; then
 	fail "io_uring: qemu-io reported no error or pattern mismatch"
 	indent "$T/out"
+fi
+
+# the rings' data areas became fixed buffers (the LUN logs when not)
+if grep -qE 'data area not registered|no fixed buffer slot' "$LOG"; then
+	fail "io_uring: the rings' data areas are registered as fixed buffers"
+	grep -E 'not registered|fixed buffer' "$LOG" | indent
+else
+	ok "io_uring: the rings' data areas are registered as fixed buffers"
 fi
 
 # null: 1 GiB, writes accepted, zeroes read back

@@ -11,8 +11,10 @@
  *			short then EIO, a write into the hole EIO: MEDIUM
  *			ERROR with the first bad LBA in the INFORMATION field
  * and a backing file that shrank under the LUN reads zeroes past its
- * end (short reads are finished, not failed).  The null backend keeps
- * every check (range, write protect, reservation) with no store at all.
+ * end (short reads are finished, not failed).  io_uring reads and
+ * writes a registered data area with its fixed buffers.  The null
+ * backend keeps every check (range, write protect, reservation) with no
+ * store at all.
  */
 
 #include <sys/mman.h>
@@ -286,6 +288,44 @@ test_short_read(void)
 	}
 }
 
+/*
+ * io_uring with a registered data area (as a ring's): transfers from and
+ * to it are READ_FIXED/WRITE_FIXED; after mem_del() plain ones again.
+ */
+static void
+test_uring_fixed(void)
+{
+	uint8_t		*area, rd[4096];
+	struct res	 r;
+	size_t		 len = 1 << 20;
+
+	REQUIRE(lun_open(LUN_BACKEND_IO_URING, LUN_F_WRITE_CACHE, 1 << 20,
+	    0) == 0);
+	area = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED |
+	    MAP_ANONYMOUS, -1, 0);
+	REQUIRE(area != MAP_FAILED);
+	L.be->mem_add(&L, area, len);
+	memset(area + 65536, 'f', 8192);
+	r = run(NULL, WRITE_16, 64, 16, RING_DIR_WRITE, area + 65536, 8192);
+	CHECK(r.status == SAM_STAT_GOOD && r.len == 8192);
+	CHECK(pread(lfd, rd, sizeof(rd), 64 * 512) == sizeof(rd) &&
+	    rd[0] == 'f' && rd[4095] == 'f');
+	memset(area, 0, 8192);
+	r = run(NULL, READ_16, 64, 16, RING_DIR_READ, area, 8192);
+	CHECK(r.status == SAM_STAT_GOOD && r.len == 8192 &&
+	    area[0] == 'f' && area[8191] == 'f');
+	/* the last bytes of the area, and one past it: plain */
+	r = run(NULL, READ_16, 64, 16, RING_DIR_READ, area + len - 8192,
+	    8192);
+	CHECK(r.status == SAM_STAT_GOOD && area[len - 1] == 'f');
+	L.be->mem_del(&L, area, len);
+	memset(area, 0, 8192);
+	r = run(NULL, READ_16, 64, 16, RING_DIR_READ, area, 8192);
+	CHECK(r.status == SAM_STAT_GOOD && area[0] == 'f');
+	lun_close();
+	munmap(area, len);
+}
+
 /* backend null: no store, zeroes, and every check still made. */
 static void
 test_null(void)
@@ -351,6 +391,7 @@ main(void)
 	UNIT_RUN(test_enospc);
 	UNIT_RUN(test_eio);
 	UNIT_RUN(test_short_read);
+	UNIT_RUN(test_uring_fixed);
 	UNIT_RUN(test_null);
 	return (UNIT_END("backend"));
 }

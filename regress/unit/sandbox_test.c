@@ -183,7 +183,7 @@ check_uring(struct pre *pre)
 #define FORBID_ROLE	0	/* open() for a portal, FIONREAD for a lun */
 #define FORBID_BLOCKING	1	/* clearing O_NONBLOCK on a doorbell */
 #define FORBID_SETUP	2	/* io_uring_setup(2) */
-#define FORBID_REGISTER	3	/* io_uring_register(2) but a buffer update */
+#define FORBID_REGISTER	3	/* other io_uring_register(2) */
 
 static void
 forbidden(int role, int which, struct pre *pre)
