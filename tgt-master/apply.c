@@ -399,7 +399,13 @@ lun_drain(struct master *m, struct mlun *ml)
 	struct msg_ring_del	 d;
 	struct timeval		 tv = { m->conf->drain_timeout, 0 };
 
-	if (!svc_running(&ml->svc) || m->conf->drain_timeout == 0) {
+	/*
+	 * A tape drive or a changer stops at once: its replacement opens
+	 * the same cartridge or inventory file, which two processes must
+	 * not write (what is in flight ends with a retryable error).
+	 */
+	if (!svc_running(&ml->svc) || m->conf->drain_timeout == 0 ||
+	    ml->conf.type != LUN_TYPE_DISK) {
 		lun_remove(m, ml);
 		return;
 	}
