@@ -72,14 +72,14 @@ struct smc_elem {
 	uint16_t	 addr;
 	uint16_t	 src;		/* where a cartridge came from */
 	uint8_t		 srcvalid;
-	uint8_t		 imported;	/* mail slot: put in by the operator */
+	uint8_t		 imported;	/* mail slot: the operator's */
 	char		 barcode[TGT_BARCODE_MAX];	/* "" empty */
 };
 
 struct changer {
 	int		 configured;
 	uint32_t	 nslots, nmail, ndrives;
-	struct smc_elem	*elem;		/* by address: MT, IE, DT, ST */
+	struct smc_elem	*elem;		/* MT, IE, DT, ST by address */
 	size_t		 nelem;
 	char		 serial[CHANGER_DRIVES_MAX][TGT_BARCODE_MAX];
 	int		 inv_fd;

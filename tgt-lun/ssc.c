@@ -736,7 +736,7 @@ ssc_locate(struct scsi_cmd *cmd)
 	case 0:					/* logical object */
 		ssc_goto(cmd, id);
 		break;
-	case 1:					/* logical file: past its FM */
+	case 1:				/* logical file: past its FM */
 		if (id == 0) {
 			ssc_goto(cmd, 0);
 			break;
@@ -1149,7 +1149,7 @@ ssc_read_attribute(struct scsi_cmd *cmd)
 	}
 	if (ssc_ready(cmd, 0) == -1)
 		return (SCSI_DONE);
-	if (sa == 0x02 || sa == 0x03) {		/* volume, partition list */
+	if (sa == 0x02 || sa == 0x03) {	/* volume, partition list */
 		uint8_t	l[4] = { 0, 2, 0, 1 };
 
 		scsi_data_in(cmd, l, 4, alloc);
@@ -1338,7 +1338,7 @@ ssc_mode_page(struct lun *lun, uint8_t page, int pc, uint8_t *p)
 		if (pc == 1)
 			return (10);
 		p[4] = 0x10;			/* PSUM: megabytes */
-		p[5] = 0x03;			/* format, partition recog. */
+		p[5] = 0x03;		/* format, partition recog. */
 		mb = t->loaded ? t->cart.info.capacity / 1000000 : 0;
 		put_be16(&p[8], mb > 0xffff ? 0xffff : mb);
 		return (10);

@@ -1109,7 +1109,8 @@ apply_proc_gone(struct proc *p)
 			memset(&md, 0, sizeof(md));
 			md.ok = ml->req_load;
 			md.loaded = 1;
-			strlcpy(md.text, "the drive restarted", sizeof(md.text));
+			strlcpy(md.text, "the drive restarted",
+			    sizeof(md.text));
 			drive_done(p->m, ml, &md);
 		}
 		control_lun_gone(p->m, ml);

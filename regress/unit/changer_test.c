@@ -357,7 +357,8 @@ test_mail_and_inventory(void)
 	CHECK(lun_ua_take(&L, nx, &asc) && asc == ASC_IE_ACCESSED);
 	CHECK(smc_mailslot(&L, &cm, err, sizeof(err)) == -1);	/* twice */
 	strlcpy(cm.barcode, "A00001", sizeof(cm.barcode));
-	CHECK(smc_mailslot(&L, &cm, err, sizeof(err)) == -1);	/* a slot's */
+	/* in a slot already */
+	CHECK(smc_mailslot(&L, &cm, err, sizeof(err)) == -1);
 	strlcpy(cm.barcode, "MAIL02", sizeof(cm.barcode));
 	CHECK(smc_mailslot(&L, &cm, err, sizeof(err)) == 0);
 	strlcpy(cm.barcode, "MAIL03", sizeof(cm.barcode));
