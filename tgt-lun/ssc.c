@@ -832,7 +832,11 @@ ssc_read_block_limits(struct scsi_cmd *cmd)
 	return (SCSI_DONE);
 }
 
-/* READ POSITION: short (00h), long (06h) and extended (08h) forms. */
+/*
+ * READ POSITION: short (00h, and 01h, vendor-specific block ids, which
+ * Linux st asks for and which are the same here), long (06h) and
+ * extended (08h) forms.
+ */
 static int
 ssc_read_position(struct scsi_cmd *cmd)
 {
@@ -841,7 +845,7 @@ ssc_read_position(struct scsi_cmd *cmd)
 	uint8_t		 b[32], flags;
 	uint8_t		 sa = cmd->cdb[1] & 0x1f;
 
-	if (sa != 0x00 && sa != 0x06 && sa != 0x08) {
+	if (sa != 0x00 && sa != 0x01 && sa != 0x06 && sa != 0x08) {
 		scsi_invalid_cdb(cmd, 1, 4);
 		return (SCSI_DONE);
 	}
@@ -853,6 +857,7 @@ ssc_read_position(struct scsi_cmd *cmd)
 	    (ssc_in_ew(t) ? 0x01 : 0);			/* BPEW */
 	switch (sa) {
 	case 0x00:
+	case 0x01:
 		b[0] = flags;
 		if (ct->pos > UINT32_MAX)
 			b[0] |= 0x04 | 0x02;	/* LOLU, PERR: too far */

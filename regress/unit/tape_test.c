@@ -281,6 +281,9 @@ test_identify(void)
 	r = run(c, RING_DIR_READ, 32);
 	CHECK(good(r) && r.len == 32 && buf[0] == 0x80 &&
 	    get_be16(&buf[2]) == 0x1c);
+	c[1] = 0x01;				/* Linux st's */
+	r = run(c, RING_DIR_READ, 20);
+	CHECK(good(r) && r.len == 20 && buf[0] == 0x80);
 	c[1] = 0x07;
 	r = run(c, RING_DIR_NONE, 0);
 	CHECK(chk(r, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB));
