@@ -1176,7 +1176,8 @@ lun_dispatch(struct msgchan *ch, struct msg *msg, void *arg)
 		break;
 	case MSG_LUN_MOVE:
 		if (MSG_GET(msg, &mv) == -1 ||
-		    ml->conf.type != LUN_TYPE_CHANGER) {
+		    ml->conf.type != LUN_TYPE_CHANGER ||
+		    (mv.op != MOVE_TO_DRIVE && mv.op != MOVE_FROM_DRIVE)) {
 			proc_bad(p, msg);
 			break;
 		}
