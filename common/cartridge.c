@@ -726,7 +726,7 @@ cart_read(struct cart *c, uint8_t *buf, uint32_t buflen, struct cart_rec *r)
 			errno = EIO;
 			goto out;
 		}
-		if (tmp != NULL)
+		if (tmp != NULL && buflen > 0)
 			memcpy(buf, tmp, buflen);
 	}
 	c->pos++;

@@ -404,8 +404,9 @@ ssc_read(struct scsi_cmd *cmd)
 		room = cmd->in_len > done * bs ? cmd->in_len - done * bs : 0;
 		if (room > len)
 			room = len;
-		if (cart_read(&t->cart, cmd->buf + (fixed ? done * bs : 0),
-		    room, &r) == -1) {
+		/* no room (no Data-In buffer): the block is read, not sent */
+		if (cart_read(&t->cart, room > 0 ? cmd->buf + (fixed ?
+		    done * bs : 0) : NULL, room, &r) == -1) {
 			ssc_medium_error(cmd, 0);
 			return (SCSI_DONE);
 		}

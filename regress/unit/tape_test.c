@@ -328,6 +328,13 @@ test_read_variable(void)
 	r = rvar(64, 0);
 	CHECK(chk(r, SK_BLANK_CHECK, ASC_EOD_DETECTED) && r.info == 64 &&
 	    at() == 7);
+	/* a READ without a Data-In buffer: read, nothing sent */
+	CHECK(good(locate16(0, 6)));
+	r = c6(0x08, 0, 50, RING_DIR_NONE, 0);
+	CHECK(good(r) && r.len == 0 && r.want == 50 && at() == 7);
+	CHECK(good(locate16(0, 0)));
+	r = c6(0x08, 1, 0, RING_DIR_NONE, 0);	/* fixed, 0 blocks */
+	CHECK(good(r));
 	/* READ(16) at a logical object identifier */
 	{
 		uint8_t	c[16];
