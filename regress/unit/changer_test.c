@@ -412,6 +412,61 @@ test_mail_and_inventory(void)
 	inv_fd = -1;
 }
 
+/* After a restart of the suite the drives come back empty: restored. */
+static void
+test_restore(void)
+{
+	struct msg_lun_move_done	 md;
+	struct res			 r;
+	const uint8_t			*d;
+	uint8_t				 type;
+	char				 path[64];
+
+	strlcpy(path, "/tmp/changer_test.XXXXXX", sizeof(path));
+	REQUIRE((inv_fd = mkstemp(path)) != -1);
+	unlink(path);
+	REQUIRE(changer_start(1) == 0);
+	/* A00001 into drive 0, done by the master */
+	nmoves = 0;
+	r = move(0x1000, 0x100);
+	REQUIRE(r.rc == SCSI_PENDING && nmoves == 1);
+	memset(&md, 0, sizeof(md));
+	md.id = last_move.id;
+	md.ok = 1;
+	smc_move_done(&L, &md);
+	lun_fini(&L);
+	/* the suite restarts: the master starts drive 0 empty */
+	nmoves = 0;
+	REQUIRE(changer_start(0) == 0);
+	CHECK(nmoves == 1 && last_move.op == MOVE_TO_DRIVE &&
+	    last_move.drive == 0 && strcmp(last_move.barcode, "A00001") == 0);
+	CHECK(move(0x1002, 0x1003).status == SAM_STAT_BUSY);
+	md.id = last_move.id;
+	smc_move_done(&L, &md);
+	r = res(4, 1, 0, 0x100, 1, sizeof(buf));
+	d = find_desc(r.len, 0x100, &type);
+	CHECK(d != NULL && (d[2] & 1) && memcmp(&d[12], "A00001", 6) == 0 &&
+	    (d[9] & 0x80) && get_be16(&d[10]) == 0x1000);
+	CHECK(move(0x1002, 0x1003).status == SAM_STAT_GOOD);
+	lun_fini(&L);
+	/* again, and the master cannot: back to the slot it came from */
+	nmoves = 0;
+	REQUIRE(changer_start(0) == 0);
+	CHECK(nmoves == 1);
+	md.id = last_move.id;
+	md.ok = 0;
+	strlcpy(md.text, "no such file", sizeof(md.text));
+	smc_move_done(&L, &md);
+	r = res(0, 1, 0, 0, 0xffff, sizeof(buf));
+	d = find_desc(r.len, 0x100, &type);
+	CHECK(d != NULL && !(d[2] & 1));
+	d = find_desc(r.len, 0x1000, &type);
+	CHECK(d != NULL && (d[2] & 1) && memcmp(&d[12], "A00001", 6) == 0);
+	lun_fini(&L);
+	close(inv_fd);
+	inv_fd = -1;
+}
+
 int
 main(void)
 {
@@ -419,5 +474,6 @@ main(void)
 	UNIT_RUN(test_element_map);
 	UNIT_RUN(test_moves);
 	UNIT_RUN(test_mail_and_inventory);
+	UNIT_RUN(test_restore);
 	return (UNIT_END("changer"));
 }
