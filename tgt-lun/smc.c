@@ -106,6 +106,7 @@ struct changer {
 };
 
 static void	 restore_next(struct changer *);
+static void	 inv_report(struct changer *);
 
 static struct changer *
 changer_of(struct lun *lun)
@@ -230,6 +231,53 @@ inv_save(struct changer *ch)
 		ch->inv_seq++;
 	free(b);
 	return (rv);
+}
+
+/* The inventory changed: on disk, and to the master. */
+static int
+inv_changed(struct changer *ch)
+{
+	int	rv = inv_save(ch);
+
+	inv_report(ch);
+	return (rv);
+}
+
+/* Tell the master what every element holds (tgtctl show cartridges). */
+static void
+inv_report(struct changer *ch)
+{
+	struct msg_inventory	*mi;
+	const struct smc_elem	*el;
+	size_t			 i;
+
+	if (ch->send == NULL || (mi = calloc(1, sizeof(*mi))) == NULL)
+		return;
+	for (i = 0; i < ch->nelem && mi->n < sizeof(mi->e) / sizeof(mi->e[0]); i++) {
+		el = &ch->elem[i];
+		if (el->type == ET_TRANSPORT || el->barcode[0] == '\0')
+			continue;
+		switch (el->type) {
+		case ET_STORAGE:
+			mi->e[mi->n].kind = CHANGER_SLOT;
+			mi->e[mi->n].index = el->addr - ADDR_SLOT + 1;
+			break;
+		case ET_IMPORT_EXPORT:
+			mi->e[mi->n].kind = CHANGER_MAILSLOT;
+			mi->e[mi->n].index = el->addr - ADDR_MAIL + 1;
+			break;
+		default:
+			mi->e[mi->n].kind = CHANGER_DRIVE;
+			mi->e[mi->n].index = el->addr - ADDR_DRIVE;
+			break;
+		}
+		strlcpy(mi->e[mi->n].barcode, el->barcode,
+		    sizeof(mi->e[0].barcode));
+		mi->n++;
+	}
+	if (ch->send(ch->send_arg, MSG_LUN_INVENTORY, mi, sizeof(*mi)) == -1)
+		log_warnx("cannot send the inventory");
+	free(mi);
 }
 
 /*
@@ -372,7 +420,7 @@ smc_configure(struct lun *lun, const struct msg_changer *mc, int inv_fd,
 				continue;
 			strlcpy(el->barcode, bc, sizeof(el->barcode));
 		}
-		if (inv_save(ch) == -1)
+		if (inv_changed(ch) == -1)
 			log_warn("inventory file");
 	}
 	/* a cartridge in a drive is nowhere else */
@@ -594,7 +642,7 @@ smc_move_medium(struct scsi_cmd *cmd)
 		return (SCSI_DONE);
 	if (s->type != ET_DATA_TRANSFER && d->type != ET_DATA_TRANSFER) {
 		move_local(ch, s, d);
-		if (inv_save(ch) == -1)
+		if (inv_changed(ch) == -1)
 			log_warn("inventory file");
 		return (SCSI_DONE);
 	}
@@ -706,7 +754,7 @@ restore_next(struct changer *ch)
 		}
 		ch->restore[i].barcode[0] = '\0';
 	}
-	if (inv_save(ch) == -1)
+	if (inv_changed(ch) == -1)
 		log_warn("inventory file");
 }
 
@@ -754,7 +802,7 @@ smc_move_done(struct lun *lun, const struct msg_lun_move_done *md)
 	d = elem_find(ch, ch->pend_dst);
 	if (md->ok && s != NULL && d != NULL) {
 		move_local(ch, s, d);
-		if (inv_save(ch) == -1)
+		if (inv_changed(ch) == -1)
 			log_warn("inventory file");
 		cmd->status = SAM_STAT_GOOD;
 	} else
@@ -796,7 +844,7 @@ smc_drive_changed(struct lun *lun, const struct msg_changer_drive *cd)
 			other->barcode[0] = '\0';
 	strlcpy(el->barcode, bc, sizeof(el->barcode));
 	el->srcvalid = 0;
-	if (inv_save(ch) == -1)
+	if (inv_changed(ch) == -1)
 		log_warn("inventory file");
 }
 
@@ -860,7 +908,7 @@ smc_mailslot(struct lun *lun, const struct ctl_mailslot *cm, char *err,
 		snprintf(err, errlen, "unknown operation");
 		return (-1);
 	}
-	if (inv_save(ch) == -1)
+	if (inv_changed(ch) == -1)
 		log_warn("inventory file");
 	lun_ua_set(lun, UA_IE_ACCESSED, NULL);
 	return (0);
@@ -923,7 +971,7 @@ smc_exchange_medium(struct scsi_cmd *cmd)
 	s->srcvalid = s->imported = 0;
 	elem_put(d1, so.barcode, &so);
 	elem_put(d2, d1o.barcode, &d1o);
-	if (inv_save(ch) == -1)
+	if (inv_changed(ch) == -1)
 		log_warn("inventory file");
 	return (SCSI_DONE);
 }

@@ -773,6 +773,7 @@ lun_free(struct mlun *ml)
 	if (ml->fd != -1)
 		close(ml->fd);
 	idset_free(&ml->rings);
+	free(ml->inv);
 	free(ml);
 }
 
@@ -1182,6 +1183,24 @@ lun_dispatch(struct msgchan *ch, struct msg *msg, void *arg)
 			break;
 		}
 		changer_move(p->m, ml, &mv);
+		break;
+	case MSG_LUN_INVENTORY:
+		if (msg->hdr.len != sizeof(*ml->inv) ||
+		    ml->conf.type != LUN_TYPE_CHANGER) {
+			proc_bad(p, msg);
+			break;
+		}
+		if (ml->inv == NULL &&
+		    (ml->inv = malloc(sizeof(*ml->inv))) == NULL) {
+			log_warn("inventory");
+			break;
+		}
+		if (msg_get(msg, ml->inv, sizeof(*ml->inv)) == -1 ||
+		    ml->inv->n > sizeof(ml->inv->e) / sizeof(ml->inv->e[0])) {
+			free(ml->inv);
+			ml->inv = NULL;
+			proc_bad(p, msg);
+		}
 		break;
 	case MSG_LUN_MAILSLOT_DONE:
 		if (MSG_GET(msg, &e) == -1 ||

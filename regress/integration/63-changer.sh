@@ -84,9 +84,17 @@ lun_pid() {
 	timeout 10 "$CTL" -s "$SOCK" -j show luns |
 	    jq -r ".[] | select(.target == \"$IQN\" and .lun == $1) | .pid"
 }
+check_out "tgtctl show cartridges: SPARE01 in slot 7" "SPARE01 +slot +7 " \
+    "$CTL" -s "$SOCK" show cartridges
+where=$(timeout 10 "$CTL" -s "$SOCK" -j show cartridges |
+    jq -r '.[] | select(.barcode == "TAPE02L5") | "\(.where) \(.index)"')
+[ "$where" = "slot 5" ] && ok "tgtctl -j show cartridges: TAPE02L5 in slot 5" ||
+    fail "tgtctl -j show cartridges: TAPE02L5 in slot 5 (got '$where')"
 timeout -s KILL 60 python3 "$PROBE" load "$ADDR" "$PORT" "$IQN" \
     > "$T/load.out" 2>&1
 res_lines "$T/load.out" ""
+check_out "tgtctl show cartridges: TAPE01L5 in a drive" "TAPE01L5 +drive" \
+    "$CTL" -s "$SOCK" show cartridges
 old=$(lun_pid 2)
 [ -n "$old" ] && [ "$old" != 0 ] && kill -KILL "$old"
 restarted() { p=$(lun_pid 2); [ -n "$p" ] && [ "$p" != 0 ] && [ "$p" != "$old" ]; }
