@@ -780,7 +780,11 @@ ssc_erase(struct scsi_cmd *cmd)
 	return (SCSI_DONE);
 }
 
-/* LOAD UNLOAD: load, unload (EOT, HOLD and RETEN change nothing here). */
+/*
+ * LOAD UNLOAD: load, unload (EOT: to the end of the tape first, HOLD,
+ * RETEN: nothing to do on a virtual tape).  Loading with EOT makes no
+ * sense (SSC-4 7.2).
+ */
 static int
 ssc_load_unload(struct scsi_cmd *cmd)
 {
@@ -789,6 +793,10 @@ ssc_load_unload(struct scsi_cmd *cmd)
 	char		 err[TGT_ERR_MAX];
 	int		 load = cmd->cdb[4] & 0x01;
 
+	if (load && (cmd->cdb[4] & 0x04)) {
+		scsi_invalid_cdb(cmd, 4, 2);
+		return (SCSI_DONE);
+	}
 	if (t->fd == -1) {
 		scsi_check(cmd, SK_NOT_READY, ASC_MEDIUM_NOT_PRESENT);
 		return (SCSI_DONE);

@@ -603,6 +603,9 @@ test_load_unload(void)
 	while (lun_ua_take(&L, a, &asc) || lun_ua_take(&L, b, &asc))
 		;
 	CHECK(good(wvar(10, 'a')));
+	/* load with EOT: refused */
+	CHECK(chk(c6(0x1b, 0, 0x05, RING_DIR_NONE, 0), SK_ILLEGAL_REQUEST,
+	    ASC_INVALID_FIELD_IN_CDB));
 	/* unload: NOT READY, MEDIUM NOT PRESENT */
 	CHECK(good(c6(0x1b, 0, 0, RING_DIR_NONE, 0)));
 	CHECK(chk(c6(0x00, 0, 0, RING_DIR_NONE, 0), SK_NOT_READY,
