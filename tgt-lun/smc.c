@@ -90,6 +90,8 @@ struct changer {
 	struct scsi_cmd	*pending;
 	uint32_t	 pending_id;
 	uint16_t	 pend_src, pend_dst;
+	int		 pend_two;	/* drive to drive: out first */
+	int		 pend_half;	/* drive to drive: in, second */
 	uint32_t	 next_id;
 	/*
 	 * What the inventory says the drives held: a drive the master
@@ -646,18 +648,16 @@ smc_move_medium(struct scsi_cmd *cmd)
 			log_warn("inventory file");
 		return (SCSI_DONE);
 	}
-	if (s->type == ET_DATA_TRANSFER && d->type == ET_DATA_TRANSFER) {
-		/* from drive to drive: through a slot, in two moves */
-		scsi_check(cmd, SK_ILLEGAL_REQUEST, ASC_INVALID_ELEMENT);
-		return (SCSI_DONE);
-	}
 	if (ch->send == NULL) {
 		scsi_check(cmd, SK_HARDWARE_ERROR, ASC_INTERNAL_TARGET_FAILURE);
 		return (SCSI_DONE);
 	}
 	memset(&mv, 0, sizeof(mv));
 	mv.id = ++ch->next_id;
-	if (d->type == ET_DATA_TRANSFER) {
+	/* from drive to drive: out of the first, then into the second */
+	ch->pend_two = s->type == ET_DATA_TRANSFER &&
+	    d->type == ET_DATA_TRANSFER;
+	if (d->type == ET_DATA_TRANSFER && !ch->pend_two) {
 		mv.op = MOVE_TO_DRIVE;
 		mv.drive = d->addr - ADDR_DRIVE;
 	} else {
@@ -784,9 +784,11 @@ restore_done(struct changer *ch, const struct msg_lun_move_done *md)
 void
 smc_move_done(struct lun *lun, const struct msg_lun_move_done *md)
 {
-	struct changer	*ch = changer_of(lun);
-	struct scsi_cmd	*cmd;
-	struct smc_elem	*s, *d;
+	struct changer			*ch = changer_of(lun);
+	struct scsi_cmd			*cmd;
+	struct smc_elem			*s, *d, *other;
+	struct msg_lun_move		 mv;
+	struct msg_lun_move_done	 fail;
 
 	if (ch != NULL && ch->restoring && md->id == ch->restore_id) {
 		restore_done(ch, md);
@@ -796,10 +798,46 @@ smc_move_done(struct lun *lun, const struct msg_lun_move_done *md)
 		log_warnx("MOVE_DONE for no move in flight, ignored");
 		return;
 	}
+	memset(&fail, 0, sizeof(fail));
+	fail.key = SK_HARDWARE_ERROR;
+	fail.ascq = ASC_INTERNAL_TARGET_FAILURE;
 	cmd = ch->pending;
-	ch->pending = NULL;
 	s = elem_find(ch, ch->pend_src);
 	d = elem_find(ch, ch->pend_dst);
+	if (ch->pend_two && md->ok && s != NULL && d != NULL) {
+		/* out of the first drive: now into the second */
+		ch->pend_two = 0;
+		memset(&mv, 0, sizeof(mv));
+		mv.id = ch->pending_id = ++ch->next_id;
+		mv.op = MOVE_TO_DRIVE;
+		mv.drive = d->addr - ADDR_DRIVE;
+		strlcpy(mv.barcode, s->barcode, sizeof(mv.barcode));
+		if (ch->send(ch->send_arg, MSG_LUN_MOVE, &mv,
+		    sizeof(mv)) == 0) {
+			ch->pend_half = 1;
+			return;
+		}
+		md = &fail;
+	}
+	ch->pending = NULL;
+	ch->pend_two = 0;
+	if (ch->pend_half) {
+		/*
+		 * The second half of a drive to drive move: the cartridge
+		 * left the first drive.  Refused by the second, it goes to
+		 * a slot, where it came from if that one is empty.
+		 */
+		ch->pend_half = 0;
+		if (!md->ok && s != NULL && s->barcode[0] != '\0') {
+			other = shelf_for(ch, s->src, s->srcvalid);
+			if (other != NULL)
+				move_local(ch, s, other);
+			else
+				s->barcode[0] = '\0';
+			if (inv_changed(ch) == -1)
+				log_warn("inventory file");
+		}
+	}
 	if (md->ok && s != NULL && d != NULL) {
 		move_local(ch, s, d);
 		if (inv_changed(ch) == -1)

@@ -319,6 +319,52 @@ test_moves(void)
 		d = find_desc(r.len, 0x100, &type);
 		CHECK(d != NULL && !(d[2] & 1));
 	}
+	/* drive to drive: out of drive 0 (empty now), A00003 in first */
+	{
+		struct msg_changer_drive	cd;
+
+		memset(&cd, 0, sizeof(cd));
+		cd.drive = 1;			/* INDRIVE taken out */
+		smc_drive_changed(&L, &cd);
+	}
+	r = move_cmd(&pend, 0x1002, 0x100);
+	REQUIRE(r.rc == SCSI_PENDING);
+	memset(&md, 0, sizeof(md));
+	md.id = last_move.id;
+	md.ok = 1;
+	smc_move_done(&L, &md);
+	nmoves = 0;
+	completed = 0;
+	r = move_cmd(&pend, 0x100, 0x101);
+	CHECK(r.rc == SCSI_PENDING && nmoves == 1 &&
+	    last_move.op == MOVE_FROM_DRIVE && last_move.drive == 0);
+	md.id = last_move.id;
+	smc_move_done(&L, &md);
+	CHECK(completed == 0 && nmoves == 2 && last_move.op == MOVE_TO_DRIVE &&
+	    last_move.drive == 1 && strcmp(last_move.barcode, "A00003") == 0);
+	md.id = last_move.id;
+	smc_move_done(&L, &md);
+	CHECK(completed == 1 && pend.status == SAM_STAT_GOOD);
+	r = res(4, 1, 0, 0, 0xffff, sizeof(buf));
+	d = find_desc(r.len, 0x101, &type);
+	CHECK(d != NULL && (d[2] & 1) && memcmp(&d[12], "A00003", 6) == 0);
+	d = find_desc(r.len, 0x100, &type);
+	CHECK(d != NULL && !(d[2] & 1));
+	/* back, the second drive refuses: to the slot it came from */
+	r = move_cmd(&pend, 0x101, 0x100);
+	md.id = last_move.id;
+	smc_move_done(&L, &md);
+	md.id = last_move.id;
+	md.ok = 0;
+	md.key = SK_MEDIUM_ERROR;
+	md.ascq = 0x3000;
+	smc_move_done(&L, &md);
+	CHECK(completed == 2 && pend.status == SAM_STAT_CHECK_CONDITION);
+	r = res(0, 1, 0, 0, 0xffff, sizeof(buf));
+	d = find_desc(r.len, 0x1002, &type);
+	CHECK(d != NULL && (d[2] & 1) && memcmp(&d[12], "A00003", 6) == 0);
+	d = find_desc(r.len, 0x101, &type);
+	CHECK(d != NULL && !(d[2] & 1));
 	/* EXCHANGE MEDIUM: slot 3 and mail slot... a swap of two slots */
 	CHECK(move(0x1002, 0x1004).status == SAM_STAT_GOOD);	/* A00003 */
 	CHECK(move(0x1004, 0x10).status == SAM_STAT_GOOD);
