@@ -6,8 +6,9 @@
  * integers big-endian:
  *
  *	0	header copy A (4 KiB)	the attributes; the copy with
- *	4096	header copy B (4 KiB)	the higher sequence and a good CRC
- *					counts, the other is written next
+ *	4096	header copy B (4 KiB)	the higher sequence with a good
+ *					CRC counts, the other is written
+ *					next
  *	65536	index: 32-byte entries, one per filemark and at most
  *		CART_STRIDE objects apart, in the order of the tape
  *	data_off records: a 32-byte header, the data, zeroes to 8 bytes
@@ -76,7 +77,7 @@ pread_full(int fd, void *buf, size_t len, uint64_t off)
 			continue;
 		if (n == -1)
 			return (-1);
-		if (n == 0) {			/* past the end of the file */
+		if (n == 0) {		/* past the end of the file */
 			memset((uint8_t *)buf + done, 0, len - done);
 			return (1);
 		}
@@ -725,7 +726,7 @@ cart_read(struct cart *c, uint8_t *buf, uint32_t buflen, struct cart_rec *r)
 			errno = EIO;
 			goto out;
 		}
-		if (tmp != NULL)
+		if (tmp != NULL && buflen > 0)
 			memcpy(buf, tmp, buflen);
 	}
 	c->pos++;

@@ -213,6 +213,15 @@ enum msg_type {
 	MSG_LUN_CHANGER_DRIVE,	/* struct msg_changer_drive */
 	MSG_LUN_MAILSLOT,	/* struct ctl_mailslot, peerid = ctl id */
 	MSG_LUN_MAILSLOT_DONE,	/* struct msg_error: "" if done */
+	/*
+	 * changer -> master: INVENTORY, what every element holds, after
+	 * each change (the master keeps the last one).  tgtctl -> master:
+	 * SHOW_CARTRIDGES, answered by one CARTRIDGE per cartridge in a
+	 * drive, slot or mail slot, then END.
+	 */
+	MSG_LUN_INVENTORY,	/* struct msg_inventory */
+	MSG_CTL_SHOW_CARTRIDGES = 1240, /* no payload */
+	MSG_CTL_CARTRIDGE,	/* struct ctl_cartridge */
 };
 
 struct msg_error {
@@ -650,6 +659,27 @@ struct msg_changer_drive {
 	uint32_t	drive;
 	uint32_t	pad;
 	char		barcode[TGT_BARCODE_MAX];	/* "" empty */
+};
+
+/* msg_inventory.e[].kind: CHANGER_SLOT, CHANGER_MAILSLOT or this */
+#define CHANGER_DRIVE		3
+
+struct msg_inventory {
+	uint32_t	n;		/* entries used */
+	uint32_t	pad;
+	struct {
+		uint16_t kind;
+		uint16_t index;		/* from 1 (drives from 0) */
+		char	barcode[TGT_BARCODE_MAX];
+	} e[CHANGER_SLOTS_MAX + CHANGER_MAIL_MAX + CHANGER_DRIVES_MAX];
+};
+
+struct ctl_cartridge {
+	uint64_t	lun;		/* of the drive or changer */
+	uint32_t	kind;		/* CHANGER_SLOT, _MAILSLOT, _DRIVE */
+	uint32_t	index;		/* slot or mail slot from 1; drive 0 */
+	char		target[TGT_NAME_MAX];
+	char		barcode[TGT_BARCODE_MAX];
 };
 
 /* ctl_mailslot.op */

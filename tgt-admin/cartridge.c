@@ -274,7 +274,8 @@ cart_import_cmd(int argc, char *argv[])
 	struct cart	 c;
 	struct stat	 sst;
 	const char	*dir = CART_DEF_DIR, *src;
-	char		 path[4096], err[256], barcode[CART_BARCODE_MAX + 1];
+	char		 path[4096], err[256];
+	char		 barcode[CART_BARCODE_MAX + 1];
 	uint8_t		 h[TGT_HDR], mam[TGT_MAM], *data = NULL;
 	uint64_t	 size = 0, off, next, curr, nblk = 0, nfm = 0, steps;
 	uint32_t	 type, len;

@@ -5,7 +5,7 @@
  * tgtctl: talk to tgt-master over its control socket.
  *
  *	tgtctl [-j] [-s socket] show targets | sessions | connections |
- *	    luns | portals | stats
+ *	    luns | portals | stats | cartridges
  *	tgtctl [-j] [-s socket] show target name
  *	tgtctl [-s socket] reload
  *	tgtctl [-s socket] log verbose | brief
@@ -70,7 +70,7 @@ usage(void)
 	fprintf(stderr,
 	    "usage: tgtctl [-j] [-s socket] show targets | sessions | "
 	    "connections |\n"
-	    "                   luns | portals | stats\n"
+	    "                   luns | portals | stats | cartridges\n"
 	    "       tgtctl [-j] [-s socket] show target name\n"
 	    "       tgtctl [-s socket] reload\n"
 	    "       tgtctl [-s socket] log verbose | brief\n"
@@ -560,6 +560,41 @@ get_luns(int s, struct table *t, const char *target)
 	}
 }
 
+static const struct column cart_cols[] = {
+	{ "BARCODE", "barcode", 0 },
+	{ "WHERE", "where", 0 },
+	{ "INDEX", "index", 1 },
+	{ "TARGET", "target", 0 },
+	{ "LUN", "lun", 1 },
+	{ NULL, NULL, 0 }
+};
+
+/* Where every cartridge is: in a drive, a slot or a mail slot. */
+static void
+show_cartridges(int s)
+{
+	struct ctl_cartridge	 cc;
+	struct table		 t;
+
+	table_init(&t, cart_cols);
+	ctl_request(s, MSG_CTL_SHOW_CARTRIDGES, NULL, 0);
+	while (ctl_next(s, MSG_CTL_CARTRIDGE, &cc, sizeof(cc))) {
+		TERM(cc.target);
+		TERM(cc.barcode);
+		table_row(&t);
+		table_cell(&t, 0, "%s", cc.barcode);
+		table_cell(&t, 1, "%s", cc.kind == CHANGER_DRIVE ? "drive" :
+		    cc.kind == CHANGER_MAILSLOT ? "mailslot" : "slot");
+		if (cc.kind == CHANGER_DRIVE)
+			table_cell(&t, 2, "-");
+		else
+			table_cell(&t, 2, "%u", cc.index);
+		table_cell(&t, 3, "%s", cc.target);
+		table_cell(&t, 4, "%llu", (unsigned long long)cc.lun);
+	}
+	table_print(&t);
+}
+
 static void
 show_luns(int s)
 {
@@ -1037,6 +1072,7 @@ main(int argc, char *argv[])
 		    strcmp(argv[1], "sessions") != 0 &&
 		    strcmp(argv[1], "connections") != 0 &&
 		    strcmp(argv[1], "portals") != 0 &&
+		    strcmp(argv[1], "cartridges") != 0 &&
 		    strcmp(argv[1], "stats") != 0)
 			usage();
 		s = ctl_connect(path);
@@ -1050,6 +1086,8 @@ main(int argc, char *argv[])
 			show_connections(s);
 		else if (strcmp(argv[1], "portals") == 0)
 			show_portals(s);
+		else if (strcmp(argv[1], "cartridges") == 0)
+			show_cartridges(s);
 		else
 			show_stats(s);
 	} else if (strcmp(argv[0], "reload") == 0 && argc == 1) {

@@ -1111,7 +1111,6 @@ static const struct scsi_op sbc_ops[] = {
 	    { 0xb7, 0x1f, LBA4, LBA4, 0, 0x07 } },
 	{ VERIFY_12, 0, 12, OPF_READ, sbc_verify, "VERIFY(12)",
 	    { 0xaf, 0x16, LBA4, LBA4, 0, 0x07 } },
-
 };
 
 static const uint8_t sbc_vpd[] = { VPD_THIRD_PARTY_COPY, VPD_BLOCK_LIMITS,

@@ -72,14 +72,14 @@ struct smc_elem {
 	uint16_t	 addr;
 	uint16_t	 src;		/* where a cartridge came from */
 	uint8_t		 srcvalid;
-	uint8_t		 imported;	/* mail slot: put in by the operator */
+	uint8_t		 imported;	/* mail slot: the operator's */
 	char		 barcode[TGT_BARCODE_MAX];	/* "" empty */
 };
 
 struct changer {
 	int		 configured;
 	uint32_t	 nslots, nmail, ndrives;
-	struct smc_elem	*elem;		/* by address: MT, IE, DT, ST */
+	struct smc_elem	*elem;		/* MT, IE, DT, ST by address */
 	size_t		 nelem;
 	char		 serial[CHANGER_DRIVES_MAX][TGT_BARCODE_MAX];
 	int		 inv_fd;
@@ -90,8 +90,25 @@ struct changer {
 	struct scsi_cmd	*pending;
 	uint32_t	 pending_id;
 	uint16_t	 pend_src, pend_dst;
+	int		 pend_two;	/* drive to drive: out first */
+	int		 pend_half;	/* drive to drive: in, second */
 	uint32_t	 next_id;
+	/*
+	 * What the inventory says the drives held: a drive the master
+	 * starts empty gets it back (a restart of the suite), one at a
+	 * time, before the robot takes commands.
+	 */
+	struct {
+		char	 barcode[TGT_BARCODE_MAX];
+		uint16_t src;
+		uint8_t	 srcvalid;
+	} restore[CHANGER_DRIVES_MAX];
+	int		 restoring;	/* drive index + 1, 0 if none */
+	uint32_t	 restore_id;
 };
+
+static void	 restore_next(struct changer *);
+static void	 inv_report(struct changer *);
 
 static struct changer *
 changer_of(struct lun *lun)
@@ -188,10 +205,8 @@ inv_save(struct changer *ch)
 	if ((b = calloc(1, INV_COPY)) == NULL)
 		return (-1);
 	for (i = 0; i < ch->nelem; i++) {
-		if (ch->elem[i].type != ET_STORAGE &&
-		    ch->elem[i].type != ET_IMPORT_EXPORT)
-			continue;
-		if (ch->elem[i].barcode[0] == '\0')
+		if (ch->elem[i].type == ET_TRANSPORT ||
+		    ch->elem[i].barcode[0] == '\0')
 			continue;
 		if (INV_HDR + (n + 1) * INV_ENT > INV_COPY)
 			break;
@@ -218,6 +233,53 @@ inv_save(struct changer *ch)
 		ch->inv_seq++;
 	free(b);
 	return (rv);
+}
+
+/* The inventory changed: on disk, and to the master. */
+static int
+inv_changed(struct changer *ch)
+{
+	int	rv = inv_save(ch);
+
+	inv_report(ch);
+	return (rv);
+}
+
+/* Tell the master what every element holds (tgtctl show cartridges). */
+static void
+inv_report(struct changer *ch)
+{
+	struct msg_inventory	*mi;
+	const struct smc_elem	*el;
+	size_t			 i;
+
+	if (ch->send == NULL || (mi = calloc(1, sizeof(*mi))) == NULL)
+		return;
+	for (i = 0; i < ch->nelem && mi->n < sizeof(mi->e) / sizeof(mi->e[0]); i++) {
+		el = &ch->elem[i];
+		if (el->type == ET_TRANSPORT || el->barcode[0] == '\0')
+			continue;
+		switch (el->type) {
+		case ET_STORAGE:
+			mi->e[mi->n].kind = CHANGER_SLOT;
+			mi->e[mi->n].index = el->addr - ADDR_SLOT + 1;
+			break;
+		case ET_IMPORT_EXPORT:
+			mi->e[mi->n].kind = CHANGER_MAILSLOT;
+			mi->e[mi->n].index = el->addr - ADDR_MAIL + 1;
+			break;
+		default:
+			mi->e[mi->n].kind = CHANGER_DRIVE;
+			mi->e[mi->n].index = el->addr - ADDR_DRIVE;
+			break;
+		}
+		strlcpy(mi->e[mi->n].barcode, el->barcode,
+		    sizeof(mi->e[0].barcode));
+		mi->n++;
+	}
+	if (ch->send(ch->send_arg, MSG_LUN_INVENTORY, mi, sizeof(*mi)) == -1)
+		log_warnx("cannot send the inventory");
+	free(mi);
 }
 
 /*
@@ -263,9 +325,19 @@ inv_load(struct changer *ch)
 		memcpy(bc, &e[8], sizeof(bc));
 		bc[sizeof(bc) - 1] = '\0';
 		if ((el = elem_find(ch, get_be16(&e[2]))) == NULL ||
-		    el->type != e[0] || (el->type != ET_STORAGE &&
-		    el->type != ET_IMPORT_EXPORT) || cart_barcode_ok(bc) ==
-		    -1 || elem_holding(ch, bc) != NULL)
+		    el->type != e[0] || el->type == ET_TRANSPORT ||
+		    cart_barcode_ok(bc) == -1)
+			continue;
+		if (el->type == ET_DATA_TRANSFER) {
+			/* the master says what a drive holds: remember */
+			strlcpy(ch->restore[el->addr - ADDR_DRIVE].barcode, bc,
+			    sizeof(ch->restore[0].barcode));
+			ch->restore[el->addr - ADDR_DRIVE].src =
+			    get_be16(&e[4]);
+			ch->restore[el->addr - ADDR_DRIVE].srcvalid = e[1] & 1;
+			continue;
+		}
+		if (elem_holding(ch, bc) != NULL)
 			continue;
 		strlcpy(el->barcode, bc, sizeof(el->barcode));
 		el->srcvalid = e[1] & 1;
@@ -350,7 +422,7 @@ smc_configure(struct lun *lun, const struct msg_changer *mc, int inv_fd,
 				continue;
 			strlcpy(el->barcode, bc, sizeof(el->barcode));
 		}
-		if (inv_save(ch) == -1)
+		if (inv_changed(ch) == -1)
 			log_warn("inventory file");
 	}
 	/* a cartridge in a drive is nowhere else */
@@ -364,6 +436,7 @@ smc_configure(struct lun *lun, const struct msg_changer *mc, int inv_fd,
 	}
 	ch->configured = 1;
 	lun->ejected = 0;
+	restore_next(ch);
 	return (0);
  bad:
 	if (inv_fd != -1)
@@ -560,7 +633,7 @@ smc_move_medium(struct scsi_cmd *cmd)
 		return (SCSI_DONE);
 	}
 	/* the robot is busy with a move through the master */
-	if (ch->pending != NULL) {
+	if (ch->pending != NULL || ch->restoring) {
 		cmd->status = SAM_STAT_BUSY;
 		return (SCSI_DONE);
 	}
@@ -571,13 +644,8 @@ smc_move_medium(struct scsi_cmd *cmd)
 		return (SCSI_DONE);
 	if (s->type != ET_DATA_TRANSFER && d->type != ET_DATA_TRANSFER) {
 		move_local(ch, s, d);
-		if (inv_save(ch) == -1)
+		if (inv_changed(ch) == -1)
 			log_warn("inventory file");
-		return (SCSI_DONE);
-	}
-	if (s->type == ET_DATA_TRANSFER && d->type == ET_DATA_TRANSFER) {
-		/* from drive to drive: through a slot, in two moves */
-		scsi_check(cmd, SK_ILLEGAL_REQUEST, ASC_INVALID_ELEMENT);
 		return (SCSI_DONE);
 	}
 	if (ch->send == NULL) {
@@ -586,7 +654,10 @@ smc_move_medium(struct scsi_cmd *cmd)
 	}
 	memset(&mv, 0, sizeof(mv));
 	mv.id = ++ch->next_id;
-	if (d->type == ET_DATA_TRANSFER) {
+	/* from drive to drive: out of the first, then into the second */
+	ch->pend_two = s->type == ET_DATA_TRANSFER &&
+	    d->type == ET_DATA_TRANSFER;
+	if (d->type == ET_DATA_TRANSFER && !ch->pend_two) {
 		mv.op = MOVE_TO_DRIVE;
 		mv.drive = d->addr - ADDR_DRIVE;
 	} else {
@@ -605,25 +676,171 @@ smc_move_medium(struct scsi_cmd *cmd)
 	return (SCSI_PENDING);
 }
 
+/* An empty slot for a cartridge: where it came from, or the first. */
+static struct smc_elem *
+shelf_for(struct changer *ch, uint16_t src, int srcvalid)
+{
+	struct smc_elem	*el;
+	size_t		 i;
+
+	if (srcvalid && (el = elem_find(ch, src)) != NULL &&
+	    el->type == ET_STORAGE && el->barcode[0] == '\0')
+		return (el);
+	for (i = 0; i < ch->nelem; i++)
+		if (ch->elem[i].type == ET_STORAGE &&
+		    ch->elem[i].barcode[0] == '\0')
+			return (&ch->elem[i]);
+	return (NULL);
+}
+
+/* Cartridge restore[i] cannot go back in its drive: to a slot. */
+static void
+restore_shelve(struct changer *ch, uint32_t i)
+{
+	struct smc_elem	*el;
+
+	if (ch->restore[i].barcode[0] == '\0' ||
+	    elem_holding(ch, ch->restore[i].barcode) != NULL)
+		return;
+	if ((el = shelf_for(ch, ch->restore[i].src,
+	    ch->restore[i].srcvalid)) == NULL) {
+		log_warnx("cartridge %s: no empty slot, it leaves the "
+		    "library", ch->restore[i].barcode);
+		return;
+	}
+	strlcpy(el->barcode, ch->restore[i].barcode, sizeof(el->barcode));
+	el->srcvalid = 0;
+	log_info("cartridge %s of drive %u back in slot %u",
+	    el->barcode, i, el->addr - ADDR_SLOT + 1);
+}
+
+/*
+ * After a restart: the next drive the inventory says held a cartridge
+ * and the master started empty is given it back (a move through the
+ * master, like MOVE MEDIUM's); one the master started with another
+ * cartridge keeps it, and the inventory's goes to a slot.
+ */
+static void
+restore_next(struct changer *ch)
+{
+	struct msg_lun_move	 mv;
+	struct smc_elem		*el;
+	uint32_t		 i;
+
+	ch->restoring = 0;
+	for (i = 0; i < ch->ndrives; i++) {
+		if (ch->restore[i].barcode[0] == '\0')
+			continue;
+		el = elem_find(ch, ADDR_DRIVE + i);
+		if (strcmp(el->barcode, ch->restore[i].barcode) == 0) {
+			el->src = ch->restore[i].src;
+			el->srcvalid = ch->restore[i].srcvalid;
+		} else if (el->barcode[0] != '\0' || ch->send == NULL ||
+		    elem_holding(ch, ch->restore[i].barcode) != NULL)
+			restore_shelve(ch, i);
+		else {
+			memset(&mv, 0, sizeof(mv));
+			mv.id = ch->restore_id = ++ch->next_id;
+			mv.op = MOVE_TO_DRIVE;
+			mv.drive = i;
+			strlcpy(mv.barcode, ch->restore[i].barcode,
+			    sizeof(mv.barcode));
+			if (ch->send(ch->send_arg, MSG_LUN_MOVE, &mv,
+			    sizeof(mv)) == 0) {
+				ch->restoring = i + 1;
+				return;
+			}
+			restore_shelve(ch, i);
+		}
+		ch->restore[i].barcode[0] = '\0';
+	}
+	if (inv_changed(ch) == -1)
+		log_warn("inventory file");
+}
+
+/* The master's answer to a restore. */
+static void
+restore_done(struct changer *ch, const struct msg_lun_move_done *md)
+{
+	uint32_t	 i = ch->restoring - 1;
+	struct smc_elem	*el = elem_find(ch, ADDR_DRIVE + i);
+
+	if (md->ok) {
+		strlcpy(el->barcode, ch->restore[i].barcode,
+		    sizeof(el->barcode));
+		el->src = ch->restore[i].src;
+		el->srcvalid = ch->restore[i].srcvalid;
+		log_info("cartridge %s back in drive %u", el->barcode, i);
+	} else {
+		log_warnx("cartridge %s not back in drive %u: %s",
+		    ch->restore[i].barcode, i, md->text);
+		restore_shelve(ch, i);
+	}
+	ch->restore[i].barcode[0] = '\0';
+	restore_next(ch);
+}
+
 /* The master did the move into or out of a drive, or says why not. */
 void
 smc_move_done(struct lun *lun, const struct msg_lun_move_done *md)
 {
-	struct changer	*ch = changer_of(lun);
-	struct scsi_cmd	*cmd;
-	struct smc_elem	*s, *d;
+	struct changer			*ch = changer_of(lun);
+	struct scsi_cmd			*cmd;
+	struct smc_elem			*s, *d, *other;
+	struct msg_lun_move		 mv;
+	struct msg_lun_move_done	 fail;
 
+	if (ch != NULL && ch->restoring && md->id == ch->restore_id) {
+		restore_done(ch, md);
+		return;
+	}
 	if (ch == NULL || ch->pending == NULL || md->id != ch->pending_id) {
 		log_warnx("MOVE_DONE for no move in flight, ignored");
 		return;
 	}
+	memset(&fail, 0, sizeof(fail));
+	fail.key = SK_HARDWARE_ERROR;
+	fail.ascq = ASC_INTERNAL_TARGET_FAILURE;
 	cmd = ch->pending;
-	ch->pending = NULL;
 	s = elem_find(ch, ch->pend_src);
 	d = elem_find(ch, ch->pend_dst);
+	if (ch->pend_two && md->ok && s != NULL && d != NULL) {
+		/* out of the first drive: now into the second */
+		ch->pend_two = 0;
+		memset(&mv, 0, sizeof(mv));
+		mv.id = ch->pending_id = ++ch->next_id;
+		mv.op = MOVE_TO_DRIVE;
+		mv.drive = d->addr - ADDR_DRIVE;
+		strlcpy(mv.barcode, s->barcode, sizeof(mv.barcode));
+		if (ch->send(ch->send_arg, MSG_LUN_MOVE, &mv,
+		    sizeof(mv)) == 0) {
+			ch->pend_half = 1;
+			return;
+		}
+		md = &fail;
+	}
+	ch->pending = NULL;
+	ch->pend_two = 0;
+	if (ch->pend_half) {
+		/*
+		 * The second half of a drive to drive move: the cartridge
+		 * left the first drive.  Refused by the second, it goes to
+		 * a slot, where it came from if that one is empty.
+		 */
+		ch->pend_half = 0;
+		if (!md->ok && s != NULL && s->barcode[0] != '\0') {
+			other = shelf_for(ch, s->src, s->srcvalid);
+			if (other != NULL)
+				move_local(ch, s, other);
+			else
+				s->barcode[0] = '\0';
+			if (inv_changed(ch) == -1)
+				log_warn("inventory file");
+		}
+	}
 	if (md->ok && s != NULL && d != NULL) {
 		move_local(ch, s, d);
-		if (inv_save(ch) == -1)
+		if (inv_changed(ch) == -1)
 			log_warn("inventory file");
 		cmd->status = SAM_STAT_GOOD;
 	} else
@@ -665,7 +882,7 @@ smc_drive_changed(struct lun *lun, const struct msg_changer_drive *cd)
 			other->barcode[0] = '\0';
 	strlcpy(el->barcode, bc, sizeof(el->barcode));
 	el->srcvalid = 0;
-	if (inv_save(ch) == -1)
+	if (inv_changed(ch) == -1)
 		log_warn("inventory file");
 }
 
@@ -729,7 +946,7 @@ smc_mailslot(struct lun *lun, const struct ctl_mailslot *cm, char *err,
 		snprintf(err, errlen, "unknown operation");
 		return (-1);
 	}
-	if (inv_save(ch) == -1)
+	if (inv_changed(ch) == -1)
 		log_warn("inventory file");
 	lun_ua_set(lun, UA_IE_ACCESSED, NULL);
 	return (0);
@@ -763,7 +980,7 @@ smc_exchange_medium(struct scsi_cmd *cmd)
 		scsi_invalid_cdb(cmd, 10, 0);
 		return (SCSI_DONE);
 	}
-	if (ch->pending != NULL) {
+	if (ch->pending != NULL || ch->restoring) {
 		cmd->status = SAM_STAT_BUSY;
 		return (SCSI_DONE);
 	}
@@ -792,7 +1009,7 @@ smc_exchange_medium(struct scsi_cmd *cmd)
 	s->srcvalid = s->imported = 0;
 	elem_put(d1, so.barcode, &so);
 	elem_put(d2, d1o.barcode, &d1o);
-	if (inv_save(ch) == -1)
+	if (inv_changed(ch) == -1)
 		log_warn("inventory file");
 	return (SCSI_DONE);
 }

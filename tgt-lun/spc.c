@@ -47,7 +47,8 @@ static uint32_t
 inquiry_std(struct scsi_cmd *cmd, uint8_t *b)
 {
 	struct lun	*lun = cmd->lun;
-	uint16_t	 vd[] = { VD_SAM5, VD_SPC4, lun->dt->version, VD_ISCSI };
+	uint16_t	 vd[] = { VD_SAM5, VD_SPC4, lun->dt->version,
+	    VD_ISCSI };
 	size_t		 i;
 
 	memset(b, 0, 96);

@@ -404,8 +404,9 @@ ssc_read(struct scsi_cmd *cmd)
 		room = cmd->in_len > done * bs ? cmd->in_len - done * bs : 0;
 		if (room > len)
 			room = len;
-		if (cart_read(&t->cart, cmd->buf + (fixed ? done * bs : 0),
-		    room, &r) == -1) {
+		/* no room (no Data-In buffer): the block is read, not sent */
+		if (cart_read(&t->cart, room > 0 ? cmd->buf + (fixed ?
+		    done * bs : 0) : NULL, room, &r) == -1) {
 			ssc_medium_error(cmd, 0);
 			return (SCSI_DONE);
 		}
@@ -736,7 +737,7 @@ ssc_locate(struct scsi_cmd *cmd)
 	case 0:					/* logical object */
 		ssc_goto(cmd, id);
 		break;
-	case 1:					/* logical file: past its FM */
+	case 1:				/* logical file: past its FM */
 		if (id == 0) {
 			ssc_goto(cmd, 0);
 			break;
@@ -779,7 +780,11 @@ ssc_erase(struct scsi_cmd *cmd)
 	return (SCSI_DONE);
 }
 
-/* LOAD UNLOAD: load, unload (EOT, HOLD and RETEN change nothing here). */
+/*
+ * LOAD UNLOAD: load, unload (EOT: to the end of the tape first, HOLD,
+ * RETEN: nothing to do on a virtual tape).  Loading with EOT makes no
+ * sense (SSC-4 7.2).
+ */
 static int
 ssc_load_unload(struct scsi_cmd *cmd)
 {
@@ -788,6 +793,10 @@ ssc_load_unload(struct scsi_cmd *cmd)
 	char		 err[TGT_ERR_MAX];
 	int		 load = cmd->cdb[4] & 0x01;
 
+	if (load && (cmd->cdb[4] & 0x04)) {
+		scsi_invalid_cdb(cmd, 4, 2);
+		return (SCSI_DONE);
+	}
 	if (t->fd == -1) {
 		scsi_check(cmd, SK_NOT_READY, ASC_MEDIUM_NOT_PRESENT);
 		return (SCSI_DONE);
@@ -832,7 +841,11 @@ ssc_read_block_limits(struct scsi_cmd *cmd)
 	return (SCSI_DONE);
 }
 
-/* READ POSITION: short (00h), long (06h) and extended (08h) forms. */
+/*
+ * READ POSITION: short (00h, and 01h, vendor-specific block ids, which
+ * Linux st asks for and which are the same here), long (06h) and
+ * extended (08h) forms.
+ */
 static int
 ssc_read_position(struct scsi_cmd *cmd)
 {
@@ -841,7 +854,7 @@ ssc_read_position(struct scsi_cmd *cmd)
 	uint8_t		 b[32], flags;
 	uint8_t		 sa = cmd->cdb[1] & 0x1f;
 
-	if (sa != 0x00 && sa != 0x06 && sa != 0x08) {
+	if (sa != 0x00 && sa != 0x01 && sa != 0x06 && sa != 0x08) {
 		scsi_invalid_cdb(cmd, 1, 4);
 		return (SCSI_DONE);
 	}
@@ -853,6 +866,7 @@ ssc_read_position(struct scsi_cmd *cmd)
 	    (ssc_in_ew(t) ? 0x01 : 0);			/* BPEW */
 	switch (sa) {
 	case 0x00:
+	case 0x01:
 		b[0] = flags;
 		if (ct->pos > UINT32_MAX)
 			b[0] |= 0x04 | 0x02;	/* LOLU, PERR: too far */
@@ -1149,7 +1163,7 @@ ssc_read_attribute(struct scsi_cmd *cmd)
 	}
 	if (ssc_ready(cmd, 0) == -1)
 		return (SCSI_DONE);
-	if (sa == 0x02 || sa == 0x03) {		/* volume, partition list */
+	if (sa == 0x02 || sa == 0x03) {	/* volume, partition list */
 		uint8_t	l[4] = { 0, 2, 0, 1 };
 
 		scsi_data_in(cmd, l, 4, alloc);
@@ -1338,7 +1352,7 @@ ssc_mode_page(struct lun *lun, uint8_t page, int pc, uint8_t *p)
 		if (pc == 1)
 			return (10);
 		p[4] = 0x10;			/* PSUM: megabytes */
-		p[5] = 0x03;			/* format, partition recog. */
+		p[5] = 0x03;		/* format, partition recog. */
 		mb = t->loaded ? t->cart.info.capacity / 1000000 : 0;
 		put_be16(&p[8], mb > 0xffff ? 0xffff : mb);
 		return (10);

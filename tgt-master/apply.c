@@ -449,7 +449,13 @@ lun_drain(struct master *m, struct mlun *ml)
 	struct msg_ring_del	 d;
 	struct timeval		 tv = { m->conf->drain_timeout, 0 };
 
-	if (!svc_running(&ml->svc) || m->conf->drain_timeout == 0) {
+	/*
+	 * A tape drive or a changer stops at once: its replacement opens
+	 * the same cartridge or inventory file, which two processes must
+	 * not write (what is in flight ends with a retryable error).
+	 */
+	if (!svc_running(&ml->svc) || m->conf->drain_timeout == 0 ||
+	    ml->conf.type != LUN_TYPE_DISK) {
 		lun_remove(m, ml);
 		return;
 	}
@@ -828,6 +834,7 @@ lun_free(struct mlun *ml)
 	if (ml->fd != -1)
 		close(ml->fd);
 	idset_free(&ml->rings);
+	free(ml->inv);
 	free(ml);
 }
 
@@ -1129,7 +1136,8 @@ apply_proc_gone(struct proc *p)
 			memset(&md, 0, sizeof(md));
 			md.ok = ml->req_load;
 			md.loaded = 1;
-			strlcpy(md.text, "the drive restarted", sizeof(md.text));
+			strlcpy(md.text, "the drive restarted",
+			    sizeof(md.text));
 			drive_done(p->m, ml, &md);
 		}
 		control_lun_gone(p->m, ml);
@@ -1269,11 +1277,30 @@ lun_dispatch(struct msgchan *ch, struct msg *msg, void *arg)
 		break;
 	case MSG_LUN_MOVE:
 		if (MSG_GET(msg, &mv) == -1 ||
-		    ml->conf.type != LUN_TYPE_CHANGER) {
+		    ml->conf.type != LUN_TYPE_CHANGER ||
+		    (mv.op != MOVE_TO_DRIVE && mv.op != MOVE_FROM_DRIVE)) {
 			proc_bad(p, msg);
 			break;
 		}
 		changer_move(p->m, ml, &mv);
+		break;
+	case MSG_LUN_INVENTORY:
+		if (msg->hdr.len != sizeof(*ml->inv) ||
+		    ml->conf.type != LUN_TYPE_CHANGER) {
+			proc_bad(p, msg);
+			break;
+		}
+		if (ml->inv == NULL &&
+		    (ml->inv = malloc(sizeof(*ml->inv))) == NULL) {
+			log_warn("inventory");
+			break;
+		}
+		if (msg_get(msg, ml->inv, sizeof(*ml->inv)) == -1 ||
+		    ml->inv->n > sizeof(ml->inv->e) / sizeof(ml->inv->e[0])) {
+			free(ml->inv);
+			ml->inv = NULL;
+			proc_bad(p, msg);
+		}
 		break;
 	case MSG_LUN_MAILSLOT_DONE:
 		if (MSG_GET(msg, &e) == -1 ||

@@ -316,6 +316,52 @@ relay_portals(struct ctl_conn *c, uint32_t type, const void *data,
 	relay_wait(c);
 }
 
+/* Where every cartridge is: the drives, then the changers' elements. */
+static void
+show_cartridges(struct ctl_conn *c)
+{
+	struct mtarget		*mt;
+	struct mlun		*ml;
+	struct ctl_cartridge	 cc;
+	uint32_t		 i;
+
+	TAILQ_FOREACH(mt, &c->m->targets, entry)
+		TAILQ_FOREACH(ml, &mt->luns, entry) {
+			if (ml->conf.type != LUN_TYPE_TAPE ||
+			    ml->cartridge[0] == '\0')
+				continue;
+			memset(&cc, 0, sizeof(cc));
+			cc.lun = ml->conf.lun;
+			cc.kind = CHANGER_DRIVE;
+			strlcpy(cc.target, mt->name, sizeof(cc.target));
+			strlcpy(cc.barcode, ml->cartridge, sizeof(cc.barcode));
+			msgchan_send(&c->chan, MSG_CTL_CARTRIDGE, 0, NULL, 0,
+			    &cc, sizeof(cc));
+		}
+	TAILQ_FOREACH(mt, &c->m->targets, entry)
+		TAILQ_FOREACH(ml, &mt->luns, entry) {
+			if (ml->conf.type != LUN_TYPE_CHANGER ||
+			    ml->inv == NULL)
+				continue;
+			for (i = 0; i < ml->inv->n; i++) {
+				/* the drives were listed by the master's view */
+				if (ml->inv->e[i].kind == CHANGER_DRIVE)
+					continue;
+				memset(&cc, 0, sizeof(cc));
+				cc.lun = ml->conf.lun;
+				cc.kind = ml->inv->e[i].kind;
+				cc.index = ml->inv->e[i].index;
+				strlcpy(cc.target, mt->name, sizeof(cc.target));
+				memcpy(cc.barcode, ml->inv->e[i].barcode,
+				    sizeof(cc.barcode));
+				cc.barcode[sizeof(cc.barcode) - 1] = '\0';
+				msgchan_send(&c->chan, MSG_CTL_CARTRIDGE, 0,
+				    NULL, 0, &cc, sizeof(cc));
+			}
+		}
+	msgchan_send(&c->chan, MSG_CTL_END, 0, NULL, 0, NULL, 0);
+}
+
 static void
 show_stats(struct ctl_conn *c)
 {
@@ -617,6 +663,9 @@ control_dispatch(struct msgchan *ch, struct msg *msg, void *arg)
 		break;
 	case MSG_CTL_SHOW_LUNS:
 		show_luns(c);
+		break;
+	case MSG_CTL_SHOW_CARTRIDGES:
+		show_cartridges(c);
 		break;
 	case MSG_CTL_SHOW_PORTALS:
 		show_portals(c);

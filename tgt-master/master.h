@@ -126,6 +126,7 @@ struct mlun {
 	uint32_t		 req_id;	/* ctl client, or move */
 	uint32_t		 req_lun;	/* the changer's lun_id */
 	int			 req_load;	/* a load, not an unload */
+	struct msg_inventory	*inv;		/* a changer's, last reported */
 	char			 file[TGT_PATH_MAX];	/* for messages */
 	int			 draining;	/* reload removed it */
 	struct event		*ev_drain;

@@ -233,4 +233,24 @@ grep -vE '^(ok|FAIL) ' "$T/verify2.out" | indent
 check_out "tgtctl -j cartridge list: loads counted" \
     '"barcode":"TAPE01L5".*"loads":[3-9]' \
     "$CTL" -j cartridge list directory "$MEDIA"
+
+# A reload that changes a drive replaces it at once (no drain: the new
+# process opens the same cartridge); the others keep running.
+old2=$(lun_pid 2)
+old0=$(lun_pid 0)
+sed -i 's/serial "DRV0003"/serial "DRV0033"/' "$CONF"
+check "tgtctl reload with a drive changed" "$CTL" -s "$SOCK" reload
+replaced2() { p=$(lun_pid 2); [ -n "$p" ] && [ "$p" != 0 ] && [ "$p" != "$old2" ]; }
+if wait_for 10 replaced2 && [ "$(lun_pid 0)" = "$old0" ]; then
+	ok "reload: the changed drive was replaced, LUN 0 kept"
+else
+	fail "reload: the changed drive was replaced, LUN 0 kept"
+fi
+if wait_for 10 sh -c "! kill -0 $old2 2>/dev/null"; then
+	ok "reload: the replaced drive's process is gone"
+else
+	fail "reload: the replaced drive's process is gone"
+fi
+check_out "reload: the new drive holds WP01" "$MEDIA/WP01" \
+    "$CTL" -s "$SOCK" show luns
 finish

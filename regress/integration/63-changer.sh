@@ -5,7 +5,8 @@
 # refused moves (full, empty, removal prevented), EXCHANGE MEDIUM,
 # tgtctl library insert into a mail slot (06/28/01) and eject, and the
 # inventory surviving a SIGKILL of the changer's process and a restart
-# of the suite (regress/lib/changer_probe.py checks the bytes).
+# of the suite, with a cartridge left in a drive, which the suite's
+# restart puts back (regress/lib/changer_probe.py checks the bytes).
 . "$(dirname "$0")/../lib/common.sh"
 need_bin tgtctl
 CTL=$BIN/tgtctl
@@ -83,6 +84,17 @@ lun_pid() {
 	timeout 10 "$CTL" -s "$SOCK" -j show luns |
 	    jq -r ".[] | select(.target == \"$IQN\" and .lun == $1) | .pid"
 }
+check_out "tgtctl show cartridges: SPARE01 in slot 7" "SPARE01 +slot +7 " \
+    "$CTL" -s "$SOCK" show cartridges
+where=$(timeout 10 "$CTL" -s "$SOCK" -j show cartridges |
+    jq -r '.[] | select(.barcode == "TAPE02L5") | "\(.where) \(.index)"')
+[ "$where" = "slot 5" ] && ok "tgtctl -j show cartridges: TAPE02L5 in slot 5" ||
+    fail "tgtctl -j show cartridges: TAPE02L5 in slot 5 (got '$where')"
+timeout -s KILL 60 python3 "$PROBE" load "$ADDR" "$PORT" "$IQN" \
+    > "$T/load.out" 2>&1
+res_lines "$T/load.out" ""
+check_out "tgtctl show cartridges: TAPE01L5 in a drive" "TAPE01L5 +drive" \
+    "$CTL" -s "$SOCK" show cartridges
 old=$(lun_pid 2)
 [ -n "$old" ] && [ "$old" != 0 ] && kill -KILL "$old"
 restarted() { p=$(lun_pid 2); [ -n "$p" ] && [ "$p" != 0 ] && [ "$p" != "$old" ]; }

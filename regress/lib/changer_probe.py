@@ -21,10 +21,13 @@
 # 06/28/01, the mail slot holds it with ImpExp set, and it moves to slot
 # 7.  "# done".
 #
+#	changer_probe.py load HOST PORT TARGET
 #	changer_probe.py after HOST PORT TARGET
 #
-# After a restart of the changer's process: the inventory is the one
-# the library test left.
+# load leaves TAPE01L5 in drive 0.  after, following a restart of the
+# changer's process or of the suite: the inventory is the one they
+# left, drive 0 included (the suite's restart starts the drive empty
+# and the changer has the master put the cartridge back).
 
 import os
 import struct
@@ -222,13 +225,30 @@ def library(host, port, target, d):
     print('# done', flush=True)
 
 
+def load(host, port, target):
+    """Leave TAPE01L5 in drive 0 (slot 2 -> drive 0)."""
+    c = session(host, port, target, 'iqn.2026-11.org.example:changer3')
+    clear_ua(c, CH)
+    r = move(c, 0x1001, 0x100)
+    check(r.status == 0, 'MOVE MEDIUM slot 2 -> drive 0, left there', r)
+
+
 def after(host, port, target):
+    """The inventory load left, the drive holding its cartridge."""
     c = session(host, port, target, 'iqn.2026-11.org.example:changer2')
     clear_ua(c, CH)
-    inv = inventory(c)
-    check(inv == {0x1001: 'TAPE01L5', 0x1004: 'TAPE02L5',
-                  0x1006: 'SPARE01'},
-          'the inventory survived the restart', inv)
+    want = {0x100: 'TAPE01L5', 0x1004: 'TAPE02L5', 0x1006: 'SPARE01'}
+    for _ in range(50):
+        inv = inventory(c)
+        if inv == want:
+            break
+        time.sleep(0.1)
+    check(inv == want, 'the inventory survived, drive 0 included', inv)
+    clear_ua(c, 0)
+    r = cmd(c, bytes(6), 0)
+    r2 = cmd(c, bytes([0x34, 0x06]) + bytes(8), 0, 32)
+    check(r.status == 0 and r2.status == 0,
+          'drive 0 holds its cartridge, ready', (r, r2))
 
 
 def main():
@@ -238,6 +258,8 @@ def main():
         library(host, port, target, sys.argv[5])
     elif what == 'after':
         after(host, port, target)
+    elif what == 'load':
+        load(host, port, target)
     return 1 if nfail else 0
 
 

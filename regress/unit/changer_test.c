@@ -319,6 +319,52 @@ test_moves(void)
 		d = find_desc(r.len, 0x100, &type);
 		CHECK(d != NULL && !(d[2] & 1));
 	}
+	/* drive to drive: out of drive 0 (empty now), A00003 in first */
+	{
+		struct msg_changer_drive	cd;
+
+		memset(&cd, 0, sizeof(cd));
+		cd.drive = 1;			/* INDRIVE taken out */
+		smc_drive_changed(&L, &cd);
+	}
+	r = move_cmd(&pend, 0x1002, 0x100);
+	REQUIRE(r.rc == SCSI_PENDING);
+	memset(&md, 0, sizeof(md));
+	md.id = last_move.id;
+	md.ok = 1;
+	smc_move_done(&L, &md);
+	nmoves = 0;
+	completed = 0;
+	r = move_cmd(&pend, 0x100, 0x101);
+	CHECK(r.rc == SCSI_PENDING && nmoves == 1 &&
+	    last_move.op == MOVE_FROM_DRIVE && last_move.drive == 0);
+	md.id = last_move.id;
+	smc_move_done(&L, &md);
+	CHECK(completed == 0 && nmoves == 2 && last_move.op == MOVE_TO_DRIVE &&
+	    last_move.drive == 1 && strcmp(last_move.barcode, "A00003") == 0);
+	md.id = last_move.id;
+	smc_move_done(&L, &md);
+	CHECK(completed == 1 && pend.status == SAM_STAT_GOOD);
+	r = res(4, 1, 0, 0, 0xffff, sizeof(buf));
+	d = find_desc(r.len, 0x101, &type);
+	CHECK(d != NULL && (d[2] & 1) && memcmp(&d[12], "A00003", 6) == 0);
+	d = find_desc(r.len, 0x100, &type);
+	CHECK(d != NULL && !(d[2] & 1));
+	/* back, the second drive refuses: to the slot it came from */
+	r = move_cmd(&pend, 0x101, 0x100);
+	md.id = last_move.id;
+	smc_move_done(&L, &md);
+	md.id = last_move.id;
+	md.ok = 0;
+	md.key = SK_MEDIUM_ERROR;
+	md.ascq = 0x3000;
+	smc_move_done(&L, &md);
+	CHECK(completed == 2 && pend.status == SAM_STAT_CHECK_CONDITION);
+	r = res(0, 1, 0, 0, 0xffff, sizeof(buf));
+	d = find_desc(r.len, 0x1002, &type);
+	CHECK(d != NULL && (d[2] & 1) && memcmp(&d[12], "A00003", 6) == 0);
+	d = find_desc(r.len, 0x101, &type);
+	CHECK(d != NULL && !(d[2] & 1));
 	/* EXCHANGE MEDIUM: slot 3 and mail slot... a swap of two slots */
 	CHECK(move(0x1002, 0x1004).status == SAM_STAT_GOOD);	/* A00003 */
 	CHECK(move(0x1004, 0x10).status == SAM_STAT_GOOD);
@@ -357,7 +403,8 @@ test_mail_and_inventory(void)
 	CHECK(lun_ua_take(&L, nx, &asc) && asc == ASC_IE_ACCESSED);
 	CHECK(smc_mailslot(&L, &cm, err, sizeof(err)) == -1);	/* twice */
 	strlcpy(cm.barcode, "A00001", sizeof(cm.barcode));
-	CHECK(smc_mailslot(&L, &cm, err, sizeof(err)) == -1);	/* a slot's */
+	/* in a slot already */
+	CHECK(smc_mailslot(&L, &cm, err, sizeof(err)) == -1);
 	strlcpy(cm.barcode, "MAIL02", sizeof(cm.barcode));
 	CHECK(smc_mailslot(&L, &cm, err, sizeof(err)) == 0);
 	strlcpy(cm.barcode, "MAIL03", sizeof(cm.barcode));
@@ -411,6 +458,61 @@ test_mail_and_inventory(void)
 	inv_fd = -1;
 }
 
+/* After a restart of the suite the drives come back empty: restored. */
+static void
+test_restore(void)
+{
+	struct msg_lun_move_done	 md;
+	struct res			 r;
+	const uint8_t			*d;
+	uint8_t				 type;
+	char				 path[64];
+
+	strlcpy(path, "/tmp/changer_test.XXXXXX", sizeof(path));
+	REQUIRE((inv_fd = mkstemp(path)) != -1);
+	unlink(path);
+	REQUIRE(changer_start(1) == 0);
+	/* A00001 into drive 0, done by the master */
+	nmoves = 0;
+	r = move(0x1000, 0x100);
+	REQUIRE(r.rc == SCSI_PENDING && nmoves == 1);
+	memset(&md, 0, sizeof(md));
+	md.id = last_move.id;
+	md.ok = 1;
+	smc_move_done(&L, &md);
+	lun_fini(&L);
+	/* the suite restarts: the master starts drive 0 empty */
+	nmoves = 0;
+	REQUIRE(changer_start(0) == 0);
+	CHECK(nmoves == 1 && last_move.op == MOVE_TO_DRIVE &&
+	    last_move.drive == 0 && strcmp(last_move.barcode, "A00001") == 0);
+	CHECK(move(0x1002, 0x1003).status == SAM_STAT_BUSY);
+	md.id = last_move.id;
+	smc_move_done(&L, &md);
+	r = res(4, 1, 0, 0x100, 1, sizeof(buf));
+	d = find_desc(r.len, 0x100, &type);
+	CHECK(d != NULL && (d[2] & 1) && memcmp(&d[12], "A00001", 6) == 0 &&
+	    (d[9] & 0x80) && get_be16(&d[10]) == 0x1000);
+	CHECK(move(0x1002, 0x1003).status == SAM_STAT_GOOD);
+	lun_fini(&L);
+	/* again, and the master cannot: back to the slot it came from */
+	nmoves = 0;
+	REQUIRE(changer_start(0) == 0);
+	CHECK(nmoves == 1);
+	md.id = last_move.id;
+	md.ok = 0;
+	strlcpy(md.text, "no such file", sizeof(md.text));
+	smc_move_done(&L, &md);
+	r = res(0, 1, 0, 0, 0xffff, sizeof(buf));
+	d = find_desc(r.len, 0x100, &type);
+	CHECK(d != NULL && !(d[2] & 1));
+	d = find_desc(r.len, 0x1000, &type);
+	CHECK(d != NULL && (d[2] & 1) && memcmp(&d[12], "A00001", 6) == 0);
+	lun_fini(&L);
+	close(inv_fd);
+	inv_fd = -1;
+}
+
 int
 main(void)
 {
@@ -418,5 +520,6 @@ main(void)
 	UNIT_RUN(test_element_map);
 	UNIT_RUN(test_moves);
 	UNIT_RUN(test_mail_and_inventory);
+	UNIT_RUN(test_restore);
 	return (UNIT_END("changer"));
 }

@@ -281,6 +281,9 @@ test_identify(void)
 	r = run(c, RING_DIR_READ, 32);
 	CHECK(good(r) && r.len == 32 && buf[0] == 0x80 &&
 	    get_be16(&buf[2]) == 0x1c);
+	c[1] = 0x01;				/* Linux st's */
+	r = run(c, RING_DIR_READ, 20);
+	CHECK(good(r) && r.len == 20 && buf[0] == 0x80);
 	c[1] = 0x07;
 	r = run(c, RING_DIR_NONE, 0);
 	CHECK(chk(r, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB));
@@ -325,6 +328,13 @@ test_read_variable(void)
 	r = rvar(64, 0);
 	CHECK(chk(r, SK_BLANK_CHECK, ASC_EOD_DETECTED) && r.info == 64 &&
 	    at() == 7);
+	/* a READ without a Data-In buffer: read, nothing sent */
+	CHECK(good(locate16(0, 6)));
+	r = c6(0x08, 0, 50, RING_DIR_NONE, 0);
+	CHECK(good(r) && r.len == 0 && r.want == 50 && at() == 7);
+	CHECK(good(locate16(0, 0)));
+	r = c6(0x08, 1, 0, RING_DIR_NONE, 0);	/* fixed, 0 blocks */
+	CHECK(good(r));
 	/* READ(16) at a logical object identifier */
 	{
 		uint8_t	c[16];
@@ -593,6 +603,9 @@ test_load_unload(void)
 	while (lun_ua_take(&L, a, &asc) || lun_ua_take(&L, b, &asc))
 		;
 	CHECK(good(wvar(10, 'a')));
+	/* load with EOT: refused */
+	CHECK(chk(c6(0x1b, 0, 0x05, RING_DIR_NONE, 0), SK_ILLEGAL_REQUEST,
+	    ASC_INVALID_FIELD_IN_CDB));
 	/* unload: NOT READY, MEDIUM NOT PRESENT */
 	CHECK(good(c6(0x1b, 0, 0, RING_DIR_NONE, 0)));
 	CHECK(chk(c6(0x00, 0, 0, RING_DIR_NONE, 0), SK_NOT_READY,
