@@ -1,5 +1,5 @@
 # Guest side of the VM tests, sourced by /init and by every scenario
-# (busybox sh).  What the host reads from the console (ttyS0):
+# (bash).  What the host reads from the console (ttyS0):
 #
 #	VMT ok TEXT		a check passed
 #	VMT FAIL TEXT		a check failed
@@ -143,7 +143,7 @@ vm_main() {
 		vm_udev
 		vm_iscsid
 		echo "tgtvm: debug shell; 'poweroff -f' to leave"
-		setsid cttyhack sh -l
+		setsid cttyhack bash -l
 		poweroff -f
 	fi
 	for f in /vm/pre.d/*.sh; do

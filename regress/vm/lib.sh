@@ -1,5 +1,5 @@
 # Host side of the VM tests (regress/integration/9x-vm-*.sh), sourced after
-# regress/lib/common.sh.  A scenario is a busybox sh script run inside a
+# regress/lib/common.sh.  A scenario is a bash script run inside a
 # qemu guest booted from the initramfs of regress/vm/mkinitramfs.sh, with
 # the Linux kernel's iSCSI initiator; what it prints on the serial console
 # becomes this test's ok/FAIL lines (protocol in regress/vm/guest.sh).
@@ -73,8 +73,8 @@ if ! declare -F vm_event > /dev/null; then
 	vm_event() { note "vm: event $* has no hook"; return 1; }
 fi
 
-# vm_run NAME SCRIPT [SECONDS]: boot a guest that runs SCRIPT (a file, busy
-# box sh) and turn its console into ok/FAIL lines prefixed "vm NAME: ".
+# vm_run NAME SCRIPT [SECONDS]: boot a guest that runs SCRIPT (a file,
+# bash) and turn its console into ok/FAIL lines prefixed "vm NAME: ".
 # Variables VM_* of this shell are passed to the guest in /vm/env.  The
 # guest's console is $T/vm-NAME.console.
 vm_run() {

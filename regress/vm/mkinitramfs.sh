@@ -24,11 +24,11 @@ mkdir -p "$cache"
 # The packages files are taken from, for the cache key.
 PKGS="linux-image-amd64 busybox-static open-iscsi sg3-utils lsscsi
     e2fsprogs multipath-tools fio mt-st mtx kmod udev util-linux coreutils
-    tar iproute2 libc6"
+    tar iproute2 libc6 bash"
 
 # Programs copied with their libraries: name or absolute path.  A missing
 # one is an error, except those marked optional (?).
-BINS="kmod iscsiadm iscsid mke2fs mkfs.ext4 e2fsck resize2fs tune2fs dumpe2fs fio
+BINS="bash kmod iscsiadm iscsid mke2fs mkfs.ext4 e2fsck resize2fs tune2fs dumpe2fs fio
     mt mtx tapeinfo loaderinfo lsscsi multipath multipathd kpartx dmsetup
     blockdev blkdiscard fstrim lsblk losetup mount umount findmnt tar dd
     timeout stat sync md5sum sha256sum udevadm /lib/systemd/systemd-udevd
@@ -135,8 +135,11 @@ for p in /lib/x86_64-linux-gnu/multipath/*.so /usr/lib/x86_64-linux-gnu/multipat
     /lib/multipath/*.so; do
 	[ -e "$p" ] && copy_elf "$p"
 done
-# busybox provides every other command (sh, mount helpers, ...).
+# busybox provides every other command.  Debian's busybox sh runs its own
+# applets before the programs of PATH (mt, tar, lsscsi, dd would be
+# busybox's), so sh is bash here: the scenarios get the real tools.
 cp /bin/busybox "$root/usr/bin/busybox"
+ln -s bash "$root/usr/bin/sh"
 for a in $(/bin/busybox --list); do
 	[ -e "$root/usr/bin/$a" ] || [ -e "$root/usr/sbin/$a" ] ||
 	    ln -s busybox "$root/usr/bin/$a"

@@ -1,4 +1,4 @@
-# Scenario of 91-vm-crash (guest side, busybox sh).
+# Scenario of 91-vm-crash (guest side, bash).
 P=$VM_HOST:$VM_PORT
 node() { iscsiadm -m node -T "$VM_IQN" -p "$P" "$@"; }
 # The session waits for the restarted processes: iscsid.conf's

@@ -1,4 +1,4 @@
-# Scenario of 96-vm-local (guest side, busybox sh): target in the guest.
+# Scenario of 96-vm-local (guest side, bash): target in the guest.
 C=/tmp/tgt
 mkdir -p $C
 chmod 755 /tgt/empty

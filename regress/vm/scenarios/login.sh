@@ -1,4 +1,4 @@
-# Scenario of 90-vm-login (guest side, busybox sh).
+# Scenario of 90-vm-login (guest side, bash).
 P=$VM_HOST:$VM_PORT
 node() { iscsiadm -m node -T "$VM_IQN" -p "$P" "$@"; }
 set_auth() {

@@ -1,4 +1,4 @@
-# Scenario of 92-vm-multipath (guest side, busybox sh).
+# Scenario of 92-vm-multipath (guest side, bash).
 P1=$VM_HOST:$VM_PORT
 P2=$VM_HOST:$VM_PORT2
 

@@ -1,4 +1,4 @@
-# Scenario of 95-vm-pr (guest side, busybox sh).
+# Scenario of 95-vm-pr (guest side, bash).
 P=$VM_HOST:$VM_PORT
 for i in a b; do
 	iscsiadm -m iface -I if$i -o new > /dev/null

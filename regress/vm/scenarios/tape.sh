@@ -1,17 +1,27 @@
-# Scenario of 97-vm-tape (guest side, busybox sh).
+# Scenario of 99-vm-tape (guest side, bash).
 modprobe st
 modprobe ch
 vm_login 0 > /dev/null 2>&1
-vm_wait 30 sh -c 'lsscsi -g | grep -q mediumx' ||
+# node LUN CLASS REGEX: /dev/NAME of the LUN's device of a sysfs class.
+node() {
+	local d
+	for d in /sys/class/iscsi_session/session*/device/target*/*:*:*:$1/$2/*; do
+		[ -e "$d" ] || continue
+		basename "$d"
+	done | grep -E "^$3\$" | head -n 1 | sed 's|^|/dev/|'
+}
+vm_wait 30 sh -c "ls /sys/class/iscsi_session/session*/device/target*/*:*:*:2/scsi_generic/ > /dev/null 2>&1" ||
     { vm_fail "the changer appears"; lsscsi -g; exit 1; }
-lsscsi -g
-vm_check_out "lsscsi: two tape drives and a medium changer" \
-    'mediumx' lsscsi -g
-[ "$(lsscsi -g | grep -c ' tape ')" = 2 ] || vm_fail "two tape drives"
-CH=$(lsscsi -g | awk '$2 == "mediumx" { print $NF }')
-D0=$(lsscsi -g | awk '$2 == "tape" && $1 ~ /:0\]$/ { print $(NF-1) }')
-D0SG=$(lsscsi -g | awk '$2 == "tape" && $1 ~ /:0\]$/ { print $NF }')
-T0=/dev/n${D0#/dev/}
+vm_wait 30 test -n "$(node 0 scsi_tape 'nst[0-9]+')"
+CH=$(node 2 scsi_generic 'sg[0-9]+')
+D0SG=$(node 0 scsi_generic 'sg[0-9]+')
+T0=$(node 0 scsi_tape 'nst[0-9]+')
+vm_wait 10 test -c "$T0"
+[ "$(cat /sys/class/iscsi_session/session*/device/target*/*:*:*:2/type)" = 8 ] &&
+    vm_ok "LUN 2 is a medium changer (type 8), LUN 0 is $T0" ||
+    vm_fail "LUN 2 is a medium changer (type 8)"
+[ -n "$(node 1 scsi_tape 'nst[0-9]+')" ] && vm_ok "LUN 1 is a tape drive too" ||
+    vm_fail "LUN 1 is a tape drive too"
 vm_note "changer $CH, drive 0 $D0 ($T0, $D0SG)"
 
 vm_check_out "mtx status: 2 drives, 8 slots, 2 mail slots, volume tags" \
@@ -65,7 +75,7 @@ fi
 mt -f "$T0" rewind
 vm_check_out "sg_logs: TapeAlert page" 'Tape alert' sg_logs -p 0x2e "$D0SG"
 vm_check_out "sg_read_attr: the cartridge's barcode" 'TAPE01L5' \
-    sg_read_attr -r 0x806 "$D0SG"
+    sg_read_attr -f 0x806 "$D0SG"
 
 vm_check "mt lock" mt -f "$T0" lock
 if mtx -f "$CH" unload 1 0 > /tmp/u.out 2>&1; then

@@ -1,4 +1,4 @@
-# Scenario of 94-vm-thin (guest side, busybox sh).
+# Scenario of 94-vm-thin (guest side, bash).
 P=$VM_HOST:$VM_PORT
 node() { iscsiadm -m node -T "$VM_IQN" -p "$P" "$@"; }
 vm_login || exit 1
