@@ -805,6 +805,39 @@ master_free(struct master *m)
 }
 
 /*
+ * The data area of a new ring, by the configuration: the rings share
+ * MASTER_RING_MEM, each at most RING_DEF_DATA_SIZE (32 MiB) and at least
+ * MASTER_MAX_XFER (8 MiB, the largest command), a power of two.  So with
+ * P listeners and L LUNs every pair gets min(32 MiB, max(8 MiB,
+ * 1 GiB / (P * L) rounded down to a power of two)): 32 MiB up to 32
+ * pairs, 8 MiB from 128 on, and the shared memory of all rings is at
+ * most max(1 GiB, P * L * 8 MiB).  A ring keeps its size until it is
+ * made again (a reload sizes the rings it makes by the new
+ * configuration).
+ */
+static uint32_t
+ring_data_size(struct master *m)
+{
+	struct conf_listen	*cl;
+	struct conf_target	*ct;
+	struct conf_lun		*cu;
+	uint64_t		 np = 0, nl = 0, per;
+	uint32_t		 size = RING_DEF_DATA_SIZE;
+
+	TAILQ_FOREACH(cl, &m->conf->listens, entry)
+		np++;
+	TAILQ_FOREACH(ct, &m->conf->targets, entry)
+		TAILQ_FOREACH(cu, &ct->luns, entry)
+			nl++;
+	if (np == 0 || nl == 0)
+		return (size);
+	per = MASTER_RING_MEM / (np * nl);
+	while (size > MASTER_MAX_XFER && size > per)
+		size >>= 1;
+	return (size);
+}
+
+/*
  * A ring between a portal and a LUN: the master creates it and hands a
  * copy of the memfd and both doorbells to each side, keeping nothing.
  */
@@ -815,7 +848,7 @@ ring_pair(struct master *m, struct mportal *mp, struct mlun *ml)
 	struct msg_ring		 r;
 	int			 lfds[3], pfds[3], i;
 
-	if (ring_geom_init(&g, RING_DEF_ENTRIES, RING_DEF_DATA_SIZE,
+	if (ring_geom_init(&g, RING_DEF_ENTRIES, ring_data_size(m),
 	    RING_DEF_BLOCK_SIZE) == -1 ||
 	    ring_create(&g, &lfds[0], &lfds[1], &lfds[2]) == -1) {
 		log_warn("ring %s - %s", mp->svc.instance, ml->svc.instance);
