@@ -614,7 +614,7 @@ luns_changed(struct master *m, struct mtarget *mt)
 	ua.asc = 0x3f;
 	ua.ascq = 0x0e;
 	TAILQ_FOREACH(ml, &mt->luns, entry)
-		if (svc_running(&ml->svc))
+		if (!ml->added && svc_running(&ml->svc))
 			msgchan_send(&ml->svc.proc->chan, MSG_LUN_UA,
 			    ml->lun_id, NULL, 0, &ua, sizeof(ua));
 }
@@ -644,9 +644,6 @@ master_commit(struct master *m, struct apply *a)
 			continue;
 		}
 		changed = 0;
-		TAILQ_FOREACH(ml, &a->luns, entry)
-			if (ml->target == mt)
-				changed = 1;
 		TAILQ_FOREACH_SAFE(ml, &mt->luns, entry, mln) {
 			if (!ml->keep) {
 				lun_drain(m, ml);
@@ -660,8 +657,26 @@ master_commit(struct master *m, struct apply *a)
 				    0);
 			}
 		}
+		/*
+		 * Its new LUNs start now, once the removed ones drain, and
+		 * before the unit attention goes to every other LUN of the
+		 * target: with many LUNs that takes a while, and the new
+		 * ones answer as soon as their process has its ring.
+		 */
+		TAILQ_FOREACH_SAFE(ml, &a->luns, entry, mln) {
+			if (ml->target != mt)
+				continue;
+			TAILQ_REMOVE(&a->luns, ml, entry);
+			ml->lun_id = m->next_lun_id++;
+			ml->added = 1;
+			TAILQ_INSERT_TAIL(&mt->luns, ml, entry);
+			svc_start(&ml->svc);
+			changed = 1;
+		}
 		if (changed)
 			luns_changed(m, mt);
+		TAILQ_FOREACH(ml, &mt->luns, entry)
+			ml->added = 0;
 		target_update(m, mt);
 	}
 	TAILQ_FOREACH_SAFE(mp, &m->portals, entry, mpn)

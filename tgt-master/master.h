@@ -116,6 +116,7 @@ struct mlun {
 	int			 offline;	/* tgtctl lun offline */
 	char			 file[TGT_PATH_MAX];	/* for messages */
 	int			 draining;	/* reload removed it */
+	int			 added;		/* reload: started just now */
 	struct event		*ev_drain;
 };
 TAILQ_HEAD(mluns, mlun);
