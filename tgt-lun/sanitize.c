@@ -23,10 +23,10 @@
  * is had by deallocating every block: the old data cannot be read back.
  * It too exists only on thin LUNs, where that is an erase and not an
  * overwrite in disguise; the Block Device Characteristics VPD page
- * reports WABEREQ and WACEREQ 1 there and 0 elsewhere (SBC-4 6.6.2).  A failed operation leaves the LUN in the
- * sanitize failure mode (every media access ends with MEDIUM ERROR,
- * SANITIZE COMMAND FAILED, 03/31/03) until EXIT FAILURE MODE or a
- * successful SANITIZE.
+ * reports WABEREQ and WACEREQ 1 there and 0 elsewhere (SBC-4 6.6.2).
+ * A failed operation leaves the LUN in the sanitize failure mode (every
+ * media access ends with MEDIUM ERROR, SANITIZE COMMAND FAILED,
+ * 03/31/03) until EXIT FAILURE MODE or a successful SANITIZE.
  *
  * Without an event loop (unit tests) the operation runs to its end
  * inside the command.

@@ -444,6 +444,11 @@ xcopy_run(struct xc_job *job)
 	uint64_t	 slba, dlba, nblk, bytes, total = 0;
 	uint16_t	 si, di, done = 0;
 
+	/* a SANITIZE that began while this copy waited for the master */
+	if (lun->san_active) {
+		sanitize_busy(cmd);
+		return;
+	}
 	if ((buf = malloc(XC_CHUNK)) == NULL) {
 		scsi_check(cmd, SK_HARDWARE_ERROR,
 		    ASC_INTERNAL_TARGET_FAILURE);

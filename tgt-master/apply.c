@@ -690,7 +690,7 @@ luns_changed(struct master *m, struct mtarget *mt)
 	ua.asc = 0x3f;
 	ua.ascq = 0x0e;
 	TAILQ_FOREACH(ml, &mt->luns, entry)
-		if (svc_running(&ml->svc))
+		if (!ml->added && svc_running(&ml->svc))
 			msgchan_send(&ml->svc.proc->chan, MSG_LUN_UA,
 			    ml->lun_id, NULL, 0, &ua, sizeof(ua));
 }
@@ -720,9 +720,6 @@ master_commit(struct master *m, struct apply *a)
 			continue;
 		}
 		changed = 0;
-		TAILQ_FOREACH(ml, &a->luns, entry)
-			if (ml->target == mt)
-				changed = 1;
 		TAILQ_FOREACH_SAFE(ml, &mt->luns, entry, mln) {
 			if (!ml->keep) {
 				lun_drain(m, ml);
@@ -736,8 +733,26 @@ master_commit(struct master *m, struct apply *a)
 				    0);
 			}
 		}
+		/*
+		 * Its new LUNs start now, once the removed ones drain, and
+		 * before the unit attention goes to every other LUN of the
+		 * target: with many LUNs that takes a while, and the new
+		 * ones answer as soon as their process has its ring.
+		 */
+		TAILQ_FOREACH_SAFE(ml, &a->luns, entry, mln) {
+			if (ml->target != mt)
+				continue;
+			TAILQ_REMOVE(&a->luns, ml, entry);
+			ml->lun_id = m->next_lun_id++;
+			ml->added = 1;
+			TAILQ_INSERT_TAIL(&mt->luns, ml, entry);
+			svc_start(&ml->svc);
+			changed = 1;
+		}
 		if (changed)
 			luns_changed(m, mt);
+		TAILQ_FOREACH(ml, &mt->luns, entry)
+			ml->added = 0;
 		target_update(m, mt);
 	}
 	TAILQ_FOREACH_SAFE(mp, &m->portals, entry, mpn)
@@ -893,6 +908,39 @@ master_free(struct master *m)
 }
 
 /*
+ * The data area of a new ring, by the configuration: the rings share
+ * MASTER_RING_MEM, each at most RING_DEF_DATA_SIZE (32 MiB) and at least
+ * MASTER_MAX_XFER (8 MiB, the largest command), a power of two.  So with
+ * P listeners and L LUNs every pair gets min(32 MiB, max(8 MiB,
+ * 1 GiB / (P * L) rounded down to a power of two)): 32 MiB up to 32
+ * pairs, 8 MiB from 128 on, and the shared memory of all rings is at
+ * most max(1 GiB, P * L * 8 MiB).  A ring keeps its size until it is
+ * made again (a reload sizes the rings it makes by the new
+ * configuration).
+ */
+static uint32_t
+ring_data_size(struct master *m)
+{
+	struct conf_listen	*cl;
+	struct conf_target	*ct;
+	struct conf_lun		*cu;
+	uint64_t		 np = 0, nl = 0, per;
+	uint32_t		 size = RING_DEF_DATA_SIZE;
+
+	TAILQ_FOREACH(cl, &m->conf->listens, entry)
+		np++;
+	TAILQ_FOREACH(ct, &m->conf->targets, entry)
+		TAILQ_FOREACH(cu, &ct->luns, entry)
+			nl++;
+	if (np == 0 || nl == 0)
+		return (size);
+	per = MASTER_RING_MEM / (np * nl);
+	while (size > MASTER_MAX_XFER && size > per)
+		size >>= 1;
+	return (size);
+}
+
+/*
  * A ring between a portal and a LUN: the master creates it and hands a
  * copy of the memfd and both doorbells to each side, keeping nothing.
  */
@@ -903,7 +951,7 @@ ring_pair(struct master *m, struct mportal *mp, struct mlun *ml)
 	struct msg_ring		 r;
 	int			 lfds[3], pfds[3], i;
 
-	if (ring_geom_init(&g, RING_DEF_ENTRIES, RING_DEF_DATA_SIZE,
+	if (ring_geom_init(&g, RING_DEF_ENTRIES, ring_data_size(m),
 	    RING_DEF_BLOCK_SIZE) == -1 ||
 	    ring_create(&g, &lfds[0], &lfds[1], &lfds[2]) == -1) {
 		log_warn("ring %s - %s", mp->svc.instance, ml->svc.instance);

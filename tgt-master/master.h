@@ -34,6 +34,8 @@
 
 #define MASTER_MAX_CMDS		128		/* CmdSN window per session */
 #define MASTER_MAX_XFER		(8u << 20)	/* largest command, bytes */
+#define MASTER_RING_MEM		(1ull << 30)	/* rings share this, see
+						 * ring_data_size() */
 #define MASTER_BACKOFF_MIN	1		/* seconds */
 #define MASTER_BACKOFF_MAX	30
 #define MASTER_BACKOFF_WINDOW	10	/* died sooner: back off more */
@@ -129,6 +131,7 @@ struct mlun {
 	struct msg_inventory	*inv;		/* a changer's, last reported */
 	char			 file[TGT_PATH_MAX];	/* for messages */
 	int			 draining;	/* reload removed it */
+	int			 added;		/* reload: started just now */
 	struct event		*ev_drain;
 };
 TAILQ_HEAD(mluns, mlun);

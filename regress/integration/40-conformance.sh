@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # libiscsi's conformance suite (iscsi-test-cu, family ALL) over the
 # configuration set of regress/cu-configs: thick, thin (with SANITIZE),
-# thin with 4 KiB physical blocks, removable, read-only, and the thick LUN
-# through a second listener as the multipath URL.  One tgt-master serves
-# every configuration, each as a target of its own; regress/cu-run.sh
-# runs the items of each configuration, two configurations at a time.
+# thin with 4 KiB physical blocks, removable, read-only, and thick, thin
+# and removable each in one iscsi-test-cu run of the whole family with
+# SANITIZE and a second listener as the multipath URL.  One tgt-master
+# serves every configuration, each as a target of its own;
+# regress/cu-run.sh runs the items of each configuration, two
+# configurations at a time.
 #
 # Reported: the pass/fail/skip counts of each configuration (as "# "
 # notes), then one line per test with its merged verdict:

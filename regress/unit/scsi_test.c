@@ -1816,6 +1816,156 @@ test_ring(void)
 	event_base_free(evb);
 }
 
+/* EXTENDED COPY from another LUN: the source asked for, granted, dropped */
+static uint32_t	xc_asked_id;
+static uint8_t	xc_asked_naa[16];
+static int	xc_nasked;
+
+static int
+xc_ask(struct lun *lun, const uint8_t *naa, uint32_t reqid)
+{
+	xc_nasked++;
+	xc_asked_id = reqid;
+	memcpy(xc_asked_naa, naa, 16);
+	return (0);
+}
+
+/* A copy of 8 blocks from LBA 0 of the LUN with naa to LBA 100 here. */
+static void
+xc_list(uint8_t *pl, const uint8_t *src_naa)
+{
+	uint8_t	*t, *g;
+	int	 i;
+
+	memset(pl, 0, 16 + 64 + 28);
+	pl[0] = 1;			/* list id */
+	pl[1] = 0x10;			/* LIST ID USAGE 10b */
+	put_be16(&pl[2], 64);
+	put_be32(&pl[8], 28);
+	for (i = 0; i < 2; i++) {
+		t = &pl[16 + i * 32];
+		t[0] = 0xe4;
+		t[4] = 0x01;		/* binary */
+		t[5] = 0x03;		/* LU, NAA */
+		t[7] = 16;
+		memcpy(&t[8], i == 0 ? src_naa : L.cfg.naa, 16);
+		put_be32(&t[28], 512);	/* block size, 3 bytes at 29 */
+		t[28] = 0;
+	}
+	g = &pl[16 + 64];
+	g[0] = 0x02;
+	put_be16(&g[2], 24);
+	put_be16(&g[4], 0);		/* source: target descriptor 0 */
+	put_be16(&g[6], 1);
+	put_be16(&g[10], 8);
+	put_be64(&g[12], 0);
+	put_be64(&g[20], 100);
+}
+
+static void
+test_xcopy_peer(void)
+{
+	struct scsi_cmd	 cmd;
+	struct nexus	*nx;
+	uint8_t		 c[16], pl[16 + 64 + 28], naa[16], src[4096];
+	uint8_t		 buf[4096];
+	char		 path[] = "/tmp/scsi_test_src.XXXXXX";
+	int		 sfd, fd, rc, i;
+
+	REQUIRE(lun_open(0, LUN_BACKEND_RDWR, 512, NBLOCKS * 512, 0) == 0);
+	REQUIRE((sfd = mkstemp(path)) != -1);
+	unlink(path);
+	for (i = 0; i < (int)sizeof(src); i++)
+		src[i] = (uint8_t)(i * 7 + 3);
+	REQUIRE(pwrite(sfd, src, sizeof(src), 0) == (ssize_t)sizeof(src));
+	REQUIRE((nx = nexus_get(&L, 0, 1)) != NULL);
+	nx->ua = 0;
+	memset(naa, 0, sizeof(naa));
+	naa[0] = 0x60;
+	naa[15] = 0x42;
+	memset(c, 0, sizeof(c));
+	c[0] = EXTENDED_COPY;
+	put_be32(&c[10], sizeof(pl));
+
+	/* without a way to ask the master: not reachable */
+	L.xcopy_ask = NULL;
+	xc_list(pl, naa);
+	scsi_cmd_init(&cmd, &L, nx, NULL, c, 16, RING_DIR_WRITE, pl,
+	    sizeof(pl));
+	cmd.done = test_done;
+	CHECK(scsi_exec(&cmd) == SCSI_DONE &&
+	    cmd.status == SAM_STAT_CHECK_CONDITION &&
+	    (cmd.sense[2] & 0x0f) == SK_COPY_ABORTED &&
+	    cmd.sense[12] == 0x0d && cmd.sense[13] == 0x02);
+
+	/* asked for when named, granted, copied, and the fd closed */
+	L.xcopy_ask = xc_ask;
+	xc_nasked = 0;
+	scsi_cmd_init(&cmd, &L, nx, NULL, c, 16, RING_DIR_WRITE, pl,
+	    sizeof(pl));
+	cmd.done = test_done;
+	async_done = 0;
+	rc = scsi_exec(&cmd);
+	CHECK(rc == SCSI_PENDING && xc_nasked == 1 && !async_done &&
+	    memcmp(xc_asked_naa, naa, 16) == 0);
+	/* another copy meanwhile: BUSY */
+	{
+		struct scsi_cmd	c2;
+
+		scsi_cmd_init(&c2, &L, nx, NULL, c, 16, RING_DIR_WRITE, pl,
+		    sizeof(pl));
+		c2.done = test_done;
+		CHECK(scsi_exec(&c2) == SCSI_DONE &&
+		    c2.status == SAM_STAT_BUSY);
+	}
+	/* a stale answer is closed and changes nothing */
+	REQUIRE((fd = dup(sfd)) != -1);
+	xcopy_peer_reply(&L, xc_asked_id + 1, naa, fd, 512, 8);
+	CHECK(!async_done && fcntl(fd, F_GETFD) == -1);
+	REQUIRE((fd = dup(sfd)) != -1);
+	xcopy_peer_reply(&L, xc_asked_id, naa, fd, 512, 8);
+	CHECK(async_done && cmd.status == SAM_STAT_GOOD);
+	CHECK(fcntl(fd, F_GETFD) == -1);	/* dropped after the copy */
+	CHECK(pread(lfd, buf, sizeof(buf), 100 * 512) == (ssize_t)sizeof(buf) &&
+	    memcmp(buf, src, sizeof(buf)) == 0);
+
+	/* the master knows no such LUN: COPY TARGET DEVICE NOT REACHABLE */
+	scsi_cmd_init(&cmd, &L, nx, NULL, c, 16, RING_DIR_WRITE, pl,
+	    sizeof(pl));
+	cmd.done = test_done;
+	async_done = 0;
+	CHECK(scsi_exec(&cmd) == SCSI_PENDING);
+	xcopy_peer_reply(&L, xc_asked_id, naa, -1, 0, 0);
+	CHECK(async_done && cmd.status == SAM_STAT_CHECK_CONDITION &&
+	    (cmd.sense[2] & 0x0f) == SK_COPY_ABORTED &&
+	    cmd.sense[12] == 0x0d && cmd.sense[13] == 0x02);
+
+	/* a LUN reset ends a waiting copy; its late answer is closed */
+	scsi_cmd_init(&cmd, &L, nx, NULL, c, 16, RING_DIR_WRITE, pl,
+	    sizeof(pl));
+	cmd.done = test_done;
+	async_done = 0;
+	CHECK(scsi_exec(&cmd) == SCSI_PENDING);
+	CHECK(lun_tmf(&L, RING_TMF_LUN_RESET, 0, 1, 0) == RING_TMF_COMPLETE);
+	CHECK(async_done && cmd.status == SAM_STAT_TASK_ABORTED);
+	REQUIRE((fd = dup(sfd)) != -1);
+	xcopy_peer_reply(&L, xc_asked_id, naa, fd, 512, 8);
+	CHECK(fcntl(fd, F_GETFD) == -1);
+
+	/* and so does the loss of its nexus */
+	nx->ua = 0;
+	scsi_cmd_init(&cmd, &L, nx, NULL, c, 16, RING_DIR_WRITE, pl,
+	    sizeof(pl));
+	cmd.done = test_done;
+	async_done = 0;
+	CHECK(scsi_exec(&cmd) == SCSI_PENDING);
+	nexus_del(&L, nx);
+	CHECK(async_done && cmd.status == SAM_STAT_TASK_ABORTED);
+	L.xcopy_ask = NULL;
+	close(sfd);
+	lun_close();
+}
+
 int
 main(void)
 {
@@ -1842,6 +1992,7 @@ main(void)
 	UNIT_RUN(test_report_opcodes);
 	UNIT_RUN(test_more_sbc);
 	UNIT_RUN(test_reservations);
+	UNIT_RUN(test_xcopy_peer);
 	UNIT_RUN(test_ring);
 	return (UNIT_END("scsi"));
 }
