@@ -237,6 +237,7 @@ struct msg_portal_config {
 	uint32_t	max_xfer;	/* bytes, largest command accepted */
 	uint32_t	nop_interval;	/* idle seconds before a NOP-In, 0 none */
 	uint32_t	nop_timeout;	/* seconds for its answer */
+	char		advertise[TGT_ADDR_MAX]; /* TargetAddress, "": listener */
 };
 
 struct msg_listen {

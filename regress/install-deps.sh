@@ -8,7 +8,12 @@ set -eu
 PKGS="build-essential pkg-config bison libevent-dev libaio-dev
     libseccomp-dev libbsd-dev libisal-dev libiscsi-bin qemu-utils
     qemu-block-extra tgt mandoc clang procps iproute2 util-linux
-    nettle-dev python3 open-isns-server open-isns-utils jq"
+    nettle-dev python3 open-isns-server open-isns-utils jq
+    qemu-system-x86 linux-image-amd64 kmod cpio busybox-static open-iscsi
+    sg3-utils lsscsi e2fsprogs multipath-tools fio mt-st mtx udev"
+# The second group is the VM tests' guest (regress/vm): the kernel, its
+# modules and the initiator-side tools are copied from these packages into
+# an initramfs; none of them runs as a service on this machine.
 TGT_USER=${TGT_USER:-_tgt}
 
 missing=

@@ -250,7 +250,7 @@ master_prepare(struct master *m, struct tgt_conf *conf, struct apply *a,
 	err[0] = '\0';
 
 	TAILQ_FOREACH(mp, &m->portals, entry)
-		mp->keep = 0;
+		mp->keep = mp->readvertise = 0;
 	TAILQ_FOREACH(mt, &m->targets, entry) {
 		mt->keep = 0;
 		TAILQ_FOREACH(ml, &mt->luns, entry)
@@ -260,6 +260,12 @@ master_prepare(struct master *m, struct tgt_conf *conf, struct apply *a,
 	TAILQ_FOREACH(cl, &conf->listens, entry) {
 		if ((mp = portal_find(m, cl)) != NULL) {
 			mp->keep = 1;
+			/* a new advertised address: sent again at commit */
+			if (strcmp(mp->listen.advertise, cl->advertise) != 0) {
+				strlcpy(mp->next_advertise, cl->advertise,
+				    sizeof(mp->next_advertise));
+				mp->readvertise = 1;
+			}
 			continue;
 		}
 		if ((mp = portal_new(m, cl, err, errlen)) == NULL) {
@@ -641,7 +647,7 @@ master_commit(struct master *m, struct apply *a)
 	struct mportal	*mp, *mpn;
 	struct mtarget	*mt, *mtn;
 	struct mlun	*ml, *mln;
-	int		 changed;
+	int		 changed, resend;
 
 	m->conf = a->conf;
 	a->conf = NULL;
@@ -682,12 +688,23 @@ master_commit(struct master *m, struct apply *a)
 	TAILQ_FOREACH_SAFE(mp, &m->portals, entry, mpn)
 		if (!mp->keep && !mp->draining)
 			portal_drain(m, mp);
-	/* NOP-In settings apply to the connections of running portals */
-	if (old != NULL && (old->nop_interval != m->conf->nop_interval ||
-	    old->nop_timeout != m->conf->nop_timeout))
-		TAILQ_FOREACH(mp, &m->portals, entry)
-			if (!mp->draining && svc_running(&mp->svc))
-				portal_config_send(m, mp);
+	/*
+	 * NOP-In settings apply to the connections of running portals, a
+	 * new advertised address to the next SendTargets.
+	 */
+	TAILQ_FOREACH(mp, &m->portals, entry) {
+		resend = old != NULL &&
+		    (old->nop_interval != m->conf->nop_interval ||
+		    old->nop_timeout != m->conf->nop_timeout);
+		if (mp->readvertise) {
+			strlcpy(mp->listen.advertise, mp->next_advertise,
+			    sizeof(mp->listen.advertise));
+			mp->readvertise = 0;
+			resend = 1;
+		}
+		if (resend && !mp->draining && svc_running(&mp->svc))
+			portal_config_send(m, mp);
+	}
 
 	/* access rules and CHAP of what stays may have changed */
 	auth_reload(m);
@@ -870,6 +887,7 @@ portal_config_send(struct master *m, struct mportal *mp)
 	pc.max_cmds = MASTER_MAX_CMDS;
 	pc.max_xfer = MASTER_MAX_XFER;
 	pc.nop_interval = m->conf->nop_interval;
+	strlcpy(pc.advertise, mp->listen.advertise, sizeof(pc.advertise));
 	pc.nop_timeout = m->conf->nop_timeout;
 	msgchan_send(&mp->svc.proc->chan, MSG_PORTAL_CONFIG, 0, NULL, 0, &pc,
 	    sizeof(pc));

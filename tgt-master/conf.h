@@ -87,6 +87,7 @@ struct conf_listen {
 	struct sockaddr_storage	 ss;
 	socklen_t		 sslen;
 	char			 name[TGT_ADDR_MAX];	/* "127.0.0.1:3260" */
+	char			 advertise[TGT_ADDR_MAX]; /* SendTargets, "": name */
 	int			 lineno;		/* 0: the default */
 	char			 file[TGT_PATH_MAX];
 };

@@ -93,6 +93,8 @@ struct mportal {
 	int			 keep;		/* reload: still configured */
 	int			 draining;	/* removed: sessions log out */
 	struct event		*ev_drain;
+	int			 readvertise;	/* reload: advertise changed */
+	char			 next_advertise[TGT_ADDR_MAX];
 };
 TAILQ_HEAD(mportals, mportal);
 

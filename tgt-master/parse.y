@@ -125,7 +125,9 @@ static void	 lun_end(const YYLTYPE *);
 static int	 lun_once(const YYLTYPE *, uint32_t, const char *);
 static void	 lun_string(const YYLTYPE *, char *, size_t, const char *,
 		    const char *);
-static void	 listen_add(const YYLTYPE *, const char *, int64_t);
+static void	 listen_add(const YYLTYPE *, const char *, int64_t,
+		    const char *, const YYLTYPE *);
+static int	 advertise_ok(const char *);
 static int	 parse_size(const char *, uint64_t *);
 static void	 auth_add(const YYLTYPE *, int, const char *,
 		    const YYLTYPE *, const char *);
@@ -165,10 +167,11 @@ static void	 isns_set(const YYLTYPE *, const char *, int64_t);
 %token	PBLOCKSIZE STATE DIRECTORY DRAIN TIMEOUT NOP INTERVAL
 %token	AUTH CHAP MUTUAL SECRET DISCOVERY INITIATOR ADDRESS REDIRECT TO
 %token	TEMPORARY PERMANENT ISNS SERVER TAPE CARTRIDGE MEDIA
+%token	ADVERTISE
 %token	<string>	STRING
 %token	<number>	NUMBER
 %type	<number>	port yesno chapkind redirtype isnsport
-%type	<string>	string
+%type	<string>	string advertise
 
 %destructor { free($$); } <string>
 
@@ -324,10 +327,11 @@ main		: USER STRING		{
 				    "(max %zu)", sizeof(conf->control) - 1);
 			free($3);
 		}
-		| LISTEN ON STRING port	{
+		| LISTEN ON STRING port advertise {
 			if ($4 != -1)
-				listen_add(&@3, $3, $4);
+				listen_add(&@3, $3, $4, $5, &@5);
 			free($3);
+			free($5);
 		}
 		| ISNS SERVER STRING isnsport {
 			if ($4 != -1)
@@ -345,6 +349,10 @@ isnsport	: /* empty */		{ $$ = CONF_ISNS_PORT; }
 			} else
 				$$ = $2;
 		}
+		;
+
+advertise	: /* empty */		{ $$ = NULL; }
+		| ADVERTISE STRING	{ $$ = $2; }
 		;
 
 port		: /* empty */		{ $$ = CONF_DEF_PORT; }
@@ -595,6 +603,7 @@ struct keyword {
 /* Sorted for bsearch(). */
 static const struct keyword keywords[] = {
 	{ "address",		ADDRESS },
+	{ "advertise",		ADVERTISE },
 	{ "alias",		ALIAS },
 	{ "all",		ALL },
 	{ "allow",		ALLOW },
@@ -1249,8 +1258,55 @@ lun_string(const YYLTYPE *loc, char *dst, size_t dlen, const char *what,
 	strlcpy(dst, s, dlen);
 }
 
+/*
+ * The address SendTargets gives for a listener: a numeric IPv4 address, a
+ * bracketed IPv6 address or a host name, with an optional ":port".
+ */
+static int
+advertise_ok(const char *a)
+{
+	const char	*p, *colon;
+	size_t		 len = strlen(a);
+	char		 host[INET6_ADDRSTRLEN];
+	struct in6_addr	 in6;
+	long		 port;
+	char		*ep;
+
+	if (len == 0 || len >= TGT_ADDR_MAX - 8)	/* room for ",tpgt" */
+		return (0);
+	if (a[0] == '[') {
+		if ((p = strchr(a, ']')) == NULL ||
+		    (size_t)(p - a - 1) >= sizeof(host))
+			return (0);
+		memcpy(host, a + 1, p - a - 1);
+		host[p - a - 1] = '\0';
+		if (inet_pton(AF_INET6, host, &in6) != 1)
+			return (0);
+		colon = p[1] == ':' ? p + 1 : NULL;
+		if (colon == NULL && p[1] != '\0')
+			return (0);
+	} else {
+		colon = strchr(a, ':');
+		if (colon == a)
+			return (0);
+		for (p = a; p < (colon != NULL ? colon : a + len); p++)
+			if (!isalnum((unsigned char)*p) && *p != '.' &&
+			    *p != '-')
+				return (0);
+	}
+	if (colon != NULL) {
+		errno = 0;
+		port = strtol(colon + 1, &ep, 10);
+		if (colon[1] == '\0' || *ep != '\0' || errno != 0 ||
+		    port < 1 || port > 65535)
+			return (0);
+	}
+	return (1);
+}
+
 static void
-listen_add(const YYLTYPE *loc, const char *addr, int64_t port)
+listen_add(const YYLTYPE *loc, const char *addr, int64_t port,
+    const char *adv, const YYLTYPE *advloc)
 {
 	struct conf_listen	*l, *o;
 	struct sockaddr_in	*sin;
@@ -1297,6 +1353,21 @@ listen_add(const YYLTYPE *loc, const char *addr, int64_t port)
 			free(l);
 			return;
 		}
+	if (adv != NULL) {
+		if (!advertise_ok(adv)) {
+			conf_err(advloc, "bad advertise address \"%.*s\": "
+			    "host, IPv4 or [IPv6] address, optional :port "
+			    "expected", 64, adv);
+			free(l);
+			return;
+		}
+		if (strchr(adv[0] == '[' ? strchr(adv, ']') : adv, ':') !=
+		    NULL)
+			strlcpy(l->advertise, adv, sizeof(l->advertise));
+		else
+			snprintf(l->advertise, sizeof(l->advertise),
+			    "%s:%lld", adv, (long long)port);
+	}
 	TAILQ_INSERT_TAIL(&conf->listens, l, entry);
 	return;
  bad:

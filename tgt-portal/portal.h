@@ -126,6 +126,7 @@ struct portal {
 	uint32_t		 max_cmds;
 	uint32_t		 max_xfer;
 	uint32_t		 nop_interval;	/* 0: no NOP-In pings */
+	char			 advertise[TGT_ADDR_MAX]; /* "": listener's */
 	uint32_t		 nop_timeout;
 	int			 started;
 	TAILQ_HEAD(, portal_listener) listeners;

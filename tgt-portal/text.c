@@ -38,6 +38,11 @@ text_target(struct textbuf *out, const struct ptarget *t)
 	struct portal_listener	*pl;
 
 	textbuf_add(out, "TargetName", "%s", t->name);
+	if (portal->advertise[0] != '\0') {
+		textbuf_add(out, "TargetAddress", "%s,%u", portal->advertise,
+		    portal->tpgt);
+		return;
+	}
 	TAILQ_FOREACH(pl, &portal->listeners, entry)
 		textbuf_add(out, "TargetAddress", "%s,%u", pl->addr,
 		    portal->tpgt);

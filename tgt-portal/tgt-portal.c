@@ -109,6 +109,8 @@ portal_config(struct msg *m)
 	portal->max_xfer = pc.max_xfer;
 	portal->nop_interval = pc.nop_interval > 3600 ? 3600 : pc.nop_interval;
 	portal->nop_timeout = pc.nop_timeout > 3600 ? 3600 : pc.nop_timeout;
+	pc.advertise[sizeof(pc.advertise) - 1] = '\0';
+	strlcpy(portal->advertise, pc.advertise, sizeof(portal->advertise));
 	if (portal->nop_timeout == 0)
 		portal->nop_timeout = 1;
 	log_debug("portal %u tpgt %u queue %u max transfer %u nop %u/%u s",

@@ -13,6 +13,7 @@
 #	TGT_BUILD	build directory to test, relative to the top of the
 #			tree: build-san (default, ASan/UBSan) or build
 #	TGT_KEEP=1	keep the temporary directory
+#	TGT_KEEP_FAILED=1 keep it when a check failed (the VM tests set it)
 #	TGT_VERBOSE=1	start tgt-master with -v
 
 set -u
@@ -293,7 +294,8 @@ finish() {
 		note "$TEST: last lines of the daemons' log ($LOG):"
 		tail -n 30 "$LOG" | sed 's/^/#   /'
 	fi
-	if [ "${TGT_KEEP:-0}" = 1 ]; then
+	if [ "${TGT_KEEP:-0}" = 1 ] ||
+	    { [ $nfail -gt 0 ] && [ "${TGT_KEEP_FAILED:-0}" = 1 ]; }; then
 		note "$TEST: kept $T"
 	else
 		rm -rf "$T"

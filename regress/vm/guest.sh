@@ -1,0 +1,156 @@
+# Guest side of the VM tests, sourced by /init and by every scenario
+# (busybox sh).  What the host reads from the console (ttyS0):
+#
+#	VMT ok TEXT		a check passed
+#	VMT FAIL TEXT		a check failed
+#	VMT skip TEXT		a check could not run
+#	VMT note TEXT		a comment, shown as "# TEXT"
+#	VMT event NAME [ARG]	the host runs its vm_event hook, then answers
+#				on ttyS1 ("done NAME RC"); vm_event waits
+#	VMT end RC		the scenario ended with exit code RC
+#
+# Anything else on the console (a command's output) is shown indented.
+# The host's variables for the scenario are in /vm/env (VM_HOST, VM_PORT,
+# VM_IQN, ...).
+
+vm_nfail=0
+
+vm_ok()   { echo "VMT ok $*"; }
+vm_fail() { vm_nfail=$((vm_nfail + 1)); echo "VMT FAIL $*"; }
+vm_skip() { echo "VMT skip $*"; }
+vm_note() { echo "VMT note $*"; }
+
+# vm_check NAME CMD...: ok if CMD exits 0, else FAIL with its output.
+vm_check() {
+	local name=$1 rc
+	shift
+	"$@" > /tmp/vm.out 2>&1
+	rc=$?
+	if [ $rc -eq 0 ]; then
+		vm_ok "$name"
+	else
+		vm_fail "$name (exit $rc: $*)"
+		head -n 30 /tmp/vm.out
+	fi
+	return $rc
+}
+
+# vm_check_out NAME REGEX CMD...: CMD exits 0 and prints REGEX (grep -E).
+vm_check_out() {
+	local name=$1 re=$2 rc
+	shift 2
+	"$@" > /tmp/vm.out 2>&1
+	rc=$?
+	if [ $rc -eq 0 ] && grep -qE -- "$re" /tmp/vm.out; then
+		vm_ok "$name"
+		return 0
+	fi
+	vm_fail "$name (exit $rc, want /$re/: $*)"
+	head -n 30 /tmp/vm.out
+	return 1
+}
+
+# vm_wait SECONDS CMD...: poll CMD every half second until it succeeds.
+vm_wait() {
+	local n=$(($1 * 2))
+	shift
+	while [ $n -gt 0 ]; do
+		"$@" > /dev/null 2>&1 && return 0
+		sleep 0.5
+		n=$((n - 1))
+	done
+	return 1
+}
+
+# vm_event NAME [ARG]: ask the host to act (kill a process, reload...)
+# and wait until it has; returns the host's exit code.
+vm_event() {
+	local line rc
+	echo "VMT event $*"
+	while :; do
+		if ! read -r -t 300 line < /dev/ttyS1; then
+			vm_fail "host answers event $1 within 300 s"
+			return 1
+		fi
+		case $line in
+		"done $1 "*) rc=${line##* }; return "$rc" ;;
+		esac
+	done
+}
+
+# vm_disk_of IQN [LUN]: the sd device name of a LUN of a logged-in
+# session, e.g. "sdb", or nothing.
+vm_disk_of() {
+	local iqn=$1 lun=${2:-1} s h d
+	for s in /sys/class/iscsi_session/session*; do
+		[ -e "$s/targetname" ] || continue
+		[ "$(cat "$s/targetname")" = "$iqn" ] || continue
+		h=$(readlink -f "$s/device")
+		h=${h%/session*}
+		for d in "$h"/session*/target*/*:*:*:"$lun"/block/*; do
+			[ -e "$d" ] && { basename "$d"; return 0; }
+		done
+	done
+	return 1
+}
+
+vm_net() {
+	modprobe virtio_pci
+	modprobe virtio_net
+	ip link set lo up
+	vm_wait 10 ip link show eth0 || { echo "no eth0"; return 1; }
+	ip link set eth0 up
+	ip addr add 10.0.2.15/24 dev eth0
+	ip route add default via 10.0.2.2
+}
+
+vm_udev() {
+	/lib/systemd/systemd-udevd --daemon --resolve-names=never \
+	    > /dev/null 2>&1
+	udevadm trigger --action=add > /dev/null 2>&1
+	udevadm settle -t 30 > /dev/null 2>&1
+}
+
+vm_iscsid() {
+	modprobe iscsi_tcp
+	modprobe sd_mod
+	modprobe sg
+	iscsid
+	# iscsid's control socket is abstract: its pid says it is up.
+	vm_wait 10 pidof iscsid
+}
+
+vm_main() {
+	local rc=0 f
+	stty -F /dev/ttyS1 raw -echo 2>/dev/null
+	[ -r /vm/env ] && . /vm/env
+	if grep -qw tgtvm.shell /proc/cmdline; then
+		vm_net
+		vm_udev
+		vm_iscsid
+		echo "tgtvm: debug shell; 'poweroff -f' to leave"
+		setsid cttyhack sh -l
+		poweroff -f
+	fi
+	for f in /vm/pre.d/*.sh; do
+		[ -r "$f" ] && . "$f"
+	done
+	t_init=$(cut -d' ' -f1 /proc/uptime)
+	vm_net || vm_fail "guest network (virtio-net, 10.0.2.15)"
+	t_net=$(cut -d' ' -f1 /proc/uptime)
+	vm_udev
+	t_udev=$(cut -d' ' -f1 /proc/uptime)
+	vm_iscsid || vm_fail "iscsid starts"
+	echo "VMT note guest up after $(cut -d' ' -f1 /proc/uptime) s" \
+	    "(init $t_init, network $t_net, udev $t_udev)"
+	if [ -r /vm/scenario.sh ]; then
+		( . /vm/scenario.sh ) 2>&1
+		rc=$?
+	else
+		vm_fail "no scenario in /vm"
+		rc=1
+	fi
+	sync
+	echo "VMT end $rc"
+	poweroff -f
+}
