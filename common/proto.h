@@ -184,6 +184,8 @@ struct msg_error {
 /* lun_config.type */
 #define LUN_TYPE_DISK		0
 #define LUN_TYPE_TAPE		1	/* SSC tape drive; fd: its cartridge */
+/* 2: LUN_TYPE_CHANGER on the tape branch */
+#define LUN_TYPE_OPTICAL	3	/* MMC DVD drive; fd: its disc image */
 
 /* lun_config.backend */
 #define LUN_BACKEND_RDWR	0

@@ -46,6 +46,8 @@ devtype_get(uint32_t type)
 		return (&devtype_disk);
 	case LUN_TYPE_TAPE:
 		return (&devtype_tape);
+	case LUN_TYPE_OPTICAL:
+		return (&devtype_optical);
 	}
 	return (NULL);
 }

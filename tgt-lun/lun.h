@@ -16,6 +16,8 @@
  *			READ CAPACITY...
  *	ssc.c		tape drives (SSC-4): their command table, READ,
  *			WRITE, SPACE, LOCATE, READ POSITION...
+ *	mmc.c		optical drives (MMC-6): their command table, GET
+ *			CONFIGURATION, READ TOC, the tray and media events
  *	backend_rdwr.c	pread/pwrite backing store
  *	backend_aio.c	libaio backing store, completions on an eventfd
  *
@@ -164,6 +166,7 @@ struct devtype {
 
 extern const struct devtype devtype_disk;
 extern const struct devtype devtype_tape;
+extern const struct devtype devtype_optical;
 const struct devtype *devtype_get(uint32_t type);
 
 /* A persistent reservation registration, kept by initiator port. */
@@ -412,6 +415,10 @@ int	 sbc_punch(struct lun *, uint64_t off, uint64_t len);
 
 /* ssc.c: the master puts a cartridge in (fd) or takes it out (-1) */
 int	 ssc_medium(struct lun *, int fd, struct msg_lun_medium_done *);
+
+/* mmc.c: the master puts a disc image in (fd, named) or takes it out */
+int	 mmc_medium(struct lun *, int fd, const char *name,
+	    struct msg_lun_medium_done *);
 
 /* xcopy.c */
 #define XC_PEERS_MAX		64

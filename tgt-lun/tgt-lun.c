@@ -201,9 +201,11 @@ lun_medium(struct msg *m)
 			close(fd);
 		return;
 	}
-	/* ssc_medium() owns the descriptor from here */
-	if (ssc_medium(&the_lun, fd, &d) == -1)
-		log_warnx("cartridge %s: %s", fd != -1 ? "not loaded" :
+	lm.barcode[sizeof(lm.barcode) - 1] = '\0';
+	/* ssc_medium() or mmc_medium() owns the descriptor from here */
+	if ((the_lun.dt == &devtype_optical ? mmc_medium(&the_lun, fd,
+	    lm.barcode, &d) : ssc_medium(&the_lun, fd, &d)) == -1)
+		log_warnx("medium %s: %s", fd != -1 ? "not loaded" :
 		    "not taken out", d.text);
 	if (msgchan_send(&master, MSG_LUN_MEDIUM_DONE, m->hdr.peerid, NULL,
 	    0, &d, sizeof(d)) == -1)

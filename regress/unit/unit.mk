@@ -17,6 +17,7 @@ digest_OBJS	 = $(call obj,tgt-portal/digest.c)
 scsi_OBJS	 = $(call obj,$(filter-out tgt-lun/tgt-lun.c,$(LUN_SRCS)))
 pr_OBJS		 = $(scsi_OBJS)
 tape_OBJS	 = $(scsi_OBJS)
+mmc_OBJS	 = $(scsi_OBJS)
 
 $(B)/unit/%_test: $(B)/obj/regress/unit/%_test.o $(B)/libcommon.a
 	@mkdir -p $(dir $@)
