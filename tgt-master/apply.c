@@ -36,6 +36,7 @@ static void	 portal_config_send(struct master *, struct mportal *);
 static void	 lun_start(struct svc *);
 static void	 ring_pair(struct master *, struct mportal *, struct mlun *);
 static void	 lun_free(struct mlun *);
+static const char *medium_word(const struct mlun *);
 static void	 portal_free(struct mportal *);
 static void	 target_free(struct mtarget *);
 
@@ -113,6 +114,7 @@ lun_new(struct master *m, struct mtarget *mt, const struct conf_lun *cl,
 	struct mlun	*ml;
 	struct stat	 st;
 	char		 inst[MASTER_INSTANCE_MAX];
+	const char	*base;
 	int		 fd = -1;
 
 	/*
@@ -120,10 +122,13 @@ lun_new(struct master *m, struct mtarget *mt, const struct conf_lun *cl,
 	 * opened read-write whatever the drive's read-only setting (the
 	 * cartridge keeps its load count and MAM); none: an empty drive.
 	 */
-	if (cl->type == LUN_TYPE_TAPE && cl->path[0] == '\0')
+	if ((cl->type == LUN_TYPE_TAPE || cl->type == LUN_TYPE_OPTICAL) &&
+	    cl->path[0] == '\0')
 		goto empty;
-	fd = open(cl->path, ((cl->flags & LUN_F_READONLY) &&
-	    cl->type != LUN_TYPE_TAPE ? O_RDONLY : O_RDWR) | O_CLOEXEC |
+	/* an optical drive's disc image: a DVD-ROM, never written */
+	fd = open(cl->path, (((cl->flags & LUN_F_READONLY) &&
+	    cl->type != LUN_TYPE_TAPE) || cl->type == LUN_TYPE_OPTICAL ?
+	    O_RDONLY : O_RDWR) | O_CLOEXEC |
 	    (cl->type == LUN_TYPE_TAPE ? O_NOFOLLOW : 0));
 	if (fd == -1) {
 		errappend(err, errlen, "%s:%d: cannot open %s: %s", cl->file,
@@ -151,6 +156,14 @@ lun_new(struct master *m, struct mtarget *mt, const struct conf_lun *cl,
 	ml->target = mt;
 	if (cl->type == LUN_TYPE_TAPE) {
 		strlcpy(ml->cartridge, cl->cartridge, sizeof(ml->cartridge));
+		strlcpy(ml->medium, cl->path, sizeof(ml->medium));
+	}
+	if (cl->type == LUN_TYPE_OPTICAL && fd != -1) {
+		/* the disc's name: in the media directory, or the file's */
+		base = strrchr(cl->path, '/');
+		strlcpy(ml->cartridge, cl->cartridge[0] != '\0' ?
+		    cl->cartridge : base != NULL ? base + 1 : cl->path,
+		    sizeof(ml->cartridge));
 		strlcpy(ml->medium, cl->path, sizeof(ml->medium));
 	}
 	ml->block_size = cl->block_size;
@@ -1064,7 +1077,8 @@ lun_start(struct svc *s)
 	lc.lun = ml->conf.lun;
 	lc.size = ml->conf.size;
 	strlcpy(lc.target, ml->target->name, sizeof(lc.target));
-	strlcpy(lc.path, ml->conf.type == LUN_TYPE_TAPE ? ml->medium :
+	strlcpy(lc.path, ml->conf.type == LUN_TYPE_TAPE ||
+	    ml->conf.type == LUN_TYPE_OPTICAL ? ml->medium :
 	    ml->conf.path, sizeof(lc.path));
 	strlcpy(lc.vendor, ml->conf.vendor, sizeof(lc.vendor));
 	strlcpy(lc.product, ml->conf.product, sizeof(lc.product));
@@ -1153,7 +1167,8 @@ lun_dispatch(struct msgchan *ch, struct msg *msg, void *arg)
 			proc_bad(p, msg);
 		break;
 	case MSG_LUN_MEDIUM_DONE:
-		if (MSG_GET(msg, &md) == -1 || ml->conf.type != LUN_TYPE_TAPE) {
+		if (MSG_GET(msg, &md) == -1 || (ml->conf.type !=
+		    LUN_TYPE_TAPE && ml->conf.type != LUN_TYPE_OPTICAL)) {
 			proc_bad(p, msg);
 			break;
 		}
@@ -1161,8 +1176,9 @@ lun_dispatch(struct msgchan *ch, struct msg *msg, void *arg)
 		md.barcode[sizeof(md.barcode) - 1] = '\0';
 		/* a cartridge that is not in the drive is back on the shelf */
 		if (!md.loaded && ml->fd != -1) {
-			log_info("%s[%s]: cartridge %s out of the drive",
-			    role_name(p->role), p->instance, ml->cartridge);
+			log_info("%s[%s]: %s %s out of the drive",
+			    role_name(p->role), p->instance, medium_word(ml),
+			    ml->cartridge);
 			close(ml->fd);
 			ml->fd = -1;
 			ml->cartridge[0] = '\0';
@@ -1236,6 +1252,12 @@ master_log_verbose(struct master *m, int level)
 	log_info("log %s", level ? "verbose" : "brief");
 }
 
+static const char *
+medium_word(const struct mlun *ml)
+{
+	return (ml->conf.type == LUN_TYPE_OPTICAL ? "disc" : "cartridge");
+}
+
 /*
  * tgtctl drive load|unload.  Load: the cartridge <media directory>/
  * <barcode>, in no other drive, into an empty drive; the master opens
@@ -1260,8 +1282,9 @@ master_drive(struct master *m, const struct ctl_drive *d, uint32_t ctl_id,
 		snprintf(err, errlen, "no such LUN");
 		return (-1);
 	}
-	if (ml->conf.type != LUN_TYPE_TAPE) {
-		snprintf(err, errlen, "not a tape drive");
+	if (ml->conf.type != LUN_TYPE_TAPE &&
+	    ml->conf.type != LUN_TYPE_OPTICAL) {
+		snprintf(err, errlen, "not a tape or optical drive");
 		return (-1);
 	}
 	*mlp = ml;
@@ -1274,8 +1297,9 @@ master_drive(struct master *m, const struct ctl_drive *d, uint32_t ctl_id,
 		if (svc_running(&ml->svc) && msgchan_send(&ml->svc.proc->chan,
 		    MSG_LUN_MEDIUM, ctl_id, NULL, 0, &lm, sizeof(lm)) == 0)
 			return (1);
-		log_info("%s[%s]: cartridge %s out of the drive",
-		    role_name(ROLE_LUN), ml->svc.instance, ml->cartridge);
+		log_info("%s[%s]: %s %s out of the drive",
+		    role_name(ROLE_LUN), ml->svc.instance, medium_word(ml),
+		    ml->cartridge);
 		close(ml->fd);
 		ml->fd = -1;
 		ml->cartridge[0] = '\0';
@@ -1290,9 +1314,11 @@ master_drive(struct master *m, const struct ctl_drive *d, uint32_t ctl_id,
 		snprintf(err, errlen, "the drive holds %s", ml->cartridge);
 		return (-1);
 	}
+	/* a read-only disc image may be in several optical drives */
 	TAILQ_FOREACH(ot, &m->targets, entry)
 		TAILQ_FOREACH(ol, &ot->luns, entry)
-			if (ol->conf.type == LUN_TYPE_TAPE && ol->fd != -1 &&
+			if (ml->conf.type == LUN_TYPE_TAPE &&
+			    ol->conf.type == LUN_TYPE_TAPE && ol->fd != -1 &&
 			    strcmp(ol->cartridge, d->barcode) == 0) {
 				snprintf(err, errlen, "%s is in the drive %s",
 				    d->barcode, ol->svc.instance);
@@ -1304,7 +1330,8 @@ master_drive(struct master *m, const struct ctl_drive *d, uint32_t ctl_id,
 		return (-1);
 	}
 	errno = 0;
-	if ((fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC)) == -1 ||
+	if ((fd = open(path, (ml->conf.type == LUN_TYPE_OPTICAL ? O_RDONLY :
+	    O_RDWR) | O_NOFOLLOW | O_CLOEXEC)) == -1 ||
 	    fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "%s: %s", path, errno != 0 ?
 		    strerror(errno) : "not a regular file");
@@ -1315,8 +1342,8 @@ master_drive(struct master *m, const struct ctl_drive *d, uint32_t ctl_id,
 	ml->fd = fd;
 	strlcpy(ml->cartridge, d->barcode, sizeof(ml->cartridge));
 	strlcpy(ml->medium, path, sizeof(ml->medium));
-	log_info("%s[%s]: cartridge %s into the drive", role_name(ROLE_LUN),
-	    ml->svc.instance, d->barcode);
+	log_info("%s[%s]: %s %s into the drive", role_name(ROLE_LUN),
+	    ml->svc.instance, medium_word(ml), d->barcode);
 	if (!svc_running(&ml->svc))
 		return (0);
 	memset(&lm, 0, sizeof(lm));
