@@ -1147,11 +1147,11 @@ mmc_mode_page(struct lun *lun, uint8_t page, int pc, uint8_t *p)
 			memcpy(p, o->pc, PC_LEN);
 		return (PC_LEN);
 	case MODE_PAGE_MM_CAPABILITIES:
-		memset(p, 0, 36);
+		memset(p, 0, 32);
 		p[0] = page;
-		p[1] = 36 - 2;
+		p[1] = 32 - 2;
 		if (pc == 1)
-			return (36);
+			return (32);
 		p[2] = 0x08;			/* DVD-ROM read */
 		p[3] = 0x00;			/* no writing */
 		p[4] = 0x40 | 0x10;		/* multi-session, mode 2 form 1 */
@@ -1162,11 +1162,8 @@ mmc_mode_page(struct lun *lun, uint8_t page, int pc, uint8_t *p)
 		put_be16(&p[12], BUFFER_SIZE >> 10);	/* buffer, KB */
 		put_be16(&p[14], o->read_speed);	/* obsolete current */
 		p[27] = 0x00;			/* CLV */
-		put_be16(&p[28], o->write_speed);
-		put_be16(&p[30], 1);		/* one write speed */
-		p[33] = 0x00;			/* CLV */
-		put_be16(&p[34], o->write_speed);
-		return (36);
+		/* no write speed: a DVD-ROM is not written */
+		return (32);
 	}
 	return (0);
 }
