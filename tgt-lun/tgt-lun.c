@@ -52,9 +52,9 @@ lun_config(struct msg *m)
 	char			err[TGT_ERR_MAX];
 	int			fd;
 
-	/* a tape drive may be empty: no cartridge, no descriptor */
+	/* a tape or optical drive may be empty: no medium, no descriptor */
 	if (MSG_GET(m, &cfg) != 0 || m->nfds > 1 || (m->nfds == 0 &&
-	    cfg.type != LUN_TYPE_TAPE)) {
+	    cfg.type != LUN_TYPE_TAPE && cfg.type != LUN_TYPE_OPTICAL)) {
 		log_warnx("malformed LUN_CONFIG");
 		send_error("malformed LUN_CONFIG");
 		return;
