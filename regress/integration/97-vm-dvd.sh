@@ -2,11 +2,12 @@
 # Kernel initiator and a DVD drive (tgt-lun/mmc.c, regress/vm): an ISO
 # image made here with xorriso is LUN 1, a DVD-ROM in an optical drive.
 # The guest sees /dev/sr0, sg_get_config and dvd+rw-mediainfo describe a
-# DVD-ROM, the ISO mounts and its files compare equal; while it is
-# mounted tgtctl cannot take the disc out (the kernel prevents removal);
-# after umount the guest ejects it (START STOP UNIT), tgtctl takes it
-# out and loads another image, and the kernel sees the new disc (its
-# size, its files) without logging in again.
+# DVD-ROM, the ISO mounts and its files compare equal; after umount the
+# guest ejects it (START STOP UNIT), tgtctl takes it out and loads
+# another image, and the kernel sees the new disc (its size, its files)
+# without logging in again.  While that one is mounted tgtctl cannot
+# take it out (the kernel prevents removal); the drive reports an eject
+# request, and udev answers it by opening the tray.
 . "$(dirname "$0")/../lib/common.sh"
 . "$top/regress/vm/lib.sh"
 need_bin tgt-master

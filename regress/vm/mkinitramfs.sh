@@ -33,7 +33,7 @@ BINS="kmod iscsiadm iscsid mke2fs mkfs.ext4 e2fsck resize2fs tune2fs dumpe2fs fi
     blockdev blkdiscard fstrim lsblk losetup mount umount findmnt tar dd
     timeout stat sync md5sum sha256sum udevadm /lib/systemd/systemd-udevd
     ip rdma? xorriso? growisofs? dvd+rw-mediainfo? sg_persist sg_inq
-    iscsi-test-cu? iscsi-inq? iscsi-ls? sg_get_config sg_turs eject?
+    iscsi-test-cu? iscsi-inq? iscsi-ls? sg_get_config sg_turs sg_raw eject?
     cmp? diff?"
 
 # Kernel modules, with what they depend on.
