@@ -25,12 +25,14 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "backend.h"
+#include "disc.h"
 #include "log.h"
 #include "lun.h"
 #include "scsi.h"
@@ -59,12 +61,22 @@
 /* profiles */
 #define PROFILE_NONE			0x0000
 #define PROFILE_DVD_ROM			0x0010
+#define PROFILE_DVD_PLUS_RW		DISC_DVD_PLUS_RW
+#define PROFILE_DVD_PLUS_R		DISC_DVD_PLUS_R
 
 /* sense */
 #define ASC_NO_MEDIUM_TRAY_CLOSED	0x3a01
 #define ASC_NO_MEDIUM_TRAY_OPEN		0x3a02
 #define ASC_CANNOT_WRITE_INCOMPATIBLE	0x3005
 #define ASC_KEY_NOT_PRESENT		0x6f01
+#define ASC_INVALID_WRITE_ADDRESS	0x2102
+#define ASC_NO_MORE_TRACKS		0x7205
+#define ASC_CMD_SEQUENCE_ERROR		0x2c00
+#define ASC_FORMAT_CORRUPTED		0x3100
+
+#define FORMAT_UNIT			0x04
+#define RESERVE_TRACK			0x53
+#define CLOSE_TRACK_SESSION		0x5b
 
 /* GET EVENT STATUS NOTIFICATION classes and media events */
 #define GESN_OP_CHANGE			1
@@ -82,6 +94,7 @@
 #define DVD_MAX_SPEED			(16 * DVD_1X)
 
 #define DVD_BLOCK			2048
+#define DVD_SHIFT			11
 #define DVD_ECC_BLOCKS			16	/* blocks per ECC block */
 #define DVD_FIRST_PSN			0x030000
 
@@ -90,8 +103,33 @@
 #define WP_LEN				52	/* write parameters page */
 #define PC_LEN				40	/* power condition page */
 
+/* A track of the open session of a DVD+R (not yet on the disc). */
+struct otrack {
+	uint32_t	 start;
+	uint32_t	 rsize;		/* reserved blocks, 0: incomplete */
+	uint32_t	 written;	/* blocks from start */
+	int		 closed;
+};
+
+/* A track as READ TRACK INFORMATION and READ TOC see it. */
+struct tview {
+	uint32_t	 number;
+	uint32_t	 session;
+	uint32_t	 start;
+	uint32_t	 size;		/* recorded or reserved */
+	uint32_t	 written;
+	int		 closed;
+	int		 reserved;
+	int		 invisible;	/* the blank space after the others */
+};
+
 struct optical {
 	int		 fd;		/* the image, -1: none */
+	int		 disc;		/* a writable disc: ds is its state */
+	int		 wprot;		/* opened read-only */
+	struct disc_state ds;
+	struct otrack	 ot[DISC_MAX_TRACKS];
+	uint32_t	 nopen;		/* tracks of the open session */
 	int		 tray_open;
 	int		 persistent;	/* persistent prevent */
 	uint8_t		 media_event;	/* ME_*, not yet reported */
@@ -101,6 +139,9 @@ struct optical {
 	uint8_t		 pc[PC_LEN];	/* power condition, current */
 	char		 name[TGT_BARCODE_MAX];
 };
+
+static int	mmc_param(struct scsi_cmd *, uint8_t *, uint32_t);
+static int	mmc_open_session(const struct lun *);
 
 static struct optical *
 opt_of(struct scsi_cmd *cmd)
@@ -121,7 +162,137 @@ mmc_profile(const struct lun *lun)
 
 	if (!mmc_has_medium(o) || o->tray_open)
 		return (PROFILE_NONE);
+	if (o->disc)
+		return (o->ds.profile);
 	return (PROFILE_DVD_ROM);
+}
+
+static uint32_t
+align_ecc(uint64_t n)
+{
+	n = (n + DVD_ECC_BLOCKS - 1) & ~(uint64_t)(DVD_ECC_BLOCKS - 1);
+	return (n > 0xffffffffULL ? 0xffffffffU : (uint32_t)n);
+}
+
+/* End of a track of the open session: reserved, or as written. */
+static uint32_t
+ot_end(const struct otrack *t)
+{
+	return (t->start + (t->rsize != 0 ? t->rsize : t->written));
+}
+
+/*
+ * The start of the blank space of a DVD+R after every track, closed or
+ * open (tracks start on an ECC block).  0 on a blank disc.
+ */
+static uint32_t
+plus_r_next(const struct optical *o)
+{
+	uint32_t	end = 0;
+
+	if (o->nopen > 0)
+		end = ot_end(&o->ot[o->nopen - 1]);
+	else if (o->ds.ntracks > 0)
+		end = o->ds.tracks[o->ds.ntracks - 1].start +
+		    o->ds.tracks[o->ds.ntracks - 1].size;
+	end = align_ecc(end);
+	return (end > o->ds.capacity ? o->ds.capacity : end);
+}
+
+/* Has a DVD+R tracks that are not on the disc yet? */
+static int
+mmc_open_session(const struct lun *lun)
+{
+	const struct optical	*o = lun->dev;
+
+	return (o->disc && o->nopen > 0);
+}
+
+/* Blocks of the disc that can be read: what was written. */
+static uint32_t
+mmc_readable(const struct lun *lun)
+{
+	const struct optical	*o = lun->dev;
+	uint32_t		 end = 0, i;
+
+	if (!o->disc)
+		return (lun->nblocks);
+	if (o->ds.profile == PROFILE_DVD_PLUS_RW)
+		return (o->ds.formatted ? o->ds.capacity : 0);
+	if (o->ds.ntracks > 0)
+		end = o->ds.tracks[o->ds.ntracks - 1].start +
+		    o->ds.tracks[o->ds.ntracks - 1].size;
+	for (i = 0; i < o->nopen; i++)
+		if (o->ot[i].start + o->ot[i].written > end)
+			end = o->ot[i].start + o->ot[i].written;
+	return (end);
+}
+
+/*
+ * Every track of the medium in order, then the invisible one of an
+ * appendable DVD+R; *nsess: the sessions, an open or empty last one
+ * counted.  Returns the count.
+ */
+static uint32_t
+mmc_tracks(const struct lun *lun, struct tview *v, uint32_t *nsess)
+{
+	const struct optical	*o = lun->dev;
+	const struct disc_state	*ds = &o->ds;
+	uint32_t		 n = 0, i, next;
+
+	memset(v, 0, sizeof(*v) * (DISC_MAX_TRACKS + 1));
+	*nsess = 1;
+	if (!o->disc || ds->profile == PROFILE_DVD_PLUS_RW) {
+		if (o->disc && !ds->formatted) {
+			v[0].number = 1;
+			v[0].session = 1;
+			v[0].size = ds->capacity;
+			v[0].invisible = 1;
+			return (1);
+		}
+		v[0].number = 1;
+		v[0].session = 1;
+		v[0].size = v[0].written = mmc_readable(lun);
+		v[0].closed = 1;
+		return (1);
+	}
+	for (i = 0; i < ds->ntracks; i++, n++) {
+		v[n].number = n + 1;
+		v[n].session = ds->tracks[i].session;
+		v[n].start = ds->tracks[i].start;
+		v[n].size = v[n].written = ds->tracks[i].size;
+		v[n].closed = 1;
+	}
+	*nsess = ds->nsessions;
+	if (ds->status == DISC_COMPLETE)
+		return (n);
+	*nsess = ds->nsessions + 1;
+	for (i = 0; i < o->nopen; i++, n++) {
+		v[n].number = n + 1;
+		v[n].session = *nsess;
+		v[n].start = o->ot[i].start;
+		v[n].written = o->ot[i].written;
+		v[n].size = o->ot[i].rsize != 0 ? o->ot[i].rsize :
+		    o->ot[i].written;
+		v[n].closed = o->ot[i].closed;
+		v[n].reserved = o->ot[i].rsize != 0;
+		/* the incomplete track is the invisible one */
+		if (o->ot[i].rsize == 0 && !o->ot[i].closed) {
+			v[n].invisible = 1;
+			v[n].size = ds->capacity - v[n].start;
+			return (n + 1);
+		}
+	}
+	next = plus_r_next(o);
+	if (next < ds->capacity && n < DISC_MAX_TRACKS) {
+		v[n].number = n + 1;
+		v[n].session = *nsess;
+		v[n].start = next;
+		v[n].size = ds->capacity - next;
+		v[n].invisible = 1;
+		n++;
+	}
+	return (n);
 }
 
 static void
@@ -161,8 +332,32 @@ mmc_prevented(struct lun *lun)
 static int
 mmc_geometry(struct lun *lun, int fd, char *err, size_t errlen)
 {
-	struct stat	st;
+	struct optical	*o = lun->dev;
+	struct stat	 st;
+	int		 fl;
 
+	o->disc = 0;
+	o->nopen = 0;
+	memset(&o->ds, 0, sizeof(o->ds));
+	memset(o->ot, 0, sizeof(o->ot));
+	switch (disc_load(fd, &o->ds)) {
+	case -1:
+		snprintf(err, errlen, "reading the disc's state: %s",
+		    strerror(errno));
+		return (-1);
+	case 1:
+		/* a DVD+R or DVD+RW: writable unless opened read-only */
+		o->disc = 1;
+		fl = fcntl(fd, F_GETFL);
+		o->wprot = fl == -1 || (fl & O_ACCMODE) == O_RDONLY ||
+		    (lun->cfg.flags & LUN_F_READONLY);
+		lun->readonly = o->wprot;
+		lun->wce = 1;
+		lun->nblocks = o->ds.capacity;
+		lun->size = lun->nblocks * DVD_BLOCK;
+		return (0);
+	}
+	lun->readonly = 1;
 	if (fstat(fd, &st) == -1) {
 		snprintf(err, errlen, "fstat: %s", strerror(errno));
 		return (-1);
@@ -218,8 +413,18 @@ mmc_insert(struct lun *lun, int fd, const struct nexus *by, char *err,
 	o->media_event = ME_NEW_MEDIA;
 	mmc_ejected(lun);
 	lun_ua_set(lun, UA_MEDIUM_CHANGED, by);
-	log_info("disc %s in the drive: %llu blocks", o->name[0] != '\0' ?
-	    o->name : lun->cfg.path, (unsigned long long)lun->nblocks);
+	if (o->disc)
+		log_info("disc %s in the drive: %s of %u blocks, %s, "
+		    "%u sessions%s", o->name[0] != '\0' ? o->name :
+		    lun->cfg.path, disc_profile_name(o->ds.profile),
+		    o->ds.capacity, o->ds.status == DISC_BLANK ? "blank" :
+		    o->ds.status == DISC_APPENDABLE ? "appendable" :
+		    "complete", o->ds.nsessions, o->wprot ?
+		    ", write protected" : "");
+	else
+		log_info("disc %s in the drive: %llu blocks",
+		    o->name[0] != '\0' ? o->name : lun->cfg.path,
+		    (unsigned long long)lun->nblocks);
 	return (0);
 }
 
@@ -320,12 +525,18 @@ mmc_medium(struct lun *lun, int fd, const char *name,
 		goto out;
 	}
 	sbc_quiesce(lun);
+	if (o->disc && o->nopen > 0)
+		log_warnx("disc %s: the open session is lost", o->name);
+	if (o->disc && !o->wprot && fdatasync(o->fd) == -1)
+		log_warn("disc %s: sync", o->name);
 	log_info("disc %s out of the drive", o->name);
 	close(o->fd);
 	o->fd = lun->fd = -1;
 	o->tray_open = 0;
 	o->media_event = ME_MEDIA_REMOVAL;
 	o->name[0] = '\0';
+	o->disc = 0;
+	o->nopen = 0;
 	lun->nblocks = 0;
 	lun->size = 0;
 	mmc_ejected(lun);
@@ -355,39 +566,351 @@ mmc_test_unit_ready(struct scsi_cmd *cmd)
 	return (SCSI_DONE);
 }
 
-/* READ(10), READ(12): the disk's, on 2048-byte blocks. */
+/*
+ * READ(10), READ(12): the disk's, on 2048-byte blocks, of what the disc
+ * holds (a writable disc: what was written).
+ */
 static int
 mmc_read(struct scsi_cmd *cmd)
 {
-	if (mmc_ready(cmd) == -1)
+	if (mmc_ready(cmd) == -1 || cdb_decode_rw(cmd) == -1)
 		return (SCSI_DONE);
+	if (cmd->lba + cmd->nblocks > mmc_readable(cmd->lun)) {
+		scsi_check_info(cmd, SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE,
+		    cmd->lba, 1);
+		return (SCSI_DONE);
+	}
 	return (sbc_read(cmd));
 }
 
-/* WRITE(10), WRITE(12): a DVD-ROM is not writable. */
+/*
+ * Where a DVD+R takes a write of n blocks at lba: the open track whose
+ * next writable address it is, or a new incomplete track at the start
+ * of the blank space.  The track, or NULL with the sense set.
+ */
+static struct otrack *
+plus_r_target(struct scsi_cmd *cmd, uint32_t lba, uint32_t n)
+{
+	struct optical	*o = opt_of(cmd);
+	struct otrack	*t;
+	uint32_t	 i;
+
+	if (o->ds.status == DISC_COMPLETE) {
+		scsi_check(cmd, SK_ILLEGAL_REQUEST,
+		    ASC_CANNOT_WRITE_INCOMPATIBLE);
+		return (NULL);
+	}
+	for (i = 0; i < o->nopen; i++) {
+		t = &o->ot[i];
+		if (t->closed || lba != t->start + t->written)
+			continue;
+		if (t->rsize != 0 && n > t->rsize - t->written)
+			break;
+		if (t->rsize == 0 && n > o->ds.capacity - lba)
+			break;
+		return (t);
+	}
+	if (i == o->nopen && lba == plus_r_next(o) &&
+	    n <= o->ds.capacity - lba) {
+		if (o->ds.ntracks + o->nopen >= DISC_MAX_TRACKS) {
+			scsi_check(cmd, SK_ILLEGAL_REQUEST,
+			    ASC_NO_MORE_TRACKS);
+			return (NULL);
+		}
+		t = &o->ot[o->nopen++];
+		memset(t, 0, sizeof(*t));
+		t->start = lba;
+		return (t);
+	}
+	scsi_check_info(cmd, SK_ILLEGAL_REQUEST, ASC_INVALID_WRITE_ADDRESS,
+	    lba, 1);
+	return (NULL);
+}
+
+/*
+ * WRITE(10), WRITE(12): a DVD-ROM is not written; a DVD+R only at the
+ * next writable address of a track; a DVD+RW anywhere once formatted.
+ */
 static int
 mmc_write(struct scsi_cmd *cmd)
 {
+	struct optical	*o = opt_of(cmd);
+	struct otrack	*t = NULL;
+	int		 r;
+
 	if (mmc_ready(cmd) == -1)
 		return (SCSI_DONE);
-	scsi_check(cmd, SK_ILLEGAL_REQUEST, ASC_CANNOT_WRITE_INCOMPATIBLE);
-	return (SCSI_DONE);
+	if (!o->disc) {
+		scsi_check(cmd, SK_ILLEGAL_REQUEST,
+		    ASC_CANNOT_WRITE_INCOMPATIBLE);
+		return (SCSI_DONE);
+	}
+	if (o->wprot) {
+		scsi_check(cmd, SK_DATA_PROTECT, ASC_WRITE_PROTECTED);
+		return (SCSI_DONE);
+	}
+	if (cdb_decode_rw(cmd) == -1)
+		return (SCSI_DONE);
+	if (o->ds.profile == PROFILE_DVD_PLUS_RW) {
+		if (!o->ds.formatted) {
+			scsi_check(cmd, SK_MEDIUM_ERROR,
+			    ASC_FORMAT_CORRUPTED);
+			return (SCSI_DONE);
+		}
+		return (sbc_write(cmd));
+	}
+	if (cmd->nblocks == 0)
+		return (SCSI_DONE);
+	if ((t = plus_r_target(cmd, cmd->lba, cmd->nblocks)) == NULL)
+		return (SCSI_DONE);
+	r = sbc_write(cmd);
+	/* the rdwr backend completes at once: count what was written */
+	if (r == SCSI_DONE && cmd->status == SAM_STAT_GOOD)
+		t->written += cmd->len >> DVD_SHIFT;
+	else if (t->written == 0 && t->rsize == 0 && t == &o->ot[o->nopen - 1])
+		o->nopen--;
+	return (r);
 }
 
 static int
 mmc_read_capacity(struct scsi_cmd *cmd)
 {
+	uint8_t		b[8];
+	uint32_t	n;
+
 	if (mmc_ready(cmd) == -1)
 		return (SCSI_DONE);
-	return (sbc_read_capacity10(cmd));
+	if (!(cmd->cdb[8] & 0x01) && get_be32(&cmd->cdb[2]) != 0) {
+		scsi_invalid_cdb(cmd, 2, -1);
+		return (SCSI_DONE);
+	}
+	n = mmc_readable(cmd->lun);
+	put_be32(&b[0], n > 0 ? n - 1 : 0);
+	put_be32(&b[4], DVD_BLOCK);
+	scsi_data_in(cmd, b, sizeof(b), sizeof(b));
+	return (SCSI_DONE);
 }
 
-/* SYNCHRONIZE CACHE: nothing is cached on a read-only disc. */
+/* SYNCHRONIZE CACHE: what was written is on stable storage. */
 static int
 mmc_sync_cache(struct scsi_cmd *cmd)
 {
+	struct optical	*o = opt_of(cmd);
+
 	if (mmc_ready(cmd) == -1)
 		return (SCSI_DONE);
+	if (o->disc && !o->wprot && fdatasync(o->fd) == -1)
+		scsi_check(cmd, SK_MEDIUM_ERROR, ASC_WRITE_ERROR);
+	return (SCSI_DONE);
+}
+
+/* A DVD+R command (RESERVE TRACK, CLOSE...) on this medium?  0 or -1. */
+static int
+mmc_writable(struct scsi_cmd *cmd, uint16_t profile)
+{
+	struct optical	*o = opt_of(cmd);
+
+	if (mmc_ready(cmd) == -1)
+		return (-1);
+	if (!o->disc || (profile != 0 && o->ds.profile != profile)) {
+		scsi_check(cmd, SK_ILLEGAL_REQUEST,
+		    ASC_CANNOT_WRITE_INCOMPATIBLE);
+		return (-1);
+	}
+	if (o->wprot) {
+		scsi_check(cmd, SK_DATA_PROTECT, ASC_WRITE_PROTECTED);
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * RESERVE TRACK (MMC-6 6.31): the next track of a DVD+R gets a size,
+ * rounded up to ECC blocks, at the start of the blank space.
+ */
+static int
+mmc_reserve_track(struct scsi_cmd *cmd)
+{
+	struct optical	*o = opt_of(cmd);
+	struct otrack	*t;
+	uint32_t	 n = get_be32(&cmd->cdb[5]), start;
+
+	if (mmc_writable(cmd, PROFILE_DVD_PLUS_R) == -1)
+		return (SCSI_DONE);
+	if (cmd->cdb[1] & 0x01) {		/* ARSV: by address */
+		scsi_invalid_cdb(cmd, 1, 0);
+		return (SCSI_DONE);
+	}
+	if (o->ds.status == DISC_COMPLETE) {
+		scsi_check(cmd, SK_ILLEGAL_REQUEST,
+		    ASC_CANNOT_WRITE_INCOMPATIBLE);
+		return (SCSI_DONE);
+	}
+	/* an incomplete track with nothing in it takes the size */
+	if (o->nopen > 0 && o->ot[o->nopen - 1].rsize == 0 &&
+	    !o->ot[o->nopen - 1].closed) {
+		if (o->ot[o->nopen - 1].written != 0) {
+			scsi_check(cmd, SK_ILLEGAL_REQUEST,
+			    ASC_CMD_SEQUENCE_ERROR);
+			return (SCSI_DONE);
+		}
+		o->nopen--;
+	}
+	start = plus_r_next(o);
+	if (n == 0 || align_ecc(n) > o->ds.capacity - start) {
+		scsi_invalid_cdb(cmd, 5, -1);
+		return (SCSI_DONE);
+	}
+	if (o->ds.ntracks + o->nopen >= DISC_MAX_TRACKS) {
+		scsi_check(cmd, SK_ILLEGAL_REQUEST, ASC_NO_MORE_TRACKS);
+		return (SCSI_DONE);
+	}
+	t = &o->ot[o->nopen++];
+	memset(t, 0, sizeof(*t));
+	t->start = start;
+	t->rsize = align_ecc(n);
+	return (SCSI_DONE);
+}
+
+/*
+ * Close the open session of a DVD+R: its tracks go on the disc, and
+ * the state is saved (durable when this returns); finalise: no more
+ * sessions.  0, or -1 with the sense set.
+ */
+static int
+plus_r_close_session(struct scsi_cmd *cmd, int finalise)
+{
+	struct optical		*o = opt_of(cmd);
+	struct disc_state	 ns = o->ds;
+	uint32_t		 i, size;
+
+	if (o->ds.status == DISC_COMPLETE)
+		return (0);
+	for (i = 0; i < o->nopen; i++) {
+		size = o->ot[i].rsize != 0 ? o->ot[i].rsize :
+		    o->ot[i].written;
+		if (size == 0)
+			continue;
+		ns.tracks[ns.ntracks].start = o->ot[i].start;
+		ns.tracks[ns.ntracks].size = size;
+		ns.tracks[ns.ntracks].session = ns.nsessions + 1;
+		ns.ntracks++;
+	}
+	if (ns.ntracks > o->ds.ntracks)
+		ns.nsessions++;
+	else if (!finalise || ns.nsessions == 0) {
+		/* an empty session: nothing to close */
+		o->nopen = 0;
+		return (0);
+	}
+	ns.status = finalise || align_ecc(ns.tracks[ns.ntracks - 1].start +
+	    ns.tracks[ns.ntracks - 1].size) >= ns.capacity ? DISC_COMPLETE :
+	    DISC_APPENDABLE;
+	sbc_quiesce(cmd->lun);
+	if (disc_save(o->fd, &ns) == -1) {
+		log_warn("disc %s: saving its state", o->name);
+		scsi_check(cmd, SK_MEDIUM_ERROR, ASC_WRITE_ERROR);
+		return (-1);
+	}
+	o->ds = ns;
+	o->nopen = 0;
+	log_info("disc %s: session %u closed%s", o->name, ns.nsessions,
+	    ns.status == DISC_COMPLETE ? ", disc finalised" : "");
+	return (0);
+}
+
+/*
+ * CLOSE TRACK SESSION (MMC-6 6.3): 1 closes a track of a DVD+R, 2 the
+ * session, 5 and 6 finalise the disc.  On a DVD+RW there is nothing to
+ * close: the data is on the disc already.
+ */
+static int
+mmc_close_track_session(struct scsi_cmd *cmd)
+{
+	struct optical	*o = opt_of(cmd);
+	struct otrack	*t;
+	uint32_t	 track = get_be16(&cmd->cdb[4]), i;
+	int		 func = cmd->cdb[2] & 0x07;
+
+	if (mmc_writable(cmd, 0) == -1)
+		return (SCSI_DONE);
+	if (o->ds.profile == PROFILE_DVD_PLUS_RW) {
+		if (func > 3)
+			scsi_invalid_cdb(cmd, 2, 2);
+		else if (fdatasync(o->fd) == -1)
+			scsi_check(cmd, SK_MEDIUM_ERROR, ASC_WRITE_ERROR);
+		return (SCSI_DONE);
+	}
+	switch (func) {
+	case 1:				/* close track */
+		if (track <= o->ds.ntracks || track > o->ds.ntracks +
+		    o->nopen) {
+			/* closed already, or the invisible track */
+			if (track >= 1 && track <= o->ds.ntracks + o->nopen + 1)
+				return (SCSI_DONE);
+			scsi_invalid_cdb(cmd, 4, -1);
+			return (SCSI_DONE);
+		}
+		t = &o->ot[track - o->ds.ntracks - 1];
+		if (t->rsize == 0 && t->written == 0) {
+			/* nothing in it: no track */
+			for (i = track - o->ds.ntracks; i < o->nopen; i++)
+				o->ot[i - 1] = o->ot[i];
+			o->nopen--;
+			return (SCSI_DONE);
+		}
+		t->closed = 1;
+		return (SCSI_DONE);
+	case 2:				/* close session */
+	case 3:
+		plus_r_close_session(cmd, 0);
+		return (SCSI_DONE);
+	case 5:				/* finalise */
+	case 6:
+		if (o->ds.nsessions == 0 && o->nopen == 0) {
+			scsi_check(cmd, SK_ILLEGAL_REQUEST,
+			    ASC_CMD_SEQUENCE_ERROR);
+			return (SCSI_DONE);
+		}
+		plus_r_close_session(cmd, 1);
+		return (SCSI_DONE);
+	}
+	scsi_invalid_cdb(cmd, 2, 2);
+	return (SCSI_DONE);
+}
+
+/*
+ * FORMAT UNIT (MMC-6 6.5) of a DVD+RW: format type 26h, the whole
+ * disc; afterwards it is written anywhere.
+ */
+static int
+mmc_format_unit(struct scsi_cmd *cmd)
+{
+	struct optical		*o = opt_of(cmd);
+	struct disc_state	 ns;
+	uint8_t			 pl[12];
+
+	if (mmc_writable(cmd, PROFILE_DVD_PLUS_RW) == -1)
+		return (SCSI_DONE);
+	if ((cmd->cdb[1] & 0x17) != 0x11) {	/* FmtData, code 001b */
+		scsi_invalid_cdb(cmd, 1, 4);
+		return (SCSI_DONE);
+	}
+	if (mmc_param(cmd, pl, sizeof(pl)) == -1)
+		return (SCSI_DONE);
+	if (get_be16(&pl[2]) != 8 || (pl[8] >> 2) != 0x26) {
+		scsi_invalid_param(cmd, pl[8] >> 2 != 0x26 ? 8 : 2, -1);
+		return (SCSI_DONE);
+	}
+	ns = o->ds;
+	ns.formatted = 1;
+	ns.status = DISC_COMPLETE;
+	if (disc_save(o->fd, &ns) == -1) {
+		scsi_check(cmd, SK_MEDIUM_ERROR, ASC_WRITE_ERROR);
+		return (SCSI_DONE);
+	}
+	o->ds = ns;
+	log_info("disc %s formatted", o->name);
 	return (SCSI_DONE);
 }
 
@@ -464,7 +987,7 @@ feat_hdr(uint8_t *p, uint16_t code, uint8_t version, int persistent,
 	return (4);
 }
 
-/* Feature code, or 0xffff past the last. */
+/* The features, in order. */
 static const uint16_t mmc_features[] = {
 	0x0000,		/* profile list */
 	0x0001,		/* core */
@@ -472,6 +995,10 @@ static const uint16_t mmc_features[] = {
 	0x0003,		/* removable medium */
 	0x0010,		/* random readable */
 	0x001f,		/* DVD read */
+	0x0020,		/* random writable */
+	0x0023,		/* formattable */
+	0x002a,		/* DVD+RW */
+	0x002b,		/* DVD+R */
 	0x0100,		/* power management */
 	0x0105,		/* timeout */
 	0x0107,		/* real-time streaming */
@@ -482,6 +1009,7 @@ static const uint16_t mmc_features[] = {
 static uint32_t
 mmc_feature(struct lun *lun, uint16_t code, uint8_t *p, int *current)
 {
+	const struct optical	*o = lun->dev;
 	uint16_t	profile = mmc_profile(lun);
 	int		media = profile != PROFILE_NONE;
 	uint32_t	n;
@@ -489,10 +1017,14 @@ mmc_feature(struct lun *lun, uint16_t code, uint8_t *p, int *current)
 	*current = 1;
 	switch (code) {
 	case 0x0000:
-		n = feat_hdr(p, code, 0, 1, 1, 4);
-		put_be16(&p[n], PROFILE_DVD_ROM);
-		p[n + 2] = profile == PROFILE_DVD_ROM ? 0x01 : 0;
-		return (n + 4);
+		n = feat_hdr(p, code, 0, 1, 1, 12);
+		put_be16(&p[n], PROFILE_DVD_PLUS_R);
+		p[n + 2] = profile == PROFILE_DVD_PLUS_R ? 0x01 : 0;
+		put_be16(&p[n + 4], PROFILE_DVD_PLUS_RW);
+		p[n + 6] = profile == PROFILE_DVD_PLUS_RW ? 0x01 : 0;
+		put_be16(&p[n + 8], PROFILE_DVD_ROM);
+		p[n + 10] = profile == PROFILE_DVD_ROM ? 0x01 : 0;
+		return (n + 12);
 	case 0x0001:
 		n = feat_hdr(p, code, 2, 1, 1, 8);
 		put_be32(&p[n], 0x00000001);	/* SCSI family */
@@ -516,6 +1048,28 @@ mmc_feature(struct lun *lun, uint16_t code, uint8_t *p, int *current)
 	case 0x001f:
 		*current = media;
 		n = feat_hdr(p, code, 1, 0, media, 4);
+		return (n + 4);
+	case 0x0020:		/* random writable: a formatted DVD+RW */
+		*current = profile == PROFILE_DVD_PLUS_RW && o->ds.formatted &&
+		    !o->wprot;
+		n = feat_hdr(p, code, 0, 0, *current, 12);
+		put_be32(&p[n], *current ? o->ds.capacity - 1 : 0);
+		put_be32(&p[n + 4], DVD_BLOCK);
+		put_be16(&p[n + 8], DVD_ECC_BLOCKS);
+		return (n + 12);
+	case 0x0023:		/* formattable */
+		*current = profile == PROFILE_DVD_PLUS_RW;
+		n = feat_hdr(p, code, 0, 0, *current, 0);
+		return (n);
+	case 0x002a:		/* DVD+RW: Write */
+		*current = profile == PROFILE_DVD_PLUS_RW;
+		n = feat_hdr(p, code, 1, 0, *current, 4);
+		p[n] = 0x01;
+		return (n + 4);
+	case 0x002b:		/* DVD+R: Write */
+		*current = profile == PROFILE_DVD_PLUS_R;
+		n = feat_hdr(p, code, 0, 0, *current, 4);
+		p[n] = 0x01;
 		return (n + 4);
 	case 0x0100:
 		return (feat_hdr(p, code, 0, 1, 1, 0));
@@ -645,72 +1199,93 @@ put_addr(uint8_t *p, uint64_t lba, int msf)
 
 /*
  * READ TOC/PMA/ATIP (MMC-6 6.26), formats 0 (TOC), 1 (session
- * information) and 2 (full TOC).  The format is in byte 2, or, from
- * older host software (Linux sr's session check), in byte 9 bits 7-6.
+ * information) and 2 (full TOC) of the closed tracks.  The format is in
+ * byte 2, or, from older host software (Linux sr's session check), in
+ * byte 9 bits 7-6.  A blank disc has no TOC.
  */
 static int
 mmc_read_toc(struct scsi_cmd *cmd)
 {
-	struct lun	*lun = cmd->lun;
-	uint8_t		 b[64];
+	struct tview	 v[DISC_MAX_TRACKS + 1];
+	uint8_t		 b[4 + 11 * (DISC_MAX_TRACKS + 3)];
 	uint16_t	 alloc = get_be16(&cmd->cdb[7]);
 	uint8_t		 track = cmd->cdb[6];
 	int		 msf = (cmd->cdb[1] & 0x02) != 0;
 	int		 fmt = cmd->cdb[2] & 0x0f;
-	uint32_t	 n = 4, i;
-	static const uint8_t	 pts[] = { 0xa0, 0xa1, 0xa2, 0x01 };
+	uint32_t	 n = 4, i, nt, nc, ns, last_start, leadout;
 
 	if (fmt == 0)
 		fmt = cmd->cdb[9] >> 6;
 	if (mmc_ready(cmd) == -1)
 		return (SCSI_DONE);
+	nt = mmc_tracks(cmd->lun, v, &ns);
+	/* the closed tracks of closed sessions */
+	for (nc = 0; nc < nt && v[nc].closed && !v[nc].invisible &&
+	    (v[nc].session < ns || !mmc_open_session(cmd->lun)); nc++)
+		;
+	if (nc == 0) {
+		scsi_invalid_cdb(cmd, 2, 3);
+		return (SCSI_DONE);
+	}
+	leadout = v[nc - 1].start + v[nc - 1].size;
+	last_start = v[nc - 1].start;
+	for (i = nc; i > 0 && v[i - 1].session == v[nc - 1].session; i--)
+		last_start = v[i - 1].start;
 	memset(b, 0, sizeof(b));
 	switch (fmt) {
 	case 0:
-		if (track > 1 && track != 0xaa) {
+		if (track > nc && track != 0xaa) {
 			scsi_invalid_cdb(cmd, 6, -1);
 			return (SCSI_DONE);
 		}
 		b[2] = 1;			/* first track */
-		b[3] = 1;			/* last track */
-		if (track <= 1) {
+		b[3] = nc;			/* last track */
+		for (i = 0; i < nc && track != 0xaa; i++) {
+			if (v[i].number < track)
+				continue;
 			b[n + 1] = 0x14;	/* ADR 1, data track */
-			b[n + 2] = 1;
-			put_addr(&b[n + 4], 0, msf);
+			b[n + 2] = v[i].number;
+			put_addr(&b[n + 4], v[i].start, msf);
 			n += 8;
 		}
 		b[n + 1] = 0x14;
 		b[n + 2] = 0xaa;		/* lead-out */
-		put_addr(&b[n + 4], lun->nblocks, msf);
+		put_addr(&b[n + 4], leadout, msf);
 		n += 8;
 		break;
 	case 1:
 		b[2] = 1;			/* first complete session */
-		b[3] = 1;			/* last complete session */
+		b[3] = v[nc - 1].session;	/* last complete session */
+		for (i = 0; i < nc; i++)
+			if (v[i].session == v[nc - 1].session)
+				break;
 		b[n + 1] = 0x14;
-		b[n + 2] = 1;			/* first track, last session */
-		put_addr(&b[n + 4], 0, msf);
+		b[n + 2] = v[i].number;		/* first track, last session */
+		put_addr(&b[n + 4], last_start, msf);
 		n += 8;
 		break;
 	case 2:
 		b[2] = 1;
-		b[3] = 1;
-		for (i = 0; i < sizeof(pts); i++) {
-			b[n] = 1;		/* session */
+		b[3] = v[nc - 1].session;
+		for (i = 0; i < nc + 3; i++) {
+			b[n] = i < 3 ? 1 : v[i - 3].session;
 			b[n + 1] = 0x14;
-			b[n + 3] = pts[i];	/* POINT */
-			switch (pts[i]) {
-			case 0xa0:		/* first track, disc type */
+			switch (i) {
+			case 0:			/* A0: first track */
+				b[n + 3] = 0xa0;
 				b[n + 8] = 1;
 				break;
-			case 0xa1:		/* last track */
-				b[n + 8] = 1;
+			case 1:			/* A1: last track */
+				b[n + 3] = 0xa1;
+				b[n + 8] = nc;
 				break;
-			case 0xa2:		/* lead-out */
-				put_msf(&b[n + 7], lun->nblocks);
+			case 2:			/* A2: lead-out */
+				b[n + 3] = 0xa2;
+				put_msf(&b[n + 7], leadout);
 				break;
-			default:		/* track 1 */
-				put_msf(&b[n + 7], 0);
+			default:
+				b[n + 3] = v[i - 3].number;
+				put_msf(&b[n + 7], v[i - 3].start);
 				break;
 			}
 			n += 11;
@@ -729,8 +1304,12 @@ mmc_read_toc(struct scsi_cmd *cmd)
 static int
 mmc_read_disc_info(struct scsi_cmd *cmd)
 {
-	uint8_t		b[34];
-	uint16_t	alloc = get_be16(&cmd->cdb[7]);
+	struct optical	*o = opt_of(cmd);
+	struct tview	 v[DISC_MAX_TRACKS + 1];
+	uint8_t		 b[34];
+	uint16_t	 alloc = get_be16(&cmd->cdb[7]);
+	uint32_t	 nt, ns, first = 1, i;
+	uint8_t		 status = DISC_COMPLETE, last = 3;
 
 	if (cmd->cdb[1] & 0x07) {		/* track resources... */
 		scsi_invalid_cdb(cmd, 1, 2);
@@ -738,99 +1317,158 @@ mmc_read_disc_info(struct scsi_cmd *cmd)
 	}
 	if (mmc_ready(cmd) == -1)
 		return (SCSI_DONE);
+	nt = mmc_tracks(cmd->lun, v, &ns);
+	for (i = 0; i < nt; i++)
+		if (v[i].session == ns) {
+			first = v[i].number;
+			break;
+		}
+	if (o->disc && o->ds.profile == PROFILE_DVD_PLUS_R &&
+	    o->ds.status != DISC_COMPLETE) {
+		status = o->ds.nsessions == 0 && o->nopen == 0 ?
+		    DISC_BLANK : DISC_APPENDABLE;
+		last = o->nopen > 0 ? 1 : 0;	/* incomplete, empty */
+	}
+	if (o->disc && o->ds.profile == PROFILE_DVD_PLUS_RW &&
+	    !o->ds.formatted) {
+		status = DISC_BLANK;
+		last = 0;
+	}
 	memset(b, 0, sizeof(b));
 	put_be16(&b[0], sizeof(b) - 2);
-	b[2] = 0x0c | 0x02;		/* last session complete, finalised */
+	b[2] = (o->disc && o->ds.profile == PROFILE_DVD_PLUS_RW ? 0x10 : 0) |
+	    last << 2 | status;
 	b[3] = 1;			/* first track */
-	b[4] = 1;			/* sessions */
-	b[5] = 1;			/* first track of the last session */
-	b[6] = 1;			/* last track of the last session */
+	b[4] = ns;			/* sessions */
+	b[5] = first;			/* first track of the last session */
+	b[6] = nt;			/* last track of the last session */
 	b[7] = 0x20;			/* URU */
-	put_be32(&b[16], 0xffffffff);	/* no next session */
-	put_be32(&b[20], 0xffffffff);
+	if (o->disc && o->ds.profile == PROFILE_DVD_PLUS_RW)
+		b[7] |= o->ds.formatted ? 0x03 : 0;	/* BG format */
+	if (status == DISC_COMPLETE) {
+		put_be32(&b[16], 0xffffffff);
+		put_be32(&b[20], 0xffffffff);
+	} else {
+		put_be32(&b[16], nt > 0 ? v[nt - 1].start : 0);
+		put_be32(&b[20], o->ds.capacity);
+	}
 	scsi_data_in(cmd, b, sizeof(b), alloc);
 	return (SCSI_DONE);
 }
 
-/* READ TRACK INFORMATION (MMC-6 6.27): the one data track. */
+/* READ TRACK INFORMATION (MMC-6 6.27) */
 static int
 mmc_read_track_info(struct scsi_cmd *cmd)
 {
-	struct lun	*lun = cmd->lun;
-	uint8_t		 b[48];
-	uint16_t	 alloc = get_be16(&cmd->cdb[7]);
-	uint32_t	 v = get_be32(&cmd->cdb[2]);
-	int		 type = cmd->cdb[1] & 0x03;
+	struct optical		*o = opt_of(cmd);
+	struct tview		 v[DISC_MAX_TRACKS + 1];
+	const struct tview	*t = NULL;
+	uint8_t			 b[48];
+	uint16_t		 alloc = get_be16(&cmd->cdb[7]);
+	uint32_t		 val = get_be32(&cmd->cdb[2]), nt, ns, i;
+	int			 type = cmd->cdb[1] & 0x03;
 
 	if (mmc_ready(cmd) == -1)
 		return (SCSI_DONE);
-	switch (type) {
-	case 0:				/* the track holding LBA v */
-		if (v >= lun->nblocks) {
-			scsi_invalid_cdb(cmd, 2, -1);
+	nt = mmc_tracks(cmd->lun, v, &ns);
+	for (i = 0; i < nt; i++) {
+		switch (type) {
+		case 0:			/* the track holding LBA val */
+			if (val >= v[i].start && val - v[i].start <
+			    v[i].size)
+				t = &v[i];
+			break;
+		case 1:			/* track number, FFh invisible */
+			if (val == v[i].number || (val == 0xff &&
+			    v[i].invisible))
+				t = &v[i];
+			break;
+		case 2:			/* first track of session number */
+			if (val == v[i].session)
+				t = &v[i];
+			break;
+		default:
+			scsi_invalid_cdb(cmd, 1, 1);
 			return (SCSI_DONE);
 		}
-		break;
-	case 1:				/* track number */
-	case 2:				/* first track of session number */
-		if (v != 1) {
-			scsi_invalid_cdb(cmd, 2, -1);
-			return (SCSI_DONE);
-		}
-		break;
-	default:
-		scsi_invalid_cdb(cmd, 1, 1);
+		if (t != NULL)
+			break;
+	}
+	if (t == NULL) {
+		scsi_invalid_cdb(cmd, 2, -1);
 		return (SCSI_DONE);
 	}
 	memset(b, 0, sizeof(b));
 	put_be16(&b[0], sizeof(b) - 2);
-	b[2] = 1;			/* track */
-	b[3] = 1;			/* session */
-	b[5] = 0x04;			/* data, uninterrupted */
-	b[6] = 0x01;			/* data mode 1 */
-	b[7] = 0x02;			/* LRA valid, no NWA */
-	put_be32(&b[8], 0);		/* start */
+	b[2] = t->number;
+	b[3] = t->session;
+	b[5] = o->disc && o->ds.profile == PROFILE_DVD_PLUS_R ? 0x05 : 0x04;
+	b[6] = 0x01 | (t->reserved ? 0x80 : 0) |
+	    (t->written == 0 ? 0x40 : 0);	/* RT, Blank, data mode 1 */
+	put_be32(&b[8], t->start);
+	if (!t->closed && t->written < t->size) {
+		b[7] |= 0x01;			/* NWA valid */
+		put_be32(&b[12], t->start + t->written);
+		put_be32(&b[16], t->size - t->written);
+	}
 	put_be32(&b[20], DVD_ECC_BLOCKS);
-	put_be32(&b[24], lun->nblocks);	/* size */
-	put_be32(&b[28], lun->nblocks - 1);	/* last recorded */
+	put_be32(&b[24], t->size);
+	if (t->written > 0) {
+		b[7] |= 0x02;			/* LRA valid */
+		put_be32(&b[28], t->start + t->written - 1);
+	}
+	put_be32(&b[36], t->start + t->size);	/* read compatibility */
 	scsi_data_in(cmd, b, sizeof(b), alloc);
 	return (SCSI_DONE);
 }
 
-/* READ DVD STRUCTURE (MMC-6 6.29) of a single-layer DVD-ROM. */
+/* READ DVD STRUCTURE (MMC-6 6.29) of a single-layer DVD. */
 static int
 mmc_read_dvd_structure(struct scsi_cmd *cmd)
 {
 	struct lun	*lun = cmd->lun;
+	struct optical	*o = opt_of(cmd);
 	uint8_t		*b;
 	uint16_t	 alloc = get_be16(&cmd->cdb[8]);
 	uint8_t		 fmt = cmd->cdb[7], layer = cmd->cdb[6];
-	uint32_t	 n;
-	static const uint8_t	 list[] = { 0x00, 0x01, 0x04, 0xff };
-	size_t		 i;
+	uint32_t	 n, end;
+	uint8_t		 list[5];
+	size_t		 i, nl = 0;
+	int		 plus = o->disc;
 
 	if (cmd->cdb[1] & 0x0f) {		/* not a DVD: BD... */
 		scsi_invalid_cdb(cmd, 1, 3);
 		return (SCSI_DONE);
 	}
-	if (fmt != 0xff && mmc_ready(cmd) == -1)
+	if (mmc_ready(cmd) == -1)
 		return (SCSI_DONE);
 	if (fmt < 0xc0 && fmt != 0xff && layer != 0) {
 		scsi_invalid_cdb(cmd, 6, -1);
 		return (SCSI_DONE);
 	}
+	list[nl++] = 0x00;
+	list[nl++] = 0x01;
+	list[nl++] = 0x04;
+	if (plus)
+		list[nl++] = 0x11;
+	list[nl++] = 0xff;
 	if ((b = calloc(1, 4 + 2048)) == NULL) {
 		scsi_check(cmd, SK_HARDWARE_ERROR, ASC_INTERNAL_TARGET_FAILURE);
 		return (SCSI_DONE);
 	}
+	end = plus ? o->ds.capacity : lun->nblocks;
 	switch (fmt) {
 	case 0x00:				/* physical format */
-		b[4] = 0x01;			/* DVD-ROM, part version 1 */
+		/* book type, part version: DVD-ROM, DVD+RW, DVD+R */
+		b[4] = !plus ? 0x01 : o->ds.profile == PROFILE_DVD_PLUS_RW ?
+		    0x92 : 0xa1;
 		b[5] = 0x0f;			/* 120 mm, rate unspecified */
-		b[6] = 0x01;			/* one layer, embossed */
+		/* one layer, embossed, recordable or rewritable */
+		b[6] = !plus ? 0x01 : o->ds.profile == PROFILE_DVD_PLUS_RW ?
+		    0x04 : 0x02;
 		b[7] = 0x00;			/* densities */
 		put_be32(&b[8], DVD_FIRST_PSN);
-		put_be32(&b[12], DVD_FIRST_PSN + lun->nblocks - 1);
+		put_be32(&b[12], DVD_FIRST_PSN + (end > 0 ? end - 1 : 0));
 		n = 4 + 2048;
 		break;
 	case 0x01:				/* copyright: none */
@@ -839,46 +1477,79 @@ mmc_read_dvd_structure(struct scsi_cmd *cmd)
 	case 0x04:				/* manufacturing: empty */
 		n = 4 + 2048;
 		break;
+	case 0x11:				/* ADIP of DVD+R/+RW */
+		if (!plus)
+			goto bad;
+		b[4] = o->ds.profile == PROFILE_DVD_PLUS_RW ? 0x92 : 0xa1;
+		b[5] = 0x0f;
+		b[6] = o->ds.profile == PROFILE_DVD_PLUS_RW ? 0x04 : 0x02;
+		put_be32(&b[8], DVD_FIRST_PSN);
+		put_be32(&b[12], DVD_FIRST_PSN + end - 1);
+		memcpy(&b[4 + 19], "TGTSUITE", 8);	/* manufacturer */
+		memcpy(&b[4 + 27], "V01", 3);		/* media type */
+		b[4 + 30] = 0x01;			/* revision */
+		n = 4 + 256;
+		break;
 	case 0xff:				/* the structures we have */
 		n = 4;
-		for (i = 0; i < sizeof(list); i++) {
+		for (i = 0; i < nl; i++) {
 			b[n] = list[i];
 			b[n + 1] = 0x40;	/* RDS: readable */
 			put_be16(&b[n + 2], list[i] == 0x01 ? 4 :
-			    list[i] == 0xff ? 4 * sizeof(list) : 2048);
+			    list[i] == 0x11 ? 256 :
+			    list[i] == 0xff ? 4 * nl : 2048);
 			n += 4;
 		}
 		break;
 	default:
-		free(b);
-		scsi_invalid_cdb(cmd, 7, -1);
-		return (SCSI_DONE);
+		goto bad;
 	}
 	put_be16(&b[0], n - 2);
 	scsi_data_in(cmd, b, n, alloc);
 	free(b);
 	return (SCSI_DONE);
+ bad:
+	free(b);
+	scsi_invalid_cdb(cmd, 7, -1);
+	return (SCSI_DONE);
 }
 
-/* READ FORMAT CAPACITIES (MMC-6 6.24) */
+/*
+ * READ FORMAT CAPACITIES (MMC-6 6.24): the current capacity, and the
+ * format a DVD+RW takes (26h, the whole disc).
+ */
 static int
 mmc_read_format_capacities(struct scsi_cmd *cmd)
 {
 	struct lun	*lun = cmd->lun;
-	uint8_t		 b[12];
+	struct optical	*o = opt_of(cmd);
+	uint8_t		 b[20];
 	uint16_t	 alloc = get_be16(&cmd->cdb[7]);
+	uint32_t	 n = 12;
 
 	memset(b, 0, sizeof(b));
 	b[3] = 8;
 	if (lun->ejected) {
 		put_be32(&b[4], 0xffffffff);
 		b[8] = 0x03;			/* no medium */
+	} else if (o->disc) {
+		put_be32(&b[4], o->ds.capacity);
+		/* unformatted (blank), or formatted */
+		b[8] = (o->ds.profile == PROFILE_DVD_PLUS_RW ?
+		    o->ds.formatted : o->ds.status != DISC_BLANK) ? 0x02 :
+		    0x01;
+		if (o->ds.profile == PROFILE_DVD_PLUS_RW) {
+			b[3] = 16;
+			put_be32(&b[12], o->ds.capacity);
+			b[16] = 0x26 << 2;
+			n = 20;
+		}
 	} else {
 		put_be32(&b[4], lun->nblocks);
 		b[8] = 0x02;			/* formatted */
 	}
 	put_be24(&b[9], DVD_BLOCK);
-	scsi_data_in(cmd, b, sizeof(b), alloc);
+	scsi_data_in(cmd, b, n, alloc);
 	return (SCSI_DONE);
 }
 
@@ -993,23 +1664,30 @@ mmc_get_performance(struct scsi_cmd *cmd)
 	case 0x00:
 		if (mmc_ready(cmd) == -1)
 			return (SCSI_DONE);
-		if ((dt & 0x03) != 0) {		/* exceptions: none */
-			b[4] = dt & 0x04 ? 0x02 : 0;
-			break;
-		}
-		if (dt & 0x04) {
-			b[4] = 0x02;		/* write: nothing */
-			break;
-		}
-		if (max == 0)
-			break;
+		if (dt & 0x04)
+			b[4] = 0x02;		/* write */
+		if ((dt & 0x03) != 0 || max == 0)
+			break;			/* exceptions: none */
+		if ((dt & 0x04) && (!o->disc || o->wprot))
+			break;			/* not written */
 		put_be32(&b[n], 0);
-		put_be32(&b[n + 4], o->read_speed);
+		put_be32(&b[n + 4], dt & 0x04 ? o->write_speed :
+		    o->read_speed);
 		put_be32(&b[n + 8], lun->nblocks - 1);
-		put_be32(&b[n + 12], o->read_speed);
+		put_be32(&b[n + 12], dt & 0x04 ? o->write_speed :
+		    o->read_speed);
 		n += 16;
 		break;
-	case 0x03:
+	case 0x03:			/* write speeds of a writable disc */
+		if (mmc_ready(cmd) == -1)
+			return (SCSI_DONE);
+		if (!o->disc || o->wprot || max == 0)
+			break;
+		b[n] = 0x00;			/* CLV */
+		put_be32(&b[n + 4], lun->nblocks);
+		put_be32(&b[n + 8], o->read_speed);
+		put_be32(&b[n + 12], o->write_speed);
+		n += 16;
 		break;
 	default:
 		scsi_invalid_cdb(cmd, 10, -1);
@@ -1213,6 +1891,8 @@ mmc_mode_devspec(struct lun *lun)
 static const struct scsi_op mmc_ops[] = {
 	{ TEST_UNIT_READY, 0, 6, 0, mmc_test_unit_ready, "TEST UNIT READY",
 	    { 0x00, 0, 0, 0, 0, 0x07 } },
+	{ FORMAT_UNIT, 0, 6, OPF_WRITE, mmc_format_unit, "FORMAT UNIT",
+	    { 0x04, 0x17, 0, 0, 0, 0x07 } },
 	{ START_STOP_UNIT, 0, 6, OPF_READ, mmc_start_stop, "START STOP UNIT",
 	    { 0x1b, 0x01, 0, 0, 0xf3, 0x07 } },
 	{ PREVENT_ALLOW_MEDIUM_REMOVAL, 0, 6, 0, mmc_prevent_allow,
@@ -1247,6 +1927,11 @@ static const struct scsi_op mmc_ops[] = {
 	{ SEND_OPC_INFORMATION, 0, 10, 0, mmc_send_opc,
 	    "SEND OPC INFORMATION",
 	    { 0x54, 0x01, 0, 0, 0, 0, 0, 0xff, 0xff, 0x07 } },
+	{ RESERVE_TRACK, 0, 10, OPF_WRITE, mmc_reserve_track, "RESERVE TRACK",
+	    { 0x53, 0x01, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x07 } },
+	{ CLOSE_TRACK_SESSION, 0, 10, OPF_WRITE, mmc_close_track_session,
+	    "CLOSE TRACK SESSION",
+	    { 0x5b, 0x01, 0x07, 0, 0xff, 0xff, 0, 0, 0, 0x07 } },
 	{ READ_BUFFER_CAPACITY, 0, 10, 0, mmc_read_buffer_capacity,
 	    "READ BUFFER CAPACITY",
 	    { 0x5c, 0x01, 0, 0, 0, 0, 0, 0xff, 0xff, 0x07 } },

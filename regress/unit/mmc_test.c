@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "disc.h"
 #include "log.h"
 #include "../../tgt-lun/lun.h"
 #include "ring.h"
@@ -70,7 +71,7 @@ drive_start(int fd)
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.lun_id = 4;
 	cfg.type = LUN_TYPE_OPTICAL;
-	cfg.flags = LUN_F_READONLY | LUN_F_REMOVABLE;
+	cfg.flags = LUN_F_REMOVABLE;
 	strlcpy(cfg.target, "iqn.2026-12.org.example:dvd", sizeof(cfg.target));
 	strlcpy(cfg.path, "/srv/iso/test.iso", sizeof(cfg.path));
 	cfg.naa[0] = 0x60;
@@ -215,8 +216,11 @@ test_identify(void)
 	r = in(0x46, 0, 0, 7, 1024);
 	CHECK(good(r) && get_be16(&buf[6]) == 0x0010);
 	CHECK(get_be32(buf) + 4 == r.len);
-	CHECK((f = feature(0x0000, r.len)) != NULL &&
-	    get_be16(&f[4]) == 0x0010 && (f[6] & 1));
+	CHECK((f = feature(0x0000, r.len)) != NULL && f[3] == 12 &&
+	    get_be16(&f[4]) == 0x001b && !(f[6] & 1) &&
+	    get_be16(&f[8]) == 0x001a && !(f[10] & 1) &&
+	    get_be16(&f[12]) == 0x0010 && (f[14] & 1));
+	CHECK((f = feature(0x002b, r.len)) != NULL && !(f[2] & 1));
 	CHECK((f = feature(0x0001, r.len)) != NULL && (f[2] & 0x03) == 0x03);
 	CHECK((f = feature(0x0003, r.len)) != NULL && (f[4] & 0x08));
 	CHECK((f = feature(0x0010, r.len)) != NULL &&
@@ -647,6 +651,232 @@ test_mode(void)
 	close(fd);
 }
 
+/* A blank writable disc of cap blocks in a new file. */
+static int
+blank(uint16_t profile, uint32_t cap)
+{
+	char	path[64], err[256];
+	int	fd;
+
+	strlcpy(path, "/tmp/mmc_test.XXXXXX", sizeof(path));
+	if ((fd = mkstemp(path)) == -1)
+		return (-1);
+	unlink(path);
+	if (disc_create(fd, profile, cap, err, sizeof(err)) == -1) {
+		printf("  disc_create: %s\n", err);
+		close(fd);
+		return (-1);
+	}
+	return (fd);
+}
+
+static struct res
+wr(uint32_t lba, uint32_t n, uint8_t fill)
+{
+	uint8_t	c[16];
+
+	memset(c, 0, sizeof(c));
+	c[0] = 0x2a;
+	put_be32(&c[2], lba);
+	put_be16(&c[7], n);
+	memset(buf, fill, n * 2048);
+	return (run(c, RING_DIR_WRITE, n * 2048));
+}
+
+static struct res
+rd(uint32_t lba, uint32_t n)
+{
+	uint8_t	c[16];
+
+	memset(c, 0, sizeof(c));
+	c[0] = 0x28;
+	put_be32(&c[2], lba);
+	put_be16(&c[7], n);
+	memset(buf, 0xee, n * 2048);
+	return (run(c, RING_DIR_READ, n * 2048));
+}
+
+static struct res
+close_ts(uint8_t func, uint16_t track)
+{
+	uint8_t	c[16];
+
+	memset(c, 0, sizeof(c));
+	c[0] = 0x5b;
+	c[2] = func;
+	put_be16(&c[4], track);
+	return (run(c, RING_DIR_NONE, 0));
+}
+
+/* READ TRACK INFORMATION of a track number: NWA, or -1 if not valid. */
+static int64_t
+nwa_of(uint32_t track)
+{
+	uint8_t		c[16];
+	struct res	r;
+
+	memset(c, 0, sizeof(c));
+	c[0] = 0x52;
+	c[1] = 0x01;
+	put_be32(&c[2], track);
+	put_be16(&c[7], 48);
+	r = run(c, RING_DIR_READ, 48);
+	if (!good(r) || !(buf[7] & 0x01))
+		return (-1);
+	return (get_be32(&buf[12]));
+}
+
+/* READ DISC INFORMATION: status | last session state << 2, sessions. */
+static int
+disc_info(uint8_t *status, uint8_t *nsess)
+{
+	struct res	r;
+
+	r = in(0x51, 0, 0, 7, 34);
+	if (!good(r))
+		return (-1);
+	*status = buf[2] & 0x1f;
+	*nsess = buf[4];
+	return (0);
+}
+
+static void
+test_plus_r(void)
+{
+	struct res	r;
+	uint8_t		st, ns, c[16];
+	int		fd;
+
+	REQUIRE((fd = blank(DISC_DVD_PLUS_R, 1024)) != -1);
+	REQUIRE(drive_start(fd) == 0);
+	/* blank: profile 001Bh, empty disc, the invisible track at 0 */
+	r = in(0x46, 0, 0, 7, 8);
+	CHECK(good(r) && get_be16(&buf[6]) == 0x001b);
+	CHECK(disc_info(&st, &ns) == 0 && st == 0 && ns == 1);
+	CHECK(nwa_of(1) == 0 && nwa_of(0xff) == 0);
+	CHECK(chk(in(0x43, 0, 0, 7, 100), SK_ILLEGAL_REQUEST,
+	    ASC_INVALID_FIELD_IN_CDB));
+	r = in(0x25, 0, 0, 10, 8);
+	CHECK(good(r) && get_be32(buf) == 0);
+	/* only at the next writable address */
+	CHECK(chk(wr(32, 1, 1), SK_ILLEGAL_REQUEST, 0x2102));
+	CHECK(good(wr(0, 20, 1)));
+	CHECK(nwa_of(1) == 20);
+	CHECK(chk(wr(0, 1, 1), SK_ILLEGAL_REQUEST, 0x2102));
+	CHECK(chk(wr(21, 1, 1), SK_ILLEGAL_REQUEST, 0x2102));
+	CHECK(good(wr(20, 10, 2)));
+	CHECK(disc_info(&st, &ns) == 0 && st == (1 | 1 << 2) && ns == 1);
+	CHECK(good(rd(25, 1)) && buf[0] == 2);
+	CHECK(chk(rd(30, 1), SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE));
+	/* close the track, then the session: on the disc, durable */
+	CHECK(good(close_ts(1, 1)));
+	CHECK(nwa_of(1) == -1 && nwa_of(2) == 32);
+	CHECK(good(close_ts(2, 0)));
+	CHECK(disc_info(&st, &ns) == 0 && st == (1 | 0 << 2) && ns == 2);
+	r = in(0x43, 0, 0, 7, 100);
+	CHECK(good(r) && buf[3] == 1 && get_be32(&buf[16]) == 30);
+	CHECK(nwa_of(0xff) == 32);
+	/* RESERVE TRACK: a track of 40 blocks (48, in ECC blocks) */
+	memset(c, 0, sizeof(c));
+	c[0] = 0x53;
+	put_be32(&c[5], 40);
+	CHECK(good(run(c, RING_DIR_NONE, 0)));
+	CHECK(nwa_of(2) == 32 && nwa_of(3) == 80);
+	CHECK(good(wr(80, 5, 4)));	/* the invisible track after it */
+	CHECK(good(wr(32, 4, 3)));
+	CHECK(nwa_of(2) == 36 && nwa_of(3) == 85);
+	CHECK(chk(wr(36, 45, 3), SK_ILLEGAL_REQUEST, 0x2102));
+	/* the drive dies in the middle of session 2: session 1 stays */
+	lun_fini(&L);
+	REQUIRE(drive_start(fd) == 0);
+	CHECK(disc_info(&st, &ns) == 0 && st == 1 && ns == 2);
+	CHECK(nwa_of(0xff) == 32 && nwa_of(2) == 32);
+	CHECK(good(rd(0, 1)) && buf[0] == 1);
+	CHECK(chk(rd(32, 1), SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE));
+	/* session 2 again, closed this time, then finalised */
+	CHECK(good(wr(32, 16, 5)));
+	CHECK(good(close_ts(2, 0)));
+	r = in(0x43, 0, 1, 7, 12);		/* session information */
+	CHECK(good(r) && buf[3] == 2 && buf[6] == 2 &&
+	    get_be32(&buf[8]) == 32);
+	CHECK(good(close_ts(6, 0)));
+	CHECK(disc_info(&st, &ns) == 0 && st == (2 | 3 << 2) && ns == 2);
+	CHECK(chk(wr(48, 1, 1), SK_ILLEGAL_REQUEST, 0x3005));
+	lun_fini(&L);
+	REQUIRE(drive_start(fd) == 0);
+	CHECK(disc_info(&st, &ns) == 0 && st == (2 | 3 << 2) && ns == 2);
+	r = in(0x25, 0, 0, 10, 8);
+	CHECK(good(r) && get_be32(buf) == 47);
+	CHECK(good(rd(32, 1)) && buf[0] == 5 && good(rd(10, 1)) &&
+	    buf[0] == 1);
+	lun_fini(&L);
+	close(fd);
+}
+
+static void
+test_plus_rw(void)
+{
+	struct res	r;
+	uint8_t		c[16], st, ns;
+	int		fd;
+
+	REQUIRE((fd = blank(DISC_DVD_PLUS_RW, 512)) != -1);
+	REQUIRE(drive_start(fd) == 0);
+	r = in(0x46, 0, 0, 7, 8);
+	CHECK(good(r) && get_be16(&buf[6]) == 0x001a);
+	CHECK(chk(wr(100, 1, 1), SK_MEDIUM_ERROR, 0x3100));
+	r = in(0x23, 0, 0, 7, 20);
+	CHECK(good(r) && buf[3] == 16 && (buf[8] & 3) == 1 &&
+	    (buf[16] >> 2) == 0x26);
+	/* FORMAT UNIT, format 26h */
+	memset(c, 0, sizeof(c));
+	c[0] = 0x04;
+	c[1] = 0x11;
+	memset(buf, 0, 12);
+	put_be16(&buf[2], 8);
+	put_be32(&buf[4], 512);
+	buf[8] = 0x26 << 2;
+	CHECK(good(run(c, RING_DIR_WRITE, 12)));
+	CHECK(good(wr(100, 2, 7)) && good(wr(3, 1, 8)) && good(wr(100, 1, 9)));
+	CHECK(good(rd(100, 2)) && buf[0] == 9 && buf[2048] == 7);
+	CHECK(disc_info(&st, &ns) == 0 && (st & 0x13) == 0x12);
+	lun_fini(&L);
+	REQUIRE(drive_start(fd) == 0);
+	r = in(0x25, 0, 0, 10, 8);
+	CHECK(good(r) && get_be32(buf) == 511);
+	CHECK(good(rd(3, 1)) && buf[0] == 8);
+	lun_fini(&L);
+	close(fd);
+}
+
+/* Hostile trailers: a plain image, or a refusal, never a crash. */
+static void
+test_hostile(void)
+{
+	struct disc_state	ds;
+	uint8_t			b[DISC_SLOT];
+	int			fd, i, j;
+	off_t			end;
+
+	REQUIRE((fd = blank(DISC_DVD_PLUS_R, 512)) != -1);
+	end = 512 * 2048;
+	srandom(11);
+	for (i = 0; i < 200; i++) {
+		REQUIRE(pread(fd, b, sizeof(b), end) == (ssize_t)sizeof(b));
+		for (j = 0; j < 4; j++)
+			b[random() % sizeof(b)] = random();
+		REQUIRE(pwrite(fd, b, sizeof(b), end + DISC_SLOT) ==
+		    (ssize_t)sizeof(b));
+		CHECK(disc_load(fd, &ds) >= 0);
+		if (drive_start(fd) == 0)
+			lun_fini(&L);
+	}
+	/* the slot written last wins, a torn newer one does not */
+	REQUIRE(disc_load(fd, &ds) == 1);
+	CHECK(ds.profile == DISC_DVD_PLUS_R && ds.capacity == 512);
+	close(fd);
+}
+
 int
 main(void)
 {
@@ -657,5 +887,8 @@ main(void)
 	UNIT_RUN(test_tray);
 	UNIT_RUN(test_medium);
 	UNIT_RUN(test_mode);
+	UNIT_RUN(test_plus_r);
+	UNIT_RUN(test_plus_rw);
+	UNIT_RUN(test_hostile);
 	return (UNIT_END("mmc"));
 }
