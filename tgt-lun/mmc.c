@@ -1831,7 +1831,12 @@ mmc_mode_page(struct lun *lun, uint8_t page, int pc, uint8_t *p)
 		if (pc == 1)
 			return (32);
 		p[2] = 0x08;			/* DVD-ROM read */
-		p[3] = 0x00;			/* no writing */
+		/*
+		 * DVD-R Write: the drive writes DVD+R and DVD+RW discs,
+		 * which have no bit of their own here; libburn gives a
+		 * drive write modes only when one of these bits is set.
+		 */
+		p[3] = 0x10;
 		p[4] = 0x40 | 0x10;		/* multi-session, mode 2 form 1 */
 		p[5] = 0x00;
 		p[6] = 0x20 | 0x08 | 0x01 |	/* tray, eject, lock */

@@ -107,6 +107,24 @@ portal_new(struct master *m, const struct conf_listen *cl, char *err,
 	return (mp);
 }
 
+/*
+ * An optical drive's disc: read-write when the file allows it (a DVD+R
+ * or DVD+RW is written; the drive never writes a plain image, a
+ * DVD-ROM), else read-only, as with read-only set.
+ */
+static int
+optical_open(const char *path, int readonly, int nofollow)
+{
+	int	fd, fl = O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0);
+
+	if (!readonly) {
+		if ((fd = open(path, O_RDWR | fl)) != -1 || (errno != EROFS &&
+		    errno != EACCES && errno != EPERM && errno != ETXTBSY))
+			return (fd);
+	}
+	return (open(path, O_RDONLY | fl));
+}
+
 static struct mlun *
 lun_new(struct master *m, struct mtarget *mt, const struct conf_lun *cl,
     char *err, size_t errlen)
@@ -125,11 +143,12 @@ lun_new(struct master *m, struct mtarget *mt, const struct conf_lun *cl,
 	if ((cl->type == LUN_TYPE_TAPE || cl->type == LUN_TYPE_OPTICAL) &&
 	    cl->path[0] == '\0')
 		goto empty;
-	/* an optical drive's disc image: a DVD-ROM, never written */
-	fd = open(cl->path, (((cl->flags & LUN_F_READONLY) &&
-	    cl->type != LUN_TYPE_TAPE) || cl->type == LUN_TYPE_OPTICAL ?
-	    O_RDONLY : O_RDWR) | O_CLOEXEC |
-	    (cl->type == LUN_TYPE_TAPE ? O_NOFOLLOW : 0));
+	if (cl->type == LUN_TYPE_OPTICAL)
+		fd = optical_open(cl->path, cl->flags & LUN_F_READONLY, 0);
+	else
+		fd = open(cl->path, ((cl->flags & LUN_F_READONLY) &&
+		    cl->type != LUN_TYPE_TAPE ? O_RDONLY : O_RDWR) |
+		    O_CLOEXEC | (cl->type == LUN_TYPE_TAPE ? O_NOFOLLOW : 0));
 	if (fd == -1) {
 		errappend(err, errlen, "%s:%d: cannot open %s: %s", cl->file,
 		    cl->lineno, cl->path, strerror(errno));
@@ -1330,8 +1349,9 @@ master_drive(struct master *m, const struct ctl_drive *d, uint32_t ctl_id,
 		return (-1);
 	}
 	errno = 0;
-	if ((fd = open(path, (ml->conf.type == LUN_TYPE_OPTICAL ? O_RDONLY :
-	    O_RDWR) | O_NOFOLLOW | O_CLOEXEC)) == -1 ||
+	if ((fd = ml->conf.type == LUN_TYPE_OPTICAL ? optical_open(path,
+	    ml->conf.flags & LUN_F_READONLY, 1) : open(path, O_RDWR |
+	    O_NOFOLLOW | O_CLOEXEC)) == -1 ||
 	    fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "%s: %s", path, errno != 0 ?
 		    strerror(errno) : "not a regular file");

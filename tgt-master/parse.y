@@ -1230,7 +1230,7 @@ lun_begin_optical(const YYLTYPE *loc, int64_t nr, const char *image)
 	cur_lun->path[0] = '\0';
 	cur_lun->type = LUN_TYPE_OPTICAL;
 	cur_lun->block_size = 2048;
-	cur_lun->flags = LUN_F_READONLY | LUN_F_REMOVABLE;
+	cur_lun->flags = LUN_F_REMOVABLE;
 	strlcpy(cur_lun->product, "DVD", sizeof(cur_lun->product));
 	if (image == NULL)
 		return;
