@@ -5,7 +5,8 @@
 # another I_T nexus prevents removal, the tray's unit attention and
 # media events; then tgtctl drive load|unload of an image of the media
 # directory into the empty drive while a session uses it (a refused
-# unload is an eject request).
+# unload is an eject request); a blank DVD+R refuses a write away from
+# its next writable address.
 . "$(dirname "$0")/../lib/common.sh"
 need_bin tgtctl
 CTL=$BIN/tgtctl
@@ -32,8 +33,11 @@ target "$IQN" {
 	allow all
 	lun 0 optical "disc.iso" { serial "DVD0001" }
 	lun 1 optical { serial "DVD0002" }
+	lun 2 optical "blank.dvd" { serial "DVD0003" }
 }
 EOF
+check "tgtctl disc create: a blank DVD+R" \
+    "$CTL" disc create blank.dvd type dvd+r size 1M directory "$MEDIA"
 check "tgt-master -n accepts optical drives" "$BIN/tgt-master" -n -f "$CONF"
 tgt_start || exit 1
 check_out "tgtctl show luns: LUN 0 holds disc.iso" "$MEDIA/disc.iso" \
@@ -53,6 +57,10 @@ probe_res() {
 timeout -s KILL 120 python3 "$PROBE" basic "$ADDR" "$PORT" "$IQN" \
     > "$T/basic.out" 2>&1
 probe_res "$T/basic.out"
+
+timeout -s KILL 120 python3 "$PROBE" plus-r "$ADDR" "$PORT" "$IQN" \
+    > "$T/plus-r.out" 2>&1
+probe_res "$T/plus-r.out"
 
 timeout -s KILL 120 python3 "$PROBE" medium "$ADDR" "$PORT" "$IQN" "$T" 300 \
     > "$T/medium.out" 2>&1 &

@@ -16,6 +16,12 @@
 # removal event) and closed again (06/28/00 on the other nexus, a new
 # media event).  An opcode of a disk (READ CAPACITY(16)) is 05/20/00.
 #
+#	mmc_probe.py plus-r HOST PORT TARGET
+#
+# LUN 2 holds a blank DVD+R: a write away from the next writable address
+# is 05/21/02, one at it is GOOD and moves it; closing the session makes
+# the disc appendable, the next session starting on an ECC block.
+#
 #	mmc_probe.py medium HOST PORT TARGET DIR BLOCKS
 #
 # LUN 1 is empty; "# ready", then after DIR/loaded (the shell ran tgtctl
@@ -156,6 +162,45 @@ def basic(host, port, target):
           'the disc reads after the load', r)
 
 
+def plus_r(host, port, target):
+    """LUN 2 holds a blank DVD+R."""
+    c = session(host, port, target, 'iqn.2026-11.org.example:mmc-r')
+    clear_ua(c, 2)
+    r = cmd(c, bytes([0x46, 0, 0, 0, 0, 0, 0, 0, 8, 0]), 2, 8)
+    check(r.status == 0 and r.data[6:8] == b'\x00\x1b',
+          'GET CONFIGURATION: current profile DVD+R (001Bh)', r)
+
+    def write(lba, n, fill):
+        return cmd(c, bytes([0x2a, 0]) + struct.pack('>I', lba) + b'\0' +
+                   struct.pack('>H', n) + b'\0', 2,
+                   out=bytes([fill]) * (2048 * n))
+
+    def nwa(track):
+        r = cmd(c, bytes([0x52, 1]) + struct.pack('>I', track) + b'\0' +
+                struct.pack('>H', 48) + b'\0', 2, 48)
+        if r.status != 0 or len(r.data) < 16 or not r.data[7] & 1:
+            return None
+        return struct.unpack('>I', r.data[12:16])[0]
+
+    check(nwa(0xff) == 0, 'blank DVD+R: the next writable address is 0',
+          nwa(0xff))
+    r = write(16, 1, 1)
+    check(sense_is(r, 5, 0x21, 2),
+          'a write away from the next writable address: 05/21/02', r)
+    check(write(0, 8, 1).status == 0, 'a write at the next writable address')
+    check(nwa(1) == 8, 'the next writable address follows it', nwa(1))
+    r = write(4, 1, 1)
+    check(sense_is(r, 5, 0x21, 2), 'a write over written blocks: 05/21/02',
+          r)
+    r = cmd(c, bytes([0x5b, 0, 2, 0, 0, 0, 0, 0, 0, 0]), 2)
+    check(r.status == 0, 'CLOSE TRACK SESSION: close the session', r)
+    r = cmd(c, bytes([0x51, 0, 0, 0, 0, 0, 0, 0, 34, 0]), 2, 34)
+    check(r.status == 0 and r.data[2] & 3 == 1 and r.data[4] == 2,
+          'READ DISC INFORMATION: appendable, one closed session', r)
+    check(nwa(0xff) == 16, 'the next session starts on an ECC block',
+          nwa(0xff))
+
+
 def wait_file(path, secs=30):
     for _ in range(secs * 10):
         if os.path.exists(path):
@@ -204,6 +249,8 @@ def medium(host, port, target, d, blocks):
 def main():
     if len(sys.argv) == 5 and sys.argv[1] == 'basic':
         basic(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+    elif len(sys.argv) == 5 and sys.argv[1] == 'plus-r':
+        plus_r(sys.argv[2], int(sys.argv[3]), sys.argv[4])
     elif len(sys.argv) == 7 and sys.argv[1] == 'medium':
         medium(sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5],
                int(sys.argv[6]))
