@@ -185,6 +185,7 @@ lun_medium(struct msg *m)
 {
 	struct msg_lun_medium		 lm;
 	struct msg_lun_medium_done	 d;
+	struct msg_lun_ready		 rdy;
 	int				 fd = -1;
 
 	if (MSG_GET(m, &lm) != 0 || m->nfds > 1) {
@@ -210,6 +211,16 @@ lun_medium(struct msg *m)
 	if (msgchan_send(&master, MSG_LUN_MEDIUM_DONE, m->hdr.peerid, NULL,
 	    0, &d, sizeof(d)) == -1)
 		log_warn("cannot send LUN_MEDIUM_DONE");
+	/* a disc's size is the LUN's: the master shows the new one */
+	if (the_lun.dt == &devtype_optical) {
+		memset(&rdy, 0, sizeof(rdy));
+		rdy.lun_id = the_lun.cfg.lun_id;
+		rdy.block_size = the_lun.block_size;
+		rdy.size = the_lun.size;
+		if (msgchan_send(&master, MSG_LUN_READY, 0, NULL, 0, &rdy,
+		    sizeof(rdy)) == -1)
+			log_warn("cannot send LUN_READY");
+	}
 }
 
 static void

@@ -251,8 +251,9 @@ lun_resized(const struct mlun *ml)
 	struct stat	 st;
 	uint64_t	 store;
 
+	/* a drive's medium changes by tgtctl drive, not by a reload */
 	if (!ml->ready || ml->conf.size != 0 || ml->block_size == 0 ||
-	    fstat(ml->fd, &st) == -1)
+	    ml->conf.type != LUN_TYPE_DISK || fstat(ml->fd, &st) == -1)
 		return (0);
 	if (S_ISREG(st.st_mode))
 		store = st.st_size;

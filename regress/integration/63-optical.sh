@@ -86,6 +86,13 @@ else
 fi
 check_out "tgtctl show luns: LUN 1 holds spare.iso" "$MEDIA/spare.iso" \
     "$CTL" -s "$SOCK" show luns
+lun1_size() {
+	[ "$("$CTL" -s "$SOCK" -j show luns |
+	    jq '.[] | select(.lun == 1) | .size')" = "$1" ]
+}
+wait_for 10 lun1_size 614400 &&
+    ok "tgtctl show luns: LUN 1's size is the loaded disc's" ||
+    fail "tgtctl show luns: LUN 1's size is the loaded disc's"
 touch "$T/loaded"
 wait_for 20 in_out prevented || note "the medium probe did not prevent removal"
 if "$CTL" -s "$SOCK" drive unload "$IQN" 1 > "$T/out" 2>&1; then
