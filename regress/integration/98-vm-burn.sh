@@ -6,7 +6,9 @@
 # dvd+rw-mediainfo describes it.  The LUN process is then killed
 # (SIGKILL) and restarted by the master: the two closed sessions are
 # still there.  A last session finalises the disc, which then reads as
-# a complete disc.
+# a complete disc.  growisofs formats a blank DVD+RW (LUN 2), writes an
+# ISO image to it and grows it with a second one (-M), which mounts
+# with both.
 . "$(dirname "$0")/../lib/common.sh"
 . "$top/regress/vm/lib.sh"
 need_bin tgt-master
@@ -15,6 +17,8 @@ MEDIA=$T/media
 mkdir -m 755 "$MEDIA"
 check_out "tgtctl disc create: a blank DVD+R of 96 MiB" "$MEDIA/blank.dvd" \
     "$CTL" disc create blank.dvd type dvd+r size 96M directory "$MEDIA"
+check_out "tgtctl disc create: a blank DVD+RW of 64 MiB" "$MEDIA/rw.dvd" \
+    "$CTL" disc create rw.dvd type dvd+rw size 64M directory "$MEDIA"
 
 VM_IQN=$IQN
 VM_PORT=$PORT
@@ -28,17 +32,28 @@ target "$IQN" {
 	lun 1 optical "blank.dvd" {
 		serial "BURN0001"
 	}
+	lun 2 optical "rw.dvd" {
+		serial "BURN0002"
+	}
 }
 EOF2
 } > "$CONF"
 tgt_start || exit 1
 
-new_lun() { local p; p=$(children tgt-lun); [ -n "$p" ] && [ "$p" != "$1" ]; }
+# The process of LUN 1 (its title ends with the target and LUN).
+lun1() {
+	local p
+	for p in $(children tgt-lun); do
+		tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null |
+		    grep -qE "$IQN/1( |\$)" && echo "$p"
+	done
+}
+new_lun() { local p; p=$(lun1); [ -n "$p" ] && [ "$p" != "$1" ]; }
 vm_event() {
 	local pid
 	case $1 in
 	kill_lun)
-		pid=$(children tgt-lun)
+		pid=$(lun1)
 		[ -n "$pid" ] || return 1
 		kill -KILL "$pid"
 		wait_for 30 new_lun "$pid"
