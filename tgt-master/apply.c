@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "cartridge.h"
+#include "disc.h"
 #include "log.h"
 #include "master.h"
 #include "ring.h"
@@ -1293,6 +1294,7 @@ master_drive(struct master *m, const struct ctl_drive *d, uint32_t ctl_id,
 	struct mtarget		*mt, *ot;
 	struct mlun		*ml, *ol;
 	struct msg_lun_medium	 lm;
+	struct disc_state	 ds;
 	struct stat		 st;
 	char			 path[TGT_PATH_MAX];
 	int			 fd, sfd;
@@ -1360,6 +1362,20 @@ master_drive(struct master *m, const struct ctl_drive *d, uint32_t ctl_id,
 			close(fd);
 		return (-1);
 	}
+	/* a writable disc is written by one drive at a time */
+	if (ml->conf.type == LUN_TYPE_OPTICAL && disc_load(fd, &ds) == 1 &&
+	    (fcntl(fd, F_GETFL) & O_ACCMODE) == O_RDWR)
+		TAILQ_FOREACH(ot, &m->targets, entry)
+			TAILQ_FOREACH(ol, &ot->luns, entry)
+				if (ol->conf.type == LUN_TYPE_OPTICAL &&
+				    ol->fd != -1 &&
+				    strcmp(ol->medium, path) == 0) {
+					snprintf(err, errlen, "%s, a writable "
+					    "disc, is in the drive %s",
+					    d->barcode, ol->svc.instance);
+					close(fd);
+					return (-1);
+				}
 	ml->fd = fd;
 	strlcpy(ml->cartridge, d->barcode, sizeof(ml->cartridge));
 	strlcpy(ml->medium, path, sizeof(ml->medium));

@@ -79,6 +79,17 @@ if "$CTL" -s "$SOCK" drive load "$IQN" 1 disc.iso > "$T/out" 2>&1; then
 else
 	ok "tgtctl drive load refuses a drive that holds a disc"
 fi
+check "tgtctl drive unload takes disc.iso out of LUN 0 again" \
+    "$CTL" -s "$SOCK" drive unload "$IQN" 0
+if "$CTL" -s "$SOCK" drive load "$IQN" 0 blank.dvd > "$T/out" 2>&1; then
+	fail "tgtctl drive load refuses a writable disc another drive holds"
+else
+	grep -q "writable disc" "$T/out" &&
+	    ok "tgtctl drive load refuses a writable disc another drive holds" ||
+	    { fail "tgtctl drive load refuses it: says why"; indent "$T/out"; }
+fi
+check "tgtctl drive load puts disc.iso back" \
+    "$CTL" -s "$SOCK" drive load "$IQN" 0 disc.iso
 if "$CTL" -s "$SOCK" drive load "$IQN" 0 ../x > "$T/out" 2>&1; then
 	fail "tgtctl drive load refuses a name that is a path"
 else
