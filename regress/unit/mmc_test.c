@@ -877,6 +877,54 @@ test_hostile(void)
 	close(fd);
 }
 
+/*
+ * Random CDBs of the drive's opcodes, with random Data-Out, on every
+ * kind of medium: GOOD or CHECK CONDITION, never a crash (ASan build).
+ */
+static void
+test_fuzz(void)
+{
+	static const uint8_t	ops[] = { 0x00, 0x03, 0x04, 0x12, 0x1b, 0x1e,
+	    0x23, 0x25, 0x28, 0x2a, 0x35, 0x43, 0x46, 0x4a, 0x51, 0x52, 0x53,
+	    0x54, 0x55, 0x5a, 0x5b, 0x5c, 0xa4, 0xa8, 0xaa, 0xac, 0xad, 0xb6,
+	    0xbb, 0xbd };
+	struct scsi_cmd		 cmd;
+	uint8_t			 c[16];
+	uint32_t		 len;
+	int			 fd, kind, i, j;
+
+	srandom(1207);
+	for (kind = 0; kind < 4; kind++) {
+		fd = kind == 0 ? -1 : kind == 1 ? image(64) :
+		    blank(kind == 2 ? DISC_DVD_PLUS_R : DISC_DVD_PLUS_RW, 512);
+		REQUIRE(kind == 0 || fd != -1);
+		REQUIRE(drive_start(fd) == 0);
+		for (i = 0; i < 5000; i++) {
+			for (j = 0; j < 16; j++)
+				c[j] = random();
+			c[0] = ops[random() % sizeof(ops)];
+			/* small numbers in the fields, often */
+			if (random() & 1)
+				for (j = 2; j < 12; j++)
+					c[j] &= random() & 1 ? 0x00 : 0x0f;
+			c[cdb_length(c) - 1] = 0;	/* CONTROL */
+			len = random() % 8192;
+			for (j = 0; j < (int)len; j++)
+				buf[j] = random();
+			scsi_cmd_init(&cmd, &L, NULL, NULL, c, 16,
+			    random() & 1 ? RING_DIR_WRITE : RING_DIR_READ,
+			    buf, len);
+			scsi_exec(&cmd);
+			CHECK(cmd.status == SAM_STAT_GOOD ||
+			    cmd.status == SAM_STAT_CHECK_CONDITION);
+			CHECK(cmd.len <= len);
+		}
+		lun_fini(&L);
+		if (fd != -1)
+			close(fd);
+	}
+}
+
 int
 main(void)
 {
@@ -890,5 +938,6 @@ main(void)
 	UNIT_RUN(test_plus_r);
 	UNIT_RUN(test_plus_rw);
 	UNIT_RUN(test_hostile);
+	UNIT_RUN(test_fuzz);
 	return (UNIT_END("mmc"));
 }
