@@ -122,4 +122,20 @@ wait "$mprobe"
 probe_res "$T/medium.out"
 check_out "tgtctl -j show luns: LUN 1 holds nothing" '^""$' \
     sh -c "\"$CTL\" -s '$SOCK' -j show luns | jq '.[] | select(.lun == 1) | .path'"
+
+# The DVD+R of LUN 2 with an open session when the whole suite is
+# killed: after a start it is as its closed session left it.
+timeout -s KILL 120 python3 "$PROBE" plus-r-open "$ADDR" "$PORT" "$IQN" \
+    > "$T/plus-r-open.out" 2>&1
+probe_res "$T/plus-r-open.out"
+kids=$(children)
+kill -KILL "$MASTER" $kids 2>/dev/null
+wait "$MASTER" 2>/dev/null
+MASTER=
+rm -f "$SOCK"
+ok "SIGKILL of the whole suite"
+tgt_start || exit 1
+timeout -s KILL 120 python3 "$PROBE" plus-r-after "$ADDR" "$PORT" "$IQN" \
+    > "$T/plus-r-after.out" 2>&1
+probe_res "$T/plus-r-after.out"
 tgt_stop

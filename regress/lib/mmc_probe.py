@@ -22,6 +22,13 @@
 # is 05/21/02, one at it is GOOD and moves it; closing the session makes
 # the disc appendable, the next session starting on an ECC block.
 #
+#	mmc_probe.py plus-r-open HOST PORT TARGET
+#	mmc_probe.py plus-r-after HOST PORT TARGET
+#
+# After plus-r: a second session written and synced but not closed;
+# then, after a SIGKILL of the whole suite and a start, the disc is as
+# its first session left it.
+#
 #	mmc_probe.py medium HOST PORT TARGET DIR BLOCKS
 #
 # LUN 1 is empty; "# ready", then after DIR/loaded (the shell ran tgtctl
@@ -201,6 +208,48 @@ def plus_r(host, port, target):
           nwa(0xff))
 
 
+def plus_r_nwa(c, track):
+    r = cmd(c, bytes([0x52, 1]) + struct.pack('>I', track) + b'\0' +
+            struct.pack('>H', 48) + b'\0', 2, 48)
+    if r.status != 0 or len(r.data) < 16 or not r.data[7] & 1:
+        return None
+    return struct.unpack('>I', r.data[12:16])[0]
+
+
+def plus_r_open(host, port, target):
+    """Write a second session on LUN 2 and leave it open."""
+    c = session(host, port, target, 'iqn.2026-11.org.example:mmc-r')
+    clear_ua(c, 2)
+    r = cmd(c, bytes([0x2a, 0]) + struct.pack('>I', 16) + b'\0' +
+            struct.pack('>H', 8) + b'\0', 2, out=bytes([2]) * (2048 * 8))
+    check(r.status == 0, 'a second session written, not closed', r)
+    r = cmd(c, bytes([0x35]) + bytes(9), 2)
+    check(r.status == 0, 'SYNCHRONIZE CACHE', r)
+    check(plus_r_nwa(c, 2) == 24, 'its track\'s next writable address',
+          plus_r_nwa(c, 2))
+
+
+def plus_r_after(host, port, target):
+    """After the suite's SIGKILL: the first session only."""
+    c = session(host, port, target, 'iqn.2026-11.org.example:mmc-r')
+    clear_ua(c, 2)
+    r = cmd(c, bytes([0x51, 0, 0, 0, 0, 0, 0, 0, 34, 0]), 2, 34)
+    check(r.status == 0 and r.data[2] & 3 == 1 and r.data[4] == 2 and
+          (r.data[2] >> 2) & 3 == 0,
+          'after kill -9: appendable, one closed session, none open', r)
+    check(plus_r_nwa(c, 0xff) == 16,
+          'after kill -9: the open session is gone, the next writable '
+          'address is back at 16', plus_r_nwa(c, 0xff))
+    r = cmd(c, bytes([0x28, 0]) + struct.pack('>I', 0) + b'\0' +
+            struct.pack('>H', 8) + b'\0', 2, 2048 * 8)
+    check(r.status == 0 and r.data == bytes([1]) * (2048 * 8),
+          'after kill -9: the closed session reads back', r)
+    r = cmd(c, bytes([0x28, 0]) + struct.pack('>I', 16) + b'\0' +
+            struct.pack('>H', 1) + b'\0', 2, 2048)
+    check(sense_is(r, 5, 0x21, 0),
+          'after kill -9: the lost session is not readable (05/21/00)', r)
+
+
 def wait_file(path, secs=30):
     for _ in range(secs * 10):
         if os.path.exists(path):
@@ -251,6 +300,10 @@ def main():
         basic(sys.argv[2], int(sys.argv[3]), sys.argv[4])
     elif len(sys.argv) == 5 and sys.argv[1] == 'plus-r':
         plus_r(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+    elif len(sys.argv) == 5 and sys.argv[1] == 'plus-r-open':
+        plus_r_open(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+    elif len(sys.argv) == 5 and sys.argv[1] == 'plus-r-after':
+        plus_r_after(sys.argv[2], int(sys.argv[3]), sys.argv[4])
     elif len(sys.argv) == 7 and sys.argv[1] == 'medium':
         medium(sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5],
                int(sys.argv[6]))
