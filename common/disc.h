@@ -29,7 +29,7 @@
 #define DISC_DVD_PLUS_RW	0x1a	/* MMC profiles */
 #define DISC_DVD_PLUS_R		0x1b
 
-#define DISC_BLANK		0	/* disc status (READ DISC INFORMATION) */
+#define DISC_BLANK		0	/* disc status (READ DISC INFO) */
 #define DISC_APPENDABLE		1
 #define DISC_COMPLETE		2
 

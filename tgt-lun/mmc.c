@@ -1837,7 +1837,7 @@ mmc_mode_page(struct lun *lun, uint8_t page, int pc, uint8_t *p)
 		 * drive write modes only when one of these bits is set.
 		 */
 		p[3] = 0x10;
-		p[4] = 0x40 | 0x10;		/* multi-session, mode 2 form 1 */
+		p[4] = 0x40 | 0x10;		/* multi-session, form 1 */
 		p[5] = 0x00;
 		p[6] = 0x20 | 0x08 | 0x01 |	/* tray, eject, lock */
 		    (lun_prevented(lun) || o->persistent ? 0x02 : 0);
