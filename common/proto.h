@@ -232,6 +232,7 @@ struct msg_error {
 #define LUN_TYPE_DISK		0
 #define LUN_TYPE_TAPE		1	/* SSC tape drive; fd: its cartridge */
 #define LUN_TYPE_CHANGER	2	/* SMC media changer; no fd */
+#define LUN_TYPE_OPTICAL	3	/* MMC DVD drive; fd: its disc image */
 
 /* lun_config.backend */
 #define LUN_BACKEND_RDWR	0

@@ -15,6 +15,7 @@
  *	tgtctl [-s socket] library insert | eject target lun barcode
  *	tgtctl import [file]
  *	tgtctl [-j] cartridge create | list ...	(tgt-admin/cartridge.c)
+ *	tgtctl disc create ...			(tgt-admin/disc.c)
  *
  * Listings print as aligned tables, or with -j as JSON (an array of
  * objects, one per row; show target prints one object).
@@ -87,7 +88,9 @@ usage(void)
 	    "       tgtctl [-j] cartridge list [directory dir]\n"
 	    "       tgtctl cartridge import file [barcode barcode] "
 	    "[size size]\n"
-	    "                   [directory dir]\n");
+	    "                   [directory dir]\n"
+	    "       tgtctl disc create name [type dvd+r|dvd+rw] [size size] "
+	    "[directory dir]\n");
 	exit(1);
 }
 
@@ -1058,6 +1061,12 @@ main(int argc, char *argv[])
 
 	if (strcmp(argv[0], "cartridge") == 0) {
 		if ((s = cartridge_cmd(argc - 1, argv + 1, jflag)) == -1)
+			usage();
+		return (s);
+	}
+
+	if (strcmp(argv[0], "disc") == 0) {
+		if ((s = disc_cmd(argc - 1, argv + 1)) == -1)
 			usage();
 		return (s);
 	}

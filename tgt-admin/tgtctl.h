@@ -23,4 +23,7 @@ int	 import_file(const char *file, FILE *out);
 /* cartridge.c: tgtctl cartridge create|list; 0, 1 on errors, -1 usage. */
 int	 cartridge_cmd(int argc, char *argv[], int json);
 
+/* disc.c: tgtctl disc create; 0, 1 on errors, -1 usage. */
+int	 disc_cmd(int argc, char *argv[]);
+
 #endif /* TGTCTL_H */

@@ -56,7 +56,7 @@ lunctl_resize(struct lun *lun, struct msgchan *master)
 	struct stat		 st;
 	uint64_t		 store, nblocks;
 
-	if (lun->be == NULL) {
+	if (lun->be == NULL || lun->dt != &devtype_disk) {
 		log_info("resize: not a block device, ignored");
 		return;
 	}

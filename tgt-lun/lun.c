@@ -52,6 +52,8 @@ devtype_get(uint32_t type)
 		return (&devtype_tape);
 	case LUN_TYPE_CHANGER:
 		return (&devtype_changer);
+	case LUN_TYPE_OPTICAL:
+		return (&devtype_optical);
 	}
 	return (NULL);
 }

@@ -18,6 +18,8 @@
  *			WRITE, SPACE, LOCATE, READ POSITION...
  *	smc.c		media changers (SMC-3): their command table, READ
  *			ELEMENT STATUS, MOVE MEDIUM...
+ *	mmc.c		optical drives (MMC-6): their command table, GET
+ *			CONFIGURATION, READ TOC, the tray and media events
  *	backend_rdwr.c	pread/pwrite backing store
  *	backend_aio.c	libaio backing store, completions on an eventfd
  *	backend_io_uring.c io_uring backing store, completions on its fd
@@ -171,6 +173,7 @@ struct devtype {
 extern const struct devtype devtype_disk;
 extern const struct devtype devtype_tape;
 extern const struct devtype devtype_changer;
+extern const struct devtype devtype_optical;
 const struct devtype *devtype_get(uint32_t type);
 
 /* A persistent reservation registration, kept by initiator port. */
@@ -457,6 +460,9 @@ void	 smc_detach(struct lun *, const void *owner);
 void	 smc_drive_changed(struct lun *, const struct msg_changer_drive *);
 int	 smc_mailslot(struct lun *, const struct ctl_mailslot *, char *err,
 	    size_t errlen);
+/* mmc.c: the master puts a disc image in (fd, named) or takes it out */
+int	 mmc_medium(struct lun *, int fd, const char *name,
+	    struct msg_lun_medium_done *);
 
 /* xcopy.c */
 void	 xcopy_peer_reply(struct lun *, uint32_t reqid, const uint8_t *naa,

@@ -143,6 +143,7 @@
 #define TYPE_DISK			0x00
 #define TYPE_TAPE			0x01
 #define TYPE_MEDIUM_CHANGER		0x08
+#define TYPE_ROM			0x05	/* CD/DVD */
 
 /* VPD pages */
 #define VPD_SUPPORTED_PAGES		0x00
@@ -167,6 +168,7 @@
 #define VD_SBC3				0x04c0
 #define VD_SSC4				0x0520
 #define VD_SMC3				0x0480
+#define VD_MMC6				0x04e0
 #define VD_ISCSI			0x0960
 
 #endif /* TGT_SCSI_H */

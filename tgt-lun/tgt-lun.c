@@ -57,7 +57,7 @@ lun_config(struct msg *m)
 
 	/*
 	 * A disk has its store's descriptor (none with backend null); a
-	 * tape drive may be empty: no cartridge, no descriptor.
+	 * tape or optical drive may be empty: no medium, no descriptor.
 	 */
 	if (MSG_GET(m, &cfg) != 0 || m->nfds > 1 ||
 	    (cfg.type == LUN_TYPE_DISK && m->nfds !=
@@ -304,6 +304,7 @@ lun_medium(struct msg *m)
 {
 	struct msg_lun_medium		 lm;
 	struct msg_lun_medium_done	 d;
+	struct msg_lun_ready		 rdy;
 	int				 fd = -1;
 
 	if (MSG_GET(m, &lm) != 0 || m->nfds > 1) {
@@ -320,13 +321,25 @@ lun_medium(struct msg *m)
 			close(fd);
 		return;
 	}
-	/* ssc_medium() owns the descriptor from here */
-	if (ssc_medium(&the_lun, fd, &d) == -1)
-		log_warnx("cartridge %s: %s", fd != -1 ? "not loaded" :
+	lm.barcode[sizeof(lm.barcode) - 1] = '\0';
+	/* ssc_medium() or mmc_medium() owns the descriptor from here */
+	if ((the_lun.dt == &devtype_optical ? mmc_medium(&the_lun, fd,
+	    lm.barcode, &d) : ssc_medium(&the_lun, fd, &d)) == -1)
+		log_warnx("medium %s: %s", fd != -1 ? "not loaded" :
 		    "not taken out", d.text);
 	if (msgchan_send(&master, MSG_LUN_MEDIUM_DONE, m->hdr.peerid, NULL,
 	    0, &d, sizeof(d)) == -1)
 		log_warn("cannot send LUN_MEDIUM_DONE");
+	/* a disc's size is the LUN's: the master shows the new one */
+	if (the_lun.dt == &devtype_optical) {
+		memset(&rdy, 0, sizeof(rdy));
+		rdy.lun_id = the_lun.cfg.lun_id;
+		rdy.block_size = the_lun.block_size;
+		rdy.size = the_lun.size;
+		if (msgchan_send(&master, MSG_LUN_READY, 0, NULL, 0, &rdy,
+		    sizeof(rdy)) == -1)
+			log_warn("cannot send LUN_READY");
+	}
 }
 
 static void

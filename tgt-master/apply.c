@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "cartridge.h"
+#include "disc.h"
 #include "log.h"
 #include "master.h"
 #include "ring.h"
@@ -41,6 +42,7 @@ static void	 changer_move(struct master *, struct mlun *,
 		    const struct msg_lun_move *);
 static void	 ring_pair(struct master *, struct mportal *, struct mlun *);
 static void	 lun_free(struct mlun *);
+static const char *medium_word(const struct mlun *);
 static void	 portal_free(struct mportal *);
 static void	 target_free(struct mtarget *);
 
@@ -112,6 +114,24 @@ portal_new(struct master *m, const struct conf_listen *cl, char *err,
 }
 
 /*
+ * An optical drive's disc: read-write when the file allows it (a DVD+R
+ * or DVD+RW is written; the drive never writes a plain image, a
+ * DVD-ROM), else read-only, as with read-only set.
+ */
+static int
+optical_open(const char *path, int readonly, int nofollow)
+{
+	int	fd, fl = O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0);
+
+	if (!readonly) {
+		if ((fd = open(path, O_RDWR | fl)) != -1 || (errno != EROFS &&
+		    errno != EACCES && errno != EPERM && errno != ETXTBSY))
+			return (fd);
+	}
+	return (open(path, O_RDONLY | fl));
+}
+
+/*
  * Open a LUN's backing store; with "direct yes", O_DIRECT, after
  * checking that its block size is a multiple of the alignment the
  * store asks of direct I/O.
@@ -129,6 +149,15 @@ lun_open_store(const struct conf_lun *cl, char *err, size_t errlen)
 	 * read-write whatever the drive's read-only setting (the
 	 * cartridge keeps its load count and MAM), never through a link.
 	 */
+	if (cl->type == LUN_TYPE_OPTICAL) {
+		if ((fd = optical_open(cl->path, cl->flags & LUN_F_READONLY,
+		    0)) == -1) {
+			errappend(err, errlen, "%s:%d: cannot open %s: %s",
+			    cl->file, cl->lineno, cl->path, strerror(errno));
+			return (-1);
+		}
+		return (fd);
+	}
 	if (cl->type == LUN_TYPE_TAPE)
 		fl = O_RDWR | O_NOFOLLOW;
 	else
@@ -178,6 +207,7 @@ lun_new(struct master *m, struct mtarget *mt, const struct conf_lun *cl,
 {
 	struct mlun	*ml;
 	char		 inst[MASTER_INSTANCE_MAX];
+	const char	*base;
 	int		 fd;
 
 	/*
@@ -200,6 +230,14 @@ lun_new(struct master *m, struct mtarget *mt, const struct conf_lun *cl,
 	ml->target = mt;
 	if (cl->type == LUN_TYPE_TAPE) {
 		strlcpy(ml->cartridge, cl->cartridge, sizeof(ml->cartridge));
+		strlcpy(ml->medium, cl->path, sizeof(ml->medium));
+	}
+	if (cl->type == LUN_TYPE_OPTICAL && fd != -1) {
+		/* the disc's name: in the media directory, or the file's */
+		base = strrchr(cl->path, '/');
+		strlcpy(ml->cartridge, cl->cartridge[0] != '\0' ?
+		    cl->cartridge : base != NULL ? base + 1 : cl->path,
+		    sizeof(ml->cartridge));
 		strlcpy(ml->medium, cl->path, sizeof(ml->medium));
 	}
 	ml->block_size = cl->block_size;
@@ -268,8 +306,9 @@ lun_resized(const struct mlun *ml)
 	struct stat	 st;
 	uint64_t	 store;
 
+	/* a drive's medium changes by tgtctl drive, not by a reload */
 	if (!ml->ready || ml->conf.size != 0 || ml->block_size == 0 ||
-	    fstat(ml->fd, &st) == -1)
+	    ml->conf.type != LUN_TYPE_DISK || fstat(ml->fd, &st) == -1)
 		return (0);
 	if (S_ISREG(st.st_mode))
 		store = st.st_size;
@@ -1136,7 +1175,8 @@ lun_start(struct svc *s)
 	lc.lun = ml->conf.lun;
 	lc.size = ml->conf.size;
 	strlcpy(lc.target, ml->target->name, sizeof(lc.target));
-	strlcpy(lc.path, ml->conf.type == LUN_TYPE_TAPE ? ml->medium :
+	strlcpy(lc.path, ml->conf.type == LUN_TYPE_TAPE ||
+	    ml->conf.type == LUN_TYPE_OPTICAL ? ml->medium :
 	    ml->conf.path, sizeof(lc.path));
 	strlcpy(lc.vendor, ml->conf.vendor, sizeof(lc.vendor));
 	strlcpy(lc.product, ml->conf.product, sizeof(lc.product));
@@ -1315,7 +1355,8 @@ lun_dispatch(struct msgchan *ch, struct msg *msg, void *arg)
 			proc_bad(p, msg);
 		break;
 	case MSG_LUN_MEDIUM_DONE:
-		if (MSG_GET(msg, &md) == -1 || ml->conf.type != LUN_TYPE_TAPE) {
+		if (MSG_GET(msg, &md) == -1 || (ml->conf.type !=
+		    LUN_TYPE_TAPE && ml->conf.type != LUN_TYPE_OPTICAL)) {
 			proc_bad(p, msg);
 			break;
 		}
@@ -1456,6 +1497,12 @@ master_log_verbose(struct master *m, int level)
 	log_info("log %s", level ? "verbose" : "brief");
 }
 
+static const char *
+medium_word(const struct mlun *ml)
+{
+	return (ml->conf.type == LUN_TYPE_OPTICAL ? "disc" : "cartridge");
+}
+
 /* Any LUN by its master index, or NULL. */
 static struct mlun *
 mlun_by_id(struct master *m, uint32_t lun_id)
@@ -1516,8 +1563,8 @@ changer_notify(struct master *m, const struct mlun *drive)
 static void
 drive_emptied(struct mlun *ml)
 {
-	log_info("%s[%s]: cartridge %s out of the drive", role_name(ROLE_LUN),
-	    ml->svc.instance, ml->cartridge);
+	log_info("%s[%s]: %s %s out of the drive", role_name(ROLE_LUN),
+	    ml->svc.instance, medium_word(ml), ml->cartridge);
 	if (ml->fd != -1)
 		close(ml->fd);
 	ml->fd = -1;
@@ -1542,6 +1589,7 @@ drive_medium(struct master *m, struct mlun *ml, const char *barcode,
 	struct mtarget		*ot;
 	struct mlun		*ol;
 	struct msg_lun_medium	 lm;
+	struct disc_state	 ds;
 	struct stat		 st;
 	char			 path[TGT_PATH_MAX];
 	int			 fd, sfd;
@@ -1576,9 +1624,11 @@ drive_medium(struct master *m, struct mlun *ml, const char *barcode,
 		snprintf(err, errlen, "the drive holds %s", ml->cartridge);
 		return (-1);
 	}
+	/* a read-only disc image may be in several optical drives */
 	TAILQ_FOREACH(ot, &m->targets, entry)
 		TAILQ_FOREACH(ol, &ot->luns, entry)
-			if (ol->conf.type == LUN_TYPE_TAPE && ol->fd != -1 &&
+			if (ml->conf.type == LUN_TYPE_TAPE &&
+			    ol->conf.type == LUN_TYPE_TAPE && ol->fd != -1 &&
 			    strcmp(ol->cartridge, barcode) == 0) {
 				snprintf(err, errlen, "%s is in the drive %s",
 				    barcode, ol->svc.instance);
@@ -1590,7 +1640,9 @@ drive_medium(struct master *m, struct mlun *ml, const char *barcode,
 		return (-1);
 	}
 	errno = 0;
-	if ((fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC)) == -1 ||
+	if ((fd = ml->conf.type == LUN_TYPE_OPTICAL ? optical_open(path,
+	    ml->conf.flags & LUN_F_READONLY, 1) : open(path, O_RDWR |
+	    O_NOFOLLOW | O_CLOEXEC)) == -1 ||
 	    fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "%s: %s", path, errno != 0 ?
 		    strerror(errno) : "not a regular file");
@@ -1600,11 +1652,25 @@ drive_medium(struct master *m, struct mlun *ml, const char *barcode,
 		*ascq = 0x3b0e;
 		return (-1);
 	}
+	/* a writable disc is written by one drive at a time */
+	if (ml->conf.type == LUN_TYPE_OPTICAL && disc_load(fd, &ds) == 1 &&
+	    (fcntl(fd, F_GETFL) & O_ACCMODE) == O_RDWR)
+		TAILQ_FOREACH(ot, &m->targets, entry)
+			TAILQ_FOREACH(ol, &ot->luns, entry)
+				if (ol->conf.type == LUN_TYPE_OPTICAL &&
+				    ol->fd != -1 &&
+				    strcmp(ol->medium, path) == 0) {
+					snprintf(err, errlen, "%s, a writable "
+					    "disc, is in the drive %s",
+					    barcode, ol->svc.instance);
+					close(fd);
+					return (-1);
+				}
 	ml->fd = fd;
 	strlcpy(ml->cartridge, barcode, sizeof(ml->cartridge));
 	strlcpy(ml->medium, path, sizeof(ml->medium));
-	log_info("%s[%s]: cartridge %s into the drive", role_name(ROLE_LUN),
-	    ml->svc.instance, barcode);
+	log_info("%s[%s]: %s %s into the drive", role_name(ROLE_LUN),
+	    ml->svc.instance, medium_word(ml), barcode);
 	if (!svc_running(&ml->svc)) {
 		changer_notify(m, ml);
 		return (0);
@@ -1635,8 +1701,9 @@ master_drive(struct master *m, const struct ctl_drive *d, uint32_t ctl_id,
 		snprintf(err, errlen, "no such LUN");
 		return (-1);
 	}
-	if (ml->conf.type != LUN_TYPE_TAPE) {
-		snprintf(err, errlen, "not a tape drive");
+	if (ml->conf.type != LUN_TYPE_TAPE &&
+	    ml->conf.type != LUN_TYPE_OPTICAL) {
+		snprintf(err, errlen, "not a tape or optical drive");
 		return (-1);
 	}
 	*mlp = ml;

@@ -90,7 +90,8 @@ has_tapes(const struct tgt_conf *conf)
 
 	TAILQ_FOREACH(t, &conf->targets, entry)
 		TAILQ_FOREACH(l, &t->luns, entry)
-			if (l->type == LUN_TYPE_TAPE)
+			if (l->type == LUN_TYPE_TAPE ||
+			    l->type == LUN_TYPE_OPTICAL)
 				return (1);
 	return (0);
 }
@@ -98,8 +99,17 @@ has_tapes(const struct tgt_conf *conf)
 static void
 conf_dump_tape(const struct conf_lun *l, FILE *fp)
 {
-	fprintf(fp, "\tlun %llu tape {\n", (unsigned long long)l->lun);
-	if (l->cartridge[0] != '\0') {
+	if (l->type == LUN_TYPE_OPTICAL) {
+		fprintf(fp, "\tlun %llu optical ", (unsigned long long)l->lun);
+		if (l->cartridge[0] != '\0' || l->path[0] != '\0') {
+			dump_str(fp, l->cartridge[0] != '\0' ? l->cartridge :
+			    l->path);
+			fprintf(fp, " ");
+		}
+		fprintf(fp, "{\n");
+	} else
+		fprintf(fp, "\tlun %llu tape {\n", (unsigned long long)l->lun);
+	if (l->type == LUN_TYPE_TAPE && l->cartridge[0] != '\0') {
 		fprintf(fp, "\t\tcartridge ");
 		dump_str(fp, l->cartridge);
 		fprintf(fp, "\n");
@@ -216,7 +226,8 @@ conf_dump(const struct tgt_conf *conf, FILE *fp)
 		conf_access_dump(&t->auth, &t->acls, t->access, t->redirect,
 		    "\t", fp);
 		TAILQ_FOREACH(l, &t->luns, entry) {
-			if (l->type == LUN_TYPE_TAPE) {
+			if (l->type == LUN_TYPE_TAPE ||
+			    l->type == LUN_TYPE_OPTICAL) {
 				conf_dump_tape(l, fp);
 				continue;
 			}

@@ -266,8 +266,9 @@ show_luns(struct ctl_conn *c)
 			if (ml->offline)
 				l.flags |= CTL_LUN_F_OFFLINE;
 			strlcpy(l.target, mt->name, sizeof(l.target));
-			/* a tape drive: the cartridge it holds now */
-			strlcpy(l.path, ml->conf.type == LUN_TYPE_TAPE ?
+			/* a tape or optical drive: the medium it holds now */
+			strlcpy(l.path, ml->conf.type == LUN_TYPE_TAPE ||
+			    ml->conf.type == LUN_TYPE_OPTICAL ?
 			    ml->medium : ml->conf.path, sizeof(l.path));
 			msgchan_send(&c->chan, MSG_CTL_LUN, 0, NULL, 0, &l,
 			    sizeof(l));

@@ -125,6 +125,7 @@ static void	 lun_begin_changer(const YYLTYPE *, int64_t);
 static void	 changer_drive(const YYLTYPE *, const char *, int64_t);
 static void	 changer_place(const YYLTYPE *, int, int64_t, const char *);
 static struct conf_changer *cur_changer(const YYLTYPE *);
+static void	 lun_begin_optical(const YYLTYPE *, int64_t, const char *);
 static void	 media_paths(void);
 static void	 changer_checks(void);
 static void	 lun_end(const YYLTYPE *);
@@ -176,7 +177,7 @@ static void	 isns_set(const YYLTYPE *, const char *, int64_t);
 %token	PBLOCKSIZE STATE DIRECTORY DRAIN TIMEOUT NOP INTERVAL
 %token	AUTH CHAP MUTUAL SECRET DISCOVERY INITIATOR ADDRESS REDIRECT TO
 %token	TEMPORARY PERMANENT ISNS SERVER ADVERTISE DIRECT
-%token	TAPE CARTRIDGE MEDIA
+%token	TAPE CARTRIDGE MEDIA OPTICAL
 %token	CHANGER SLOTS MAILSLOTS DRIVE SLOT MAILSLOT
 %token	<string>	STRING
 %token	<number>	NUMBER
@@ -464,6 +465,18 @@ lun		: LUN NUMBER DISK STRING {
 		} lunblock		{
 			lun_end(&@1);
 		}
+		| LUN NUMBER OPTICAL	{
+			lun_begin_optical(&@2, $2, NULL);
+		} lunblock		{
+			lun_end(&@1);
+		}
+		| LUN NUMBER OPTICAL STRING {
+			lun_begin_optical(&@2, $2, $4);
+			free($4);
+			$4 = NULL;
+		} lunblock		{
+			lun_end(&@1);
+		}
 		;
 
 lunblock	: /* empty */
@@ -657,6 +670,7 @@ anyarg		: STRING		{ free($1); }
 		| INITIATOR | ADDRESS | REDIRECT | TO | TEMPORARY | PERMANENT
 		| ISNS | SERVER | NOP | INTERVAL | DIRECT | TAPE | CARTRIDGE
 		| MEDIA | CHANGER | SLOTS | MAILSLOTS | DRIVE | SLOT | MAILSLOT
+		| ADVERTISE | OPTICAL
 		;
 
 %%
@@ -700,6 +714,7 @@ static const struct keyword keywords[] = {
 	{ "no",			NO },
 	{ "nop",		NOP },
 	{ "on",			ON },
+	{ "optical",		OPTICAL },
 	{ "permanent",		PERMANENT },
 	{ "physical-block-size", PBLOCKSIZE },
 	{ "port",		PORT },
@@ -1373,6 +1388,34 @@ changer_place(const YYLTYPE *loc, int kind, int64_t idx, const char *bc)
 	c->nplaced++;
 }
 
+/*
+ * An optical drive (a DVD drive): its disc image is an absolute path,
+ * or a name in the media directory (media_paths()); none: empty.
+ */
+static void
+lun_begin_optical(const YYLTYPE *loc, int64_t nr, const char *image)
+{
+	lun_begin(loc, nr, "-");
+	cur_lun->path[0] = '\0';
+	cur_lun->type = LUN_TYPE_OPTICAL;
+	cur_lun->block_size = 2048;
+	cur_lun->flags = LUN_F_REMOVABLE;
+	strlcpy(cur_lun->product, "DVD", sizeof(cur_lun->product));
+	if (image == NULL)
+		return;
+	if (image[0] == '/') {
+		if (strlcpy(cur_lun->path, image, sizeof(cur_lun->path)) >=
+		    sizeof(cur_lun->path))
+			conf_err(loc, "path too long (max %zu)",
+			    sizeof(cur_lun->path) - 1);
+	} else if (cart_barcode_ok(image) == -1)
+		conf_err(loc, "invalid disc image \"%.*s\" (an absolute path, "
+		    "or a name of 1-%d of A-Z a-z 0-9 . _ - in the media "
+		    "directory)", 64, image, CART_BARCODE_MAX);
+	else
+		strlcpy(cur_lun->cartridge, image, sizeof(cur_lun->cartridge));
+}
+
 static void
 lun_end(const YYLTYPE *loc)
 {
@@ -1401,6 +1444,10 @@ lun_end(const YYLTYPE *loc)
 	if (cur_lun->type == LUN_TYPE_TAPE && (lun_seen & LOPT_DISK_ONLY))
 		conf_err(loc, "LUN %llu: a tape drive takes cartridge, "
 		    "read-only, vendor, product, revision and serial only",
+		    (unsigned long long)cur_lun->lun);
+	if (cur_lun->type == LUN_TYPE_OPTICAL && (lun_seen & LOPT_DISK_ONLY))
+		conf_err(loc, "LUN %llu: an optical drive takes read-only, "
+		    "vendor, product, revision and serial only",
 		    (unsigned long long)cur_lun->lun);
 	if (cur_lun->size != 0 && cur_lun->block_size != 0 &&
 	    cur_lun->size % cur_lun->block_size != 0)
@@ -1841,7 +1888,8 @@ isns_set(const YYLTYPE *loc, const char *addr, int64_t port)
 
 /*
  * Tape drives hold "<media directory>/<barcode>"; a cartridge is in one
- * drive at most.
+ * drive at most.  Optical drives given a disc image by name hold
+ * "<media directory>/<name>".
  */
 static void
 media_paths(void)
@@ -1851,6 +1899,10 @@ media_paths(void)
 
 	TAILQ_FOREACH(t, &conf->targets, entry)
 		TAILQ_FOREACH(l, &t->luns, entry) {
+			/* a read-only disc image may be in several drives */
+			if (l->type == LUN_TYPE_OPTICAL &&
+			    l->cartridge[0] != '\0')
+				goto first;
 			if (l->type != LUN_TYPE_TAPE ||
 			    l->cartridge[0] == '\0')
 				continue;

@@ -104,6 +104,37 @@ target "$IQN" {
 }
 EOF2
 
+# Optical drives: an image that is neither an absolute path nor a name of
+# the media directory, and a disk's option.
+bad optical-image-path 8 <<EOF2
+target "$IQN" {
+	allow all
+	lun 1 optical "../etc/passwd"
+}
+EOF2
+
+bad optical-disk-option 7 <<EOF2
+target "$IQN" {
+	lun 1 optical "disc.iso" { block-size 512 }
+}
+EOF2
+
+{
+	conf_header
+	cat <<EOF2
+media directory "$T"
+target "$IQN" {
+	allow all
+	lun 0 optical "d1.img"
+	lun 1 optical { product "DVD-ROM" }
+	lun 2 optical "$T/d2.img"
+}
+EOF2
+} > "$T/optical.conf"
+check "optical drives: -n exits 0" "$BIN/tgt-master" -n -f "$T/optical.conf"
+check_out "optical drives: -nv prints them back" 'lun 1 optical \{' \
+    "$BIN/tgt-master" -nv -f "$T/optical.conf"
+
 cat > "$T/broken.inc" <<EOF2
 target "$IQN" {
 	allow all

@@ -24,7 +24,7 @@ mkdir -p "$cache"
 # The packages files are taken from, for the cache key.
 PKGS="linux-image-amd64 busybox-static open-iscsi sg3-utils lsscsi
     e2fsprogs multipath-tools fio mt-st mtx kmod udev util-linux coreutils
-    tar iproute2 libc6 bash"
+    tar iproute2 libc6 bash xorriso dvd+rw-tools eject genisoimage"
 
 # Programs copied with their libraries: name or absolute path.  A missing
 # one is an error, except those marked optional (?).
@@ -33,7 +33,8 @@ BINS="bash kmod iscsiadm iscsid mke2fs mkfs.ext4 e2fsck resize2fs tune2fs dumpe2
     blockdev blkdiscard fstrim lsblk losetup mount umount findmnt tar dd
     timeout stat sync md5sum sha256sum udevadm /lib/systemd/systemd-udevd
     ip rdma? xorriso? growisofs? dvd+rw-mediainfo? sg_persist sg_inq
-    iscsi-test-cu? iscsi-inq? iscsi-ls?"
+    iscsi-test-cu? iscsi-inq? iscsi-ls? sg_get_config sg_turs sg_raw eject? genisoimage?
+    cmp? diff?"
 
 # Kernel modules, with what they depend on.
 MODS="virtio_pci virtio_net virtio_scsi virtio_blk iscsi_tcp sd_mod sr_mod
