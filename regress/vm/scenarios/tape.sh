@@ -99,4 +99,11 @@ vm_check "mtx load of the mail slot's cartridge into drive 1" \
 vm_check_out "mtx status: drive 1 holds EXTRA01" \
     'Data Transfer Element 1:Full \(Storage Element [0-9]+ Loaded\):VolumeTag = EXTRA01' \
     mtx -f "$CH" status
+ms=$(mtx -f "$CH" status | sed -n 's/.*Storage Element \([0-9]*\) IMPORT\/EXPORT:Empty.*/\1/p' | head -n 1)
+vm_check "mtx unload of drive 1 into the mail slot $ms" mtx -f "$CH" unload "$ms" 1
+vm_event eject EXTRA01 || vm_fail "tgtctl library eject EXTRA01"
+mtx -f "$CH" status > /tmp/st.out 2>&1
+grep -q 'VolumeTag=EXTRA01' /tmp/st.out &&
+    { vm_fail "mtx status: EXTRA01 left through the mail slot"; cat /tmp/st.out; } ||
+    vm_ok "mtx status: EXTRA01 left through the mail slot"
 iscsiadm -m node --logoutall=all > /dev/null
