@@ -1517,7 +1517,7 @@ mlun_by_id(struct master *m, uint32_t lun_id)
 	return (NULL);
 }
 
-/* Drive i of a changer, a tape LUN, or NULL. */
+/* Drive i of a changer, a tape or optical LUN, or NULL. */
 static struct mlun *
 changer_drive(struct master *m, const struct mlun *ch, uint32_t i)
 {
@@ -1527,7 +1527,8 @@ changer_drive(struct master *m, const struct mlun *ch, uint32_t i)
 	if (i >= ch->conf.changer.ndrives ||
 	    (mt = target_find(m, ch->conf.changer.drive[i].target)) == NULL ||
 	    (ml = lun_find(mt, ch->conf.changer.drive[i].lun)) == NULL ||
-	    ml->conf.type != LUN_TYPE_TAPE)
+	    (ml->conf.type != LUN_TYPE_TAPE &&
+	    ml->conf.type != LUN_TYPE_OPTICAL))
 		return (NULL);
 	return (ml);
 }
@@ -1871,7 +1872,9 @@ master_mailslot(struct master *m, const struct ctl_mailslot *cm,
 		}
 		TAILQ_FOREACH(mt, &m->targets, entry)
 			TAILQ_FOREACH(ol, &mt->luns, entry)
-				if (ol->conf.type == LUN_TYPE_TAPE &&
+				if ((ol->conf.type == LUN_TYPE_TAPE ||
+				    ol->conf.type == LUN_TYPE_OPTICAL) &&
+				    ol->fd != -1 &&
 				    strcmp(ol->cartridge, cm->barcode) == 0) {
 					snprintf(err, errlen, "%s is in the "
 					    "drive %s", cm->barcode,

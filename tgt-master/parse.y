@@ -1954,14 +1954,16 @@ conf_tape_holding(const char *bc)
 
 	TAILQ_FOREACH(t, &conf->targets, entry)
 		TAILQ_FOREACH(l, &t->luns, entry)
-			if (l->type == LUN_TYPE_TAPE &&
+			if ((l->type == LUN_TYPE_TAPE ||
+			    l->type == LUN_TYPE_OPTICAL) &&
 			    strcmp(l->cartridge, bc) == 0)
 				return (l);
 	return (NULL);
 }
 
 /*
- * One changer: every drive is a tape LUN (of the changer's target when
+ * One changer: every drive is a tape or optical LUN (a tape library or a
+ * DVD jukebox; of the changer's target when
  * no target is named), listed once; a cartridge placed in a slot is in
  * no drive.
  */
@@ -1977,9 +1979,10 @@ changer_check(const struct conf_target *t, struct conf_lun *l)
 			strlcpy(c->drive[i].target, t->name,
 			    sizeof(c->drive[i].target));
 		d = conf_lun_find(c->drive[i].target, c->drive[i].lun);
-		if (d == NULL || d->type != LUN_TYPE_TAPE)
+		if (d == NULL || (d->type != LUN_TYPE_TAPE &&
+		    d->type != LUN_TYPE_OPTICAL))
 			conf_err_at(l->file, l->lineno, "drive %u: no tape "
-			    "LUN %llu in %s", i,
+			    "or optical LUN %llu in %s", i,
 			    (unsigned long long)c->drive[i].lun,
 			    c->drive[i].target);
 		for (j = 0; j < i; j++)

@@ -1,4 +1,4 @@
-# Scenario of 98-vm-burn (guest side, busybox sh).
+# Scenario of 98-vm-burn (guest side, bash).
 P=$VM_HOST:$VM_PORT
 node() { iscsiadm -m node -T "$VM_IQN" -p "$P" "$@"; }
 modprobe sr_mod
