@@ -44,8 +44,14 @@ else
 	    vm_ok "mtx unload of a locked disc: MEDIUM REMOVAL PREVENTED (53/02)" ||
 	    { vm_fail "mtx unload of a locked disc: MEDIUM REMOVAL PREVENTED"; cat /tmp/u.out; }
 fi
+# The kernel locks the tray at every open (udev's probes open it too):
+# a jukebox host turns that off, then allows the removal.
+echo 0 > /proc/sys/dev/cdrom/lock
+udevadm settle -t 10 > /dev/null 2>&1
 vm_check "sg_prevent --allow on the DVD drive" sg_prevent --allow "$SR"
-vm_check "mtx unload 1 0" mtx -f "$CH" unload 1 0
+vm_wait 20 sh -c "sg_prevent --allow $SR; mtx -f $CH unload 1 0" > /dev/null 2>&1
+vm_check_out "mtx unload 1 0: slot 1 holds one.iso again" \
+    'Storage Element 1:Full :VolumeTag=one.iso' mtx -f "$CH" status
 load 2 "$VM_MD5_TWO"
 vm_check_out "mtx status: the drive holds two.iso from slot 2" \
     'Data Transfer Element 0:Full \(Storage Element 2 Loaded\):VolumeTag = two.iso' \

@@ -28,7 +28,7 @@ umount /mnt/t
 dd if=/dev/urandom of="$dev" bs=1M seek=400 count=16 oflag=direct 2>/dev/null
 sync
 vm_event mark
-vm_check "blkdiscard of 16 MiB at 400 MiB" blkdiscard -o $((400 * 1048576)) -l $((16 * 1048576)) "$dev"
+vm_check "blkdiscard of 16 MiB at 400 MiB" blkdiscard -f -o $((400 * 1048576)) -l $((16 * 1048576)) "$dev"
 vm_event shrunk 14000 &&
     vm_ok "blkdiscard gave the range's space back (du)" ||
     vm_fail "blkdiscard gave the range's space back (du)"
