@@ -10,7 +10,9 @@ PKGS="build-essential pkg-config bison libevent-dev libaio-dev
     qemu-block-extra tgt mandoc clang procps iproute2 util-linux
     nettle-dev python3 open-isns-server open-isns-utils jq
     qemu-system-x86 linux-image-amd64 kmod cpio busybox-static open-iscsi
-    sg3-utils lsscsi e2fsprogs multipath-tools fio mt-st mtx udev"
+    sg3-utils lsscsi e2fsprogs multipath-tools fio mt-st mtx udev
+    librdmacm-dev libibverbs-dev rdma-core ibverbs-providers rdmacm-utils
+    ibverbs-utils"
 # The second group is the VM tests' guest (regress/vm): the kernel, its
 # modules and the initiator-side tools are copied from these packages into
 # an initramfs; none of them runs as a service on this machine.
