@@ -23,6 +23,7 @@
 
 #include "log.h"
 #include "login.h"
+#include "transport.h"
 
 #define ASYNC_LOGOUT_REQUEST	1	/* AsyncEvent */
 #define PTARGET_DRAINING	2	/* ptarget.dying: not yet deleted */
@@ -107,6 +108,7 @@ show_connections(uint32_t peerid)
 				    sizeof(cc.target));
 			strlcpy(cc.peer, c->peer_name, sizeof(cc.peer));
 			strlcpy(cc.local, c->local_name, sizeof(cc.local));
+			cc.transport = c->tp->type;
 			msgchan_send(&portal->master, MSG_CTL_CONNECTION,
 			    peerid, NULL, 0, &cc, sizeof(cc));
 		}

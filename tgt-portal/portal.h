@@ -6,7 +6,10 @@
  * listener set.  Its parts:
  *
  *	tgt-portal.c	main, sandbox, master dispatch (config, rings)
- *	conn.c		accept, PDU receive state machine, send queue
+ *	conn.c		connections over any transport: PDU checks, dispatch
+ *	tcp.c		TCP transport: accept, receive state machine, send queue
+ *	iser.c		iSER transport (RFC 7145): RDMA CM, verbs, RDMA
+ *			READ/WRITE to and from the rings' data areas
  *	login.c		login phases, session create/reinstate
  *	params.c	text key=value parsing and negotiation
  *	text.c		Text requests, SendTargets discovery
@@ -267,9 +270,11 @@ struct session {
 #define CONN_CLOSING		3
 
 struct txbuf;
+struct transport;
 
 struct conn {
 	TAILQ_ENTRY(conn)	 entry;		/* session's connections */
+	const struct transport	*tp;		/* transport.h */
 	int			 fd;
 	struct event		*ev_read;
 	struct event		*ev_write;
@@ -315,8 +320,9 @@ uint32_t digest_crc32c(const void *, size_t);
 void	 digest_put(uint8_t *, uint32_t);	/* wire order */
 uint32_t digest_get(const uint8_t *);
 
-/* conn.c */
+/* tcp.c: a TCP listener's accept event */
 void	 conn_accept(int fd, short, void *);
+/* conn.c */
 /*
  * Queue a PDU.  The BHS is copied; data (dlen bytes) is referenced until
  * sent, then done(arg) is called (done may be NULL for static data).  Data
