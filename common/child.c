@@ -19,7 +19,7 @@ extern char	**environ;
 static void __attribute__((noreturn))
 child_usage(const char *role)
 {
-	fprintf(stderr, "usage: %s [-dv] -u user -c chroot -n instance\n",
+	fprintf(stderr, "usage: %s [-dRv] -u user -c chroot -n instance\n",
 	    role);
 	exit(1);
 }
@@ -31,10 +31,13 @@ child_start(int argc, char *argv[], const char *role, struct child_opts *o)
 
 	memset(o, 0, sizeof(*o));
 	setproctitle_init(argc, argv, environ);	/* copies argv first */
-	while ((ch = getopt(argc, argv, "dvu:c:n:")) != -1) {
+	while ((ch = getopt(argc, argv, "dRvu:c:n:")) != -1) {
 		switch (ch) {
 		case 'd':
 			o->debug = 1;
+			break;
+		case 'R':
+			o->rdma = 1;
 			break;
 		case 'v':
 			o->verbose++;

@@ -3,7 +3,7 @@
  * SPDX-License-Identifier: GPL-2.0-only
  *
  * Start-up shared by the children tgt-master execs (tgt-portal, tgt-lun):
- * the command line "ROLE [-dv] -u user -c chroot -n instance", logging
+ * the command line "ROLE [-dRv] -u user -c chroot -n instance", logging
  * with the role and instance, and the process title.
  */
 
@@ -16,6 +16,7 @@ struct child_opts {
 	const char	*instance;	/* -n: "addr:port" or "iqn/lun" */
 	int		 debug;		/* -d: log to stderr */
 	int		 verbose;	/* -v, repeatable */
+	int		 rdma;		/* -R: open RDMA devices (iSER) first */
 };
 
 /*

@@ -99,7 +99,8 @@ conf_dump(const struct tgt_conf *conf, FILE *fp)
 			    sin_port);
 		}
 		inet_ntop(ls->ss.ss_family, addr, host, sizeof(host));
-		fprintf(fp, "listen on %s port %d\n", host, port);
+		fprintf(fp, "listen on %s port %d%s\n", host, port,
+		    ls->iser ? " iser" : "");
 	}
 	if (conf->isns_sslen != 0 &&
 	    (colon = strrchr(conf->isns_name, ':')) != NULL)
@@ -301,7 +302,7 @@ conf_lun_equal(const struct conf_lun *a, const struct conf_lun *b)
 int
 conf_listen_equal(const struct conf_listen *a, const struct conf_listen *b)
 {
-	return (strcmp(a->name, b->name) == 0);
+	return (strcmp(a->name, b->name) == 0 && a->iser == b->iser);
 }
 
 void

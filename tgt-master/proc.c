@@ -155,6 +155,8 @@ proc_spawn(struct svc *s)
 		argv[argc++] = "-d";
 	for (i = 0; i < m->verbose && i < 4; i++)
 		argv[argc++] = "-v";
+	if (s->rdma)
+		argv[argc++] = "-R";
 	argv[argc++] = "-u";
 	argv[argc++] = m->conf->user;
 	argv[argc++] = "-c";

@@ -185,8 +185,11 @@ drain(struct msg *m)
 	/* the whole portal: no new connections, everyone logs out */
 	while ((pl = TAILQ_FIRST(&portal->listeners)) != NULL) {
 		TAILQ_REMOVE(&portal->listeners, pl, entry);
-		event_free(pl->ev);
-		close(pl->fd);
+		if (pl->ev != NULL)
+			event_free(pl->ev);
+		if (pl->fd != -1)
+			close(pl->fd);
+		iser_unlisten(pl);
 		free(pl);
 	}
 	log_info("draining: %d connection(s) asked to log out within %u s",

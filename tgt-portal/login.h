@@ -75,6 +75,7 @@ struct param_neg {
 	int			 discovery;
 	uint32_t		 seen;		/* keys received */
 	int			 declared_mrdsl;	/* we sent ours */
+	int			 iser;		/* the connection is iSER */
 	uint32_t		 our_max_burst;
 };
 

@@ -73,7 +73,8 @@ conn_accept_resume(int fd, short ev, void *arg)
 	struct portal_listener	*pl;
 
 	TAILQ_FOREACH(pl, &portal->listeners, entry)
-		event_add(pl->ev, NULL);
+		if (pl->ev != NULL)
+			event_add(pl->ev, NULL);
 }
 
 static void
@@ -83,7 +84,8 @@ conn_accept_pause(void)
 	struct timeval		 tv = { 1, 0 };
 
 	TAILQ_FOREACH(pl, &portal->listeners, entry)
-		event_del(pl->ev);
+		if (pl->ev != NULL)
+			event_del(pl->ev);
 	if (event_base_once(portal->evb, -1, EV_TIMEOUT, conn_accept_resume,
 	    NULL, &tv) == -1)
 		conn_accept_resume(-1, 0, NULL);

@@ -51,6 +51,27 @@ struct transport {
 extern const struct transport	tcp_transport;
 extern const struct transport	iser_transport;
 
+/*
+ * iser.c.  Limits of one iSER connection: the CmdSN window, receives
+ * posted (our MaxOutstandingUnexpectedPDUs), send queue work requests,
+ * registered send buffers, the data segment we accept in a SEND
+ * (TargetRecvDataSegmentLength) and the largest we send.
+ */
+#define ISER_MAX_CMDS		128
+#define ISER_RX_N		(ISER_MAX_CMDS + 32)
+#define ISER_SQ_N		(2 * ISER_RX_N + 32)
+#define ISER_TX_N		(ISER_RX_N + 32)
+#define ISER_RECV_DSL		8192
+#define ISER_SEND_DSL		8192
+
+/* Before the sandbox (tgt-portal -R): CM channel, devices, PDs. */
+int	 iser_init(void);
+int	 iser_listen(struct portal_listener *, const struct sockaddr *);
+void	 iser_unlisten(struct portal_listener *);
+/* lunring.c: a ring's data area becomes (stops being) a memory region. */
+void	 iser_ring_attach(struct plun *);
+void	 iser_ring_detach(struct plun *);
+
 /* conn.c */
 struct conn	*conn_new(const struct transport *, size_t size);
 void		 conn_start(struct conn *);

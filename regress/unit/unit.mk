@@ -19,7 +19,7 @@ pr_OBJS		 = $(scsi_OBJS)
 $(B)/unit/%_test: $(B)/obj/regress/unit/%_test.o $(B)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $($*_OBJS) $(B)/libcommon.a $(LIBS) -lisal -laio \
-	    -lnettle
+	    -lnettle -lrdmacm -libverbs
 
 .SECONDEXPANSION:
 $(UNIT_PROGS): $$($$(patsubst $(B)/unit/%_test,%,$$@)_OBJS)
