@@ -360,6 +360,8 @@ login_key(struct conn *c, struct login *l, const char *key, const char *val)
 		return (0);
 	}
 
+	if (l->neg.iser)
+		log_debug("%s: iser login: %s=%.64s", c->peer_name, key, val);
 	r = params_key(&l->neg, key, val, &l->out);
 	if (r == PARAM_ERROR) {
 		log_info("%s: login: %s negotiated twice", c->peer_name, key);
