@@ -14,15 +14,24 @@ ip addr add $A/24 dev dummy0
 vm_check "Soft-RoCE: rdma link add rxe0 type rxe netdev dummy0" \
     rdma link add rxe0 type rxe netdev dummy0 || exit 1
 truncate -s 320M $C/disk.img
+truncate -s 16M $C/chap.img
 cat > $C/tgt.conf <<EOF2
 user "_tgt"
 chroot "/tgt/empty"
 control socket "/run/tgt.sock"
+nop interval 2
+nop timeout 10
 listen on $A port 3260
 listen on $A port 3260 iser
 target "$VM_IQN" {
 	allow all
 	lun 1 disk "$C/disk.img" { serial "ISER1" }
+}
+target "$VM_IQN-chap" {
+	allow all
+	auth chap user "iser-user" secret "iser-secret-123"
+	auth mutual user "iser-target" secret "iser-mutual-456"
+	lun 1 disk "$C/chap.img" { serial "ISERCHAP" }
 }
 EOF2
 vm_check "tgt-master -n accepts an iser listener" \
@@ -43,7 +52,7 @@ vm_check "iSER login (iscsiadm -I iser)" node -I iser --login ||
     { fail_log; dmesg | tail -n 20; exit 1; }
 vm_check_out "the session's transport is iser (sysfs)" 'Iface Transport: iser' \
     iscsiadm -m session -P 1
-grep -E "iser: RDMAExtensions" $C/log | head -n 2
+grep -E "iser: RDMAExtensions|iser login: " $C/log | head -n 30
 vm_wait 30 vm_disk_of "$VM_IQN" 1 || { vm_fail "the LUN appears over iSER"; fail_log; exit 1; }
 dev=/dev/$(vm_disk_of "$VM_IQN" 1)
 vm_wait 10 test -b "$dev"
@@ -106,6 +115,55 @@ else
 	vm_fail "a disk over iSER and one over TCP"
 fi
 vm_check "TCP logout" node -I default --logout
+# Hostile input over RDMA: the connection goes, nothing else does.
+portal_pid() { ps | grep 'tgt-portal' | grep iser | grep -v grep | awk '{print $1}' | head -n 1; }
+if [ -x /tgt/bin/iser-hostile ]; then
+	pp0=$(portal_pid)
+	for k in short hello dlen scsi; do
+		r=$(/tgt/bin/iser-hostile $A 3260 $k 2>&1)
+		[ "$r" = closed ] &&
+		    vm_ok "hostile iSER input ($k): the connection is closed" ||
+		    vm_fail "hostile iSER input ($k): the connection is closed (got '$r')"
+	done
+	r=$(/tgt/bin/iser-hostile $A 3260 text 2>&1)
+	case $r in
+	"login-rsp 02"*) vm_ok "hostile iSER login text: Login Response, initiator error ($r)" ;;
+	*) vm_fail "hostile iSER login text: Login Response, initiator error (got '$r')" ;;
+	esac
+	[ "$(portal_pid)" = "$pp0" ] &&
+	    vm_ok "the iSER portal survives the hostile input (pid $pp0)" ||
+	    vm_fail "the iSER portal survives the hostile input (pid $pp0, now $(portal_pid))"
+	vm_check "the kernel's iSER session still reads" \
+	    dd if="$I" of=/dev/null bs=1M count=8 iflag=direct
+else
+	vm_skip "no iser-hostile in the guest"
+fi
+# Task management and NOP over iSER.
+vm_check "LUN RESET (task management) over iSER" sg_reset -d "$I"
+sg_turs "$I" > /dev/null 2>&1	# the unit attention of the reset
+vm_check "the disk answers after the reset" sg_turs "$I"
+sleep 5
+grep -q 'no answer to NOP-In' $C/log &&
+    vm_fail "the initiator answers our NOP-In pings over iSER" ||
+    vm_ok "the initiator answers our NOP-In pings over iSER (nop interval 2)"
+
+# Mutual CHAP over iSER (the master checks it, as over TCP).
+cn() { timeout 90 iscsiadm -m node -T "$VM_IQN-chap" -p $A:3260 -I iser "$@"; }
+cn -o new > /dev/null
+cn -o update -n node.session.auth.authmethod -v CHAP
+cn -o update -n node.session.auth.username -v iser-user
+cn -o update -n node.session.auth.password -v wrong-secret-789
+if cn --login > /tmp/login.out 2>&1; then
+	vm_fail "a wrong CHAP secret is refused over iSER"
+	cn --logout > /dev/null 2>&1
+else
+	vm_ok "a wrong CHAP secret is refused over iSER"
+fi
+cn -o update -n node.session.auth.password -v iser-secret-123
+cn -o update -n node.session.auth.username_in -v iser-target
+cn -o update -n node.session.auth.password_in -v iser-mutual-456
+vm_check "mutual CHAP login over iSER" cn --login &&
+    vm_check "logout of the CHAP session" cn --logout
 
 # kill -9 of the iSER portal under fio verify.
 fiov 96m &
