@@ -390,9 +390,16 @@ params_key(struct param_neg *n, const char *key, const char *val,
 		textbuf_add(out, key, "%s", b ? "Yes" : "No");
 		break;
 	case PK_IMMEDIATE_DATA:
-		/* AND: ours is Yes. */
+		/*
+		 * AND: ours is Yes; over iSER No: every write's data comes
+		 * by RDMA READ straight into the ring, and initiators that
+		 * announce immediate data without sending it inline
+		 * (libiscsi 1.19) work too.
+		 */
 		if (text_bool(val, &b) == -1)
 			goto reject;
+		if (n->iser)
+			b = 0;
 		p->immediate_data = b;
 		textbuf_add(out, key, "%s", b ? "Yes" : "No");
 		break;

@@ -116,6 +116,7 @@ test_iser_keys(void)
 	neg_iser(&n, 1, &out, keys);
 	CHECK(has(&out, "RDMAExtensions=Yes") && n.p.rdma_ext == 1);
 	CHECK(has(&out, "InitialR2T=Yes") && n.p.initial_r2t == 1);
+	CHECK(has(&out, "ImmediateData=No") && n.p.immediate_data == 0);
 	CHECK(has(&out, "FirstBurstLength=8192"));
 	CHECK(has(&out, "TargetRecvDataSegmentLength=8192"));
 	CHECK(has(&out, "InitiatorRecvDataSegmentLength=8192"));
