@@ -76,14 +76,16 @@ done
     vm_ok "the iSER portal ran through all of it" ||
     vm_fail "the iSER portal ran through all of it"
 # Known: libiscsi's own iSER initiator (1.19) differs from its TCP one in
-# a few verdicts (and iscsi-test-cu crashes in Read10.Async over iSER);
-# they are listed, not failed, until each is explained.
+# a few verdicts (Inquiry asserts the data-in size against the page
+# length), and iscsi-test-cu itself segfaults in some tests over iSER
+# (Read10.Async, Write10.Async, in ProutReserve); they are listed, not
+# failed, until each is explained.
 if cmp -s /tmp/cu-iscsi /tmp/cu-iser; then
 	vm_ok "the same verdicts over iSER as over TCP"
 else
-	vm_note "verdicts that differ (TCP < > iSER):"
-	diff /tmp/cu-iscsi /tmp/cu-iser | grep '^[<>]' | head -n 30 |
-	    while read -r l; do vm_note "  $l"; done
+	vm_note "verdicts that differ (-TCP +iSER; a test missing on one side did not run there):"
+	diff -u /tmp/cu-iscsi /tmp/cu-iser | grep -E '^[-+](PASS|FAIL|SKIP) ' |
+	    head -n 40 | while read -r l; do vm_note "  $l"; done
 fi
 kill -TERM $mpid
 n=0
