@@ -19,7 +19,7 @@ extern char	**environ;
 static void __attribute__((noreturn))
 child_usage(const char *role)
 {
-	fprintf(stderr, "usage: %s [-dv] [-b backend] -u user -c chroot "
+	fprintf(stderr, "usage: %s [-dRv] [-b backend] -u user -c chroot "
 	    "-n instance\n", role);
 	exit(1);
 }
@@ -31,13 +31,16 @@ child_start(int argc, char *argv[], const char *role, struct child_opts *o)
 
 	memset(o, 0, sizeof(*o));
 	setproctitle_init(argc, argv, environ);	/* copies argv first */
-	while ((ch = getopt(argc, argv, "b:dvu:c:n:")) != -1) {
+	while ((ch = getopt(argc, argv, "b:dRvu:c:n:")) != -1) {
 		switch (ch) {
 		case 'b':
 			o->backend = optarg;
 			break;
 		case 'd':
 			o->debug = 1;
+			break;
+		case 'R':
+			o->rdma = 1;
 			break;
 		case 'v':
 			o->verbose++;

@@ -3,9 +3,9 @@
  * SPDX-License-Identifier: GPL-2.0-only
  *
  * Start-up shared by the children tgt-master execs (tgt-portal, tgt-lun):
- * the command line "ROLE [-dv] [-b backend] -u user -c chroot -n instance"
- * (-b: tgt-lun's backend, for what it must set up before its seccomp
- * filter), logging
+ * the command line "ROLE [-dRv] [-b backend] -u user -c chroot -n
+ * instance" (-b: tgt-lun's backend, for what it must set up before its
+ * seccomp filter; -R: a portal opens its RDMA devices first), logging
  * with the role and instance, and the process title.
  */
 
@@ -19,6 +19,7 @@ struct child_opts {
 	int		 debug;		/* -d: log to stderr */
 	int		 verbose;	/* -v, repeatable */
 	const char	*backend;	/* -b: set up before the sandbox */
+	int		 rdma;		/* -R: open RDMA devices (iSER) first */
 };
 
 /*

@@ -26,6 +26,8 @@
 #ifndef TGT_PROTO_H
 #define TGT_PROTO_H
 
+#include <sys/socket.h>
+
 #include <stdint.h>
 
 #include "ring.h"
@@ -298,6 +300,9 @@ struct msg_portal_config {
 
 struct msg_listen {
 	char		addr[TGT_ADDR_MAX];	/* as shown in SendTargets */
+	uint32_t	transport;		/* CTL_TRANSPORT_* */
+	uint32_t	sslen;			/* iSER: address to bind */
+	struct sockaddr_storage ss;
 };
 
 /* msg_target.flags */
@@ -413,10 +418,14 @@ struct ctl_portal {
 	char		addr[TGT_ADDR_MAX];
 };
 
+#define CTL_TRANSPORT_TCP	0
+#define CTL_TRANSPORT_ISER	1
+
 struct ctl_connection {
 	uint64_t	tsih;
 	uint16_t	cid;
-	uint16_t	pad;
+	uint8_t		transport;	/* CTL_TRANSPORT_* */
+	uint8_t		pad;
 	uint32_t	portal_id;
 	uint32_t	max_recv_dsl;
 	uint32_t	max_xmit_dsl;

@@ -17,9 +17,14 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+
+#include <linux/capability.h>
 
 #include <linux/fs.h>
 #include <linux/io_uring.h>
+#include <rdma/rdma_user_ioctl_cmds.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +32,7 @@
 #include <pwd.h>
 #include <seccomp.h>
 #include <stdint.h>
+#include <string.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -94,9 +100,22 @@ static const unsigned long sandbox_lun_ioctls[] = {
 	BLKFLSBUF, BLKROGET
 };
 
-void
-sandbox_drop(const char *user, const char *dir)
+/*
+ * Drop to user in the chroot dir.  With open_fn (an iSER portal), the
+ * RDMA devices are opened in between, by the final user: the kernel's
+ * rdma_cm and uverbs devices refuse write(2) from a process whose
+ * credentials changed since it opened them.  So the user and groups
+ * change first, keeping CAP_SYS_CHROOT alone; open_fn runs; chroot then
+ * changes no credentials.  The capability stays, but unusable: the
+ * seccomp filter that follows has no chroot(2).  Locked memory becomes
+ * unlimited first, for the memory regions the verbs pin.
+ */
+static void
+sandbox_drop_open(const char *user, const char *dir, int (*open_fn)(void))
 {
+	struct __user_cap_header_struct	 ch;
+	struct __user_cap_data_struct	 cd[2];
+	struct rlimit			 rl = { RLIM_INFINITY, RLIM_INFINITY };
 	struct passwd	*pw;
 	uid_t		 uid;
 	gid_t		 gid;
@@ -111,21 +130,54 @@ sandbox_drop(const char *user, const char *dir)
 	if (__lsan_do_leak_check != NULL)
 		__lsan_do_leak_check();
 #endif
-	if (chroot(dir) == -1)
-		fatal("chroot %s", dir);
-	if (chdir("/") == -1)
-		fatal("chdir /");
+	if (open_fn != NULL) {
+		if (setrlimit(RLIMIT_MEMLOCK, &rl) == -1)
+			fatal("setrlimit RLIMIT_MEMLOCK");
+		if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) == -1)
+			fatal("prctl PR_SET_KEEPCAPS");
+	} else {
+		if (chroot(dir) == -1)
+			fatal("chroot %s", dir);
+		if (chdir("/") == -1)
+			fatal("chdir /");
+	}
 	if (setgroups(1, &gid) == -1)
 		fatal("setgroups");
 	if (setresgid(gid, gid, gid) == -1)
 		fatal("setresgid");
 	if (setresuid(uid, uid, uid) == -1)
 		fatal("setresuid");
+	if (open_fn != NULL) {
+		memset(&ch, 0, sizeof(ch));
+		memset(cd, 0, sizeof(cd));
+		ch.version = _LINUX_CAPABILITY_VERSION_3;
+		cd[0].effective = cd[0].permitted = 1u << CAP_SYS_CHROOT;
+		if (syscall(SYS_capset, &ch, cd) == -1)
+			fatal("capset");
+		if (open_fn() == -1)
+			fatalx("cannot open what the sandbox would keep out");
+		if (chroot(dir) == -1)
+			fatal("chroot %s", dir);
+		if (chdir("/") == -1)
+			fatal("chdir /");
+	}
 	if (setuid(0) != -1 || seteuid(0) != -1)
 		fatalx("could regain root after dropping privileges");
 	if (getuid() != uid || geteuid() != uid || getgid() != gid ||
 	    getegid() != gid)
 		fatalx("privileges not dropped");
+}
+
+void
+sandbox_drop(const char *user, const char *dir)
+{
+	sandbox_drop_open(user, dir, NULL);
+}
+
+void
+sandbox_drop_rdma(const char *user, const char *dir, int (*open_fn)(void))
+{
+	sandbox_drop_open(user, dir, open_fn);
 }
 
 static void
@@ -245,7 +297,8 @@ sandbox_seccomp_io_uring(int role, int ring_fd)
 	scmp_filter_ctx	 ctx;
 	int		 rv;
 
-	if (role != SANDBOX_PORTAL && role != SANDBOX_LUN)
+	if (role != SANDBOX_PORTAL && role != SANDBOX_LUN &&
+	    role != SANDBOX_PORTAL_RDMA)
 		fatalx("sandbox: unknown role %d", role);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		fatal("prctl PR_SET_NO_NEW_PRIVS");
@@ -256,10 +309,19 @@ sandbox_seccomp_io_uring(int role, int ring_fd)
 #ifdef TGT_SANITIZE
 	sandbox_allow(ctx, sandbox_san);
 #endif
-	if (role == SANDBOX_PORTAL) {
+	if (role == SANDBOX_PORTAL || role == SANDBOX_PORTAL_RDMA) {
 		sandbox_allow(ctx, sandbox_portal);
 		sandbox_allow_arg(ctx, "ioctl", IOCTL_IS(FIONREAD));
-	} else {
+	}
+	if (role == SANDBOX_PORTAL_RDMA) {
+		/*
+		 * libibverbs talks to the kernel's uverbs device (opened
+		 * before the chroot) with write(2) and this one ioctl, and
+		 * maps its queues with mmap(2) (allowed above, not
+		 * executable); librdmacm writes to its CM channel.
+		 */
+		sandbox_allow_arg(ctx, "ioctl", IOCTL_IS(RDMA_VERBS_IOCTL));
+	} else if (role == SANDBOX_LUN) {
 		sandbox_allow(ctx, sandbox_lun);
 		sandbox_lun_args(ctx);
 		if (ring_fd >= 0)

@@ -13,9 +13,16 @@
 
 #define SANDBOX_PORTAL	1
 #define SANDBOX_LUN	2
+#define SANDBOX_PORTAL_RDMA 3	/* a portal with iSER: plus the verbs' */
 
 /* getpwnam(user), chroot(dir), chdir("/"), setgroups, setresgid, setresuid. */
 void	sandbox_drop(const char *user, const char *dir);
+/*
+ * The same for an iSER portal: the user changes first, open_fn opens the
+ * RDMA devices as that user, then the chroot (sandbox.c says why).
+ */
+void	sandbox_drop_rdma(const char *user, const char *dir,
+	    int (*open_fn)(void));
 /* Install the seccomp filter for the role (no new privileges first). */
 void	sandbox_seccomp(int role);
 /*

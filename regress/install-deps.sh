@@ -11,7 +11,9 @@ PKGS="build-essential pkg-config bison libevent-dev libaio-dev
     nettle-dev python3 open-isns-server open-isns-utils jq
     qemu-system-x86 linux-image-amd64 kmod cpio busybox-static open-iscsi
     sg3-utils lsscsi e2fsprogs multipath-tools fio mt-st mtx udev
-    xorriso genisoimage dvd+rw-tools eject"
+    xorriso genisoimage dvd+rw-tools eject
+    librdmacm-dev libibverbs-dev rdma-core ibverbs-providers rdmacm-utils
+    ibverbs-utils"
 # The second group is the VM tests' guest (regress/vm): the kernel, its
 # modules and the initiator-side tools are copied from these packages into
 # an initramfs; none of them runs as a service on this machine.

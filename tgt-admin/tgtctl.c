@@ -43,7 +43,7 @@
 
 #define DEF_SOCKET	"/run/tgt.sock"
 #define REPLY_TIMEOUT	30000	/* ms: a reload may open many files */
-#define MAX_COLS	24
+#define MAX_COLS	32
 
 /*
  * A table printed with aligned columns, or as a JSON array of objects.
@@ -642,6 +642,7 @@ static const struct column conn_cols[] = {
 	{ NULL, "data_pdu_in_order", 0 },
 	{ NULL, "data_sequence_in_order", 0 },
 	{ NULL, "error_recovery_level", 1 },
+	{ "TRANSPORT", "transport", 0 },
 	{ NULL, NULL, 0 }
 };
 
@@ -685,6 +686,8 @@ get_connections(int s, struct table *t, const char *target)
 		table_cell(t, 20, "%s", cc.data_pdu_in_order ? "Yes" : "No");
 		table_cell(t, 21, "%s", cc.data_seq_in_order ? "Yes" : "No");
 		table_cell(t, 22, "%u", cc.erl);
+		table_cell(t, 23, "%s", cc.transport == CTL_TRANSPORT_ISER ?
+		    "iser" : "tcp");
 	}
 }
 

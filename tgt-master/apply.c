@@ -98,18 +98,24 @@ portal_new(struct master *m, const struct conf_listen *cl, char *err,
     size_t errlen)
 {
 	struct mportal	*mp;
-	int		 s;
+	char		 inst[MASTER_INSTANCE_MAX];
+	int		 s = -1;
 
-	if ((s = listen_socket(cl, err, errlen)) == -1)
+	/* iSER: the portal listens with RDMA CM itself (tgt-portal -R) */
+	if (!cl->iser && (s = listen_socket(cl, err, errlen)) == -1)
 		return (NULL);
 	if ((mp = calloc(1, sizeof(*mp))) == NULL) {
 		errappend(err, errlen, "out of memory");
-		close(s);
+		if (s != -1)
+			close(s);
 		return (NULL);
 	}
 	mp->listen = *cl;
 	mp->sock = s;
-	svc_init(&mp->svc, m, mp, ROLE_PORTAL, cl->name, portal_start);
+	snprintf(inst, sizeof(inst), "%s%s", cl->name, cl->iser ? " iser" :
+	    "");
+	svc_init(&mp->svc, m, mp, ROLE_PORTAL, inst, portal_start);
+	mp->svc.rdma = cl->iser;
 	return (mp);
 }
 
@@ -1060,7 +1066,13 @@ portal_start(struct svc *s)
 
 	memset(&ls, 0, sizeof(ls));
 	strlcpy(ls.addr, mp->listen.name, sizeof(ls.addr));
-	if ((fd = dupfd(mp->sock)) == -1)
+	if (mp->listen.iser) {
+		ls.transport = CTL_TRANSPORT_ISER;
+		ls.sslen = mp->listen.sslen;
+		memcpy(&ls.ss, &mp->listen.ss, sizeof(ls.ss));
+		msgchan_send(ch, MSG_PORTAL_LISTEN, 0, NULL, 0, &ls,
+		    sizeof(ls));
+	} else if ((fd = dupfd(mp->sock)) == -1)
 		log_warn("%s: dup", mp->svc.instance);
 	else
 		msgchan_send(ch, MSG_PORTAL_LISTEN, 0, &fd, 1, &ls,

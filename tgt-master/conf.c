@@ -194,7 +194,8 @@ conf_dump(const struct tgt_conf *conf, FILE *fp)
 			    sin_port);
 		}
 		inet_ntop(ls->ss.ss_family, addr, host, sizeof(host));
-		fprintf(fp, "listen on %s port %d", host, port);
+		fprintf(fp, "listen on %s port %d%s", host, port,
+		    ls->iser ? " iser" : "");
 		if (ls->advertise[0] != '\0') {
 			fprintf(fp, " advertise ");
 			dump_str(fp, ls->advertise);
@@ -439,7 +440,7 @@ conf_lun_equal(const struct conf_lun *a, const struct conf_lun *b)
 int
 conf_listen_equal(const struct conf_listen *a, const struct conf_listen *b)
 {
-	return (strcmp(a->name, b->name) == 0);
+	return (strcmp(a->name, b->name) == 0 && a->iser == b->iser);
 }
 
 void

@@ -107,6 +107,7 @@ struct conf_listen {
 	socklen_t		 sslen;
 	char			 name[TGT_ADDR_MAX];	/* "127.0.0.1:3260" */
 	char			 advertise[TGT_ADDR_MAX]; /* SendTargets, "": name */
+	int			 iser;		/* iSCSI over RDMA (RFC 7145) */
 	int			 lineno;		/* 0: the default */
 	char			 file[TGT_PATH_MAX];
 };

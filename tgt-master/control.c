@@ -402,6 +402,8 @@ show_portals(struct ctl_conn *c)
 		else
 			p.state = CTL_PORTAL_RUNNING;
 		strlcpy(p.addr, mp->listen.name, sizeof(p.addr));
+		if (mp->listen.iser)
+			strlcat(p.addr, " iser", sizeof(p.addr));
 		msgchan_send(&c->chan, MSG_CTL_PORTAL, 0, NULL, 0, &p,
 		    sizeof(p));
 	}

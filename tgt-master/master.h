@@ -65,6 +65,7 @@ struct svc {
 	uint32_t		 restarts;
 	struct timespec		 started;
 	void			(*start)(struct svc *);
+	int			 rdma;		/* portal: -R, iSER */
 };
 
 /* A child process.  svc is NULL once its owner let it go (stopping). */

@@ -132,7 +132,7 @@ static void	 lun_end(const YYLTYPE *);
 static int	 lun_once(const YYLTYPE *, uint32_t, const char *);
 static void	 lun_string(const YYLTYPE *, char *, size_t, const char *,
 		    const char *);
-static void	 listen_add(const YYLTYPE *, const char *, int64_t,
+static void	 listen_add(const YYLTYPE *, const char *, int64_t, int,
 		    const char *, const YYLTYPE *);
 static int	 advertise_ok(const char *);
 static int	 parse_size(const char *, uint64_t *);
@@ -176,12 +176,12 @@ static void	 isns_set(const YYLTYPE *, const char *, int64_t);
 %token	VENDOR PRODUCT SERIAL REVISION WRITECACHE YES NO ERROR
 %token	PBLOCKSIZE STATE DIRECTORY DRAIN TIMEOUT NOP INTERVAL
 %token	AUTH CHAP MUTUAL SECRET DISCOVERY INITIATOR ADDRESS REDIRECT TO
-%token	TEMPORARY PERMANENT ISNS SERVER ADVERTISE DIRECT
+%token	TEMPORARY PERMANENT ISNS SERVER ADVERTISE DIRECT ISER
 %token	TAPE CARTRIDGE MEDIA OPTICAL
 %token	CHANGER SLOTS MAILSLOTS DRIVE SLOT MAILSLOT
 %token	<string>	STRING
 %token	<number>	NUMBER
-%type	<number>	port yesno chapkind redirtype isnsport
+%type	<number>	port yesno chapkind redirtype isnsport transport
 %type	<string>	string advertise
 
 %destructor { free($$); } <string>
@@ -338,11 +338,11 @@ main		: USER STRING		{
 				    "(max %zu)", sizeof(conf->control) - 1);
 			free($3);
 		}
-		| LISTEN ON STRING port advertise {
+		| LISTEN ON STRING port transport advertise {
 			if ($4 != -1)
-				listen_add(&@3, $3, $4, $5, &@5);
+				listen_add(&@3, $3, $4, $5, $6, &@6);
 			free($3);
-			free($5);
+			free($6);
 		}
 		| ISNS SERVER STRING isnsport {
 			if ($4 != -1)
@@ -360,6 +360,10 @@ isnsport	: /* empty */		{ $$ = CONF_ISNS_PORT; }
 			} else
 				$$ = $2;
 		}
+		;
+
+transport	: /* empty */		{ $$ = 0; }
+		| ISER			{ $$ = 1; }
 		;
 
 advertise	: /* empty */		{ $$ = NULL; }
@@ -670,7 +674,7 @@ anyarg		: STRING		{ free($1); }
 		| INITIATOR | ADDRESS | REDIRECT | TO | TEMPORARY | PERMANENT
 		| ISNS | SERVER | NOP | INTERVAL | DIRECT | TAPE | CARTRIDGE
 		| MEDIA | CHANGER | SLOTS | MAILSLOTS | DRIVE | SLOT | MAILSLOT
-		| ADVERTISE | OPTICAL
+		| ADVERTISE | OPTICAL | ISER
 		;
 
 %%
@@ -704,6 +708,7 @@ static const struct keyword keywords[] = {
 	{ "include",		INCLUDE },
 	{ "initiator",		INITIATOR },
 	{ "interval",		INTERVAL },
+	{ "iser",		ISER },
 	{ "isns",		ISNS },
 	{ "listen",		LISTEN },
 	{ "lun",		LUN },
@@ -1557,7 +1562,7 @@ advertise_ok(const char *a)
 }
 
 static void
-listen_add(const YYLTYPE *loc, const char *addr, int64_t port,
+listen_add(const YYLTYPE *loc, const char *addr, int64_t port, int iser,
     const char *adv, const YYLTYPE *advloc)
 {
 	struct conf_listen	*l, *o;
@@ -1569,6 +1574,7 @@ listen_add(const YYLTYPE *loc, const char *addr, int64_t port,
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		fatal("calloc");
 	l->lineno = loc->first_line;
+	l->iser = iser;
 	strlcpy(l->file, loc->file != NULL ? loc->file->name : conf->file,
 	    sizeof(l->file));
 	if (len >= 2 && addr[0] == '[' && addr[len - 1] == ']') {
@@ -1600,8 +1606,8 @@ listen_add(const YYLTYPE *loc, const char *addr, int64_t port,
 
 	TAILQ_FOREACH(o, &conf->listens, entry)
 		if (conf_listen_equal(o, l)) {
-			conf_err(loc, "duplicate listen on %s (line %d)",
-			    l->name, o->lineno);
+			conf_err(loc, "duplicate listen on %s%s (line %d)",
+			    l->name, iser ? " iser" : "", o->lineno);
 			free(l);
 			return;
 		}

@@ -161,6 +161,8 @@ proc_spawn(struct svc *s)
 		argv[argc++] = "-b";
 		argv[argc++] = "io_uring";
 	}
+	if (s->rdma)
+		argv[argc++] = "-R";
 	argv[argc++] = "-u";
 	argv[argc++] = m->conf->user;
 	argv[argc++] = "-c";

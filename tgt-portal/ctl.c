@@ -23,6 +23,7 @@
 
 #include "log.h"
 #include "login.h"
+#include "transport.h"
 
 #define ASYNC_LOGOUT_REQUEST	1	/* AsyncEvent */
 #define PTARGET_DRAINING	2	/* ptarget.dying: not yet deleted */
@@ -107,6 +108,7 @@ show_connections(uint32_t peerid)
 				    sizeof(cc.target));
 			strlcpy(cc.peer, c->peer_name, sizeof(cc.peer));
 			strlcpy(cc.local, c->local_name, sizeof(cc.local));
+			cc.transport = c->tp->type;
 			msgchan_send(&portal->master, MSG_CTL_CONNECTION,
 			    peerid, NULL, 0, &cc, sizeof(cc));
 		}
@@ -183,8 +185,11 @@ drain(struct msg *m)
 	/* the whole portal: no new connections, everyone logs out */
 	while ((pl = TAILQ_FIRST(&portal->listeners)) != NULL) {
 		TAILQ_REMOVE(&portal->listeners, pl, entry);
-		event_free(pl->ev);
-		close(pl->fd);
+		if (pl->ev != NULL)
+			event_free(pl->ev);
+		if (pl->fd != -1)
+			close(pl->fd);
+		iser_unlisten(pl);
 		free(pl);
 	}
 	log_info("draining: %d connection(s) asked to log out within %u s",

@@ -30,6 +30,7 @@
 #include "auth.h"
 #include "log.h"
 #include "login.h"
+#include "transport.h"
 
 #define SESSTYPE_NONE		0
 #define SESSTYPE_NORMAL		1
@@ -106,6 +107,7 @@ login_start(struct conn *c)
 	textbuf_init(&l->in);
 	textbuf_init(&l->out);
 	params_neg_init(&l->neg, 0, PORTAL_MAX_BURST);
+	l->neg.iser = c->tp->type == CTL_TRANSPORT_ISER;
 	c->login = l;
 	c->phase = CONN_LOGIN;
 	params_defaults(&c->params);
@@ -358,6 +360,8 @@ login_key(struct conn *c, struct login *l, const char *key, const char *val)
 		return (0);
 	}
 
+	if (l->neg.iser)
+		log_debug("%s: iser login: %s=%.64s", c->peer_name, key, val);
 	r = params_key(&l->neg, key, val, &l->out);
 	if (r == PARAM_ERROR) {
 		log_info("%s: login: %s negotiated twice", c->peer_name, key);
@@ -399,6 +403,7 @@ login_first(struct conn *c, struct login *l, struct textkv *kv, int n)
 		l->session_type = SESSTYPE_NORMAL;
 	params_neg_init(&l->neg, l->session_type == SESSTYPE_DISCOVERY,
 	    login_our_max_burst());
+	l->neg.iser = c->tp->type == CTL_TRANSPORT_ISER;
 	return (0);
 }
 
@@ -603,7 +608,19 @@ login_session(struct conn *c, struct login *l)
 	s->params = l->neg.p;
 	s->exp_cmdsn = l->cmdsn;
 	c->params = l->neg.p;
+	if (l->neg.iser && s->queue_depth > ISER_MAX_CMDS)
+		s->queue_depth = ISER_MAX_CMDS;	/* our receives */
 	session_add_conn(s, c);
+	if (l->neg.iser)
+		log_info("%s: iser: RDMAExtensions %s, TargetRecvDSL %u, "
+		    "InitiatorRecvDSL %u, initiator's "
+		    "MaxOutstandingUnexpectedPDUs %u, FirstBurst %u, "
+		    "MaxBurst %u, ImmediateData %s, queue depth %u",
+		    c->peer_name, c->params.rdma_ext ? "Yes" : "No",
+		    c->params.max_recv_dsl, c->params.max_xmit_dsl,
+		    c->params.max_unexpected, s->params.first_burst,
+		    s->params.max_burst, s->params.immediate_data ? "Yes" :
+		    "No", s->queue_depth);
 	log_info("%s: %s session tsih %u: %s%s%s", c->peer_name,
 	    disc ? "discovery" : "normal", s->tsih, s->initiator,
 	    disc ? "" : " -> ", disc ? "" : s->target->name);

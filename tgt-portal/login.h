@@ -75,6 +75,7 @@ struct param_neg {
 	int			 discovery;
 	uint32_t		 seen;		/* keys received */
 	int			 declared_mrdsl;	/* we sent ours */
+	int			 iser;		/* the connection is iSER */
 	uint32_t		 our_max_burst;
 };
 
@@ -119,6 +120,7 @@ struct ptarget	*ptarget_find(const char *name);
 
 struct connx {
 	struct conn	 c;		/* first */
+	/* tcp.c: staging, send queue state, digests */
 	uint8_t		 stage[CONN_STAGE];
 	uint32_t	 st_off;	/* consumed */
 	uint32_t	 st_len;	/* filled */
@@ -150,5 +152,20 @@ void		 conn_full(struct conn *);
 void		 conn_nop_reset(void);
 /* Hand the PDU in c->rx_* to its handler (no CmdSN ordering). */
 void		 conn_rx_deliver(struct conn *);
+/*
+ * The receive path every transport shares, in this order for each PDU
+ * (c->rx_bhs, c->rx_ahs filled by the transport):
+ * conn_rx_sizes	sizes from the BHS (rx_ahslen, rx_dlen)
+ * conn_rx_bhs		limits: 0 go on, -1 stop (the connection is closing
+ *			or answered)
+ * conn_rx_hdr		where the data segment goes (c->rx_data): 0 or -1
+ * conn_rx_dispatch	the whole PDU is in: handle it
+ * conn_rx_stop		nonzero: read no more from this connection
+ */
+void		 conn_rx_sizes(struct conn *);
+int		 conn_rx_bhs(struct conn *);
+int		 conn_rx_hdr(struct conn *);
+void		 conn_rx_dispatch(struct conn *);
+int		 conn_rx_stop(struct conn *);
 
 #endif /* TGT_LOGIN_H */

@@ -27,6 +27,7 @@
 #include <event2/event.h>
 
 #include "log.h"
+#include "transport.h"
 #include "task.h"
 
 static void	 plun_cq_cb(int, short, void *);
@@ -74,6 +75,7 @@ plun_free(struct plun *p)
 	if (p->ev_commit != NULL)
 		event_free(p->ev_commit);
 	ring_alloc_free_all(&p->alloc);
+	iser_ring_detach(p);
 	ring_detach(&p->ring);
 	free(p->slots);
 	free(p->slot_gen);
@@ -209,6 +211,7 @@ plun_attach(struct ptarget *target, const struct msg_ring *mr, int fds[3])
 	log_debug("lun %llu of %s: ring attached, %u slots, %u bytes of data",
 	    (unsigned long long)p->lun, target->name, p->nslots,
 	    mr->geom.data_size);
+	iser_ring_attach(p);
 	/* In case completions were pushed before we listened. */
 	event_active(p->ev_cq, EV_READ, 0);
 	return (0);

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "login.h"
+#include "transport.h"
 
 /* Defaults of RFC 7143 section 13, what holds when a key is not sent. */
 void
@@ -216,6 +217,10 @@ enum pkey {
 	PK_TARGET_ALIAS,
 	PK_TARGET_PGT,
 	PK_TARGET_ADDRESS,
+	PK_RDMA_EXT,
+	PK_TARGET_RDSL,
+	PK_INITIATOR_RDSL,
+	PK_MAX_UNEXPECTED,
 };
 
 static const struct {
@@ -244,7 +249,19 @@ static const struct {
 	{ "TargetAlias",		PK_TARGET_ALIAS,	0 },
 	{ "TargetPortalGroupTag",	PK_TARGET_PGT,		0 },
 	{ "TargetAddress",		PK_TARGET_ADDRESS,	0 },
+	/* iSER (RFC 7145 section 6) */
+	{ "RDMAExtensions",		PK_RDMA_EXT,		0 },
+	{ "TargetRecvDataSegmentLength", PK_TARGET_RDSL,	0 },
+	{ "InitiatorRecvDataSegmentLength", PK_INITIATOR_RDSL,	0 },
+	{ "MaxOutstandingUnexpectedPDUs", PK_MAX_UNEXPECTED,	0 },
 };
+
+/* The MaxRecvDataSegmentLength we declare. */
+static uint32_t
+params_our_mrdsl(const struct param_neg *n)
+{
+	return (n->iser ? ISER_RECV_DSL : PORTAL_MAX_RECV_DSL);
+}
 
 void
 params_neg_init(struct param_neg *n, int discovery, uint32_t max_burst)
@@ -321,6 +338,12 @@ params_key(struct param_neg *n, const char *key, const char *val,
 	case PK_DATA_DIGEST:
 		if (params_digest(val, &d) == -1)
 			goto reject;
+		if (n->iser && d) {
+			/* RDMA has its own CRC: iSER has no digests */
+			if (strstr(val, "None") == NULL)
+				goto reject;
+			d = 0;
+		}
 		if (pkeys[i].key == PK_HEADER_DIGEST)
 			p->header_digest = d;
 		else
@@ -331,10 +354,11 @@ params_key(struct param_neg *n, const char *key, const char *val,
 		/* Declarative: the initiator's limit for what we send. */
 		if (text_number(val, 512, 16777215, &v) == -1)
 			goto reject;
-		p->max_xmit_dsl = v;
+		if (!n->iser)
+			p->max_xmit_dsl = v;
 		if (!n->declared_mrdsl) {
-			textbuf_add(out, key, "%u", PORTAL_MAX_RECV_DSL);
-			p->max_recv_dsl = PORTAL_MAX_RECV_DSL;
+			textbuf_add(out, key, "%u", params_our_mrdsl(n));
+			p->max_recv_dsl = params_our_mrdsl(n);
 			n->declared_mrdsl = 1;
 		}
 		break;
@@ -348,19 +372,34 @@ params_key(struct param_neg *n, const char *key, const char *val,
 		if (text_number(val, 512, 16777215, &v) == -1)
 			goto reject;
 		p->first_burst = min32(v, PORTAL_FIRST_BURST);
+		if (n->iser)	/* immediate data must fit our receives */
+			p->first_burst = min32(p->first_burst, ISER_RECV_DSL);
 		textbuf_add(out, key, "%u", p->first_burst);
 		break;
 	case PK_INITIAL_R2T:
-		/* OR: ours is No, so the initiator decides. */
+		/*
+		 * OR: ours is No, so the initiator decides; over iSER ours
+		 * is Yes: unsolicited Data-Out PDUs would need receives we
+		 * cannot bound, RDMA READ fetches the data instead.
+		 */
 		if (text_bool(val, &b) == -1)
 			goto reject;
+		if (n->iser)
+			b = 1;
 		p->initial_r2t = b;
 		textbuf_add(out, key, "%s", b ? "Yes" : "No");
 		break;
 	case PK_IMMEDIATE_DATA:
-		/* AND: ours is Yes. */
+		/*
+		 * AND: ours is Yes; over iSER No: every write's data comes
+		 * by RDMA READ straight into the ring, and initiators that
+		 * announce immediate data without sending it inline
+		 * (libiscsi 1.19) work too.
+		 */
 		if (text_bool(val, &b) == -1)
 			goto reject;
+		if (n->iser)
+			b = 0;
 		p->immediate_data = b;
 		textbuf_add(out, key, "%s", b ? "Yes" : "No");
 		break;
@@ -427,6 +466,41 @@ params_key(struct param_neg *n, const char *key, const char *val,
 	case PK_TARGET_ADDRESS:
 		/* Sent by targets only. */
 		goto reject;
+	case PK_RDMA_EXT:
+		/* AND: Yes on an iSER connection, No over TCP. */
+		if (text_bool(val, &b) == -1)
+			goto reject;
+		p->rdma_ext = b && n->iser;
+		textbuf_add(out, key, "%s", p->rdma_ext ? "Yes" : "No");
+		break;
+	case PK_TARGET_RDSL:
+	case PK_INITIATOR_RDSL:
+		if (!n->iser) {
+			textbuf_add(out, key, "Irrelevant");
+			break;
+		}
+		/* min with ours */
+		if (text_number(val, 512, 16777215, &v) == -1)
+			goto reject;
+		if (pkeys[i].key == PK_TARGET_RDSL) {
+			p->max_recv_dsl = min32(v, ISER_RECV_DSL);
+			textbuf_add(out, key, "%u", p->max_recv_dsl);
+		} else {
+			p->max_xmit_dsl = min32(v, ISER_SEND_DSL);
+			textbuf_add(out, key, "%u", p->max_xmit_dsl);
+		}
+		break;
+	case PK_MAX_UNEXPECTED:
+		/* declarative: the initiator's; ours are the receives */
+		if (!n->iser) {
+			textbuf_add(out, key, "Irrelevant");
+			break;
+		}
+		if (text_number(val, 0, UINT32_MAX, &v) == -1)
+			goto reject;
+		p->max_unexpected = v;
+		textbuf_add(out, key, "%u", ISER_RX_N);
+		break;
 	}
 	return (PARAM_OK);
 
@@ -440,8 +514,8 @@ params_declare(struct param_neg *n, struct textbuf *out)
 {
 	if (!n->declared_mrdsl) {
 		textbuf_add(out, "MaxRecvDataSegmentLength", "%u",
-		    PORTAL_MAX_RECV_DSL);
-		n->p.max_recv_dsl = PORTAL_MAX_RECV_DSL;
+		    params_our_mrdsl(n));
+		n->p.max_recv_dsl = params_our_mrdsl(n);
 		n->declared_mrdsl = 1;
 	}
 }

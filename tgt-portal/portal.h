@@ -6,7 +6,10 @@
  * listener set.  Its parts:
  *
  *	tgt-portal.c	main, sandbox, master dispatch (config, rings)
- *	conn.c		accept, PDU receive state machine, send queue
+ *	conn.c		connections over any transport: PDU checks, dispatch
+ *	tcp.c		TCP transport: accept, receive state machine, send queue
+ *	iser.c		iSER transport (RFC 7145): RDMA CM, verbs, RDMA
+ *			READ/WRITE to and from the rings' data areas
  *	login.c		login phases, session create/reinstate
  *	params.c	text key=value parsing and negotiation
  *	text.c		Text requests, SendTargets discovery
@@ -48,6 +51,10 @@ struct session;
 struct task;
 struct plun;
 struct held_pdu;
+struct ibv_mr;
+struct rdma_cm_id;
+
+#define PORTAL_RDMA_DEVS	4		/* iSER: devices we use */
 
 /* Negotiated session and connection parameters (RFC 7143 section 13). */
 struct iscsi_params {
@@ -68,6 +75,10 @@ struct iscsi_params {
 	uint8_t		data_pdu_in_order;
 	uint8_t		data_seq_in_order;
 	uint8_t		erl;
+	/* iSER (RFC 7145) */
+	uint8_t		rdma_ext;	/* RDMAExtensions=Yes */
+	uint32_t	max_unexpected;	/* initiator's
+					 * MaxOutstandingUnexpectedPDUs */
 };
 
 struct ptarget {
@@ -107,6 +118,8 @@ struct plun {
 	int			 kicking;	/* waitq being run */
 	int			 commit_pending;
 	struct event		*ev_commit;	/* batched ring_sq_commit */
+	/* iser.c: the data area registered on each RDMA device */
+	struct ibv_mr		*iser_mr[PORTAL_RDMA_DEVS];
 };
 #define PLUN_REPLACED		1	/* lun process restarted */
 #define PLUN_REMOVED		2	/* LUN deleted */
@@ -116,6 +129,7 @@ struct portal_listener {
 	int			 fd;
 	struct event		*ev;
 	char			 addr[TGT_ADDR_MAX];
+	struct rdma_cm_id	*rdma_id;	/* iSER: fd is -1 */
 };
 
 struct portal {
@@ -206,6 +220,12 @@ struct task {
 	uint8_t			 orphan_done;	/* completed meanwhile */
 	uint8_t			 orphan_ref;	/* holds its retained ref */
 	uint8_t			 early;		/* held, taking its unsol. data */
+	/* iSER: the initiator's buffers, from the command's iSER header */
+	uint8_t			 rdma_flags;	/* write/read STag valid */
+	uint32_t		 rdma_wstag;
+	uint32_t		 rdma_rstag;
+	uint64_t		 rdma_wva;
+	uint64_t		 rdma_rva;
 };
 
 #define TASK_K_CMD		0	/* SCSI command */
@@ -267,9 +287,11 @@ struct session {
 #define CONN_CLOSING		3
 
 struct txbuf;
+struct transport;
 
 struct conn {
 	TAILQ_ENTRY(conn)	 entry;		/* session's connections */
+	const struct transport	*tp;		/* transport.h */
 	int			 fd;
 	struct event		*ev_read;
 	struct event		*ev_write;
@@ -305,6 +327,12 @@ struct conn {
 	int			 rx_stale;	/* sent before recovery R2T */
 	/* scsi.c: answered tasks kept for SNACK (ERL >= 1), by StatSN */
 	TAILQ_HEAD(, task)	 retained;
+	/* iSER: the iSER header of the PDU being received */
+	uint8_t			 rx_rflags;
+	uint32_t		 rx_wstag;
+	uint32_t		 rx_rstag;
+	uint64_t		 rx_wva;
+	uint64_t		 rx_rva;
 };
 
 /* digest.c: CRC32C header and data digests */
@@ -315,8 +343,9 @@ uint32_t digest_crc32c(const void *, size_t);
 void	 digest_put(uint8_t *, uint32_t);	/* wire order */
 uint32_t digest_get(const uint8_t *);
 
-/* conn.c */
+/* tcp.c: a TCP listener's accept event */
 void	 conn_accept(int fd, short, void *);
+/* conn.c */
 /*
  * Queue a PDU.  The BHS is copied; data (dlen bytes) is referenced until
  * sent, then done(arg) is called (done may be NULL for static data).  Data
@@ -379,6 +408,10 @@ void	 scsi_orphans_free(struct session *);
 void	 scsi_task_reassign(struct task *, struct conn *, uint32_t expdatasn);
 /* Called by lunring.c when a task's completion arrived. */
 void	 scsi_task_complete(struct task *);
+/* A transport's data transfer that held a reference on t is over. */
+void	 scsi_task_put(struct task *);
+/* RDMA transports: Data-Out of len bytes arrived (ok), or was lost. */
+void	 scsi_rdma_read_done(struct task *, uint32_t len, int ok);
 /* Free a task (connection/session teardown). */
 void	 scsi_task_free(struct task *);
 

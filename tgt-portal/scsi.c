@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "transport.h"
 #include "task.h"
 
 #define AHS_EXT_CDB		1
@@ -165,7 +166,9 @@ scsi_task_abort(struct task *t, struct task *tmf)
 		return (0);
 	}
 	plun_waitq_remove(t);
-	if (t->flags & TASK_F_INSLOT) {
+	if ((t->flags & TASK_F_INSLOT) || (t->state == TASK_DATA_OUT &&
+	    t->refs > 0)) {
+		/* in the ring, or an RDMA READ writes its buffer */
 		t->state = TASK_ABORTED;
 		t->tmf = tmf;
 		tmf->tmf_pending++;
@@ -265,6 +268,11 @@ scsi_cmd_hdr(struct conn *c)
 	t->lun_nr = iscsi_lun_decode(bhs + BHS_LUN);
 	memcpy(t->cdb, bhs + BHS_CDB, 16);
 	t->cdb_len = 16;
+	t->rdma_flags = c->rx_rflags;
+	t->rdma_wstag = c->rx_wstag;
+	t->rdma_rstag = c->rx_rstag;
+	t->rdma_wva = c->rx_wva;
+	t->rdma_rva = c->rx_rva;
 	if ((t->lun = plun_find(s->target, t->lun_nr)) != NULL)
 		plun_ref(t->lun);
 	task_sess_add(t);
@@ -572,6 +580,14 @@ scsi_send_r2ts(struct task *t)
 		 */
 		k = scsi_r2t_index(t, t->r2t_next, &end);
 		len = end - t->r2t_next;
+		if (c->tp->data_out != NULL) {
+			/* RDMA: we fetch the burst ourselves, no R2T */
+			if (c->tp->data_out(c, t, t->r2t_next, len) == -1)
+				return;
+			t->r2t_next += len;
+			t->r2t_outstanding++;
+			continue;
+		}
 		t->r2t_shift = t->r2t_sn - k;
 		memset(bhs, 0, sizeof(bhs));
 		bhs[BHS_OPCODE] = ISCSI_OP_R2T;
@@ -707,6 +723,40 @@ scsi_datain_done(void *arg)
 	if (--t->refs > 0)
 		return;
 	task_destroy(t);
+}
+
+void
+scsi_task_put(struct task *t)
+{
+	scsi_datain_done(t);
+}
+
+/*
+ * An RDMA READ of Data-Out is over.  The task held a reference for it:
+ * an abort or a closing connection that came meanwhile waited for this
+ * (the buffer was being written); now the task can go.
+ */
+void
+scsi_rdma_read_done(struct task *t, uint32_t len, int ok)
+{
+	if (t->refs > 0)
+		t->refs--;
+	if (t->state == TASK_ABORTED) {
+		if (t->refs == 0)
+			task_settle(t);
+		return;
+	}
+	if ((t->flags & TASK_F_DETACHED) || t->conn == NULL) {
+		if (t->refs == 0)
+			task_destroy(t);
+		return;
+	}
+	if (!ok || t->state != TASK_DATA_OUT)
+		return;		/* the connection is going: it frees t */
+	t->data_rcvd += len;
+	if (t->r2t_outstanding > 0)
+		t->r2t_outstanding--;
+	scsi_write_progress(t);
 }
 
 /* Residual flags and count of the response. */
@@ -867,7 +917,16 @@ scsi_task_complete(struct task *t)
 	t->collapsed = xfer > 0 && t->status == SAM_GOOD &&
 	    t->sense_len == 0;
 	t->statsn = c->stat_sn++;
-	if (xfer > 0) {
+	if (xfer > 0 && c->tp->data_in != NULL) {
+		/* RDMA WRITE, then the SCSI Response after it */
+		t->collapsed = 0;
+		if (xfer > t->edtl)
+			xfer = t->edtl;
+		if (c->tp->data_in(c, t, xfer) == -1) {
+			scsi_datain_done(t);
+			return;
+		}
+	} else if (xfer > 0) {
 		if (scsi_datain_each(t, c, xfer, 0, UINT32_MAX,
 		    scsi_datain_one) == -1) {
 			scsi_datain_done(t);	/* connection is dead */

@@ -16,6 +16,7 @@
 
 #include "log.h"
 #include "login.h"
+#include "transport.h"
 #include "task.h"
 
 #define ITT_NONE	0xffffffffu
@@ -533,8 +534,11 @@ session_shutdown(uint16_t wait_s)
 	if (shutting_down)
 		return;
 	shutting_down = 1;
-	TAILQ_FOREACH(pl, &portal->listeners, entry)
-		event_del(pl->ev);
+	TAILQ_FOREACH(pl, &portal->listeners, entry) {
+		if (pl->ev != NULL)
+			event_del(pl->ev);
+		iser_unlisten(pl);
+	}
 	TAILQ_FOREACH(s, &portal->sessions, entry)
 		n += session_async_logout(s, wait_s);
 	if (n == 0 || TAILQ_EMPTY(&portal->sessions)) {

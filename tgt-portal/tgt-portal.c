@@ -26,6 +26,7 @@
 #include "log.h"
 #include "login.h"
 #include "sandbox.h"
+#include "transport.h"
 
 struct portal	*portal;
 static struct portal	 portal_store;
@@ -57,8 +58,15 @@ main(int argc, char *argv[])
 	if ((ev_term = evsignal_new(portal->evb, SIGTERM, portal_sigterm,
 	    NULL)) == NULL || evsignal_add(ev_term, NULL) == -1)
 		fatalx("SIGTERM handler");
-	sandbox_drop(o.user, o.chroot);
-	sandbox_seccomp(SANDBOX_PORTAL);
+	/*
+	 * iSER: the RDMA CM channel and the devices are opened before the
+	 * chroot, by the unprivileged user; nothing RDMA is opened later.
+	 */
+	if (o.rdma)
+		sandbox_drop_rdma(o.user, o.chroot, iser_init);
+	else
+		sandbox_drop(o.user, o.chroot);
+	sandbox_seccomp(o.rdma ? SANDBOX_PORTAL_RDMA : SANDBOX_PORTAL);
 
 	if (msgchan_init(&portal->master, portal->evb, TGT_CHILD_FD,
 	    portal_dispatch, portal_closed, NULL) == -1)
@@ -126,13 +134,27 @@ portal_listen(struct msg *m)
 	struct portal_listener	*pl;
 	int			 fl;
 
-	if (MSG_GET(m, &ml) == -1 || m->nfds != 1 || m->fds[0] < 0) {
+	if (MSG_GET(m, &ml) == -1 || (ml.transport == CTL_TRANSPORT_ISER ?
+	    m->nfds != 0 || ml.sslen > sizeof(ml.ss) ||
+	    (ml.ss.ss_family != AF_INET && ml.ss.ss_family != AF_INET6) :
+	    m->nfds != 1 || m->fds[0] < 0)) {
 		log_warnx("bad PORTAL_LISTEN");
 		return;
 	}
 	ml.addr[sizeof(ml.addr) - 1] = '\0';
 	if ((pl = calloc(1, sizeof(*pl))) == NULL) {
 		log_warn("listener");
+		return;
+	}
+	if (ml.transport == CTL_TRANSPORT_ISER) {
+		pl->fd = -1;
+		strlcpy(pl->addr, ml.addr, sizeof(pl->addr));
+		if (iser_listen(pl, (struct sockaddr *)&ml.ss) == -1) {
+			free(pl);
+			return;
+		}
+		TAILQ_INSERT_TAIL(&portal->listeners, pl, entry);
+		log_debug("listener %s (iser)", pl->addr);
 		return;
 	}
 	pl->fd = m->fds[0];
@@ -316,8 +338,9 @@ portal_start(void)
 	portal->started = 1;
 	TAILQ_FOREACH(t, &portal->targets, entry)
 		t->unready = 0;		/* the configuration is complete */
+	/* iSER listeners have no event: RDMA CM's channel is iser.c's */
 	TAILQ_FOREACH(pl, &portal->listeners, entry)
-		if (event_add(pl->ev, NULL) == -1)
+		if (pl->ev != NULL && event_add(pl->ev, NULL) == -1)
 			log_warnx("%s: cannot listen", pl->addr);
 	log_info("accepting connections");
 }

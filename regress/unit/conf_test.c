@@ -292,6 +292,25 @@ test_include(void)
 	conf_free(c);
 }
 
+/* listen ... iser: a TCP and an iSER listener may share address and port. */
+static void
+test_iser(void)
+{
+	struct tgt_conf		*c;
+
+	REQUIRE((c = parse_good("iser.conf")) != NULL);
+	REQUIRE(nlisten(c) == 3);
+	CHECK(strcmp(lname(c, 0), "192.0.2.1:3260") == 0);
+	CHECK(listen_nth(c, 0)->iser == 0);
+	CHECK(strcmp(lname(c, 1), "192.0.2.1:3260") == 0);
+	CHECK(listen_nth(c, 1)->iser == 1);
+	CHECK(!conf_listen_equal(listen_nth(c, 0), listen_nth(c, 1)));
+	CHECK(strcmp(lname(c, 2), "[2001:db8::1]:3260") == 0);
+	CHECK(listen_nth(c, 2)->iser == 1);
+	CHECK(strcmp(listen_nth(c, 2)->advertise, "[2001:db8::1]:3260") == 0);
+	conf_free(c);
+}
+
 static void
 test_ipv6(void)
 {
@@ -566,6 +585,7 @@ main(void)
 	UNIT_RUN(test_macros);
 	UNIT_RUN(test_include);
 	UNIT_RUN(test_ipv6);
+	UNIT_RUN(test_iser);
 	UNIT_RUN(test_separators);
 	UNIT_RUN(test_dump_roundtrip);
 	UNIT_RUN(test_bad_files);

@@ -77,6 +77,70 @@ count_key(const struct textbuf *t, const char *key)
 	return (n);
 }
 
+/* iSER keys (RFC 7145 6): as Linux's iSER initiator sends them. */
+static void
+neg_iser(struct param_neg *n, int iser, struct textbuf *out,
+    const char *const *keys)
+{
+	char	 kv[512], *eq;
+
+	params_neg_init(n, 0, 0);
+	n->iser = iser;
+	textbuf_init(out);
+	for (; *keys != NULL; keys++) {
+		strlcpy(kv, *keys, sizeof(kv));
+		eq = strchr(kv, '=');
+		*eq = '\0';
+		if (params_key(n, kv, eq + 1, out) == PARAM_UNKNOWN)
+			textbuf_add(out, kv, "NotUnderstood");
+	}
+	params_declare(n, out);
+	params_finish(n);
+}
+
+static void
+test_iser_keys(void)
+{
+	static const char *const keys[] = {
+		"InitialR2T=No", "ImmediateData=Yes",
+		"FirstBurstLength=262144", "MaxBurstLength=16776192",
+		"InitiatorRecvDataSegmentLength=262144",
+		"TargetRecvDataSegmentLength=65536",
+		"MaxOutstandingUnexpectedPDUs=64", "RDMAExtensions=Yes",
+		"HeaderDigest=CRC32C,None", NULL
+	};
+	static const char *const crc[] = { "DataDigest=CRC32C", NULL };
+	struct param_neg	 n;
+	struct textbuf		 out;
+
+	neg_iser(&n, 1, &out, keys);
+	CHECK(has(&out, "RDMAExtensions=Yes") && n.p.rdma_ext == 1);
+	CHECK(has(&out, "InitialR2T=Yes") && n.p.initial_r2t == 1);
+	CHECK(has(&out, "ImmediateData=No") && n.p.immediate_data == 0);
+	CHECK(has(&out, "FirstBurstLength=8192"));
+	CHECK(has(&out, "TargetRecvDataSegmentLength=8192"));
+	CHECK(has(&out, "InitiatorRecvDataSegmentLength=8192"));
+	CHECK(has(&out, "HeaderDigest=None"));
+	CHECK(has(&out, "MaxRecvDataSegmentLength=8192"));
+	CHECK(n.p.max_recv_dsl == 8192 && n.p.max_xmit_dsl == 8192);
+	CHECK(n.p.max_unexpected == 64);
+	textbuf_free(&out);
+
+	/* over TCP: no RDMA extensions, the iSER lengths are irrelevant */
+	neg_iser(&n, 0, &out, keys);
+	CHECK(has(&out, "RDMAExtensions=No") && n.p.rdma_ext == 0);
+	CHECK(has(&out, "InitialR2T=No"));
+	CHECK(has(&out, "TargetRecvDataSegmentLength=Irrelevant"));
+	CHECK(has(&out, "MaxOutstandingUnexpectedPDUs=Irrelevant"));
+	CHECK(has(&out, "HeaderDigest=CRC32C"));
+	textbuf_free(&out);
+
+	/* iSER has no digests: CRC32C alone is refused */
+	neg_iser(&n, 1, &out, crc);
+	CHECK(has(&out, "DataDigest=Reject") && n.p.data_digest == 0);
+	textbuf_free(&out);
+}
+
 /* What open-iscsi sends in the operational stage. */
 static void
 test_openiscsi(void)
@@ -980,6 +1044,7 @@ main(void)
 	UNIT_RUN(test_openiscsi);
 	UNIT_RUN(test_libiscsi);
 	UNIT_RUN(test_digest_order);
+	UNIT_RUN(test_iser_keys);
 	UNIT_RUN(test_declarative);
 	UNIT_RUN(test_reject);
 	UNIT_RUN(test_discovery);

@@ -18,6 +18,8 @@
 #	VM_MEM		guest memory, MiB (default 1024)
 #	VM_SMP		guest CPUs (default 2)
 #	VM_ACCEL	kvm or tcg (default: kvm when /dev/kvm is usable)
+#	VM_GUEST_BINS	with VM_TARGET_IN_GUEST=1: programs (host paths)
+#			copied to /tgt/bin in the guest with their libraries
 #	TGT_KEEP=1	keep the temporary directory (console logs) also
 #			when nothing failed; a failed scenario always keeps it
 
@@ -94,6 +96,11 @@ vm_run() {
 	    grep -vE '^VM_(KERNEL|INITRD|CACHE|N)=' > "$dir/vm/env"
 	if [ "${VM_TARGET_IN_GUEST:-0}" = 1 ]; then
 		vm_guest_tgt "$dir" "$BIN"
+		# Helpers the test built on the host, in /tgt/bin too.
+		for b in ${VM_GUEST_BINS:-}; do
+			cp "$b" "$dir/tgt/bin/"
+			vm_guest_copy "$dir" "$b" noself
+		done
 	fi
 	(cd "$dir" && find . -print0 | LC_ALL=C sort -z |
 	    cpio --null -o -H newc --quiet) > "$extra"

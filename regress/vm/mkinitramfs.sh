@@ -40,7 +40,8 @@ BINS="bash kmod iscsiadm iscsid mke2fs mkfs.ext4 e2fsck resize2fs tune2fs dumpe2
 MODS="virtio_pci virtio_net virtio_scsi virtio_blk iscsi_tcp sd_mod sr_mod
     st ch sg dm_multipath dm_round_robin dm_service_time dm_queue_length
     scsi_dh_alua scsi_dh_emc scsi_dh_rdac ext4 crc32c_generic crc32c-intel
-    isofs udf loop scsi_debug dummy rdma_rxe ib_iser ib_uverbs rdma_ucm"
+    isofs udf loop scsi_debug dummy rdma_rxe ib_iser ib_uverbs rdma_ucm
+    crc32_generic"
 
 # The newest Debian kernel that has both its image and its modules.
 kver=
