@@ -108,6 +108,18 @@ vm_login() {
 	vm_wait 10 test -b "$VM_DEV"
 }
 
+# vm_dev LUN CLASS REGEX: /dev/NAME of a LUN's device of a sysfs class
+# (block, scsi_generic, scsi_tape...) whose name matches REGEX, in any
+# logged-in session, e.g. vm_dev 0 scsi_tape 'nst[0-9]+'.
+vm_dev() {
+	local d
+	for d in /sys/class/iscsi_session/session*/device/target*/*:*:*:$1/$2/*; do
+		[ -e "$d" ] || continue
+		basename "$d"
+	done | grep -E "^$3\$" | head -n 1 | sed 's|^|/dev/|'
+}
+vm_has_dev() { [ -n "$(vm_dev "$@")" ]; }
+
 vm_net() {
 	modprobe virtio_pci
 	modprobe virtio_net

@@ -3,17 +3,10 @@ modprobe sr_mod
 modprobe isofs
 modprobe ch
 vm_login 0 > /dev/null 2>&1
-node() {
-	local d
-	for d in /sys/class/iscsi_session/session*/device/target*/*:*:*:$1/$2/*; do
-		[ -e "$d" ] || continue
-		basename "$d"
-	done | grep -E "^$3\$" | head -n 1 | sed 's|^|/dev/|'
-}
-vm_wait 30 test -n "$(node 1 scsi_generic 'sg[0-9]+')"
-vm_wait 30 test -n "$(node 0 block 'sr[0-9]+')"
-CH=$(node 1 scsi_generic 'sg[0-9]+')
-SR=$(node 0 block 'sr[0-9]+')
+vm_wait 30 vm_has_dev 1 scsi_generic 'sg[0-9]+'
+vm_wait 30 vm_has_dev 0 block 'sr[0-9]+'
+CH=$(vm_dev 1 scsi_generic 'sg[0-9]+')
+SR=$(vm_dev 0 block 'sr[0-9]+')
 vm_wait 10 test -b "$SR"
 vm_note "changer $CH, DVD drive $SR"
 vm_check_out "mtx status: the DVD drive and the two discs" \

@@ -2,17 +2,10 @@
 modprobe st
 modprobe ch
 vm_login 0 > /dev/null 2>&1
-node() {
-	local d
-	for d in /sys/class/iscsi_session/session*/device/target*/*:*:*:$1/$2/*; do
-		[ -e "$d" ] || continue
-		basename "$d"
-	done | grep -E "^$3\$" | head -n 1 | sed 's|^|/dev/|'
-}
-vm_wait 30 test -n "$(node 2 scsi_generic 'sg[0-9]+')"
-vm_wait 30 test -n "$(node 0 scsi_tape 'nst[0-9]+')"
-CH=$(node 2 scsi_generic 'sg[0-9]+')
-T0=$(node 0 scsi_tape 'nst[0-9]+')
+vm_wait 30 vm_has_dev 2 scsi_generic 'sg[0-9]+'
+vm_wait 30 vm_has_dev 0 scsi_tape 'nst[0-9]+'
+CH=$(vm_dev 2 scsi_generic 'sg[0-9]+')
+T0=$(vm_dev 0 scsi_tape 'nst[0-9]+')
 vm_wait 10 test -c "$T0"
 vm_note "changer $CH, drive $T0"
 

@@ -2,25 +2,17 @@
 modprobe st
 modprobe ch
 vm_login 0 > /dev/null 2>&1
-# node LUN CLASS REGEX: /dev/NAME of the LUN's device of a sysfs class.
-node() {
-	local d
-	for d in /sys/class/iscsi_session/session*/device/target*/*:*:*:$1/$2/*; do
-		[ -e "$d" ] || continue
-		basename "$d"
-	done | grep -E "^$3\$" | head -n 1 | sed 's|^|/dev/|'
-}
 vm_wait 30 sh -c "ls /sys/class/iscsi_session/session*/device/target*/*:*:*:2/scsi_generic/ > /dev/null 2>&1" ||
     { vm_fail "the changer appears"; lsscsi -g; exit 1; }
-vm_wait 30 test -n "$(node 0 scsi_tape 'nst[0-9]+')"
-CH=$(node 2 scsi_generic 'sg[0-9]+')
-D0SG=$(node 0 scsi_generic 'sg[0-9]+')
-T0=$(node 0 scsi_tape 'nst[0-9]+')
+vm_wait 30 vm_has_dev 0 scsi_tape 'nst[0-9]+'
+CH=$(vm_dev 2 scsi_generic 'sg[0-9]+')
+D0SG=$(vm_dev 0 scsi_generic 'sg[0-9]+')
+T0=$(vm_dev 0 scsi_tape 'nst[0-9]+')
 vm_wait 10 test -c "$T0"
 [ "$(cat /sys/class/iscsi_session/session*/device/target*/*:*:*:2/type)" = 8 ] &&
     vm_ok "LUN 2 is a medium changer (type 8), LUN 0 is $T0" ||
     vm_fail "LUN 2 is a medium changer (type 8)"
-[ -n "$(node 1 scsi_tape 'nst[0-9]+')" ] && vm_ok "LUN 1 is a tape drive too" ||
+[ -n "$(vm_dev 1 scsi_tape 'nst[0-9]+')" ] && vm_ok "LUN 1 is a tape drive too" ||
     vm_fail "LUN 1 is a tape drive too"
 vm_note "changer $CH, drive 0 $D0 ($T0, $D0SG)"
 
