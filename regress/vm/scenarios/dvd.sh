@@ -83,17 +83,9 @@ vm_check_out "README.TXT is the second disc's" "the second disc" \
 # drive's events (as udev sets it up on desktops), udev's cdrom_id
 # answers it: it unlocks the drive and opens the tray.
 echo 1000 > /sys/block/$name/events_poll_msecs
-# The kernel locks a mounted disc only if it found the drive able to
-# (MODE SENSE 2Ah at probe); say so when it did not.
-lockable=$(awk -F'\t+' '/^Can lock tray:/ { print $2 }' /proc/sys/dev/cdrom/info)
-if [ "$lockable" != 1 ]; then
-	vm_note "the kernel did not find the tray lockable ('$lockable'): no removal to prevent"
-	vm_note "KERNEL-NO-LOCK"
-	vm_skip "tgtctl cannot take out a mounted disc (the kernel does not lock it)"
-	vm_skip "the eject request reaches udev (the kernel does not lock the tray)"
-	echo 0 > /sys/block/$name/events_poll_msecs
-	umount /mnt/cd
-else
+# The kernel locks a mounted disc only if it found the drive lockable
+# when it probed it (seen not to, once); prevent removal explicitly too.
+vm_check "sg_prevent: removal prevented" sg_prevent --prevent=1 "$dev"
 ev_check "tgtctl cannot take out a mounted disc (removal prevented)" \
     unload_refused
 tray_open() {
@@ -108,7 +100,6 @@ else
 fi
 echo 0 > /sys/block/$name/events_poll_msecs
 umount /mnt/cd
-fi
 vm_check_out "the same session all along" "^1\$" \
     sh -c "iscsiadm -m session | wc -l"
 vm_check "logout" node --logout
