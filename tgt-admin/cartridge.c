@@ -33,7 +33,7 @@
 #define DEF_SIZE	(1ULL << 30)
 
 /* "800M", "2G", "1T", or bytes; 0 or -1. */
-static int
+int
 parse_size(const char *s, uint64_t *out)
 {
 	char			*end;

@@ -26,41 +26,6 @@
 /* a single-layer DVD+R or DVD+RW: 2295104 blocks of 2048 bytes */
 #define DEF_BLOCKS	2295104u
 
-/* "4482M", "4G", or bytes; 0 or -1. */
-static int
-disc_size(const char *s, uint64_t *out)
-{
-	char			*end;
-	unsigned long long	 v;
-	int			 shift = 0;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || end == s)
-		return (-1);
-	switch (*end) {
-	case '\0':
-		break;
-	case 'k': case 'K':
-		shift = 10;
-		break;
-	case 'm': case 'M':
-		shift = 20;
-		break;
-	case 'g': case 'G':
-		shift = 30;
-		break;
-	default:
-		return (-1);
-	}
-	if (*end != '\0' && end[1] != '\0')
-		return (-1);
-	if (v > (UINT64_MAX >> 40))
-		return (-1);
-	*out = (uint64_t)v << shift;
-	return (0);
-}
-
 static int
 disc_create_cmd(int argc, char *argv[])
 {
@@ -75,7 +40,7 @@ disc_create_cmd(int argc, char *argv[])
 	name = argv[0];
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "size") == 0 && i + 1 < argc) {
-			if (disc_size(argv[++i], &size) == -1) {
+			if (parse_size(argv[++i], &size) == -1) {
 				fprintf(stderr, "tgtctl: bad size %s\n",
 				    argv[i]);
 				return (1);

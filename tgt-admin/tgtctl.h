@@ -27,3 +27,6 @@ int	 cartridge_cmd(int argc, char *argv[], int json);
 int	 disc_cmd(int argc, char *argv[]);
 
 #endif /* TGTCTL_H */
+
+/* cartridge.c: "64M", "4G", "1T" or bytes into *out; 0 or -1 */
+int	 parse_size(const char *, uint64_t *);
