@@ -9,7 +9,11 @@
  *	conf.c		configuration helpers
  *	proc.c		fork+exec of children, reaping, restart back-off
  *	apply.c		runtime targets/LUNs/portals, rings, reload by
- *			difference, dispatch of children's messages
+ *			difference
+ *	portal.c	tgt-portal children: listener, start, dispatch
+ *	lun.c		tgt-lun children: backing store, start, dispatch,
+ *			EXTENDED COPY sources
+ *	media.c		changers, drives and the media moved between them
  *	control.c	control socket for tgtctl
  *
  * Everything here takes the master state as an argument: only
@@ -232,10 +236,43 @@ int	 master_lun_state(struct master *, const char *target, uint64_t lun,
 	    int offline);
 void	 master_stop_all(struct master *);
 void	 master_free(struct master *);
-void	 lun_dispatch(struct msgchan *, struct msg *, void *);
-void	 portal_dispatch(struct msgchan *, struct msg *, void *);
 /* Reset the LUN's view of the rings of its dead process. */
 void	 apply_proc_gone(struct proc *);
+/* A child sent something it should not: it is restarted. */
+void	 proc_bad(struct proc *, const struct msg *);
+/* Append a message to err ("; " between two). */
+void	 errappend(char *, size_t, const char *, ...)
+	    __attribute__((format(printf, 3, 4)));
+/* A close-on-exec duplicate of fd to hand over, or -1. */
+int	 dupfd(int);
+struct mtarget	*target_find(struct master *, const char *);
+struct mlun	*lun_find(struct mtarget *, uint64_t);
+/* Share a ring between a running portal and a running LUN. */
+void	 ring_pair(struct master *, struct mportal *, struct mlun *);
+void	 ring_del_msg(struct msg_ring_del *, struct mportal *, struct mlun *);
+void	 target_announce(struct master *, struct mportal *, struct mtarget *);
+void	 target_ready(struct mportal *, struct mtarget *);
+
+/* portal.c */
+struct mportal	*portal_new(struct master *, const struct conf_listen *,
+		    char *err, size_t errlen);
+void	 portal_config_send(struct master *, struct mportal *);
+void	 portal_dispatch(struct msgchan *, struct msg *, void *);
+
+/* lun.c */
+struct mlun	*lun_new(struct master *, struct mtarget *,
+		    const struct conf_lun *, char *err, size_t errlen);
+int	 lun_state_file(struct master *, struct mlun *, const char *suffix);
+int	 optical_open(const char *, int readonly, int nofollow);
+struct mlun	*mlun_by_id(struct master *, uint32_t);
+void	 lun_dispatch(struct msgchan *, struct msg *, void *);
+
+/* media.c */
+void	 changer_start(struct master *, struct mlun *);
+void	 changer_move(struct master *, struct mlun *,
+	    const struct msg_lun_move *);
+void	 drive_done(struct master *, struct mlun *,
+	    const struct msg_lun_medium_done *);
 
 /* isns.c: register with the iSNS server after start-up and reloads. */
 void	 isns_update(struct master *);
