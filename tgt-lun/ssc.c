@@ -361,6 +361,30 @@ ssc_goto(struct scsi_cmd *cmd, uint64_t n)
 	return (0);
 }
 
+/*
+ * The transfer length of a 6-byte READ, WRITE or WRITE FILEMARKS, or of
+ * the 16-byte form, which first positions the tape at its logical object
+ * identifier (partition 0 only).  0 and *n, or -1 with the sense set.
+ */
+static int
+ssc_cdb_count(struct scsi_cmd *cmd, uint32_t *n)
+{
+	const uint8_t	*c = cmd->cdb;
+
+	if (c[0] == READ_16 || c[0] == WRITE_16 ||
+	    c[0] == WRITE_FILEMARKS_16) {
+		if (c[3] != 0) {		/* partition */
+			scsi_invalid_cdb(cmd, 3, -1);
+			return (-1);
+		}
+		if (ssc_goto(cmd, get_be64(&c[4])) == -1)
+			return (-1);
+		*n = get_be24(&c[12]);
+	} else
+		*n = get_be24(&c[2]);
+	return (0);
+}
+
 /* READ(6), READ(16) */
 static int
 ssc_read(struct scsi_cmd *cmd)
@@ -377,16 +401,8 @@ ssc_read(struct scsi_cmd *cmd)
 	}
 	if (ssc_ready(cmd, 1) == -1)
 		return (SCSI_DONE);
-	if (c[0] == READ_16) {
-		if (c[3] != 0) {		/* partition */
-			scsi_invalid_cdb(cmd, 3, -1);
-			return (SCSI_DONE);
-		}
-		if (ssc_goto(cmd, get_be64(&c[4])) == -1)
-			return (SCSI_DONE);
-		n = get_be24(&c[12]);
-	} else
-		n = get_be24(&c[2]);
+	if (ssc_cdb_count(cmd, &n) == -1)
+		return (SCSI_DONE);
 	if (n == 0)
 		return (SCSI_DONE);
 	if (fixed && t->blksize == 0) {
@@ -501,16 +517,8 @@ ssc_write(struct scsi_cmd *cmd)
 
 	if (ssc_ready(cmd, 1) == -1)
 		return (SCSI_DONE);
-	if (c[0] == WRITE_16) {
-		if (c[3] != 0) {
-			scsi_invalid_cdb(cmd, 3, -1);
-			return (SCSI_DONE);
-		}
-		if (ssc_goto(cmd, get_be64(&c[4])) == -1)
-			return (SCSI_DONE);
-		n = get_be24(&c[12]);
-	} else
-		n = get_be24(&c[2]);
+	if (ssc_cdb_count(cmd, &n) == -1)
+		return (SCSI_DONE);
 	if (ssc_write_ok(cmd) == -1 || n == 0)
 		return (SCSI_DONE);
 	if (fixed && t->blksize == 0) {
@@ -562,16 +570,8 @@ ssc_write_filemarks(struct scsi_cmd *cmd)
 	}
 	if (ssc_ready(cmd, 1) == -1)
 		return (SCSI_DONE);
-	if (c[0] == WRITE_FILEMARKS_16) {
-		if (c[3] != 0) {
-			scsi_invalid_cdb(cmd, 3, -1);
-			return (SCSI_DONE);
-		}
-		if (ssc_goto(cmd, get_be64(&c[4])) == -1)
-			return (SCSI_DONE);
-		n = get_be24(&c[12]);
-	} else
-		n = get_be24(&c[2]);
+	if (ssc_cdb_count(cmd, &n) == -1)
+		return (SCSI_DONE);
 	if (n > 0 && ssc_write_ok(cmd) == -1)
 		return (SCSI_DONE);
 	for (i = 0; i < n; i++)
