@@ -126,6 +126,7 @@ static void	 changer_drive(const YYLTYPE *, const char *, int64_t);
 static void	 changer_place(const YYLTYPE *, int, int64_t, const char *);
 static struct conf_changer *cur_changer(const YYLTYPE *);
 static void	 lun_begin_optical(const YYLTYPE *, int64_t, const char *);
+static void	 lun_begin_passthrough(const YYLTYPE *, int64_t, const char *);
 static void	 media_paths(void);
 static void	 changer_checks(void);
 static void	 lun_end(const YYLTYPE *);
@@ -177,7 +178,7 @@ static void	 isns_set(const YYLTYPE *, const char *, int64_t);
 %token	PBLOCKSIZE STATE DIRECTORY DRAIN TIMEOUT NOP INTERVAL
 %token	AUTH CHAP MUTUAL SECRET DISCOVERY INITIATOR ADDRESS REDIRECT TO
 %token	TEMPORARY PERMANENT ISNS SERVER ADVERTISE DIRECT ISER
-%token	TAPE CARTRIDGE MEDIA OPTICAL
+%token	TAPE CARTRIDGE MEDIA OPTICAL PASSTHROUGH
 %token	CHANGER SLOTS MAILSLOTS DRIVE SLOT MAILSLOT
 %token	<string>	STRING
 %token	<number>	NUMBER
@@ -481,6 +482,13 @@ lun		: LUN NUMBER DISK STRING {
 		} lunblock		{
 			lun_end(&@1);
 		}
+		| LUN NUMBER PASSTHROUGH STRING {
+			lun_begin_passthrough(&@2, $2, $4);
+			free($4);
+			$4 = NULL;
+		} lunblock		{
+			lun_end(&@1);
+		}
 		;
 
 lunblock	: /* empty */
@@ -674,7 +682,7 @@ anyarg		: STRING		{ free($1); }
 		| INITIATOR | ADDRESS | REDIRECT | TO | TEMPORARY | PERMANENT
 		| ISNS | SERVER | NOP | INTERVAL | DIRECT | TAPE | CARTRIDGE
 		| MEDIA | CHANGER | SLOTS | MAILSLOTS | DRIVE | SLOT | MAILSLOT
-		| ADVERTISE | OPTICAL | ISER
+		| ADVERTISE | OPTICAL | ISER | PASSTHROUGH
 		;
 
 %%
@@ -720,6 +728,7 @@ static const struct keyword keywords[] = {
 	{ "nop",		NOP },
 	{ "on",			ON },
 	{ "optical",		OPTICAL },
+	{ "passthrough",	PASSTHROUGH },
 	{ "permanent",		PERMANENT },
 	{ "physical-block-size", PBLOCKSIZE },
 	{ "port",		PORT },
@@ -1421,6 +1430,26 @@ lun_begin_optical(const YYLTYPE *loc, int64_t nr, const char *image)
 		strlcpy(cur_lun->cartridge, image, sizeof(cur_lun->cartridge));
 }
 
+/*
+ * A SCSI device passed through: an sg node, or a bsg one (the master
+ * finds its sg node, lun.c).  Its identity, size and block size are the
+ * device's: it takes no options.
+ */
+static void
+lun_begin_passthrough(const YYLTYPE *loc, int64_t nr, const char *path)
+{
+	lun_begin(loc, nr, path);
+	cur_lun->type = LUN_TYPE_PASSTHROUGH;
+	cur_lun->block_size = 0;
+	cur_lun->flags = 0;
+	cur_lun->vendor[0] = cur_lun->product[0] = '\0';
+	cur_lun->revision[0] = '\0';
+	/* what the node is, tgt-master finds out when it opens it */
+	if (path[0] != '\0' && path[0] != '/')
+		conf_err(loc, "passthrough \"%.*s\": the path of an sg "
+		    "(/dev/sgN) or bsg (/dev/bsg/H:C:T:L) device", 64, path);
+}
+
 static void
 lun_end(const YYLTYPE *loc)
 {
@@ -1450,6 +1479,10 @@ lun_end(const YYLTYPE *loc)
 		conf_err(loc, "LUN %llu: a tape drive takes cartridge, "
 		    "read-only, vendor, product, revision and serial only",
 		    (unsigned long long)cur_lun->lun);
+	if (cur_lun->type == LUN_TYPE_PASSTHROUGH && lun_seen != 0)
+		conf_err(loc, "LUN %llu: a passthrough device takes no options "
+		    "(its identity, size, block size and cache are the "
+		    "device's)", (unsigned long long)cur_lun->lun);
 	if (cur_lun->type == LUN_TYPE_OPTICAL && (lun_seen & LOPT_DISK_ONLY))
 		conf_err(loc, "LUN %llu: an optical drive takes read-only, "
 		    "vendor, product, revision and serial only",
