@@ -263,6 +263,7 @@ sg_reap(struct lun *lun)
 	struct sg_priv	*sp = lun->be_priv;
 	struct sg_io_hdr h;
 	struct scsi_cmd	*cmd;
+	ssize_t		 r;
 	int		 n = 0;
 
 	/* even with nothing sent: a read tells a vanished device (ENODEV) */
@@ -270,12 +271,17 @@ sg_reap(struct lun *lun)
 		memset(&h, 0, sizeof(h));
 		h.interface_id = 'S';
 		h.pack_id = -1;
-		if (read(lun->fd, &h, sizeof(h)) == -1) {
+		if ((r = read(lun->fd, &h, sizeof(h))) == -1) {
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN)
 				break;
 			log_warn("%s: sg read", lun->cfg.path);
+			sg_gone(lun);
+			return (-1);
+		}
+		if (r != sizeof(h)) {
+			log_warnx("%s: sg read: %zd bytes", lun->cfg.path, r);
 			sg_gone(lun);
 			return (-1);
 		}
