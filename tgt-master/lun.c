@@ -121,7 +121,8 @@ static int
 passthrough_open(const struct conf_lun *cl, char *sg, size_t sglen,
     char *err, size_t errlen)
 {
-	int	fd, v;
+	struct stat	st;
+	int		fd, v;
 
 	if (passthrough_sg_path(cl, sg, sglen, err, errlen) == -1)
 		return (-1);
@@ -134,6 +135,16 @@ passthrough_open(const struct conf_lun *cl, char *sg, size_t sglen,
 		errappend(err, errlen, "%s:%d: passthrough %s: not an sg "
 		    "device with the version 3 interface", cl->file,
 		    cl->lineno, sg);
+		close(fd);
+		return (-1);
+	}
+	/* tgt-lun opens it as the unprivileged user in the node's group */
+	if (fstat(fd, &st) == -1 || (st.st_mode & 0060) != 0060 ||
+	    st.st_gid == 0) {
+		errappend(err, errlen, "%s:%d: passthrough %s: needs a group "
+		    "other than root that may read and write it (udev gives "
+		    "sg nodes group disk, tape or cdrom, mode 0660)",
+		    cl->file, cl->lineno, sg);
 		close(fd);
 		return (-1);
 	}

@@ -33,9 +33,13 @@ vm_wait 10 qsg "QEMU HARDDISK" && vm_wait 10 qsg "QEMU CD-ROM" ||
     { vm_fail "qemu's scsi-hd and scsi-cd appear"; lsscsi -g; exit 1; }
 qhd=$(qsg "QEMU HARDDISK")
 qcd=$(qsg "QEMU CD-ROM")
-# udev gives the sg nodes their groups (disk, cdrom): tgt-lun opens
-# them as _tgt in that group
+# tgt-lun opens an sg node as _tgt in the node's group.  Debian's udev
+# rules give sg nodes group disk or cdrom, mode 0660, but the guest's
+# udev runs with --resolve-names=never and applies no group: do what
+# the rules would.
 udevadm settle 2>/dev/null
+for n in $sdsg $qhd; do chgrp disk $n; chmod 660 $n; done
+chgrp cdrom $qcd; chmod 660 $qcd
 vm_note "scsi_debug $sdhctl ($sdsg), qemu disk $qhd, qemu DVD $qcd"
 
 score() {	# LOG: one "VERDICT SUITE.TEST" line per test
@@ -65,6 +69,10 @@ cu() {
 		score /tmp/cu-$1-$s.log > /tmp/cu-one
 		cat /tmp/cu-one >> /tmp/cu-$1
 		vm_note "$1 $s: exit $rc, $(grep -c '^PASS' /tmp/cu-one) passed, $(grep -c '^FAIL' /tmp/cu-one) failed, $(grep -c '^SKIP' /tmp/cu-one) skipped"
+		if [ $rc -gt 1 ]; then
+			tail -n 8 /tmp/cu-$1-$s.log
+			[ -s $C/log ] && tail -n 12 $C/log
+		fi
 	done
 }
 have_cu=0
@@ -101,7 +109,7 @@ vm_check "tgt-master -n accepts the passthrough LUNs" \
 vm_check_out "tgt-master -n refuses an option of a disk, with file:line" \
     "bad.conf:3: .*passthrough device takes no options" \
     sh -c "/tgt/bin/tgt-master -n -f $C/bad.conf; true"
-/tgt/bin/tgt-master -d -f $C/tgt.conf > $C/log 2>&1 &
+/tgt/bin/tgt-master -d -v -f $C/tgt.conf > $C/log 2>&1 &
 mpid=$!
 vm_wait 20 sh -c 'netstat -ltn | grep -q "127.0.0.1:3260 "' &&
     vm_ok "tgt-master listens with three passthrough LUNs" ||
@@ -109,7 +117,28 @@ vm_wait 20 sh -c 'netstat -ltn | grep -q "127.0.0.1:3260 "' &&
 vm_wait 20 sh -c "/tgt/bin/tgtctl -s /run/tgt.sock show luns | grep -c ' sg ' | grep -q 3" &&
     vm_ok "tgtctl shows three sg LUNs" ||
     { vm_fail "tgtctl shows three sg LUNs"; /tgt/bin/tgtctl -s /run/tgt.sock show luns; tail -n 20 $C/log; }
-grep -q "passthrough to $sdsg" $C/log &&
+# The sandbox of a passthrough LUN (tgt-lun(8)): the user, its chroot,
+# its seccomp filter, the sg node's group and CAP_SYS_RAWIO with
+# CAP_SYS_CHROOT (bits 17 and 18) as its only capabilities.
+np=0 bad= held=
+tuid=$(id -u _tgt)
+for p in $(pidof tgt-lun); do
+	sgfd=$(ls -l /proc/$p/fd 2>/dev/null | grep -o '/dev/sg[0-9]*' | head -n 1)
+	[ -n "$sgfd" ] || continue
+	np=$((np + 1))
+	held="$held $sgfd"
+	st=/proc/$p/status
+	[ "$(awk '/^Uid:/ {print $2 $3 $4 $5}' $st)" = "$tuid$tuid$tuid$tuid" ] || bad="$bad $p:uid"
+	[ "$(awk '/^Seccomp:/ {print $2}' $st)" = 2 ] || bad="$bad $p:seccomp"
+	[ "$(awk '/^NoNewPrivs:/ {print $2}' $st)" = 1 ] || bad="$bad $p:nonewprivs"
+	[ "$(awk '/^CapEff:/ {print $2}' $st)" = 0000000000060000 ] || bad="$bad $p:capeff=$(awk '/^CapEff:/ {print $2}' $st)"
+	[ "$(readlink /proc/$p/root)" = /tgt/empty ] || bad="$bad $p:root"
+	awk '/^Groups:/' $st | grep -qw "$(stat -c %g $sgfd)" || bad="$bad $p:groups"
+done
+[ $np = 3 ] && [ -z "$bad" ] &&
+    vm_ok "3 passthrough tgt-lun: _tgt, chroot, seccomp, the node's group, CapEff RAWIO+CHROOT only" ||
+    vm_fail "passthrough tgt-lun sandbox ($np processes with an sg node;$bad)"
+echo "$held " | grep -q "$sdsg " &&
     vm_ok "the bsg node /dev/bsg/$sdhctl is served through $sdsg" ||
     vm_fail "the bsg node is served through its sg node"
 
