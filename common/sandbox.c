@@ -106,14 +106,14 @@ static const unsigned long sandbox_lun_ioctls[] = {
  * rdma_cm and uverbs devices refuse write(2) from a process whose
  * credentials changed since it opened them (so does sg, for a
  * passthrough LUN).  So the user and groups change first (plus xgid,
- * the device's group), keeping CAP_SYS_CHROOT and what keep says
- * alone; open_fn runs; chroot then changes no credentials.  The capability stays, but unusable: the
+ * the device's group), keeping CAP_SYS_CHROOT alone; open_fn runs;
+ * chroot then changes no credentials.  The capability stays, but unusable: the
  * seccomp filter that follows has no chroot(2).  Locked memory becomes
  * unlimited first, for the memory regions the verbs pin.
  */
 static void
 sandbox_drop_open(const char *user, const char *dir, int (*open_fn)(void),
-    uint32_t keep, gid_t xgid)
+    gid_t xgid)
 {
 	struct __user_cap_header_struct	 ch;
 	struct __user_cap_data_struct	 cd[2];
@@ -135,8 +135,7 @@ sandbox_drop_open(const char *user, const char *dir, int (*open_fn)(void),
 #endif
 	if (open_fn != NULL) {
 		/* the verbs' memory regions (not the sg device's) */
-		if (!(keep & (1u << CAP_SYS_RAWIO)) &&
-		    setrlimit(RLIMIT_MEMLOCK, &rl) == -1)
+		if (xgid == (gid_t)-1 && setrlimit(RLIMIT_MEMLOCK, &rl) == -1)
 			fatal("setrlimit RLIMIT_MEMLOCK");
 		if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) == -1)
 			fatal("prctl PR_SET_KEEPCAPS");
@@ -159,8 +158,7 @@ sandbox_drop_open(const char *user, const char *dir, int (*open_fn)(void),
 		memset(&ch, 0, sizeof(ch));
 		memset(cd, 0, sizeof(cd));
 		ch.version = _LINUX_CAPABILITY_VERSION_3;
-		cd[0].effective = cd[0].permitted = keep |
-		    1u << CAP_SYS_CHROOT;
+		cd[0].effective = cd[0].permitted = 1u << CAP_SYS_CHROOT;
 		if (syscall(SYS_capset, &ch, cd) == -1)
 			fatal("capset");
 		if (open_fn() == -1)
@@ -180,32 +178,28 @@ sandbox_drop_open(const char *user, const char *dir, int (*open_fn)(void),
 void
 sandbox_drop(const char *user, const char *dir)
 {
-	sandbox_drop_open(user, dir, NULL, 0, (gid_t)-1);
+	sandbox_drop_open(user, dir, NULL, (gid_t)-1);
 }
 
 void
 sandbox_drop_rdma(const char *user, const char *dir, int (*open_fn)(void))
 {
-	sandbox_drop_open(user, dir, open_fn, 1u << CAP_SYS_CHROOT,
-	    (gid_t)-1);
+	sandbox_drop_open(user, dir, open_fn, (gid_t)-1);
 }
 
 /*
  * A passthrough LUN: open_fn opens the sg device as the final user, in
- * the device node's group (devgid, added to the process's groups), with
- * CAP_SYS_RAWIO kept for good.  Linux's sg refuses read(2) and write(2)
- * to a process whose credentials are not those of the opener (so the
- * master cannot open it for the LUN, nor can the LUN open it before it
- * drops root), and passes a command the kernel's filter of "safe"
- * opcodes does not know (PERSISTENT RESERVE OUT, a tape's SPACE...)
- * only with CAP_SYS_RAWIO.  The capability is of no other use once the
- * seccomp filter is on: it has no iopl, ioperm, open or mknod.
+ * the device node's group (devgid, added to the process's groups).
+ * Linux's sg refuses read(2) and write(2) to a process whose
+ * credentials are not those of the opener, so the master cannot open it
+ * for the LUN, nor can the LUN open it before it drops root.  Nothing
+ * more is kept: sg filters the opcodes only on a read-only descriptor.
  */
 void
 sandbox_drop_sg(const char *user, const char *dir, int (*open_fn)(void),
     gid_t devgid)
 {
-	sandbox_drop_open(user, dir, open_fn, 1u << CAP_SYS_RAWIO, devgid);
+	sandbox_drop_open(user, dir, open_fn, devgid);
 }
 
 static void

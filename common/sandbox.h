@@ -27,8 +27,7 @@ void	sandbox_drop_rdma(const char *user, const char *dir,
 	    int (*open_fn)(void));
 /*
  * The same for a passthrough LUN: open_fn opens its sg device as the
- * user, in the device's group devgid, keeping CAP_SYS_RAWIO (sandbox.c
- * says why).
+ * user, in the device's group devgid (sandbox.c says why).
  */
 void	sandbox_drop_sg(const char *user, const char *dir,
 	    int (*open_fn)(void), gid_t devgid);
