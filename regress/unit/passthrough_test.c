@@ -12,17 +12,21 @@
  * status, sense and residual come back as they are, REPORT LUNS stays
  * the target's, the target's NAA designator is appended to a Device
  * Identification page without a unique designator and not to one that
- * has one, an aborted command reports TASK ABORTED, more commands than
+ * has one, an aborted command reports TASK ABORTED, a LOGICAL UNIT
+ * RESET waits for the command in the device (a child process answers
+ * it) and asks for the device's reset, more commands than
  * sg's queue wait and go in order, a transport error and a vanished
  * device end cleanly.
  */
 
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 
 #include <scsi/sg.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -305,6 +309,53 @@ test_aborted(void)
 	pt_close();
 }
 
+static int	nresets;
+
+static int
+dev_reset(struct lun *lun)
+{
+	nresets++;
+	return (0);
+}
+
+/*
+ * LOGICAL UNIT RESET with a command in the device: the task manager
+ * waits until the device ends it (a child answers, as the device
+ * would, whenever it likes), reports it aborted, then asks for the
+ * device's reset.
+ */
+static void
+test_lun_reset(void)
+{
+	static const uint8_t	 cdb[6] = { TEST_UNIT_READY };
+	struct scsi_cmd		 cmd;
+	struct sg_io_hdr	 h;
+	pid_t			 pid;
+	int			 st;
+
+	REQUIRE(pt_open() == 0);
+	L.dev_reset = dev_reset;
+	nresets = 0;
+	cmd_start(&cmd, cdb, RING_DIR_NONE, NULL, 0);
+	CHECK(scsi_exec(&cmd) == SCSI_PENDING);
+	if ((pid = fork()) == 0) {
+		struct pollfd	pfd = { dev, POLLIN, 0 };
+
+		poll(&pfd, 1, 10000);
+		if (drv_get(&h) == 0)
+			drv_put(&h, SAM_STAT_GOOD, 0, 0, NULL, 0);
+		_exit(0);
+	}
+	REQUIRE(pid != -1);
+	CHECK(lun_tmf(&L, RING_TMF_LUN_RESET, 0, 0, 0) == RING_TMF_COMPLETE);
+	CHECK(ndone == 1);
+	CHECK(cmd.status == SAM_STAT_TASK_ABORTED);
+	CHECK(nresets == 1);
+	CHECK(L.ninflight == 0);
+	waitpid(pid, &st, 0);
+	pt_close();
+}
+
 /*
  * The driver's queue is full (a socket whose buffer is full stands for
  * it: EAGAIN): the next commands wait, and go in order once slots free.
@@ -417,6 +468,7 @@ main(void)
 	UNIT_RUN(test_report_luns_local);
 	UNIT_RUN(test_vpd83);
 	UNIT_RUN(test_aborted);
+	UNIT_RUN(test_lun_reset);
 	UNIT_RUN(test_queue_full);
 	UNIT_RUN(test_host_errors);
 	UNIT_RUN(test_gone);
