@@ -276,6 +276,15 @@ sg_reap(struct lun *lun)
 				continue;
 			if (errno == EAGAIN)
 				break;
+			/*
+			 * The data went nowhere: the command's ring was
+			 * removed (its portal died) while the device worked.
+			 * The header is there; the command ends as any.
+			 */
+			if (errno == EFAULT && h.usr_ptr != NULL)
+				r = sizeof(h);
+		}
+		if (r == -1) {
 			log_warn("%s: sg read", lun->cfg.path);
 			sg_gone(lun);
 			return (-1);
