@@ -15,7 +15,7 @@ need_bin tgt-master
 
 VM_TARGET_IN_GUEST=1
 VM_IQN=$IQN
-VM_CU_SUITES=${VM_CU_SUITES:-"ALL.Inquiry ALL.TestUnitReady ALL.ReadCapacity10 ALL.ReadCapacity16 ALL.Read10 ALL.Write10 ALL.Read16 ALL.ModeSense6 ALL.PreventAllow ALL.ReportSupportedOpcodes"}
+VM_CU_SUITES=${VM_CU_SUITES:-"ALL.Inquiry ALL.TestUnitReady ALL.ReadCapacity16 ALL.Read10 ALL.Write10 ALL.ModeSense6 ALL.ReportSupportedOpcodes"}
 truncate -s 32M "$T/qemu-hd.img"
 VM_QEMU_ARGS="-device virtio-scsi-pci,id=vs0"
 VM_QEMU_ARGS+=" -drive if=none,id=qhd,file=$T/qemu-hd.img,format=raw,cache=unsafe"
