@@ -260,6 +260,8 @@ struct msg_error {
 #define LUN_F_PBLOCK_SHIFT	4
 #define LUN_F_PBLOCK_MASK	0x00f0
 #define LUN_F_DIRECT		0x0100	/* store opened with O_DIRECT */
+/* passthrough: the target keeps the reservations, not the device */
+#define LUN_F_PT_RESERVE	0x0200
 
 struct msg_lun_config {
 	uint32_t	lun_id;		/* master's index, stable per LUN */

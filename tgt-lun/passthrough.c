@@ -22,8 +22,11 @@
  * designator appended, so that two such devices do not look like one
  * device to multipathing.  A device that has one is left alone: the
  * same device exported by two targets then looks the same through both,
- * which is right.  Persistent reservations go to the device, which
- * enforces them; it sees every initiator as the one sg initiator.
+ * which is right.  Reservations go to the device, which enforces them
+ * but sees every initiator as the one sg initiator; with "reservations
+ * target" (LUN_F_PT_RESERVE) the target keeps them per I_T nexus
+ * instead, as for an emulated disk, and checks every command against
+ * them before it goes to the device.
  */
 
 #include <string.h>
@@ -34,6 +37,10 @@
 #include "scsi.h"
 
 #define LBA4	0xff, 0xff, 0xff, 0xff
+
+/* SPC-2's, which no emulated device has */
+#define PT_RESERVE_10	0x56
+#define PT_RELEASE_10	0x57
 
 static const struct scsi_op pt_ops[] = {
 	{ REPORT_LUNS, 0, 12, OPF_NO_UA | OPF_ALWAYS, spc_report_luns,
@@ -102,10 +109,54 @@ pt_complete(struct scsi_cmd *cmd)
 	scsi_complete(cmd);
 }
 
-/* Everything not in pt_ops[]: to the device. */
+/*
+ * The access class of a command for the target's reservations: that of
+ * the emulated disk's command (the SBC and SPC tables); one the tables
+ * do not know (a tape's, a vendor's) may change the medium.
+ */
+static int
+pt_access(const struct scsi_cmd *cmd)
+{
+	const struct scsi_op	*op;
+	int			 known;
+
+	if ((op = scsi_op_lookup(&devtype_disk, cmd->cdb, &known)) == NULL)
+		return (PR_ACCESS_WRITE);
+	if (op->flags & OPF_ALWAYS)
+		return (PR_ACCESS_ALWAYS);
+	return (((op->flags & OPF_READ) ? PR_ACCESS_READ : 0) |
+	    ((op->flags & OPF_WRITE) ? PR_ACCESS_WRITE : 0));
+}
+
+/*
+ * Everything not in pt_ops[]: to the device.  With "reservations
+ * target" the reservation commands are the target's (pr.c, per I_T
+ * nexus, as on an emulated disk) and a command in conflict never
+ * reaches the device; RESERVE(10) and RELEASE(10), which the device
+ * would take for all initiators at once, are refused.
+ */
 static int
 pt_forward(struct scsi_cmd *cmd)
 {
+	if (cmd->lun->cfg.flags & LUN_F_PT_RESERVE) {
+		switch (cmd->cdb[0]) {
+		case PERSISTENT_RESERVE_IN:
+			return (spc_pr_in(cmd));
+		case PERSISTENT_RESERVE_OUT:
+			return (spc_pr_out(cmd));
+		case RESERVE_6:
+			return (spc_reserve6(cmd));
+		case RELEASE_6:
+			return (spc_release6(cmd));
+		case PT_RESERVE_10:
+		case PT_RELEASE_10:
+			scsi_check(cmd, SK_ILLEGAL_REQUEST,
+			    ASC_INVALID_OPCODE);
+			return (SCSI_DONE);
+		}
+		if (pr_conflict(cmd, pt_access(cmd)))
+			return (SCSI_DONE);
+	}
 	return (sg_submit(cmd->lun, cmd));
 }
 

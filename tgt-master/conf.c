@@ -240,7 +240,9 @@ conf_dump(const struct tgt_conf *conf, FILE *fp)
 				fprintf(fp, "\tlun %llu passthrough ",
 				    (unsigned long long)l->lun);
 				dump_str(fp, l->path);
-				fprintf(fp, "\n");
+				fprintf(fp, " { reservations %s }\n",
+				    (l->flags & LUN_F_PT_RESERVE) ? "target" :
+				    "device");
 				continue;
 			}
 			fprintf(fp, "\tlun %llu disk ",

@@ -160,6 +160,8 @@ static void	 isns_set(const YYLTYPE *, const char *, int64_t);
 #define LOPT_MAILSLOTS	0x4000
 /* options of a disk that a tape drive does not take */
 #define LOPT_DIRECT	0x8000
+/* of a passthrough LUN only */
+#define LOPT_RESERVATIONS 0x10000
 #define LOPT_DISK_ONLY	(LOPT_BACKEND | LOPT_THIN | LOPT_REMOVABLE | \
 			    LOPT_BLOCKSIZE | LOPT_SIZE | LOPT_WCACHE | \
 			    LOPT_PBLOCKSIZE | LOPT_DIRECT)
@@ -178,7 +180,7 @@ static void	 isns_set(const YYLTYPE *, const char *, int64_t);
 %token	PBLOCKSIZE STATE DIRECTORY DRAIN TIMEOUT NOP INTERVAL
 %token	AUTH CHAP MUTUAL SECRET DISCOVERY INITIATOR ADDRESS REDIRECT TO
 %token	TEMPORARY PERMANENT ISNS SERVER ADVERTISE DIRECT ISER
-%token	TAPE CARTRIDGE MEDIA OPTICAL PASSTHROUGH
+%token	TAPE CARTRIDGE MEDIA OPTICAL PASSTHROUGH RESERVATIONS
 %token	CHANGER SLOTS MAILSLOTS DRIVE SLOT MAILSLOT
 %token	<string>	STRING
 %token	<number>	NUMBER
@@ -524,6 +526,18 @@ lunopt		: BACKEND STRING	{
 			if (lun_once(&@1, LOPT_DIRECT, "direct") && $2)
 				cur_lun->flags |= LUN_F_DIRECT;
 		}
+		| RESERVATIONS STRING	{
+			if (lun_once(&@1, LOPT_RESERVATIONS, "reservations") &&
+			    strcmp($2, "device") != 0)
+				conf_err(&@2, "reservations \"%.*s\": device "
+				    "or target", 64, $2);
+			free($2);
+		}
+		| RESERVATIONS TARGET	{
+			/* "target" is a keyword */
+			if (lun_once(&@1, LOPT_RESERVATIONS, "reservations"))
+				cur_lun->flags |= LUN_F_PT_RESERVE;
+		}
 		| BACKEND TAPE		{
 			/* "tape" is a keyword now, still not a backend */
 			if (lun_once(&@1, LOPT_BACKEND, "backend"))
@@ -682,7 +696,7 @@ anyarg		: STRING		{ free($1); }
 		| INITIATOR | ADDRESS | REDIRECT | TO | TEMPORARY | PERMANENT
 		| ISNS | SERVER | NOP | INTERVAL | DIRECT | TAPE | CARTRIDGE
 		| MEDIA | CHANGER | SLOTS | MAILSLOTS | DRIVE | SLOT | MAILSLOT
-		| ADVERTISE | OPTICAL | ISER | PASSTHROUGH
+		| ADVERTISE | OPTICAL | ISER | PASSTHROUGH | RESERVATIONS
 		;
 
 %%
@@ -736,6 +750,7 @@ static const struct keyword keywords[] = {
 	{ "read-only",		READONLY },
 	{ "redirect",		REDIRECT },
 	{ "removable",		REMOVABLE },
+	{ "reservations",	RESERVATIONS },
 	{ "revision",		REVISION },
 	{ "secret",		SECRET },
 	{ "serial",		SERIAL },
@@ -1479,10 +1494,15 @@ lun_end(const YYLTYPE *loc)
 		conf_err(loc, "LUN %llu: a tape drive takes cartridge, "
 		    "read-only, vendor, product, revision and serial only",
 		    (unsigned long long)cur_lun->lun);
-	if (cur_lun->type == LUN_TYPE_PASSTHROUGH && lun_seen != 0)
-		conf_err(loc, "LUN %llu: a passthrough device takes no options "
-		    "(its identity, size, block size and cache are the "
-		    "device's)", (unsigned long long)cur_lun->lun);
+	if (cur_lun->type == LUN_TYPE_PASSTHROUGH &&
+	    (lun_seen & ~LOPT_RESERVATIONS) != 0)
+		conf_err(loc, "LUN %llu: a passthrough device takes "
+		    "reservations only (its identity, size, block size and "
+		    "cache are the device's)", (unsigned long long)cur_lun->lun);
+	if (cur_lun->type != LUN_TYPE_PASSTHROUGH &&
+	    (lun_seen & LOPT_RESERVATIONS))
+		conf_err(loc, "LUN %llu: reservations is an option of a "
+		    "passthrough LUN", (unsigned long long)cur_lun->lun);
 	if (cur_lun->type == LUN_TYPE_OPTICAL && (lun_seen & LOPT_DISK_ONLY))
 		conf_err(loc, "LUN %llu: an optical drive takes read-only, "
 		    "vendor, product, revision and serial only",

@@ -50,7 +50,7 @@ done(struct scsi_cmd *cmd)
 }
 
 static int
-pt_open(void)
+pt_open_flags(uint32_t flags)
 {
 	struct msg_lun_config	cfg;
 	char			err[256];
@@ -60,6 +60,7 @@ pt_open(void)
 		return (-1);
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.type = LUN_TYPE_PASSTHROUGH;
+	cfg.flags = flags;
 	cfg.lun = 1;
 	strlcpy(cfg.path, "/dev/sg-test", sizeof(cfg.path));
 	memset(cfg.naa, 0x6a, sizeof(cfg.naa));
@@ -72,6 +73,12 @@ pt_open(void)
 	dev = sv[1];
 	ndone = 0;
 	return (0);
+}
+
+static int
+pt_open(void)
+{
+	return (pt_open_flags(0));
 }
 
 static void
@@ -356,6 +363,93 @@ test_lun_reset(void)
 	pt_close();
 }
 
+/* A command of nexus nx: SCSI_DONE here, or sent to the "device". */
+static int
+nx_run(struct nexus *nx, struct scsi_cmd *cmd, const uint8_t *cdb,
+    uint8_t dir, uint8_t *buf, uint32_t len)
+{
+	cmd_start(cmd, cdb, dir, buf, len);
+	cmd->nexus = nx;
+	return (scsi_exec(cmd));
+}
+
+/* PERSISTENT RESERVE OUT: sa, type, key and service action key. */
+static int
+nx_prout(struct nexus *nx, struct scsi_cmd *cmd, uint8_t sa, uint8_t type,
+    uint64_t key, uint64_t sakey)
+{
+	static uint8_t	pl[24];
+	uint8_t		cdb[10] = { PERSISTENT_RESERVE_OUT, 0, 0, 0, 0, 0, 0,
+	    0, 24, 0 };
+
+	cdb[1] = sa;
+	cdb[2] = type;
+	memset(pl, 0, sizeof(pl));
+	put_be64(&pl[0], key);
+	put_be64(&pl[8], sakey);
+	if (nx_run(nx, cmd, cdb, RING_DIR_WRITE, pl, sizeof(pl)) !=
+	    SCSI_DONE)
+		return (-1);
+	return (cmd->status);
+}
+
+/*
+ * reservations target: the reservation commands are the target's, per
+ * I_T nexus; a WRITE of an initiator that is not the holder of a WRITE
+ * EXCLUSIVE reservation ends in RESERVATION CONFLICT without reaching
+ * the device, its READ goes, the holder's WRITE goes.  Without it,
+ * PERSISTENT RESERVE OUT goes to the device.
+ */
+static void
+test_reservations_target(void)
+{
+	static const uint8_t	 rd[10] = { READ_10, 0, 0, 0, 0, 0, 0, 0, 1 };
+	static const uint8_t	 wr[10] = { WRITE_10, 0, 0, 0, 0, 0, 0, 0,
+	    1 };
+	struct scsi_cmd		 cmd;
+	struct sg_io_hdr	 h;
+	struct nexus		*a, *b;
+	uint8_t			 buf[512];
+
+	REQUIRE(pt_open_flags(LUN_F_PT_RESERVE) == 0);
+	REQUIRE((a = nexus_get(&L, 0, 1)) != NULL);
+	REQUIRE((b = nexus_get(&L, 0, 2)) != NULL);
+	strlcpy(a->initiator, "iqn.2026-01.test:a", sizeof(a->initiator));
+	strlcpy(b->initiator, "iqn.2026-01.test:b", sizeof(b->initiator));
+	a->rel_port = b->rel_port = 1;
+	a->ua = b->ua = 0;
+	CHECK(nx_prout(a, &cmd, 0, 0, 0, 0xaa) == SAM_STAT_GOOD);	/* REGISTER */
+	CHECK(nx_prout(a, &cmd, 1, 1, 0xaa, 0) == SAM_STAT_GOOD);	/* RESERVE WE */
+	CHECK(drv_get(&h) == -1);		/* none of it to the device */
+	CHECK(nx_run(b, &cmd, wr, RING_DIR_WRITE, buf, sizeof(buf)) ==
+	    SCSI_DONE);
+	CHECK(cmd.status == SAM_STAT_RESERVATION_CONFLICT);
+	CHECK(drv_get(&h) == -1);
+	CHECK(nx_run(b, &cmd, rd, RING_DIR_READ, buf, sizeof(buf)) ==
+	    SCSI_PENDING);
+	REQUIRE(drv_get(&h) == 0);
+	drv_put(&h, SAM_STAT_GOOD, 0, 0, NULL, 0);
+	CHECK(L.be->poll(&L, 1) == 1);
+	CHECK(nx_run(a, &cmd, wr, RING_DIR_WRITE, buf, sizeof(buf)) ==
+	    SCSI_PENDING);
+	REQUIRE(drv_get(&h) == 0);
+	drv_put(&h, SAM_STAT_GOOD, 0, 0, NULL, 0);
+	CHECK(L.be->poll(&L, 1) == 1);
+	CHECK(cmd.status == SAM_STAT_GOOD);
+	pt_close();
+
+	/* reservations device: PERSISTENT RESERVE OUT is the device's */
+	REQUIRE(pt_open() == 0);
+	REQUIRE((a = nexus_get(&L, 0, 1)) != NULL);
+	a->ua = 0;
+	CHECK(nx_prout(a, &cmd, 0, 0, 0, 0xaa) == -1);
+	REQUIRE(drv_get(&h) == 0);
+	CHECK(((uint8_t *)h.cmdp)[0] == PERSISTENT_RESERVE_OUT);
+	drv_put(&h, SAM_STAT_GOOD, 0, 0, NULL, 0);
+	CHECK(L.be->poll(&L, 1) == 1);
+	pt_close();
+}
+
 /*
  * The driver's queue is full (a socket whose buffer is full stands for
  * it: EAGAIN): the next commands wait, and go in order once slots free.
@@ -469,6 +563,7 @@ main(void)
 	UNIT_RUN(test_vpd83);
 	UNIT_RUN(test_aborted);
 	UNIT_RUN(test_lun_reset);
+	UNIT_RUN(test_reservations_target);
 	UNIT_RUN(test_queue_full);
 	UNIT_RUN(test_host_errors);
 	UNIT_RUN(test_gone);

@@ -91,7 +91,7 @@ EOF2
 vm_check "tgt-master -n accepts the passthrough LUNs" \
     /tgt/bin/tgt-master -n -f $C/tgt.conf
 vm_check_out "tgt-master -n refuses an option of a disk, with file:line" \
-    "bad.conf:3: .*passthrough device takes no options" \
+    "bad.conf:3: .*passthrough device takes reservations only" \
     sh -c "/tgt/bin/tgt-master -n -f $C/bad.conf; true"
 /tgt/bin/tgt-master -d -v -f $C/tgt.conf > $C/log 2>&1 &
 mpid=$!
