@@ -78,7 +78,7 @@ listen on 127.0.0.1 port 3260
 target "$VM_IQN" {
 	allow all
 	lun 1 passthrough "/dev/bsg/$sdhctl"
-	lun 2 passthrough "$qhd"
+	lun 2 passthrough "$qhd" { reservations target }
 	lun 3 passthrough "$qcd"
 }
 EOF2
@@ -179,6 +179,20 @@ sg_vpd -p di "$isg2" > /tmp/di-q-target 2>&1
     vm_ok "LUN 2: the qemu disk (no NAA of its own) gets the target's NAA designator" ||
     { vm_fail "LUN 2: the target's NAA designator"; cat /tmp/di-q-direct /tmp/di-q-target | head -n 30; }
 
+# LUN 2 keeps its reservations in the target (reservations target):
+# a key registered through it is the target's, the qemu disk (which has
+# no persistent reservations) never sees the command.
+if sg_persist -n --out --register --param-sark=0x7a11 "$isg2" > /tmp/pr.out 2>&1 &&
+    sg_persist -n --in -k "$isg2" 2>&1 | grep -q 0x7a11; then
+	vm_ok "LUN 2 (reservations target): a registered key is kept by the target"
+else
+	vm_fail "LUN 2 (reservations target): a registered key is kept by the target"
+	cat /tmp/pr.out
+fi
+sg_persist -n --in -k "$qhd" > /tmp/pr-direct.out 2>&1
+! grep -q 0x7a11 /tmp/pr-direct.out &&
+    vm_ok "the qemu disk itself has no such key" ||
+    vm_fail "the qemu disk itself has no such key"
 for lun in 1 2; do
 	vm_wait 30 vm_disk_of "$VM_IQN" $lun || { vm_fail "LUN $lun appears"; continue; }
 	dev=/dev/$(vm_disk_of "$VM_IQN" $lun)
