@@ -11,7 +11,6 @@
 
 #include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 
 #include <scsi/sg.h>
 
