@@ -19,8 +19,8 @@ extern char	**environ;
 static void __attribute__((noreturn))
 child_usage(const char *role)
 {
-	fprintf(stderr, "usage: %s [-dRv] [-b backend] -u user -c chroot "
-	    "-n instance\n", role);
+	fprintf(stderr, "usage: %s [-dRv] [-b backend] [-S device] -u user "
+	    "-c chroot -n instance\n", role);
 	exit(1);
 }
 
@@ -31,10 +31,13 @@ child_start(int argc, char *argv[], const char *role, struct child_opts *o)
 
 	memset(o, 0, sizeof(*o));
 	setproctitle_init(argc, argv, environ);	/* copies argv first */
-	while ((ch = getopt(argc, argv, "b:dRvu:c:n:")) != -1) {
+	while ((ch = getopt(argc, argv, "b:dRS:vu:c:n:")) != -1) {
 		switch (ch) {
 		case 'b':
 			o->backend = optarg;
+			break;
+		case 'S':
+			o->device = optarg;
 			break;
 		case 'd':
 			o->debug = 1;

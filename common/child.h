@@ -3,9 +3,10 @@
  * SPDX-License-Identifier: GPL-2.0-only
  *
  * Start-up shared by the children tgt-master execs (tgt-portal, tgt-lun):
- * the command line "ROLE [-dRv] [-b backend] -u user -c chroot -n
- * instance" (-b: tgt-lun's backend, for what it must set up before its
- * seccomp filter; -R: a portal opens its RDMA devices first), logging
+ * the command line "ROLE [-dRv] [-b backend] [-S device] -u user -c
+ * chroot -n instance" (-b: tgt-lun's backend, for what it must set up
+ * before its seccomp filter; -S: the sg device a passthrough tgt-lun
+ * opens itself; -R: a portal opens its RDMA devices first), logging
  * with the role and instance, and the process title.
  */
 
@@ -20,6 +21,7 @@ struct child_opts {
 	int		 verbose;	/* -v, repeatable */
 	const char	*backend;	/* -b: set up before the sandbox */
 	int		 rdma;		/* -R: open RDMA devices (iSER) first */
+	const char	*device;	/* -S: a passthrough LUN's sg device */
 };
 
 /*

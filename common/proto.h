@@ -103,6 +103,9 @@ enum msg_type {
 				 * answered by MSG_LUN_READY */
 	/* lun -> master */
 	MSG_LUN_STATS_REPLY,	/* struct ctl_lun_stats */
+	MSG_LUN_DEV_RESET,	/* no payload: a passthrough LUN's LUN RESET,
+				 * the master resets the device (SG_SCSI_RESET
+				 * needs CAP_SYS_ADMIN) */
 	/* master -> portal */
 	MSG_PORTAL_TARGET_DRAIN = 760, /* struct msg_drain: async logout to
 				 * the target's sessions, close them after
@@ -235,12 +238,18 @@ struct msg_error {
 #define LUN_TYPE_TAPE		1	/* SSC tape drive; fd: its cartridge */
 #define LUN_TYPE_CHANGER	2	/* SMC media changer; no fd */
 #define LUN_TYPE_OPTICAL	3	/* MMC DVD drive; fd: its disc image */
+/*
+ * SCSI passthrough: the commands go to a Linux sg device, which tgt-lun
+ * opens itself (started with -S path, see tgt-lun.c); no fd.
+ */
+#define LUN_TYPE_PASSTHROUGH	4
 
 /* lun_config.backend */
 #define LUN_BACKEND_RDWR	0
 #define LUN_BACKEND_AIO		1
 #define LUN_BACKEND_IO_URING	2
 #define LUN_BACKEND_NULL	3	/* no store: LUN_CONFIG carries no fd */
+#define LUN_BACKEND_SG		4	/* ctl_lun only: a passthrough LUN */
 
 /* lun_config.flags */
 #define LUN_F_READONLY		0x0001
@@ -251,6 +260,8 @@ struct msg_error {
 #define LUN_F_PBLOCK_SHIFT	4
 #define LUN_F_PBLOCK_MASK	0x00f0
 #define LUN_F_DIRECT		0x0100	/* store opened with O_DIRECT */
+/* passthrough: the target keeps the reservations, not the device */
+#define LUN_F_PT_RESERVE	0x0200
 
 struct msg_lun_config {
 	uint32_t	lun_id;		/* master's index, stable per LUN */

@@ -104,21 +104,24 @@ static const unsigned long sandbox_lun_ioctls[] = {
  * Drop to user in the chroot dir.  With open_fn (an iSER portal), the
  * RDMA devices are opened in between, by the final user: the kernel's
  * rdma_cm and uverbs devices refuse write(2) from a process whose
- * credentials changed since it opened them.  So the user and groups
- * change first, keeping CAP_SYS_CHROOT alone; open_fn runs; chroot then
- * changes no credentials.  The capability stays, but unusable: the
+ * credentials changed since it opened them (so does sg, for a
+ * passthrough LUN).  So the user and groups change first (plus xgid,
+ * the device's group), keeping CAP_SYS_CHROOT alone; open_fn runs;
+ * chroot then changes no credentials.  The capability stays, but unusable: the
  * seccomp filter that follows has no chroot(2).  Locked memory becomes
  * unlimited first, for the memory regions the verbs pin.
  */
 static void
-sandbox_drop_open(const char *user, const char *dir, int (*open_fn)(void))
+sandbox_drop_open(const char *user, const char *dir, int (*open_fn)(void),
+    gid_t xgid)
 {
 	struct __user_cap_header_struct	 ch;
 	struct __user_cap_data_struct	 cd[2];
 	struct rlimit			 rl = { RLIM_INFINITY, RLIM_INFINITY };
 	struct passwd	*pw;
 	uid_t		 uid;
-	gid_t		 gid;
+	gid_t		 gid, groups[2];
+	int		 ngroups = 1;
 
 	if ((pw = getpwnam(user)) == NULL)
 		fatalx("unknown user %s", user);
@@ -131,7 +134,8 @@ sandbox_drop_open(const char *user, const char *dir, int (*open_fn)(void))
 		__lsan_do_leak_check();
 #endif
 	if (open_fn != NULL) {
-		if (setrlimit(RLIMIT_MEMLOCK, &rl) == -1)
+		/* the verbs' memory regions (not the sg device's) */
+		if (xgid == (gid_t)-1 && setrlimit(RLIMIT_MEMLOCK, &rl) == -1)
 			fatal("setrlimit RLIMIT_MEMLOCK");
 		if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) == -1)
 			fatal("prctl PR_SET_KEEPCAPS");
@@ -141,7 +145,10 @@ sandbox_drop_open(const char *user, const char *dir, int (*open_fn)(void))
 		if (chdir("/") == -1)
 			fatal("chdir /");
 	}
-	if (setgroups(1, &gid) == -1)
+	groups[0] = gid;
+	if (xgid != (gid_t)-1 && xgid != gid)
+		groups[ngroups++] = xgid;
+	if (setgroups(ngroups, groups) == -1)
 		fatal("setgroups");
 	if (setresgid(gid, gid, gid) == -1)
 		fatal("setresgid");
@@ -171,13 +178,28 @@ sandbox_drop_open(const char *user, const char *dir, int (*open_fn)(void))
 void
 sandbox_drop(const char *user, const char *dir)
 {
-	sandbox_drop_open(user, dir, NULL);
+	sandbox_drop_open(user, dir, NULL, (gid_t)-1);
 }
 
 void
 sandbox_drop_rdma(const char *user, const char *dir, int (*open_fn)(void))
 {
-	sandbox_drop_open(user, dir, open_fn);
+	sandbox_drop_open(user, dir, open_fn, (gid_t)-1);
+}
+
+/*
+ * A passthrough LUN: open_fn opens the sg device as the final user, in
+ * the device node's group (devgid, added to the process's groups).
+ * Linux's sg refuses read(2) and write(2) to a process whose
+ * credentials are not those of the opener, so the master cannot open it
+ * for the LUN, nor can the LUN open it before it drops root.  Nothing
+ * more is kept: sg filters the opcodes only on a read-only descriptor.
+ */
+void
+sandbox_drop_sg(const char *user, const char *dir, int (*open_fn)(void),
+    gid_t devgid)
+{
+	sandbox_drop_open(user, dir, open_fn, devgid);
 }
 
 static void

@@ -11,6 +11,8 @@
 #ifndef TGT_SANDBOX_H
 #define TGT_SANDBOX_H
 
+#include <sys/types.h>
+
 #define SANDBOX_PORTAL	1
 #define SANDBOX_LUN	2
 #define SANDBOX_PORTAL_RDMA 3	/* a portal with iSER: plus the verbs' */
@@ -23,6 +25,12 @@ void	sandbox_drop(const char *user, const char *dir);
  */
 void	sandbox_drop_rdma(const char *user, const char *dir,
 	    int (*open_fn)(void));
+/*
+ * The same for a passthrough LUN: open_fn opens its sg device as the
+ * user, in the device's group devgid (sandbox.c says why).
+ */
+void	sandbox_drop_sg(const char *user, const char *dir,
+	    int (*open_fn)(void), gid_t devgid);
 /* Install the seccomp filter for the role (no new privileges first). */
 void	sandbox_seccomp(int role);
 /*

@@ -626,6 +626,28 @@ print_lun(FILE *out, struct itarget *t, struct ilun *l)
 
 	bs = EFF(l, t, bs_type);
 	dt = EFF(l, t, device_type);
+	/* bs-type sg or bsg (device-type pt): the device passed through */
+	if (bs != NULL && (strcasecmp(bs, "sg") == 0 ||
+	    strcasecmp(bs, "bsg") == 0)) {
+		if (EFF(l, t, vendor) != NULL || EFF(l, t, product) != NULL ||
+		    EFF(l, t, revision) != NULL || EFF(l, t, serial) != NULL ||
+		    EFFI(l, t, block_size) != -1) {
+			fprintf(stderr, "%s: lun %ld: warning: passthrough: "
+			    "the identification and block size are the "
+			    "device's, the options are dropped\n", t->name,
+			    l->lun);
+			strs_add(&w, "passthrough: the identification and "
+			    "block size are the device's, the options are "
+			    "dropped");
+		}
+		comments(out, "\t", &l->warn);
+		comments(out, "\t", &w);
+		fprintf(out, "\tlun %ld passthrough ", l->lun);
+		quote(out, l->path);
+		fprintf(out, "\n");
+		strs_free(&w);
+		return;
+	}
 	if (dt != NULL && strcasecmp(dt, "disk") != 0) {
 		char	*s;
 

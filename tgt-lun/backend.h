@@ -82,5 +82,7 @@ extern const struct backend backend_rdwr;
 extern const struct backend backend_aio;
 extern const struct backend backend_null;
 extern const struct backend backend_io_uring;
+/* a passthrough LUN's: commands go whole through sg_submit() (lun.h) */
+extern const struct backend backend_sg;
 
 #endif /* TGT_BACKEND_H */

@@ -157,6 +157,9 @@ scsi_op_lookup(const struct devtype *dt, const uint8_t *cdb, int *known)
 	if (dt != NULL && (op = op_search(dt->ops, dt->nops, cdb, known)) !=
 	    NULL)
 		return (op);
+	/* a passthrough device answers the rest itself */
+	if (dt != NULL && dt->forward != NULL)
+		return (NULL);
 	return (op_search(spc_ops, NSPC, cdb, known));
 }
 
@@ -264,6 +267,7 @@ int
 scsi_exec(struct scsi_cmd *cmd)
 {
 	const struct scsi_op	*op;
+	int			(*fn)(struct scsi_cmd *);
 	uint16_t		 asc;
 	int			 known, len;
 	uint8_t			 control;
@@ -286,6 +290,12 @@ scsi_exec(struct scsi_cmd *cmd)
 	    lun_ua_take(cmd->lun, cmd->nexus, &asc)) {
 		scsi_check(cmd, SK_UNIT_ATTENTION, asc);
 		return (SCSI_DONE);
+	}
+	/* passthrough: the device checks the CDB and its reservations */
+	if (op == NULL && cmd->lun->dt != NULL &&
+	    cmd->lun->dt->forward != NULL) {
+		fn = cmd->lun->dt->forward;
+		goto run;
 	}
 	/* SBC-4 4.11: only a few commands while a SANITIZE runs */
 	if (cmd->lun->san_active && (op == NULL ||
@@ -316,11 +326,13 @@ scsi_exec(struct scsi_cmd *cmd)
 	    ((op->flags & OPF_READ) ? PR_ACCESS_READ : 0) |
 	    ((op->flags & OPF_WRITE) ? PR_ACCESS_WRITE : 0)))
 		return (SCSI_DONE);
+	fn = op->fn;
+ run:
 	if (cmd->attr != RING_ATTR_ORDERED)
-		return (op->fn(cmd));
+		return (fn(cmd));
 	/* ORDERED: the older ones complete first, then this one */
 	sbc_quiesce(cmd->lun);
-	if (op->fn(cmd) == SCSI_DONE)
+	if (fn(cmd) == SCSI_DONE)
 		return (SCSI_DONE);
 	/* done() has run (or will, from the backend) once this returns */
 	sbc_quiesce(cmd->lun);

@@ -54,6 +54,8 @@ devtype_get(uint32_t type)
 		return (&devtype_changer);
 	case LUN_TYPE_OPTICAL:
 		return (&devtype_optical);
+	case LUN_TYPE_PASSTHROUGH:
+		return (&devtype_passthrough);
 	}
 	return (NULL);
 }

@@ -24,6 +24,9 @@
  *	backend_aio.c	libaio backing store, completions on an eventfd
  *	backend_io_uring.c io_uring backing store, completions on its fd
  *	backend_null.c	no store: writes dropped, reads zeroes
+ *	passthrough.c	SCSI passthrough: the device's own commands,
+ *			but for what stays the target's
+ *	backend_sg.c	its transport: Linux sg, asynchronous
  *
  * Everything but tgt-lun.c works without a ring or an event loop, so
  * that regress/unit/scsi_test.c can drive commands directly: fill a
@@ -168,12 +171,18 @@ struct devtype {
 	uint8_t	(*mode_devspec)(struct lun *);
 	/* a LUN reset: the device's state back to its defaults */
 	void	(*reset)(struct lun *);
+	/*
+	 * Passthrough: the shared SPC table is not used, and every command
+	 * not in ops goes here, to the device.  NULL: emulated.
+	 */
+	int	(*forward)(struct scsi_cmd *);
 };
 
 extern const struct devtype devtype_disk;
 extern const struct devtype devtype_tape;
 extern const struct devtype devtype_changer;
 extern const struct devtype devtype_optical;
+extern const struct devtype devtype_passthrough;
 const struct devtype *devtype_get(uint32_t type);
 
 /* A persistent reservation registration, kept by initiator port. */
@@ -272,6 +281,9 @@ struct lun {
 	 */
 	int			(*xcopy_ask)(struct lun *, const uint8_t *naa,
 				    uint32_t reqid);
+
+	/* passthrough: ask the master to reset the device; 0 or -1 */
+	int			(*dev_reset)(struct lun *);
 
 	/* called after a batch of asynchronous completions */
 	void			(*batch_done)(struct lun *, void *);
@@ -463,6 +475,10 @@ int	 smc_mailslot(struct lun *, const struct ctl_mailslot *, char *err,
 /* mmc.c: the master puts a disc image in (fd, named) or takes it out */
 int	 mmc_medium(struct lun *, int fd, const char *name,
 	    struct msg_lun_medium_done *);
+
+/* passthrough.c, backend_sg.c */
+void	 pt_complete(struct scsi_cmd *);
+int	 sg_submit(struct lun *, struct scsi_cmd *);
 
 /* xcopy.c */
 void	 xcopy_peer_reply(struct lun *, uint32_t reqid, const uint8_t *naa,

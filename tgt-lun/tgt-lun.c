@@ -9,6 +9,11 @@
  * a single message, then runs the event loop until the master goes away.
  */
 
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+
+#include <scsi/sg.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -31,9 +36,13 @@ static struct event_base	*evb;
 static struct msgchan		 master;
 static struct lun		 the_lun;
 static int			 configured;
+/* a passthrough LUN's sg device, opened before the sandbox (-S) */
+static const char		*sg_path;
+static int			 sg_fd = -1;
 
 static int	 lun_xcopy_ask(struct lun *, const uint8_t *, uint32_t);
 static int	 send_master(void *, uint32_t, const void *, size_t);
+static int	 lun_dev_reset(struct lun *);
 
 static void
 send_error(const char *text)
@@ -57,11 +66,13 @@ lun_config(struct msg *m)
 
 	/*
 	 * A disk has its store's descriptor (none with backend null); a
-	 * tape or optical drive may be empty: no medium, no descriptor.
+	 * tape or optical drive may be empty: no medium, no descriptor; a
+	 * passthrough LUN has its sg device, which it opened itself.
 	 */
 	if (MSG_GET(m, &cfg) != 0 || m->nfds > 1 ||
 	    (cfg.type == LUN_TYPE_DISK && m->nfds !=
-	    (cfg.backend == LUN_BACKEND_NULL ? 0 : 1))) {
+	    (cfg.backend == LUN_BACKEND_NULL ? 0 : 1)) ||
+	    (cfg.type == LUN_TYPE_PASSTHROUGH && m->nfds != 0)) {
 		log_warnx("malformed LUN_CONFIG");
 		send_error("malformed LUN_CONFIG");
 		return;
@@ -76,6 +87,14 @@ lun_config(struct msg *m)
 		fd = m->fds[0];
 		m->fds[0] = -1;
 	}
+	if (cfg.type == LUN_TYPE_PASSTHROUGH) {
+		if (sg_fd == -1) {
+			send_error("passthrough: tgt-lun started without -S");
+			return;
+		}
+		fd = sg_fd;
+		sg_fd = -1;
+	}
 	if (lun_init(&the_lun, &cfg, fd, evb, err, sizeof(err)) == -1) {
 		if (fd != -1)
 			close(fd);
@@ -86,9 +105,13 @@ lun_config(struct msg *m)
 	}
 	the_lun.batch_done = lring_batch_done;
 	the_lun.xcopy_ask = lun_xcopy_ask;
+	the_lun.dev_reset = lun_dev_reset;
 	smc_set_sender(&the_lun, send_master, NULL);
 	configured = 1;
-	if (the_lun.be == NULL)
+	if (the_lun.dt == &devtype_passthrough)
+		log_info("lun %llu: passthrough to %s",
+		    (unsigned long long)the_lun.cfg.lun, the_lun.cfg.path);
+	else if (the_lun.be == NULL)
 		log_info("lun %llu: %s drive, %s",
 		    (unsigned long long)the_lun.cfg.lun, the_lun.dt->name,
 		    the_lun.ejected ? "empty" : the_lun.cfg.path);
@@ -207,6 +230,39 @@ lun_xcopy_peer(struct msg *m)
 	}
 	xcopy_peer_reply(&the_lun, m->hdr.peerid, p.naa, fd, bs,
 	    fd == -1 ? 0 : p.size / bs);
+}
+
+/* A passthrough LUN's LUN RESET: the master resets the device. */
+static int
+lun_dev_reset(struct lun *lun)
+{
+	return (msgchan_send(&master, MSG_LUN_DEV_RESET, 0, NULL, 0, NULL,
+	    0));
+}
+
+/*
+ * Open the sg device of a passthrough LUN, as the final user, before
+ * the chroot (sandbox_drop_sg()): an sg version 3 character device.
+ */
+static int
+sg_open(void)
+{
+	struct stat	st;
+	int		v;
+
+	if ((sg_fd = open(sg_path, O_RDWR | O_NONBLOCK | O_CLOEXEC)) ==
+	    -1) {
+		log_warn("%s", sg_path);
+		return (-1);
+	}
+	if (fstat(sg_fd, &st) == -1 || !S_ISCHR(st.st_mode) ||
+	    ioctl(sg_fd, SG_GET_VERSION_NUM, &v) == -1 || v < 30000) {
+		log_warnx("%s: not an sg device", sg_path);
+		close(sg_fd);
+		sg_fd = -1;
+		return (-1);
+	}
+	return (0);
 }
 
 /* A changer's request to the master (a move into or out of a drive). */
@@ -422,6 +478,7 @@ main(int argc, char *argv[])
 {
 	struct child_opts	 o;
 
+	struct stat		 st;
 	char			 err[TGT_ERR_MAX];
 	int			 ring_fd = -1;
 
@@ -441,7 +498,14 @@ main(int argc, char *argv[])
 	if (o.backend != NULL && strcmp(o.backend, "io_uring") == 0 &&
 	    (ring_fd = io_uring_prepare(err, sizeof(err))) == -1)
 		log_warnx("%s", err);
-	sandbox_drop(o.user, o.chroot);
+	if (o.device != NULL) {
+		/* the node's group lets the unprivileged user open it */
+		sg_path = o.device;
+		if (stat(sg_path, &st) == -1)
+			fatal("%s", sg_path);
+		sandbox_drop_sg(o.user, o.chroot, sg_open, st.st_gid);
+	} else
+		sandbox_drop(o.user, o.chroot);
 	if (ring_fd != -1)
 		sandbox_seccomp_io_uring(SANDBOX_LUN, ring_fd);
 	else {
@@ -456,6 +520,8 @@ main(int argc, char *argv[])
 	event_base_dispatch(evb);
 
 	lring_del_all();
+	if (sg_fd != -1)
+		close(sg_fd);
 	if (configured) {
 		lun_fini(&the_lun);
 		if (the_lun.fd != -1)

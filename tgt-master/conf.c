@@ -236,6 +236,15 @@ conf_dump(const struct tgt_conf *conf, FILE *fp)
 				conf_dump_changer(l, fp);
 				continue;
 			}
+			if (l->type == LUN_TYPE_PASSTHROUGH) {
+				fprintf(fp, "\tlun %llu passthrough ",
+				    (unsigned long long)l->lun);
+				dump_str(fp, l->path);
+				fprintf(fp, " { reservations %s }\n",
+				    (l->flags & LUN_F_PT_RESERVE) ? "target" :
+				    "device");
+				continue;
+			}
 			fprintf(fp, "\tlun %llu disk ",
 			    (unsigned long long)l->lun);
 			if (l->path[0] != '\0') {

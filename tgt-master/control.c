@@ -261,7 +261,8 @@ show_luns(struct ctl_conn *c)
 			l.size = ml->ready ? ml->size : 0;
 			l.pid = ml->svc.proc != NULL ? ml->svc.proc->pid : 0;
 			l.restarts = ml->svc.restarts;
-			l.backend = ml->conf.backend;
+			l.backend = ml->conf.type == LUN_TYPE_PASSTHROUGH ?
+			    LUN_BACKEND_SG : ml->conf.backend;
 			l.flags = ml->conf.flags;
 			if (ml->offline)
 				l.flags |= CTL_LUN_F_OFFLINE;

@@ -13,9 +13,13 @@
 #include <sys/socket.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <linux/fs.h>
+#include <linux/major.h>
 #include <netinet/in.h>
+#include <scsi/sg.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -33,6 +37,11 @@
 
 static void	 lun_start(struct svc *);
 
+/* Linux's (scsi/sg.h of the kernel), newer than glibc's header */
+#ifndef SG_SCSI_RESET_NO_ESCALATE
+#define SG_SCSI_RESET_NO_ESCALATE	0x100
+#endif
+
 /*
  * An optical drive's disc: read-write when the file allows it (a DVD+R
  * or DVD+RW is written; the drive never writes a plain image, a
@@ -49,6 +58,97 @@ optical_open(const char *path, int readonly, int nofollow)
 			return (fd);
 	}
 	return (open(path, O_RDONLY | fl));
+}
+
+/*
+ * The sg node of a passthrough device: the path itself for /dev/sgN
+ * (character major 21), or the sg node sysfs names for a bsg one (its
+ * SG_IO ioctl is synchronous only, sg has the asynchronous read and
+ * write tgt-lun uses).  0, or -1 with the reason in err.
+ */
+static int
+passthrough_sg_path(const struct conf_lun *cl, char *sg, size_t sglen,
+    char *err, size_t errlen)
+{
+	struct stat	 st;
+	struct dirent	*de;
+	DIR		*d;
+	char		 dir[128];
+
+	if (stat(cl->path, &st) == -1) {
+		errappend(err, errlen, "%s:%d: cannot open %s: %s", cl->file,
+		    cl->lineno, cl->path, strerror(errno));
+		return (-1);
+	}
+	if (!S_ISCHR(st.st_mode)) {
+		errappend(err, errlen, "%s:%d: passthrough %s: not a "
+		    "character device", cl->file, cl->lineno, cl->path);
+		return (-1);
+	}
+	if (major(st.st_rdev) == SCSI_GENERIC_MAJOR) {
+		strlcpy(sg, cl->path, sglen);
+		return (0);
+	}
+	snprintf(dir, sizeof(dir), "/sys/dev/char/%u:%u/device/scsi_generic",
+	    major(st.st_rdev), minor(st.st_rdev));
+	if (strncmp(cl->path, "/dev/bsg/", 9) != 0 ||
+	    (d = opendir(dir)) == NULL) {
+		errappend(err, errlen, "%s:%d: passthrough %s: not an sg or "
+		    "bsg device of a SCSI device", cl->file, cl->lineno,
+		    cl->path);
+		return (-1);
+	}
+	while ((de = readdir(d)) != NULL)
+		if (strncmp(de->d_name, "sg", 2) == 0)
+			break;
+	if (de == NULL || (size_t)snprintf(sg, sglen, "/dev/%s",
+	    de->d_name) >= sglen) {
+		errappend(err, errlen, "%s:%d: passthrough %s: no sg device "
+		    "(load the sg module)", cl->file, cl->lineno, cl->path);
+		closedir(d);
+		return (-1);
+	}
+	closedir(d);
+	return (0);
+}
+
+/*
+ * A passthrough device: check that its sg node is one (version 3
+ * interface) and keep it open for the device resets tgt-lun asks for.
+ * tgt-lun opens it again itself (sandbox_drop_sg() says why).
+ */
+static int
+passthrough_open(const struct conf_lun *cl, char *sg, size_t sglen,
+    char *err, size_t errlen)
+{
+	struct stat	st;
+	int		fd, v;
+
+	if (passthrough_sg_path(cl, sg, sglen, err, errlen) == -1)
+		return (-1);
+	if ((fd = open(sg, O_RDWR | O_NONBLOCK | O_CLOEXEC)) == -1) {
+		errappend(err, errlen, "%s:%d: cannot open %s: %s", cl->file,
+		    cl->lineno, sg, strerror(errno));
+		return (-1);
+	}
+	if (ioctl(fd, SG_GET_VERSION_NUM, &v) == -1 || v < 30000) {
+		errappend(err, errlen, "%s:%d: passthrough %s: not an sg "
+		    "device with the version 3 interface", cl->file,
+		    cl->lineno, sg);
+		close(fd);
+		return (-1);
+	}
+	/* tgt-lun opens it as the unprivileged user in the node's group */
+	if (fstat(fd, &st) == -1 || (st.st_mode & 0060) != 0060 ||
+	    st.st_gid == 0) {
+		errappend(err, errlen, "%s:%d: passthrough %s: needs a group "
+		    "other than root that may read and write it (udev gives "
+		    "sg nodes group disk, tape or cdrom, mode 0660)",
+		    cl->file, cl->lineno, sg);
+		close(fd);
+		return (-1);
+	}
+	return (fd);
 }
 
 /*
@@ -126,7 +226,7 @@ lun_new(struct master *m, struct mtarget *mt, const struct conf_lun *cl,
     char *err, size_t errlen)
 {
 	struct mlun	*ml;
-	char		 inst[MASTER_INSTANCE_MAX];
+	char		 inst[MASTER_INSTANCE_MAX], sg[TGT_PATH_MAX];
 	const char	*base;
 	int		 fd;
 
@@ -135,8 +235,12 @@ lun_new(struct master *m, struct mtarget *mt, const struct conf_lun *cl,
 	 * changer.
 	 */
 	fd = -1;
-	if ((cl->type == LUN_TYPE_DISK ? cl->backend != LUN_BACKEND_NULL :
-	    cl->path[0] != '\0') &&
+	if (cl->type == LUN_TYPE_PASSTHROUGH) {
+		if ((fd = passthrough_open(cl, sg, sizeof(sg), err,
+		    errlen)) == -1)
+			return (NULL);
+	} else if ((cl->type == LUN_TYPE_DISK ?
+	    cl->backend != LUN_BACKEND_NULL : cl->path[0] != '\0') &&
 	    (fd = lun_open_store(cl, err, errlen)) == -1)
 		return (NULL);
 	if ((ml = calloc(1, sizeof(*ml))) == NULL) {
@@ -152,6 +256,8 @@ lun_new(struct master *m, struct mtarget *mt, const struct conf_lun *cl,
 		strlcpy(ml->cartridge, cl->cartridge, sizeof(ml->cartridge));
 		strlcpy(ml->medium, cl->path, sizeof(ml->medium));
 	}
+	if (cl->type == LUN_TYPE_PASSTHROUGH)
+		strlcpy(ml->medium, sg, sizeof(ml->medium));
 	if (cl->type == LUN_TYPE_OPTICAL && fd != -1) {
 		/* the disc's name: in the media directory, or the file's */
 		base = strrchr(cl->path, '/');
@@ -225,9 +331,13 @@ lun_start(struct svc *s)
 		return;		/* died while draining: removed soon */
 	ml->ready = 0;
 	idset_clear(&ml->rings);
-	/* an empty tape drive gets no descriptor */
+	/*
+	 * An empty tape drive gets no descriptor, nor does a passthrough
+	 * LUN (it opens its device itself, tgt-lun -S).
+	 */
 	fd = -1;
-	if (ml->fd != -1 && (fd = dupfd(ml->fd)) == -1) {
+	if (ml->fd != -1 && ml->conf.type != LUN_TYPE_PASSTHROUGH &&
+	    (fd = dupfd(ml->fd)) == -1) {
 		log_warn("%s: dup", s->instance);
 		return;
 	}
@@ -246,7 +356,8 @@ lun_start(struct svc *s)
 	lc.size = ml->conf.size;
 	strlcpy(lc.target, ml->target->name, sizeof(lc.target));
 	strlcpy(lc.path, ml->conf.type == LUN_TYPE_TAPE ||
-	    ml->conf.type == LUN_TYPE_OPTICAL ? ml->medium :
+	    ml->conf.type == LUN_TYPE_OPTICAL ||
+	    ml->conf.type == LUN_TYPE_PASSTHROUGH ? ml->medium :
 	    ml->conf.path, sizeof(lc.path));
 	strlcpy(lc.vendor, ml->conf.vendor, sizeof(lc.vendor));
 	strlcpy(lc.product, ml->conf.product, sizeof(lc.product));
@@ -342,6 +453,25 @@ lun_xcopy_req(struct proc *p, struct mlun *ml, struct msg *msg)
 	return (0);
 }
 
+/*
+ * A passthrough LUN's LUN RESET: a device reset (SG_SCSI_RESET, which
+ * needs CAP_SYS_ADMIN; tgt-lun has not got it).  It does not escalate
+ * to a bus or host reset: other devices are not this LUN's.
+ */
+static void
+passthrough_reset(struct mlun *ml)
+{
+	int	how = SG_SCSI_RESET_DEVICE | SG_SCSI_RESET_NO_ESCALATE;
+
+	if (ml->fd == -1)
+		return;
+	if (ioctl(ml->fd, SG_SCSI_RESET, &how) == -1)
+		log_warn("%s: device reset of %s", ml->svc.instance,
+		    ml->medium);
+	else
+		log_info("%s: device %s reset", ml->svc.instance, ml->medium);
+}
+
 void
 lun_dispatch(struct msgchan *ch, struct msg *msg, void *arg)
 {
@@ -418,6 +548,14 @@ lun_dispatch(struct msgchan *ch, struct msg *msg, void *arg)
 			ml->inv = NULL;
 			proc_bad(p, msg);
 		}
+		break;
+	case MSG_LUN_DEV_RESET:
+		if (msg->hdr.len != 0 ||
+		    ml->conf.type != LUN_TYPE_PASSTHROUGH) {
+			proc_bad(p, msg);
+			break;
+		}
+		passthrough_reset(ml);
 		break;
 	case MSG_LUN_MAILSLOT_DONE:
 		if (MSG_GET(msg, &e) == -1 ||

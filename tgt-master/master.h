@@ -125,7 +125,10 @@ struct mlun {
 	int			 keep;
 	int			 resize;	/* reload: store resized */
 	int			 offline;	/* tgtctl lun offline */
-	/* a tape drive: the cartridge it holds now (fd), "" if none */
+	/*
+	 * a tape drive: the cartridge it holds now (fd), "" if none; a
+	 * passthrough LUN: medium is its sg node
+	 */
 	char			 cartridge[TGT_BARCODE_MAX];
 	char			 medium[TGT_PATH_MAX];
 	/* who waits for its MEDIUM_DONE: REQ_* and their id */

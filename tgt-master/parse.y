@@ -126,6 +126,7 @@ static void	 changer_drive(const YYLTYPE *, const char *, int64_t);
 static void	 changer_place(const YYLTYPE *, int, int64_t, const char *);
 static struct conf_changer *cur_changer(const YYLTYPE *);
 static void	 lun_begin_optical(const YYLTYPE *, int64_t, const char *);
+static void	 lun_begin_passthrough(const YYLTYPE *, int64_t, const char *);
 static void	 media_paths(void);
 static void	 changer_checks(void);
 static void	 lun_end(const YYLTYPE *);
@@ -159,6 +160,8 @@ static void	 isns_set(const YYLTYPE *, const char *, int64_t);
 #define LOPT_MAILSLOTS	0x4000
 /* options of a disk that a tape drive does not take */
 #define LOPT_DIRECT	0x8000
+/* of a passthrough LUN only */
+#define LOPT_RESERVATIONS 0x10000
 #define LOPT_DISK_ONLY	(LOPT_BACKEND | LOPT_THIN | LOPT_REMOVABLE | \
 			    LOPT_BLOCKSIZE | LOPT_SIZE | LOPT_WCACHE | \
 			    LOPT_PBLOCKSIZE | LOPT_DIRECT)
@@ -177,7 +180,7 @@ static void	 isns_set(const YYLTYPE *, const char *, int64_t);
 %token	PBLOCKSIZE STATE DIRECTORY DRAIN TIMEOUT NOP INTERVAL
 %token	AUTH CHAP MUTUAL SECRET DISCOVERY INITIATOR ADDRESS REDIRECT TO
 %token	TEMPORARY PERMANENT ISNS SERVER ADVERTISE DIRECT ISER
-%token	TAPE CARTRIDGE MEDIA OPTICAL
+%token	TAPE CARTRIDGE MEDIA OPTICAL PASSTHROUGH RESERVATIONS
 %token	CHANGER SLOTS MAILSLOTS DRIVE SLOT MAILSLOT
 %token	<string>	STRING
 %token	<number>	NUMBER
@@ -481,6 +484,13 @@ lun		: LUN NUMBER DISK STRING {
 		} lunblock		{
 			lun_end(&@1);
 		}
+		| LUN NUMBER PASSTHROUGH STRING {
+			lun_begin_passthrough(&@2, $2, $4);
+			free($4);
+			$4 = NULL;
+		} lunblock		{
+			lun_end(&@1);
+		}
 		;
 
 lunblock	: /* empty */
@@ -515,6 +525,18 @@ lunopt		: BACKEND STRING	{
 		| DIRECT yesno		{
 			if (lun_once(&@1, LOPT_DIRECT, "direct") && $2)
 				cur_lun->flags |= LUN_F_DIRECT;
+		}
+		| RESERVATIONS STRING	{
+			if (lun_once(&@1, LOPT_RESERVATIONS, "reservations") &&
+			    strcmp($2, "device") != 0)
+				conf_err(&@2, "reservations \"%.*s\": device "
+				    "or target", 64, $2);
+			free($2);
+		}
+		| RESERVATIONS TARGET	{
+			/* "target" is a keyword */
+			if (lun_once(&@1, LOPT_RESERVATIONS, "reservations"))
+				cur_lun->flags |= LUN_F_PT_RESERVE;
 		}
 		| BACKEND TAPE		{
 			/* "tape" is a keyword now, still not a backend */
@@ -674,7 +696,7 @@ anyarg		: STRING		{ free($1); }
 		| INITIATOR | ADDRESS | REDIRECT | TO | TEMPORARY | PERMANENT
 		| ISNS | SERVER | NOP | INTERVAL | DIRECT | TAPE | CARTRIDGE
 		| MEDIA | CHANGER | SLOTS | MAILSLOTS | DRIVE | SLOT | MAILSLOT
-		| ADVERTISE | OPTICAL | ISER
+		| ADVERTISE | OPTICAL | ISER | PASSTHROUGH | RESERVATIONS
 		;
 
 %%
@@ -720,6 +742,7 @@ static const struct keyword keywords[] = {
 	{ "nop",		NOP },
 	{ "on",			ON },
 	{ "optical",		OPTICAL },
+	{ "passthrough",	PASSTHROUGH },
 	{ "permanent",		PERMANENT },
 	{ "physical-block-size", PBLOCKSIZE },
 	{ "port",		PORT },
@@ -727,6 +750,7 @@ static const struct keyword keywords[] = {
 	{ "read-only",		READONLY },
 	{ "redirect",		REDIRECT },
 	{ "removable",		REMOVABLE },
+	{ "reservations",	RESERVATIONS },
 	{ "revision",		REVISION },
 	{ "secret",		SECRET },
 	{ "serial",		SERIAL },
@@ -1421,6 +1445,26 @@ lun_begin_optical(const YYLTYPE *loc, int64_t nr, const char *image)
 		strlcpy(cur_lun->cartridge, image, sizeof(cur_lun->cartridge));
 }
 
+/*
+ * A SCSI device passed through: an sg node, or a bsg one (the master
+ * finds its sg node, lun.c).  Its identity, size and block size are the
+ * device's: it takes no options.
+ */
+static void
+lun_begin_passthrough(const YYLTYPE *loc, int64_t nr, const char *path)
+{
+	lun_begin(loc, nr, path);
+	cur_lun->type = LUN_TYPE_PASSTHROUGH;
+	cur_lun->block_size = 0;
+	cur_lun->flags = 0;
+	cur_lun->vendor[0] = cur_lun->product[0] = '\0';
+	cur_lun->revision[0] = '\0';
+	/* what the node is, tgt-master finds out when it opens it */
+	if (path[0] != '\0' && path[0] != '/')
+		conf_err(loc, "passthrough \"%.*s\": the path of an sg "
+		    "(/dev/sgN) or bsg (/dev/bsg/H:C:T:L) device", 64, path);
+}
+
 static void
 lun_end(const YYLTYPE *loc)
 {
@@ -1450,6 +1494,15 @@ lun_end(const YYLTYPE *loc)
 		conf_err(loc, "LUN %llu: a tape drive takes cartridge, "
 		    "read-only, vendor, product, revision and serial only",
 		    (unsigned long long)cur_lun->lun);
+	if (cur_lun->type == LUN_TYPE_PASSTHROUGH &&
+	    (lun_seen & ~LOPT_RESERVATIONS) != 0)
+		conf_err(loc, "LUN %llu: a passthrough device takes "
+		    "reservations only (its identity, size, block size and "
+		    "cache are the device's)", (unsigned long long)cur_lun->lun);
+	if (cur_lun->type != LUN_TYPE_PASSTHROUGH &&
+	    (lun_seen & LOPT_RESERVATIONS))
+		conf_err(loc, "LUN %llu: reservations is an option of a "
+		    "passthrough LUN", (unsigned long long)cur_lun->lun);
 	if (cur_lun->type == LUN_TYPE_OPTICAL && (lun_seen & LOPT_DISK_ONLY))
 		conf_err(loc, "LUN %llu: an optical drive takes read-only, "
 		    "vendor, product, revision and serial only",

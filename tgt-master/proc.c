@@ -161,6 +161,12 @@ proc_spawn(struct svc *s)
 		argv[argc++] = "-b";
 		argv[argc++] = "io_uring";
 	}
+	/* passthrough: the LUN opens its sg device itself */
+	if (s->role == ROLE_LUN && ((struct mlun *)s->owner)->conf.type ==
+	    LUN_TYPE_PASSTHROUGH) {
+		argv[argc++] = "-S";
+		argv[argc++] = ((struct mlun *)s->owner)->medium;
+	}
 	if (s->rdma)
 		argv[argc++] = "-R";
 	argv[argc++] = "-u";

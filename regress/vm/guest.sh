@@ -50,6 +50,68 @@ vm_check_out() {
 	return 1
 }
 
+# vm_cu_score LOG: one "VERDICT SUITE.TEST" line per test of an
+# iscsi-test-cu -v log (PASS, FAIL or SKIP), to compare two runs.  What
+# follows "passed" on its line is the next test's set-up or this one's
+# clean-up (over iSCSI, a PERSISTENT RESERVE IN that a device without
+# reservations skips), not this test's verdict.
+vm_cu_score() {
+	awk '
+	function close_test(st) {
+		if (cur == "") return
+		if (st == "") st = (failed ? "FAIL" : (skipped ? "SKIP" : "PASS"))
+		print st, suite "." cur; cur = ""
+	}
+	/^Suite: /		{ close_test(""); suite = $2; next }
+	/^  Test: /		{ close_test(""); cur = $2; failed = 0; skipped = 0 }
+	cur != "" && /(\.\.\.|[^a-z]|^)passed/	{ sub(/passed.*/, "passed") }
+	cur != "" && /\[SKIPPED\]/	{ skipped = 1 }
+	cur != "" && /\[FAILED\]|FAILED$/	{ failed = 1 }
+	cur != "" && /(\.\.\.|[^a-z])passed$|^passed$/	{ close_test("") }
+	cur != "" && /\.\.\.FAILED$|^FAILED$/	{ failed = 1; close_test("") }
+	END { close_test("") }
+	' "$1"
+}
+
+# vm_md5_trip DEV MIB NAME: mkfs.ext4 on DEV, write MIB MiB of random
+# data, read them back after a remount with the page cache dropped: ok
+# or FAIL "NAME: ..."; returns 1 if the file system could not be made.
+vm_md5_trip() {
+	local s1 s2
+	mkdir -p /mnt/t
+	mkfs.ext4 -q -F "$1" && mount -t ext4 "$1" /mnt/t ||
+	    { vm_fail "$3: mkfs and mount"; return 1; }
+	dd if=/dev/urandom of=/mnt/t/f bs=1M count="$2" 2>/dev/null
+	s1=$(md5sum < /mnt/t/f)
+	umount /mnt/t
+	echo 3 > /proc/sys/vm/drop_caches
+	mount -t ext4 -o ro "$1" /mnt/t
+	s2=$(md5sum < /mnt/t/f)
+	umount /mnt/t
+	[ "$s1" = "$s2" ] && vm_ok "$3: $2 MiB md5 round trip" ||
+	    vm_fail "$3: $2 MiB md5 round trip"
+	return 0
+}
+
+# vm_tgt_stop PID LOG: stop a tgt-master run in the guest with SIGTERM
+# (ok if it ends within 10 s), then look for sanitizer reports in LOG.
+vm_tgt_stop() {
+	local n=0
+	kill -TERM "$1"
+	while kill -0 "$1" 2>/dev/null && [ $n -lt 40 ]; do
+		sleep 0.25
+		n=$((n + 1))
+	done
+	kill -0 "$1" 2>/dev/null && vm_fail "tgt-master stops on SIGTERM" ||
+	    vm_ok "tgt-master stops on SIGTERM"
+	if grep -qE 'Sanitizer|runtime error:' "$2"; then
+		vm_fail "no sanitizer report in the guest's daemons' log"
+		grep -A 10 -E 'Sanitizer|runtime error:' "$2" | head -n 30
+	else
+		vm_ok "no sanitizer report in the guest's daemons' log"
+	fi
+}
+
 # vm_wait SECONDS CMD...: poll CMD every half second until it succeeds.
 vm_wait() {
 	local n=$(($1 * 2))

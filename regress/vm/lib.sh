@@ -18,6 +18,9 @@
 #	VM_MEM		guest memory, MiB (default 1024)
 #	VM_SMP		guest CPUs (default 2)
 #	VM_ACCEL	kvm or tcg (default: kvm when /dev/kvm is usable)
+#	VM_QEMU_ARGS	more qemu arguments: extra devices for the guest, as
+#			a virtio-scsi controller with scsi-hd and scsi-cd
+#			(96-vm-passthrough)
 #	VM_GUEST_BINS	with VM_TARGET_IN_GUEST=1: programs (host paths)
 #			copied to /tgt/bin in the guest with their libraries
 #	TGT_KEEP=1	keep the temporary directory (console logs) also

@@ -33,29 +33,13 @@ mpid=$!
 vm_wait 20 sh -c "/tgt/bin/tgtctl -s /run/tgt.sock show portals | grep -q 'iser.*running'" ||
     { vm_fail "the iSER portal runs"; tail -n 30 $C/log; exit 1; }
 vm_wait 10 sh -c "/tgt/bin/tgtctl -s /run/tgt.sock show portals | grep -v iser | grep -q 'running'"
-score() {	# LOG: one "VERDICT SUITE.TEST" line per test
-	awk '
-	function close_test(st) {
-		if (cur == "") return
-		if (st == "") st = (failed ? "FAIL" : (skipped ? "SKIP" : "PASS"))
-		print st, suite "." cur; cur = ""
-	}
-	/^Suite: /		{ close_test(""); suite = $2; next }
-	/^  Test: /		{ close_test(""); cur = $2; failed = 0; skipped = 0 }
-	cur != "" && /\[SKIPPED\]/	{ skipped = 1 }
-	cur != "" && /\[FAILED\]|FAILED$/	{ failed = 1 }
-	cur != "" && /(\.\.\.|[^a-z])passed$|^passed$/	{ close_test("") }
-	cur != "" && /\.\.\.FAILED$|^FAILED$/	{ failed = 1; close_test("") }
-	END { close_test("") }
-	' "$1"
-}
 for proto in iscsi iser; do
 	: > /tmp/cu-$proto
 	for s in $VM_CU_SUITES; do
 		timeout 150 iscsi-test-cu -d -v -t "$s" \
 		    "$proto://$A:3260/$VM_IQN/1" > /tmp/cu-$proto-$s.log 2>&1
 		rc=$?
-		score /tmp/cu-$proto-$s.log > /tmp/cu-one
+		vm_cu_score /tmp/cu-$proto-$s.log > /tmp/cu-one
 		cat /tmp/cu-one >> /tmp/cu-$proto
 		vm_note "$proto $s: exit $rc, $(grep -c '^PASS' /tmp/cu-one) passed, $(grep -c '^FAIL' /tmp/cu-one) failed, $(grep -c '^SKIP' /tmp/cu-one) skipped"
 		if [ $rc -ne 0 ]; then
@@ -87,12 +71,4 @@ else
 	diff -u /tmp/cu-iscsi /tmp/cu-iser | grep -E '^[-+](PASS|FAIL|SKIP) ' |
 	    head -n 40 | while read -r l; do vm_note "  $l"; done
 fi
-kill -TERM $mpid
-n=0
-while kill -0 $mpid 2>/dev/null && [ $n -lt 40 ]; do sleep 0.25; n=$((n + 1)); done
-if grep -qE 'Sanitizer|runtime error:' $C/log; then
-	vm_fail "no sanitizer report in the guest's daemons' log"
-	grep -A 10 -E 'Sanitizer|runtime error:' $C/log | head -n 30
-else
-	vm_ok "no sanitizer report in the guest's daemons' log"
-fi
+vm_tgt_stop $mpid $C/log

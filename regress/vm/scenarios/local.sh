@@ -41,17 +41,7 @@ for lun in 1 2; do
 	[ $lun = 1 ] && sn=SDEBUG1 || sn=FILE2
 	vm_check_out "LUN $lun ($dev): serial $sn" "Unit serial number: $sn" \
 	    sg_vpd -p sn "$dev"
-	mkfs.ext4 -q -F "$dev" && mount -t ext4 "$dev" /mnt/t ||
-	    { vm_fail "LUN $lun: mkfs and mount"; continue; }
-	dd if=/dev/urandom of=/mnt/t/f bs=1M count=24 2>/dev/null
-	s1=$(md5sum < /mnt/t/f)
-	umount /mnt/t
-	echo 3 > /proc/sys/vm/drop_caches
-	mount -t ext4 -o ro "$dev" /mnt/t
-	s2=$(md5sum < /mnt/t/f)
-	umount /mnt/t
-	[ "$s1" = "$s2" ] && vm_ok "LUN $lun ($dev): 24 MiB md5 round trip" ||
-	    vm_fail "LUN $lun ($dev): 24 MiB md5 round trip"
+	vm_md5_trip "$dev" 24 "LUN $lun ($dev)"
 done
 # The file system written through LUN 1 is on the scsi_debug disk itself.
 mount -t ext4 -o ro "$sdbg" /mnt/t 2>/dev/null &&
@@ -59,14 +49,4 @@ mount -t ext4 -o ro "$sdbg" /mnt/t 2>/dev/null &&
     vm_fail "what LUN 1 wrote is on $sdbg"
 umount /mnt/t 2>/dev/null
 iscsiadm -m node --logoutall=all > /dev/null
-kill -TERM $mpid
-n=0
-while kill -0 $mpid 2>/dev/null && [ $n -lt 40 ]; do sleep 0.25; n=$((n + 1)); done
-kill -0 $mpid 2>/dev/null && vm_fail "tgt-master stops on SIGTERM" ||
-    vm_ok "tgt-master stops on SIGTERM"
-if grep -qE 'Sanitizer|runtime error:' $C/log; then
-	vm_fail "no sanitizer report in the guest's daemons' log"
-	grep -A 10 -E 'Sanitizer|runtime error:' $C/log | head -n 30
-else
-	vm_ok "no sanitizer report in the guest's daemons' log"
-fi
+vm_tgt_stop $mpid $C/log
