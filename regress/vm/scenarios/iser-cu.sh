@@ -4,16 +4,15 @@
 # LUN of the target in the guest; the verdicts are compared test by
 # test.  VM_CU_SUITES: the suites.
 #
-# libiscsi 1.19 (Debian 12) has two iSER-side defects this works with:
-#   - iscsi_init_iser_transport() takes its connection state from
-#     malloc, not zeroed (fixed upstream in 1.20, b4ba920 "iser: fix
-#     segfault at iser_reg_mr"): a stale tx descriptor list head makes
-#     iser_reg_mr() crash on RDMA_CM_EVENT_ESTABLISHED (SIGSEGV in
-#     libiscsi.so.7 +0x2035f, reading 0x98 past the list head at
-#     iser_conn + 0x10b0), or a stale state ends the connect as "Conn
-#     disconnected event", depending on what the heap held.  The suites
-#     run over both protocols with /tgt/bin/zero-malloc.so preloaded
-#     (regress/vm/zero-malloc.c), whose malloc zeroes, as the fix does.
+# libiscsi 1.19 (Debian 12) has three iSER-side defects this works with:
+#   - two memory errors, both fixed upstream, that crash iscsi-test-cu
+#     over iSER (SIGSEGV in iser_reg_mr() at libiscsi.so.7 +0x2035f on
+#     RDMA_CM_EVENT_ESTABLISHED, "corrupted double-linked list", SIGSEGV
+#     in free): the connection state taken from malloc unzeroed (1.20.0,
+#     b4ba920) and read buffers freed into the small-allocation cache
+#     (1.20.1, 2934d64).  The suites run over both protocols with
+#     /tgt/bin/libiscsi-iser-fix.so preloaded, which does what the fixes
+#     do (regress/vm/libiscsi-iser-fix.c says how).
 #   - its iSER receive path reports the whole expected transfer length
 #     as the Data-In size (task->datain.size = EDTL, lib/iser.c
 #     iser_prepare_read_cmd() and iscsi-command.c), never the bytes the
@@ -47,7 +46,7 @@ target "$VM_IQN" {
 	lun 1 disk "$C/cu.img" { backend rdwr; thin-provisioning yes }
 }
 EOF2
-/tgt/bin/tgt-master -d -f $C/tgt.conf > $C/log 2>&1 &
+/tgt/bin/tgt-master -d -v -f $C/tgt.conf > $C/log 2>&1 &
 mpid=$!
 vm_wait 20 sh -c "/tgt/bin/tgtctl -s /run/tgt.sock show portals | grep -q 'iser.*running'" ||
     { vm_fail "the iSER portal runs"; tail -n 30 $C/log; exit 1; }
@@ -67,7 +66,7 @@ for proto in iscsi iser; do
 	t0=$(date +%s)
 	for s in $VM_CU_SUITES; do
 		t1=$(date +%s)
-		LD_PRELOAD=/tgt/bin/zero-malloc.so CU_TIMEOUT=150 \
+		LD_PRELOAD=/tgt/bin/libiscsi-iser-fix.so CU_TIMEOUT=150 \
 		    /tgt/bin/cu-run.sh -d \
 		    "$proto://$A:3260/$VM_IQN/1" "$s" > /tmp/cu-$proto-$s.out 2>&1
 		grep -E '^(PASS|FAIL|SKIP) ' /tmp/cu-$proto-$s.out |
@@ -76,6 +75,7 @@ for proto in iscsi iser; do
 			vm_note "$proto $s: $(grep '^FAIL .* (' /tmp/cu-$proto-$s.out | head -n 1)"
 			grep '^    ' /tmp/cu-$proto-$s.out | tail -n 8
 			dmesg | grep -iE 'out of memory|killed process' | tail -n 2
+			grep -E 'iser|RDMA' $C/log | tail -n 6
 			echo "ABORT $s" >> /tmp/cu-$proto
 		fi
 		echo "$s $(( $(date +%s) - t1 ))" >> /tmp/cu-time-$proto
