@@ -759,8 +759,14 @@ iser_connect_request(struct rdma_cm_id *id,
 	    sizeof(struct sockaddr_in6));
 	conn_addr_name(&c->peer, c->peer_name, sizeof(c->peer_name));
 	conn_addr_name(&c->local, c->local_name, sizeof(c->local_name));
-	/* RDMA READs we may have in flight: the initiator's resources */
-	ic->reads_max = req->responder_resources;
+	/*
+	 * RDMA READs we may have in flight: what the initiator offered as
+	 * its responder resources.  The CM hands the passive side the
+	 * request's values from its own point of view: initiator_depth is
+	 * the peer's responder resources (Linux's isert reads it the same
+	 * way; libiscsi offers 4 and an initiator depth of 0).
+	 */
+	ic->reads_max = req->initiator_depth;
 	if (ic->reads_max > iser.dev[dev].max_rd_atom)
 		ic->reads_max = iser.dev[dev].max_rd_atom;
 	if (ic->reads_max == 0)

@@ -588,6 +588,17 @@ login_session(struct conn *c, struct login *l)
 	struct session	*s, *old;
 	int		 disc = l->session_type == SESSTYPE_DISCOVERY;
 
+	if (l->neg.iser && !disc && !l->neg.p.rdma_ext) {
+		/*
+		 * Full feature phase over RDMA is iSER-assisted or nothing:
+		 * RDMAExtensions=Yes must have been negotiated (RFC 7145).
+		 */
+		log_info("%s: iser: login without RDMAExtensions=Yes",
+		    c->peer_name);
+		login_fail(c, l, ISCSI_LS_INITIATOR_ERR,
+		    ISCSI_LD_MISSING_PARAM);
+		return (-1);
+	}
 	if (l->tsih != 0)
 		return (login_join(c, l));
 	if ((old = session_find(l->initiator, l->isid, l->target, disc))

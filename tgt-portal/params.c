@@ -421,17 +421,31 @@ params_key(struct param_neg *n, const char *key, const char *val,
 		textbuf_add(out, key, "Yes");
 		break;
 	case PK_ERL:
-		/* min */
+		/*
+		 * min; 0 over iSER: the tools of levels 1 and 2 do not
+		 * carry over.  Data-In goes by RDMA WRITE and Data-Out by
+		 * RDMA READ, so there is no DataSN-numbered PDU to ask
+		 * again by SNACK, nor a digest error to recover from
+		 * (digests are None, the reliable connection has its own
+		 * CRC); a task reassigned to another connection would
+		 * need the STags of a queue pair that is gone.
+		 */
 		if (text_number(val, 0, 2, &v) == -1)
 			goto reject;
-		p->erl = min32(v, PORTAL_MAX_ERL);
+		p->erl = min32(v, n->iser ? 0 : PORTAL_MAX_ERL);
 		textbuf_add(out, key, "%u", p->erl);
 		break;
 	case PK_MAX_CONNECTIONS:
-		/* min */
+		/*
+		 * min; 1 over iSER: every connection of a session must be
+		 * in iSER-assisted mode and is a queue pair of its own;
+		 * with ERL 0 a second connection buys no recovery, and no
+		 * iSER initiator we know of (Linux, libiscsi) asks for it.
+		 * A second connection's login fails "too many connections".
+		 */
 		if (text_number(val, 1, 65535, &v) == -1)
 			goto reject;
-		p->max_connections = min32(v, PORTAL_MAX_CONNS);
+		p->max_connections = min32(v, n->iser ? 1 : PORTAL_MAX_CONNS);
 		textbuf_add(out, key, "%u", p->max_connections);
 		break;
 	case PK_TIME2WAIT:

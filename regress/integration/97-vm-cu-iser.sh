@@ -1,14 +1,50 @@
 #!/usr/bin/env bash
 # libiscsi's conformance suites over iSER (iser:// URLs) and over TCP, in
-# the guest with the target there and Soft-RoCE: the same verdicts.  The
-# suites are a selection (TCG is slow); VM_CU_SUITES="ALL" runs them all.
-# TCG runs the suites slowly: the longest watchdog run-tests.sh allows.
+# the guest with the target there and Soft-RoCE: the verdicts compared
+# test by test (regress/vm/scenarios/iser-cu.sh says which differences
+# are libiscsi 1.19's own and allowed).
+#
+# The suites: the whole ALL family (but MultipathIO, which needs a second
+# portal, and Sanitize, which needs -S) took 802 s per protocol under TCG
+# on a loaded 2-core machine, too much for the VM budget.  The rule:
+# every suite of the family that took at most 10 s over TCP in that
+# measurement (33 suites: each command's cheap suite, the reservations,
+# the iSCSI-level ones), plus Read10 and Write10 (25 and 37 s), the
+# reads and writes every initiator issues, with their asynchronous and
+# residual cases.  Left out are the long loops over lengths and LBAs
+# (Verify*, WriteSame*, WriteVerify*, OrWrite, CompareAndWrite, Unmap,
+# Reserve6, Write12, iSCSIcmdsn: 12 to 105 s each), whose data moves by
+# the same RDMA WRITE and READ.  VM_CU_SUITES="..." runs others.
 VM_TIMEOUT=${VM_TIMEOUT:-840}
+# libiscsi 1.19 registers 256 buffers of 256 KiB (64 MiB) per iSER
+# connection and the reservation suites hold several: iscsi-test-cu
+# reached 570 MiB and the OOM killer in a 1 GiB guest.
+VM_MEM=${VM_MEM:-2048}
 . "$(dirname "$0")/../lib/common.sh"
 . "$top/regress/vm/lib.sh"
 need_bin tgt-master
 
 VM_TARGET_IN_GUEST=1
 VM_IQN=$IQN
-VM_CU_SUITES=${VM_CU_SUITES:-"ALL.Inquiry ALL.Read10 ALL.Write10 ALL.CompareAndWrite ALL.ProutReserve"}
+VM_CU_SUITES=${VM_CU_SUITES:-"ALL.ExtendedCopy ALL.GetLBAStatus
+ALL.Inquiry ALL.Mandatory ALL.ModeSense6 ALL.NoMedia ALL.Prefetch10
+ALL.Prefetch16 ALL.PreventAllow ALL.PrinReadKeys ALL.PrinServiceactionRange
+ALL.PrinReportCapabilities ALL.ProutRegister ALL.ProutReserve
+ALL.ProutClear ALL.ProutPreempt ALL.Read6 ALL.Read10 ALL.Read12 ALL.Read16
+ALL.ReadCapacity10 ALL.ReadCapacity16 ALL.ReadDefectData10
+ALL.ReadDefectData12 ALL.ReadOnly ALL.ReceiveCopyResults
+ALL.ReportSupportedOpcodes ALL.StartStopUnit ALL.TestUnitReady
+ALL.Write10 ALL.Write16 ALL.WriteAtomic16 ALL.iSCSIdatasn
+ALL.iSCSIResiduals ALL.iSCSITMF"}
+VM_CU_SUITES=$(echo $VM_CU_SUITES)
+# The project's runner and scorer (cu-run.sh scores by itself in the
+# guest, where the shared scorer is not), and what the scenario preloads
+# into libiscsi 1.19 (regress/vm/libiscsi-iser-fix.c).
+if cc -std=gnu11 -Wall -Wextra -Werror -O2 -shared -fPIC \
+    -o "$T/libiscsi-iser-fix.so" "$top/regress/vm/libiscsi-iser-fix.c"; then
+	VM_GUEST_BINS="$top/regress/cu-run.sh $T/libiscsi-iser-fix.so"
+else
+	fail "regress/vm/libiscsi-iser-fix.c builds"
+	exit 1
+fi
 vm_run iser-cu "$top/regress/vm/scenarios/iser-cu.sh"

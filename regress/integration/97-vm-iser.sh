@@ -4,8 +4,10 @@
 # the guest's kernel iSER initiator logs in over rdma_rxe on a dummy
 # device: ext4 and md5, fio verify, a TCP session beside it sharing a
 # persistent reservation, task management and NOP, malformed iSER input
-# from a hostile initiator (regress/vm/iser-hostile.c), kill -9 of the
-# iSER portal under fio.
+# and the logins iSER refuses or negotiates down (RDMAExtensions missing,
+# ERL 2, MC/S, digests) from a hostile initiator
+# (regress/vm/iser-hostile.c), an Async Message (logout requested by a
+# reload) answered by the kernel, kill -9 of the iSER portal under fio.
 . "$(dirname "$0")/../lib/common.sh"
 . "$top/regress/vm/lib.sh"
 need_bin tgt-master

@@ -107,7 +107,8 @@ test_iser_keys(void)
 		"InitiatorRecvDataSegmentLength=262144",
 		"TargetRecvDataSegmentLength=65536",
 		"MaxOutstandingUnexpectedPDUs=64", "RDMAExtensions=Yes",
-		"HeaderDigest=CRC32C,None", NULL
+		"HeaderDigest=CRC32C,None", "ErrorRecoveryLevel=2",
+		"MaxConnections=4", NULL
 	};
 	static const char *const crc[] = { "DataDigest=CRC32C", NULL };
 	struct param_neg	 n;
@@ -124,6 +125,9 @@ test_iser_keys(void)
 	CHECK(has(&out, "MaxRecvDataSegmentLength=8192"));
 	CHECK(n.p.max_recv_dsl == 8192 && n.p.max_xmit_dsl == 8192);
 	CHECK(n.p.max_unexpected == 64);
+	/* no ERL > 0 and no MC/S over iSER */
+	CHECK(has(&out, "ErrorRecoveryLevel=0") && n.p.erl == 0);
+	CHECK(has(&out, "MaxConnections=1") && n.p.max_connections == 1);
 	textbuf_free(&out);
 
 	/* over TCP: no RDMA extensions, the iSER lengths are irrelevant */
@@ -133,6 +137,8 @@ test_iser_keys(void)
 	CHECK(has(&out, "TargetRecvDataSegmentLength=Irrelevant"));
 	CHECK(has(&out, "MaxOutstandingUnexpectedPDUs=Irrelevant"));
 	CHECK(has(&out, "HeaderDigest=CRC32C"));
+	CHECK(has(&out, "ErrorRecoveryLevel=2") && n.p.erl == 2);
+	CHECK(has(&out, "MaxConnections=4") && n.p.max_connections == 4);
 	textbuf_free(&out);
 
 	/* iSER has no digests: CRC32C alone is refused */

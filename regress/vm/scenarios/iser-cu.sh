@@ -1,7 +1,28 @@
-# Scenario of 97-vm-cu-iser (guest side, busybox sh): libiscsi's
-# conformance suites over iSER (iser:// URLs, libiscsi's own iSER
-# initiator on Soft-RoCE) and over TCP against the target in the guest;
-# the verdicts must be the same.  VM_CU_SUITES: the suites to run.
+# Scenario of 97-vm-cu-iser (guest side): libiscsi's conformance suites
+# (regress/cu-run.sh, the project's scoring) over TCP and over iSER
+# (iser:// URLs, libiscsi's own iSER initiator on Soft-RoCE) against one
+# LUN of the target in the guest; the verdicts are compared test by
+# test.  VM_CU_SUITES: the suites.
+#
+# libiscsi 1.19 (Debian 12) has iSER-side defects this works with:
+#   - two memory errors that crash iscsi-test-cu over iSER (SIGSEGV in
+#     iser_reg_mr() at libiscsi.so.7 +0x2035f on RDMA_CM_EVENT_ESTABLISHED,
+#     "corrupted double-linked list", SIGSEGV in free): the connection
+#     state taken from malloc unzeroed (fixed in 1.20.0, b4ba920) and
+#     read buffers freed into the small-allocation cache (1.20.1,
+#     2934d64); and a synchronous call fails with "revents is not
+#     POLLIN" when its command takes more than a second (lib/sync.c
+#     polls a second at a time and calls iscsi_service(ctx, 0), which
+#     the 1.19 iSER service refuses).  The iSER runs preload
+#     /tgt/bin/libiscsi-iser-fix.so, which does what the fixes do
+#     (regress/vm/libiscsi-iser-fix.c says how); TCP runs unchanged.
+#   - its iSER receive path reports the whole expected transfer length
+#     as the Data-In size (task->datain.size = EDTL, lib/iser.c
+#     iser_prepare_read_cmd() and iscsi-command.c), never the bytes the
+#     target sent (less the residual of the SCSI Response), which is
+#     what it counts over TCP.  Tests that compare the Data-In size with
+#     the data's own length fail over iSER only; they are listed in
+#     KNOWN below and are the only differences allowed.
 C=/tmp/tgt
 A=192.168.77.1
 mkdir -p $C
@@ -28,47 +49,75 @@ target "$VM_IQN" {
 	lun 1 disk "$C/cu.img" { backend rdwr; thin-provisioning yes }
 }
 EOF2
-/tgt/bin/tgt-master -d -f $C/tgt.conf > $C/log 2>&1 &
+/tgt/bin/tgt-master -d -v -f $C/tgt.conf > $C/log 2>&1 &
 mpid=$!
 vm_wait 20 sh -c "/tgt/bin/tgtctl -s /run/tgt.sock show portals | grep -q 'iser.*running'" ||
     { vm_fail "the iSER portal runs"; tail -n 30 $C/log; exit 1; }
 vm_wait 10 sh -c "/tgt/bin/tgtctl -s /run/tgt.sock show portals | grep -v iser | grep -q 'running'"
+
+# Differences allowed, "TEST TCP-VERDICT ISER-VERDICT", each a libiscsi
+# 1.19 iSER defect shown above (the Data-In size is the EDTL):
+#   Inquiry.AllocLength: asks 511 and 512 bytes of the standard INQUIRY
+#	data and wants the same Data-In size;
+#   Inquiry.BlockLimits: wants the Data-In size to be the page length
+#	(64) where it asked 255.
+KNOWN="ALL.Inquiry.AllocLength PASS FAIL
+ALL.Inquiry.BlockLimits PASS FAIL"
+
 for proto in iscsi iser; do
 	: > /tmp/cu-$proto
+	t0=$(date +%s)
 	for s in $VM_CU_SUITES; do
-		timeout 150 iscsi-test-cu -d -v -t "$s" \
-		    "$proto://$A:3260/$VM_IQN/1" > /tmp/cu-$proto-$s.log 2>&1
-		rc=$?
-		vm_cu_score /tmp/cu-$proto-$s.log > /tmp/cu-one
-		cat /tmp/cu-one >> /tmp/cu-$proto
-		vm_note "$proto $s: exit $rc, $(grep -c '^PASS' /tmp/cu-one) passed, $(grep -c '^FAIL' /tmp/cu-one) failed, $(grep -c '^SKIP' /tmp/cu-one) skipped"
-		if [ $rc -ne 0 ]; then
-			tail -n 12 /tmp/cu-$proto-$s.log
-			tail -n 12 $C/log
+		t1=$(date +%s)
+		pre=
+		[ $proto = iser ] && pre=/tgt/bin/libiscsi-iser-fix.so
+		LD_PRELOAD=$pre CU_TIMEOUT=150 /tgt/bin/cu-run.sh -d \
+		    "$proto://$A:3260/$VM_IQN/1" "$s" > /tmp/cu-$proto-$s.out 2>&1
+		grep -E '^(PASS|FAIL|SKIP) ' /tmp/cu-$proto-$s.out |
+		    grep -v ' (' >> /tmp/cu-$proto
+		if grep -q '^FAIL .* (' /tmp/cu-$proto-$s.out; then
+			vm_note "$proto $s: $(grep '^FAIL .* (' /tmp/cu-$proto-$s.out | head -n 1)"
+			grep '^    ' /tmp/cu-$proto-$s.out | tail -n 8
+			dmesg | grep -iE 'out of memory|killed process' | tail -n 2
+			grep -E 'iser|RDMA' $C/log | tail -n 6
+			echo "ABORT $s" >> /tmp/cu-$proto
 		fi
+		echo "$s $(( $(date +%s) - t1 ))" >> /tmp/cu-time-$proto
 	done
 	p=$(grep -c '^PASS ' /tmp/cu-$proto)
 	f=$(grep -c '^FAIL ' /tmp/cu-$proto)
 	k=$(grep -c '^SKIP ' /tmp/cu-$proto)
-	vm_note "conformance over $proto: $p passed, $f failed, $k skipped"
+	vm_note "conformance over $proto: $p passed, $f failed, $k skipped in $(( $(date +%s) - t0 )) s"
+	vm_note "  seconds per suite: $(tr '\n' ' ' < /tmp/cu-time-$proto)"
 done
 [ "$(grep -c '^PASS ' /tmp/cu-iser)" -gt 0 ] &&
-    vm_ok "libiscsi over iser:// logs in and passes tests ($(grep -c '^PASS ' /tmp/cu-iser) of $(wc -l < /tmp/cu-iser))" ||
-    { vm_fail "libiscsi over iser:// logs in and passes tests"; tail -n 20 /tmp/cu-iser-*.log | head -n 40; }
+    vm_ok "libiscsi over iser:// logs in and passes tests ($(grep -c '^PASS ' /tmp/cu-iser) of $(grep -c '^[PFS]' /tmp/cu-iser))" ||
+    { vm_fail "libiscsi over iser:// logs in and passes tests"; tail -n 20 /tmp/cu-iser-*.out | head -n 40; }
+! grep -q '^ABORT' /tmp/cu-iscsi /tmp/cu-iser &&
+    vm_ok "every suite ran to its end over both (no crash, no hang)" ||
+    vm_fail "every suite ran to its end over both: $(grep -h '^ABORT' /tmp/cu-iscsi /tmp/cu-iser | tr '\n' ' ')"
+# TEST TCP ISER for every test whose verdicts differ ("-" : did not run)
+awk 'FNR == NR { tcp[$2] = $1; next } { iser[$2] = $1 }
+END {
+	for (t in tcp) if (tcp[t] != iser[t])
+		print t, tcp[t], (t in iser ? iser[t] : "-")
+	for (t in iser) if (!(t in tcp)) print t, "-", iser[t]
+}' /tmp/cu-iscsi /tmp/cu-iser | sort > /tmp/cu-diff
+echo "$KNOWN" | sort > /tmp/cu-known
+bad=$(grep -vxF -f /tmp/cu-known /tmp/cu-diff)
+grep -xF -f /tmp/cu-known /tmp/cu-diff | while read -r l; do
+	vm_note "known libiscsi 1.19 iSER difference (TEST TCP iSER): $l"
+done
+if [ -z "$bad" ]; then
+	vm_ok "the same verdicts over iSER as over TCP, test by test ($(grep -c . /tmp/cu-iscsi) tests; $(grep -c . /tmp/cu-diff) known libiscsi-side differences)"
+else
+	vm_fail "the same verdicts over iSER as over TCP, test by test"
+	echo "$bad" | head -n 40 | while read -r l; do
+		vm_note "  differs (TEST TCP iSER): $l"
+	done
+fi
 /tgt/bin/tgtctl -s /run/tgt.sock show portals | grep -q 'iser.*running' &&
     ! grep -q 'iser\].*\(killed\|exited\)' $C/log &&
     vm_ok "the iSER portal ran through all of it" ||
     vm_fail "the iSER portal ran through all of it"
-# Known: libiscsi's own iSER initiator (1.19) differs from its TCP one in
-# a few verdicts (Inquiry asserts the data-in size against the page
-# length), and iscsi-test-cu itself segfaults in some tests over iSER
-# (Read10.Async, Write10.Async, in ProutReserve); they are listed, not
-# failed, until each is explained.
-if cmp -s /tmp/cu-iscsi /tmp/cu-iser; then
-	vm_ok "the same verdicts over iSER as over TCP"
-else
-	vm_note "verdicts that differ (-TCP +iSER; a test missing on one side did not run there):"
-	diff -u /tmp/cu-iscsi /tmp/cu-iser | grep -E '^[-+](PASS|FAIL|SKIP) ' |
-	    head -n 40 | while read -r l; do vm_note "  $l"; done
-fi
 vm_tgt_stop $mpid $C/log

@@ -130,6 +130,25 @@ if [ -x /tgt/bin/iser-hostile ]; then
 	"login-rsp 02"*) vm_ok "hostile iSER login text: Login Response, initiator error ($r)" ;;
 	*) vm_fail "hostile iSER login text: Login Response, initiator error (got '$r')" ;;
 	esac
+	# What iSER allows (RFC 7145): no ERL > 0, no MC/S, no digests,
+	# and full feature phase only with RDMAExtensions=Yes.
+	r=$(/tgt/bin/iser-hostile $A 3260 nordma "$VM_IQN" 2>&1)
+	[ "$r" = "login-rsp 0207" ] &&
+	    vm_ok "an iSER login without RDMAExtensions=Yes: Missing parameter (0207)" ||
+	    vm_fail "an iSER login without RDMAExtensions=Yes: Missing parameter (0207) (got '$r')"
+	r=$(/tgt/bin/iser-hostile $A 3260 keys "$VM_IQN" 2>&1)
+	echo "$r" | tr '\n' ' ' | cut -c 1-400
+	echo "$r" | head -n 1 | grep -qx 'login-rsp 0000' &&
+	    echo "$r" | grep -qx 'ErrorRecoveryLevel=0' &&
+	    echo "$r" | grep -qx 'MaxConnections=1' &&
+	    echo "$r" | grep -qx 'HeaderDigest=Reject' &&
+	    echo "$r" | grep -qx 'DataDigest=Reject' &&
+	    vm_ok "iSER login offering ERL 2, 4 connections, CRC32C digests: ERL 0, MaxConnections 1, digests rejected" ||
+	    vm_fail "iSER login offering ERL 2, 4 connections, CRC32C digests: ERL 0, MaxConnections 1, digests rejected"
+	r=$(/tgt/bin/iser-hostile $A 3260 mcs "$VM_IQN" 2>&1)
+	[ "$r" = "login-rsp 0206" ] &&
+	    vm_ok "a second connection to an iSER session: Too many connections (0206)" ||
+	    vm_fail "a second connection to an iSER session: Too many connections (0206) (got '$r')"
 	[ "$(portal_pid)" = "$pp0" ] &&
 	    vm_ok "the iSER portal survives the hostile input (pid $pp0)" ||
 	    vm_fail "the iSER portal survives the hostile input (pid $pp0, now $(portal_pid))"
@@ -162,8 +181,21 @@ fi
 cn -o update -n node.session.auth.password -v iser-secret-123
 cn -o update -n node.session.auth.username_in -v iser-target
 cn -o update -n node.session.auth.password_in -v iser-mutual-456
-vm_check "mutual CHAP login over iSER" cn --login &&
-    vm_check "logout of the CHAP session" cn --logout
+# An Async Message over iSER: a reload that removes the CHAP target asks
+# its session to log out (AsyncEvent 1, "logout requested"); iscsid
+# answers with a Logout over the iSER connection.
+if vm_check "mutual CHAP login over iSER" cn --login; then
+	n0=$(grep -c 'iser\].*logout tsih' $C/log)
+	sed "/^target \"$VM_IQN-chap\"/,/^}/d" $C/tgt.conf > $C/tgt2.conf
+	cp $C/tgt2.conf $C/tgt.conf
+	vm_check "reload without the CHAP target" \
+	    /tgt/bin/tgtctl -s /run/tgt.sock reload
+	vm_wait 30 sh -c "[ \$(grep -c 'iser\].*logout tsih' $C/log) -gt $n0 ]" &&
+	    vm_ok "the removed target's iSER session gets the Async Message and logs out" ||
+	    { vm_fail "the removed target's iSER session gets the Async Message and logs out"; fail_log; }
+	cn --logout > /dev/null 2>&1
+	cn -o delete > /dev/null 2>&1
+fi
 
 # kill -9 of the iSER portal under fio verify.
 # (fio of 96 MiB took under 6 s on a quiet machine: the kill comes as
