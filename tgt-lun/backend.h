@@ -54,6 +54,12 @@ struct backend {
 	 */
 	void		 (*mem_add)(struct lun *, void *base, size_t len);
 	void		 (*mem_del)(struct lun *, void *base, size_t len);
+	/*
+	 * A store without a descriptor (rbd): init() opens it, then this
+	 * gives its size in bytes (also on a resize); 0, or -1 and errno.
+	 * NULL: the size is the descriptor's.
+	 */
+	int		 (*size)(struct lun *, uint64_t *);
 };
 
 /* Synchronous transfer: len, or a negative errno (backend_rdwr.c). */
@@ -82,5 +88,10 @@ extern const struct backend backend_rdwr;
 extern const struct backend backend_aio;
 extern const struct backend backend_null;
 extern const struct backend backend_io_uring;
+extern const struct backend backend_rbd;
+
+struct msg_lun_rbd;
+/* The cluster settings backend rbd's init() connects with (MSG_LUN_RBD). */
+void	rbd_configure(const struct msg_lun_rbd *);
 
 #endif /* TGT_BACKEND_H */

@@ -70,6 +70,13 @@ sbc_io_error(struct scsi_cmd *cmd, int write, int error, uint64_t lba)
 {
 	if (write && (error == ENOSPC || error == EDQUOT))
 		scsi_check(cmd, SK_DATA_PROTECT, ASC_SPACE_ALLOC_FAILED_WP);
+	else if (error == ETIMEDOUT || error == ENOTCONN ||
+	    error == ESHUTDOWN)
+		/*
+		 * A store out of reach (rbd: the cluster did not answer in
+		 * time): retryable, as initiators retry a transition.
+		 */
+		scsi_check(cmd, SK_NOT_READY, ASC_LUN_TRANSITION);
 	else
 		scsi_check_info(cmd, SK_MEDIUM_ERROR, write ?
 		    ASC_WRITE_ERROR : ASC_UNRECOVERED_READ_ERROR, lba, 1);

@@ -47,6 +47,28 @@ send_error(const char *text)
 		log_warn("cannot send error to the master");
 }
 
+/* The backend saw its store resized (rbd): tell the LUN and the master. */
+static void
+lun_resized(struct lun *lun)
+{
+	lunctl_resize(lun, &master);
+}
+
+/* Backend rbd: the cluster settings, before LUN_CONFIG. */
+static void
+lun_rbd(struct msg *m)
+{
+	struct msg_lun_rbd	rs;
+
+	if (MSG_GET(m, &rs) != 0 || m->nfds != 0 || configured) {
+		log_warnx("malformed or late LUN_RBD");
+		send_error("malformed LUN_RBD");
+		return;
+	}
+	rbd_configure(&rs);
+	explicit_bzero(&rs, sizeof(rs));
+}
+
 static void
 lun_config(struct msg *m)
 {
@@ -61,7 +83,8 @@ lun_config(struct msg *m)
 	 */
 	if (MSG_GET(m, &cfg) != 0 || m->nfds > 1 ||
 	    (cfg.type == LUN_TYPE_DISK && m->nfds !=
-	    (cfg.backend == LUN_BACKEND_NULL ? 0 : 1))) {
+	    (cfg.backend == LUN_BACKEND_NULL ||
+	    cfg.backend == LUN_BACKEND_RBD ? 0 : 1))) {
 		log_warnx("malformed LUN_CONFIG");
 		send_error("malformed LUN_CONFIG");
 		return;
@@ -85,6 +108,7 @@ lun_config(struct msg *m)
 		return;
 	}
 	the_lun.batch_done = lring_batch_done;
+	the_lun.resized = lun_resized;
 	the_lun.xcopy_ask = lun_xcopy_ask;
 	smc_set_sender(&the_lun, send_master, NULL);
 	configured = 1;
@@ -370,6 +394,9 @@ dispatch(struct msgchan *mc, struct msg *m, void *arg)
 	case MSG_LUN_RING_ADD:
 		ring_add(m);
 		break;
+	case MSG_LUN_RBD:
+		lun_rbd(m);
+		break;
 	case MSG_LUN_STATE:
 		lun_state(m);
 		break;
@@ -447,7 +474,10 @@ main(int argc, char *argv[])
 	else {
 		io_uring_unavailable("backend io_uring needs tgt-lun started "
 		    "with -b io_uring (its ring is made before the sandbox)");
-		sandbox_seccomp(SANDBOX_LUN);
+		/* rbd: librados' threads and sockets */
+		sandbox_seccomp(o.backend != NULL &&
+		    strcmp(o.backend, "rbd") == 0 ? SANDBOX_LUN_RBD :
+		    SANDBOX_LUN);
 	}
 
 	if (msgchan_init(&master, evb, TGT_CHILD_FD, dispatch, closed,
