@@ -60,6 +60,14 @@ struct backend {
 	 * NULL: the size is the descriptor's.
 	 */
 	int		 (*size)(struct lun *, uint64_t *);
+	/*
+	 * Allocation (GET LBA STATUS) of a store without a descriptor:
+	 * whether byte off is mapped, and in *next where that state ends
+	 * (at most end).  0, or -1 and errno.  NULL: SEEK_DATA/SEEK_HOLE
+	 * on the descriptor.
+	 */
+	int		 (*extent)(struct lun *, uint64_t off, uint64_t end,
+			    int *mapped, uint64_t *next);
 };
 
 /* Synchronous transfer: len, or a negative errno (backend_rdwr.c). */

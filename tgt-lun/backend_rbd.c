@@ -379,6 +379,64 @@ rbd_fallocate(struct lun *lun, int mode, uint64_t off, uint64_t len)
 	return (0);
 }
 
+/* rbd_diff_iterate2's walk for rbd_extent() */
+struct rbd_walk {
+	uint64_t	 off;		/* asked about */
+	uint64_t	 next;		/* where its state ends */
+	int		 mapped;
+	int		 found;		/* the state of off is known */
+};
+
+static int
+rbd_walk_cb(uint64_t ofs, size_t len, int exists, void *arg)
+{
+	struct rbd_walk	*w = arg;
+
+	if (!exists)
+		return (0);
+	if (!w->found) {
+		w->found = 1;
+		if (ofs > w->off) {		/* a hole up to this extent */
+			w->mapped = 0;
+			w->next = ofs;
+			return (-ECANCELED);
+		}
+		w->mapped = 1;
+		w->next = ofs + len;
+		return (0);
+	}
+	if (ofs > w->next)			/* the mapped run ended */
+		return (-ECANCELED);
+	w->next = ofs + len;
+	return (0);
+}
+
+/* GET LBA STATUS: the image's allocated extents, from rbd_diff_iterate2. */
+static int
+rbd_extent(struct lun *lun, uint64_t off, uint64_t end, int *mapped,
+    uint64_t *next)
+{
+	struct rbd_priv	*rp = lun->be_priv;
+	struct rbd_walk	 w;
+	int		 r;
+
+	memset(&w, 0, sizeof(w));
+	w.off = off;
+	r = rbd_diff_iterate2(rp->img, NULL, off, end - off, 1, 0,
+	    rbd_walk_cb, &w);
+	if (r < 0 && r != -ECANCELED) {
+		errno = -r;
+		return (-1);
+	}
+	if (!w.found) {				/* nothing allocated */
+		w.mapped = 0;
+		w.next = end;
+	}
+	*mapped = w.mapped;
+	*next = w.next > end ? end : w.next;
+	return (0);
+}
+
 static int
 rbd_store_size(struct lun *lun, uint64_t *size)
 {
@@ -403,4 +461,5 @@ const struct backend backend_rbd = {
 	.pio = rbd_pio,
 	.fallocate = rbd_fallocate,
 	.size = rbd_store_size,
+	.extent = rbd_extent,
 };

@@ -647,6 +647,17 @@ sbc_get_lba_status(struct scsi_cmd *cmd)
 	end = lun->nblocks;
 	while (lba < end && nd < max) {
 		pos = lba << lun->block_shift;
+		if (lun->be->extent != NULL) {
+			if (lun->be->extent(lun, pos, lun->size, &mapped,
+			    &next) == -1) {
+				mapped = 1;	/* cannot tell: mapped */
+				next = lun->size;
+			}
+			/* a partly mapped block is mapped */
+			next = mapped ? (next + lun->block_size - 1) >>
+			    lun->block_shift : next >> lun->block_shift;
+			goto put;
+		}
 		data = lseek(lun->fd, pos, SEEK_DATA);
 		if (data == -1 && errno == ENXIO)
 			data = lun->size;
@@ -663,6 +674,7 @@ sbc_get_lba_status(struct scsi_cmd *cmd)
 			    lun->block_shift;
 		} else
 			next = (uint64_t)data >> lun->block_shift;
+ put:
 		if (next > end)
 			next = end;
 		if (next <= lba)

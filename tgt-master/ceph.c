@@ -31,8 +31,6 @@
 #define CEPH_LINE_MAX	4096
 #define CEPH_KEYRINGS	"/etc/ceph/$cluster.$name.keyring," \
 			"/etc/ceph/$cluster.keyring,/etc/ceph/keyring"
-/* seconds a mon or OSD operation may take before a command fails */
-#define CEPH_OP_TIMEOUT	30
 
 /* What is read from one file: the values of the sections that apply. */
 struct ceph_vals {
@@ -269,7 +267,7 @@ ceph_lun_settings(const struct conf_lun *cl, struct msg_lun_rbd *r,
 	strlcpy(r->pool, cr->pool, sizeof(r->pool));
 	strlcpy(r->ns, cr->ns, sizeof(r->ns));
 	strlcpy(r->image, cr->image, sizeof(r->image));
-	r->timeout = CEPH_OP_TIMEOUT;
+	r->timeout = cr->timeout;
 	explicit_bzero(&cv, sizeof(cv));
 	return (0);
  fail:

@@ -113,7 +113,7 @@ conf_dump_rbd(const struct conf_rbd *r, FILE *fp)
 	dump_str(fp, r->user);
 	fprintf(fp, "; ceph-conf ");
 	dump_str(fp, r->conf);
-	fprintf(fp, "\n");
+	fprintf(fp, "; timeout %u\n", r->timeout);
 }
 
 static void
@@ -458,6 +458,7 @@ conf_lun_equal(const struct conf_lun *a, const struct conf_lun *b)
 	    strcmp(a->rbd.image, b->rbd.image) == 0 &&
 	    strcmp(a->rbd.user, b->rbd.user) == 0 &&
 	    strcmp(a->rbd.conf, b->rbd.conf) == 0 &&
+	    a->rbd.timeout == b->rbd.timeout &&
 	    strcmp(a->vendor, b->vendor) == 0 &&
 	    strcmp(a->product, b->product) == 0 &&
 	    strcmp(a->revision, b->revision) == 0 &&

@@ -49,7 +49,9 @@ struct conf_rbd {
 	char			 image[RBD_NAME_MAX];
 	char			 user[RBD_NAME_MAX];	/* default "admin" */
 	char			 conf[TGT_PATH_MAX];	/* cluster config */
+	uint32_t		 timeout;	/* seconds, mon and OSD ops */
 };
+#define CONF_DEF_RBD_TIMEOUT	30
 
 struct conf_lun {
 	TAILQ_ENTRY(conf_lun)	 entry;

@@ -168,8 +168,9 @@ static void	 isns_set(const YYLTYPE *, const char *, int64_t);
 #define LOPT_IMAGE	0x40000
 #define LOPT_CEPHUSER	0x80000
 #define LOPT_CEPHCONF	0x100000
+#define LOPT_RBDTIMEOUT	0x200000
 #define LOPT_RBD	(LOPT_POOL | LOPT_NAMESPACE | LOPT_IMAGE | \
-			    LOPT_CEPHUSER | LOPT_CEPHCONF)
+			    LOPT_CEPHUSER | LOPT_CEPHCONF | LOPT_RBDTIMEOUT)
 #define LOPT_DISK_ONLY	(LOPT_RBD | LOPT_BACKEND | LOPT_THIN | LOPT_REMOVABLE | \
 			    LOPT_BLOCKSIZE | LOPT_SIZE | LOPT_WCACHE | \
 			    LOPT_PBLOCKSIZE | LOPT_DIRECT)
@@ -549,6 +550,15 @@ lunopt		: BACKEND STRING	{
 		}
 		| CEPHCONF STRING	{
 			rbd_opt(&@1, &@2, LOPT_CEPHCONF, "ceph-conf", $2);
+		}
+		| TIMEOUT NUMBER	{
+			if (lun_once(&@1, LOPT_RBDTIMEOUT, "timeout")) {
+				if ($2 < 1 || $2 > 3600)
+					conf_err(&@2, "timeout %lld: 1 to 3600 "
+					    "seconds", (long long)$2);
+				else
+					cur_lun->rbd.timeout = $2;
+			}
 		}
 		| THIN yesno		{
 			if (lun_once(&@1, LOPT_THIN, "thin-provisioning") &&
@@ -1588,8 +1598,9 @@ rbd_end(const YYLTYPE *loc)
 	struct conf_rbd	*r = &cur_lun->rbd;
 
 	if (cur_lun->backend != LUN_BACKEND_RBD) {
-		conf_err(loc, "LUN %llu: pool, namespace, image and ceph-conf "
-		    "need backend rbd", (unsigned long long)cur_lun->lun);
+		conf_err(loc, "LUN %llu: pool, namespace, image, user, "
+		    "ceph-conf and timeout need backend rbd",
+		    (unsigned long long)cur_lun->lun);
 		return;
 	}
 	if (!lun_nopath) {
@@ -1612,6 +1623,8 @@ rbd_end(const YYLTYPE *loc)
 		strlcpy(r->user, "admin", sizeof(r->user));
 	if (r->conf[0] == '\0')
 		strlcpy(r->conf, "/etc/ceph/ceph.conf", sizeof(r->conf));
+	if (r->timeout == 0)
+		r->timeout = CONF_DEF_RBD_TIMEOUT;
 	if (!(lun_seen & LOPT_THIN))
 		cur_lun->flags |= LUN_F_THIN;
 	snprintf(cur_lun->path, sizeof(cur_lun->path), "rbd:%s/%s%s%s",
