@@ -29,6 +29,11 @@ static const char *const ceph_fixed[][2] = {
 	{ "crash_dir", "" },
 	{ "ms_bind_ipv6", "false" },
 	{ "rbd_cache", "false" },
+	/*
+	 * UNMAP and WRITE SAME with UNMAP promise zeroes (LBPRZ): no
+	 * discard may be skipped for being smaller than an object
+	 */
+	{ "rbd_skip_partial_discard", "false" },
 	{ "debug_ms", "0/0" },
 	{ "debug_rados", "0/0" },
 	{ "debug_rbd", "0/0" },

@@ -105,6 +105,13 @@ lun_config(struct msg *m)
 		log_warnx("lun %llu (%s): %s", (unsigned long long)cfg.lun,
 		    the_lun.cfg.path, err);
 		send_error(err);
+		/*
+		 * rbd: the cluster may be away for now.  Exit, so that the
+		 * master starts the LUN again (with its backoff) until it
+		 * is back.
+		 */
+		if (cfg.backend == LUN_BACKEND_RBD)
+			event_base_loopbreak(evb);
 		return;
 	}
 	the_lun.batch_done = lring_batch_done;
