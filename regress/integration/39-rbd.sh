@@ -121,17 +121,6 @@ if grep -qiE 'fail|mismatch|error' "$T/out"; then
 fi
 
 # the LUN processes: sandboxed like the others, with no file open
-lun_pid() {
-	local p
-	for p in $(children tgt-lun); do
-		if tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null |
-		    grep -qE "/$1 *\$"; then
-			echo "$p"
-			return 0
-		fi
-	done
-	return 1
-}
 p=$(lun_pid 1)
 if [ -z "$p" ]; then
 	fail "LUN 1 has a tgt-lun process"
@@ -204,28 +193,7 @@ fi
 
 # kill -9 of the LUN process under write load: every acknowledged
 # write is on the image, as librbd reads it
-mkdir -p "$T/ack"
-timeout -s KILL 60 python3 "$top/regress/lib/ack_writer.py" "$ADDR" "$PORT" \
-    "$IQN" 4 131072 "$T/ack" 12 > "$T/ack.out" 2>&1 &
-writer=$!
-bg $writer
-wait_for 30 grep -q '^# ready' "$T/ack.out" ||
-    { note "the writer is not ready"; indent "$T/ack.out"; }
-sleep 2
-old=$(lun_pid 4)
-acked_before=$(wc -l < "$T/ack/acked")
-kill -KILL "$old" 2>/dev/null
-restarted() { local p; p=$(lun_pid 4) && [ "$p" != "$old" ]; }
-if wait_for 30 restarted; then
-	ok "kill -9: tgt-lun[$old] of LUN 4 restarted under write load"
-else
-	fail "kill -9: tgt-lun[$old] of LUN 4 restarted under write load"
-fi
-wait "$writer"
-acked=$(wc -l < "$T/ack/acked")
-[ "$acked" -gt "$acked_before" ] &&
-    ok "kill -9: writes acknowledged again after the restart ($acked_before before the kill, $acked in all)" ||
-    fail "kill -9: writes acknowledged again after the restart ($acked_before before the kill, $acked in all)"
+ack_kill 4 "$T/ack"
 $RBD export rbd/ack "$T/ack.img" > /dev/null 2>&1
 if python3 "$top/regress/lib/ack_verify.py" "$T/ack.img" "$T/ack/acked" \
     > "$T/verify" 2>&1; then
