@@ -120,6 +120,10 @@ if grep -qiE 'fail|mismatch|error' "$T/out"; then
 	indent "$T/out"
 fi
 
+check_out "tgtctl show luns: LUN 1, backend rbd, rbd:rbd/rt" \
+    '[[:space:]]1[[:space:]]+rbd[[:space:]].*rbd:rbd/rt' \
+    timeout 10 "$BIN/tgtctl" -s "$SOCK" show luns
+
 # the LUN processes: sandboxed like the others, with no file open
 p=$(lun_pid 1)
 if [ -z "$p" ]; then
