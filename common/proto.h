@@ -185,6 +185,14 @@ enum msg_type {
 	MSG_LUN_XCOPY_REQ = 1030, /* struct msg_xcopy_req */
 
 	/*
+	 * Ceph RBD.  master -> lun, before LUN_CONFIG of a LUN with backend
+	 * rbd: what the LUN needs to reach its image, read by the master
+	 * from the cluster configuration and keyring (the LUN opens no
+	 * file).
+	 */
+	MSG_LUN_RBD = 1040,	/* struct msg_lun_rbd */
+
+	/*
 	 * Cartridges of tape drives.  tgtctl -> master: DRIVE loads a
 	 * cartridge of the media directory into an empty drive, or takes
 	 * one out (answered OK or ERROR).  master -> lun: MEDIUM with the
@@ -250,6 +258,7 @@ struct msg_error {
 #define LUN_BACKEND_IO_URING	2
 #define LUN_BACKEND_NULL	3	/* no store: LUN_CONFIG carries no fd */
 #define LUN_BACKEND_SG		4	/* ctl_lun only: a passthrough LUN */
+#define LUN_BACKEND_RBD		5	/* Ceph RBD image: no fd, LUN_RBD first */
 
 /* lun_config.flags */
 #define LUN_F_READONLY		0x0001
@@ -279,6 +288,21 @@ struct msg_lun_config {
 	char		revision[5];
 	char		serial[33];	/* unit serial number (VPD 0x80) */
 	uint8_t		naa[16];	/* NAA IEEE registered extended id */
+};
+
+#define RBD_MON_MAX		512	/* "v2:127.0.0.1:3300,..." */
+#define RBD_KEY_MAX		128	/* base64 cephx secret */
+#define RBD_NAME_MAX		128	/* pool, namespace, image, user */
+
+struct msg_lun_rbd {
+	char		mon_host[RBD_MON_MAX];
+	char		key[RBD_KEY_MAX];
+	char		user[RBD_NAME_MAX];	/* cephx id, without "client." */
+	char		pool[RBD_NAME_MAX];
+	char		ns[RBD_NAME_MAX];	/* "": the default namespace */
+	char		image[RBD_NAME_MAX];
+	uint32_t	timeout;	/* seconds for a mon or OSD operation */
+	uint32_t	pad;
 };
 
 struct msg_xcopy_peer {

@@ -18,6 +18,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 
 #include <linux/capability.h>
@@ -94,6 +95,23 @@ static const char *const sandbox_san[] = {
 	NULL
 };
 #endif
+
+/*
+ * A LUN with backend rbd: librados and librbd run threads of their own
+ * (clone and what glibc's threads need), talk TCP to the monitors and
+ * OSDs, and name their threads.  Still no open (it fails with EACCES:
+ * glibc names another thread through /proc, which is not in the
+ * chroot), no exec, no other socket family.
+ */
+static const char *const sandbox_lun_rbd[] = {
+	"clone", "clone3", "set_robust_list", "rseq", "membarrier",
+	"epoll_create",
+	"connect", "getsockname", "getpeername", "shutdown", "bind",
+	"sched_getaffinity", "sched_setaffinity", "getrlimit", "prlimit64",
+	"sched_getparam", "sched_getscheduler", "sched_setscheduler",
+	"getcpu", "mlock", "munlock", "tgkill", "sigaltstack",
+	NULL
+};
 
 static const unsigned long sandbox_lun_ioctls[] = {
 	BLKGETSIZE64, BLKSSZGET, BLKPBSZGET, BLKDISCARD, BLKZEROOUT,
@@ -274,8 +292,29 @@ sandbox_common_args(scmp_filter_ctx ctx)
 #endif
 	sandbox_fcntl(ctx);
 	sandbox_rule(ctx, SCMP_ACT_ERRNO(ENOTTY), "ioctl", 1, &tcgets);
-	sandbox_rule(ctx, SCMP_ACT_ERRNO(EACCES), "socket", 0, NULL);
-	sandbox_rule(ctx, SCMP_ACT_ERRNO(EACCES), "connect", 0, NULL);
+}
+
+/*
+ * socket(2) and connect(2) fail with EACCES; a LUN with backend rbd
+ * may make TCP sockets and connect them (to the cluster it was given).
+ */
+static void
+sandbox_sockets(scmp_filter_ctx ctx, int role)
+{
+	struct scmp_arg_cmp	 local = SCMP_A0(SCMP_CMP_EQ, AF_UNIX);
+
+	if (role != SANDBOX_LUN_RBD) {
+		sandbox_rule(ctx, SCMP_ACT_ERRNO(EACCES), "socket", 0, NULL);
+		sandbox_rule(ctx, SCMP_ACT_ERRNO(EACCES), "connect", 0, NULL);
+		return;
+	}
+	sandbox_allow_arg(ctx, "socket", SCMP_A0(SCMP_CMP_EQ, AF_INET));
+	sandbox_allow_arg(ctx, "socket", SCMP_A0(SCMP_CMP_EQ, AF_INET6));
+	sandbox_rule(ctx, SCMP_ACT_ERRNO(EACCES), "socket", 1, &local);
+	sandbox_rule(ctx, SCMP_ACT_ERRNO(EACCES), "openat", 0, NULL);
+	sandbox_rule(ctx, SCMP_ACT_ERRNO(EACCES), "open", 0, NULL);
+	sandbox_allow_arg(ctx, "prctl", SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME));
+	sandbox_allow_arg(ctx, "prctl", SCMP_A0(SCMP_CMP_EQ, PR_GET_NAME));
 }
 
 static void
@@ -320,7 +359,7 @@ sandbox_seccomp_io_uring(int role, int ring_fd)
 	int		 rv;
 
 	if (role != SANDBOX_PORTAL && role != SANDBOX_LUN &&
-	    role != SANDBOX_PORTAL_RDMA)
+	    role != SANDBOX_PORTAL_RDMA && role != SANDBOX_LUN_RBD)
 		fatalx("sandbox: unknown role %d", role);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		fatal("prctl PR_SET_NO_NEW_PRIVS");
@@ -328,6 +367,7 @@ sandbox_seccomp_io_uring(int role, int ring_fd)
 		fatalx("seccomp_init failed");
 	sandbox_allow(ctx, sandbox_common);
 	sandbox_common_args(ctx);
+	sandbox_sockets(ctx, role);
 #ifdef TGT_SANITIZE
 	sandbox_allow(ctx, sandbox_san);
 #endif
@@ -343,11 +383,13 @@ sandbox_seccomp_io_uring(int role, int ring_fd)
 		 * executable); librdmacm writes to its CM channel.
 		 */
 		sandbox_allow_arg(ctx, "ioctl", IOCTL_IS(RDMA_VERBS_IOCTL));
-	} else if (role == SANDBOX_LUN) {
+	} else if (role == SANDBOX_LUN || role == SANDBOX_LUN_RBD) {
 		sandbox_allow(ctx, sandbox_lun);
 		sandbox_lun_args(ctx);
 		if (ring_fd >= 0)
 			sandbox_io_uring(ctx, ring_fd);
+		if (role == SANDBOX_LUN_RBD)
+			sandbox_allow(ctx, sandbox_lun_rbd);
 	}
 	if ((rv = seccomp_load(ctx)) < 0) {
 		errno = -rv;

@@ -16,6 +16,7 @@
 #define SANDBOX_PORTAL	1
 #define SANDBOX_LUN	2
 #define SANDBOX_PORTAL_RDMA 3	/* a portal with iSER: plus the verbs' */
+#define SANDBOX_LUN_RBD	4	/* a LUN with backend rbd: plus librados' */
 
 /* getpwnam(user), chroot(dir), chdir("/"), setgroups, setresgid, setresuid. */
 void	sandbox_drop(const char *user, const char *dir);

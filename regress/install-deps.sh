@@ -13,7 +13,8 @@ PKGS="build-essential pkg-config bison libevent-dev libaio-dev
     sg3-utils lsscsi e2fsprogs multipath-tools fio mt-st mtx udev
     xorriso genisoimage dvd+rw-tools eject
     librdmacm-dev libibverbs-dev rdma-core ibverbs-providers rdmacm-utils
-    ibverbs-utils"
+    ibverbs-utils
+    ceph-mon ceph-osd ceph-common librbd-dev librados-dev tgt-rbd uuid-runtime"
 # The second group is the VM tests' guest (regress/vm): the kernel, its
 # modules and the initiator-side tools are copied from these packages into
 # an initramfs; none of them runs as a service on this machine.

@@ -48,6 +48,7 @@ struct lopts {
 	char	*revision;
 	char	*serial;
 	char	*bs_type;
+	char	*bsopts;
 	char	*device_type;
 	int	 write_cache;
 	int	 readonly;
@@ -131,6 +132,7 @@ lopts_free(struct lopts *o)
 	free(o->revision);
 	free(o->serial);
 	free(o->bs_type);
+	free(o->bsopts);
 	free(o->device_type);
 }
 
@@ -237,6 +239,8 @@ lun_directive(struct import *im, struct lopts *o, const char *key,
 		setstr(&o->serial, val);
 	else if (strcasecmp(key, "bs-type") == 0)
 		setstr(&o->bs_type, val);
+	else if (strcasecmp(key, "bsopts") == 0)
+		setstr(&o->bsopts, val);
 	else if (strcasecmp(key, "device-type") == 0)
 		setstr(&o->device_type, val);
 	else if (strcasecmp(key, "write-cache") == 0 ||
@@ -616,6 +620,71 @@ opt_str(FILE *out, int *n, const char *kw, const char *v, size_t max,
 	quote(out, v);
 }
 
+/*
+ * bs-type rbd: the backing store is [pool/]image[@snapshot], bsopts
+ * "conf=PATH;id=USER" (tgt's bs_rbd).  Prints the LUN's opening and its
+ * rbd options; 0, or -1 (with a warning in w) when it cannot be served.
+ */
+static int
+print_rbd(FILE *out, struct itarget *t, struct ilun *l, int *n,
+    struct strs *w)
+{
+	const char	*opts = EFF(l, t, bsopts);
+	char		*img, *pool, *o, *p, *next, *s;
+
+	if (strchr(l->path, '@') != NULL) {
+		if (asprintf(&s, "bs-type rbd: %s is a snapshot, not served; "
+		    "LUN %ld not converted", l->path, l->lun) == -1)
+			err(1, NULL);
+		fprintf(stderr, "%s: warning: %s\n", t->name, s);
+		strs_add(w, s);
+		free(s);
+		return (-1);
+	}
+	if ((pool = strdup(l->path)) == NULL)
+		err(1, NULL);
+	if ((img = strchr(pool, '/')) != NULL)
+		*img++ = '\0';
+	else {
+		img = pool;
+		pool = NULL;
+	}
+	fprintf(out, "\tlun %ld disk { backend rbd", l->lun);
+	(*n)++;
+	if (pool != NULL && *pool != '\0') {
+		fprintf(out, "; pool ");
+		quote(out, pool);
+	}
+	fprintf(out, "; image ");
+	quote(out, img);
+	if (opts != NULL) {
+		if ((o = strdup(opts)) == NULL)
+			err(1, NULL);
+		for (p = o; p != NULL; p = next) {
+			if ((next = strchr(p, ';')) != NULL)
+				*next++ = '\0';
+			if (strncmp(p, "conf=", 5) == 0) {
+				fprintf(out, "; ceph-conf ");
+				quote(out, p + 5);
+			} else if (strncmp(p, "id=", 3) == 0) {
+				fprintf(out, "; user ");
+				quote(out, p + 3);
+			} else if (*p != '\0') {
+				if (asprintf(&s, "bsopts %s: not converted",
+				    p) == -1)
+					err(1, NULL);
+				fprintf(stderr, "%s: lun %ld: warning: %s\n",
+				    t->name, l->lun, s);
+				strs_add(w, s);
+				free(s);
+			}
+		}
+		free(o);
+	}
+	free(pool != NULL ? pool : img);
+	return (0);
+}
+
 static void
 print_lun(FILE *out, struct itarget *t, struct ilun *l)
 {
@@ -666,9 +735,18 @@ print_lun(FILE *out, struct itarget *t, struct ilun *l)
 		return;
 	}
 	/* the comments first, then the LUN: the list is printed below */
-	fprintf(out, "\tlun %ld disk ", l->lun);
-	quote(out, l->path);
-	if (bs != NULL) {
+	if (bs != NULL && strcasecmp(bs, "rbd") == 0) {
+		if (print_rbd(out, t, l, &n, &w) == -1) {
+			comments(out, "\t", &l->warn);
+			comments(out, "\t", &w);
+			strs_free(&w);
+			return;
+		}
+	} else {
+		fprintf(out, "\tlun %ld disk ", l->lun);
+		quote(out, l->path);
+	}
+	if (bs != NULL && strcasecmp(bs, "rbd") != 0) {
 		if (strcasecmp(bs, "rdwr") == 0 || strcasecmp(bs, "aio") == 0)
 			fprintf(out, "%sbackend %s", n++ ? "; " : " { ",
 			    strcasecmp(bs, "aio") == 0 ? "aio" : "rdwr");

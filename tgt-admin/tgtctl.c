@@ -545,7 +545,8 @@ get_luns(int s, struct table *t, const char *target)
 		table_cell(t, 2, "%s", cl.backend == LUN_BACKEND_AIO ? "aio" :
 		    cl.backend == LUN_BACKEND_IO_URING ? "io_uring" :
 		    cl.backend == LUN_BACKEND_NULL ? "null" :
-		    cl.backend == LUN_BACKEND_SG ? "sg" : "rdwr");
+		    cl.backend == LUN_BACKEND_SG ? "sg" :
+		    cl.backend == LUN_BACKEND_RBD ? "rbd" : "rdwr");
 		table_cell(t, 3, "%s", size);
 		if (cl.pid == 0 || cl.size == 0)
 			table_cell(t, 4, "-");

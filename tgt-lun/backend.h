@@ -54,6 +54,20 @@ struct backend {
 	 */
 	void		 (*mem_add)(struct lun *, void *base, size_t len);
 	void		 (*mem_del)(struct lun *, void *base, size_t len);
+	/*
+	 * A store without a descriptor (rbd): init() opens it, then this
+	 * gives its size in bytes (also on a resize); 0, or -1 and errno.
+	 * NULL: the size is the descriptor's.
+	 */
+	int		 (*size)(struct lun *, uint64_t *);
+	/*
+	 * Allocation (GET LBA STATUS) of a store without a descriptor:
+	 * whether byte off is mapped, and in *next where that state ends
+	 * (at most end).  0, or -1 and errno.  NULL: SEEK_DATA/SEEK_HOLE
+	 * on the descriptor.
+	 */
+	int		 (*extent)(struct lun *, uint64_t off, uint64_t end,
+			    int *mapped, uint64_t *next);
 };
 
 /* Synchronous transfer: len, or a negative errno (backend_rdwr.c). */
@@ -84,5 +98,10 @@ extern const struct backend backend_null;
 extern const struct backend backend_io_uring;
 /* a passthrough LUN's: commands go whole through sg_submit() (lun.h) */
 extern const struct backend backend_sg;
+extern const struct backend backend_rbd;
+
+struct msg_lun_rbd;
+/* The cluster settings backend rbd's init() connects with (MSG_LUN_RBD). */
+void	rbd_configure(const struct msg_lun_rbd *);
 
 #endif /* TGT_BACKEND_H */

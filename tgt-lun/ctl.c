@@ -22,6 +22,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "backend.h"
 #include "log.h"
 #include "lun.h"
 #include "msg.h"
@@ -49,7 +50,7 @@ lunctl_start(struct scsi_cmd *cmd)
 }
 
 /* The backing store changed size: new capacity, unit attention. */
-static void
+void
 lunctl_resize(struct lun *lun, struct msgchan *master)
 {
 	struct msg_lun_ready	 rdy;
@@ -60,7 +61,12 @@ lunctl_resize(struct lun *lun, struct msgchan *master)
 		log_info("resize: not a block device, ignored");
 		return;
 	}
-	if (lun->fd == -1)		/* backend null: no store */
+	if (lun->be->size != NULL) {	/* rbd: asked of the backend */
+		if (lun->be->size(lun, &store) == -1) {
+			log_warn("resize: %s", lun->be->name);
+			return;
+		}
+	} else if (lun->fd == -1)	/* backend null: no store */
 		store = lun->size;
 	else if (fstat(lun->fd, &st) == -1) {
 		log_warn("resize: fstat");

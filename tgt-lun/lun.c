@@ -103,7 +103,19 @@ lun_init(struct lun *lun, const struct msg_lun_config *cfg, int fd,
 	pb = 9 + ((cfg->flags & LUN_F_PBLOCK_MASK) >> LUN_F_PBLOCK_SHIFT);
 	lun->pb_exp = pb > lun->block_shift ? pb - lun->block_shift : 0;
 
-	if (cfg->backend == LUN_BACKEND_NULL) {
+	if (cfg->backend == LUN_BACKEND_RBD) {
+		/* no descriptor: the backend opens the store and sizes it */
+		lun->be = &backend_rbd;
+		if (lun->be->init(lun, err, errlen) == -1) {
+			lun->be = NULL;
+			return (-1);
+		}
+		if (lun->be->size(lun, &store) == -1) {
+			snprintf(err, errlen, "size of the image: %s",
+			    strerror(errno));
+			goto fail;
+		}
+	} else if (cfg->backend == LUN_BACKEND_NULL) {
 		/* no store: the configured size is the capacity */
 		if (cfg->size == 0) {
 			snprintf(err, errlen, "backend null needs a size");
@@ -131,14 +143,14 @@ lun_init(struct lun *lun, const struct msg_lun_config *cfg, int fd,
 	else if (cfg->size > store) {
 		snprintf(err, errlen, "size %" PRIu64 " exceeds the backing "
 		    "store (%" PRIu64 " bytes)", cfg->size, store);
-		return (-1);
+		goto fail;
 	} else
 		lun->size = cfg->size;
 	lun->nblocks = lun->size >> lun->block_shift;
 	lun->size = lun->nblocks << lun->block_shift;
 	if (lun->nblocks == 0) {
 		snprintf(err, errlen, "backing store smaller than one block");
-		return (-1);
+		goto fail;
 	}
 
 	lun->readonly = (cfg->flags & LUN_F_READONLY) != 0;
@@ -154,6 +166,8 @@ lun_init(struct lun *lun, const struct msg_lun_config *cfg, int fd,
 	}
 
 	switch (cfg->backend) {
+	case LUN_BACKEND_RBD:
+		return (0);		/* opened above */
 	case LUN_BACKEND_RDWR:
 		lun->be = &backend_rdwr;
 		break;
@@ -168,7 +182,7 @@ lun_init(struct lun *lun, const struct msg_lun_config *cfg, int fd,
 		break;
 	default:
 		snprintf(err, errlen, "unknown backend %u", cfg->backend);
-		return (-1);
+		goto fail;
 	}
 	lun->fd = fd;
 	if (lun->be->init(lun, err, errlen) == -1) {
@@ -176,6 +190,11 @@ lun_init(struct lun *lun, const struct msg_lun_config *cfg, int fd,
 		return (-1);
 	}
 	return (0);
+ fail:
+	if (lun->be != NULL)
+		lun->be->fini(lun);
+	lun->be = NULL;
+	return (-1);
 }
 
 void

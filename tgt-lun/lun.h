@@ -284,6 +284,11 @@ struct lun {
 
 	/* passthrough: ask the master to reset the device; 0 or -1 */
 	int			(*dev_reset)(struct lun *);
+	/*
+	 * The backend saw its store change size (rbd: a resize from any
+	 * client); may be NULL.
+	 */
+	void			(*resized)(struct lun *);
 
 	/* called after a batch of asynchronous completions */
 	void			(*batch_done)(struct lun *, void *);
@@ -359,6 +364,8 @@ uint8_t	 lun_tmf(struct lun *, uint8_t tmf, uint32_t portal_id,
 /* ctl.c, stats.c: operations asked by the master (tgtctl) */
 int	 lunctl_start(struct scsi_cmd *);	/* 1: answered, offline */
 void	 lunctl_dispatch(struct lun *, struct msgchan *, struct msg *);
+/* The store's size may have changed: new capacity, unit attention. */
+void	 lunctl_resize(struct lun *, struct msgchan *);
 void	 lunstats_stamp(struct scsi_cmd *);
 void	 lunstats_done(const struct scsi_cmd *);
 void	 lunstats_get(const struct lun *, struct ctl_lun_stats *);

@@ -70,6 +70,13 @@ sbc_io_error(struct scsi_cmd *cmd, int write, int error, uint64_t lba)
 {
 	if (write && (error == ENOSPC || error == EDQUOT))
 		scsi_check(cmd, SK_DATA_PROTECT, ASC_SPACE_ALLOC_FAILED_WP);
+	else if (error == ETIMEDOUT || error == ENOTCONN ||
+	    error == ESHUTDOWN)
+		/*
+		 * A store out of reach (rbd: the cluster did not answer in
+		 * time): retryable, as initiators retry a transition.
+		 */
+		scsi_check(cmd, SK_NOT_READY, ASC_LUN_TRANSITION);
 	else
 		scsi_check_info(cmd, SK_MEDIUM_ERROR, write ?
 		    ASC_WRITE_ERROR : ASC_UNRECOVERED_READ_ERROR, lba, 1);
@@ -640,6 +647,17 @@ sbc_get_lba_status(struct scsi_cmd *cmd)
 	end = lun->nblocks;
 	while (lba < end && nd < max) {
 		pos = lba << lun->block_shift;
+		if (lun->be->extent != NULL) {
+			if (lun->be->extent(lun, pos, lun->size, &mapped,
+			    &next) == -1) {
+				mapped = 1;	/* cannot tell: mapped */
+				next = lun->size;
+			}
+			/* a partly mapped block is mapped */
+			next = mapped ? (next + lun->block_size - 1) >>
+			    lun->block_shift : next >> lun->block_shift;
+			goto put;
+		}
 		data = lseek(lun->fd, pos, SEEK_DATA);
 		if (data == -1 && errno == ENXIO)
 			data = lun->size;
@@ -656,6 +674,7 @@ sbc_get_lba_status(struct scsi_cmd *cmd)
 			    lun->block_shift;
 		} else
 			next = (uint64_t)data >> lun->block_shift;
+ put:
 		if (next > end)
 			next = end;
 		if (next <= lba)

@@ -59,6 +59,7 @@
 #define ASC_INTERNAL_TARGET_FAILURE	0x4400
 #define ASC_COMMANDS_CLEARED		0x2f00
 #define ASC_SANITIZE_IN_PROGRESS	0x041b
+#define ASC_LUN_TRANSITION		0x040a	/* not accessible, transition */
 #define ASC_MEDIUM_CHANGED		0x2800	/* not ready to ready change */
 #define ASC_IE_ACCESSED			0x2801	/* import/export accessed */
 /* sequential-access devices (SSC-4) */

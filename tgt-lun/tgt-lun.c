@@ -56,6 +56,28 @@ send_error(const char *text)
 		log_warn("cannot send error to the master");
 }
 
+/* The backend saw its store resized (rbd): tell the LUN and the master. */
+static void
+lun_resized(struct lun *lun)
+{
+	lunctl_resize(lun, &master);
+}
+
+/* Backend rbd: the cluster settings, before LUN_CONFIG. */
+static void
+lun_rbd(struct msg *m)
+{
+	struct msg_lun_rbd	rs;
+
+	if (MSG_GET(m, &rs) != 0 || m->nfds != 0 || configured) {
+		log_warnx("malformed or late LUN_RBD");
+		send_error("malformed LUN_RBD");
+		return;
+	}
+	rbd_configure(&rs);
+	explicit_bzero(&rs, sizeof(rs));
+}
+
 static void
 lun_config(struct msg *m)
 {
@@ -71,7 +93,8 @@ lun_config(struct msg *m)
 	 */
 	if (MSG_GET(m, &cfg) != 0 || m->nfds > 1 ||
 	    (cfg.type == LUN_TYPE_DISK && m->nfds !=
-	    (cfg.backend == LUN_BACKEND_NULL ? 0 : 1)) ||
+	    (cfg.backend == LUN_BACKEND_NULL ||
+	    cfg.backend == LUN_BACKEND_RBD ? 0 : 1)) ||
 	    (cfg.type == LUN_TYPE_PASSTHROUGH && m->nfds != 0)) {
 		log_warnx("malformed LUN_CONFIG");
 		send_error("malformed LUN_CONFIG");
@@ -101,9 +124,17 @@ lun_config(struct msg *m)
 		log_warnx("lun %llu (%s): %s", (unsigned long long)cfg.lun,
 		    the_lun.cfg.path, err);
 		send_error(err);
+		/*
+		 * rbd: the cluster may be away for now.  Exit, so that the
+		 * master starts the LUN again (with its backoff) until it
+		 * is back.
+		 */
+		if (cfg.backend == LUN_BACKEND_RBD)
+			event_base_loopbreak(evb);
 		return;
 	}
 	the_lun.batch_done = lring_batch_done;
+	the_lun.resized = lun_resized;
 	the_lun.xcopy_ask = lun_xcopy_ask;
 	the_lun.dev_reset = lun_dev_reset;
 	smc_set_sender(&the_lun, send_master, NULL);
@@ -426,6 +457,9 @@ dispatch(struct msgchan *mc, struct msg *m, void *arg)
 	case MSG_LUN_RING_ADD:
 		ring_add(m);
 		break;
+	case MSG_LUN_RBD:
+		lun_rbd(m);
+		break;
 	case MSG_LUN_STATE:
 		lun_state(m);
 		break;
@@ -511,7 +545,10 @@ main(int argc, char *argv[])
 	else {
 		io_uring_unavailable("backend io_uring needs tgt-lun started "
 		    "with -b io_uring (its ring is made before the sandbox)");
-		sandbox_seccomp(SANDBOX_LUN);
+		/* rbd: librados' threads and sockets */
+		sandbox_seccomp(o.backend != NULL &&
+		    strcmp(o.backend, "rbd") == 0 ? SANDBOX_LUN_RBD :
+		    SANDBOX_LUN);
 	}
 
 	if (msgchan_init(&master, evb, TGT_CHILD_FD, dispatch, closed,

@@ -700,6 +700,9 @@ lun_free(struct mlun *ml)
 		close(ml->fd);
 	idset_free(&ml->rings);
 	free(ml->inv);
+	if (ml->rbd != NULL)
+		explicit_bzero(ml->rbd, sizeof(*ml->rbd));
+	free(ml->rbd);
 	free(ml);
 }
 

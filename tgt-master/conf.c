@@ -72,6 +72,8 @@ conf_backend_name(uint32_t backend)
 		return ("io_uring");
 	case LUN_BACKEND_NULL:
 		return ("null");
+	case LUN_BACKEND_RBD:
+		return ("rbd");
 	}
 	return ("unknown");
 }
@@ -94,6 +96,24 @@ has_tapes(const struct tgt_conf *conf)
 			    l->type == LUN_TYPE_OPTICAL)
 				return (1);
 	return (0);
+}
+
+static void
+conf_dump_rbd(const struct conf_rbd *r, FILE *fp)
+{
+	fprintf(fp, "\t\tpool ");
+	dump_str(fp, r->pool);
+	if (r->ns[0] != '\0') {
+		fprintf(fp, "; namespace ");
+		dump_str(fp, r->ns);
+	}
+	fprintf(fp, "; image ");
+	dump_str(fp, r->image);
+	fprintf(fp, "\n\t\tuser ");
+	dump_str(fp, r->user);
+	fprintf(fp, "; ceph-conf ");
+	dump_str(fp, r->conf);
+	fprintf(fp, "; timeout %u\n", r->timeout);
 }
 
 static void
@@ -255,6 +275,8 @@ conf_dump(const struct tgt_conf *conf, FILE *fp)
 			    conf_backend_name(l->backend));
 			if (l->flags & LUN_F_DIRECT)
 				fprintf(fp, "\t\tdirect yes\n");
+			if (l->backend == LUN_BACKEND_RBD)
+				conf_dump_rbd(&l->rbd, fp);
 			fprintf(fp, "\t\tblock-size %u\n", l->block_size);
 			if (l->size != 0)
 				fprintf(fp, "\t\tsize %llu\n",
@@ -440,6 +462,12 @@ conf_lun_equal(const struct conf_lun *a, const struct conf_lun *b)
 	    strcmp(a->path, b->path) == 0 &&
 	    strcmp(a->cartridge, b->cartridge) == 0 &&
 	    conf_changer_equal(&a->changer, &b->changer) &&
+	    strcmp(a->rbd.pool, b->rbd.pool) == 0 &&
+	    strcmp(a->rbd.ns, b->rbd.ns) == 0 &&
+	    strcmp(a->rbd.image, b->rbd.image) == 0 &&
+	    strcmp(a->rbd.user, b->rbd.user) == 0 &&
+	    strcmp(a->rbd.conf, b->rbd.conf) == 0 &&
+	    a->rbd.timeout == b->rbd.timeout &&
 	    strcmp(a->vendor, b->vendor) == 0 &&
 	    strcmp(a->product, b->product) == 0 &&
 	    strcmp(a->revision, b->revision) == 0 &&

@@ -42,6 +42,17 @@ struct conf_changer {
 	} placed[CHANGER_PLACED_MAX];
 };
 
+/* backend rbd: where the image is and how to reach its cluster */
+struct conf_rbd {
+	char			 pool[RBD_NAME_MAX];	/* default "rbd" */
+	char			 ns[RBD_NAME_MAX];	/* "": default */
+	char			 image[RBD_NAME_MAX];
+	char			 user[RBD_NAME_MAX];	/* default "admin" */
+	char			 conf[TGT_PATH_MAX];	/* cluster config */
+	uint32_t		 timeout;	/* seconds, mon and OSD ops */
+};
+#define CONF_DEF_RBD_TIMEOUT	30
+
 struct conf_lun {
 	TAILQ_ENTRY(conf_lun)	 entry;
 	uint64_t		 lun;		/* LUN number, < 16384 */
@@ -54,6 +65,7 @@ struct conf_lun {
 						 * cartridge, or "" */
 	char			 cartridge[33];	/* a tape's barcode */
 	struct conf_changer	 changer;	/* LUN_TYPE_CHANGER */
+	struct conf_rbd		 rbd;		/* LUN_BACKEND_RBD */
 	char			 vendor[9];	/* default "TGT" */
 	char			 product[17];	/* default "DISK" */
 	char			 revision[5];

@@ -240,13 +240,24 @@ lun_new(struct master *m, struct mtarget *mt, const struct conf_lun *cl,
 		    errlen)) == -1)
 			return (NULL);
 	} else if ((cl->type == LUN_TYPE_DISK ?
-	    cl->backend != LUN_BACKEND_NULL : cl->path[0] != '\0') &&
+	    cl->backend != LUN_BACKEND_NULL &&
+	    cl->backend != LUN_BACKEND_RBD : cl->path[0] != '\0') &&
 	    (fd = lun_open_store(cl, err, errlen)) == -1)
 		return (NULL);
 	if ((ml = calloc(1, sizeof(*ml))) == NULL) {
 		errappend(err, errlen, "out of memory");
 		if (fd != -1)
 			close(fd);
+		return (NULL);
+	}
+	/* rbd: the cluster's address and the key, read now */
+	if (cl->type == LUN_TYPE_DISK && cl->backend == LUN_BACKEND_RBD &&
+	    ((ml->rbd = malloc(sizeof(*ml->rbd))) == NULL ||
+	    ceph_lun_settings(cl, ml->rbd, err, errlen) == -1)) {
+		if (ml->rbd == NULL)
+			errappend(err, errlen, "out of memory");
+		free(ml->rbd);
+		free(ml);
 		return (NULL);
 	}
 	ml->conf = *cl;
@@ -364,6 +375,9 @@ lun_start(struct svc *s)
 	strlcpy(lc.revision, ml->conf.revision, sizeof(lc.revision));
 	strlcpy(lc.serial, ml->conf.serial, sizeof(lc.serial));
 	conf_lun_naa(ml->target->name, ml->conf.lun, lc.naa);
+	if (ml->rbd != NULL)
+		msgchan_send(&s->proc->chan, MSG_LUN_RBD, lc.lun_id, NULL, 0,
+		    ml->rbd, sizeof(*ml->rbd));
 	msgchan_send(&s->proc->chan, MSG_LUN_CONFIG, lc.lun_id, &fd,
 	    fd == -1 ? 0 : 1, &lc, sizeof(lc));
 	if ((fd = lun_state_file(m, ml, "pr")) != -1)

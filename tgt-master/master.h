@@ -118,6 +118,7 @@ struct mlun {
 	struct conf_lun		 conf;
 	uint32_t		 lun_id;
 	int			 fd;		/* backing store */
+	struct msg_lun_rbd	*rbd;		/* backend rbd: its cluster */
 	int			 ready;
 	uint64_t		 size;		/* from MSG_LUN_READY */
 	uint32_t		 block_size;
@@ -266,6 +267,9 @@ void	 portal_dispatch(struct msgchan *, struct msg *, void *);
 struct mlun	*lun_new(struct master *, struct mtarget *,
 		    const struct conf_lun *, char *err, size_t errlen);
 int	 lun_state_file(struct master *, struct mlun *, const char *suffix);
+/* ceph.c */
+int	 ceph_lun_settings(const struct conf_lun *, struct msg_lun_rbd *,
+	    char *, size_t);
 int	 optical_open(const char *, int readonly, int nofollow);
 struct mlun	*mlun_by_id(struct master *, uint32_t);
 void	 lun_dispatch(struct msgchan *, struct msg *, void *);

@@ -131,6 +131,9 @@ static void	 media_paths(void);
 static void	 changer_checks(void);
 static void	 lun_end(const YYLTYPE *);
 static int	 lun_once(const YYLTYPE *, uint32_t, const char *);
+static void	 rbd_opt(const YYLTYPE *, const YYLTYPE *, uint32_t,
+		    const char *, char *);
+static void	 rbd_end(const YYLTYPE *);
 static void	 lun_string(const YYLTYPE *, char *, size_t, const char *,
 		    const char *);
 static void	 listen_add(const YYLTYPE *, const char *, int64_t, int,
@@ -162,7 +165,16 @@ static void	 isns_set(const YYLTYPE *, const char *, int64_t);
 #define LOPT_DIRECT	0x8000
 /* of a passthrough LUN only */
 #define LOPT_RESERVATIONS 0x10000
-#define LOPT_DISK_ONLY	(LOPT_BACKEND | LOPT_THIN | LOPT_REMOVABLE | \
+/* backend rbd: where the image is */
+#define LOPT_POOL	0x20000
+#define LOPT_NAMESPACE	0x40000
+#define LOPT_IMAGE	0x80000
+#define LOPT_CEPHUSER	0x100000
+#define LOPT_CEPHCONF	0x200000
+#define LOPT_RBDTIMEOUT	0x400000
+#define LOPT_RBD	(LOPT_POOL | LOPT_NAMESPACE | LOPT_IMAGE | \
+			    LOPT_CEPHUSER | LOPT_CEPHCONF | LOPT_RBDTIMEOUT)
+#define LOPT_DISK_ONLY	(LOPT_RBD | LOPT_BACKEND | LOPT_THIN | LOPT_REMOVABLE | \
 			    LOPT_BLOCKSIZE | LOPT_SIZE | LOPT_WCACHE | \
 			    LOPT_PBLOCKSIZE | LOPT_DIRECT)
 }
@@ -181,6 +193,7 @@ static void	 isns_set(const YYLTYPE *, const char *, int64_t);
 %token	AUTH CHAP MUTUAL SECRET DISCOVERY INITIATOR ADDRESS REDIRECT TO
 %token	TEMPORARY PERMANENT ISNS SERVER ADVERTISE DIRECT ISER
 %token	TAPE CARTRIDGE MEDIA OPTICAL PASSTHROUGH RESERVATIONS
+%token	POOL IMAGE NAMESPACE CEPHCONF
 %token	CHANGER SLOTS MAILSLOTS DRIVE SLOT MAILSLOT
 %token	<string>	STRING
 %token	<number>	NUMBER
@@ -515,10 +528,12 @@ lunopt		: BACKEND STRING	{
 					cur_lun->backend = LUN_BACKEND_IO_URING;
 				else if (strcmp($2, "null") == 0)
 					cur_lun->backend = LUN_BACKEND_NULL;
+				else if (strcmp($2, "rbd") == 0)
+					cur_lun->backend = LUN_BACKEND_RBD;
 				else
 					conf_err(&@2, "unknown backend "
-					    "\"%s\" (rdwr, aio, io_uring or "
-					    "null)", $2);
+					    "\"%s\" (rdwr, aio, io_uring, null "
+					    "or rbd)", $2);
 			}
 			free($2);
 		}
@@ -542,7 +557,31 @@ lunopt		: BACKEND STRING	{
 			/* "tape" is a keyword now, still not a backend */
 			if (lun_once(&@1, LOPT_BACKEND, "backend"))
 				conf_err(&@2, "unknown backend \"tape\" "
-				    "(rdwr, aio, io_uring or null)");
+				    "(rdwr, aio, io_uring, null or rbd)");
+		}
+		| POOL STRING		{
+			rbd_opt(&@1, &@2, LOPT_POOL, "pool", $2);
+		}
+		| NAMESPACE STRING	{
+			rbd_opt(&@1, &@2, LOPT_NAMESPACE, "namespace", $2);
+		}
+		| IMAGE STRING		{
+			rbd_opt(&@1, &@2, LOPT_IMAGE, "image", $2);
+		}
+		| USER STRING		{
+			rbd_opt(&@1, &@2, LOPT_CEPHUSER, "user", $2);
+		}
+		| CEPHCONF STRING	{
+			rbd_opt(&@1, &@2, LOPT_CEPHCONF, "ceph-conf", $2);
+		}
+		| TIMEOUT NUMBER	{
+			if (lun_once(&@1, LOPT_RBDTIMEOUT, "timeout")) {
+				if ($2 < 1 || $2 > 3600)
+					conf_err(&@2, "timeout %lld: 1 to 3600 "
+					    "seconds", (long long)$2);
+				else
+					cur_lun->rbd.timeout = $2;
+			}
 		}
 		| THIN yesno		{
 			if (lun_once(&@1, LOPT_THIN, "thin-provisioning") &&
@@ -697,6 +736,7 @@ anyarg		: STRING		{ free($1); }
 		| ISNS | SERVER | NOP | INTERVAL | DIRECT | TAPE | CARTRIDGE
 		| MEDIA | CHANGER | SLOTS | MAILSLOTS | DRIVE | SLOT | MAILSLOT
 		| ADVERTISE | OPTICAL | ISER | PASSTHROUGH | RESERVATIONS
+		| POOL | IMAGE | NAMESPACE | CEPHCONF
 		;
 
 %%
@@ -717,6 +757,7 @@ static const struct keyword keywords[] = {
 	{ "backend",		BACKEND },
 	{ "block-size",		BLOCKSIZE },
 	{ "cartridge",		CARTRIDGE },
+	{ "ceph-conf",		CEPHCONF },
 	{ "changer",		CHANGER },
 	{ "chap",		CHAP },
 	{ "chroot",		CHROOT },
@@ -727,6 +768,7 @@ static const struct keyword keywords[] = {
 	{ "disk",		DISK },
 	{ "drain",		DRAIN },
 	{ "drive",		DRIVE },
+	{ "image",		IMAGE },
 	{ "include",		INCLUDE },
 	{ "initiator",		INITIATOR },
 	{ "interval",		INTERVAL },
@@ -738,6 +780,7 @@ static const struct keyword keywords[] = {
 	{ "mailslots",		MAILSLOTS },
 	{ "media",		MEDIA },
 	{ "mutual",		MUTUAL },
+	{ "namespace",		NAMESPACE },
 	{ "no",			NO },
 	{ "nop",		NOP },
 	{ "on",			ON },
@@ -745,6 +788,7 @@ static const struct keyword keywords[] = {
 	{ "passthrough",	PASSTHROUGH },
 	{ "permanent",		PERMANENT },
 	{ "physical-block-size", PBLOCKSIZE },
+	{ "pool",		POOL },
 	{ "port",		PORT },
 	{ "product",		PRODUCT },
 	{ "read-only",		READONLY },
@@ -1525,13 +1569,120 @@ lun_end(const YYLTYPE *loc)
 			conf_err(loc, "LUN %llu: direct needs a backing store, "
 			    "backend null has none",
 			    (unsigned long long)cur_lun->lun);
-	} else if (lun_nopath)
+	} else if (cur_lun->backend == LUN_BACKEND_RBD ||
+	    (lun_seen & LOPT_RBD))
+		rbd_end(loc);
+	else if (lun_nopath)
 		conf_err(loc, "LUN %llu has no path (only backend null "
-		    "goes without one)", (unsigned long long)cur_lun->lun);
+		    "and rbd go without one)",
+		    (unsigned long long)cur_lun->lun);
 	if (cur_lun->serial[0] == '\0')
 		conf_lun_serial(cur_target->name, cur_lun->lun,
 		    cur_lun->serial, sizeof(cur_lun->serial));
 	cur_lun = NULL;
+}
+
+/*
+ * pool, namespace, image, user, ceph-conf of a backend rbd LUN: names
+ * RADOS takes (no '/', '@' or control characters, and what fits the
+ * message to the LUN process).  Takes s.
+ */
+static void
+rbd_opt(const YYLTYPE *loc, const YYLTYPE *vloc, uint32_t bit,
+    const char *what, char *s)
+{
+	struct conf_rbd	*r;
+	char		*dst;
+	size_t		 dlen;
+	const char	*p;
+
+	if (!lun_once(loc, bit, what)) {
+		free(s);
+		return;
+	}
+	r = &cur_lun->rbd;
+	switch (bit) {
+	case LOPT_POOL:
+		dst = r->pool, dlen = sizeof(r->pool);
+		break;
+	case LOPT_NAMESPACE:
+		dst = r->ns, dlen = sizeof(r->ns);
+		break;
+	case LOPT_IMAGE:
+		dst = r->image, dlen = sizeof(r->image);
+		break;
+	case LOPT_CEPHUSER:
+		dst = r->user, dlen = sizeof(r->user);
+		break;
+	default:
+		dst = r->conf, dlen = sizeof(r->conf);
+		break;
+	}
+	if (bit != LOPT_CEPHCONF) {
+		for (p = s; *p != '\0'; p++)
+			if (*p == '/' || *p == '@' || (unsigned char)*p <= ' ' ||
+			    *p == 0x7f)
+				break;
+		if (*p != '\0' || (s[0] == '\0' && bit != LOPT_NAMESPACE)) {
+			conf_err(vloc, "%s \"%s\": not a RADOS name (no "
+			    "'/', '@', blanks or control characters)", what, s);
+			free(s);
+			return;
+		}
+	} else if (s[0] != '/') {
+		conf_err(vloc, "ceph-conf \"%s\": not an absolute path", s);
+		free(s);
+		return;
+	}
+	if (strlcpy(dst, s, dlen) >= dlen)
+		conf_err(vloc, "%s \"%s\" is too long (at most %zu bytes)",
+		    what, s, dlen - 1);
+	free(s);
+}
+
+/*
+ * The end of a LUN with rbd options: they need backend rbd and an image;
+ * pool "rbd", user "admin", /etc/ceph/ceph.conf by default; thin
+ * provisioning unless said otherwise.  The path shown in logs and
+ * listings is "rbd:pool[/namespace]/image".
+ */
+static void
+rbd_end(const YYLTYPE *loc)
+{
+	struct conf_rbd	*r = &cur_lun->rbd;
+
+	if (cur_lun->backend != LUN_BACKEND_RBD) {
+		conf_err(loc, "LUN %llu: pool, namespace, image, user, "
+		    "ceph-conf and timeout need backend rbd",
+		    (unsigned long long)cur_lun->lun);
+		return;
+	}
+	if (!lun_nopath) {
+		conf_err(loc, "LUN %llu: backend rbd has no path, drop \"%s\" "
+		    "(name the image with pool and image)",
+		    (unsigned long long)cur_lun->lun, cur_lun->path);
+		return;
+	}
+	if (r->image[0] == '\0') {
+		conf_err(loc, "LUN %llu: backend rbd needs an image",
+		    (unsigned long long)cur_lun->lun);
+		return;
+	}
+	if (cur_lun->flags & LUN_F_DIRECT)
+		conf_err(loc, "LUN %llu: direct is for files and devices, "
+		    "not backend rbd", (unsigned long long)cur_lun->lun);
+	if (r->pool[0] == '\0')
+		strlcpy(r->pool, "rbd", sizeof(r->pool));
+	if (r->user[0] == '\0')
+		strlcpy(r->user, "admin", sizeof(r->user));
+	if (r->conf[0] == '\0')
+		strlcpy(r->conf, "/etc/ceph/ceph.conf", sizeof(r->conf));
+	if (r->timeout == 0)
+		r->timeout = CONF_DEF_RBD_TIMEOUT;
+	if (!(lun_seen & LOPT_THIN))
+		cur_lun->flags |= LUN_F_THIN;
+	snprintf(cur_lun->path, sizeof(cur_lun->path), "rbd:%s/%s%s%s",
+	    r->pool, r->ns, r->ns[0] != '\0' ? "/" : "", r->image);
 }
 
 /* 1 the first time an option is set for the current LUN. */

@@ -155,11 +155,18 @@ proc_spawn(struct svc *s)
 		argv[argc++] = "-d";
 	for (i = 0; i < m->verbose && i < 4; i++)
 		argv[argc++] = "-v";
-	/* io_uring: the LUN makes its ring before its seccomp filter */
+	/*
+	 * io_uring: the LUN makes its ring before its seccomp filter; rbd:
+	 * its filter lets librados make threads and sockets.
+	 */
 	if (s->role == ROLE_LUN && ((struct mlun *)s->owner)->conf.backend ==
 	    LUN_BACKEND_IO_URING) {
 		argv[argc++] = "-b";
 		argv[argc++] = "io_uring";
+	} else if (s->role == ROLE_LUN &&
+	    ((struct mlun *)s->owner)->conf.backend == LUN_BACKEND_RBD) {
+		argv[argc++] = "-b";
+		argv[argc++] = "rbd";
 	}
 	/* passthrough: the LUN opens its sg device itself */
 	if (s->role == ROLE_LUN && ((struct mlun *)s->owner)->conf.type ==

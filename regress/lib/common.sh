@@ -280,6 +280,57 @@ tgt_stop() {
 	sanitizer_check
 }
 
+# lun_pid N: the tgt-lun of LUN N (its process title ends in "/N").
+lun_pid() {
+	local p
+	for p in $(children tgt-lun); do
+		if tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null |
+		    grep -qE "/$1 *\$"; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# lun_restarted N OLDPID: LUN N has a tgt-lun again, not OLDPID.
+lun_restarted() {
+	local p
+	p=$(lun_pid "$1") && [ "$p" != "$2" ]
+}
+
+# ack_kill N DIR: 12 s of write load on LUN N of $IQN
+# (regress/lib/ack_writer.py over its first 131072 blocks), its tgt-lun
+# killed with SIGKILL 2 s in; checks that the master restarted it and
+# that writes were acknowledged again.  The acknowledged writes stay in
+# DIR/acked, for the caller to check against the store
+# (regress/lib/ack_verify.py).
+ack_kill() {
+	local n=$1 d=$2 writer old acked acked_before
+	mkdir -p "$d"
+	timeout -s KILL 60 python3 "$top/regress/lib/ack_writer.py" "$ADDR" \
+	    "$PORT" "$IQN" "$n" 131072 "$d" 12 > "$d.out" 2>&1 &
+	writer=$!
+	bg $writer
+	wait_for 30 grep -q '^# ready' "$d.out" ||
+	    { note "the writer is not ready"; indent "$d.out"; }
+	sleep 2
+	old=$(lun_pid "$n")
+	acked_before=$(wc -l < "$d/acked")
+	kill -KILL "$old" 2>/dev/null
+	if wait_for 30 lun_restarted "$n" "$old"; then
+		ok "kill -9: tgt-lun[$old] of LUN $n restarted under write load"
+	else
+		fail "kill -9: tgt-lun[$old] of LUN $n restarted under write load"
+	fi
+	wait "$writer"
+	cat "$d.out"
+	acked=$(wc -l < "$d/acked")
+	[ "$acked" -gt "$acked_before" ] &&
+	    ok "kill -9: writes acknowledged again after the restart ($acked_before before the kill, $acked in all)" ||
+	    fail "kill -9: writes acknowledged again after the restart ($acked_before before the kill, $acked in all)"
+}
+
 # Background helpers to reap at exit.
 bg() { BGPIDS="$BGPIDS $1"; }
 

@@ -25,7 +25,7 @@ passthrough_OBJS = $(scsi_OBJS)
 
 $(B)/unit/%_test: $(B)/obj/regress/unit/%_test.o $(B)/libcommon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $($*_OBJS) $(B)/libcommon.a $(LIBS) -lisal -laio -luring \
+	$(CC) $(LDFLAGS) -o $@ $< $($*_OBJS) $(B)/libcommon.a $(LIBS) -lisal -laio -luring -lrbd -lrados \
 	    -lnettle -lrdmacm -libverbs
 
 .SECONDEXPANSION:
