@@ -26,9 +26,12 @@
 #include <linux/io_uring.h>
 #include <rdma/rdma_user_ioctl_cmds.h>
 
+#include <sys/socket.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <sched.h>
 #include <pwd.h>
 #include <seccomp.h>
 #include <stdint.h>
@@ -95,6 +98,20 @@ static const char *const sandbox_san[] = {
 };
 #endif
 
+/*
+ * A glfs LUN (SANDBOX_LUN_GLFS), the LUN's lists plus what gfapi does
+ * once connected: start and end threads (clone with CLONE_THREAD only,
+ * so no new process), reconnect TCP sockets to glusterd and the bricks,
+ * and name its threads.  open(2) and openat(2) fail with EACCES (gfapi
+ * reads /proc files for a reconnection's local port and thread names,
+ * and goes on without).
+ */
+static const char *const sandbox_lun_glfs[] = {
+	"set_robust_list", "rseq", "getgroups", "bind", "getsockname",
+	"getpeername", "shutdown", "connect",
+	NULL
+};
+
 static const unsigned long sandbox_lun_ioctls[] = {
 	BLKGETSIZE64, BLKSSZGET, BLKPBSZGET, BLKDISCARD, BLKZEROOUT,
 	BLKFLSBUF, BLKROGET
@@ -111,7 +128,8 @@ static const unsigned long sandbox_lun_ioctls[] = {
  * unlimited first, for the memory regions the verbs pin.
  */
 static void
-sandbox_drop_open(const char *user, const char *dir, int (*open_fn)(void))
+sandbox_drop_open(const char *user, const char *dir, int (*open_fn)(void),
+    int memlock)
 {
 	struct __user_cap_header_struct	 ch;
 	struct __user_cap_data_struct	 cd[2];
@@ -131,7 +149,7 @@ sandbox_drop_open(const char *user, const char *dir, int (*open_fn)(void))
 		__lsan_do_leak_check();
 #endif
 	if (open_fn != NULL) {
-		if (setrlimit(RLIMIT_MEMLOCK, &rl) == -1)
+		if (memlock && setrlimit(RLIMIT_MEMLOCK, &rl) == -1)
 			fatal("setrlimit RLIMIT_MEMLOCK");
 		if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) == -1)
 			fatal("prctl PR_SET_KEEPCAPS");
@@ -171,13 +189,19 @@ sandbox_drop_open(const char *user, const char *dir, int (*open_fn)(void))
 void
 sandbox_drop(const char *user, const char *dir)
 {
-	sandbox_drop_open(user, dir, NULL);
+	sandbox_drop_open(user, dir, NULL, 0);
 }
 
 void
 sandbox_drop_rdma(const char *user, const char *dir, int (*open_fn)(void))
 {
-	sandbox_drop_open(user, dir, open_fn);
+	sandbox_drop_open(user, dir, open_fn, 1);
+}
+
+void
+sandbox_drop_net(const char *user, const char *dir, int (*connect_fn)(void))
+{
+	sandbox_drop_open(user, dir, connect_fn, 0);
 }
 
 static void
@@ -236,7 +260,7 @@ sandbox_fcntl(scmp_filter_ctx ctx)
 
 /* Rules with argument checks, for every role. */
 static void
-sandbox_common_args(scmp_filter_ctx ctx)
+sandbox_common_args(scmp_filter_ctx ctx, int role)
 {
 	struct scmp_arg_cmp	 tcgets = IOCTL_IS(TCGETS);
 
@@ -252,8 +276,36 @@ sandbox_common_args(scmp_filter_ctx ctx)
 #endif
 	sandbox_fcntl(ctx);
 	sandbox_rule(ctx, SCMP_ACT_ERRNO(ENOTTY), "ioctl", 1, &tcgets);
+	if (role == SANDBOX_LUN_GLFS)
+		return;
 	sandbox_rule(ctx, SCMP_ACT_ERRNO(EACCES), "socket", 0, NULL);
 	sandbox_rule(ctx, SCMP_ACT_ERRNO(EACCES), "connect", 0, NULL);
+}
+
+/* gfapi's threads and sockets (see sandbox_lun_glfs). */
+static void
+sandbox_glfs_args(scmp_filter_ctx ctx)
+{
+	static const int	 families[] = { AF_INET, AF_INET6 };
+	struct scmp_arg_cmp	 afunix;
+	size_t			 i;
+
+	sandbox_allow(ctx, sandbox_lun_glfs);
+	sandbox_allow_arg(ctx, "clone", SCMP_A0(SCMP_CMP_MASKED_EQ,
+	    CLONE_THREAD, CLONE_THREAD));
+	/* clone3's flags are out of the filter's reach: glibc falls back */
+	sandbox_rule(ctx, SCMP_ACT_ERRNO(ENOSYS), "clone3", 0, NULL);
+	for (i = 0; i < NITEMS(families); i++)
+		sandbox_allow_arg(ctx, "socket", SCMP_A0(SCMP_CMP_EQ,
+		    (scmp_datum_t)families[i]));
+	/* syslog(3)'s AF_UNIX socket fails, as for the other roles */
+	afunix = SCMP_A0(SCMP_CMP_EQ, AF_UNIX);
+	sandbox_rule(ctx, SCMP_ACT_ERRNO(EACCES), "socket", 1, &afunix);
+	sandbox_rule(ctx, SCMP_ACT_ERRNO(EACCES), "open", 0, NULL);
+	sandbox_rule(ctx, SCMP_ACT_ERRNO(EACCES), "openat", 0, NULL);
+#ifndef TGT_SANITIZE
+	sandbox_allow_arg(ctx, "prctl", SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME));
+#endif
 }
 
 static void
@@ -298,14 +350,14 @@ sandbox_seccomp_io_uring(int role, int ring_fd)
 	int		 rv;
 
 	if (role != SANDBOX_PORTAL && role != SANDBOX_LUN &&
-	    role != SANDBOX_PORTAL_RDMA)
+	    role != SANDBOX_PORTAL_RDMA && role != SANDBOX_LUN_GLFS)
 		fatalx("sandbox: unknown role %d", role);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		fatal("prctl PR_SET_NO_NEW_PRIVS");
 	if ((ctx = seccomp_init(SANDBOX_DEFAULT)) == NULL)
 		fatalx("seccomp_init failed");
 	sandbox_allow(ctx, sandbox_common);
-	sandbox_common_args(ctx);
+	sandbox_common_args(ctx, role);
 #ifdef TGT_SANITIZE
 	sandbox_allow(ctx, sandbox_san);
 #endif
@@ -321,11 +373,20 @@ sandbox_seccomp_io_uring(int role, int ring_fd)
 		 * executable); librdmacm writes to its CM channel.
 		 */
 		sandbox_allow_arg(ctx, "ioctl", IOCTL_IS(RDMA_VERBS_IOCTL));
-	} else if (role == SANDBOX_LUN) {
+	} else if (role == SANDBOX_LUN || role == SANDBOX_LUN_GLFS) {
 		sandbox_allow(ctx, sandbox_lun);
 		sandbox_lun_args(ctx);
 		if (ring_fd >= 0)
 			sandbox_io_uring(ctx, ring_fd);
+	}
+	if (role == SANDBOX_LUN_GLFS) {
+		sandbox_glfs_args(ctx);
+		/* gfapi's threads run already: they get the filter too */
+		if ((rv = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC,
+		    1)) < 0) {
+			errno = -rv;
+			fatal("seccomp thread sync");
+		}
 	}
 	if ((rv = seccomp_load(ctx)) < 0) {
 		errno = -rv;

@@ -544,7 +544,8 @@ get_luns(int s, struct table *t, const char *target)
 		table_cell(t, 1, "%llu", (unsigned long long)cl.lun);
 		table_cell(t, 2, "%s", cl.backend == LUN_BACKEND_AIO ? "aio" :
 		    cl.backend == LUN_BACKEND_IO_URING ? "io_uring" :
-		    cl.backend == LUN_BACKEND_NULL ? "null" : "rdwr");
+		    cl.backend == LUN_BACKEND_NULL ? "null" :
+		    cl.backend == LUN_BACKEND_GLFS ? "glfs" : "rdwr");
 		table_cell(t, 3, "%s", size);
 		if (cl.pid == 0 || cl.size == 0)
 			table_cell(t, 4, "-");

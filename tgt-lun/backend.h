@@ -78,9 +78,20 @@ int	io_uring_prepare(char *err, size_t errlen);
 /* No ring may be made from now on (sandboxed without one): init() fails. */
 void	io_uring_unavailable(const char *why);
 
+/*
+ * glfs: tgt-lun connects to the volume and opens the image before its
+ * sandbox, from the master's MSG_LUN_GLFS (creating it if asked); a
+ * failure is kept and reported by init().  glfs_store() tells lun_init()
+ * the image's size, and whether it was opened read-only.
+ */
+struct msg_lun_glfs;
+int	glfs_prepare(const struct msg_lun_glfs *, int readonly);
+int	glfs_store(uint64_t *size, int *readonly, char *err, size_t errlen);
+
 extern const struct backend backend_rdwr;
 extern const struct backend backend_aio;
 extern const struct backend backend_null;
 extern const struct backend backend_io_uring;
+extern const struct backend backend_glfs;
 
 #endif /* TGT_BACKEND_H */

@@ -24,6 +24,8 @@
  *	backend_aio.c	libaio backing store, completions on an eventfd
  *	backend_io_uring.c io_uring backing store, completions on its fd
  *	backend_null.c	no store: writes dropped, reads zeroes
+ *	backend_glfs.c	GlusterFS image through gfapi, completions on an
+ *			eventfd
  *
  * Everything but tgt-lun.c works without a ring or an event loop, so
  * that regress/unit/scsi_test.c can drive commands directly: fill a

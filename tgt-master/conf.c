@@ -72,8 +72,31 @@ conf_backend_name(uint32_t backend)
 		return ("io_uring");
 	case LUN_BACKEND_NULL:
 		return ("null");
+	case LUN_BACKEND_GLFS:
+		return ("glfs");
 	}
 	return ("unknown");
+}
+
+static void
+conf_dump_glfs(const struct msg_lun_glfs *g, FILE *fp)
+{
+	uint32_t	 i;
+
+	fprintf(fp, "\t\tvolume ");
+	dump_str(fp, g->volume);
+	for (i = 0; i < g->nservers; i++) {
+		fprintf(fp, "; server ");
+		/* dump_str() quotes; the port goes inside the quotes */
+		fprintf(fp, strchr(g->server[i].host, ':') != NULL ?
+		    "\"[%s]" : "\"%s", g->server[i].host);
+		if (g->server[i].port != 0)
+			fprintf(fp, ":%u", g->server[i].port);
+		putc('"', fp);
+	}
+	fprintf(fp, "; path ");
+	dump_str(fp, g->path);
+	fprintf(fp, "\n");
 }
 
 static const char *
@@ -244,6 +267,8 @@ conf_dump(const struct tgt_conf *conf, FILE *fp)
 			}
 			fprintf(fp, "{\n\t\tbackend %s\n",
 			    conf_backend_name(l->backend));
+			if (l->backend == LUN_BACKEND_GLFS)
+				conf_dump_glfs(&l->glfs, fp);
 			if (l->flags & LUN_F_DIRECT)
 				fprintf(fp, "\t\tdirect yes\n");
 			fprintf(fp, "\t\tblock-size %u\n", l->block_size);
@@ -431,6 +456,7 @@ conf_lun_equal(const struct conf_lun *a, const struct conf_lun *b)
 	    strcmp(a->path, b->path) == 0 &&
 	    strcmp(a->cartridge, b->cartridge) == 0 &&
 	    conf_changer_equal(&a->changer, &b->changer) &&
+	    memcmp(&a->glfs, &b->glfs, sizeof(a->glfs)) == 0 &&
 	    strcmp(a->vendor, b->vendor) == 0 &&
 	    strcmp(a->product, b->product) == 0 &&
 	    strcmp(a->revision, b->revision) == 0 &&

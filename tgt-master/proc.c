@@ -161,6 +161,12 @@ proc_spawn(struct svc *s)
 		argv[argc++] = "-b";
 		argv[argc++] = "io_uring";
 	}
+	/* glfs: the LUN connects to the volume before its sandbox */
+	if (s->role == ROLE_LUN && ((struct mlun *)s->owner)->conf.backend ==
+	    LUN_BACKEND_GLFS) {
+		argv[argc++] = "-b";
+		argv[argc++] = "glfs";
+	}
 	if (s->rdma)
 		argv[argc++] = "-R";
 	argv[argc++] = "-u";

@@ -25,7 +25,7 @@ mmc_OBJS	 = $(scsi_OBJS)
 $(B)/unit/%_test: $(B)/obj/regress/unit/%_test.o $(B)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $($*_OBJS) $(B)/libcommon.a $(LIBS) -lisal -laio -luring \
-	    -lnettle -lrdmacm -libverbs
+	    -lnettle -lrdmacm -libverbs $(GLFS_LIBS)
 
 .SECONDEXPANSION:
 $(UNIT_PROGS): $$($$(patsubst $(B)/unit/%_test,%,$$@)_OBJS)

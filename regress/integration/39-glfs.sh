@@ -1,0 +1,233 @@
+#!/usr/bin/env bash
+# The glfs backend (issue 13) on a real one-node GlusterFS: a private
+# glusterd on 127.0.0.1 and a one-brick volume, started once for every
+# check here and stopped at the end (regress/lib/gluster.sh), bounded by
+# a watchdog.  Checks: configuration errors with file:line; images
+# created with their size; qemu-img round trips through iscsi://, and
+# the same data read through qemu-img's own gluster:// driver; libiscsi's
+# conformance suite on a thin glfs LUN; COMPARE AND WRITE raced from two
+# sessions; persistent reservations kept in the state file across a
+# restart of the LUN process; kill -9 of the LUN process under write load
+# loses no acknowledged write (the image read through gfapi, not through
+# the target); how long the volume took to start.
+. "$(dirname "$0")/../lib/common.sh"
+. "$top/regress/lib/gluster.sh"
+
+need_bin tgt-master
+VOL=tv
+GLUSTER_PORT=24007
+GLUSTER_BRICK_PORT=$(free_port)
+for b in glusterd gluster; do
+	if ! command -v $b > /dev/null; then
+		skip "no $b here (glusterfs-server)"
+		exit 0
+	fi
+done
+# glusterd's port is fixed: the brick processes find it there
+if [ -n "$(ss -Hltn "sport = :$GLUSTER_PORT" 2>/dev/null)" ]; then
+	skip "port $GLUSTER_PORT is taken (another glusterd runs here)"
+	exit 0
+fi
+
+glfs_exit() {
+	[ -n "${WATCHDOG:-}" ] && kill "$WATCHDOG" 2>/dev/null
+	[ -n "$MASTER" ] && tgt_stop
+	gluster_down
+	finish
+}
+trap glfs_exit EXIT
+# the whole test, cluster included, within 15 minutes
+( sleep 900; kill -TERM $$ ) 2> /dev/null &
+WATCHDOG=$!
+
+mkdir -p "$T/gluster"
+# the volume's root belongs to the LUN processes' user: they create images
+if gluster_up "$T/gluster" "$VOL" "$(id -u "$TGT_USER")" "$(id -g "$TGT_USER")"; then
+	ok "gluster: volume $VOL started in $GLUSTER_UP_SECS s (glusterd, one brick)"
+else
+	fail "gluster: volume $VOL started"
+	indent "$T/gluster/log/"*.out "$T/gluster/log/glusterd.log"
+	exit 1
+fi
+GURL=gluster://127.0.0.1/$VOL
+
+# configuration errors, with the file and line
+bad() {
+	local what=$1 re=$2 body=$3
+	{ conf_header; echo "listen on $ADDR port $(free_port)"
+	  echo "target \"$IQN-bad\" {"; printf '%s\n' "$body"; echo "}"
+	} > "$T/bad.conf"
+	check_out "config: $what" "$re" \
+	    bash -c "! timeout 20 '$BIN/tgt-master' -d -f '$T/bad.conf' 2>&1"
+}
+bad "glfs without a volume" \
+    'bad.conf:[0-9]+: LUN 1: backend glfs needs a volume, a server and a path' \
+    '	lun 1 disk { backend glfs; server "127.0.0.1"; path "/x"
+	}'
+bad "glfs with a file path" \
+    'bad.conf:[0-9]+: LUN 1: backend glfs names its image with volume' \
+    '	lun 1 disk "/tmp/x" { backend glfs; volume "v"; server "h"; path "/x" }'
+bad "glfs path not absolute" 'bad.conf:[0-9]+: invalid path "x"' \
+    '	lun 1 disk { backend glfs; volume "v"; server "h"; path "x" }'
+bad "glfs server port" 'bad.conf:[0-9]+: server "h:70000": port' \
+    '	lun 1 disk { backend glfs; volume "v"; server "h:70000"; path "/x" }'
+bad "volume without backend glfs" \
+    'bad.conf:[0-9]+: LUN 1: volume, server and path are for backend glfs' \
+    '	lun 1 disk "/tmp/x" { volume "v" }'
+
+mkdir -m 700 "$T/state"
+glfs() {
+	echo "backend glfs; volume \"$VOL\"; server \"127.0.0.1:$GLUSTER_PORT\"; path \"$1\"; $2"
+}
+conf_header > "$CONF"
+cat >> "$CONF" <<EOF2
+state directory "$T/state"
+listen on $ADDR port $PORT
+target "$IQN" {
+	allow all
+	lun 1 disk { $(glfs /rt.img "size 64M") }
+	lun 2 disk { $(glfs /cu.img "size 64M; thin-provisioning yes") }
+	lun 3 disk { $(glfs /load.img "size 64M") }
+	lun 4 disk { $(glfs /pr.img "size 16M") }
+	lun 5 disk { $(glfs /missing.img "") }
+}
+EOF2
+tgt_start || exit 1
+
+# LUN 5's image does not exist and has no size: its process says why
+if wait_for 20 grep -q "tv:/missing.img: No such file or directory" "$LOG"; then
+	ok "a missing image without a size is refused with the reason"
+else
+	fail "a missing image without a size is refused with the reason"
+	grep -i missing "$LOG" | indent
+fi
+check_out "the images were created with their size" \
+    'virtual size: 64 MiB' timeout 60 qemu-img info "$GURL/rt.img"
+
+# qemu-img round trips
+head -c 64M /dev/urandom > "$T/rand.img"
+check "qemu-img convert rand.img -> LUN 1" \
+    timeout 300 qemu-img convert -n -O raw -f raw "$T/rand.img" "$URL/$IQN/1"
+check "qemu-img convert LUN 1 -> back.img" \
+    timeout 300 qemu-img convert -O raw -f raw "$URL/$IQN/1" "$T/back.img"
+check "read back through iSCSI == written" cmp "$T/rand.img" "$T/back.img"
+rm -f "$T/back.img"
+check "qemu-img convert $GURL/rt.img -> back.img (gfapi)" \
+    timeout 300 qemu-img convert -O raw -f raw "$GURL/rt.img" "$T/back.img"
+check "the image in the volume == written" cmp "$T/rand.img" "$T/back.img"
+check "qemu-io through iSCSI: patterns, odd sizes, FUA, flush" \
+    timeout 120 qemu-io -f raw \
+    -c "write -P 0xa5 0 1M" -c "write -P 0x5a 1536 7k" \
+    -c "write -f -P 0x11 4M 64k" -c "aio_write -P 0x22 8M 128k" \
+    -c "aio_flush" -c "flush" \
+    -c "read -P 0xa5 0 1536" -c "read -P 0x5a 1536 7k" \
+    -c "read -P 0x11 4M 64k" -c "read -P 0x22 8M 128k" \
+    "$URL/$IQN/1"
+if grep -qiE 'fail|mismatch|error' "$T/out"; then
+	fail "qemu-io reported no error or pattern mismatch"
+	indent "$T/out"
+fi
+check "qemu-io through gfapi sees the same patterns" \
+    timeout 120 qemu-io -f raw \
+    -c "read -P 0xa5 0 1536" -c "read -P 0x5a 1536 7k" \
+    -c "read -P 0x11 4M 64k" -c "read -P 0x22 8M 128k" "$GURL/rt.img"
+if grep -qiE 'fail|mismatch|error' "$T/out"; then
+	fail "qemu-io through gfapi: no pattern mismatch"
+	indent "$T/out"
+fi
+
+# COMPARE AND WRITE from two sessions at once
+check "COMPARE AND WRITE raced from two sessions" \
+    timeout 120 python3 "$top/regress/lib/caw_race.py" "$ADDR" "$PORT" \
+    "$IQN" 2 200
+indent "$T/out"
+
+# persistent reservations in the state file, across a LUN restart
+PR="timeout 60 python3 $top/regress/lib/pr_persist.py $ADDR $PORT $IQN 4"
+check "PR: APTPL registration and reservation on LUN 4" $PR setup
+lun_pid() {
+	local p
+	for p in $(children tgt-lun); do
+		tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null |
+		    grep -qE "/$1 *\$" && { echo "$p"; return 0; }
+	done
+	return 1
+}
+old=$(lun_pid 4)
+kill -KILL "$old" 2>/dev/null
+restarted4() { local p; p=$(lun_pid 4) && [ "$p" != "$old" ]; }
+wait_for 20 restarted4
+check "PR: the registration and reservation survive a restart of the LUN process" \
+    wait_for 20 $PR check
+check "PR: CLEAR" $PR clear
+
+# kill -9 under write load: every acknowledged write is in the image
+mkdir -p "$T/ack"
+timeout -s KILL 60 python3 "$top/regress/lib/ack_writer.py" "$ADDR" "$PORT" \
+    "$IQN" 3 131072 "$T/ack" 12 > "$T/ack.out" 2>&1 &
+writer=$!
+bg $writer
+wait_for 15 grep -q '^# ready' "$T/ack.out" ||
+    { note "the writer is not ready"; indent "$T/ack.out"; }
+sleep 2
+old=$(lun_pid 3)
+acked_before=$(wc -l < "$T/ack/acked")
+kill -KILL "$old" 2>/dev/null
+t0=$(date +%s.%N)
+restarted3() { local p; p=$(lun_pid 3) && [ "$p" != "$old" ]; }
+if wait_for 15 restarted3; then
+	ok "kill -9: tgt-lun[$old] of LUN 3 restarted under write load"
+else
+	fail "kill -9: tgt-lun[$old] of LUN 3 restarted under write load"
+fi
+wait "$writer"
+cat "$T/ack.out"
+acked=$(wc -l < "$T/ack/acked")
+[ "$acked" -gt "$acked_before" ] &&
+    ok "kill -9: writes acknowledged again after the restart ($acked_before before the kill, $acked in all)" ||
+    fail "kill -9: writes acknowledged again after the restart ($acked_before before the kill, $acked in all)"
+check "kill -9: the image read through gfapi (qemu-img gluster://)" \
+    timeout 300 qemu-img convert -O raw -f raw "$GURL/load.img" "$T/load.img"
+python3 - "$T/load.img" "$T/ack/acked" > "$T/verify" 2>&1 <<'EOF2'
+import struct, sys
+img, acked = sys.argv[1], sys.argv[2]
+last = {}
+for line in open(acked):
+    lba, rnd = map(int, line.split())
+    last[lba] = max(rnd, last.get(lba, -1))
+bad = 0
+with open(img, 'rb') as f:
+    for lba, rnd in last.items():
+        f.seek(lba * 512)
+        got = struct.unpack('>II', f.read(8))
+        # a later, unacknowledged round may have landed too
+        if got[0] != lba or got[1] < rnd:
+            bad += 1
+print('%d blocks checked, %d bad' % (len(last), bad))
+sys.exit(1 if bad else 0)
+EOF2
+if [ $? -eq 0 ]; then
+	ok "kill -9: no acknowledged write lost ($(cat "$T/verify"))"
+else
+	fail "kill -9: no acknowledged write lost"
+	indent "$T/verify"
+fi
+
+# libiscsi's conformance suite on the thin glfs LUN (scored as in
+# 40-conformance.sh: cu-xfail lists what is known to fail, with why)
+start=$(date +%s)
+CU_TIMEOUT=${CU_TIMEOUT:-600} timeout 900 "$top/regress/cu-run.sh" -d \
+    -o "$T/cu" "$URL/$IQN/2" ALL > "$T/cu.out" 2>&1
+p=$(grep -c '^PASS ' "$T/cu.out")
+f=$(grep -c '^FAIL ' "$T/cu.out")
+s=$(grep -c '^SKIP ' "$T/cu.out")
+note "conformance on glfs (thin): $p passed, $f failed, $s skipped in $(( $(date +%s) - start )) s"
+grep '^FAIL ' "$T/cu.out" | while read -r _ name; do
+	fail "conformance: $name"
+done
+[ "$p" -gt 0 ] && ok "conformance on glfs: $p passed"
+
+# the LUN processes exit at once with the master: no glfs_fini wait
+t0=$(date +%s.%N)
+tgt_stop
+note "tgt-master and its glfs LUNs stopped in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s"
