@@ -102,9 +102,9 @@ static const char *const sandbox_san[] = {
  * A glfs LUN (SANDBOX_LUN_GLFS), the LUN's lists plus what gfapi does
  * once connected: start and end threads (clone with CLONE_THREAD only,
  * so no new process), reconnect TCP sockets to glusterd and the bricks,
- * and name its threads.  open(2) and openat(2) fail with EACCES (gfapi
- * reads /proc files for a reconnection's local port and thread names,
- * and goes on without).
+ * name its threads and count the CPUs.  open(2) and openat(2) fail with
+ * EACCES (gfapi reads /proc and /sys files for a reconnection's local
+ * port, thread names and the CPU count, and goes on without).
  */
 static const char *const sandbox_lun_glfs[] = {
 	"set_robust_list", "rseq", "getgroups", "bind", "getsockname",
@@ -304,7 +304,10 @@ sandbox_glfs_args(scmp_filter_ctx ctx)
 	sandbox_rule(ctx, SCMP_ACT_ERRNO(EACCES), "open", 0, NULL);
 	sandbox_rule(ctx, SCMP_ACT_ERRNO(EACCES), "openat", 0, NULL);
 #ifndef TGT_SANITIZE
+	/* (the sanitizers' list has both unconditionally) */
 	sandbox_allow_arg(ctx, "prctl", SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME));
+	/* io-threads counts the CPUs when it adds a worker */
+	sandbox_rule(ctx, SCMP_ACT_ALLOW, "sched_getaffinity", 0, NULL);
 #endif
 }
 

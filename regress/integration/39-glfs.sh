@@ -37,7 +37,12 @@ glfs_exit() {
 }
 trap glfs_exit EXIT
 # the whole test, cluster included, within 15 minutes
-( sleep 900; kill -TERM $$ ) 2> /dev/null &
+(
+	sleep 900 &
+	s=$!
+	trap 'kill $s; exit 0' TERM
+	wait $s && kill -TERM $$
+) 2> /dev/null &
 WATCHDOG=$!
 
 mkdir -p "$T/gluster"
@@ -153,7 +158,7 @@ lun_pid() {
 	done
 	return 1
 }
-old=$(lun_pid 4)
+old=$(lun_pid 4) || fail "PR: LUN 4 has a process to kill"
 kill -KILL "$old" 2>/dev/null
 restarted4() { local p; p=$(lun_pid 4) && [ "$p" != "$old" ]; }
 wait_for 20 restarted4
@@ -170,7 +175,7 @@ bg $writer
 wait_for 15 grep -q '^# ready' "$T/ack.out" ||
     { note "the writer is not ready"; indent "$T/ack.out"; }
 sleep 2
-old=$(lun_pid 3)
+old=$(lun_pid 3) || fail "kill -9: LUN 3 has a process to kill"
 acked_before=$(wc -l < "$T/ack/acked")
 kill -KILL "$old" 2>/dev/null
 t0=$(date +%s.%N)
