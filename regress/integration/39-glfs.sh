@@ -166,6 +166,37 @@ check "PR: the registration and reservation survive a restart of the LUN process
     wait_for 20 $PR check
 check "PR: CLEAR" $PR clear
 
+# The glfs LUN processes in /proc (tgt-lun(8), "glfs and the sandbox"):
+# gfapi's threads started before the filter, so every thread must have
+# it; the user, the chroot, no capability but CAP_SYS_CHROOT.
+uid=$(id -u "$TGT_USER")
+root=$(readlink -f "$T/empty")
+field() { awk -v f="$2:" '$1 == f { $1 = ""; sub(/^ /, ""); print }' "$1"; }
+for p in $(children tgt-lun); do
+	nt=0 bad=
+	for t in /proc/$p/task/*; do
+		nt=$((nt + 1))
+		[ "$(field "$t/status" Seccomp)" = 2 ] &&
+		    [ "$(field "$t/status" NoNewPrivs)" = 1 ] ||
+		    bad="$bad ${t##*/}"
+	done
+	[ -z "$bad" ] && ok "glfs tgt-lun[$p]: all $nt threads under the seccomp filter, NoNewPrivs" ||
+	    fail "glfs tgt-lun[$p]: threads without the filter:$bad"
+	u=$(field "/proc/$p/status" Uid)
+	[ "$(echo $u)" = "$uid $uid $uid $uid" ] &&
+	    ok "glfs tgt-lun[$p] runs as $TGT_USER" ||
+	    fail "glfs tgt-lun[$p] runs as $TGT_USER (Uid $u)"
+	r=$(readlink "/proc/$p/root")
+	[ "$r" = "$root" ] && ok "glfs tgt-lun[$p] root is the chroot" ||
+	    fail "glfs tgt-lun[$p] root is the chroot $root (found '$r')"
+	eff=$(field "/proc/$p/status" CapEff) prm=$(field "/proc/$p/status" CapPrm)
+	[ $((0x$eff & ~0x40000)) = 0 ] && [ $((0x$prm & ~0x40000)) = 0 ] &&
+	    ok "glfs tgt-lun[$p] has no capability but CAP_SYS_CHROOT" ||
+	    fail "glfs tgt-lun[$p] has no capability but CAP_SYS_CHROOT (CapEff $eff CapPrm $prm)"
+done
+# and a glfs LUN cannot chroot again, open a file or start a program:
+# the filter, checked by regress/unit/sandbox_test
+
 # kill -9 under write load: every acknowledged write is in the image
 mkdir -p "$T/ack"
 timeout -s KILL 60 python3 "$top/regress/lib/ack_writer.py" "$ADDR" "$PORT" \
