@@ -17,6 +17,13 @@
 # the last acknowledged round of every block must be what it holds.
 # Prints "# ready" after the first acknowledged write, then "# acked N
 # failed M" at the end.
+#
+#	ack_writer.py verify IMAGE DIR
+#
+# checks a copy of the LUN's store (IMAGE) against DIR/acked: every
+# block holds the last acknowledged round of its LBA or a newer one, never
+# an older one.  Prints up to 5 losses and "N blocks checked, M lost";
+# exits 1 if any was lost.
 
 import os
 import struct
@@ -42,7 +49,32 @@ def connect(host, port, target):
     return c
 
 
+def verify(img, d):
+    last = {}
+    for line in open(os.path.join(d, 'acked')):
+        lba, rnd = map(int, line.split())
+        last[lba] = max(rnd, last.get(lba, -1))
+    bad = 0
+    with open(img, 'rb') as f:
+        for lba, rnd in sorted(last.items()):
+            f.seek(lba * 512)
+            data = f.read(XFER * 512)
+            got_lba, got_rnd = struct.unpack('>II', data[:8])
+            # a newer round may have landed unacknowledged: never an
+            # older one
+            if got_lba != lba or got_rnd < rnd or \
+                    data != pattern(got_lba, got_rnd):
+                bad += 1
+                if bad <= 5:
+                    print('LBA %d: acked round %d, file has lba %d round %d'
+                          % (lba, rnd, got_lba, got_rnd))
+    print('%d blocks checked, %d lost' % (len(last), bad))
+    return 1 if bad else 0
+
+
 def main():
+    if sys.argv[1] == 'verify':
+        return verify(sys.argv[2], sys.argv[3])
     host, port, target = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     lun, blocks, d = int(sys.argv[4]), int(sys.argv[5]), sys.argv[6]
     end = time.time() + float(sys.argv[7])

@@ -32,18 +32,7 @@ def block(value):
 
 def caw(c, lun, old, new):
     cdb = struct.pack('>BBQBBBBBB', 0x89, 0, 0, 0, 0, 0, 1, 0, 0)
-    buf = block(old) + block(new)
-    b, itt = c.cmd_bhs(cdb, lun, write=True, edtl=len(buf))
-    first = 0
-    if c.sess.params.get('ImmediateData') == 'Yes':
-        first = min(len(buf), int(c.sess.params.get('FirstBurstLength',
-                                                     65536)),
-                    int(c.params.get('MaxRecvDataSegmentLength', 8192)))
-    c.send(b, buf[:first])
-    if first == len(buf):
-        p = c.recv_skip_nop()
-    else:
-        _, p, _ = raw.write_finish(c, itt, buf, first, lun)
+    _, p, _ = raw.data_out_command(c, cdb, lun, block(old) + block(new))
     sense = p.data[2:] if len(p.data) >= 2 else b''
     return p.bhs[3], sense
 
