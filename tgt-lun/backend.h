@@ -54,6 +54,12 @@ struct backend {
 	 */
 	void		 (*mem_add)(struct lun *, void *base, size_t len);
 	void		 (*mem_del)(struct lun *, void *base, size_t len);
+	/*
+	 * SYNCHRONIZE CACHE without waiting on the event loop: as rw()
+	 * with no data (sbc_io_done(cmd, 0 or a negative errno), now or
+	 * later).  May be NULL: sync() is called.
+	 */
+	int		 (*sync_cmd)(struct lun *, struct scsi_cmd *);
 };
 
 /* Synchronous transfer: len, or a negative errno (backend_rdwr.c). */

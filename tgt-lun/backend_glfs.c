@@ -13,7 +13,8 @@
  * back on its own threads: the callback only links the command on a
  * locked list and raises an eventfd, and the event loop completes the
  * commands.  A FUA write is followed by glfs_fdatasync_async before it
- * completes.  The client's write-behind translator is put in
+ * completes, and SYNCHRONIZE CACHE is glfs_fdatasync_async completed the
+ * same way.  The client's write-behind translator is put in
  * pass-through: a write is acknowledged only once the brick has it, so
  * a killed tgt-lun loses no acknowledged write.
  *
@@ -314,6 +315,24 @@ glfs_rw(struct lun *lun, struct scsi_cmd *cmd, int write, uint8_t *buf,
 	return (SCSI_PENDING);
 }
 
+/* SYNCHRONIZE CACHE: glfs_fdatasync_async, completed like a transfer. */
+static int
+glfs_sync_cmd(struct lun *lun, struct scsi_cmd *cmd)
+{
+	struct glfs_priv	*gp = lun->be_priv;
+	struct glfs_io		*io = (struct glfs_io *)cmd->be_space;
+
+	memset(io, 0, sizeof(*io));
+	io->cmd = cmd;
+	io->syncing = 1;
+	if (glfs_submit(gp, io, 1, NULL, 0) != 0) {
+		sbc_io_done(cmd, errno != 0 ? -errno : -EIO);
+		return (SCSI_DONE);
+	}
+	gp->busy++;
+	return (SCSI_PENDING);
+}
+
 static int
 glfs_sync(struct lun *lun)
 {
@@ -429,4 +448,5 @@ const struct backend backend_glfs = {
 	.flush = glfs_flush,
 	.pio = glfs_pio,
 	.fallocate = glfs_fallocate_be,
+	.sync_cmd = glfs_sync_cmd,
 };

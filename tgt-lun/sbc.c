@@ -122,6 +122,8 @@ sbc_io_done(struct scsi_cmd *cmd, long res)
 		scsi_complete(cmd);
 }
 
+static int	sbc_pending(struct scsi_cmd *, int);
+
 static int
 sbc_submit(struct scsi_cmd *cmd, int write, uint32_t len, int fua)
 {
@@ -138,10 +140,17 @@ sbc_submit(struct scsi_cmd *cmd, int write, uint32_t len, int fua)
 	}
 	r = lun->be->rw(lun, cmd, write, cmd->buf, len,
 	    cmd->lba << lun->block_shift, fua);
+	return (sbc_pending(cmd, r));
+}
+
+/* The backend took cmd for later (r is SCSI_PENDING): in flight. */
+static int
+sbc_pending(struct scsi_cmd *cmd, int r)
+{
 	if (r == SCSI_PENDING) {
 		cmd->io_pending = 1;
-		TAILQ_INSERT_TAIL(&lun->inflight, cmd, entry);
-		lun->ninflight++;
+		TAILQ_INSERT_TAIL(&cmd->lun->inflight, cmd, entry);
+		cmd->lun->ninflight++;
 	}
 	return (r);
 }
@@ -281,9 +290,18 @@ sbc_verify(struct scsi_cmd *cmd)
 int
 sbc_sync_cache(struct scsi_cmd *cmd)
 {
+	struct lun	*lun = cmd->lun;
+
 	if (sbc_medium_check(cmd) == -1 || cdb_decode_rw(cmd) == -1)
 		return (SCSI_DONE);
-	if (cmd->lun->be->sync(cmd->lun) == -1)
+	if (lun->be->sync_cmd != NULL) {
+		/* a failure is a WRITE ERROR, as below */
+		cmd->io_len = 0;
+		cmd->io_write = 1;
+		cmd->io_pending = 0;
+		return (sbc_pending(cmd, lun->be->sync_cmd(lun, cmd)));
+	}
+	if (lun->be->sync(lun) == -1)
 		scsi_check(cmd, SK_MEDIUM_ERROR, ASC_WRITE_ERROR);
 	return (SCSI_DONE);
 }
