@@ -94,12 +94,17 @@ target "$IQN" {
 	lun 2 disk { $(glfs /cu.img "size 64M; thin-provisioning yes") }
 	lun 3 disk { $(glfs /load.img "size 64M") }
 	lun 4 disk { $(glfs /pr.img "size 16M") }
-	lun 5 disk { $(glfs /missing.img "") }
+}
+# a target of its own: a LUN that cannot start would hold up a
+# target-wide task management function (TARGET COLD RESET) of the other
+target "$IQN-missing" {
+	allow all
+	lun 1 disk { $(glfs /missing.img "") }
 }
 EOF2
 tgt_start || exit 1
 
-# LUN 5's image does not exist and has no size: its process says why
+# that image does not exist and has no size: its process says why
 if wait_for 20 grep -q "tv:/missing.img: No such file or directory" "$LOG"; then
 	ok "a missing image without a size is refused with the reason"
 else
