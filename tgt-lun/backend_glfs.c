@@ -16,7 +16,9 @@
  * completes, and SYNCHRONIZE CACHE is glfs_fdatasync_async completed the
  * same way.  The client's write-behind translator is put in
  * pass-through: a write is acknowledged only once the brick has it, so
- * a killed tgt-lun loses no acknowledged write.
+ * a killed tgt-lun loses no acknowledged write.  So is open-behind: the
+ * image is opened on the brick at once, and a refusal (permissions) is
+ * the LUN's start-up error, not every later command's.
  *
  * glfs_fini() waits about ten seconds for gfapi's threads; tgt-lun exits
  * right after fini() anyway, so fini() waits for the transfers in
@@ -122,6 +124,8 @@ glfs_prepare(const struct msg_lun_glfs *g, int readonly)
 	/* gfapi's log goes to tgt-lun's stderr, errors only */
 	if (glfs_set_logging(gp->fs, "-", 4) != 0 ||
 	    glfs_set_xlator_option(gp->fs, "*-write-behind", "pass-through",
+	    "on") != 0 ||
+	    glfs_set_xlator_option(gp->fs, "*-open-behind", "pass-through",
 	    "on") != 0) {
 		glfs_seterr("gfapi options: %s",
 		    strerror(errno));

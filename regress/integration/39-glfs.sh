@@ -100,8 +100,12 @@ target "$IQN" {
 target "$IQN-missing" {
 	allow all
 	lun 1 disk { $(glfs /missing.img "") }
+	lun 2 disk { $(glfs /root.img "") }
 }
 EOF2
+# an image the LUN processes' user may not write
+check "qemu-img create $GURL/root.img (as root, mode 0644)" \
+    timeout 60 qemu-img create -q -f raw "$GURL/root.img" 1M
 tgt_start || exit 1
 
 # that image does not exist and has no size: its process says why
@@ -110,6 +114,12 @@ if wait_for 20 grep -q "tv:/missing.img: No such file or directory" "$LOG"; then
 else
 	fail "a missing image without a size is refused with the reason"
 	grep -i missing "$LOG" | indent
+fi
+if wait_for 20 grep -q "tv:/root.img: Permission denied" "$LOG"; then
+	ok "an image the user may not write is refused at start with the reason"
+else
+	fail "an image the user may not write is refused at start with the reason"
+	grep -i root.img "$LOG" | indent
 fi
 check_out "the images were created with their size" \
     'virtual size: 64 MiB' timeout 60 qemu-img info "$GURL/rt.img"
