@@ -7,6 +7,7 @@
 # filters themselves), and a tgt-lun killed with
 # SIGKILL under write load loses no acknowledged write.
 . "$(dirname "$0")/../lib/common.sh"
+. "$top/regress/lib/ack_kill.sh"
 
 need_bin tgt-master
 mkdisk "$T/uring.img" 64M
@@ -99,18 +100,6 @@ if grep -qiE 'fail|mismatch|error' "$T/out"; then
 	fail "null: qemu-io reported no error or pattern mismatch"
 	indent "$T/out"
 fi
-# The LUN processes: pid of LUN N (process title "IQN/N").
-lun_pid() {
-	local p
-	for p in $(children tgt-lun); do
-		if tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null |
-		    grep -qE "/$1 *\$"; then
-			echo "$p"
-			return 0
-		fi
-	done
-	return 1
-}
 rings() {	# PID: its io_uring descriptors
 	ls -l "/proc/$1/fd" 2>/dev/null | grep -c 'anon_inode:\[io_uring\]'
 }
@@ -141,29 +130,7 @@ else
 fi
 
 # kill -9 under write load: every acknowledged write is in the file.
-mkdir -p "$T/ack"
-timeout -s KILL 60 python3 "$top/regress/lib/ack_writer.py" "$ADDR" "$PORT" \
-    "$IQN" 5 131072 "$T/ack" 12 > "$T/ack.out" 2>&1 &
-writer=$!
-bg $writer
-wait_for 15 grep -q '^# ready' "$T/ack.out" ||
-    { note "the writer is not ready"; indent "$T/ack.out"; }
-sleep 2
-old=$(lun_pid 5)
-acked_before=$(wc -l < "$T/ack/acked")
-kill -KILL "$old" 2>/dev/null
-restarted() { local p; p=$(lun_pid 5) && [ "$p" != "$old" ]; }
-if wait_for 15 restarted; then
-	ok "kill -9: tgt-lun[$old] of LUN 5 restarted under write load"
-else
-	fail "kill -9: tgt-lun[$old] of LUN 5 restarted under write load"
-fi
-wait "$writer"
-cat "$T/ack.out"
-acked=$(wc -l < "$T/ack/acked")
-[ "$acked" -gt "$acked_before" ] &&
-    ok "kill -9: writes acknowledged again after the restart ($acked_before before the kill, $acked in all)" ||
-    fail "kill -9: writes acknowledged again after the restart ($acked_before before the kill, $acked in all)"
+ack_kill 5
 if timeout 120 python3 "$top/regress/lib/ack_writer.py" verify "$T/load.img" \
     "$T/ack" > "$T/verify" 2>&1; then
 	ok "kill -9: no acknowledged write lost ($(tail -n 1 "$T/verify"))"
