@@ -10,6 +10,8 @@
 #ifndef TGT_BACKEND_H
 #define TGT_BACKEND_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -60,6 +62,11 @@ struct backend {
 	 * later).  May be NULL: sync() is called.
 	 */
 	int		 (*sync_cmd)(struct lun *, struct scsi_cmd *);
+	/*
+	 * GET LBA STATUS: lseek(2) with SEEK_DATA or SEEK_HOLE on the
+	 * store, for a backend without a descriptor.  May be NULL.
+	 */
+	off_t		 (*seek)(struct lun *, off_t, int whence);
 };
 
 /* Synchronous transfer: len, or a negative errno (backend_rdwr.c). */

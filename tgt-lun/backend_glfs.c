@@ -442,6 +442,15 @@ glfs_fallocate_be(struct lun *lun, int mode, uint64_t off, uint64_t len)
 	return (-1);
 }
 
+/* GET LBA STATUS: the brick's holes, through the seek operation. */
+static off_t
+glfs_seek_be(struct lun *lun, off_t pos, int whence)
+{
+	struct glfs_priv	*gp = lun->be_priv;
+
+	return (glfs_lseek(gp->fd, pos, whence));
+}
+
 const struct backend backend_glfs = {
 	.name = "glfs",
 	.init = glfs_init_be,
@@ -453,4 +462,5 @@ const struct backend backend_glfs = {
 	.pio = glfs_pio,
 	.fallocate = glfs_fallocate_be,
 	.sync_cmd = glfs_sync_cmd,
+	.seek = glfs_seek_be,
 };

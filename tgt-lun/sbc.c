@@ -627,6 +627,15 @@ sbc_write_same(struct scsi_cmd *cmd)
 
 #define GLS_MAX_DESC	64
 
+/* SEEK_DATA or SEEK_HOLE on the store, through the backend if it says. */
+static off_t
+sbc_seek(struct lun *lun, off_t pos, int whence)
+{
+	if (lun->be->seek != NULL)
+		return (lun->be->seek(lun, pos, whence));
+	return (lseek(lun->fd, pos, whence));
+}
+
 /*
  * GET LBA STATUS: mapped and deallocated extents from SEEK_DATA and
  * SEEK_HOLE on the backing file, in blocks (a block is mapped when any
@@ -658,7 +667,7 @@ sbc_get_lba_status(struct scsi_cmd *cmd)
 	end = lun->nblocks;
 	while (lba < end && nd < max) {
 		pos = lba << lun->block_shift;
-		data = lseek(lun->fd, pos, SEEK_DATA);
+		data = sbc_seek(lun, pos, SEEK_DATA);
 		if (data == -1 && errno == ENXIO)
 			data = lun->size;
 		else if (data == -1) {
@@ -666,7 +675,7 @@ sbc_get_lba_status(struct scsi_cmd *cmd)
 		}
 		mapped = data <= pos;
 		if (mapped) {
-			hole = lseek(lun->fd, pos, SEEK_HOLE);
+			hole = sbc_seek(lun, pos, SEEK_HOLE);
 			if (hole == -1 || (uint64_t)hole > lun->size)
 				hole = lun->size;
 			/* round the hole start up: partly mapped = mapped */

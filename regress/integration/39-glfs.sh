@@ -169,6 +169,31 @@ check "COMPARE AND WRITE raced from two sessions" \
     "$IQN" 2 200
 indent "$T/out"
 
+# thin provisioning: GET LBA STATUS reads the image's holes through gfapi
+# (LUN 2's image was created sparse; one 4 KiB write maps its first 8)
+cat > "$T/gls.py" <<'EOF2'
+import os, struct, sys
+sys.path.insert(0, os.path.join(sys.argv[1], 'regress/lib'))
+import iscsi_raw as raw
+s = raw.Session('iqn.2026-11.org.example:gls', sys.argv[4])
+c = raw.Conn(sys.argv[2], int(sys.argv[3]), s, timeout=20)
+c.login()
+raw.clear_ua(c, 2)
+st, _, _ = raw.scsi_write(c, 2, 0, b'\x5a' * 4096)
+cdb = struct.pack('>BBQIBB', 0x9e, 0x12, 0, 8 + 16 * 4, 0, 0)
+st2, d = raw.command(c, cdb, 2, alloc=8 + 16 * 4)
+c.close()
+desc = [struct.unpack('>QIB', d[8 + 16 * i:8 + 16 * i + 13])
+        for i in range((len(d) - 8) // 16)]
+print('write %d, GET LBA STATUS %d: %r' % (st, st2, desc))
+ok = st == 0 and st2 == 0 and len(desc) >= 2 and desc[0][0] == 0 and \
+    desc[0][2] == 0 and desc[1][0] <= 64 and desc[1][2] == 1
+sys.exit(0 if ok else 1)
+EOF2
+check "thin: GET LBA STATUS: the written blocks mapped, the rest deallocated" \
+    timeout 60 python3 "$T/gls.py" "$top" "$ADDR" "$PORT" "$IQN"
+indent "$T/out"
+
 # persistent reservations in the state file, across a LUN restart
 PR="timeout 60 python3 $top/regress/lib/pr_persist.py $ADDR $PORT $IQN 4"
 check "PR: APTPL registration and reservation on LUN 4" $PR setup
