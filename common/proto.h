@@ -235,6 +235,12 @@ enum msg_type {
 	MSG_LUN_INVENTORY,	/* struct msg_inventory */
 	MSG_CTL_SHOW_CARTRIDGES = 1240, /* no payload */
 	MSG_CTL_CARTRIDGE,	/* struct ctl_cartridge */
+
+	/*
+	 * master -> lun, first of all for a glfs LUN (tgt-lun -b glfs
+	 * reads it before its sandbox, see tgt-lun(8))
+	 */
+	MSG_LUN_GLFS = 1300,	/* struct msg_lun_glfs */
 };
 
 struct msg_error {
@@ -259,6 +265,7 @@ struct msg_error {
 #define LUN_BACKEND_NULL	3	/* no store: LUN_CONFIG carries no fd */
 #define LUN_BACKEND_SG		4	/* ctl_lun only: a passthrough LUN */
 #define LUN_BACKEND_RBD		5	/* Ceph RBD image: no fd, LUN_RBD first */
+#define LUN_BACKEND_GLFS	6	/* GlusterFS: MSG_LUN_GLFS, no fd */
 
 /* lun_config.flags */
 #define LUN_F_READONLY		0x0001
@@ -303,6 +310,23 @@ struct msg_lun_rbd {
 	char		image[RBD_NAME_MAX];
 	uint32_t	timeout;	/* seconds for a mon or OSD operation */
 	uint32_t	pad;
+};
+/* A glfs LUN's image: volume, its volfile servers, path in the volume. */
+#define GLFS_SERVERS_MAX	4
+#define GLFS_HOST_MAX		256
+#define GLFS_VOLUME_MAX		128
+struct msg_glfs_server {
+	char		host[GLFS_HOST_MAX];	/* name or address */
+	uint32_t	port;			/* 0: 24007 */
+	uint32_t	pad;
+};
+struct msg_lun_glfs {
+	char		volume[GLFS_VOLUME_MAX];
+	char		path[TGT_PATH_MAX];	/* absolute, in the volume */
+	uint32_t	nservers;	/* 1 to GLFS_SERVERS_MAX */
+	uint32_t	readonly;	/* open the image read-only */
+	uint64_t	create;		/* bytes: create a missing image */
+	struct msg_glfs_server server[GLFS_SERVERS_MAX];
 };
 
 struct msg_xcopy_peer {

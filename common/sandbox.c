@@ -27,9 +27,12 @@
 #include <linux/io_uring.h>
 #include <rdma/rdma_user_ioctl_cmds.h>
 
+#include <sys/socket.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <sched.h>
 #include <pwd.h>
 #include <seccomp.h>
 #include <stdint.h>
@@ -97,19 +100,31 @@ static const char *const sandbox_san[] = {
 #endif
 
 /*
- * A LUN with backend rbd: librados and librbd run threads of their own
- * (clone and what glibc's threads need), talk TCP to the monitors and
- * OSDs, and name their threads.  Still no open (it fails with EACCES:
- * glibc names another thread through /proc, which is not in the
- * chroot), no exec, no other socket family.
+ * A LUN whose store is a cluster's (backend rbd or glfs): the client
+ * library runs threads of its own (clone with CLONE_THREAD only, so no
+ * new process), talks TCP to the cluster it was given, names its threads
+ * and counts the CPUs.  open(2) and openat(2) fail with EACCES (librados
+ * and gfapi read /proc and /sys for thread names, the CPU count and a
+ * reconnection's local port, and go on without); no exec, no other
+ * socket family.  sandbox_net_args has the rules with arguments.
+ *
+ * librados and librbd also set their threads' scheduling and affinity,
+ * wait on futexes with membarrier, and lock a few pages.
  */
 static const char *const sandbox_lun_rbd[] = {
-	"clone", "clone3", "set_robust_list", "rseq", "membarrier",
+	"set_robust_list", "rseq", "membarrier",
 	"epoll_create",
 	"connect", "getsockname", "getpeername", "shutdown", "bind",
 	"sched_getaffinity", "sched_setaffinity", "getrlimit", "prlimit64",
 	"sched_getparam", "sched_getscheduler", "sched_setscheduler",
 	"getcpu", "mlock", "munlock", "tgkill", "sigaltstack",
+	NULL
+};
+
+/* gfapi reconnects to glusterd and the bricks and reads its groups. */
+static const char *const sandbox_lun_glfs[] = {
+	"set_robust_list", "rseq", "getgroups", "bind", "getsockname",
+	"getpeername", "shutdown", "connect",
 	NULL
 };
 
@@ -131,7 +146,7 @@ static const unsigned long sandbox_lun_ioctls[] = {
  */
 static void
 sandbox_drop_open(const char *user, const char *dir, int (*open_fn)(void),
-    gid_t xgid)
+    gid_t xgid, int memlock)
 {
 	struct __user_cap_header_struct	 ch;
 	struct __user_cap_data_struct	 cd[2];
@@ -153,7 +168,7 @@ sandbox_drop_open(const char *user, const char *dir, int (*open_fn)(void),
 #endif
 	if (open_fn != NULL) {
 		/* the verbs' memory regions (not the sg device's) */
-		if (xgid == (gid_t)-1 && setrlimit(RLIMIT_MEMLOCK, &rl) == -1)
+		if (memlock && setrlimit(RLIMIT_MEMLOCK, &rl) == -1)
 			fatal("setrlimit RLIMIT_MEMLOCK");
 		if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) == -1)
 			fatal("prctl PR_SET_KEEPCAPS");
@@ -196,13 +211,13 @@ sandbox_drop_open(const char *user, const char *dir, int (*open_fn)(void),
 void
 sandbox_drop(const char *user, const char *dir)
 {
-	sandbox_drop_open(user, dir, NULL, (gid_t)-1);
+	sandbox_drop_open(user, dir, NULL, (gid_t)-1, 0);
 }
 
 void
 sandbox_drop_rdma(const char *user, const char *dir, int (*open_fn)(void))
 {
-	sandbox_drop_open(user, dir, open_fn, (gid_t)-1);
+	sandbox_drop_open(user, dir, open_fn, (gid_t)-1, 1);
 }
 
 /*
@@ -217,7 +232,13 @@ void
 sandbox_drop_sg(const char *user, const char *dir, int (*open_fn)(void),
     gid_t devgid)
 {
-	sandbox_drop_open(user, dir, open_fn, devgid);
+	sandbox_drop_open(user, dir, open_fn, devgid, 0);
+}
+
+void
+sandbox_drop_net(const char *user, const char *dir, int (*connect_fn)(void))
+{
+	sandbox_drop_open(user, dir, connect_fn, (gid_t)-1, 0);
 }
 
 static void
@@ -276,7 +297,7 @@ sandbox_fcntl(scmp_filter_ctx ctx)
 
 /* Rules with argument checks, for every role. */
 static void
-sandbox_common_args(scmp_filter_ctx ctx)
+sandbox_common_args(scmp_filter_ctx ctx, int role)
 {
 	struct scmp_arg_cmp	 tcgets = IOCTL_IS(TCGETS);
 
@@ -292,29 +313,41 @@ sandbox_common_args(scmp_filter_ctx ctx)
 #endif
 	sandbox_fcntl(ctx);
 	sandbox_rule(ctx, SCMP_ACT_ERRNO(ENOTTY), "ioctl", 1, &tcgets);
+	if (role == SANDBOX_LUN_RBD || role == SANDBOX_LUN_GLFS)
+		return;			/* sandbox_net_args */
+	sandbox_rule(ctx, SCMP_ACT_ERRNO(EACCES), "socket", 0, NULL);
+	sandbox_rule(ctx, SCMP_ACT_ERRNO(EACCES), "connect", 0, NULL);
 }
 
-/*
- * socket(2) and connect(2) fail with EACCES; a LUN with backend rbd
- * may make TCP sockets and connect them (to the cluster it was given).
- */
+/* A cluster client's threads and sockets (see sandbox_lun_rbd). */
 static void
-sandbox_sockets(scmp_filter_ctx ctx, int role)
+sandbox_net_args(scmp_filter_ctx ctx, int role)
 {
-	struct scmp_arg_cmp	 local = SCMP_A0(SCMP_CMP_EQ, AF_UNIX);
+	static const int	 families[] = { AF_INET, AF_INET6 };
+	struct scmp_arg_cmp	 afunix;
+	size_t			 i;
 
-	if (role != SANDBOX_LUN_RBD) {
-		sandbox_rule(ctx, SCMP_ACT_ERRNO(EACCES), "socket", 0, NULL);
-		sandbox_rule(ctx, SCMP_ACT_ERRNO(EACCES), "connect", 0, NULL);
-		return;
-	}
-	sandbox_allow_arg(ctx, "socket", SCMP_A0(SCMP_CMP_EQ, AF_INET));
-	sandbox_allow_arg(ctx, "socket", SCMP_A0(SCMP_CMP_EQ, AF_INET6));
-	sandbox_rule(ctx, SCMP_ACT_ERRNO(EACCES), "socket", 1, &local);
-	sandbox_rule(ctx, SCMP_ACT_ERRNO(EACCES), "openat", 0, NULL);
+	sandbox_allow(ctx, role == SANDBOX_LUN_RBD ? sandbox_lun_rbd :
+	    sandbox_lun_glfs);
+	sandbox_allow_arg(ctx, "clone", SCMP_A0(SCMP_CMP_MASKED_EQ,
+	    CLONE_THREAD, CLONE_THREAD));
+	/* clone3's flags are out of the filter's reach: glibc falls back */
+	sandbox_rule(ctx, SCMP_ACT_ERRNO(ENOSYS), "clone3", 0, NULL);
+	for (i = 0; i < NITEMS(families); i++)
+		sandbox_allow_arg(ctx, "socket", SCMP_A0(SCMP_CMP_EQ,
+		    (scmp_datum_t)families[i]));
+	/* syslog(3)'s AF_UNIX socket fails, as for the other roles */
+	afunix = SCMP_A0(SCMP_CMP_EQ, AF_UNIX);
+	sandbox_rule(ctx, SCMP_ACT_ERRNO(EACCES), "socket", 1, &afunix);
 	sandbox_rule(ctx, SCMP_ACT_ERRNO(EACCES), "open", 0, NULL);
+	sandbox_rule(ctx, SCMP_ACT_ERRNO(EACCES), "openat", 0, NULL);
+#ifndef TGT_SANITIZE
+	/* (the sanitizers' list has both unconditionally) */
 	sandbox_allow_arg(ctx, "prctl", SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME));
 	sandbox_allow_arg(ctx, "prctl", SCMP_A0(SCMP_CMP_EQ, PR_GET_NAME));
+	/* gfapi's io-threads count the CPUs when they add a worker */
+	sandbox_rule(ctx, SCMP_ACT_ALLOW, "sched_getaffinity", 0, NULL);
+#endif
 }
 
 static void
@@ -359,15 +392,15 @@ sandbox_seccomp_io_uring(int role, int ring_fd)
 	int		 rv;
 
 	if (role != SANDBOX_PORTAL && role != SANDBOX_LUN &&
-	    role != SANDBOX_PORTAL_RDMA && role != SANDBOX_LUN_RBD)
+	    role != SANDBOX_PORTAL_RDMA && role != SANDBOX_LUN_RBD &&
+	    role != SANDBOX_LUN_GLFS)
 		fatalx("sandbox: unknown role %d", role);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		fatal("prctl PR_SET_NO_NEW_PRIVS");
 	if ((ctx = seccomp_init(SANDBOX_DEFAULT)) == NULL)
 		fatalx("seccomp_init failed");
 	sandbox_allow(ctx, sandbox_common);
-	sandbox_common_args(ctx);
-	sandbox_sockets(ctx, role);
+	sandbox_common_args(ctx, role);
 #ifdef TGT_SANITIZE
 	sandbox_allow(ctx, sandbox_san);
 #endif
@@ -383,13 +416,21 @@ sandbox_seccomp_io_uring(int role, int ring_fd)
 		 * executable); librdmacm writes to its CM channel.
 		 */
 		sandbox_allow_arg(ctx, "ioctl", IOCTL_IS(RDMA_VERBS_IOCTL));
-	} else if (role == SANDBOX_LUN || role == SANDBOX_LUN_RBD) {
+	} else if (role == SANDBOX_LUN || role == SANDBOX_LUN_RBD ||
+	    role == SANDBOX_LUN_GLFS) {
 		sandbox_allow(ctx, sandbox_lun);
 		sandbox_lun_args(ctx);
 		if (ring_fd >= 0)
 			sandbox_io_uring(ctx, ring_fd);
-		if (role == SANDBOX_LUN_RBD)
-			sandbox_allow(ctx, sandbox_lun_rbd);
+	}
+	if (role == SANDBOX_LUN_RBD || role == SANDBOX_LUN_GLFS) {
+		sandbox_net_args(ctx, role);
+		/* the library's threads may run already: they get it too */
+		if ((rv = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC,
+		    1)) < 0) {
+			errno = -rv;
+			fatal("seccomp thread sync");
+		}
 	}
 	if ((rv = seccomp_load(ctx)) < 0) {
 		errno = -rv;

@@ -17,6 +17,8 @@
 #define SANDBOX_LUN	2
 #define SANDBOX_PORTAL_RDMA 3	/* a portal with iSER: plus the verbs' */
 #define SANDBOX_LUN_RBD	4	/* a LUN with backend rbd: plus librados' */
+#define SANDBOX_LUN_GLFS 5	/* a glfs LUN: plus gfapi's threads and
+				 * TCP sockets */
 
 /* getpwnam(user), chroot(dir), chdir("/"), setgroups, setresgid, setresuid. */
 void	sandbox_drop(const char *user, const char *dir);
@@ -32,7 +34,17 @@ void	sandbox_drop_rdma(const char *user, const char *dir,
  */
 void	sandbox_drop_sg(const char *user, const char *dir,
 	    int (*open_fn)(void), gid_t devgid);
-/* Install the seccomp filter for the role (no new privileges first). */
+/*
+ * The same for a glfs LUN: connect_fn connects to the volume as the
+ * final user before the chroot (gfapi loads its translators and resolves
+ * names while it connects); its threads share the process's chroot.
+ */
+void	sandbox_drop_net(const char *user, const char *dir,
+	    int (*connect_fn)(void));
+/*
+ * Install the seccomp filter for the role (no new privileges first), on
+ * every thread of the process.
+ */
 void	sandbox_seccomp(int role);
 /*
  * The same, for a LUN whose backend is io_uring: io_uring_enter(2) and

@@ -14,7 +14,8 @@ PKGS="build-essential pkg-config bison libevent-dev libaio-dev
     xorriso genisoimage dvd+rw-tools eject
     librdmacm-dev libibverbs-dev rdma-core ibverbs-providers rdmacm-utils
     ibverbs-utils
-    ceph-mon ceph-osd ceph-common librbd-dev librados-dev tgt-rbd uuid-runtime"
+    ceph-mon ceph-osd ceph-common librbd-dev librados-dev tgt-rbd uuid-runtime
+    glusterfs-server libglusterfs-dev tgt-glusterfs"
 # The second group is the VM tests' guest (regress/vm): the kernel, its
 # modules and the initiator-side tools are copied from these packages into
 # an initramfs; none of them runs as a service on this machine.
@@ -61,6 +62,16 @@ for pid in $(pgrep -x tgtd 2>/dev/null || :); do
 		kill "$pid" 2>/dev/null || :
 	fi
 done
+
+# glusterfs-server is only wanted for regress/integration/39-glfs.sh,
+# which runs a private glusterd on port 24007 (the brick processes look
+# for it there): no system glusterd service.
+if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
+	if systemctl is-enabled --quiet glusterd 2>/dev/null ||
+	    systemctl is-active --quiet glusterd 2>/dev/null; then
+		systemctl disable --now glusterd >/dev/null 2>&1 || :
+	fi
+fi
 
 # open-isns is only wanted for regress/integration/46-isns.sh, which runs
 # a private isnsd on port 3205: no system isnsd service.

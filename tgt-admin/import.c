@@ -685,12 +685,64 @@ print_rbd(FILE *out, struct itarget *t, struct ilun *l, int *n,
 	return (0);
 }
 
+/*
+ * tgt's bs-type glfs names the image "volume@server:file", the file
+ * relative to the volume's root: backend glfs with volume, server and
+ * path.  -1 if it is not of that form (nothing printed).
+ */
+static int
+print_glfs(FILE *out, const char *image, int *n)
+{
+	const char	*at, *colon;
+	char		*vol, *host, *path;
+
+	if ((at = strchr(image, '@')) == NULL || at == image ||
+	    (colon = strchr(at, ':')) == NULL || colon == at + 1 ||
+	    colon[1] == '\0')
+		return (-1);
+	if ((vol = strndup(image, at - image)) == NULL ||
+	    (host = strndup(at + 1, colon - at - 1)) == NULL ||
+	    asprintf(&path, "%s%s", colon[1] == '/' ? "" : "/",
+	    colon + 1) == -1)
+		err(1, NULL);
+	fprintf(out, "%sbackend glfs; volume ", (*n)++ ? "; " : " { ");
+	quote(out, vol);
+	fprintf(out, "; server ");
+	quote(out, host);
+	fprintf(out, "; path ");
+	quote(out, path);
+	free(vol);
+	free(host);
+	free(path);
+	return (0);
+}
+
+/* A LUN that cannot be served: a warning, and the LUN as a comment. */
+static void
+skip_lun(FILE *out, struct itarget *t, struct ilun *l, char *why)
+{
+	struct strs	 w = { NULL, 0 };
+
+	fprintf(stderr, "%s: warning: %s\n", t->name, why);
+	strs_add(&w, why);
+	free(why);
+	comments(out, "\t", &l->warn);
+	comments(out, "\t", &w);
+	fprintf(out, "\t# lun %ld disk ", l->lun);
+	quote(out, l->path);
+	fprintf(out, "\n");
+	strs_free(&w);
+}
+
 static void
 print_lun(FILE *out, struct itarget *t, struct ilun *l)
 {
 	struct strs	 w = { NULL, 0 };
 	const char	*bs, *dt;
-	int		 n = 0, b;
+	char		*s, *opts;
+	size_t		 optlen;
+	FILE		*f;
+	int		 n = 0, b, glfs, r;
 	long		 bsz;
 
 	bs = EFF(l, t, bs_type);
@@ -718,22 +770,13 @@ print_lun(FILE *out, struct itarget *t, struct ilun *l)
 		return;
 	}
 	if (dt != NULL && strcasecmp(dt, "disk") != 0) {
-		char	*s;
-
 		if (asprintf(&s, "device-type %s: only disks are served, "
 		    "LUN %ld not converted", dt, l->lun) == -1)
 			err(1, NULL);
-		fprintf(stderr, "%s: warning: %s\n", t->name, s);
-		strs_add(&w, s);
-		free(s);
-		comments(out, "\t", &l->warn);
-		comments(out, "\t", &w);
-		fprintf(out, "\t# lun %ld disk ", l->lun);
-		quote(out, l->path);
-		fprintf(out, "\n");
-		strs_free(&w);
+		skip_lun(out, t, l, s);
 		return;
 	}
+	glfs = bs != NULL && strcasecmp(bs, "glfs") == 0;
 	/* the comments first, then the LUN: the list is printed below */
 	if (bs != NULL && strcasecmp(bs, "rbd") == 0) {
 		if (print_rbd(out, t, l, &n, &w) == -1) {
@@ -742,17 +785,32 @@ print_lun(FILE *out, struct itarget *t, struct ilun *l)
 			strs_free(&w);
 			return;
 		}
+	} else if (glfs) {
+		/* checked before anything of the LUN is printed */
+		if ((f = open_memstream(&opts, &optlen)) == NULL)
+			err(1, NULL);
+		r = print_glfs(f, l->path, &n);
+		fclose(f);
+		if (r == -1) {
+			free(opts);
+			if (asprintf(&s, "bs-type glfs: \"%s\" is not "
+			    "volume@server:file, LUN %ld not converted",
+			    l->path, l->lun) == -1)
+				err(1, NULL);
+			skip_lun(out, t, l, s);
+			return;
+		}
+		fprintf(out, "\tlun %ld disk%s", l->lun, opts);
+		free(opts);
 	} else {
 		fprintf(out, "\tlun %ld disk ", l->lun);
 		quote(out, l->path);
 	}
-	if (bs != NULL && strcasecmp(bs, "rbd") != 0) {
+	if (bs != NULL && strcasecmp(bs, "rbd") != 0 && !glfs) {
 		if (strcasecmp(bs, "rdwr") == 0 || strcasecmp(bs, "aio") == 0)
 			fprintf(out, "%sbackend %s", n++ ? "; " : " { ",
 			    strcasecmp(bs, "aio") == 0 ? "aio" : "rdwr");
 		else {
-			char	*s;
-
 			if (asprintf(&s, "bs-type %s: not available, rdwr "
 			    "used", bs) == -1)
 				err(1, NULL);

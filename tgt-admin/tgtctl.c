@@ -546,7 +546,8 @@ get_luns(int s, struct table *t, const char *target)
 		    cl.backend == LUN_BACKEND_IO_URING ? "io_uring" :
 		    cl.backend == LUN_BACKEND_NULL ? "null" :
 		    cl.backend == LUN_BACKEND_SG ? "sg" :
-		    cl.backend == LUN_BACKEND_RBD ? "rbd" : "rdwr");
+		    cl.backend == LUN_BACKEND_RBD ? "rbd" :
+		    cl.backend == LUN_BACKEND_GLFS ? "glfs" : "rdwr");
 		table_cell(t, 3, "%s", size);
 		if (cl.pid == 0 || cl.size == 0)
 			table_cell(t, 4, "-");

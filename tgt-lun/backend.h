@@ -10,6 +10,8 @@
 #ifndef TGT_BACKEND_H
 #define TGT_BACKEND_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -68,6 +70,17 @@ struct backend {
 	 */
 	int		 (*extent)(struct lun *, uint64_t off, uint64_t end,
 			    int *mapped, uint64_t *next);
+	/*
+	 * SYNCHRONIZE CACHE without waiting on the event loop: as rw()
+	 * with no data (sbc_io_done(cmd, 0 or a negative errno), now or
+	 * later).  May be NULL: sync() is called.
+	 */
+	int		 (*sync_cmd)(struct lun *, struct scsi_cmd *);
+	/*
+	 * GET LBA STATUS: lseek(2) with SEEK_DATA or SEEK_HOLE on the
+	 * store, for a backend without a descriptor.  May be NULL.
+	 */
+	off_t		 (*seek)(struct lun *, off_t, int whence);
 };
 
 /* Synchronous transfer: len, or a negative errno (backend_rdwr.c). */
@@ -92,6 +105,16 @@ int	io_uring_prepare(char *err, size_t errlen);
 /* No ring may be made from now on (sandboxed without one): init() fails. */
 void	io_uring_unavailable(const char *why);
 
+/*
+ * glfs: tgt-lun connects to the volume and opens the image before its
+ * sandbox, from the master's MSG_LUN_GLFS (creating it if asked); a
+ * failure is kept and reported by init().  glfs_store() tells lun_init()
+ * the image's size, and whether it was opened read-only.
+ */
+struct msg_lun_glfs;
+int	glfs_prepare(const struct msg_lun_glfs *, int readonly);
+int	glfs_store(uint64_t *size, int *readonly, char *err, size_t errlen);
+
 extern const struct backend backend_rdwr;
 extern const struct backend backend_aio;
 extern const struct backend backend_null;
@@ -103,5 +126,6 @@ extern const struct backend backend_rbd;
 struct msg_lun_rbd;
 /* The cluster settings backend rbd's init() connects with (MSG_LUN_RBD). */
 void	rbd_configure(const struct msg_lun_rbd *);
+extern const struct backend backend_glfs;
 
 #endif /* TGT_BACKEND_H */

@@ -67,7 +67,7 @@ lun_init(struct lun *lun, const struct msg_lun_config *cfg, int fd,
 	struct stat	st;
 	uint64_t	store;
 	uint32_t	bs, pb;
-	int		fl;
+	int		fl, ro = 0;
 
 	memset(lun, 0, sizeof(*lun));
 	lun->fd = -1;
@@ -122,6 +122,10 @@ lun_init(struct lun *lun, const struct msg_lun_config *cfg, int fd,
 			return (-1);
 		}
 		store = cfg->size;
+	} else if (cfg->backend == LUN_BACKEND_GLFS) {
+		/* the image was opened before the sandbox */
+		if (glfs_store(&store, &ro, err, errlen) == -1)
+			return (-1);
 	} else if (fstat(fd, &st) == -1) {
 		snprintf(err, errlen, "fstat: %s", strerror(errno));
 		return (-1);
@@ -154,7 +158,10 @@ lun_init(struct lun *lun, const struct msg_lun_config *cfg, int fd,
 	}
 
 	lun->readonly = (cfg->flags & LUN_F_READONLY) != 0;
-	if ((fl = fcntl(fd, F_GETFL)) != -1 && (fl & O_ACCMODE) == O_RDONLY)
+	if (fd != -1 && (fl = fcntl(fd, F_GETFL)) != -1 &&
+	    (fl & O_ACCMODE) == O_RDONLY)
+		lun->readonly = 1;
+	if (ro)
 		lun->readonly = 1;
 	lun->thin = (cfg->flags & LUN_F_THIN) != 0;
 	lun->removable = (cfg->flags & LUN_F_REMOVABLE) != 0;
@@ -179,6 +186,9 @@ lun_init(struct lun *lun, const struct msg_lun_config *cfg, int fd,
 		break;
 	case LUN_BACKEND_NULL:
 		lun->be = &backend_null;
+		break;
+	case LUN_BACKEND_GLFS:
+		lun->be = &backend_glfs;
 		break;
 	default:
 		snprintf(err, errlen, "unknown backend %u", cfg->backend);

@@ -27,6 +27,8 @@
  *	passthrough.c	SCSI passthrough: the device's own commands,
  *			but for what stays the target's
  *	backend_sg.c	its transport: Linux sg, asynchronous
+ *	backend_glfs.c	GlusterFS image through gfapi, completions on an
+ *			eventfd
  *
  * Everything but tgt-lun.c works without a ring or an event loop, so
  * that regress/unit/scsi_test.c can drive commands directly: fill a

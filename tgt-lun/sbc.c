@@ -129,6 +129,8 @@ sbc_io_done(struct scsi_cmd *cmd, long res)
 		scsi_complete(cmd);
 }
 
+static int	sbc_pending(struct scsi_cmd *, int);
+
 static int
 sbc_submit(struct scsi_cmd *cmd, int write, uint32_t len, int fua)
 {
@@ -145,10 +147,17 @@ sbc_submit(struct scsi_cmd *cmd, int write, uint32_t len, int fua)
 	}
 	r = lun->be->rw(lun, cmd, write, cmd->buf, len,
 	    cmd->lba << lun->block_shift, fua);
+	return (sbc_pending(cmd, r));
+}
+
+/* The backend took cmd for later (r is SCSI_PENDING): in flight. */
+static int
+sbc_pending(struct scsi_cmd *cmd, int r)
+{
 	if (r == SCSI_PENDING) {
 		cmd->io_pending = 1;
-		TAILQ_INSERT_TAIL(&lun->inflight, cmd, entry);
-		lun->ninflight++;
+		TAILQ_INSERT_TAIL(&cmd->lun->inflight, cmd, entry);
+		cmd->lun->ninflight++;
 	}
 	return (r);
 }
@@ -288,9 +297,18 @@ sbc_verify(struct scsi_cmd *cmd)
 int
 sbc_sync_cache(struct scsi_cmd *cmd)
 {
+	struct lun	*lun = cmd->lun;
+
 	if (sbc_medium_check(cmd) == -1 || cdb_decode_rw(cmd) == -1)
 		return (SCSI_DONE);
-	if (cmd->lun->be->sync(cmd->lun) == -1)
+	if (lun->be->sync_cmd != NULL) {
+		/* a failure is a WRITE ERROR, as below */
+		cmd->io_len = 0;
+		cmd->io_write = 1;
+		cmd->io_pending = 0;
+		return (sbc_pending(cmd, lun->be->sync_cmd(lun, cmd)));
+	}
+	if (lun->be->sync(lun) == -1)
 		scsi_check(cmd, SK_MEDIUM_ERROR, ASC_WRITE_ERROR);
 	return (SCSI_DONE);
 }
@@ -616,6 +634,15 @@ sbc_write_same(struct scsi_cmd *cmd)
 
 #define GLS_MAX_DESC	64
 
+/* SEEK_DATA or SEEK_HOLE on the store, through the backend if it says. */
+static off_t
+sbc_seek(struct lun *lun, off_t pos, int whence)
+{
+	if (lun->be->seek != NULL)
+		return (lun->be->seek(lun, pos, whence));
+	return (lseek(lun->fd, pos, whence));
+}
+
 /*
  * GET LBA STATUS: mapped and deallocated extents from SEEK_DATA and
  * SEEK_HOLE on the backing file, in blocks (a block is mapped when any
@@ -658,7 +685,7 @@ sbc_get_lba_status(struct scsi_cmd *cmd)
 			    lun->block_shift : next >> lun->block_shift;
 			goto put;
 		}
-		data = lseek(lun->fd, pos, SEEK_DATA);
+		data = sbc_seek(lun, pos, SEEK_DATA);
 		if (data == -1 && errno == ENXIO)
 			data = lun->size;
 		else if (data == -1) {
@@ -666,7 +693,7 @@ sbc_get_lba_status(struct scsi_cmd *cmd)
 		}
 		mapped = data <= pos;
 		if (mapped) {
-			hole = lseek(lun->fd, pos, SEEK_HOLE);
+			hole = sbc_seek(lun, pos, SEEK_HOLE);
 			if (hole == -1 || (uint64_t)hole > lun->size)
 				hole = lun->size;
 			/* round the hole start up: partly mapped = mapped */

@@ -41,6 +41,8 @@ static const char		*sg_path;
 static int			 sg_fd = -1;
 
 static int	 lun_xcopy_ask(struct lun *, const uint8_t *, uint32_t);
+static int	 glfs_connect(void);
+static struct msg_lun_glfs	 glfs_conf;
 static int	 send_master(void *, uint32_t, const void *, size_t);
 static int	 lun_dev_reset(struct lun *);
 
@@ -94,7 +96,8 @@ lun_config(struct msg *m)
 	if (MSG_GET(m, &cfg) != 0 || m->nfds > 1 ||
 	    (cfg.type == LUN_TYPE_DISK && m->nfds !=
 	    (cfg.backend == LUN_BACKEND_NULL ||
-	    cfg.backend == LUN_BACKEND_RBD ? 0 : 1)) ||
+	    cfg.backend == LUN_BACKEND_RBD ||
+	    cfg.backend == LUN_BACKEND_GLFS ? 0 : 1)) ||
 	    (cfg.type == LUN_TYPE_PASSTHROUGH && m->nfds != 0)) {
 		log_warnx("malformed LUN_CONFIG");
 		send_error("malformed LUN_CONFIG");
@@ -507,14 +510,55 @@ closed(struct msgchan *mc, void *arg)
 	event_base_loopbreak(evb);
 }
 
+/*
+ * A glfs LUN: the master's first message names the volume and image.
+ * Read before the sandbox, like the command line, and checked the same
+ * way as any other message; 0, or -1 if the master sent something else.
+ */
+static int
+glfs_conf_read(void)
+{
+	struct msg	 m;
+	uint32_t	 i;
+	int		 r;
+
+	if (msg_recv_fd(TGT_CHILD_FD, &m) != 1)
+		return (-1);
+	r = -1;
+	if (m.hdr.type == MSG_LUN_GLFS && m.nfds == 0 &&
+	    MSG_GET(&m, &glfs_conf) == 0 && glfs_conf.nservers >= 1 &&
+	    glfs_conf.nservers <= GLFS_SERVERS_MAX &&
+	    memchr(glfs_conf.volume, '\0', sizeof(glfs_conf.volume)) != NULL &&
+	    memchr(glfs_conf.path, '\0', sizeof(glfs_conf.path)) != NULL &&
+	    glfs_conf.path[0] == '/') {
+		r = 0;
+		for (i = 0; i < glfs_conf.nservers; i++)
+			if (memchr(glfs_conf.server[i].host, '\0',
+			    sizeof(glfs_conf.server[i].host)) == NULL ||
+			    glfs_conf.server[i].port > 65535)
+				r = -1;
+	}
+	msg_free(&m);
+	return (r);
+}
+
+/* Between the user change and the chroot (sandbox_drop_net()). */
+static int
+glfs_connect(void)
+{
+	if (glfs_prepare(&glfs_conf, glfs_conf.readonly != 0) == -1)
+		log_warnx("glfs: not connected");
+	/* reported by LUN_CONFIG, the process itself runs on */
+	return (0);
+}
+
 int
 main(int argc, char *argv[])
 {
 	struct child_opts	 o;
-
 	struct stat		 st;
 	char			 err[TGT_ERR_MAX];
-	int			 ring_fd = -1;
+	int			 ring_fd = -1, glfs;
 
 	child_start(argc, argv, "tgt-lun", &o);
 	signal(SIGHUP, SIG_IGN);
@@ -532,17 +576,30 @@ main(int argc, char *argv[])
 	if (o.backend != NULL && strcmp(o.backend, "io_uring") == 0 &&
 	    (ring_fd = io_uring_prepare(err, sizeof(err))) == -1)
 		log_warnx("%s", err);
+	glfs = o.backend != NULL && strcmp(o.backend, "glfs") == 0;
 	if (o.device != NULL) {
 		/* the node's group lets the unprivileged user open it */
 		sg_path = o.device;
 		if (stat(sg_path, &st) == -1)
 			fatal("%s", sg_path);
 		sandbox_drop_sg(o.user, o.chroot, sg_open, st.st_gid);
+	} else if (glfs) {
+		/*
+		 * glfs: gfapi loads its translators and resolves the
+		 * bricks' names as it connects, so it does before the
+		 * chroot, as the unprivileged user; then the glfs filter
+		 * (threads and TCP sockets, still no open or exec).
+		 */
+		if (glfs_conf_read() == -1)
+			fatalx("malformed LUN_GLFS from the master");
+		sandbox_drop_net(o.user, o.chroot, glfs_connect);
 	} else
 		sandbox_drop(o.user, o.chroot);
-	if (ring_fd != -1)
+	if (glfs)
+		sandbox_seccomp(SANDBOX_LUN_GLFS);
+	else if (ring_fd != -1) {
 		sandbox_seccomp_io_uring(SANDBOX_LUN, ring_fd);
-	else {
+	} else {
 		io_uring_unavailable("backend io_uring needs tgt-lun started "
 		    "with -b io_uring (its ring is made before the sandbox)");
 		/* rbd: librados' threads and sockets */

@@ -74,8 +74,31 @@ conf_backend_name(uint32_t backend)
 		return ("null");
 	case LUN_BACKEND_RBD:
 		return ("rbd");
+	case LUN_BACKEND_GLFS:
+		return ("glfs");
 	}
 	return ("unknown");
+}
+
+static void
+conf_dump_glfs(const struct msg_lun_glfs *g, FILE *fp)
+{
+	uint32_t	 i;
+
+	fprintf(fp, "\t\tvolume ");
+	dump_str(fp, g->volume);
+	for (i = 0; i < g->nservers; i++) {
+		fprintf(fp, "; server ");
+		/* dump_str() quotes; the port goes inside the quotes */
+		fprintf(fp, strchr(g->server[i].host, ':') != NULL ?
+		    "\"[%s]" : "\"%s", g->server[i].host);
+		if (g->server[i].port != 0)
+			fprintf(fp, ":%u", g->server[i].port);
+		putc('"', fp);
+	}
+	fprintf(fp, "; path ");
+	dump_str(fp, g->path);
+	fprintf(fp, "\n");
 }
 
 static const char *
@@ -273,6 +296,8 @@ conf_dump(const struct tgt_conf *conf, FILE *fp)
 			}
 			fprintf(fp, "{\n\t\tbackend %s\n",
 			    conf_backend_name(l->backend));
+			if (l->backend == LUN_BACKEND_GLFS)
+				conf_dump_glfs(&l->glfs, fp);
 			if (l->flags & LUN_F_DIRECT)
 				fprintf(fp, "\t\tdirect yes\n");
 			if (l->backend == LUN_BACKEND_RBD)
@@ -468,6 +493,7 @@ conf_lun_equal(const struct conf_lun *a, const struct conf_lun *b)
 	    strcmp(a->rbd.user, b->rbd.user) == 0 &&
 	    strcmp(a->rbd.conf, b->rbd.conf) == 0 &&
 	    a->rbd.timeout == b->rbd.timeout &&
+	    memcmp(&a->glfs, &b->glfs, sizeof(a->glfs)) == 0 &&
 	    strcmp(a->vendor, b->vendor) == 0 &&
 	    strcmp(a->product, b->product) == 0 &&
 	    strcmp(a->revision, b->revision) == 0 &&

@@ -66,6 +66,7 @@ struct conf_lun {
 	char			 cartridge[33];	/* a tape's barcode */
 	struct conf_changer	 changer;	/* LUN_TYPE_CHANGER */
 	struct conf_rbd		 rbd;		/* LUN_BACKEND_RBD */
+	struct msg_lun_glfs	 glfs;		/* LUN_BACKEND_GLFS */
 	char			 vendor[9];	/* default "TGT" */
 	char			 product[17];	/* default "DISK" */
 	char			 revision[5];

@@ -241,7 +241,8 @@ lun_new(struct master *m, struct mtarget *mt, const struct conf_lun *cl,
 			return (NULL);
 	} else if ((cl->type == LUN_TYPE_DISK ?
 	    cl->backend != LUN_BACKEND_NULL &&
-	    cl->backend != LUN_BACKEND_RBD : cl->path[0] != '\0') &&
+	    cl->backend != LUN_BACKEND_RBD &&
+	    cl->backend != LUN_BACKEND_GLFS : cl->path[0] != '\0') &&
 	    (fd = lun_open_store(cl, err, errlen)) == -1)
 		return (NULL);
 	if ((ml = calloc(1, sizeof(*ml))) == NULL) {
@@ -357,6 +358,10 @@ lun_start(struct svc *s)
 			close(fd);
 		return;
 	}
+	/* glfs: tgt-lun reads this first, before its sandbox */
+	if (ml->conf.backend == LUN_BACKEND_GLFS)
+		msgchan_send(&s->proc->chan, MSG_LUN_GLFS, ml->lun_id, NULL, 0,
+		    &ml->conf.glfs, sizeof(ml->conf.glfs));
 	memset(&lc, 0, sizeof(lc));
 	lc.lun_id = ml->lun_id;
 	lc.type = ml->conf.type;
@@ -370,6 +375,11 @@ lun_start(struct svc *s)
 	    ml->conf.type == LUN_TYPE_OPTICAL ||
 	    ml->conf.type == LUN_TYPE_PASSTHROUGH ? ml->medium :
 	    ml->conf.path, sizeof(lc.path));
+	if (ml->conf.backend == LUN_BACKEND_GLFS) {
+		strlcpy(lc.path, ml->conf.glfs.volume, sizeof(lc.path));
+		strlcat(lc.path, ":", sizeof(lc.path));
+		strlcat(lc.path, ml->conf.glfs.path, sizeof(lc.path));
+	}
 	strlcpy(lc.vendor, ml->conf.vendor, sizeof(lc.vendor));
 	strlcpy(lc.product, ml->conf.product, sizeof(lc.product));
 	strlcpy(lc.revision, ml->conf.revision, sizeof(lc.revision));

@@ -145,6 +145,8 @@ static void	 auth_add(const YYLTYPE *, int, const char *,
 static void	 acl_add(const YYLTYPE *, int, const char *);
 static void	 redirect_set(const YYLTYPE *, const char *, int64_t, int);
 static void	 isns_set(const YYLTYPE *, const char *, int64_t);
+static void	 glfs_server_add(const YYLTYPE *, const char *);
+static void	 glfs_end(const YYLTYPE *);
 
 #define LOPT_BACKEND	0x0001
 #define LOPT_THIN	0x0002
@@ -174,9 +176,14 @@ static void	 isns_set(const YYLTYPE *, const char *, int64_t);
 #define LOPT_RBDTIMEOUT	0x400000
 #define LOPT_RBD	(LOPT_POOL | LOPT_NAMESPACE | LOPT_IMAGE | \
 			    LOPT_CEPHUSER | LOPT_CEPHCONF | LOPT_RBDTIMEOUT)
+#define LOPT_VOLUME	0x800000
+#define LOPT_SERVER	0x1000000
+#define LOPT_PATH	0x2000000
+/* the image of backend glfs */
+#define LOPT_GLFS	(LOPT_VOLUME | LOPT_SERVER | LOPT_PATH)
 #define LOPT_DISK_ONLY	(LOPT_RBD | LOPT_BACKEND | LOPT_THIN | LOPT_REMOVABLE | \
 			    LOPT_BLOCKSIZE | LOPT_SIZE | LOPT_WCACHE | \
-			    LOPT_PBLOCKSIZE | LOPT_DIRECT)
+			    LOPT_PBLOCKSIZE | LOPT_DIRECT | LOPT_GLFS)
 }
 
 %locations
@@ -195,6 +202,7 @@ static void	 isns_set(const YYLTYPE *, const char *, int64_t);
 %token	TAPE CARTRIDGE MEDIA OPTICAL PASSTHROUGH RESERVATIONS
 %token	POOL IMAGE NAMESPACE CEPHCONF
 %token	CHANGER SLOTS MAILSLOTS DRIVE SLOT MAILSLOT
+%token	VOLUME PATH
 %token	<string>	STRING
 %token	<number>	NUMBER
 %type	<number>	port yesno chapkind redirtype isnsport transport
@@ -530,11 +538,38 @@ lunopt		: BACKEND STRING	{
 					cur_lun->backend = LUN_BACKEND_NULL;
 				else if (strcmp($2, "rbd") == 0)
 					cur_lun->backend = LUN_BACKEND_RBD;
+				else if (strcmp($2, "glfs") == 0)
+					cur_lun->backend = LUN_BACKEND_GLFS;
 				else
 					conf_err(&@2, "unknown backend "
-					    "\"%s\" (rdwr, aio, io_uring, null "
-					    "or rbd)", $2);
+					    "\"%s\" (rdwr, aio, io_uring, null, "
+					    "rbd or glfs)", $2);
 			}
+			free($2);
+		}
+		| VOLUME STRING		{
+			if (!lun_once(&@1, LOPT_VOLUME, "volume"))
+				;
+			else if ($2[0] == '\0' || strlcpy(cur_lun->glfs.volume,
+			    $2, sizeof(cur_lun->glfs.volume)) >=
+			    sizeof(cur_lun->glfs.volume))
+				conf_err(&@2, "invalid volume \"%s\" (1 to %zu "
+				    "bytes)", $2,
+				    sizeof(cur_lun->glfs.volume) - 1);
+			free($2);
+		}
+		| SERVER STRING		{
+			glfs_server_add(&@2, $2);
+			free($2);
+		}
+		| PATH STRING		{
+			if (!lun_once(&@1, LOPT_PATH, "path"))
+				;
+			else if ($2[0] != '/' || strlcpy(cur_lun->glfs.path,
+			    $2, sizeof(cur_lun->glfs.path)) >=
+			    sizeof(cur_lun->glfs.path))
+				conf_err(&@2, "invalid path \"%s\" (absolute, "
+				    "in the volume)", $2);
 			free($2);
 		}
 		| DIRECT yesno		{
@@ -557,7 +592,7 @@ lunopt		: BACKEND STRING	{
 			/* "tape" is a keyword now, still not a backend */
 			if (lun_once(&@1, LOPT_BACKEND, "backend"))
 				conf_err(&@2, "unknown backend \"tape\" "
-				    "(rdwr, aio, io_uring, null or rbd)");
+				    "(rdwr, aio, io_uring, null, rbd or glfs)");
 		}
 		| POOL STRING		{
 			rbd_opt(&@1, &@2, LOPT_POOL, "pool", $2);
@@ -736,7 +771,7 @@ anyarg		: STRING		{ free($1); }
 		| ISNS | SERVER | NOP | INTERVAL | DIRECT | TAPE | CARTRIDGE
 		| MEDIA | CHANGER | SLOTS | MAILSLOTS | DRIVE | SLOT | MAILSLOT
 		| ADVERTISE | OPTICAL | ISER | PASSTHROUGH | RESERVATIONS
-		| POOL | IMAGE | NAMESPACE | CEPHCONF
+		| POOL | IMAGE | NAMESPACE | CEPHCONF | VOLUME | PATH
 		;
 
 %%
@@ -786,6 +821,7 @@ static const struct keyword keywords[] = {
 	{ "on",			ON },
 	{ "optical",		OPTICAL },
 	{ "passthrough",	PASSTHROUGH },
+	{ "path",		PATH },
 	{ "permanent",		PERMANENT },
 	{ "physical-block-size", PBLOCKSIZE },
 	{ "pool",		POOL },
@@ -812,6 +848,7 @@ static const struct keyword keywords[] = {
 	{ "to",			TO },
 	{ "user",		USER },
 	{ "vendor",		VENDOR },
+	{ "volume",		VOLUME },
 	{ "write-cache",	WRITECACHE },
 	{ "yes",		YES },
 };
@@ -1572,10 +1609,15 @@ lun_end(const YYLTYPE *loc)
 	} else if (cur_lun->backend == LUN_BACKEND_RBD ||
 	    (lun_seen & LOPT_RBD))
 		rbd_end(loc);
+	else if (cur_lun->backend == LUN_BACKEND_GLFS)
+		glfs_end(loc);
 	else if (lun_nopath)
-		conf_err(loc, "LUN %llu has no path (only backend null "
-		    "and rbd go without one)",
+		conf_err(loc, "LUN %llu has no path (only backends null, "
+		    "rbd and glfs go without one)",
 		    (unsigned long long)cur_lun->lun);
+	if (cur_lun->backend != LUN_BACKEND_GLFS && (lun_seen & LOPT_GLFS))
+		conf_err(loc, "LUN %llu: volume, server and path are for "
+		    "backend glfs", (unsigned long long)cur_lun->lun);
 	if (cur_lun->serial[0] == '\0')
 		conf_lun_serial(cur_target->name, cur_lun->lun,
 		    cur_lun->serial, sizeof(cur_lun->serial));
@@ -1683,6 +1725,85 @@ rbd_end(const YYLTYPE *loc)
 		cur_lun->flags |= LUN_F_THIN;
 	snprintf(cur_lun->path, sizeof(cur_lun->path), "rbd:%s/%s%s%s",
 	    r->pool, r->ns, r->ns[0] != '\0' ? "/" : "", r->image);
+}
+
+/* backend glfs: a volume, its server(s) and a path in it, no file. */
+static void
+glfs_end(const YYLTYPE *loc)
+{
+	unsigned long long	 nr = cur_lun->lun;
+
+	if (!lun_nopath)
+		conf_err(loc, "LUN %llu: backend glfs names its image with "
+		    "volume, server and path, drop the path \"%s\"", nr,
+		    cur_lun->path);
+	if ((lun_seen & LOPT_GLFS) != LOPT_GLFS)
+		conf_err(loc, "LUN %llu: backend glfs needs a volume, a server "
+		    "and a path", nr);
+	if (cur_lun->flags & LUN_F_DIRECT)
+		conf_err(loc, "LUN %llu: direct is for a local backing store, "
+		    "not backend glfs", nr);
+	cur_lun->glfs.readonly = (cur_lun->flags & LUN_F_READONLY) != 0;
+	/* a missing image is created with the size */
+	cur_lun->glfs.create = cur_lun->size;
+}
+
+/*
+ * A glfs volfile server, "host", "host:port" or "[v6 address]:port" (the
+ * default port is glusterd's, 24007); up to GLFS_SERVERS_MAX of them.
+ */
+static void
+glfs_server_add(const YYLTYPE *loc, const char *arg)
+{
+	struct msg_glfs_server	*sv;
+	const char		*host = arg, *colon, *end;
+	const char		*errstr;
+	size_t			 hlen;
+	long long		 port = 0;
+
+	if (cur_lun == NULL)
+		return;
+	lun_seen |= LOPT_SERVER;
+	if (cur_lun->glfs.nservers == GLFS_SERVERS_MAX) {
+		conf_err(loc, "more than %d servers", GLFS_SERVERS_MAX);
+		return;
+	}
+	sv = &cur_lun->glfs.server[cur_lun->glfs.nservers];
+	if (arg[0] == '[') {
+		host = arg + 1;
+		if ((end = strchr(host, ']')) == NULL ||
+		    (end[1] != '\0' && end[1] != ':')) {
+			conf_err(loc, "invalid server \"%s\"", arg);
+			return;
+		}
+		colon = end[1] == ':' ? end + 1 : NULL;
+	} else {
+		colon = strrchr(arg, ':');
+		end = colon != NULL ? colon : arg + strlen(arg);
+		if (colon != NULL && strchr(arg, ':') != colon) {
+			conf_err(loc, "server \"%s\": write an IPv6 address "
+			    "in brackets", arg);
+			return;
+		}
+	}
+	hlen = end - host;
+	if (hlen == 0 || hlen >= sizeof(sv->host) ||
+	    strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789.-_:%") < hlen) {
+		conf_err(loc, "invalid server \"%s\"", arg);
+		return;
+	}
+	if (colon != NULL) {
+		port = strtonum(colon + 1, 1, 65535, &errstr);
+		if (errstr != NULL) {
+			conf_err(loc, "server \"%s\": port %s", arg, errstr);
+			return;
+		}
+	}
+	memcpy(sv->host, host, hlen);
+	sv->host[hlen] = '\0';
+	sv->port = port;
+	cur_lun->glfs.nservers++;
 }
 
 /* 1 the first time an option is set for the current LUN. */

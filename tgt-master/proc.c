@@ -174,6 +174,12 @@ proc_spawn(struct svc *s)
 		argv[argc++] = "-S";
 		argv[argc++] = ((struct mlun *)s->owner)->medium;
 	}
+	/* glfs: the LUN connects to the volume before its sandbox */
+	if (s->role == ROLE_LUN && ((struct mlun *)s->owner)->conf.backend ==
+	    LUN_BACKEND_GLFS) {
+		argv[argc++] = "-b";
+		argv[argc++] = "glfs";
+	}
 	if (s->rdma)
 		argv[argc++] = "-R";
 	argv[argc++] = "-u";

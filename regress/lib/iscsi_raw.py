@@ -440,8 +440,14 @@ def write_finish(c, itt, buf, first, lun=0, bad_dd_at=None):
 
 def scsi_write(c, lun, lba, buf, bs=512, immediate=True, bad_dd_at=None):
     blocks = len(buf) // bs
-    b, itt = c.cmd_bhs(cdb_rw(0x2a, lba, blocks), lun, write=True,
-                       edtl=len(buf))
+    return data_out_command(c, cdb_rw(0x2a, lba, blocks), lun, buf,
+                            immediate, bad_dd_at)
+
+
+def data_out_command(c, cdb, lun, buf, immediate=True, bad_dd_at=None):
+    """A command with Data-Out (immediate, then R2Ts): (status, response,
+    pdus)."""
+    b, itt = c.cmd_bhs(cdb, lun, write=True, edtl=len(buf))
     first = 0
     if immediate and c.sess.params.get('ImmediateData') == 'Yes':
         first = min(len(buf), int(c.sess.params.get('FirstBurstLength',

@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -46,6 +47,7 @@ struct report {
 	int	 role_ok;	/* the role's own calls work */
 	int	 socket_errno;	/* socket() must fail with EACCES */
 	int	 isatty_ok;	/* isatty() survives, says no */
+	int	 glfs_ok;	/* glfs LUN: threads, TCP sockets, no open */
 };
 
 /* What the child needs opened before the sandbox. */
@@ -180,7 +182,36 @@ check_uring(struct pre *pre)
 }
 
 /* Which forbidden call the child makes last. */
-#define FORBID_ROLE	0	/* open() for a portal, FIONREAD for a lun */
+static void *
+thread_main(void *arg)
+{
+	return (arg);
+}
+
+/*
+ * A glfs LUN: threads start and end, TCP sockets can be made, AF_UNIX
+ * ones and open() fail with EACCES (gfapi goes on without).
+ */
+static int
+check_glfs(void)
+{
+	pthread_t	 t;
+	void		*r = NULL;
+	int		 s, token;
+
+	if (pthread_create(&t, NULL, thread_main, &token) != 0 ||
+	    pthread_join(t, &r) != 0 || r != &token)
+		return (0);
+	if ((s = socket(AF_INET6, SOCK_STREAM, 0)) == -1)
+		return (0);
+	close(s);
+	if (socket(AF_UNIX, SOCK_STREAM, 0) != -1 || errno != EACCES)
+		return (0);
+	return (open("/etc/passwd", O_RDONLY) == -1 && errno == EACCES);
+}
+
+#define FORBID_ROLE	0	/* open() for a portal, FIONREAD for a lun,
+				 * a new process for a glfs LUN */
 #define FORBID_BLOCKING	1	/* clearing O_NONBLOCK on a doorbell */
 #define FORBID_SETUP	2	/* io_uring_setup(2) */
 #define FORBID_REGISTER	3	/* other io_uring_register(2) */
@@ -203,6 +234,9 @@ forbidden(int role, int which, struct pre *pre)
 		    IORING_REGISTER_PERSONALITY, NULL, 0);
 	else if (role == SANDBOX_PORTAL)
 		(void)open("/etc/passwd", O_RDONLY);
+	else if (role == SANDBOX_LUN_GLFS)
+		/* clone(2) without CLONE_THREAD: fork */
+		(void)syscall(SYS_clone, SIGCHLD, 0, NULL, NULL, 0);
 	else
 		(void)ioctl(pre->filefd, FIONREAD, &n);	/* portal's only */
 }
@@ -237,7 +271,9 @@ child(int role, int which, struct pre *pre, int wfd)
 	rep.ring = check_ring(pre);
 	rep.role_ok = role == SANDBOX_PORTAL ? check_portal(pre) :
 	    check_lun(pre) && (pre->uring_fd == -1 || check_uring(pre));
-	rep.socket_errno = socket(AF_INET, SOCK_STREAM, 0) == -1 ? errno : 0;
+	rep.glfs_ok = role != SANDBOX_LUN_GLFS || check_glfs();
+	rep.socket_errno = role == SANDBOX_LUN_GLFS ? EACCES :
+	    socket(AF_INET, SOCK_STREAM, 0) == -1 ? errno : 0;
 	rep.isatty_ok = isatty(pre->pipefd[0]) == 0;
 	if (write(wfd, &rep, sizeof(rep)) != sizeof(rep))
 		_exit(2);
@@ -317,6 +353,7 @@ run_role_uring(int role, int which, int uring)
 	CHECK(rep.role_ok == 1);
 	CHECK(rep.socket_errno == EACCES);
 	CHECK(rep.isatty_ok == 1);
+	CHECK(rep.glfs_ok == 1);
 	n = read(p[0], &e, 1);
 	REQUIRE(waitpid(pid, &status, 0) == pid);
 #ifdef TGT_SANITIZE
@@ -371,6 +408,18 @@ test_io_uring(void)
 	run_role_uring(SANDBOX_LUN, FORBID_REGISTER, 1);
 }
 
+/*
+ * glfs: the LUN's calls and gfapi's (threads, TCP sockets) work, open()
+ * fails without killing, a new process kills.
+ */
+static void
+test_glfs(void)
+{
+	run_role(SANDBOX_LUN_GLFS, FORBID_ROLE);
+	run_role(SANDBOX_LUN_GLFS, FORBID_BLOCKING);
+	run_role(SANDBOX_LUN_GLFS, FORBID_SETUP);
+}
+
 int
 main(void)
 {
@@ -382,5 +431,6 @@ main(void)
 	UNIT_RUN(test_lun);
 	UNIT_RUN(test_nonblock_kept);
 	UNIT_RUN(test_io_uring);
+	UNIT_RUN(test_glfs);
 	return (UNIT_END("sandbox"));
 }
