@@ -45,6 +45,9 @@ vm_event() {
 		"$BIN/tgtctl" -s "$SOCK" port-group "$2" state "$3" &&
 		    "$BIN/tgtctl" -s "$SOCK" show port-groups
 		;;
+	stop-portal)
+		kill -STOP "$(vm_portal_of "$PORT")"
+		;;
 	kill-portal)
 		vm_kill_portal "$PORT"
 		;;

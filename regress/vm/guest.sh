@@ -172,6 +172,13 @@ vm_fio_report() {
 	fi
 }
 
+# vm_multipath_stop: stop multipathd, flush its maps, log out of all.
+vm_multipath_stop() {
+	multipathd shutdown 2>/dev/null
+	multipath -F > /dev/null 2>&1
+	iscsiadm -m node --logoutall=all > /dev/null 2>&1
+}
+
 # vm_dev LUN CLASS REGEX: /dev/NAME of a LUN's device of a sysfs class
 # (block, scsi_generic, scsi_tape...) whose name matches REGEX, in any
 # logged-in session, e.g. vm_dev 0 scsi_tape 'nst[0-9]+'.

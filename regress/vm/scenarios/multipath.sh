@@ -50,7 +50,5 @@ vm_wait 90 sh -c '[ "$(multipath -ll 2>/dev/null | grep -cE "active ready runnin
     { vm_fail "both paths active after the portal's restart"; multipath -ll; }
 multipath -ll
 vm_fio_report
-multipathd shutdown 2>/dev/null
-multipath -F > /dev/null 2>&1
-iscsiadm -m node --logoutall=all > /dev/null 2>&1
+vm_multipath_stop
 dmesg | grep -iE 'multipath|iscsi|connection' | tail -n 15
