@@ -100,31 +100,52 @@ group_by_id(struct lun *lun, uint16_t id)
 	return (NULL);
 }
 
+/* The group of relative port rp in a table, NULL if none. */
+static const struct msg_alua_group *
+port_group(const struct msg_lun_alua *a, uint16_t rp)
+{
+	uint32_t	i, j;
+
+	for (i = 0; i < a->ngroups; i++)
+		for (j = 0; j < a->group[i].nports; j++)
+			if (a->group[i].ports[j] == rp)
+				return (&a->group[i]);
+	return (NULL);
+}
+
 /*
  * Take a new table from the master.  A group that was there before and
- * has another state now sets the unit attention for every nexus.
+ * has another state now, or a port that moved to a group of another
+ * state (a reload), sets the unit attention for every nexus.
  * Returns 0, or -1 and why (the old table stays).
  */
 int
 alua_configure(struct lun *lun, const struct msg_lun_alua *a, char *err,
     size_t errlen)
 {
-	const struct msg_alua_group	*g;
+	const struct msg_alua_group	*g, *po;
 	struct msg_alua_group		*old;
-	uint32_t			 i;
+	uint32_t			 i, j;
 	int				 changed = 0;
 
 	if (alua_check_table(a, err, errlen) == -1)
 		return (-1);
 	for (i = 0; i < a->ngroups; i++) {
 		g = &a->group[i];
-		if ((old = group_by_id(lun, g->id)) == NULL)
-			continue;
-		if (old->state != g->state) {
+		if ((old = group_by_id(lun, g->id)) != NULL &&
+		    old->state != g->state) {
 			log_info("target port group %u: %s", g->id,
 			    alua_state_name(g->state));
 			changed = 1;
 		}
+		for (j = 0; j < g->nports; j++)
+			if ((po = port_group(&lun->alua, g->ports[j])) !=
+			    NULL && po->state != g->state) {
+				log_info("relative port %u: %s (group %u)",
+				    g->ports[j], alua_state_name(g->state),
+				    g->id);
+				changed = 1;
+			}
 	}
 	memcpy(&lun->alua, a, sizeof(lun->alua));
 	if (changed)
@@ -147,17 +168,7 @@ alua_rel_port(const struct scsi_cmd *cmd)
 const struct msg_alua_group *
 alua_group(const struct scsi_cmd *cmd)
 {
-	const struct msg_alua_group	*g;
-	uint16_t			 rp = alua_rel_port(cmd);
-	uint32_t			 i, j;
-
-	for (i = 0; i < cmd->lun->alua.ngroups; i++) {
-		g = &cmd->lun->alua.group[i];
-		for (j = 0; j < g->nports; j++)
-			if (g->ports[j] == rp)
-				return (g);
-	}
-	return (NULL);
+	return (port_group(&cmd->lun->alua, alua_rel_port(cmd)));
 }
 
 /* The commands every state allows (SPC-4 5.15.2.4). */

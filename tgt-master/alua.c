@@ -159,7 +159,9 @@ alua_set(struct master *m, uint16_t id, int state, char *err, size_t errlen)
 /*
  * MSG_LUN_ALUA_SET: a SET TARGET PORT GROUPS through a LUN.  -1 if
  * malformed (the LUN is restarted); a group the master does not know
- * (a reload removed it meanwhile) is passed over.
+ * (a reload removed it meanwhile) is passed over, and so is the whole
+ * request when a reload turned explicit ALUA off meanwhile (the LUN
+ * gets the table again).
  */
 int
 alua_lun_set(struct master *m, struct mlun *ml, struct msg *msg)
@@ -168,12 +170,17 @@ alua_lun_set(struct master *m, struct mlun *ml, struct msg *msg)
 	struct mpgroup		*g;
 	uint32_t		 i;
 
-	if (MSG_GET(msg, &a) != 0 || a.ngroups > ALUA_GROUPS_MAX ||
-	    !m->conf->alua_explicit)
+	if (MSG_GET(msg, &a) != 0 || a.ngroups > ALUA_GROUPS_MAX)
 		return (-1);
 	for (i = 0; i < a.ngroups; i++)
 		if (a.group[i].state > ALUA_UNAVAILABLE)
 			return (-1);
+	if (!m->conf->alua_explicit) {
+		log_info("%s: SET TARGET PORT GROUPS after explicit ALUA was "
+		    "turned off, ignored", ml->svc.instance);
+		alua_announce(m);
+		return (0);
+	}
 	for (i = 0; i < a.ngroups; i++) {
 		if ((g = pgroup_find(m, a.group[i].id)) == NULL)
 			continue;

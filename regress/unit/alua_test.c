@@ -376,6 +376,18 @@ test_changes(void)
 	CHECK(lun_ua_take(&L, n1, &asc) && asc == 0x2a06);
 	CHECK(lun_ua_take(&L, n2, &asc) && asc == 0x2a06);
 	CHECK(!lun_ua_take(&L, n1, &asc));
+	/* a port that moves to a group of another state (a reload) */
+	a.group[0].nports = 2;
+	a.group[0].ports[1] = 77;
+	a.group[1].nports = 1;
+	CHECK(alua_configure(&L, &a, err, sizeof(err)) == 0);
+	CHECK(lun_ua_take(&L, n1, &asc) && asc == 0x2a06);
+	CHECK(lun_ua_take(&L, n2, &asc) && asc == 0x2a06);
+	/* a port that appears gives none */
+	a.group[0].nports = 3;
+	a.group[0].ports[2] = 78;
+	CHECK(alua_configure(&L, &a, err, sizeof(err)) == 0);
+	CHECK(n1->ua == 0 && n2->ua == 0);
 
 	/* SET TARGET PORT GROUPS without explicit ALUA: refused */
 	memset(pl, 0, sizeof(pl));
