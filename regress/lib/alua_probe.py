@@ -22,6 +22,7 @@
 
 import json
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -299,8 +300,19 @@ def main():
     check(command(a, READ, 1, 512)[0] == 0,
           'reload: READ through A (active/non-optimized) is GOOD')
 
+    # maintenance: group 2 is in standby, now its listener goes
+    with open(conf, 'w') as f:
+        f.write(re.sub(r'port-group 2 \{[^}]*\}\n', '', text))
+    rc, out = tgtctl(['reload'], tctl, sock)
+    check(rc == 0, 'reload without group 2 and its listener', out)
+    st, r = rtpg(a, False)
+    check(st == 0 and sorted(r['groups']) == [1] and
+          r['groups'][1]['ports'] == [da.get(4)],
+          'RTPG: group 1 alone, with its port', r and r['groups'])
+    check(sense_of(*command(a, TUR, 1)) == (0,),
+          'removing a group gives the other ports no unit attention')
+    a.logout()
     for c in (a, b):
-        c.logout()
         c.close()
 
 
