@@ -13,9 +13,10 @@
  *	child: getpwnam, chroot, drop to the user, seccomp; only then it
  *	    reads messages.
  *
- * tgt-lun:   LUN_CONFIG (+ backing fd), then RING_ADD (+ memfd, sq efd,
- *            cq efd) for each portal; RING_DEL when a portal goes away.
- *            It answers LUN_CONFIG with LUN_READY.
+ * tgt-lun:   LUN_CONFIG (+ backing fd), ALUA when there are target port
+ *            groups, then RING_ADD (+ memfd, sq efd, cq efd) for each
+ *            portal; RING_DEL when a portal goes away.  It answers
+ *            LUN_CONFIG with LUN_READY.
  * tgt-portal: PORTAL_CONFIG, LISTEN (+ socket fd) for each listener,
  *            TARGET for each target, LUN (+ memfd, sq efd, cq efd) for each
  *            LUN, then START.  LUN again with the same target/lun replaces
