@@ -275,7 +275,7 @@ spc_report_tpgs(struct scsi_cmd *cmd)
 {
 	struct lun			*lun = cmd->lun;
 	const struct msg_alua_group	*g;
-	static uint8_t			 b[8 + ALUA_GROUPS_MAX *
+	uint8_t				 b[8 + ALUA_GROUPS_MAX *
 	    (8 + 4 * ALUA_PORTS_MAX)];
 	uint32_t			 alloc = get_be32(&cmd->cdb[6]);
 	uint32_t			 n, i, j;
