@@ -100,7 +100,7 @@ static const struct scsi_op spc_ops[] = {
 	    { 0xa3, MI_REPORT_SUPPORTED_TMF, 0x80, 0, 0, 0, LBA4, 0,
 	    0x07 } },
 	{ MAINTENANCE_IN, MI_REPORT_TARGET_PGS, 12,
-	    OPF_SA | OPF_ALWAYS | OPF_NO_UA | OPF_ALUA, spc_report_tpgs,
+	    OPF_SA | OPF_ALWAYS | OPF_ALUA, spc_report_tpgs,
 	    "REPORT TARGET PORT GROUPS",
 	    { 0xa3, 0xe0 | MI_REPORT_TARGET_PGS, 0, 0, 0, 0, LBA4, 0,
 	    0x07 } },

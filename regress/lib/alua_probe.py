@@ -291,12 +291,12 @@ def main():
     rc, out = tgtctl(['reload'], tctl, sock)
     check(rc == 0, 'reload with group 2 configured standby', out)
     ua_once_then(b, 1, STANDBY, 'reload, B LUN 1')
+    ua_once_then(a, 1, (0,), 'reload, A LUN 1')
     st, r = rtpg(a, True)
     check(st == 0 and r['groups'][1]['state'] == 1 and
           r['groups'][2]['state'] == 2,
           'reload: group 1 keeps active/non-optimized (from STPG), '
           'group 2 standby as configured', r and r['groups'])
-    ua_once_then(a, 1, (0,), 'reload, A LUN 1')
     check(command(a, READ, 1, 512)[0] == 0,
           'reload: READ through A (active/non-optimized) is GOOD')
 

@@ -373,7 +373,12 @@ test_changes(void)
 	/* a changed state: every nexus */
 	a.group[1].state = ALUA_STANDBY;
 	CHECK(alua_configure(&L, &a, err, sizeof(err)) == 0);
-	CHECK(lun_ua_take(&L, n1, &asc) && asc == 0x2a06);
+	/* REPORT TARGET PORT GROUPS is not exempt (SAM-5 5.14) */
+	cdb_rtpg(c, 0, sizeof(pl));
+	r = run(n1, &P1, c, RING_DIR_READ, pl, sizeof(pl));
+	CHECK(IS_CHECK(r, SK_UNIT_ATTENTION, 0x2a06));
+	r = run(n1, &P1, c, RING_DIR_READ, pl, sizeof(pl));
+	CHECK(r.status == SAM_STAT_GOOD);
 	CHECK(lun_ua_take(&L, n2, &asc) && asc == 0x2a06);
 	CHECK(!lun_ua_take(&L, n1, &asc));
 	/* a port that moves to a group of another state (a reload) */
