@@ -13,9 +13,10 @@
  *	child: getpwnam, chroot, drop to the user, seccomp; only then it
  *	    reads messages.
  *
- * tgt-lun:   LUN_CONFIG (+ backing fd), then RING_ADD (+ memfd, sq efd,
- *            cq efd) for each portal; RING_DEL when a portal goes away.
- *            It answers LUN_CONFIG with LUN_READY.
+ * tgt-lun:   LUN_CONFIG (+ backing fd), ALUA when there are target port
+ *            groups, then RING_ADD (+ memfd, sq efd, cq efd) for each
+ *            portal; RING_DEL when a portal goes away.  It answers
+ *            LUN_CONFIG with LUN_READY.
  * tgt-portal: PORTAL_CONFIG, LISTEN (+ socket fd) for each listener,
  *            TARGET for each target, LUN (+ memfd, sq efd, cq efd) for each
  *            LUN, then START.  LUN again with the same target/lun replaces
@@ -237,6 +238,23 @@ enum msg_type {
 	MSG_CTL_CARTRIDGE,	/* struct ctl_cartridge */
 
 	/*
+	 * Asymmetric logical unit access (ALUA, SPC-4 5.15).  master ->
+	 * lun: ALUA, the whole table of target port groups (their ids,
+	 * states and relative target ports), after LUN_CONFIG and after
+	 * every change; a group whose state changed gives every I_T nexus
+	 * ASYMMETRIC ACCESS STATE CHANGED.  lun -> master: ALUA_SET, the
+	 * states a SET TARGET PORT GROUPS asked for (already applied by
+	 * that LUN), which the master applies to the other LUNs.
+	 * tgtctl -> master: SHOW_PGROUPS (answered by one PGROUP per
+	 * group, then END) and PGROUP_STATE (OK or ERROR).
+	 */
+	MSG_LUN_ALUA = 1250,	/* struct msg_lun_alua */
+	MSG_LUN_ALUA_SET,	/* struct msg_lun_alua (ids and states) */
+	MSG_CTL_SHOW_PGROUPS = 1260, /* no payload */
+	MSG_CTL_PGROUP,		/* struct ctl_pgroup */
+	MSG_CTL_PGROUP_STATE,	/* struct ctl_pgroup_state */
+
+	/*
 	 * master -> lun, first of all for a glfs LUN (tgt-lun -b glfs
 	 * reads it before its sandbox, see tgt-lun(8))
 	 */
@@ -386,7 +404,9 @@ struct msg_ring {
 	uint32_t	target_id;	/* portal side */
 	uint32_t	portal_id;	/* lun side */
 	uint32_t	lun_id;
-	uint32_t	pad;
+	uint16_t	rel_port;	/* relative target port id, 0:
+					 * portal_id + 1 */
+	uint16_t	pad;
 	uint64_t	lun;
 	struct ring_geom geom;
 };
@@ -761,6 +781,63 @@ struct ctl_mailslot {
 	uint32_t	pad;
 	char		target[TGT_NAME_MAX];
 	char		barcode[TGT_BARCODE_MAX];
+};
+
+/*
+ * Asymmetric access states (SPC-4 6.37, the codes of REPORT TARGET PORT
+ * GROUPS) of a target port group.
+ */
+#define ALUA_ACTIVE_OPTIMIZED	0x0
+#define ALUA_ACTIVE_NONOPT	0x1
+#define ALUA_STANDBY		0x2
+#define ALUA_UNAVAILABLE	0x3
+#define ALUA_TRANSITIONING	0xf
+
+#define ALUA_GROUPS_MAX		32	/* target port groups */
+#define ALUA_PORTS_MAX		64	/* relative target ports per group */
+#define ALUA_TRANSITION_MAX	255	/* seconds */
+
+/* msg_lun_alua.flags */
+#define ALUA_F_EXPLICIT		0x0001	/* SET TARGET PORT GROUPS allowed */
+
+/* msg_lun_alua.group[].status: why the state is what it is */
+#define ALUA_STATUS_NONE	0
+#define ALUA_STATUS_EXPLICIT	1	/* a SET TARGET PORT GROUPS */
+#define ALUA_STATUS_IMPLICIT	2	/* the target (tgtctl, reload) */
+
+struct msg_alua_group {
+	uint16_t	id;		/* target port group id */
+	uint8_t		state;		/* ALUA_* */
+	uint8_t		pref;		/* 1: preferred */
+	uint8_t		status;		/* ALUA_STATUS_* */
+	uint8_t		pad;
+	uint16_t	nports;		/* <= ALUA_PORTS_MAX */
+	uint16_t	ports[ALUA_PORTS_MAX];	/* relative target port ids */
+};
+
+struct msg_lun_alua {
+	uint32_t	flags;		/* ALUA_F_* */
+	uint32_t	ngroups;	/* <= ALUA_GROUPS_MAX; 0: no ALUA */
+	uint32_t	transition;	/* implicit transition time, seconds */
+	uint32_t	pad;
+	struct msg_alua_group group[ALUA_GROUPS_MAX];
+};
+
+struct ctl_pgroup {
+	uint16_t	id;
+	uint8_t		state;		/* ALUA_* now */
+	uint8_t		conf_state;	/* as tgt.conf says */
+	uint8_t		pref;
+	uint8_t		status;		/* ALUA_STATUS_* */
+	uint16_t	nports;		/* listeners in the group */
+	uint32_t	flags;		/* ALUA_F_* of the suite */
+	uint32_t	pad;
+	char		listeners[TGT_PATH_MAX];	/* "addr (rp N), ..." */
+};
+
+struct ctl_pgroup_state {
+	uint32_t	id;
+	uint32_t	state;		/* ALUA_* */
 };
 
 #endif /* TGT_PROTO_H */

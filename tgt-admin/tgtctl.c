@@ -5,8 +5,9 @@
  * tgtctl: talk to tgt-master over its control socket.
  *
  *	tgtctl [-j] [-s socket] show targets | sessions | connections |
- *	    luns | portals | stats | cartridges
+ *	    luns | portals | stats | cartridges | port-groups
  *	tgtctl [-j] [-s socket] show target name
+ *	tgtctl [-s socket] port-group id state state
  *	tgtctl [-s socket] reload
  *	tgtctl [-s socket] log verbose | brief
  *	tgtctl [-s socket] lun offline | online target lun
@@ -37,6 +38,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "alua.h"
 #include "msg.h"
 #include "proto.h"
 #include "tgtctl.h"
@@ -71,8 +73,10 @@ usage(void)
 	fprintf(stderr,
 	    "usage: tgtctl [-j] [-s socket] show targets | sessions | "
 	    "connections |\n"
-	    "                   luns | portals | stats | cartridges\n"
+	    "                   luns | portals | stats | cartridges | "
+	    "port-groups\n"
 	    "       tgtctl [-j] [-s socket] show target name\n"
+	    "       tgtctl [-s socket] port-group id state state\n"
 	    "       tgtctl [-s socket] reload\n"
 	    "       tgtctl [-s socket] log verbose | brief\n"
 	    "       tgtctl [-s socket] lun offline | online target lun\n"
@@ -932,6 +936,59 @@ number(const char *s, uint64_t max, const char *what)
 	return (v);
 }
 
+/* tgtctl show port-groups: ALUA target port groups and their states */
+static void
+show_pgroups(int s)
+{
+	static const struct column cols[] = {
+		{ "GROUP", "id", 1 },
+		{ "STATE", "state", 0 },
+		{ "CONFIGURED", "configured", 0 },
+		{ "PREF", "preferred", 0 },
+		{ "BY", "changed_by", 0 },
+		{ "LISTENERS", "listeners", 0 },
+		{ NULL, NULL, 0 }
+	};
+	static const char	*by[] = { "-", "initiator", "target" };
+	struct table		 t;
+	struct ctl_pgroup	 g;
+	const char		*st, *cst;
+
+	table_init(&t, cols);
+	ctl_request(s, MSG_CTL_SHOW_PGROUPS, NULL, 0);
+	while (ctl_next(s, MSG_CTL_PGROUP, &g, sizeof(g))) {
+		TERM(g.listeners);
+		st = alua_state_name(g.state);
+		cst = alua_state_name(g.conf_state);
+		table_row(&t);
+		table_cell(&t, 0, "%u", g.id);
+		table_cell(&t, 1, "%s", st != NULL ? st : "?");
+		table_cell(&t, 2, "%s", cst != NULL ? cst : "?");
+		table_cell(&t, 3, "%s", g.pref ? "yes" : "no");
+		table_cell(&t, 4, "%s", g.status < 3 ? by[g.status] : "?");
+		table_cell(&t, 5, "%s", g.nports > 0 ? g.listeners : "-");
+	}
+	table_print(&t);
+}
+
+/* tgtctl port-group ID state STATE */
+static void
+pgroup_state(int s, const char *id, const char *state)
+{
+	struct ctl_pgroup_state	 ps;
+	int			 st;
+
+	memset(&ps, 0, sizeof(ps));
+	ps.id = number(id, 65535, "port-group");
+	if ((st = alua_state_parse(state)) == -1)
+		errx(1, "%s: unknown state (active-optimized, "
+		    "active-non-optimized, standby, unavailable, "
+		    "transitioning)", state);
+	ps.state = st;
+	ctl_request(s, MSG_CTL_PGROUP_STATE, &ps, sizeof(ps));
+	ctl_ok(s);
+}
+
 static void
 lun_state(int s, const char *how, const char *target, const char *lun)
 {
@@ -1088,6 +1145,7 @@ main(int argc, char *argv[])
 		    strcmp(argv[1], "connections") != 0 &&
 		    strcmp(argv[1], "portals") != 0 &&
 		    strcmp(argv[1], "cartridges") != 0 &&
+		    strcmp(argv[1], "port-groups") != 0 &&
 		    strcmp(argv[1], "stats") != 0)
 			usage();
 		s = ctl_connect(path);
@@ -1103,6 +1161,8 @@ main(int argc, char *argv[])
 			show_portals(s);
 		else if (strcmp(argv[1], "cartridges") == 0)
 			show_cartridges(s);
+		else if (strcmp(argv[1], "port-groups") == 0)
+			show_pgroups(s);
 		else
 			show_stats(s);
 	} else if (strcmp(argv[0], "reload") == 0 && argc == 1) {
@@ -1112,6 +1172,10 @@ main(int argc, char *argv[])
 	} else if (strcmp(argv[0], "log") == 0 && argc == 2) {
 		s = ctl_connect(path);
 		log_level(s, argv[1]);
+	} else if (strcmp(argv[0], "port-group") == 0 && argc == 4 &&
+	    strcmp(argv[2], "state") == 0) {
+		s = ctl_connect(path);
+		pgroup_state(s, argv[1], argv[3]);
 	} else if (strcmp(argv[0], "lun") == 0 && argc == 4) {
 		s = ctl_connect(path);
 		lun_state(s, argv[1], argv[2], argv[3]);

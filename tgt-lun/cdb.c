@@ -99,6 +99,14 @@ static const struct scsi_op spc_ops[] = {
 	    spc_report_tmf, "REPORT SUPPORTED TASK MANAGEMENT FUNCTIONS",
 	    { 0xa3, MI_REPORT_SUPPORTED_TMF, 0x80, 0, 0, 0, LBA4, 0,
 	    0x07 } },
+	{ MAINTENANCE_IN, MI_REPORT_TARGET_PGS, 12,
+	    OPF_SA | OPF_ALWAYS | OPF_ALUA, spc_report_tpgs,
+	    "REPORT TARGET PORT GROUPS",
+	    { 0xa3, 0xe0 | MI_REPORT_TARGET_PGS, 0, 0, 0, 0, LBA4, 0,
+	    0x07 } },
+	{ MAINTENANCE_OUT, MO_SET_TARGET_PGS, 12, OPF_SA | OPF_ALUA,
+	    spc_set_tpgs, "SET TARGET PORT GROUPS",
+	    { 0xa4, MO_SET_TARGET_PGS, 0, 0, 0, 0, LBA4, 0, 0x07 } },
 };
 
 /* CDB length from the group code (SPC-4 4.2.5.1); -1 if unknown. */
@@ -168,6 +176,17 @@ const struct scsi_op *
 scsi_op_find(const uint8_t *cdb, int *known)
 {
 	return (scsi_op_lookup(&devtype_disk, cdb, known));
+}
+
+/* A command of the tables that this LUN does not have. */
+static int
+op_present(const struct lun *lun, const struct scsi_op *op)
+{
+	if ((op->flags & OPF_THIN) && !lun->thin)
+		return (0);
+	if ((op->flags & OPF_ALUA) && lun->alua.ngroups == 0)
+		return (0);
+	return (1);
 }
 
 void
@@ -281,7 +300,7 @@ scsi_exec(struct scsi_cmd *cmd)
 		return (SCSI_DONE);
 	}
 	op = scsi_op_lookup(cmd->lun->dt, cmd->cdb, &known);
-	if (op != NULL && (op->flags & OPF_THIN) && !cmd->lun->thin)
+	if (op != NULL && !op_present(cmd->lun, op))
 		op = NULL;
 	cmd->op = op;
 
@@ -322,6 +341,9 @@ scsi_exec(struct scsi_cmd *cmd)
 		scsi_invalid_cdb(cmd, len - 1, (control & 0x04) ? 2 : 0);
 		return (SCSI_DONE);
 	}
+	/* SPC-4 5.15.2.4: what the state of the command's port allows */
+	if (alua_gate(cmd))
+		return (SCSI_DONE);
 	if (pr_conflict(cmd, (op->flags & OPF_ALWAYS) ? PR_ACCESS_ALWAYS :
 	    ((op->flags & OPF_READ) ? PR_ACCESS_READ : 0) |
 	    ((op->flags & OPF_WRITE) ? PR_ACCESS_WRITE : 0)))
@@ -407,7 +429,7 @@ spc_report_opcodes(struct scsi_cmd *cmd)
 	if (opts == 0) {
 		n = 4;
 		for (i = 0; (op = op_nth(cmd->lun, i)) != NULL; i++) {
-			if ((op->flags & OPF_THIN) && !cmd->lun->thin)
+			if (!op_present(cmd->lun, op))
 				continue;
 			b[n] = op->opcode;
 			put_be16(&b[n + 2], op->sa);
@@ -446,7 +468,7 @@ spc_report_opcodes(struct scsi_cmd *cmd)
 			continue;
 		if (!(o->flags & OPF_SA) && opts == 3 && rsa != 0)
 			continue;
-		if ((o->flags & OPF_THIN) && !cmd->lun->thin)
+		if (!op_present(cmd->lun, o))
 			continue;
 		op = o;
 		break;

@@ -3,8 +3,8 @@
  * SPDX-License-Identifier: GPL-2.0-only
  *
  * Operations the master asks of a LUN on behalf of tgtctl and reload:
- * statistics, taking the LUN offline and back online, and an online
- * resize after the backing store grew.
+ * statistics, taking the LUN offline and back online, an online resize
+ * after the backing store grew, and the target port groups (alua.c).
  *
  * Offline: every command but INQUIRY, REPORT LUNS and REQUEST SENSE ends
  * with CHECK CONDITION, NOT READY, LOGICAL UNIT NOT READY, MANUAL
@@ -105,6 +105,8 @@ lunctl_dispatch(struct lun *lun, struct msgchan *master, struct msg *m)
 	struct ctl_lun_stats	 st;
 	struct msg_lun_state	 ls;
 	struct msg_lun_ua	 ua;
+	struct msg_lun_alua	 alua;
+	char			 err[128];
 
 	if (lun == NULL) {
 		log_warnx("message %u before LUN_CONFIG, ignored",
@@ -156,6 +158,14 @@ lunctl_dispatch(struct lun *lun, struct msgchan *master, struct msg *m)
 		}
 		log_info("reported LUNs data has changed");
 		lun_ua_set(lun, UA_LUNS_CHANGED, NULL);
+		break;
+	case MSG_LUN_ALUA:
+		if (MSG_GET(m, &alua) != 0) {
+			log_warnx("malformed LUN_ALUA");
+			return;
+		}
+		if (alua_configure(lun, &alua, err, sizeof(err)) == -1)
+			log_warnx("LUN_ALUA refused: %s", err);
 		break;
 	}
 }

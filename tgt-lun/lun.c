@@ -428,6 +428,9 @@ lun_ua_take(struct lun *lun, struct nexus *nx, uint16_t *asc)
 	case UA_IE_ACCESSED:
 		*asc = ASC_IE_ACCESSED;
 		break;
+	case UA_ALUA_CHANGED:
+		*asc = 0x2a06;
+		break;
 	default:
 		*asc = ASC_POWER_ON_RESET;
 		break;

@@ -20,6 +20,9 @@
  *			ELEMENT STATUS, MOVE MEDIUM...
  *	mmc.c		optical drives (MMC-6): their command table, GET
  *			CONFIGURATION, READ TOC, the tray and media events
+ *	alua.c		asymmetric access: target port group states and
+ *			the commands each allows, REPORT and SET TARGET
+ *			PORT GROUPS
  *	backend_rdwr.c	pread/pwrite backing store
  *	backend_aio.c	libaio backing store, completions on an eventfd
  *	backend_io_uring.c io_uring backing store, completions on its fd
@@ -66,11 +69,15 @@
 #define UA_MEDIUM_CHANGED	0x0100	/* 28/00 NOT READY TO READY CHANGE */
 #define UA_IE_ACCESSED		0x0200	/* 28/01 IMPORT OR EXPORT ELEMENT
 					 * ACCESSED */
+#define UA_ALUA_CHANGED		0x0400	/* 2A/06 ASYMMETRIC ACCESS STATE
+					 * CHANGED */
 
 /* What a ring (a portal) looks like to the commands it carries. */
 struct lun_port {
-	uint32_t		 portal_id;	/* relative port = id + 1 */
+	uint32_t		 portal_id;
 	uint32_t		 data_size;	/* of the ring's data area */
+	uint16_t		 rel_port;	/* relative target port id, 0:
+						 * portal_id + 1 */
 };
 
 /* An I_T nexus, keyed by (portal, nexus id chosen by the portal). */
@@ -126,6 +133,7 @@ struct scsi_op {
 #define OPF_ALWAYS	0x10	/* never in conflict */
 #define OPF_THIN	0x20	/* thin-provisioned LUNs only */
 #define OPF_SANITIZE	0x40	/* allowed while a SANITIZE runs */
+#define OPF_ALUA	0x80	/* LUNs with target port groups only */
 
 /*
  * A device type: its own command table (looked up before the SPC table
@@ -291,6 +299,14 @@ struct lun {
 	 * client); may be NULL.
 	 */
 	void			(*resized)(struct lun *);
+	/*
+	 * Asymmetric access (alua.c): the target port groups, no ALUA
+	 * while ngroups is 0.  alua_tell reports the states a SET TARGET
+	 * PORT GROUPS gave to the master (NULL: nobody to tell).
+	 */
+	struct msg_lun_alua	 alua;
+	int			(*alua_tell)(struct lun *,
+				    const struct msg_lun_alua *);
 
 	/* called after a batch of asynchronous completions */
 	void			(*batch_done)(struct lun *, void *);
@@ -488,6 +504,18 @@ int	 mmc_medium(struct lun *, int fd, const char *name,
 /* passthrough.c, backend_sg.c */
 void	 pt_complete(struct scsi_cmd *);
 int	 sg_submit(struct lun *, struct scsi_cmd *);
+/* alua.c */
+int	 alua_check_table(const struct msg_lun_alua *, char *err,
+	    size_t errlen);
+int	 alua_configure(struct lun *, const struct msg_lun_alua *, char *err,
+	    size_t errlen);
+uint16_t alua_rel_port(const struct scsi_cmd *);
+const struct msg_alua_group *alua_group(const struct scsi_cmd *);
+int	 alua_gate(struct scsi_cmd *);
+uint8_t	 alua_tpgs(const struct lun *);
+uint16_t alua_group_id(const struct scsi_cmd *, uint16_t dflt);
+int	 spc_report_tpgs(struct scsi_cmd *);
+int	 spc_set_tpgs(struct scsi_cmd *);
 
 /* xcopy.c */
 void	 xcopy_peer_reply(struct lun *, uint32_t reqid, const uint8_t *naa,

@@ -259,7 +259,9 @@ lring_nexus_add(struct lring *lr, const struct ring_sqe *sqe)
 	strlcpy(nx->initiator, rn.initiator, sizeof(nx->initiator));
 	memcpy(nx->isid, rn.isid, sizeof(nx->isid));
 	nx->tpgt = rn.tpgt;
-	nx->rel_port = rn.rel_port;
+	/* the master's port id for the ring, else the portal's */
+	nx->rel_port = lr->port.rel_port != 0 ? lr->port.rel_port :
+	    rn.rel_port;
 	nx->announced = 1;
 	log_debug("nexus %u: %s isid %02x%02x%02x%02x%02x%02x tpgt %u",
 	    nx->id, nx->initiator, nx->isid[0], nx->isid[1], nx->isid[2],
@@ -386,6 +388,7 @@ lring_add(struct lun *lun, struct event_base *evb, const struct msg_ring *m,
 	lr->lun = lun;
 	lr->lun_nr = m->lun;
 	lr->port.portal_id = m->portal_id;
+	lr->port.rel_port = m->rel_port;
 	lr->port.data_size = m->geom.data_size;
 	lr->backlog_max = 4 * m->geom.cq_entries;
 	if (ring_attach(&lr->ring, &m->geom, memfd, sq_efd, cq_efd) != 0) {

@@ -116,6 +116,7 @@
 #define SERVICE_ACTION_IN_16		0x9e
 #define REPORT_LUNS			0xa0
 #define MAINTENANCE_IN			0xa3
+#define MAINTENANCE_OUT			0xa4
 #define READ_12				0xa8
 #define WRITE_12			0xaa
 #define WRITE_VERIFY_12			0xae
@@ -139,6 +140,8 @@
 #define SAI_GET_LBA_STATUS		0x12
 #define MI_REPORT_SUPPORTED_OPCODES	0x0c
 #define MI_REPORT_SUPPORTED_TMF		0x0d
+#define MI_REPORT_TARGET_PGS		0x0a
+#define MO_SET_TARGET_PGS		0x0a
 
 /* Peripheral device types */
 #define TYPE_DISK			0x00

@@ -57,7 +57,7 @@ inquiry_std(struct scsi_cmd *cmd, uint8_t *b)
 	b[2] = 0x06;				/* SPC-4 */
 	b[3] = 0x10 | 0x02;			/* HiSup, format 2 */
 	b[4] = 96 - 5;
-	b[5] = lun->dt->inq5;			/* 3PC for disks */
+	b[5] = lun->dt->inq5 | alua_tpgs(lun);	/* 3PC for disks, TPGS */
 	b[7] = 0x02;				/* CmdQue */
 	put_ascii(&b[8], or_default(lun->cfg.vendor, "TGT"), 8);
 	put_ascii(&b[16], or_default(lun->cfg.product, lun->dt->product), 16);
@@ -102,8 +102,7 @@ vpd_device_id(struct scsi_cmd *cmd, uint8_t *b)
 	uint32_t	 n = 4, l;
 	uint16_t	 relport, tpgt;
 
-	relport = cmd->port != NULL ? cmd->port->portal_id + 1 :
-	    cmd->nexus != NULL ? cmd->nexus->rel_port : 1;
+	relport = alua_rel_port(cmd);
 	tpgt = cmd->nexus != NULL && cmd->nexus->tpgt != 0 ?
 	    cmd->nexus->tpgt : 1;
 
@@ -124,9 +123,9 @@ vpd_device_id(struct scsi_cmd *cmd, uint8_t *b)
 	n += designator(&b[n], ASCQ_PROTO_ISCSI << 4 | 0x01, 0x80 | 0x10 |
 	    0x04, id, 4);
 
-	/* target port: target port group */
+	/* target port: target port group, the ALUA one if configured */
 	memset(id, 0, 4);
-	put_be16(&id[2], tpgt);
+	put_be16(&id[2], alua_group_id(cmd, tpgt));
 	n += designator(&b[n], ASCQ_PROTO_ISCSI << 4 | 0x01, 0x80 | 0x10 |
 	    0x05, id, 4);
 

@@ -43,6 +43,7 @@ static int			 sg_fd = -1;
 static int	 lun_xcopy_ask(struct lun *, const uint8_t *, uint32_t);
 static int	 glfs_connect(void);
 static struct msg_lun_glfs	 glfs_conf;
+static int	 lun_alua_tell(struct lun *, const struct msg_lun_alua *);
 static int	 send_master(void *, uint32_t, const void *, size_t);
 static int	 lun_dev_reset(struct lun *);
 
@@ -140,6 +141,7 @@ lun_config(struct msg *m)
 	the_lun.resized = lun_resized;
 	the_lun.xcopy_ask = lun_xcopy_ask;
 	the_lun.dev_reset = lun_dev_reset;
+	the_lun.alua_tell = lun_alua_tell;
 	smc_set_sender(&the_lun, send_master, NULL);
 	configured = 1;
 	if (the_lun.dt == &devtype_passthrough)
@@ -232,6 +234,14 @@ lun_xcopy_ask(struct lun *lun, const uint8_t *naa, uint32_t reqid)
 	memcpy(r.naa, naa, sizeof(r.naa));
 	return (msgchan_send(&master, MSG_LUN_XCOPY_REQ, reqid, NULL, 0, &r,
 	    sizeof(r)));
+}
+
+/* A SET TARGET PORT GROUPS changed states: the master tells the rest. */
+static int
+lun_alua_tell(struct lun *lun, const struct msg_lun_alua *a)
+{
+	return (msgchan_send(&master, MSG_LUN_ALUA_SET, lun->cfg.lun_id, NULL,
+	    0, a, sizeof(*a)));
 }
 
 /* The master's answer to lun_xcopy_ask(): peerid is the request. */
@@ -487,6 +497,7 @@ dispatch(struct msgchan *mc, struct msg *m, void *arg)
 	case MSG_LUN_OFFLINE:
 	case MSG_LUN_RESIZE:
 	case MSG_LUN_UA:
+	case MSG_LUN_ALUA:
 		lunctl_dispatch(configured ? &the_lun : NULL, &master, m);
 		break;
 	case MSG_LOG_VERBOSE:

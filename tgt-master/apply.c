@@ -159,6 +159,7 @@ master_prepare(struct master *m, struct tgt_conf *conf, struct apply *a,
 	TAILQ_FOREACH(cl, &conf->listens, entry) {
 		if ((mp = portal_find(m, cl)) != NULL) {
 			mp->keep = 1;
+			mp->next_pgroup = cl->pgroup;
 			/* a new advertised address: sent again at commit */
 			if (strcmp(mp->listen.advertise, cl->advertise) != 0) {
 				strlcpy(mp->next_advertise, cl->advertise,
@@ -616,6 +617,8 @@ master_commit(struct master *m, struct apply *a)
 		resend = old != NULL &&
 		    (old->nop_interval != m->conf->nop_interval ||
 		    old->nop_timeout != m->conf->nop_timeout);
+		if (mp->keep)
+			mp->listen.pgroup = mp->next_pgroup;
 		if (mp->readvertise) {
 			strlcpy(mp->listen.advertise, mp->next_advertise,
 			    sizeof(mp->listen.advertise));
@@ -662,6 +665,8 @@ master_commit(struct master *m, struct apply *a)
 		TAILQ_INSERT_TAIL(&m->portals, mp, entry);
 		svc_start(&mp->svc);
 	}
+	/* port-groups and their listeners: every LUN gets the table */
+	alua_reload(m);
 	conf_free(old);
 }
 
@@ -824,6 +829,7 @@ ring_pair(struct master *m, struct mportal *mp, struct mlun *ml)
 	r.portal_id = mp->portal_id;
 	r.lun_id = ml->lun_id;
 	r.lun = ml->conf.lun;
+	r.rel_port = mp->portal_id + 1;
 	r.geom = g;
 	if (msgchan_send(&ml->svc.proc->chan, MSG_LUN_RING_ADD, r.lun_id,
 	    lfds, 3, &r, sizeof(r)) == 0)

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alua.h"
 #include "conf.h"
 
 void
@@ -26,9 +27,14 @@ conf_free(struct tgt_conf *conf)
 	struct conf_target	*t;
 	struct conf_lun		*l;
 	struct conf_listen	*ls;
+	struct conf_pgroup	*pg;
 
 	if (conf == NULL)
 		return;
+	while ((pg = TAILQ_FIRST(&conf->pgroups)) != NULL) {
+		TAILQ_REMOVE(&conf->pgroups, pg, entry);
+		free(pg);
+	}
 	while ((ls = TAILQ_FIRST(&conf->listens)) != NULL) {
 		TAILQ_REMOVE(&conf->listens, ls, entry);
 		free(ls);
@@ -199,16 +205,39 @@ conf_dump_changer(const struct conf_lun *l, FILE *fp)
 	fprintf(fp, "\n\t}\n");
 }
 
+static void
+dump_listen(const struct conf_listen *ls, const char *indent, FILE *fp)
+{
+	char		 host[INET6_ADDRSTRLEN];
+	const void	*addr;
+	int		 port;
+
+	if (ls->ss.ss_family == AF_INET6) {
+		addr = &((const struct sockaddr_in6 *)&ls->ss)->sin6_addr;
+		port = ntohs(((const struct sockaddr_in6 *)&ls->ss)->
+		    sin6_port);
+	} else {
+		addr = &((const struct sockaddr_in *)&ls->ss)->sin_addr;
+		port = ntohs(((const struct sockaddr_in *)&ls->ss)->sin_port);
+	}
+	inet_ntop(ls->ss.ss_family, addr, host, sizeof(host));
+	fprintf(fp, "%slisten on %s port %d%s", indent, host, port,
+	    ls->iser ? " iser" : "");
+	if (ls->advertise[0] != '\0') {
+		fprintf(fp, " advertise ");
+		dump_str(fp, ls->advertise);
+	}
+	putc('\n', fp);
+}
+
 void
 conf_dump(const struct tgt_conf *conf, FILE *fp)
 {
 	const struct conf_listen	*ls;
+	const struct conf_pgroup	*pg;
 	const struct conf_target	*t;
 	const struct conf_lun		*l;
-	char				 host[INET6_ADDRSTRLEN];
-	const void			*addr;
 	const char			*colon;
-	int				 port;
 
 	fprintf(fp, "user ");
 	dump_str(fp, conf->user);
@@ -224,26 +253,25 @@ conf_dump(const struct tgt_conf *conf, FILE *fp)
 		dump_str(fp, conf->media_dir);
 		fprintf(fp, "\n");
 	}
-	TAILQ_FOREACH(ls, &conf->listens, entry) {
-		if (ls->ss.ss_family == AF_INET6) {
-			addr = &((const struct sockaddr_in6 *)&ls->ss)->
-			    sin6_addr;
-			port = ntohs(((const struct sockaddr_in6 *)&ls->ss)->
-			    sin6_port);
-		} else {
-			addr = &((const struct sockaddr_in *)&ls->ss)->
-			    sin_addr;
-			port = ntohs(((const struct sockaddr_in *)&ls->ss)->
-			    sin_port);
-		}
-		inet_ntop(ls->ss.ss_family, addr, host, sizeof(host));
-		fprintf(fp, "listen on %s port %d%s", host, port,
-		    ls->iser ? " iser" : "");
-		if (ls->advertise[0] != '\0') {
-			fprintf(fp, " advertise ");
-			dump_str(fp, ls->advertise);
-		}
-		putc('\n', fp);
+	TAILQ_FOREACH(ls, &conf->listens, entry)
+		if (ls->pgroup == -1)
+			dump_listen(ls, "", fp);
+	TAILQ_FOREACH(pg, &conf->pgroups, entry) {
+		fprintf(fp, "port-group %u {\n\tstate %s\n", pg->id,
+		    alua_state_name(pg->state));
+		if (pg->pref)
+			fprintf(fp, "\tpreferred yes\n");
+		TAILQ_FOREACH(ls, &conf->listens, entry)
+			if (ls->pgroup == pg->id)
+				dump_listen(ls, "\t", fp);
+		fprintf(fp, "}\n");
+	}
+	if (!TAILQ_EMPTY(&conf->pgroups)) {
+		if (conf->alua_explicit)
+			fprintf(fp, "alua explicit yes\n");
+		if (conf->alua_transition != 0)
+			fprintf(fp, "alua transition-time %d\n",
+			    conf->alua_transition);
 	}
 	if (conf->isns_sslen != 0 &&
 	    (colon = strrchr(conf->isns_name, ':')) != NULL)

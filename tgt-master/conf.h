@@ -121,10 +121,25 @@ struct conf_listen {
 	char			 name[TGT_ADDR_MAX];	/* "127.0.0.1:3260" */
 	char			 advertise[TGT_ADDR_MAX]; /* SendTargets, "": name */
 	int			 iser;		/* iSCSI over RDMA (RFC 7145) */
+	int			 pgroup;	/* its port-group id, -1: none */
 	int			 lineno;		/* 0: the default */
 	char			 file[TGT_PATH_MAX];
 };
 TAILQ_HEAD(conf_listens, conf_listen);
+
+/* port-group N { state ...; listen on ... }: an ALUA target port group */
+struct conf_pgroup {
+	TAILQ_ENTRY(conf_pgroup) entry;
+	uint16_t		 id;
+	uint8_t			 state;		/* ALUA_* */
+	int			 pref;		/* preferred */
+	int			 state_set;
+	int			 pref_set;
+	int			 nlistens;
+	int			 lineno;
+	char			 file[TGT_PATH_MAX];
+};
+TAILQ_HEAD(conf_pgroups, conf_pgroup);
 
 struct tgt_conf {
 	char			 file[TGT_PATH_MAX];
@@ -132,6 +147,9 @@ struct tgt_conf {
 	char			 chroot[TGT_PATH_MAX];
 	char			 control[108];	/* sun_path */
 	struct conf_listens	 listens;
+	struct conf_pgroups	 pgroups;	/* empty: no ALUA */
+	int			 alua_explicit;	/* SET TARGET PORT GROUPS */
+	int			 alua_transition; /* seconds, RTPG reports */
 	struct conf_targets	 targets;
 	struct conf_auth	 discovery;	/* discovery sessions */
 	/* isns server: tgt-master/isns.c */
@@ -189,6 +207,7 @@ int		 conf_lun_equal(const struct conf_lun *,
 		    const struct conf_lun *);
 int		 conf_listen_equal(const struct conf_listen *,
 		    const struct conf_listen *);
+
 #define CONF_NAA_OUI		0x2a5447	/* locally administered */
 
 /* auth.c: credentials and access rules. */

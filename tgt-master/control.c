@@ -536,6 +536,40 @@ session_drop(struct ctl_conn *c, struct msg *msg)
 	relay_portals(c, MSG_CTL_SESSION_DROP, &d, sizeof(d));
 }
 
+static void
+pgroup_reply(void *arg, const struct ctl_pgroup *g)
+{
+	struct ctl_conn	*c = arg;
+
+	msgchan_send(&c->chan, MSG_CTL_PGROUP, 0, NULL, 0, g, sizeof(*g));
+}
+
+/* tgtctl show port-groups */
+static void
+show_pgroups(struct ctl_conn *c)
+{
+	alua_show(c->m, pgroup_reply, c);
+	msgchan_send(&c->chan, MSG_CTL_END, 0, NULL, 0, NULL, 0);
+}
+
+/* tgtctl port-group N state S */
+static void
+pgroup_state(struct ctl_conn *c, struct msg *msg)
+{
+	struct ctl_pgroup_state	 ps;
+	char			 err[128];
+
+	if (MSG_GET(msg, &ps) == -1 || ps.id > 0xffff || ps.state > 0xff) {
+		control_error(c, "malformed request");
+		return;
+	}
+	if (alua_set(c->m, ps.id, ps.state, err, sizeof(err)) == -1) {
+		control_error(c, err);
+		return;
+	}
+	msgchan_send(&c->chan, MSG_CTL_OK, 0, NULL, 0, NULL, 0);
+}
+
 /* tgtctl drive load|unload: a cartridge into or out of a tape drive. */
 static void
 drive_op(struct ctl_conn *c, struct msg *msg)
@@ -676,6 +710,15 @@ control_dispatch(struct msgchan *ch, struct msg *msg, void *arg)
 		break;
 	case MSG_CTL_SHOW_ATTRS:
 		show_attrs(c, msg);
+		break;
+	case MSG_CTL_SHOW_PGROUPS:
+		if (msg->hdr.len != 0)
+			control_error(c, "malformed request");
+		else
+			show_pgroups(c);
+		break;
+	case MSG_CTL_PGROUP_STATE:
+		pgroup_state(c, msg);
 		break;
 	case MSG_CTL_LOG_VERBOSE:
 		log_verbose(c, msg);

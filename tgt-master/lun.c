@@ -395,6 +395,7 @@ lun_start(struct svc *s)
 		    NULL, 0);
 	if (ml->conf.type == LUN_TYPE_CHANGER)
 		changer_start(m, ml);
+	alua_send(m, ml);
 	if (ml->offline) {
 		memset(&st, 0, sizeof(st));
 		st.offline = 1;
@@ -530,6 +531,10 @@ lun_dispatch(struct msgchan *ch, struct msg *msg, void *arg)
 		break;
 	case MSG_LUN_STATS_REPLY:
 		if (control_lun_reply(p->m, ml, msg) == -1)
+			proc_bad(p, msg);
+		break;
+	case MSG_LUN_ALUA_SET:
+		if (alua_lun_set(p->m, ml, msg) == -1)
 			proc_bad(p, msg);
 		break;
 	case MSG_LUN_XCOPY_REQ:

@@ -14,6 +14,8 @@
  *	lun.c		tgt-lun children: backing store, start, dispatch,
  *			EXTENDED COPY sources
  *	media.c		changers, drives and the media moved between them
+ *	alua.c		target port groups: their states, the table the
+ *			LUNs get
  *	control.c	control socket for tgtctl
  *
  * Everything here takes the master state as an argument: only
@@ -102,6 +104,7 @@ struct mportal {
 	struct event		*ev_drain;
 	int			 readvertise;	/* reload: advertise changed */
 	char			 next_advertise[TGT_ADDR_MAX];
+	int			 next_pgroup;	/* reload: its port-group */
 };
 TAILQ_HEAD(mportals, mportal);
 
@@ -160,6 +163,15 @@ struct mtarget {
 };
 TAILQ_HEAD(mtargets, mtarget);
 
+/* A target port group (alua.c). */
+struct mpgroup {
+	uint16_t		 id;
+	uint8_t			 state;		/* ALUA_* now */
+	uint8_t			 conf_state;	/* as tgt.conf says */
+	uint8_t			 pref;
+	uint8_t			 status;	/* ALUA_STATUS_* */
+};
+
 struct ctl_conn;
 TAILQ_HEAD(ctl_conns, ctl_conn);
 
@@ -183,6 +195,8 @@ struct master {
 	struct ctl_conns	 ctl_conns;
 	uint32_t		 next_ctl_id;
 	struct isns_state	*isns;		/* isns.c */
+	struct mpgroup		 pgroups[ALUA_GROUPS_MAX];	/* alua.c */
+	uint32_t		 npgroups;
 };
 
 /* proc.c */
@@ -280,6 +294,16 @@ void	 changer_move(struct master *, struct mlun *,
 	    const struct msg_lun_move *);
 void	 drive_done(struct master *, struct mlun *,
 	    const struct msg_lun_medium_done *);
+
+/* alua.c */
+void	 alua_reload(struct master *);
+void	 alua_send(struct master *, struct mlun *);
+void	 alua_announce(struct master *);
+int	 alua_set(struct master *, uint16_t id, int state, char *err,
+	    size_t errlen);
+int	 alua_lun_set(struct master *, struct mlun *, struct msg *);
+void	 alua_show(struct master *,
+	    void (*)(void *, const struct ctl_pgroup *), void *);
 
 /* isns.c: register with the iSNS server after start-up and reloads. */
 void	 isns_update(struct master *);

@@ -47,6 +47,7 @@ typedef struct yyltype {
 #include <stdlib.h>
 #include <string.h>
 
+#include "alua.h"
 #include "cartridge.h"
 #include "conf.h"
 #include "log.h"
@@ -93,6 +94,8 @@ static struct tgt_conf		*conf;
 static struct conf_target	*cur_target;
 static struct conf_lun		*cur_lun;
 static struct conf_auth		*cur_auth;
+static struct conf_pgroup	*cur_pgroup;
+static int			 alua_line;	/* first alua statement */
 static uint32_t			 lun_seen;
 static int			 lun_nopath;	/* lun N disk { ... } */
 static int			 errors;
@@ -147,6 +150,10 @@ static void	 redirect_set(const YYLTYPE *, const char *, int64_t, int);
 static void	 isns_set(const YYLTYPE *, const char *, int64_t);
 static void	 glfs_server_add(const YYLTYPE *, const char *);
 static void	 glfs_end(const YYLTYPE *);
+static void	 pgroup_begin(const YYLTYPE *, int64_t);
+static void	 pgroup_state(const YYLTYPE *, const char *);
+static void	 pgroup_end(void);
+static void	 pgroup_checks(void);
 
 #define LOPT_BACKEND	0x0001
 #define LOPT_THIN	0x0002
@@ -203,6 +210,7 @@ static void	 glfs_end(const YYLTYPE *);
 %token	POOL IMAGE NAMESPACE CEPHCONF
 %token	CHANGER SLOTS MAILSLOTS DRIVE SLOT MAILSLOT
 %token	VOLUME PATH
+%token	PORTGROUP PREFERRED ALUA EXPLICIT TRANSITIONTIME
 %token	<string>	STRING
 %token	<number>	NUMBER
 %type	<number>	port yesno chapkind redirtype isnsport transport
@@ -223,7 +231,45 @@ stmt		: include
 		| main
 		| target
 		| discovery
+		| pgroup
 		| unknown
+		;
+
+pgroup		: PORTGROUP NUMBER	{
+			pgroup_begin(&@2, $2);
+		} optnl '{' pgbody '}'	{
+			pgroup_end();
+		}
+		;
+
+pgbody		: optseps
+		| optseps pgopts optseps
+		;
+
+pgopts		: pgopt
+		| pgopts seps pgopt
+		;
+
+pgopt		: STATE STRING		{
+			pgroup_state(&@2, $2);
+			free($2);
+		}
+		| PREFERRED yesno	{
+			if (cur_pgroup != NULL) {
+				if (cur_pgroup->pref_set)
+					conf_err(&@1, "preferred given twice");
+				cur_pgroup->pref = $2;
+				cur_pgroup->pref_set = 1;
+			}
+		}
+		| LISTEN ON STRING port transport advertise {
+			if ($4 != -1)
+				listen_add(&@3, $3, $4, $5, $6, &@6);
+			free($3);
+			free($6);
+		}
+		| unknown
+		| error
 		;
 
 discovery	: DISCOVERY		{
@@ -372,6 +418,21 @@ main		: USER STRING		{
 			if ($4 != -1)
 				isns_set(&@3, $3, $4);
 			free($3);
+		}
+		| ALUA EXPLICIT yesno	{
+			conf->alua_explicit = $3;
+			if (alua_line == 0)
+				alua_line = @1.first_line;
+		}
+		| ALUA TRANSITIONTIME NUMBER {
+			if ($3 < 0 || $3 > ALUA_TRANSITION_MAX)
+				conf_err(&@3, "transition-time %lld out of "
+				    "range (0-%d seconds)", (long long)$3,
+				    ALUA_TRANSITION_MAX);
+			else
+				conf->alua_transition = $3;
+			if (alua_line == 0)
+				alua_line = @1.first_line;
 		}
 		;
 
@@ -772,6 +833,7 @@ anyarg		: STRING		{ free($1); }
 		| MEDIA | CHANGER | SLOTS | MAILSLOTS | DRIVE | SLOT | MAILSLOT
 		| ADVERTISE | OPTICAL | ISER | PASSTHROUGH | RESERVATIONS
 		| POOL | IMAGE | NAMESPACE | CEPHCONF | VOLUME | PATH
+		| PORTGROUP | PREFERRED | ALUA | EXPLICIT | TRANSITIONTIME
 		;
 
 %%
@@ -788,6 +850,7 @@ static const struct keyword keywords[] = {
 	{ "alias",		ALIAS },
 	{ "all",		ALL },
 	{ "allow",		ALLOW },
+	{ "alua",		ALUA },
 	{ "auth",		AUTH },
 	{ "backend",		BACKEND },
 	{ "block-size",		BLOCKSIZE },
@@ -803,6 +866,7 @@ static const struct keyword keywords[] = {
 	{ "disk",		DISK },
 	{ "drain",		DRAIN },
 	{ "drive",		DRIVE },
+	{ "explicit",		EXPLICIT },
 	{ "image",		IMAGE },
 	{ "include",		INCLUDE },
 	{ "initiator",		INITIATOR },
@@ -826,6 +890,8 @@ static const struct keyword keywords[] = {
 	{ "physical-block-size", PBLOCKSIZE },
 	{ "pool",		POOL },
 	{ "port",		PORT },
+	{ "port-group",		PORTGROUP },
+	{ "preferred",		PREFERRED },
 	{ "product",		PRODUCT },
 	{ "read-only",		READONLY },
 	{ "redirect",		REDIRECT },
@@ -846,6 +912,7 @@ static const struct keyword keywords[] = {
 	{ "thin-provisioning",	THIN },
 	{ "timeout",		TIMEOUT },
 	{ "to",			TO },
+	{ "transition-time",	TRANSITIONTIME },
 	{ "user",		USER },
 	{ "vendor",		VENDOR },
 	{ "volume",		VOLUME },
@@ -1931,11 +1998,28 @@ listen_add(const YYLTYPE *loc, const char *addr, int64_t port, int iser,
 
 	TAILQ_FOREACH(o, &conf->listens, entry)
 		if (conf_listen_equal(o, l)) {
-			conf_err(loc, "duplicate listen on %s%s (line %d)",
-			    l->name, iser ? " iser" : "", o->lineno);
+			if (o->pgroup != -1 || cur_pgroup != NULL)
+				conf_err(loc, "listen on %s%s is in two "
+				    "port-groups (line %d)", l->name,
+				    iser ? " iser" : "", o->lineno);
+			else
+				conf_err(loc, "duplicate listen on %s%s "
+				    "(line %d)", l->name, iser ? " iser" : "",
+				    o->lineno);
 			free(l);
 			return;
 		}
+	l->pgroup = -1;
+	if (cur_pgroup != NULL) {
+		if (cur_pgroup->nlistens >= ALUA_PORTS_MAX) {
+			conf_err(loc, "port-group %u: more than %d listeners",
+			    cur_pgroup->id, ALUA_PORTS_MAX);
+			free(l);
+			return;
+		}
+		cur_pgroup->nlistens++;
+		l->pgroup = cur_pgroup->id;
+	}
 	if (adv != NULL) {
 		if (!advertise_ok(adv)) {
 			conf_err(advloc, "bad advertise address \"%.*s\": "
@@ -1957,6 +2041,93 @@ listen_add(const YYLTYPE *loc, const char *addr, int64_t port, int iser,
 	conf_err(loc, "bad address \"%.*s\": numeric IPv4 or IPv6 "
 	    "address expected", 64, addr);
 	free(l);
+}
+
+/* port-group N { ... }: target port groups of ALUA (SPC-4 5.15). */
+static void
+pgroup_begin(const YYLTYPE *loc, int64_t id)
+{
+	struct conf_pgroup	*g;
+	int			 n = 0;
+
+	cur_pgroup = NULL;
+	if (id < 0 || id > 65535) {
+		conf_err(loc, "port-group %lld out of range (0-65535)",
+		    (long long)id);
+		return;
+	}
+	TAILQ_FOREACH(g, &conf->pgroups, entry) {
+		if (g->id == id) {
+			conf_err(loc, "duplicate port-group %lld (line %d)",
+			    (long long)id, g->lineno);
+			return;
+		}
+		n++;
+	}
+	if (n >= ALUA_GROUPS_MAX) {
+		conf_err(loc, "more than %d port-groups", ALUA_GROUPS_MAX);
+		return;
+	}
+	if ((g = calloc(1, sizeof(*g))) == NULL)
+		fatal("calloc");
+	g->id = id;
+	g->state = ALUA_ACTIVE_OPTIMIZED;
+	g->lineno = loc->first_line;
+	strlcpy(g->file, loc->file != NULL ? loc->file->name : conf->file,
+	    sizeof(g->file));
+	TAILQ_INSERT_TAIL(&conf->pgroups, g, entry);
+	cur_pgroup = g;
+}
+
+static void
+pgroup_state(const YYLTYPE *loc, const char *s)
+{
+	int	st;
+
+	if (cur_pgroup == NULL)
+		return;
+	if ((st = alua_state_parse(s)) == -1) {
+		conf_err(loc, "unknown state \"%.*s\": active-optimized, "
+		    "active-non-optimized, standby, unavailable or "
+		    "transitioning expected", 64, s);
+		return;
+	}
+	if (cur_pgroup->state_set)
+		conf_err(loc, "state given twice");
+	cur_pgroup->state = st;
+	cur_pgroup->state_set = 1;
+}
+
+static void
+pgroup_end(void)
+{
+	if (cur_pgroup != NULL && cur_pgroup->nlistens == 0) {
+		conf_err_at(cur_pgroup->file, cur_pgroup->lineno,
+		    "port-group %u has no listener", cur_pgroup->id);
+	}
+	cur_pgroup = NULL;
+}
+
+/*
+ * Once port-groups are used, every listener belongs to one: a port
+ * outside all groups would have no state to report.
+ */
+static void
+pgroup_checks(void)
+{
+	struct conf_listen	*l;
+
+	if (TAILQ_EMPTY(&conf->pgroups)) {
+		if (alua_line != 0)
+			conf_err_at(conf->file, alua_line, "alua settings "
+			    "without a port-group");
+		return;
+	}
+	TAILQ_FOREACH(l, &conf->listens, entry)
+		if (l->pgroup == -1)
+			conf_err_at(l->file, l->lineno, "listen on %s is in "
+			    "no port-group (every listener must be once "
+			    "port-groups are used)", l->name);
 }
 
 static int
@@ -2394,10 +2565,13 @@ parse_config(const char *filename, int opts)
 	parse_opts = opts;
 	cur_target = NULL;
 	cur_lun = NULL;
+	cur_pgroup = NULL;
+	alua_line = 0;
 
 	if ((conf = calloc(1, sizeof(*conf))) == NULL)
 		fatal("calloc");
 	TAILQ_INIT(&conf->listens);
+	TAILQ_INIT(&conf->pgroups);
 	TAILQ_INIT(&conf->targets);
 	conf_auth_init(&conf->discovery);
 	cur_auth = NULL;
@@ -2418,6 +2592,7 @@ parse_config(const char *filename, int opts)
 	freesyms();
 	media_paths();
 	changer_checks();
+	pgroup_checks();
 
 	if (errors == 0 && TAILQ_EMPTY(&conf->listens)) {
 		/* default: every IPv4 address, the iSCSI port */
@@ -2429,6 +2604,7 @@ parse_config(const char *filename, int opts)
 		sin->sin_port = htons(CONF_DEF_PORT);
 		l->sslen = sizeof(*sin);
 		strlcpy(l->file, conf->file, sizeof(l->file));
+		l->pgroup = -1;
 		snprintf(l->name, sizeof(l->name), "0.0.0.0:%d",
 		    CONF_DEF_PORT);
 		TAILQ_INSERT_TAIL(&conf->listens, l, entry);

@@ -36,18 +36,7 @@ EOF2
 write_conf 2
 tgt_start || exit 1
 
-# portal_of PORT: the tgt-portal serving that port.
-portal_of() {
-	local pid
-	for pid in $(children tgt-portal); do
-		[ "$(ps -o args= -p "$pid")" = "tgt-portal: $ADDR:$1" ] &&
-		    { echo "$pid"; return 0; }
-	done
-	return 1
-}
-
 vm_event() {
-	local old new n=0
 	case $1 in
 	remove-listener)
 		write_conf 1
@@ -58,15 +47,7 @@ vm_event() {
 		"$BIN/tgtctl" -s "$SOCK" reload
 		;;
 	kill-portal)
-		old=$(portal_of "$PORT") || { echo "no portal on $PORT"; return 1; }
-		kill -KILL "$old"
-		while [ $n -lt 100 ]; do
-			new=$(portal_of "$PORT") && [ "$new" != "$old" ] && break
-			sleep 0.1
-			n=$((n + 1))
-		done
-		echo "tgt-portal on $PORT: killed $old, now ${new:-none}"
-		[ -n "$new" ] && [ "$new" != "$old" ]
+		vm_kill_portal "$PORT"
 		;;
 	*)	return 1 ;;
 	esac

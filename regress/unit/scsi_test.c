@@ -435,7 +435,7 @@ find_desig(const uint8_t *p, uint32_t len, uint8_t assoc, uint8_t type)
 static void
 test_vpd(void)
 {
-	struct lun_port	 port = { 2, 1u << 20 };
+	struct lun_port	 port = { 2, 1u << 20, 0 };
 	struct nexus	*nx;
 	const uint8_t	*d;
 	uint8_t		 c[16], buf[1024];
@@ -586,7 +586,7 @@ rw_roundtrip(uint32_t backend)
 	struct res	 r;
 	size_t		 i;
 	uint32_t	 n = 8, bs = 512;
-	struct lun_port	 port = { 0, 64 << 10 };
+	struct lun_port	 port = { 0, 64 << 10, 0 };
 
 	w = malloc(256 * 512);
 	rd = malloc(256 * 512);

@@ -22,6 +22,7 @@ tape_OBJS	 = $(scsi_OBJS)
 changer_OBJS	 = $(scsi_OBJS)
 mmc_OBJS	 = $(scsi_OBJS)
 passthrough_OBJS = $(scsi_OBJS)
+alua_OBJS	 = $(scsi_OBJS)
 
 $(B)/unit/%_test: $(B)/obj/regress/unit/%_test.o $(B)/libcommon.a
 	@mkdir -p $(dir $@)

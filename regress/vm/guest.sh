@@ -170,6 +170,77 @@ vm_login() {
 	vm_wait 10 test -b "$VM_DEV"
 }
 
+# vm_login_paths PORTAL...: discovery and login to $VM_IQN through each
+# portal, with the timeouts of a multipath path (a failed path gives its
+# I/O back to dm-multipath within seconds).
+vm_login_paths() {
+	local p kv
+	for p in "$@"; do
+		iscsiadm -m discovery -t st -p "$p" > /dev/null ||
+		    { vm_fail "discovery on $p"; return 1; }
+		for kv in node.session.timeo.replacement_timeout=5 \
+		    node.conn[0].timeo.noop_out_interval=2 \
+		    node.conn[0].timeo.noop_out_timeout=2; do
+			iscsiadm -m node -T "$VM_IQN" -p "$p" -o update \
+			    -n "${kv%%=*}" -v "${kv#*=}"
+		done
+		vm_check "login through $p" \
+		    iscsiadm -m node -T "$VM_IQN" -p "$p" --login || return 1
+	done
+}
+
+# vm_fio_start DEV MIB: fio runs of random 4k writes verified with
+# crc32c over MIB MiB of DEV, one after the other (each at another
+# offset, at most 60) until vm_fio_report; VM_FIO_PID is their loop.
+vm_fio_start() {
+	rm -f /tmp/stop /tmp/fio.*
+	(
+		i=0
+		while [ ! -e /tmp/stop ] && [ $i -lt 60 ]; do
+			i=$((i + 1))
+			fio --name=run$i --filename="$1" --ioengine=libaio \
+			    --direct=1 --rw=randwrite --bs=4k --iodepth=16 \
+			    --size="$2"M --offset=$(( (i % 8) * $2 ))M \
+			    --verify=crc32c --do_verify=1 --verify_fatal=0 \
+			    --verify_dump=0 --randrepeat=0 > /tmp/fio.$i 2>&1
+			echo "$i $?" >> /tmp/fio.rc
+		done
+	) &
+	VM_FIO_PID=$!
+}
+
+# vm_fio_report: stop the runs, ok if none failed, had an I/O error or
+# a verify failure.
+vm_fio_report() {
+	local runs bad errs vfail ios
+	touch /tmp/stop
+	wait "$VM_FIO_PID"
+	runs=$(wc -l < /tmp/fio.rc)
+	bad=$(awk '$2 != 0' /tmp/fio.rc | wc -l)
+	errs=$(cat /tmp/fio.[0-9]* | grep -oE 'err= *[0-9]+' |
+	    grep -vcE 'err= *0$')
+	vfail=$(cat /tmp/fio.[0-9]* |
+	    grep -ciE 'verify.*(fail|bad|mismatch)|bad magic')
+	ios=$(cat /tmp/fio.[0-9]* |
+	    grep -oE 'issued rwts: total=[0-9]+,[0-9]+' | awk -F'[=,]' '
+	    { r += $2; w += $3 } END { print r " reads, " w " writes" }')
+	vm_note "fio: $runs runs, $ios, $bad runs failed, $errs I/O errors, $vfail verify failures"
+	if [ "$runs" -gt 0 ] && [ "$bad" = 0 ] && [ "$errs" = 0 ] &&
+	    [ "$vfail" = 0 ]; then
+		vm_ok "fio through the multipath device: no I/O error, no verify failure"
+	else
+		vm_fail "fio through the multipath device: no I/O error, no verify failure"
+		grep -hE 'err=|verify|error' /tmp/fio.[0-9]* | head -n 20
+	fi
+}
+
+# vm_multipath_stop: stop multipathd, flush its maps, log out of all.
+vm_multipath_stop() {
+	multipathd shutdown 2>/dev/null
+	multipath -F > /dev/null 2>&1
+	iscsiadm -m node --logoutall=all > /dev/null 2>&1
+}
+
 # vm_dev LUN CLASS REGEX: /dev/NAME of a LUN's device of a sysfs class
 # (block, scsi_generic, scsi_tape...) whose name matches REGEX, in any
 # logged-in session, e.g. vm_dev 0 scsi_tape 'nst[0-9]+'.

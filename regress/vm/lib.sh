@@ -164,3 +164,28 @@ vm_run() {
 	rm -f "$initrd" "$extra" "$fifo.in" "$fifo.out"
 	[ $nfail -eq $f0 ]
 }
+
+# vm_portal_of PORT: the tgt-portal serving that port of $ADDR.
+vm_portal_of() {
+	local pid
+	for pid in $(children tgt-portal); do
+		[ "$(ps -o args= -p "$pid")" = "tgt-portal: $ADDR:$1" ] &&
+		    { echo "$pid"; return 0; }
+	done
+	return 1
+}
+
+# vm_kill_portal PORT: kill -9 the portal of PORT and wait (10 s at most)
+# until the master started another one.
+vm_kill_portal() {
+	local old new n=0
+	old=$(vm_portal_of "$1") || { echo "no portal on $1"; return 1; }
+	kill -KILL "$old"
+	while [ $n -lt 100 ]; do
+		new=$(vm_portal_of "$1") && [ "$new" != "$old" ] && break
+		sleep 0.1
+		n=$((n + 1))
+	done
+	echo "tgt-portal on $1: killed $old, now ${new:-none}"
+	[ -n "$new" ] && [ "$new" != "$old" ]
+}
