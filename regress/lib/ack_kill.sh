@@ -5,8 +5,8 @@
 # (38-backends, 39-glfs), sourced after common.sh:
 #
 #	lun_pid N		the pid of LUN N's tgt-lun (title "IQN/N")
-#	ack_kill N		regress/lib/ack_writer.py writes to LUN N of
-#				$IQN for 12 s; 2 s after its first
+#	ack_kill N [SECONDS]	regress/lib/ack_writer.py writes to LUN N of
+#				$IQN for SECONDS (12); 2 s after its first
 #				acknowledged write LUN N's process gets
 #				SIGKILL: it must be restarted, and writes
 #				acknowledged again.  The acknowledged writes
@@ -26,10 +26,11 @@ lun_pid() {
 }
 
 ack_kill() {
-	local lun=$1 writer old acked acked_before
+	local lun=$1 secs=${2:-12} writer old acked acked_before
 	mkdir -p "$T/ack"
-	timeout -s KILL 60 python3 "$top/regress/lib/ack_writer.py" "$ADDR" \
-	    "$PORT" "$IQN" "$lun" 131072 "$T/ack" 12 > "$T/ack.out" 2>&1 &
+	timeout -s KILL $((secs + 48)) python3 "$top/regress/lib/ack_writer.py" \
+	    "$ADDR" "$PORT" "$IQN" "$lun" 131072 "$T/ack" "$secs" \
+	    > "$T/ack.out" 2>&1 &
 	writer=$!
 	bg $writer
 	wait_for 15 grep -q '^# ready' "$T/ack.out" ||
