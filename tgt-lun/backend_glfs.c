@@ -102,23 +102,20 @@ glfs_prepare(const struct msg_lun_glfs *g, int readonly)
 	int			 flags = readonly ? O_RDONLY : O_RDWR;
 
 	if ((gp = calloc(1, sizeof(*gp))) == NULL) {
-		glfs_seterr("%s",
-		    strerror(errno));
+		glfs_seterr("%s", strerror(errno));
 		return (-1);
 	}
 	gp->efd = -1;
 	if ((gp->fs = glfs_new(g->volume)) == NULL) {
-		glfs_seterr("glfs_new %s: %s",
-		    g->volume, strerror(errno));
+		glfs_seterr("glfs_new %s: %s", g->volume, strerror(errno));
 		goto fail;
 	}
 	for (i = 0; i < g->nservers; i++)
 		if (glfs_set_volfile_server(gp->fs, "tcp", g->server[i].host,
 		    g->server[i].port != 0 ? (int)g->server[i].port :
 		    GLFS_PORT_DEFAULT) != 0) {
-			snprintf(glfs_error, sizeof(glfs_error),
-			    "volfile server %s: %s", g->server[i].host,
-			    strerror(errno));
+			glfs_seterr("volfile server %s: %s",
+			    g->server[i].host, strerror(errno));
 			goto fail;
 		}
 	/* gfapi's log goes to tgt-lun's stderr, errors only */
@@ -127,14 +124,12 @@ glfs_prepare(const struct msg_lun_glfs *g, int readonly)
 	    "on") != 0 ||
 	    glfs_set_xlator_option(gp->fs, "*-open-behind", "pass-through",
 	    "on") != 0) {
-		glfs_seterr("gfapi options: %s",
-		    strerror(errno));
+		glfs_seterr("gfapi options: %s", strerror(errno));
 		goto fail;
 	}
 	if (glfs_init(gp->fs) != 0) {
-		glfs_seterr("cannot reach volume "
-		    "%s at %s: %s", g->volume, g->server[0].host,
-		    strerror(errno));
+		glfs_seterr("cannot reach volume %s at %s: %s", g->volume,
+		    g->server[0].host, strerror(errno));
 		goto fail;
 	}
 	fd = glfs_open(gp->fs, g->path, flags);
@@ -143,9 +138,8 @@ glfs_prepare(const struct msg_lun_glfs *g, int readonly)
 		if ((fd = glfs_creat(gp->fs, g->path, O_RDWR | O_EXCL,
 		    0600)) != NULL && glfs_ftruncate(fd, g->create, NULL,
 		    NULL) != 0) {
-			glfs_seterr("%s: size "
-			    "%llu: %s", g->path, (unsigned long long)g->create,
-			    strerror(errno));
+			glfs_seterr("%s: size %llu: %s", g->path,
+			    (unsigned long long)g->create, strerror(errno));
 			glfs_close(fd);
 			goto fail;
 		}
@@ -154,19 +148,17 @@ glfs_prepare(const struct msg_lun_glfs *g, int readonly)
 			    g->path, (unsigned long long)g->create);
 	}
 	if (fd == NULL) {
-		glfs_seterr("%s:%s: %s",
-		    g->volume, g->path, strerror(errno));
+		glfs_seterr("%s:%s: %s", g->volume, g->path,
+		    strerror(errno));
 		goto fail;
 	}
 	gp->fd = fd;
 	if (glfs_fstat(fd, &st) != 0) {
-		glfs_seterr("%s: fstat: %s",
-		    g->path, strerror(errno));
+		glfs_seterr("%s: fstat: %s", g->path, strerror(errno));
 		goto fail;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		glfs_seterr("%s: not a regular "
-		    "file", g->path);
+		glfs_seterr("%s: not a regular file", g->path);
 		goto fail;
 	}
 	gp->size = st.st_size;

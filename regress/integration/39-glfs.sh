@@ -235,7 +235,9 @@ done
 # the filter, checked by regress/unit/sandbox_test
 
 # kill -9 under write load: every acknowledged write is in the image
-ack_kill 3 "$T/ack"
+# (20 s of writes: the new process connects to the volume before it
+# serves, seconds on a loaded machine)
+ack_kill 3 "$T/ack" 20
 check "kill -9: the image read through gfapi (qemu-img gluster://)" \
     timeout 300 qemu-img convert -O raw -f raw "$GURL/load.img" "$T/load.img"
 if timeout 120 python3 "$top/regress/lib/ack_verify.py" "$T/load.img" \

@@ -299,17 +299,17 @@ lun_restarted() {
 	p=$(lun_pid "$1") && [ "$p" != "$2" ]
 }
 
-# ack_kill N DIR: 12 s of write load on LUN N of $IQN
+# ack_kill N DIR [SECONDS]: SECONDS (12) of write load on LUN N of $IQN
 # (regress/lib/ack_writer.py over its first 131072 blocks), its tgt-lun
 # killed with SIGKILL 2 s in; checks that the master restarted it and
 # that writes were acknowledged again.  The acknowledged writes stay in
 # DIR/acked, for the caller to check against the store
 # (regress/lib/ack_verify.py).
 ack_kill() {
-	local n=$1 d=$2 writer old acked acked_before
+	local n=$1 d=$2 secs=${3:-12} writer old acked acked_before
 	mkdir -p "$d"
-	timeout -s KILL 60 python3 "$top/regress/lib/ack_writer.py" "$ADDR" \
-	    "$PORT" "$IQN" "$n" 131072 "$d" 12 > "$d.out" 2>&1 &
+	timeout -s KILL $((secs + 48)) python3 "$top/regress/lib/ack_writer.py" \
+	    "$ADDR" "$PORT" "$IQN" "$n" 131072 "$d" "$secs" > "$d.out" 2>&1 &
 	writer=$!
 	bg $writer
 	wait_for 30 grep -q '^# ready' "$d.out" ||

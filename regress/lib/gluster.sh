@@ -19,7 +19,7 @@
 # logs and sockets under /var/log/glusterfs and /var/run/gluster whatever
 # glusterd's directories are: gluster_down removes ours.
 
-GLUSTER_DIR=
+GLUSTER_DIR= GLUSTERD_PID= GLUSTER_BRICK_PIDS=
 gluster_cli() {
 	timeout 60 gluster --mode=script \
 	    --glusterd-sock="$GLUSTER_DIR/run/glusterd.socket" \
@@ -27,7 +27,7 @@ gluster_cli() {
 }
 
 gluster_up() {
-	local d=$1 vol=$2 uid=${3:-0} gid=${4:-0} t0 t1 i
+	local d=$1 vol=$2 uid=${3:-0} gid=${4:-0} t0 t1 i rc
 	t0=$(date +%s.%N)
 	GLUSTER_DIR=$d
 	GLUSTER_HOST=${GLUSTER_HOST:-$(hostname)}
@@ -59,13 +59,18 @@ EOF
 		gluster_cli pool list > /dev/null 2>&1 && break
 		sleep 0.25
 	done
+	# kept here too: gluster_down stops them even if DIR went away
+	GLUSTERD_PID=$(cat "$d/run/glusterd.pid" 2>/dev/null)
 	gluster_cli volume create "$vol" "$GLUSTER_HOST:$d/bricks/b1" \
 	    force > "$d/log/create.out" 2>&1 || return 1
 	gluster_cli volume set "$vol" nfs.disable on > /dev/null 2>&1
 	gluster_cli volume set "$vol" storage.owner-uid "$uid" > /dev/null &&
 	    gluster_cli volume set "$vol" storage.owner-gid "$gid" > /dev/null ||
 	    return 1
-	gluster_cli volume start "$vol" > "$d/log/start.out" 2>&1 || return 1
+	gluster_cli volume start "$vol" > "$d/log/start.out" 2>&1
+	rc=$?
+	GLUSTER_BRICK_PIDS=$(cat "$d"/run/vols/*/*.pid 2>/dev/null)
+	[ $rc -eq 0 ] || return 1
 	t1=$(date +%s.%N)
 	GLUSTER_UP_SECS=$(awk -v a="$t0" -v b="$t1" \
 	    'BEGIN { printf "%.1f", b - a }')
@@ -84,18 +89,18 @@ gluster_stop_pid() {
 }
 
 gluster_down() {
-	local d=$GLUSTER_DIR p pid sock
+	local d=$GLUSTER_DIR pid sock
 	[ -n "$d" ] || return 0
-	for p in "$d"/run/vols/*/*.pid; do
-		[ -f "$p" ] || continue
-		pid=$(cat "$p")
+	for pid in $GLUSTER_BRICK_PIDS \
+	    $(cat "$d"/run/vols/*/*.pid 2>/dev/null); do
 		sock=$(tr '\0' '\n' < "/proc/$pid/cmdline" 2>/dev/null |
 		    grep -A1 -x -- -S | tail -n 1)
 		gluster_stop_pid "$pid"
 		[ -n "$sock" ] && rm -f "$sock"
 	done
-	[ -f "$d/run/glusterd.pid" ] &&
-	    gluster_stop_pid "$(cat "$d/run/glusterd.pid")"
+	for pid in $GLUSTERD_PID $(cat "$d/run/glusterd.pid" 2>/dev/null); do
+		gluster_stop_pid "$pid"
+	done
 	rm -f /var/log/glusterfs/bricks/"$(echo "${d#/}" | tr / -)"-bricks-*.log
-	GLUSTER_DIR=
+	GLUSTER_DIR= GLUSTERD_PID= GLUSTER_BRICK_PIDS=
 }
