@@ -8,10 +8,14 @@
 # portal, and Sanitize, which needs -S) took 802 s per protocol under TCG
 # on a loaded 2-core machine, too much for the VM budget.  The rule:
 # every suite of the family that took at most 10 s over TCP in that
-# measurement (33 suites: each command's cheap suite, the reservations,
-# the iSCSI-level ones), plus Read10 and Write10 (25 and 37 s), the
-# reads and writes every initiator issues, with their asynchronous and
-# residual cases.  Left out are the long loops over lengths and LBAs
+# measurement (each command's cheap suite, the reservations, the
+# iSCSI-level ones), plus Read10 and Write10 (25 and 37 s), the reads
+# and writes every initiator issues, with their asynchronous and
+# residual cases; but ExtendedCopy: its Simple test writes 1 MiB in one
+# command, which libiscsi 1.19's iSER refuses ("supports messages
+# smaller than 512k": its buffers are 256 KiB) after the command took
+# its CmdSN, so the target rightly holds every later command for the
+# gap and the suite hangs.  34 suites.  Left out are the long loops over lengths and LBAs
 # (Verify*, WriteSame*, WriteVerify*, OrWrite, CompareAndWrite, Unmap,
 # Reserve6, Write12, iSCSIcmdsn: 12 to 105 s each), whose data moves by
 # the same RDMA WRITE and READ.  VM_CU_SUITES="..." runs others.
@@ -26,7 +30,7 @@ need_bin tgt-master
 
 VM_TARGET_IN_GUEST=1
 VM_IQN=$IQN
-VM_CU_SUITES=${VM_CU_SUITES:-"ALL.ExtendedCopy ALL.GetLBAStatus
+VM_CU_SUITES=${VM_CU_SUITES:-"ALL.GetLBAStatus
 ALL.Inquiry ALL.Mandatory ALL.ModeSense6 ALL.NoMedia ALL.Prefetch10
 ALL.Prefetch16 ALL.PreventAllow ALL.PrinReadKeys ALL.PrinServiceactionRange
 ALL.PrinReportCapabilities ALL.ProutRegister ALL.ProutReserve
