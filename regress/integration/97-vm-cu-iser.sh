@@ -8,13 +8,26 @@
 # portal, and Sanitize, which needs -S) took 802 s per protocol under TCG
 # on a loaded 2-core machine, too much for the VM budget.  The rule:
 # every suite of the family that took at most 10 s over TCP in that
-# measurement (33 suites: each command's cheap suite, the reservations,
-# the iSCSI-level ones), plus Read10 and Write10 (25 and 37 s), the
-# reads and writes every initiator issues, with their asynchronous and
-# residual cases.  Left out are the long loops over lengths and LBAs
-# (Verify*, WriteSame*, WriteVerify*, OrWrite, CompareAndWrite, Unmap,
-# Reserve6, Write12, iSCSIcmdsn: 12 to 105 s each), whose data moves by
-# the same RDMA WRITE and READ.  VM_CU_SUITES="..." runs others.
+# measurement (each command's cheap suite, the reservations, the
+# iSCSI-level ones): 32 suites, 116 s per protocol in that run.  Out of
+# it, with the long loops over lengths and LBAs (Verify*, WriteSame*,
+# WriteVerify*, OrWrite, CompareAndWrite, Unmap, Reserve6, Write12,
+# iSCSIcmdsn: 12 to 105 s each, whose data moves by the same RDMA WRITE
+# and READ), go three that libiscsi 1.19's iSER cannot run:
+#   - ExtendedCopy: its Simple test writes 1 MiB in one command, which
+#     iser_send_command() refuses ("supports messages smaller than
+#     512k": its buffers are 256 KiB) after the command took its CmdSN,
+#     so the target rightly holds every later command for the gap
+#     ("CmdSN N+1 held, expected N") and the suite hangs;
+#   - Read10 and Write10: their Async tests queue 1000 commands at once,
+#     and iscsi_iser_queue_pdu() posts each at once without waiting for
+#     the target's MaxCmdSN (over TCP libiscsi holds them in its queue),
+#     past the window and the receives the target declared; the target
+#     drops what is outside the window (RFC 7143 3.2.2.1), the CmdSNs
+#     then have a gap ("CmdSN 1484596355, expected 1484596325:
+#     dropped") and iscsi-test-cu crashes.  Read6, Read12, Read16 and
+#     Write16 run the same reads and writes one at a time.
+# VM_CU_SUITES="..." runs others.
 VM_TIMEOUT=${VM_TIMEOUT:-840}
 # libiscsi 1.19 registers 256 buffers of 256 KiB (64 MiB) per iSER
 # connection and the reservation suites hold several: iscsi-test-cu
@@ -26,15 +39,15 @@ need_bin tgt-master
 
 VM_TARGET_IN_GUEST=1
 VM_IQN=$IQN
-VM_CU_SUITES=${VM_CU_SUITES:-"ALL.ExtendedCopy ALL.GetLBAStatus
+VM_CU_SUITES=${VM_CU_SUITES:-"ALL.GetLBAStatus
 ALL.Inquiry ALL.Mandatory ALL.ModeSense6 ALL.NoMedia ALL.Prefetch10
 ALL.Prefetch16 ALL.PreventAllow ALL.PrinReadKeys ALL.PrinServiceactionRange
 ALL.PrinReportCapabilities ALL.ProutRegister ALL.ProutReserve
-ALL.ProutClear ALL.ProutPreempt ALL.Read6 ALL.Read10 ALL.Read12 ALL.Read16
+ALL.ProutClear ALL.ProutPreempt ALL.Read6 ALL.Read12 ALL.Read16
 ALL.ReadCapacity10 ALL.ReadCapacity16 ALL.ReadDefectData10
 ALL.ReadDefectData12 ALL.ReadOnly ALL.ReceiveCopyResults
 ALL.ReportSupportedOpcodes ALL.StartStopUnit ALL.TestUnitReady
-ALL.Write10 ALL.Write16 ALL.WriteAtomic16 ALL.iSCSIdatasn
+ALL.Write16 ALL.WriteAtomic16 ALL.iSCSIdatasn
 ALL.iSCSIResiduals ALL.iSCSITMF"}
 VM_CU_SUITES=$(echo $VM_CU_SUITES)
 # The project's runner and scorer (cu-run.sh scores by itself in the
