@@ -111,7 +111,7 @@ rbd_complete(rbd_completion_t c, void *arg)
 	struct rbd_priv	*rp = cmd->lun->be_priv;
 	struct rbd_io	*io = rbd_io(cmd);
 
-	io->res = rbd_aio_get_return_value(c);
+	io->res = CEPH(rbd_aio_get_return_value)(c);
 	io->next = NULL;
 	pthread_mutex_lock(&rp->lock);
 	*rp->tail = cmd;
@@ -147,18 +147,18 @@ rbd_reap(struct lun *lun)
 	for (; cmd != NULL; cmd = next) {
 		io = rbd_io(cmd);
 		next = io->next;
-		rbd_aio_release(io->comp);
+		CEPH(rbd_aio_release)(io->comp);
 		n++;
 		if (io->res >= 0 && io->fua &&
 		    !io->flushing && !cmd->aborted) {
 			/* FUA: the write is in, now make it durable */
 			io->flushing = 1;
-			if ((r = rbd_aio_create_completion(cmd, rbd_complete,
+			if ((r = CEPH(rbd_aio_create_completion)(cmd, rbd_complete,
 			    &io->comp)) == 0 &&
-			    (r = rbd_aio_flush(rp->img, io->comp)) == 0)
+			    (r = CEPH(rbd_aio_flush)(rp->img, io->comp)) == 0)
 				continue;
 			if (r < 0 && io->comp != NULL)
-				rbd_aio_release(io->comp);
+				CEPH(rbd_aio_release)(io->comp);
 			io->res = r;
 		}
 		rp->busy--;
@@ -207,7 +207,7 @@ rbd_init(struct lun *lun, char *err, size_t errlen)
 	}
 	if (ceph_client_open(&rp->cc, &rbd_settings, err, errlen) == -1)
 		goto fail;
-	if ((r = rbd_open(rp->cc.io, rbd_settings.image, &rp->img,
+	if ((r = CEPH(rbd_open)(rp->cc.io, rbd_settings.image, &rp->img,
 	    NULL)) < 0) {
 		snprintf(err, errlen, "image %s/%s%s%s: %s", rbd_settings.pool,
 		    rbd_settings.ns, rbd_settings.ns[0] != '\0' ? "/" : "",
@@ -215,7 +215,7 @@ rbd_init(struct lun *lun, char *err, size_t errlen)
 		rp->img = NULL;
 		goto fail;
 	}
-	if ((r = rbd_update_watch(rp->img, &rp->watch, rbd_header_changed,
+	if ((r = CEPH(rbd_update_watch)(rp->img, &rp->watch, rbd_header_changed,
 	    rp)) < 0)
 		log_warnx("rbd: cannot watch the image, resizes go unseen: %s",
 		    strerror(-r));
@@ -236,9 +236,9 @@ rbd_init(struct lun *lun, char *err, size_t errlen)
 	if (rp->ev != NULL)
 		event_free(rp->ev);
 	if (rp->watching)
-		rbd_update_unwatch(rp->img, rp->watch);
+		CEPH(rbd_update_unwatch)(rp->img, rp->watch);
 	if (rp->img != NULL)
-		rbd_close(rp->img);
+		CEPH(rbd_close)(rp->img);
 	ceph_client_close(&rp->cc);
 	if (rp->efd != -1)
 		close(rp->efd);
@@ -259,8 +259,8 @@ rbd_fini(struct lun *lun)
 	if (rp->ev != NULL)
 		event_free(rp->ev);
 	if (rp->watching)
-		rbd_update_unwatch(rp->img, rp->watch);
-	rbd_close(rp->img);
+		CEPH(rbd_update_unwatch)(rp->img, rp->watch);
+	CEPH(rbd_close)(rp->img);
 	ceph_client_close(&rp->cc);
 	close(rp->efd);
 	pthread_mutex_destroy(&rp->lock);
@@ -277,19 +277,19 @@ rbd_rw(struct lun *lun, struct scsi_cmd *cmd, int write, uint8_t *buf,
 	int		 r;
 
 	memset(io, 0, sizeof(*io));
-	if ((r = rbd_aio_create_completion(cmd, rbd_complete,
+	if ((r = CEPH(rbd_aio_create_completion)(cmd, rbd_complete,
 	    &io->comp)) < 0) {
 		sbc_io_done(cmd, r);
 		return (SCSI_DONE);
 	}
 	io->fua = write && fua;
 	if (write)
-		r = rbd_aio_write(rp->img, off, len, (const char *)buf,
+		r = CEPH(rbd_aio_write)(rp->img, off, len, (const char *)buf,
 		    io->comp);
 	else
-		r = rbd_aio_read(rp->img, off, len, (char *)buf, io->comp);
+		r = CEPH(rbd_aio_read)(rp->img, off, len, (char *)buf, io->comp);
 	if (r < 0) {
-		rbd_aio_release(io->comp);
+		CEPH(rbd_aio_release)(io->comp);
 		sbc_io_done(cmd, r);
 		return (SCSI_DONE);
 	}
@@ -303,7 +303,7 @@ rbd_sync(struct lun *lun)
 	struct rbd_priv	*rp = lun->be_priv;
 	int		 r;
 
-	if ((r = rbd_flush(rp->img)) < 0) {
+	if ((r = CEPH(rbd_flush)(rp->img)) < 0) {
 		errno = -r;
 		return (-1);
 	}
@@ -348,12 +348,12 @@ rbd_pio(struct lun *lun, int write, uint8_t *buf, uint32_t len, uint64_t off,
 	int		 f;
 
 	if (write)
-		r = rbd_write(rp->img, off, len, (const char *)buf);
+		r = CEPH(rbd_write)(rp->img, off, len, (const char *)buf);
 	else
-		r = rbd_read(rp->img, off, len, (char *)buf);
+		r = CEPH(rbd_read)(rp->img, off, len, (char *)buf);
 	if (r < 0)
 		return (r);
-	if (write && fua && (f = rbd_flush(rp->img)) < 0)
+	if (write && fua && (f = CEPH(rbd_flush)(rp->img)) < 0)
 		return (f);
 	return (r);
 }
@@ -365,9 +365,9 @@ rbd_fallocate(struct lun *lun, int mode, uint64_t off, uint64_t len)
 	ssize_t		 r;
 
 	if (mode & FALLOC_FL_PUNCH_HOLE)
-		r = rbd_discard(rp->img, off, len);
+		r = CEPH(rbd_discard)(rp->img, off, len);
 	else if (mode & FALLOC_FL_ZERO_RANGE)
-		r = rbd_write_zeroes(rp->img, off, len, 0, 0);
+		r = CEPH(rbd_write_zeroes)(rp->img, off, len, 0, 0);
 	else {
 		errno = EOPNOTSUPP;
 		return (-1);
@@ -422,7 +422,7 @@ rbd_extent(struct lun *lun, uint64_t off, uint64_t end, int *mapped,
 
 	memset(&w, 0, sizeof(w));
 	w.off = off;
-	r = rbd_diff_iterate2(rp->img, NULL, off, end - off, 1, 0,
+	r = CEPH(rbd_diff_iterate2)(rp->img, NULL, off, end - off, 1, 0,
 	    rbd_walk_cb, &w);
 	if (r < 0 && r != -ECANCELED) {
 		errno = -r;
@@ -443,7 +443,7 @@ rbd_store_size(struct lun *lun, uint64_t *size)
 	struct rbd_priv	*rp = lun->be_priv;
 	int		 r;
 
-	if ((r = rbd_get_size(rp->img, size)) < 0) {
+	if ((r = CEPH(rbd_get_size)(rp->img, size)) < 0) {
 		errno = -r;
 		return (-1);
 	}

@@ -5,12 +5,43 @@
  * Connect to a Ceph cluster with settings only, see ceph_client.h.
  */
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "ceph_client.h"
 #include "log.h"
+
+struct ceph_lib	 ceph_lib;
+static int	 ceph_have;
+static char	 ceph_why[256];	/* why it could not be loaded */
+
+int
+ceph_load(char *err, size_t errlen)
+{
+	void	*h;
+
+	if (ceph_have)
+		return (0);
+	/* librbd's dependencies bring librados: one handle finds both */
+	if ((h = dlopen("librbd.so.1", RTLD_NOW | RTLD_LOCAL)) == NULL) {
+		snprintf(ceph_why, sizeof(ceph_why), "cannot load librbd: %s",
+		    dlerror());
+		snprintf(err, errlen, "%s", ceph_why);
+		return (-1);
+	}
+#define CEPH_SYM(f)							\
+	if ((ceph_lib.f = (__typeof__(f) *)dlsym(h, #f)) == NULL) {	\
+		snprintf(ceph_why, sizeof(ceph_why), "librbd: no %s", #f); \
+		snprintf(err, errlen, "%s", ceph_why);			\
+		return (-1);						\
+	}
+	CEPH_FUNCS(CEPH_SYM)
+#undef CEPH_SYM
+	ceph_have = 1;
+	return (0);
+}
 
 /*
  * librados options set before connecting.  No file is read: no
@@ -48,7 +79,7 @@ ceph_conf(struct ceph_client *cc, const char *name, const char *val,
 {
 	int	 r;
 
-	if ((r = rados_conf_set(cc->cluster, name, val)) < 0) {
+	if ((r = CEPH(rados_conf_set)(cc->cluster, name, val)) < 0) {
 		snprintf(err, errlen, "rados_conf_set %s: %s", name,
 		    strerror(-r));
 		return (-1);
@@ -65,8 +96,13 @@ ceph_client_open(struct ceph_client *cc, const struct msg_lun_rbd *rs,
 	int	 r;
 
 	memset(cc, 0, sizeof(*cc));
+	if (!ceph_have) {
+		snprintf(err, errlen, "%s", ceph_why[0] != '\0' ? ceph_why :
+		    "librbd is loaded before the sandbox: tgt-lun needs -b rbd");
+		return (-1);
+	}
 	snprintf(name, sizeof(name), "client.%s", rs->user);
-	if ((r = rados_create2(&cc->cluster, "ceph", name, 0)) < 0) {
+	if ((r = CEPH(rados_create2)(&cc->cluster, "ceph", name, 0)) < 0) {
 		snprintf(err, errlen, "rados_create2: %s", strerror(-r));
 		cc->cluster = NULL;
 		return (-1);
@@ -82,18 +118,18 @@ ceph_client_open(struct ceph_client *cc, const struct msg_lun_rbd *rs,
 	    ceph_conf(cc, "rados_mon_op_timeout", tmo, err, errlen) == -1 ||
 	    ceph_conf(cc, "rados_osd_op_timeout", tmo, err, errlen) == -1)
 		goto fail;
-	if ((r = rados_connect(cc->cluster)) < 0) {
+	if ((r = CEPH(rados_connect)(cc->cluster)) < 0) {
 		snprintf(err, errlen, "cannot connect to the cluster at %s "
 		    "as %s: %s", rs->mon_host, name, strerror(-r));
 		goto fail;
 	}
 	cc->connected = 1;
-	if ((r = rados_ioctx_create(cc->cluster, rs->pool, &cc->io)) < 0) {
+	if ((r = CEPH(rados_ioctx_create)(cc->cluster, rs->pool, &cc->io)) < 0) {
 		snprintf(err, errlen, "pool %s: %s", rs->pool, strerror(-r));
 		cc->io = NULL;
 		goto fail;
 	}
-	rados_ioctx_set_namespace(cc->io, rs->ns[0] != '\0' ? rs->ns : NULL);
+	CEPH(rados_ioctx_set_namespace)(cc->io, rs->ns[0] != '\0' ? rs->ns : NULL);
 	return (0);
  fail:
 	ceph_client_close(cc);
@@ -104,8 +140,8 @@ void
 ceph_client_close(struct ceph_client *cc)
 {
 	if (cc->io != NULL)
-		rados_ioctx_destroy(cc->io);
+		CEPH(rados_ioctx_destroy)(cc->io);
 	if (cc->cluster != NULL)
-		rados_shutdown(cc->cluster);
+		CEPH(rados_shutdown)(cc->cluster);
 	memset(cc, 0, sizeof(*cc));
 }

@@ -16,8 +16,55 @@
 #include <stddef.h>
 
 #include <rados/librados.h>
+#include <rbd/librbd.h>
 
 #include "proto.h"
+
+/*
+ * librados and librbd are loaded with dlopen(3), by the LUN processes of
+ * backend rbd alone and before their sandbox (ceph_load()): linked into
+ * tgt-lun, they would cost every LUN process a third of a second and
+ * some 20 MiB at start.  The functions used, called as CEPH(name)(...):
+ */
+#define CEPH_FUNCS(X) \
+	X(rados_conf_set) \
+	X(rados_connect) \
+	X(rados_create2) \
+	X(rados_ioctx_create) \
+	X(rados_ioctx_destroy) \
+	X(rados_ioctx_set_namespace) \
+	X(rados_shutdown) \
+	X(rbd_aio_create_completion) \
+	X(rbd_aio_flush) \
+	X(rbd_aio_get_return_value) \
+	X(rbd_aio_read) \
+	X(rbd_aio_release) \
+	X(rbd_aio_write) \
+	X(rbd_close) \
+	X(rbd_diff_iterate2) \
+	X(rbd_discard) \
+	X(rbd_flush) \
+	X(rbd_get_size) \
+	X(rbd_open) \
+	X(rbd_read) \
+	X(rbd_update_unwatch) \
+	X(rbd_update_watch) \
+	X(rbd_write) \
+	X(rbd_write_zeroes)
+
+struct ceph_lib {
+#define CEPH_PTR(f)	__typeof__(f) *f;
+	CEPH_FUNCS(CEPH_PTR)
+#undef CEPH_PTR
+};
+extern struct ceph_lib	ceph_lib;
+#define CEPH(f)		(ceph_lib.f)
+
+/*
+ * Load librbd (and with it librados) and resolve CEPH_FUNCS: 0, or -1
+ * with the reason in err.  Before the chroot.
+ */
+int	ceph_load(char *err, size_t errlen);
 
 struct ceph_client {
 	rados_t		 cluster;

@@ -25,6 +25,7 @@
 #include <event2/event.h>
 
 #include "backend.h"
+#include "ceph_client.h"
 #include "child.h"
 #include "log.h"
 #include "lun.h"
@@ -586,6 +587,10 @@ main(int argc, char *argv[])
 	 */
 	if (o.backend != NULL && strcmp(o.backend, "io_uring") == 0 &&
 	    (ring_fd = io_uring_prepare(err, sizeof(err))) == -1)
+		log_warnx("%s", err);
+	/* rbd: librbd and librados cannot be loaded inside the chroot */
+	if (o.backend != NULL && strcmp(o.backend, "rbd") == 0 &&
+	    ceph_load(err, sizeof(err)) == -1)
 		log_warnx("%s", err);
 	glfs = o.backend != NULL && strcmp(o.backend, "glfs") == 0;
 	if (o.device != NULL) {

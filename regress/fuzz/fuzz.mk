@@ -29,7 +29,7 @@ FUZZ_COMMON	 = $(call fobj,$(filter-out common/log.c,$(COMMON_SRCS)))
 FUZZ_PORTAL	 = $(call fobj,$(filter-out tgt-portal/tgt-portal.c, \
 		   $(PORTAL_SRCS)))
 FUZZ_MASTER	 = $(call fobj,tgt-master/conf.c)
-FUZZ_LIBS	 = $(PKG_LIBS) -lisal -laio -luring -lrbd -lrados -lrdmacm -libverbs
+FUZZ_LIBS	 = $(PKG_LIBS) -lisal -laio -luring -lrdmacm -libverbs
 
 # Code under test: no -Werror, clang warns about other things than gcc.
 $(FB)/obj/%.o: %.c

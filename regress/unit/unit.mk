@@ -26,7 +26,7 @@ alua_OBJS	 = $(scsi_OBJS)
 
 $(B)/unit/%_test: $(B)/obj/regress/unit/%_test.o $(B)/libcommon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $($*_OBJS) $(B)/libcommon.a $(LIBS) -lisal -laio -luring -lrbd -lrados \
+	$(CC) $(LDFLAGS) -o $@ $< $($*_OBJS) $(B)/libcommon.a $(LIBS) -lisal -laio -luring \
 	    -lnettle -lrdmacm -libverbs $(GLFS_LIBS)
 
 .SECONDEXPANSION:
