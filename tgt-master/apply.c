@@ -747,6 +747,7 @@ master_stop_all(struct master *m)
 		TAILQ_REMOVE(&m->portals, mp, entry);
 		portal_free(mp);
 	}
+	svc_stop(&m->launcher);
 }
 
 void
@@ -755,6 +756,9 @@ master_free(struct master *m)
 	master_stop_all(m);
 	conf_free(m->conf);
 	m->conf = NULL;
+	free(m->exits);
+	m->exits = NULL;
+	m->nexits = 0;
 }
 
 /*
@@ -868,7 +872,7 @@ proc_bad(struct proc *p, const struct msg *msg)
 {
 	log_warnx("%s[%s]: malformed message type %u len %u, killing it",
 	    role_name(p->role), p->instance, msg->hdr.type, msg->hdr.len);
-	kill(p->pid, SIGKILL);
+	proc_signal(p, SIGKILL);
 }
 
 void
@@ -879,8 +883,9 @@ master_log_verbose(struct master *m, int level)
 
 	log_setverbose(level);
 	m->verbose = level;
+	/* the launcher passes the level on to each LUN process */
 	TAILQ_FOREACH(p, &m->procs, entry)
-		if (p->chan_up)
+		if (p->chan_up && p->role != ROLE_LAUNCHER)
 			msgchan_send(&p->chan, MSG_LOG_VERBOSE, 0, NULL, 0, &v,
 			    sizeof(v));
 	log_info("log %s", level ? "verbose" : "brief");

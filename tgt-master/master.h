@@ -7,7 +7,8 @@
  *	tgt-master.c	main, signals, start-up and shutdown
  *	parse.y		tgt.conf grammar and lexer
  *	conf.c		configuration helpers
- *	proc.c		fork+exec of children, reaping, restart back-off
+ *	proc.c		fork+exec of children, the LUN launcher, reaping,
+ *			restart back-off
  *	apply.c		runtime targets/LUNs/portals, rings, reload by
  *			difference
  *	portal.c	tgt-portal children: listener, start, dispatch
@@ -49,6 +50,8 @@
 
 #define ROLE_PORTAL		1
 #define ROLE_LUN		2
+#define ROLE_LAUNCHER		3	/* tgt-lun -L, forks the LUN processes */
+#define MASTER_EXITS_MAX	4096	/* see struct master.exits */
 
 struct master;
 struct proc;
@@ -72,13 +75,19 @@ struct svc {
 	int			 rdma;		/* portal: -R, iSER */
 };
 
-/* A child process.  svc is NULL once its owner let it go (stopping). */
+/*
+ * A child process.  svc is NULL once its owner let it go (stopping).  A
+ * LUN process asked of the launcher has no pid until the launcher says
+ * which (launch_id, pid -1); a signal for it waits in kill_sig.
+ */
 struct proc {
 	TAILQ_ENTRY(proc)	 entry;
 	struct master		*m;
 	struct svc		*svc;
 	int			 role;
 	pid_t			 pid;
+	uint32_t		 launch_id;
+	int			 kill_sig;
 	struct msgchan		 chan;
 	int			 chan_up;
 	char			 instance[MASTER_INSTANCE_MAX];
@@ -169,6 +178,17 @@ struct master {
 	struct mportals		 portals;
 	struct mtargets		 targets;
 	struct procs		 procs;
+	struct svc		 launcher;	/* tgt-lun -L */
+	uint32_t		 next_launch_id;
+	/*
+	 * Exits of children not known yet: a launched LUN process may
+	 * end before the master reads its pid from the launcher.
+	 */
+	struct proc_exit {
+		pid_t		 pid;
+		int		 status;
+	}			*exits;
+	size_t			 nexits;
 	uint32_t		 next_target_id;
 	uint32_t		 next_lun_id;
 	int			 stopping;
@@ -187,6 +207,10 @@ int	 proc_spawn(struct svc *);
 void	 proc_release(struct proc *, int sig);
 void	 proc_reap(struct master *);
 void	 proc_kill_all(struct master *, int sig);
+/* kill(2) the process, or once the launcher says which it is. */
+void	 proc_signal(struct proc *, int sig);
+/* Start the launcher; LUN processes are exec'd while it is not running. */
+void	 launcher_init(struct master *);
 void	 svc_init(struct svc *, struct master *, void *, int role,
 	    const char *, void (*)(struct svc *));
 void	 svc_start(struct svc *);
