@@ -46,6 +46,8 @@
 #define MASTER_BACKOFF_WINDOW	10	/* died sooner: back off more */
 #define MASTER_STOP_WAIT	5	/* SIGTERM, then SIGKILL after */
 #define MASTER_CTL_TIMEOUT	2	/* show sessions: wait for portals */
+#define MASTER_UA_WAIT		2	/* reload: the 3F/0E waits for added
+					 * LUNs at most this long */
 #define MASTER_INSTANCE_MAX	(TGT_NAME_MAX + 32)
 
 #define ROLE_PORTAL		1
@@ -145,7 +147,8 @@ struct mlun {
 	struct msg_inventory	*inv;		/* a changer's, last reported */
 	char			 file[TGT_PATH_MAX];	/* for messages */
 	int			 draining;	/* reload removed it */
-	int			 added;		/* reload: started just now */
+	int			 ua_new;	/* reload: added, the others'
+						 * 3F/0E waits for it */
 	struct event		*ev_drain;
 };
 TAILQ_HEAD(mluns, mlun);
@@ -162,6 +165,9 @@ struct mtarget {
 	int			 keep;
 	int			 draining;	/* removed: sessions log out */
 	struct event		*ev_drain;
+	/* reload: the others' 3F/0E waits for this many added LUNs */
+	int			 ua_wait;
+	struct event		*ev_ua;
 };
 TAILQ_HEAD(mtargets, mtarget);
 
@@ -276,6 +282,8 @@ void	 ring_pair(struct master *, struct mportal *, struct mlun *);
 void	 ring_del_msg(struct msg_ring_del *, struct mportal *, struct mlun *);
 void	 target_announce(struct master *, struct mportal *, struct mtarget *);
 void	 target_ready(struct mportal *, struct mtarget *);
+/* An added LUN is ready: its target's 3F/0E may be due. */
+void	 luns_added_ready(struct master *, struct mlun *);
 
 /* portal.c */
 struct mportal	*portal_new(struct master *, const struct conf_listen *,

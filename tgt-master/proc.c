@@ -204,6 +204,13 @@ proc_exec(struct svc *s, struct proc *p, int sv)
 			_exit(127);
 		sigemptyset(&set);
 		sigprocmask(SIG_SETMASK, &set, NULL);
+		/*
+		 * The launcher binds every symbol at once, so that the LUN
+		 * processes it forks inherit them resolved.
+		 */
+		if (s->role == ROLE_LAUNCHER && setenv("LD_BIND_NOW", "1",
+		    1) == -1)
+			_exit(127);
 		execv(path, argv);
 		dprintf(STDERR_FILENO, "tgt-master: exec %s: %s\n", path,
 		    strerror(errno));
