@@ -808,6 +808,9 @@ master_free(struct master *m)
 	free(m->exits);
 	m->exits = NULL;
 	m->nexits = 0;
+	if (m->ev_launch != NULL)
+		event_free(m->ev_launch);
+	m->ev_launch = NULL;
 }
 
 /*

@@ -54,6 +54,8 @@
 #define ROLE_LUN		2
 #define ROLE_LAUNCHER		3	/* tgt-lun -L, forks the LUN processes */
 #define MASTER_EXITS_MAX	4096	/* see struct master.exits */
+#define MASTER_LAUNCH_WAIT	10	/* seconds without an answer from
+					 * the launcher: it is killed */
 
 struct master;
 struct proc;
@@ -186,6 +188,8 @@ struct master {
 	struct procs		 procs;
 	struct svc		 launcher;	/* tgt-lun -L */
 	uint32_t		 next_launch_id;
+	struct event		*ev_launch;	/* MASTER_LAUNCH_WAIT */
+	size_t			 nlaunching;	/* procs with a launch_id */
 	/*
 	 * Exits of children not known yet: a launched LUN process may
 	 * end before the master reads its pid from the launcher.

@@ -219,6 +219,39 @@ proc_exec(struct svc *s, struct proc *p, int sv)
 	return (pid);
 }
 
+/* The launcher answered nothing for MASTER_LAUNCH_WAIT s: it hangs. */
+static void
+launcher_timeout(evutil_socket_t fd, short ev, void *arg)
+{
+	struct master	*m = arg;
+
+	if (m->launcher.proc == NULL)
+		return;
+	log_warnx("%s: no answer in %d s, killing it",
+	    role_name(ROLE_LAUNCHER), MASTER_LAUNCH_WAIT);
+	proc_release(m->launcher.proc, SIGKILL);
+	svc_schedule(&m->launcher);
+}
+
+/* Wait for the launcher's next answer if a request has none yet. */
+static void
+launcher_watch(struct master *m)
+{
+	struct timeval	 tv = { MASTER_LAUNCH_WAIT, 0 };
+
+	if (m->nlaunching == 0) {
+		if (m->ev_launch != NULL)
+			evtimer_del(m->ev_launch);
+		return;
+	}
+	if (m->ev_launch == NULL && (m->ev_launch = evtimer_new(m->evb,
+	    launcher_timeout, m)) == NULL) {
+		log_warn("evtimer_new");
+		return;
+	}
+	evtimer_add(m->ev_launch, &tv);
+}
+
 /* Ask the launcher for a LUN process with channel sv: 0, or -1. */
 static int
 proc_launch(struct svc *s, struct proc *p, int sv)
@@ -238,8 +271,14 @@ proc_launch(struct svc *s, struct proc *p, int sv)
 	p->launch_id = m->next_launch_id;
 	p->pid = -1;
 	/* msgchan_send() owns sv from here, even on failure */
-	return (msgchan_send(&m->launcher.proc->chan, MSG_LAUNCH,
-	    p->launch_id, &sv, 1, &l, sizeof(l)));
+	if (msgchan_send(&m->launcher.proc->chan, MSG_LAUNCH, p->launch_id,
+	    &sv, 1, &l, sizeof(l)) == -1) {
+		p->launch_id = 0;
+		return (-1);
+	}
+	if (m->nlaunching++ == 0)
+		launcher_watch(m);
+	return (0);
 }
 
 int
@@ -399,6 +438,8 @@ launcher_dispatch(struct msgchan *ch, struct msg *msg, void *arg)
 		return;
 	}
 	p->launch_id = 0;
+	p->m->nlaunching--;
+	launcher_watch(p->m);
 	if (d.pid == 0) {
 		errno = d.error;
 		snprintf(how, sizeof(how), "not launched: %s",
@@ -437,6 +478,8 @@ launcher_down(struct master *m, struct proc *lp)
 	TAILQ_FOREACH_SAFE(p, &m->procs, entry, pn)
 		if (p->launch_id != 0)
 			proc_exited(p, "not launched: the launcher is gone");
+	if (m->ev_launch != NULL)
+		evtimer_del(m->ev_launch);
 }
 
 /*
@@ -496,6 +539,8 @@ proc_kill_all(struct master *m, int sig)
 static void
 proc_free(struct proc *p)
 {
+	if (p->launch_id != 0)
+		p->m->nlaunching--;
 	TAILQ_REMOVE(&p->m->procs, p, entry);
 	if (p->chan_up)
 		msgchan_clear(&p->chan);
@@ -531,17 +576,14 @@ proc_reap(struct master *m)
 	struct proc	*p;
 	char		 how[64];
 	pid_t		 pid;
-	int		 status, pending;
+	int		 status;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		pending = 0;
-		TAILQ_FOREACH(p, &m->procs, entry) {
+		TAILQ_FOREACH(p, &m->procs, entry)
 			if (p->pid == pid)
 				break;
-			pending |= p->launch_id != 0;
-		}
 		if (p == NULL) {
-			if (pending)
+			if (m->nlaunching > 0)
 				exit_keep(m, pid, status);
 			continue;
 		}

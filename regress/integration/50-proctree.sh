@@ -5,7 +5,7 @@
 # root) that forks the tgt-lun processes and holds nothing of them.  A
 # tgt-lun killed with SIGKILL is restarted by the master and the LUN
 # serves again; so is a killed tgt-launcher, and LUNs started after it
-# come from the new one.
+# come from the new one; a launcher that stops answering is killed.
 . "$(dirname "$0")/../lib/common.sh"
 
 mkdisk "$T/d1.img" 16M
@@ -254,5 +254,33 @@ if wait_for 15 both_addrs; then
 else
 	fail "restart: every listener serves again"
 	both_addrs 2>&1 | indent
+fi
+# A launcher that hangs: the master kills it after 10 s without an
+# answer, starts another, and the LUN it asked for starts all the same.
+hl=$(children tgt-launcher)
+kill -STOP $hl
+oldh=$(children tgt-lun | head -n 1)
+kill -KILL "$oldh"
+hrestarted() {
+	local now
+	now=$(children tgt-lun | tr '\n' ' ')
+	[ "$(echo $now | wc -w)" = 2 ] && ! echo " $now " | grep -q " $oldh "
+}
+if wait_for 40 hrestarted; then
+	ok "hung launcher: killed tgt-lun[$oldh] replaced all the same"
+else
+	fail "hung launcher: killed tgt-lun[$oldh] replaced all the same (now: $(children tgt-lun | tr '\n' ' '))"
+	kill -CONT $hl 2>/dev/null
+fi
+grep -q "tgt-launcher: no answer in 10 s, killing it" "$LOG" &&
+    ok "hung launcher: the master killed it" ||
+    fail "hung launcher: the master killed it"
+nl=$(children tgt-launcher)
+[ -n "$nl" ] && [ "$nl" != "$hl" ] && ok "hung launcher: replaced" ||
+    fail "hung launcher: replaced (now '$nl')"
+if wait_for 15 inq_both; then
+	ok "hung launcher: both LUNs answer iscsi-inq again"
+else
+	fail "hung launcher: both LUNs answer iscsi-inq again"
 fi
 master_alive && ok "master still running" || fail "master still running"
