@@ -21,6 +21,8 @@ child_usage(const char *role)
 {
 	fprintf(stderr, "usage: %s [-dRv] [-b backend] [-S device] -u user "
 	    "-c chroot -n instance\n", role);
+	if (strcmp(role, "tgt-lun") == 0)
+		fprintf(stderr, "       %s -L [-dv] -n instance\n", role);
 	exit(1);
 }
 
@@ -31,7 +33,7 @@ child_start(int argc, char *argv[], const char *role, struct child_opts *o)
 
 	memset(o, 0, sizeof(*o));
 	setproctitle_init(argc, argv, environ);	/* copies argv first */
-	while ((ch = getopt(argc, argv, "b:dRS:vu:c:n:")) != -1) {
+	while ((ch = getopt(argc, argv, "b:dLRS:vu:c:n:")) != -1) {
 		switch (ch) {
 		case 'b':
 			o->backend = optarg;
@@ -41,6 +43,11 @@ child_start(int argc, char *argv[], const char *role, struct child_opts *o)
 			break;
 		case 'd':
 			o->debug = 1;
+			break;
+		case 'L':
+			if (strcmp(role, "tgt-lun") != 0)
+				child_usage(role);
+			o->launcher = 1;
 			break;
 		case 'R':
 			o->rdma = 1;
@@ -61,8 +68,8 @@ child_start(int argc, char *argv[], const char *role, struct child_opts *o)
 			child_usage(role);
 		}
 	}
-	if (argc != optind || o->user == NULL || o->chroot == NULL ||
-	    o->instance == NULL)
+	if (argc != optind || o->instance == NULL || (!o->launcher &&
+	    (o->user == NULL || o->chroot == NULL)))
 		child_usage(role);
 
 	log_init(o->debug, o->verbose, role);

@@ -4,9 +4,11 @@
  *
  * Start-up shared by the children tgt-master execs (tgt-portal, tgt-lun):
  * the command line "ROLE [-dRv] [-b backend] [-S device] -u user -c
- * chroot -n instance" (-b: tgt-lun's backend, for what it must set up
- * before its seccomp filter; -S: the sg device a passthrough tgt-lun
- * opens itself; -R: a portal opens its RDMA devices first), logging
+ * chroot -n instance" or "tgt-lun -L [-dv] -n instance" (-b: tgt-lun's
+ * backend, for what it must set up before its seccomp filter; -S: the
+ * sg device a passthrough tgt-lun opens itself; -L: tgt-lun's launcher,
+ * see tgt-lun/launch.c; -R: a portal opens its RDMA devices first),
+ * logging
  * with the role and instance, and the process title.
  */
 
@@ -14,14 +16,15 @@
 #define TGT_CHILD_H
 
 struct child_opts {
-	const char	*user;		/* -u: unprivileged user */
-	const char	*chroot;	/* -c: empty directory */
+	const char	*user;		/* -u: unprivileged user (not -L) */
+	const char	*chroot;	/* -c: empty directory (not -L) */
 	const char	*instance;	/* -n: "addr:port" or "iqn/lun" */
 	int		 debug;		/* -d: log to stderr */
 	int		 verbose;	/* -v, repeatable */
 	const char	*backend;	/* -b: set up before the sandbox */
 	int		 rdma;		/* -R: open RDMA devices (iSER) first */
 	const char	*device;	/* -S: a passthrough LUN's sg device */
+	int		 launcher;	/* -L: tgt-lun's launcher */
 };
 
 /*

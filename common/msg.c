@@ -470,6 +470,17 @@ msg_recv_fd(int sock, struct msg *m)
 	}
 }
 
+int
+msg_recv_nowait(int sock, struct msg *m)
+{
+	int	 r;
+
+	while ((r = msg_recvmsg(sock, m, MSG_DONTWAIT)) == -1 &&
+	    errno == EINTR)
+		;
+	return (r);
+}
+
 void
 msg_free(struct msg *m)
 {

@@ -87,6 +87,8 @@ int	 msg_send_fd(int sock, uint32_t type, uint32_t peerid,
 	    const int *fds, int nfds, const void *data, size_t len);
 /* 1 got a message, 0 peer closed, -1 error. */
 int	 msg_recv_fd(int sock, struct msg *);
+/* The same without waiting: -1 with EAGAIN if there is none. */
+int	 msg_recv_nowait(int sock, struct msg *);
 
 /* Free payload and close fds that were not taken (set to -1 to take). */
 void	 msg_free(struct msg *);

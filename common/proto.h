@@ -9,7 +9,11 @@
  *
  * Start-up of a child:
  *	master: socketpair, fork, exec "tgt-<role> [-dv] -u user -c chroot
- *	    -n instance", channel on fd 3 (TGT_CHILD_FD).
+ *	    -n instance", channel on fd 3 (TGT_CHILD_FD).  A LUN process is
+ *	    forked by the launcher (tgt-lun -L, exec'd once) instead when it
+ *	    runs: LAUNCH carries the arguments and the channel, the
+ *	    launcher's child is the master's (clone(2) CLONE_PARENT) and
+ *	    continues as above with its channel on fd 3.
  *	child: getpwnam, chroot, drop to the user, seccomp; only then it
  *	    reads messages.
  *
@@ -259,6 +263,14 @@ enum msg_type {
 	 * reads it before its sandbox, see tgt-lun(8))
 	 */
 	MSG_LUN_GLFS = 1300,	/* struct msg_lun_glfs */
+
+	/*
+	 * master -> launcher (tgt-lun -L): start a LUN process with this
+	 * channel; peerid is the master's number for the request, which
+	 * LAUNCHED carries back with the new process id.
+	 */
+	MSG_LAUNCH = 1500,	/* struct msg_launch + the child's channel */
+	MSG_LAUNCHED,		/* struct msg_launched */
 };
 
 struct msg_error {
@@ -664,6 +676,19 @@ struct msg_isns_done {
 
 struct msg_target_ready {
 	uint32_t	target_id;
+};
+
+struct msg_launch {
+	char		instance[TGT_NAME_MAX + 32];
+	char		user[TGT_NAME_MAX];
+	char		chroot[TGT_PATH_MAX];
+	int32_t		verbose;
+	uint32_t	io_uring;	/* as -b io_uring */
+};
+
+struct msg_launched {
+	int32_t		pid;		/* > 0, or 0 if it failed */
+	int32_t		error;		/* errno of the failure */
 };
 
 struct msg_lun_ua {

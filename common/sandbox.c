@@ -19,9 +19,12 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 
 #include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 
 #include <linux/fs.h>
 #include <linux/io_uring.h>
@@ -36,6 +39,7 @@
 #include <pwd.h>
 #include <seccomp.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <termios.h>
 #include <unistd.h>
@@ -385,8 +389,9 @@ sandbox_seccomp(int role)
 	sandbox_seccomp_io_uring(role, -1);
 }
 
-void
-sandbox_seccomp_io_uring(int role, int ring_fd)
+/* The allow-list of a role as a libseccomp filter, not loaded yet. */
+static scmp_filter_ctx
+sandbox_filter(int role, int ring_fd)
 {
 	scmp_filter_ctx	 ctx;
 	int		 rv;
@@ -395,8 +400,6 @@ sandbox_seccomp_io_uring(int role, int ring_fd)
 	    role != SANDBOX_PORTAL_RDMA && role != SANDBOX_LUN_RBD &&
 	    role != SANDBOX_LUN_GLFS)
 		fatalx("sandbox: unknown role %d", role);
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
-		fatal("prctl PR_SET_NO_NEW_PRIVS");
 	if ((ctx = seccomp_init(SANDBOX_DEFAULT)) == NULL)
 		fatalx("seccomp_init failed");
 	sandbox_allow(ctx, sandbox_common);
@@ -432,9 +435,68 @@ sandbox_seccomp_io_uring(int role, int ring_fd)
 			fatal("seccomp thread sync");
 		}
 	}
+	return (ctx);
+}
+
+void
+sandbox_seccomp_io_uring(int role, int ring_fd)
+{
+	scmp_filter_ctx	 ctx;
+	int		 rv;
+
+	ctx = sandbox_filter(role, ring_fd);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		fatal("prctl PR_SET_NO_NEW_PRIVS");
 	if ((rv = seccomp_load(ctx)) < 0) {
 		errno = -rv;
 		fatal("seccomp_load");
 	}
 	seccomp_release(ctx);
+}
+
+/*
+ * libseccomp 2.5 exports a filter only to a descriptor: through a memfd
+ * into memory, once; loading it later is two prctl(2) calls.
+ */
+struct sandbox_prog *
+sandbox_seccomp_compile(int role)
+{
+	struct sandbox_prog	*sp;
+	scmp_filter_ctx		 ctx;
+	struct stat		 st;
+	size_t			 n;
+	int			 fd, rv;
+
+	ctx = sandbox_filter(role, -1);
+	if ((fd = memfd_create("tgt-seccomp", MFD_CLOEXEC)) == -1)
+		fatal("memfd_create");
+	if ((rv = seccomp_export_bpf(ctx, fd)) < 0) {
+		errno = -rv;
+		fatal("seccomp_export_bpf");
+	}
+	seccomp_release(ctx);
+	if (fstat(fd, &st) == -1)
+		fatal("fstat");
+	n = st.st_size / sizeof(struct sock_filter);
+	if (n == 0 || n > BPF_MAXINSNS ||
+	    (size_t)st.st_size != n * sizeof(struct sock_filter))
+		fatalx("seccomp filter of %lld bytes", (long long)st.st_size);
+	if ((sp = malloc(sizeof(*sp))) == NULL ||
+	    (sp->insns = calloc(n, sizeof(struct sock_filter))) == NULL)
+		fatal("seccomp filter");
+	if (pread(fd, sp->insns, st.st_size, 0) != st.st_size)
+		fatal("seccomp filter");
+	close(fd);
+	sp->fprog.len = n;
+	sp->fprog.filter = sp->insns;
+	return (sp);
+}
+
+void
+sandbox_seccomp_prog(const struct sandbox_prog *sp)
+{
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		fatal("prctl PR_SET_NO_NEW_PRIVS");
+	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &sp->fprog) == -1)
+		fatal("prctl PR_SET_SECCOMP");
 }

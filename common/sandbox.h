@@ -12,6 +12,7 @@
 #define TGT_SANDBOX_H
 
 #include <sys/types.h>
+#include <linux/filter.h>
 
 #define SANDBOX_PORTAL	1
 #define SANDBOX_LUN	2
@@ -53,5 +54,17 @@ void	sandbox_seccomp(int role);
  * not, so no unrestricted ring can be made afterwards.
  */
 void	sandbox_seccomp_io_uring(int role, int ring_fd);
+
+/*
+ * The filter of a role compiled once, for processes forked later that
+ * each load it with sandbox_seccomp_prog() (tgt-lun's launcher): the
+ * same filter as sandbox_seccomp(role), without compiling it again.
+ */
+struct sandbox_prog {
+	struct sock_fprog	 fprog;
+	struct sock_filter	*insns;
+};
+struct sandbox_prog	*sandbox_seccomp_compile(int role);
+void	sandbox_seccomp_prog(const struct sandbox_prog *);
 
 #endif /* TGT_SANDBOX_H */

@@ -156,7 +156,8 @@ lunctl_dispatch(struct lun *lun, struct msgchan *master, struct msg *m)
 			log_warnx("malformed LUN_UA");
 			return;
 		}
-		log_info("reported LUNs data has changed");
+		/* the master logs it once for the target, not per LUN */
+		log_debug("reported LUNs data has changed");
 		lun_ua_set(lun, UA_LUNS_CHANGED, NULL);
 		break;
 	case MSG_LUN_ALUA:

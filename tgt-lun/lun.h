@@ -537,4 +537,13 @@ void	 sanitize_abort(struct lun *);
 void	 sanitize_fini(struct lun *);
 uint32_t sbc_max_xfer_blocks(const struct scsi_cmd *);
 
+/*
+ * launch.c: tgt-lun -L.  Returns only in a launched child, its options
+ * those of its LAUNCH and its channel on TGT_CHILD_FD, with the LUN
+ * filter compiled for sandbox_seccomp_prog(); the launcher itself exits
+ * when the master goes away.
+ */
+struct child_opts;
+struct sandbox_prog *launcher_run(struct child_opts *);
+
 #endif /* TGT_LUN_H */

@@ -5,7 +5,8 @@
  * tgt-lun: serves one logical unit to every portal through a ring per
  * portal.  Started by tgt-master as
  *	tgt-lun [-d] [-v...] -u user -c chroot -n instance
- * with the master channel on fd 3.  It sandboxes itself before it reads
+ * with the master channel on fd 3, or forked with the same arguments by
+ * the launcher, tgt-lun -L (launch.c).  It sandboxes itself before it reads
  * a single message, then runs the event loop until the master goes away.
  */
 
@@ -568,12 +569,16 @@ int
 main(int argc, char *argv[])
 {
 	struct child_opts	 o;
+	struct sandbox_prog	*prog = NULL;
 	struct stat		 st;
 	char			 err[TGT_ERR_MAX];
 	int			 ring_fd = -1, glfs;
 
 	child_start(argc, argv, "tgt-lun", &o);
 	signal(SIGHUP, SIG_IGN);
+	/* the launcher: what follows runs in each LUN process it forks */
+	if (o.launcher)
+		prog = launcher_run(&o);
 
 	if ((evb = event_base_new()) == NULL)
 		fatalx("event_base_new");
@@ -618,10 +623,17 @@ main(int argc, char *argv[])
 	} else {
 		io_uring_unavailable("backend io_uring needs tgt-lun started "
 		    "with -b io_uring (its ring is made before the sandbox)");
-		/* rbd: librados' threads and sockets */
-		sandbox_seccomp(o.backend != NULL &&
-		    strcmp(o.backend, "rbd") == 0 ? SANDBOX_LUN_RBD :
-		    SANDBOX_LUN);
+		/*
+		 * A process the launcher forked has its filter compiled
+		 * already (the master sends it plain and io_uring LUNs only);
+		 * rbd: librados' threads and sockets.
+		 */
+		if (prog != NULL)
+			sandbox_seccomp_prog(prog);
+		else
+			sandbox_seccomp(o.backend != NULL &&
+			    strcmp(o.backend, "rbd") == 0 ? SANDBOX_LUN_RBD :
+			    SANDBOX_LUN);
 	}
 
 	if (msgchan_init(&master, evb, TGT_CHILD_FD, dispatch, closed,

@@ -526,8 +526,8 @@ target_update(struct master *m, struct mtarget *mt)
 /*
  * LUNs were added to or removed from a target that stays: its other LUNs
  * establish REPORTED LUNS DATA HAS CHANGED for every I_T nexus they know
- * (SPC-4 6.37).  Added LUNs are not running yet, their nexuses get the
- * power on unit attention.
+ * (SPC-4 6.37).  Added LUNs are new to every nexus, which gets their
+ * power on unit attention instead.
  */
 static void
 luns_changed(struct master *m, struct mtarget *mt)
@@ -537,13 +537,62 @@ luns_changed(struct master *m, struct mtarget *mt)
 
 	log_info("target %s: LUNs changed, REPORTED LUNS DATA HAS CHANGED "
 	    "for its other LUNs", mt->name);
+	mt->ua_wait = 0;
+	if (mt->ev_ua != NULL)
+		evtimer_del(mt->ev_ua);
 	memset(&ua, 0, sizeof(ua));
 	ua.asc = 0x3f;
 	ua.ascq = 0x0e;
-	TAILQ_FOREACH(ml, &mt->luns, entry)
-		if (!ml->added && svc_running(&ml->svc))
+	TAILQ_FOREACH(ml, &mt->luns, entry) {
+		if (!ml->ua_new && svc_running(&ml->svc))
 			msgchan_send(&ml->svc.proc->chan, MSG_LUN_UA,
 			    ml->lun_id, NULL, 0, &ua, sizeof(ua));
+		ml->ua_new = 0;
+	}
+}
+
+static void
+luns_changed_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct mtarget	*mt = arg;
+
+	luns_changed(mt->m, mt);
+}
+
+/*
+ * With many LUNs the unit attention wakes every LUN process, which
+ * delays the start of the added ones: it goes out once they are ready,
+ * or after MASTER_UA_WAIT seconds if one is not.
+ */
+static void
+luns_changed_later(struct master *m, struct mtarget *mt, int added)
+{
+	struct timeval	 tv = { MASTER_UA_WAIT, 0 };
+
+	if (added == 0) {
+		if (mt->ua_wait == 0)
+			luns_changed(m, mt);
+		return;
+	}
+	if (mt->ev_ua == NULL && (mt->ev_ua = evtimer_new(m->evb,
+	    luns_changed_cb, mt)) == NULL) {
+		log_warn("evtimer_new");
+		luns_changed(m, mt);
+		return;
+	}
+	mt->ua_wait += added;
+	evtimer_add(mt->ev_ua, &tv);
+}
+
+void
+luns_added_ready(struct master *m, struct mlun *ml)
+{
+	struct mtarget	*mt = ml->target;
+
+	if (!ml->ua_new || mt->ua_wait == 0)
+		return;
+	if (--mt->ua_wait == 0)
+		luns_changed(m, mt);
 }
 
 void
@@ -553,7 +602,7 @@ master_commit(struct master *m, struct apply *a)
 	struct mportal	*mp, *mpn;
 	struct mtarget	*mt, *mtn;
 	struct mlun	*ml, *mln;
-	int		 changed, resend;
+	int		 changed, added, resend;
 
 	m->conf = a->conf;
 	a->conf = NULL;
@@ -570,7 +619,7 @@ master_commit(struct master *m, struct apply *a)
 			target_drain(m, mt);
 			continue;
 		}
-		changed = 0;
+		changed = added = 0;
 		TAILQ_FOREACH_SAFE(ml, &mt->luns, entry, mln) {
 			if (!ml->keep) {
 				lun_drain(m, ml);
@@ -587,23 +636,21 @@ master_commit(struct master *m, struct apply *a)
 		/*
 		 * Its new LUNs start now, once the removed ones drain, and
 		 * before the unit attention goes to every other LUN of the
-		 * target: with many LUNs that takes a while, and the new
-		 * ones answer as soon as their process has its ring.
+		 * target (luns_changed_later()).
 		 */
 		TAILQ_FOREACH_SAFE(ml, &a->luns, entry, mln) {
 			if (ml->target != mt)
 				continue;
 			TAILQ_REMOVE(&a->luns, ml, entry);
 			ml->lun_id = m->next_lun_id++;
-			ml->added = 1;
+			ml->ua_new = 1;
 			TAILQ_INSERT_TAIL(&mt->luns, ml, entry);
 			svc_start(&ml->svc);
 			changed = 1;
+			added++;
 		}
 		if (changed)
-			luns_changed(m, mt);
-		TAILQ_FOREACH(ml, &mt->luns, entry)
-			ml->added = 0;
+			luns_changed_later(m, mt, added);
 		target_update(m, mt);
 	}
 	TAILQ_FOREACH_SAFE(mp, &m->portals, entry, mpn)
@@ -737,6 +784,8 @@ target_free(struct mtarget *mt)
 	}
 	if (mt->ev_drain != NULL)
 		event_free(mt->ev_drain);
+	if (mt->ev_ua != NULL)
+		event_free(mt->ev_ua);
 	free(mt);
 }
 
@@ -755,6 +804,7 @@ master_stop_all(struct master *m)
 		TAILQ_REMOVE(&m->portals, mp, entry);
 		portal_free(mp);
 	}
+	svc_stop(&m->launcher);
 }
 
 void
@@ -763,6 +813,12 @@ master_free(struct master *m)
 	master_stop_all(m);
 	conf_free(m->conf);
 	m->conf = NULL;
+	free(m->exits);
+	m->exits = NULL;
+	m->nexits = 0;
+	if (m->ev_launch != NULL)
+		event_free(m->ev_launch);
+	m->ev_launch = NULL;
 }
 
 /*
@@ -877,7 +933,7 @@ proc_bad(struct proc *p, const struct msg *msg)
 {
 	log_warnx("%s[%s]: malformed message type %u len %u, killing it",
 	    role_name(p->role), p->instance, msg->hdr.type, msg->hdr.len);
-	kill(p->pid, SIGKILL);
+	proc_signal(p, SIGKILL);
 }
 
 void
@@ -888,8 +944,9 @@ master_log_verbose(struct master *m, int level)
 
 	log_setverbose(level);
 	m->verbose = level;
+	/* the launcher passes the level on to each LUN process */
 	TAILQ_FOREACH(p, &m->procs, entry)
-		if (p->chan_up)
+		if (p->chan_up && p->role != ROLE_LAUNCHER)
 			msgchan_send(&p->chan, MSG_LOG_VERBOSE, 0, NULL, 0, &v,
 			    sizeof(v));
 	log_info("log %s", level ? "verbose" : "brief");

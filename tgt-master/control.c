@@ -259,7 +259,9 @@ show_luns(struct ctl_conn *c)
 			l.block_size = ml->block_size;
 			l.lun = ml->conf.lun;
 			l.size = ml->ready ? ml->size : 0;
-			l.pid = ml->svc.proc != NULL ? ml->svc.proc->pid : 0;
+			/* -1: the launcher has not said yet */
+			l.pid = ml->svc.proc != NULL && ml->svc.proc->pid > 0 ?
+			    ml->svc.proc->pid : 0;
 			l.restarts = ml->svc.restarts;
 			l.backend = ml->conf.type == LUN_TYPE_PASSTHROUGH ?
 			    LUN_BACKEND_SG : ml->conf.backend;

@@ -528,6 +528,7 @@ lun_dispatch(struct msgchan *ch, struct msg *msg, void *arg)
 		log_info("%s[%s]: ready, %llu bytes, block size %u",
 		    role_name(p->role), p->instance,
 		    (unsigned long long)r.size, r.block_size);
+		luns_added_ready(p->m, ml);
 		break;
 	case MSG_LUN_STATS_REPLY:
 		if (control_lun_reply(p->m, ml, msg) == -1)

@@ -7,7 +7,8 @@
  *	tgt-master.c	main, signals, start-up and shutdown
  *	parse.y		tgt.conf grammar and lexer
  *	conf.c		configuration helpers
- *	proc.c		fork+exec of children, reaping, restart back-off
+ *	proc.c		fork+exec of children, the LUN launcher, reaping,
+ *			restart back-off
  *	apply.c		runtime targets/LUNs/portals, rings, reload by
  *			difference
  *	portal.c	tgt-portal children: listener, start, dispatch
@@ -47,10 +48,16 @@
 #define MASTER_BACKOFF_WINDOW	10	/* died sooner: back off more */
 #define MASTER_STOP_WAIT	5	/* SIGTERM, then SIGKILL after */
 #define MASTER_CTL_TIMEOUT	2	/* show sessions: wait for portals */
+#define MASTER_UA_WAIT		2	/* reload: the 3F/0E waits for added
+					 * LUNs at most this long */
 #define MASTER_INSTANCE_MAX	(TGT_NAME_MAX + 32)
 
 #define ROLE_PORTAL		1
 #define ROLE_LUN		2
+#define ROLE_LAUNCHER		3	/* tgt-lun -L, forks the LUN processes */
+#define MASTER_EXITS_MAX	4096	/* see struct master.exits */
+#define MASTER_LAUNCH_WAIT	10	/* seconds without an answer from
+					 * the launcher: it is killed */
 
 struct master;
 struct proc;
@@ -74,13 +81,19 @@ struct svc {
 	int			 rdma;		/* portal: -R, iSER */
 };
 
-/* A child process.  svc is NULL once its owner let it go (stopping). */
+/*
+ * A child process.  svc is NULL once its owner let it go (stopping).  A
+ * LUN process asked of the launcher has no pid until the launcher says
+ * which (launch_id, pid -1); a signal for it waits in kill_sig.
+ */
 struct proc {
 	TAILQ_ENTRY(proc)	 entry;
 	struct master		*m;
 	struct svc		*svc;
 	int			 role;
 	pid_t			 pid;
+	uint32_t		 launch_id;
+	int			 kill_sig;
 	struct msgchan		 chan;
 	int			 chan_up;
 	char			 instance[MASTER_INSTANCE_MAX];
@@ -143,7 +156,8 @@ struct mlun {
 	struct msg_inventory	*inv;		/* a changer's, last reported */
 	char			 file[TGT_PATH_MAX];	/* for messages */
 	int			 draining;	/* reload removed it */
-	int			 added;		/* reload: started just now */
+	int			 ua_new;	/* reload: added, the others'
+						 * 3F/0E waits for it */
 	struct event		*ev_drain;
 };
 TAILQ_HEAD(mluns, mlun);
@@ -160,6 +174,9 @@ struct mtarget {
 	int			 keep;
 	int			 draining;	/* removed: sessions log out */
 	struct event		*ev_drain;
+	/* reload: the others' 3F/0E waits for this many added LUNs */
+	int			 ua_wait;
+	struct event		*ev_ua;
 };
 TAILQ_HEAD(mtargets, mtarget);
 
@@ -185,6 +202,19 @@ struct master {
 	struct mportals		 portals;
 	struct mtargets		 targets;
 	struct procs		 procs;
+	struct svc		 launcher;	/* tgt-lun -L */
+	uint32_t		 next_launch_id;
+	struct event		*ev_launch;	/* MASTER_LAUNCH_WAIT */
+	size_t			 nlaunching;	/* procs with a launch_id */
+	/*
+	 * Exits of children not known yet: a launched LUN process may
+	 * end before the master reads its pid from the launcher.
+	 */
+	struct proc_exit {
+		pid_t		 pid;
+		int		 status;
+	}			*exits;
+	size_t			 nexits;
 	uint32_t		 next_target_id;
 	uint32_t		 next_lun_id;
 	int			 stopping;
@@ -205,6 +235,10 @@ int	 proc_spawn(struct svc *);
 void	 proc_release(struct proc *, int sig);
 void	 proc_reap(struct master *);
 void	 proc_kill_all(struct master *, int sig);
+/* kill(2) the process, or once the launcher says which it is. */
+void	 proc_signal(struct proc *, int sig);
+/* Start the launcher; LUN processes are exec'd while it is not running. */
+void	 launcher_init(struct master *);
 void	 svc_init(struct svc *, struct master *, void *, int role,
 	    const char *, void (*)(struct svc *));
 void	 svc_start(struct svc *);
@@ -270,6 +304,8 @@ void	 ring_pair(struct master *, struct mportal *, struct mlun *);
 void	 ring_del_msg(struct msg_ring_del *, struct mportal *, struct mlun *);
 void	 target_announce(struct master *, struct mportal *, struct mtarget *);
 void	 target_ready(struct mportal *, struct mtarget *);
+/* An added LUN is ready: its target's 3F/0E may be due. */
+void	 luns_added_ready(struct master *, struct mlun *);
 
 /* portal.c */
 struct mportal	*portal_new(struct master *, const struct conf_listen *,

@@ -225,6 +225,7 @@ main(int argc, char *argv[])
 	if (control_listen(&master) == -1)
 		exit(1);
 
+	launcher_init(&master);
 	master_commit(&master, &a);
 	log_info("started, control socket %s", master.ctl_path);
 

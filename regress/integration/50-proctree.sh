@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Privilege separation: one tgt-master as root; one tgt-portal per
 # listener and one tgt-lun per LUN, all as the unprivileged user, in the
-# configured chroot, under a seccomp filter.  A tgt-lun killed with SIGKILL
-# is restarted by the master and the LUN serves again.
+# configured chroot, under a seccomp filter; one tgt-launcher (tgt-lun -L,
+# root) that forks the tgt-lun processes and holds nothing of them.  A
+# tgt-lun killed with SIGKILL is restarted by the master and the LUN
+# serves again; so is a killed tgt-launcher, and LUNs started after it
+# come from the new one; a launcher that stops answering is killed.
 . "$(dirname "$0")/../lib/common.sh"
 
 mkdisk "$T/d1.img" 16M
@@ -39,12 +42,13 @@ tree() {
 	done
 }
 all=$(tree "$MASTER")
-masters=0 portals=0 luns=0 others=
+masters=0 portals=0 luns=0 launchers=0 others=
 for p in $all; do
 	case $(cat "/proc/$p/comm" 2>/dev/null) in
 	tgt-master)	masters=$((masters + 1)) ;;
 	tgt-portal)	portals=$((portals + 1)) ;;
 	tgt-lun)	luns=$((luns + 1)) ;;
+	tgt-launcher)	launchers=$((launchers + 1)) ;;
 	*)		others="$others $p:$(cat "/proc/$p/comm" 2>/dev/null)" ;;
 	esac
 done
@@ -59,8 +63,32 @@ ps -o pid,ppid,user,group,comm -p "$(echo $all | tr ' ' ,)" 2>/dev/null |
     fail "one tgt-portal per listener ($nlisten; found $portals)"
 [ $luns = 2 ] && ok "one tgt-lun per LUN (2)" ||
     fail "one tgt-lun per LUN (found $luns)"
+[ $launchers = 1 ] && ok "one tgt-launcher" ||
+    fail "one tgt-launcher (found $launchers)"
 [ -z "$others" ] && ok "no other processes in the tree" ||
     fail "no other processes in the tree:$others"
+# every process is the master's own child: it reaps and restarts them
+nd=$(for p in $all; do [ "$p" = "$MASTER" ] || awk '{ print $4 }' "/proc/$p/stat"; done |
+    grep -vxc "$MASTER")
+[ "$nd" = 0 ] && ok "every child's parent is the master" ||
+    fail "every child's parent is the master ($nd are not)"
+
+# The launcher (root, like the master) holds no backing store, ring or
+# socket but its channel to the master (and syslog's).
+launcher_clean() {	# PID
+	local n
+	if ls -l "/proc/$1/fd" 2>/dev/null | grep -qE "$T/d[12].img|memfd:tgt-ring"; then
+		echo "a backing file or ring open"
+		return 1
+	fi
+	grep -q 'memfd:tgt-ring' "/proc/$1/maps" && { echo "a ring mapped"; return 1; }
+	n=$(ls -l "/proc/$1/fd" | grep -c 'socket:')
+	[ "$n" -le 2 ] || { echo "$n sockets"; return 1; }
+}
+for p in $(children tgt-launcher); do
+	why=$(launcher_clean "$p") && ok "tgt-launcher[$p] holds no store, ring or socket of a LUN" ||
+	    fail "tgt-launcher[$p] holds no store, ring or socket of a LUN: $why"
+done
 
 # Each child: all four uids and gids are the user's, no supplementary
 # groups but the user's own, seccomp filter mode, root is the chroot, no
@@ -126,6 +154,24 @@ pl=$(for pp in $(children tgt-portal) $(children tgt-lun); do memfds "$pp"; done
 [ "$pl" = 0 ] || { ringok=0; fail "ring: each memfd is mapped by exactly one portal and one LUN"; }
 [ $ringok = 1 ] && ok "ring: one shared memfd per (portal, LUN) pair ($nlisten x 2)"
 
+# Restart: kill the launcher; the master starts another, the LUNs go on.
+oldl=$(children tgt-launcher)
+kill -KILL $oldl
+lrestarted() {
+	local now
+	now=$(children tgt-launcher)
+	[ -n "$now" ] && [ "$now" != "$oldl" ]
+}
+if wait_for 10 lrestarted; then
+	ok "restart: killed tgt-launcher[$oldl] replaced within 10 s"
+else
+	fail "restart: killed tgt-launcher[$oldl] replaced within 10 s"
+fi
+[ "$(children tgt-lun | sort | tr '\n' ' ')" = "$(for p in $all; do
+	[ "$(cat /proc/$p/comm 2>/dev/null)" = tgt-lun ] && echo $p; done | sort | tr '\n' ' ')" ] &&
+    ok "restart: the LUN processes did not notice the launcher's death" ||
+    fail "restart: the LUN processes did not notice the launcher's death"
+
 # Restart: kill one tgt-lun with SIGKILL, while a raw session is logged
 # in (regress/lib/lun_probe.py poweron: the restarted LUN reports POWER
 # ON to it once; new logins get no unit attention).
@@ -156,7 +202,9 @@ else
 fi
 new=$(children tgt-lun | grep -vx "$old" | tr '\n' ' ')
 for p in $new; do
-	[ "$(status "$p" Seccomp)" = 2 ] && [ "$(status "$p" Uid | awk '{print $1}')" = "$uid" ] ||
+	[ "$(status "$p" Seccomp)" = 2 ] && [ "$(status "$p" Uid | awk '{print $1}')" = "$uid" ] &&
+	    [ "$(readlink "/proc/$p/root")" = "$root" ] &&
+	    [ "$(status "$p" CapEff)" = 0000000000000000 ] ||
 	    fail "restart: tgt-lun[$p] sandboxed like the first"
 done
 inq_both() {
@@ -206,5 +254,33 @@ if wait_for 15 both_addrs; then
 else
 	fail "restart: every listener serves again"
 	both_addrs 2>&1 | indent
+fi
+# A launcher that hangs: the master kills it after 10 s without an
+# answer, starts another, and the LUN it asked for starts all the same.
+hl=$(children tgt-launcher)
+kill -STOP $hl
+oldh=$(children tgt-lun | head -n 1)
+kill -KILL "$oldh"
+hrestarted() {
+	local now
+	now=$(children tgt-lun | tr '\n' ' ')
+	[ "$(echo $now | wc -w)" = 2 ] && ! echo " $now " | grep -q " $oldh "
+}
+if wait_for 40 hrestarted; then
+	ok "hung launcher: killed tgt-lun[$oldh] replaced all the same"
+else
+	fail "hung launcher: killed tgt-lun[$oldh] replaced all the same (now: $(children tgt-lun | tr '\n' ' '))"
+	kill -CONT $hl 2>/dev/null
+fi
+grep -q "tgt-launcher: no answer in 10 s, killing it" "$LOG" &&
+    ok "hung launcher: the master killed it" ||
+    fail "hung launcher: the master killed it"
+nl=$(children tgt-launcher)
+[ -n "$nl" ] && [ "$nl" != "$hl" ] && ok "hung launcher: replaced" ||
+    fail "hung launcher: replaced (now '$nl')"
+if wait_for 15 inq_both; then
+	ok "hung launcher: both LUNs answer iscsi-inq again"
+else
+	fail "hung launcher: both LUNs answer iscsi-inq again"
 fi
 master_alive && ok "master still running" || fail "master still running"

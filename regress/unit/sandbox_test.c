@@ -241,6 +241,9 @@ forbidden(int role, int which, struct pre *pre)
 		(void)ioctl(pre->filefd, FIONREAD, &n);	/* portal's only */
 }
 
+/* The filter compiled before the fork, or NULL: compiled in the child. */
+static struct sandbox_prog	*compiled;
+
 static void __attribute__((noreturn))
 child(int role, int which, struct pre *pre, int wfd)
 {
@@ -257,6 +260,10 @@ child(int role, int which, struct pre *pre, int wfd)
 			_exit(4);
 		sandbox_drop("nobody", pre->dir);
 		sandbox_seccomp_io_uring(role, pre->uring_fd);
+	} else if (compiled != NULL) {
+		/* as a LUN process of tgt-lun's launcher */
+		sandbox_drop("nobody", pre->dir);
+		sandbox_seccomp_prog(compiled);
 	} else {
 		sandbox_drop("nobody", pre->dir);
 		sandbox_seccomp(role);
@@ -394,6 +401,27 @@ test_nonblock_kept(void)
 }
 
 /*
+ * The filter compiled once and loaded by a forked process (tgt-lun's
+ * launcher) allows and forbids the same as the one compiled in place.
+ */
+static void
+test_compiled(void)
+{
+	int	 roles[2] = { SANDBOX_LUN, SANDBOX_PORTAL }, i;
+
+	for (i = 0; i < 2; i++) {
+		compiled = sandbox_seccomp_compile(roles[i]);
+		REQUIRE(compiled != NULL && compiled->fprog.len > 0);
+		run_role(roles[i], FORBID_ROLE);
+		run_role(roles[i], FORBID_BLOCKING);
+		run_role(roles[i], FORBID_SETUP);
+		free(compiled->insns);
+		free(compiled);
+		compiled = NULL;
+	}
+}
+
+/*
  * io_uring: only a LUN whose backend is io_uring may enter its ring; no
  * process may make a ring (an unrestricted one would escape seccomp),
  * nor register anything but a buffer update.
@@ -432,5 +460,6 @@ main(void)
 	UNIT_RUN(test_nonblock_kept);
 	UNIT_RUN(test_io_uring);
 	UNIT_RUN(test_glfs);
+	UNIT_RUN(test_compiled);
 	return (UNIT_END("sandbox"));
 }
