@@ -30,6 +30,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "str.h"
 #include "tgtctl.h"
 
 #define IMPORT_DEPTH	8	/* nested includes */
@@ -380,19 +381,6 @@ directive(struct import *im, const char *key, const char *val)
 	}
 }
 
-static char *
-trim(char *s)
-{
-	char	*e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return (s);
-}
-
 static void
 tag(struct import *im, char *s)
 {
@@ -411,11 +399,11 @@ tag(struct import *im, char *s)
 		close = 1;
 		s++;
 	}
-	name = trim(s);
+	name = str_trim(s);
 	arg = name + strcspn(name, " \t");
 	if (*arg != '\0')
 		*arg++ = '\0';
-	arg = trim(arg);
+	arg = str_trim(arg);
 	/* names may be quoted */
 	if (arg[0] == '"' && strlen(arg) >= 2 && arg[strlen(arg) - 1] ==
 	    '"') {
@@ -527,7 +515,7 @@ import_read(struct import *im, const char *file, int depth)
 		}
 		if ((hash = strchr(buf, '#')) != NULL)
 			*hash = '\0';
-		s = trim(buf);
+		s = str_trim(buf);
 		if (*s == '\0')
 			continue;
 		if (*s == '<') {
@@ -538,9 +526,9 @@ import_read(struct import *im, const char *file, int depth)
 		val = s + strcspn(s, " \t=");
 		if (*val != '\0') {
 			*val++ = '\0';
-			val = trim(val);
+			val = str_trim(val);
 			if (*val == '=')
-				val = trim(val + 1);
+				val = str_trim(val + 1);
 		}
 		if (*val == '\0') {
 			error(im, "%s: value expected", key);

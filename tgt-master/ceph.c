@@ -27,6 +27,7 @@
 #include "conf.h"
 #include "log.h"
 #include "master.h"
+#include "str.h"
 
 #define CEPH_LINE_MAX	4096
 #define CEPH_KEYRINGS	"/etc/ceph/$cluster.$name.keyring," \
@@ -50,19 +51,6 @@ ceph_norm(char *s)
 		else
 			*s = tolower((unsigned char)*s);
 	}
-}
-
-static char *
-ceph_trim(char *s)
-{
-	char	*e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return (s);
 }
 
 /*
@@ -110,7 +98,7 @@ ceph_read(const char *path, const char *user, struct ceph_vals *cv,
 		lineno++;
 		if ((p = strpbrk(line, "#;")) != NULL)
 			*p = '\0';
-		p = ceph_trim(line);
+		p = str_trim(line);
 		if (*p == '[') {
 			if ((val = strchr(p, ']')) == NULL) {
 				snprintf(err, errlen, "%s:%d: no ']'", path,
@@ -120,15 +108,15 @@ ceph_read(const char *path, const char *user, struct ceph_vals *cv,
 				return (-1);
 			}
 			*val = '\0';
-			strlcpy(section, ceph_trim(p + 1), sizeof(section));
+			strlcpy(section, str_trim(p + 1), sizeof(section));
 			r = ceph_rank(section, user);
 			continue;
 		}
 		if (*p == '\0' || r == 0 || (val = strchr(p, '=')) == NULL)
 			continue;
 		*val++ = '\0';
-		name = ceph_trim(p);
-		val = ceph_trim(val);
+		name = str_trim(p);
+		val = str_trim(val);
 		ceph_norm(name);
 		if (strcmp(name, "mon_host") == 0)
 			ceph_set(cv->mon_host, sizeof(cv->mon_host),
@@ -235,7 +223,7 @@ ceph_lun_settings(const struct conf_lun *cl, struct msg_lun_rbd *r,
 		for (p = list; p != NULL && cv.key[0] == '\0'; p = next) {
 			if ((next = strchr(p, ',')) != NULL)
 				*next++ = '\0';
-			p = ceph_trim(p);
+			p = str_trim(p);
 			if (*p == '\0')
 				continue;
 			if (ceph_expand(p, cr->user, path,
