@@ -85,7 +85,8 @@ check "tgtctl reload: LUN 2 removed, LUN 3 added" \
 kill -0 "$lun2_pid" 2>/dev/null &&
     ok "the removed LUN's tgt-lun drains (still running after the reload)" ||
     fail "the removed LUN's tgt-lun drains (still running after the reload)"
-grep -qF "target $IQN: LUNs changed" "$LOG" &&
+# (logged once the added LUN is ready: the 3F/0E waits for it)
+wait_for 10 grep -qF "target $IQN: LUNs changed" "$LOG" &&
     ok "the master logged the changed LUN inventory" ||
     fail "the master logged the changed LUN inventory"
 touch "$T/reloaded"
