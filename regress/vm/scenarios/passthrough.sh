@@ -206,6 +206,29 @@ mount -t ext4 -o ro "$sdblk" /mnt/t 2>/dev/null && [ -s /mnt/t/f ] &&
     vm_ok "what LUN 1 wrote is on $sdblk" || vm_fail "what LUN 1 wrote is on $sdblk"
 umount /mnt/t 2>/dev/null
 
+# A LUN RESET through the target (the kernel initiator's device reset,
+# an iSCSI task management request) becomes a device reset of the
+# scsi_debug disk, done by the master (SG_SCSI_RESET needs CAP_SYS_ADMIN).
+if timeout 90 sg_reset -d "$isg1" > /tmp/reset.out 2>&1; then
+	vm_ok "sg_reset -d on LUN 1 ($isg1): the LUN RESET completes"
+else
+	vm_fail "sg_reset -d on LUN 1 ($isg1): the LUN RESET completes"
+	cat /tmp/reset.out
+fi
+vm_wait 20 grep -qE "tgt-master: .*/1: device /dev/sg[0-9]+ reset" $C/log &&
+    vm_ok "the master reset the scsi_debug disk for it" ||
+    { vm_fail "the master reset the scsi_debug disk for it"; grep -iE 'reset' $C/log | tail -n 5; }
+# Two unit attentions 29/xx may come first: the target's own for this
+# I_T nexus (SAM-5: a LUN RESET reaches every nexus) and the device's,
+# which sg passes to the first command after its reset.
+n=0
+until timeout 30 sg_turs "$isg1" > /tmp/turs0.out 2>&1 || [ $n -ge 3 ]; do
+	n=$((n + 1))
+done
+timeout 30 sg_turs "$isg1" > /tmp/turs0.out 2>&1 &&
+    vm_ok "LUN 1 is ready after the reset ($n unit attentions first)" ||
+    { vm_fail "LUN 1 is ready after the reset"; cat /tmp/turs0.out; }
+
 # The device goes away under I/O: errors, no hang, no crash.
 dev1=/dev/$(vm_disk_of "$VM_IQN" 1)
 timeout 120 dd if="$dev1" of=/dev/null bs=64k iflag=direct > /tmp/dd.out 2>&1 &
