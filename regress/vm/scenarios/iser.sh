@@ -58,20 +58,7 @@ dev=/dev/$(vm_disk_of "$VM_IQN" 1)
 vm_wait 10 test -b "$dev"
 vm_check_out "tgtctl show connections says iser" 'iser' \
     /tgt/bin/tgtctl -s /run/tgt.sock show connections
-mkdir -p /mnt/t
-if mkfs.ext4 -q -F "$dev" && mount -t ext4 "$dev" /mnt/t; then
-	dd if=/dev/urandom of=/mnt/t/f bs=1M count=48 2>/dev/null
-	s1=$(md5sum < /mnt/t/f)
-	umount /mnt/t
-	echo 3 > /proc/sys/vm/drop_caches
-	mount -t ext4 -o ro "$dev" /mnt/t
-	s2=$(md5sum < /mnt/t/f)
-	umount /mnt/t
-	[ "$s1" = "$s2" ] && vm_ok "iSER: mkfs.ext4 and a 48 MiB md5 round trip" ||
-	    vm_fail "iSER: mkfs.ext4 and a 48 MiB md5 round trip"
-else
-	vm_fail "iSER: mkfs.ext4 and mount"; fail_log
-fi
+vm_md5_trip "$dev" 48 "iSER: ext4" || fail_log
 fiov() {
 	fio --name=iser --filename="$dev" --ioengine=libaio --direct=1 \
 	    --rw=randwrite --bsrange=4k-1m --iodepth=16 --size=${1} \
