@@ -644,6 +644,38 @@ sbc_seek(struct lun *lun, off_t pos, int whence)
 }
 
 /*
+ * Whether byte pos of the store is mapped, and in *next the byte where
+ * that state ends: the backend's extent(), or SEEK_DATA and SEEK_HOLE.
+ * What cannot be told counts as mapped to the end.
+ */
+static void
+sbc_extent(struct lun *lun, off_t pos, int *mapped, uint64_t *next)
+{
+	off_t	 data, hole;
+
+	if (lun->be->extent != NULL) {
+		if (lun->be->extent(lun, pos, lun->size, mapped, next) == -1) {
+			*mapped = 1;
+			*next = lun->size;
+		}
+		return;
+	}
+	data = sbc_seek(lun, pos, SEEK_DATA);
+	if (data == -1 && errno == ENXIO)
+		data = lun->size;
+	else if (data == -1)
+		data = pos;
+	*mapped = data <= pos;
+	if (*mapped) {
+		hole = sbc_seek(lun, pos, SEEK_HOLE);
+		if (hole == -1 || (uint64_t)hole > lun->size)
+			hole = lun->size;
+		*next = hole;
+	} else
+		*next = data;
+}
+
+/*
  * GET LBA STATUS: mapped and deallocated extents from SEEK_DATA and
  * SEEK_HOLE on the backing file, in blocks (a block is mapped when any
  * byte of it is).  Block devices report everything mapped.
@@ -655,7 +687,7 @@ sbc_get_lba_status(struct scsi_cmd *cmd)
 	uint8_t		 b[8 + 16 * GLS_MAX_DESC];
 	uint64_t	 lba = get_be64(&cmd->cdb[2]), end, next;
 	uint32_t	 alloc = get_be32(&cmd->cdb[10]), nd = 0, max;
-	off_t		 pos, data, hole;
+	off_t		 pos;
 	int		 mapped;
 
 	if (sbc_medium_check(cmd) == -1)
@@ -674,34 +706,10 @@ sbc_get_lba_status(struct scsi_cmd *cmd)
 	end = lun->nblocks;
 	while (lba < end && nd < max) {
 		pos = lba << lun->block_shift;
-		if (lun->be->extent != NULL) {
-			if (lun->be->extent(lun, pos, lun->size, &mapped,
-			    &next) == -1) {
-				mapped = 1;	/* cannot tell: mapped */
-				next = lun->size;
-			}
-			/* a partly mapped block is mapped */
-			next = mapped ? (next + lun->block_size - 1) >>
-			    lun->block_shift : next >> lun->block_shift;
-			goto put;
-		}
-		data = sbc_seek(lun, pos, SEEK_DATA);
-		if (data == -1 && errno == ENXIO)
-			data = lun->size;
-		else if (data == -1) {
-			data = pos;		/* cannot tell: mapped */
-		}
-		mapped = data <= pos;
-		if (mapped) {
-			hole = sbc_seek(lun, pos, SEEK_HOLE);
-			if (hole == -1 || (uint64_t)hole > lun->size)
-				hole = lun->size;
-			/* round the hole start up: partly mapped = mapped */
-			next = ((uint64_t)hole + lun->block_size - 1) >>
-			    lun->block_shift;
-		} else
-			next = (uint64_t)data >> lun->block_shift;
- put:
+		sbc_extent(lun, pos, &mapped, &next);
+		/* a partly mapped block is mapped */
+		next = mapped ? (next + lun->block_size - 1) >>
+		    lun->block_shift : next >> lun->block_shift;
 		if (next > end)
 			next = end;
 		if (next <= lba)
