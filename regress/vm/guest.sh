@@ -73,6 +73,22 @@ vm_cu_score() {
 	' "$1"
 }
 
+# vm_rxe ADDR [MODULE...]: Soft-RoCE for the iSER scenarios: load
+# rdma_rxe and what it needs (and MODULEs), put ADDR/24 on a dummy
+# network device and make rxe0 on it.  Returns 1 if rxe0 was not made.
+vm_rxe() {
+	local a=$1 m
+	shift
+	for m in crc32_generic rdma_rxe ib_uverbs rdma_ucm "$@" dummy; do
+		modprobe $m || vm_fail "modprobe $m"
+	done
+	ip link show dummy0 > /dev/null 2>&1 || ip link add dummy0 type dummy
+	ip link set dummy0 up
+	ip addr add $a/24 dev dummy0
+	vm_check "Soft-RoCE: rdma link add rxe0 type rxe netdev dummy0" \
+	    rdma link add rxe0 type rxe netdev dummy0
+}
+
 # vm_md5_trip DEV MIB NAME: mkfs.ext4 on DEV, write MIB MiB of random
 # data, read them back after a remount with the page cache dropped: ok
 # or FAIL "NAME: ..."; returns 1 if the file system could not be made.

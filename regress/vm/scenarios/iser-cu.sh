@@ -29,14 +29,7 @@ mkdir -p $C
 chmod 755 /tgt/empty
 command -v iscsi-test-cu > /dev/null ||
     { vm_skip "iscsi-test-cu is not in the guest (libiscsi-bin)"; exit 0; }
-for m in crc32_generic rdma_rxe ib_uverbs rdma_ucm dummy; do
-	modprobe $m || vm_fail "modprobe $m"
-done
-ip link show dummy0 > /dev/null 2>&1 || ip link add dummy0 type dummy
-ip link set dummy0 up
-ip addr add $A/24 dev dummy0
-vm_check "Soft-RoCE: rdma link add rxe0 type rxe netdev dummy0" \
-    rdma link add rxe0 type rxe netdev dummy0 || exit 1
+vm_rxe $A || exit 1
 truncate -s 64M $C/cu.img
 cat > $C/tgt.conf <<EOF2
 user "_tgt"

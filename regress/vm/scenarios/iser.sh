@@ -5,14 +5,7 @@ C=/tmp/tgt
 A=192.168.77.1
 mkdir -p $C
 chmod 755 /tgt/empty
-for m in crc32_generic rdma_rxe ib_uverbs rdma_ucm ib_iser dummy; do
-	modprobe $m || vm_fail "modprobe $m"
-done
-ip link show dummy0 > /dev/null 2>&1 || ip link add dummy0 type dummy
-ip link set dummy0 up
-ip addr add $A/24 dev dummy0
-vm_check "Soft-RoCE: rdma link add rxe0 type rxe netdev dummy0" \
-    rdma link add rxe0 type rxe netdev dummy0 || exit 1
+vm_rxe $A ib_iser || exit 1
 truncate -s 320M $C/disk.img
 truncate -s 16M $C/chap.img
 cat > $C/tgt.conf <<EOF2
