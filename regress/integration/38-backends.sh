@@ -67,18 +67,7 @@ for l in 1:uring 3:direct; do
 	check "io_uring ($name): backing file == written" cmp "$T/rand.img" \
 	    "$T/$name.img"
 done
-check "io_uring: qemu-io patterns, odd sizes, FUA and flush" \
-    timeout 120 qemu-io -f raw \
-    -c "write -P 0xa5 0 1M" -c "write -P 0x5a 1536 7k" \
-    -c "write -f -P 0x11 4M 64k" -c "aio_write -P 0x22 8M 128k" \
-    -c "aio_flush" -c "flush" \
-    -c "read -P 0xa5 0 1536" -c "read -P 0x5a 1536 7k" \
-    -c "read -P 0x11 4M 64k" -c "read -P 0x22 8M 128k" \
-    "$URL/$IQN/1"
-if grep -qiE 'fail|mismatch|error' "$T/out"; then
-	fail "io_uring: qemu-io reported no error or pattern mismatch"
-	indent "$T/out"
-fi
+qemu_io_patterns io_uring "$URL/$IQN/1"
 
 # the rings' data areas became fixed buffers (the LUN logs when not)
 if grep -qE 'data area not registered|no fixed buffer slot' "$LOG"; then

@@ -141,18 +141,7 @@ rm -f "$T/back.img"
 check "qemu-img convert $GURL/rt.img -> back.img (gfapi)" \
     timeout 300 qemu-img convert -O raw -f raw "$GURL/rt.img" "$T/back.img"
 check "the image in the volume == written" cmp "$T/rand.img" "$T/back.img"
-check "qemu-io through iSCSI: patterns, odd sizes, FUA, flush" \
-    timeout 120 qemu-io -f raw \
-    -c "write -P 0xa5 0 1M" -c "write -P 0x5a 1536 7k" \
-    -c "write -f -P 0x11 4M 64k" -c "aio_write -P 0x22 8M 128k" \
-    -c "aio_flush" -c "flush" \
-    -c "read -P 0xa5 0 1536" -c "read -P 0x5a 1536 7k" \
-    -c "read -P 0x11 4M 64k" -c "read -P 0x22 8M 128k" \
-    "$URL/$IQN/1"
-if grep -qiE 'fail|mismatch|error' "$T/out"; then
-	fail "qemu-io reported no error or pattern mismatch"
-	indent "$T/out"
-fi
+qemu_io_patterns glfs "$URL/$IQN/1"
 check "qemu-io through gfapi sees the same patterns" \
     timeout 120 qemu-io -f raw \
     -c "read -P 0xa5 0 1536" -c "read -P 0x5a 1536 7k" \

@@ -68,6 +68,23 @@ check() {
 	fi
 }
 
+# qemu_io_patterns NAME URL: qemu-io writes patterns at odd offsets and
+# sizes to URL (a FUA write, an asynchronous write, flushes) and reads
+# them back; a pattern mismatch or error it prints fails as well.
+qemu_io_patterns() {
+	check "$1: qemu-io patterns, odd sizes, FUA and flush" \
+	    timeout 120 qemu-io -f raw \
+	    -c "write -P 0xa5 0 1M" -c "write -P 0x5a 1536 7k" \
+	    -c "write -f -P 0x11 4M 64k" -c "aio_write -P 0x22 8M 128k" \
+	    -c "aio_flush" -c "flush" \
+	    -c "read -P 0xa5 0 1536" -c "read -P 0x5a 1536 7k" \
+	    -c "read -P 0x11 4M 64k" -c "read -P 0x22 8M 128k" "$2"
+	if grep -qiE 'fail|mismatch|error' "$T/out"; then
+		fail "$1: qemu-io reported no error or pattern mismatch"
+		indent "$T/out"
+	fi
+}
+
 # check_out NAME REGEX CMD...: CMD exits 0 and its output matches REGEX
 # (grep -E).  The output stays in $T/out.
 check_out() {
