@@ -20,6 +20,7 @@ struct scsi_cmd;
 
 struct backend {
 	const char	*name;
+	unsigned int	 flags;
 	int		 (*init)(struct lun *, char *err, size_t errlen);
 	void		 (*fini)(struct lun *);
 	/*
@@ -81,7 +82,25 @@ struct backend {
 	 * store, for a backend without a descriptor.  May be NULL.
 	 */
 	off_t		 (*seek)(struct lun *, off_t, int whence);
+	/*
+	 * COMPARE AND WRITE done by the store, atomically for every client
+	 * of it (rbd, shared by several gateways): compare len bytes at off
+	 * with cmp and, if equal, write buf there.  As rw(): sbc_io_done()
+	 * now or later with cmd->io_len, a negative errno, or -EILSEQ with
+	 * the offset of the first differing byte (from off) in
+	 * cmd->io_info.  -1 without calling it: not for this range, sbc.c
+	 * compares and writes itself (on the worker).  May be NULL.
+	 */
+	int		 (*caw)(struct lun *, struct scsi_cmd *, uint8_t *cmp,
+			    uint8_t *buf, uint32_t len, uint64_t off, int fua);
 };
+
+/*
+ * The store is across a network (pio, fallocate, extent, seek and sync
+ * may wait on it): the commands that call them run on the LUN's worker
+ * thread (worker.c), not on the event loop.
+ */
+#define BE_F_WORKER	0x01
 
 /* Synchronous transfer: len, or a negative errno (backend_rdwr.c). */
 long	rdwr_io(int fd, int write, uint8_t *buf, uint32_t len, uint64_t off,

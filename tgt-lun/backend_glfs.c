@@ -445,6 +445,7 @@ glfs_seek_be(struct lun *lun, off_t pos, int whence)
 
 const struct backend backend_glfs = {
 	.name = "glfs",
+	.flags = BE_F_WORKER,
 	.init = glfs_init_be,
 	.fini = glfs_fini_be,
 	.rw = glfs_rw,

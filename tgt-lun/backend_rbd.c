@@ -15,11 +15,21 @@
  * a resize from any client raises the eventfd too, and the loop tells
  * the LUN (CAPACITY DATA HAS CHANGED).
  *
- * The synchronous entry points (pio, sync, fallocate: VERIFY, COMPARE
- * AND WRITE, WRITE SAME, UNMAP, SYNCHRONIZE CACHE) wait for librbd with
- * nothing else in flight, bounded by the cluster timeout.  A cluster
- * that does not answer within that timeout makes librbd fail with
- * ETIMEDOUT, which sbc.c turns into a retryable NOT READY.
+ * SYNCHRONIZE CACHE is rbd_aio_flush, and COMPARE AND WRITE is
+ * rbd_aio_compare_and_write: the OSD compares and writes in one step,
+ * so it is atomic for every client of the image (several gateways),
+ * and a miscompare comes back with its offset.  librbd does that within
+ * one 512-byte sector only (it refuses more with EINVAL): the one-block
+ * COMPARE AND WRITE of 512-byte blocks that initiators use for cluster
+ * locks (VMware's ATS).  Anything larger is compared and written by
+ * sbc.c on the worker, atomic through this process only.
+ *
+ * The synchronous entry points (pio, fallocate, extent: VERIFY, WRITE
+ * SAME, UNMAP, GET LBA STATUS) run on the LUN's worker thread
+ * (BE_F_WORKER, worker.c), never on the event loop, and are bounded by
+ * the cluster timeout.  A cluster that does not answer within that
+ * timeout makes librbd fail with ETIMEDOUT, which sbc.c turns into a
+ * retryable NOT READY.
  */
 
 #include <sys/eventfd.h>
@@ -50,6 +60,7 @@ struct rbd_io {
 	long			 res;
 	int			 fua;		/* flush after the write */
 	int			 flushing;	/* FUA: the flush is running */
+	uint64_t		 mismatch;	/* compare and write */
 };
 
 _Static_assert(sizeof(struct rbd_io) <= sizeof(((struct scsi_cmd *)0)->be_space),
@@ -67,6 +78,7 @@ struct rbd_priv {
 	struct scsi_cmd		**tail;
 	unsigned int		 busy;		/* in librbd */
 	atomic_int		 changed;	/* the header changed */
+	uint64_t		 stripe_unit;	/* compare and write within */
 };
 
 static struct msg_lun_rbd	 rbd_settings;
@@ -130,6 +142,27 @@ rbd_header_changed(void *arg)
 	rbd_kick(rp);
 }
 
+#define RBD_CAW_SECTOR	512
+
+/*
+ * Where a COMPARE AND WRITE at off found the data differ, from off.
+ * librbd 16 reports the offset in the buffer plus the image offset of
+ * the stripe unit (object), not of off; a librbd that reports off plus
+ * it is read as well.  The two cannot be confused: the compare is
+ * within one sector.
+ */
+static uint64_t
+rbd_caw_offset(const struct rbd_priv *rp, uint64_t off, uint64_t mm)
+{
+	uint64_t	 base = off - off % rp->stripe_unit;
+
+	if (mm >= off && mm - off < RBD_CAW_SECTOR)
+		return (mm - off);
+	if (mm >= base && mm - base < RBD_CAW_SECTOR)
+		return (mm - base);
+	return (0);
+}
+
 /* Reap what librbd completed; returns the count. */
 static int
 rbd_reap(struct lun *lun)
@@ -162,6 +195,9 @@ rbd_reap(struct lun *lun)
 			io->res = r;
 		}
 		rp->busy--;
+		if (io->res == -EILSEQ)
+			cmd->io_info = rbd_caw_offset(rp, cmd->lba <<
+			    lun->block_shift, io->mismatch);
 		/* reads and writes end whole or not at all */
 		sbc_io_done(cmd, io->res < 0 ? io->res : (long)cmd->io_len);
 	}
@@ -213,6 +249,12 @@ rbd_init(struct lun *lun, char *err, size_t errlen)
 		    rbd_settings.ns, rbd_settings.ns[0] != '\0' ? "/" : "",
 		    rbd_settings.image, strerror(-r));
 		rp->img = NULL;
+		goto fail;
+	}
+	if ((r = CEPH(rbd_get_stripe_unit)(rp->img, &rp->stripe_unit)) < 0 ||
+	    rp->stripe_unit == 0) {
+		snprintf(err, errlen, "image %s: no stripe unit: %s",
+		    rbd_settings.image, strerror(r < 0 ? -r : EINVAL));
 		goto fail;
 	}
 	if ((r = CEPH(rbd_update_watch)(rp->img, &rp->watch, rbd_header_changed,
@@ -289,6 +331,63 @@ rbd_rw(struct lun *lun, struct scsi_cmd *cmd, int write, uint8_t *buf,
 	else
 		r = CEPH(rbd_aio_read)(rp->img, off, len, (char *)buf, io->comp);
 	if (r < 0) {
+		CEPH(rbd_aio_release)(io->comp);
+		sbc_io_done(cmd, r);
+		return (SCSI_DONE);
+	}
+	rp->busy++;
+	return (SCSI_PENDING);
+}
+
+/* SYNCHRONIZE CACHE: rbd_aio_flush, ended by rbd_reap(). */
+static int
+rbd_sync_cmd(struct lun *lun, struct scsi_cmd *cmd)
+{
+	struct rbd_priv	*rp = lun->be_priv;
+	struct rbd_io	*io = rbd_io(cmd);
+	int		 r;
+
+	memset(io, 0, sizeof(*io));
+	io->flushing = 1;
+	if ((r = CEPH(rbd_aio_create_completion)(cmd, rbd_complete,
+	    &io->comp)) < 0) {
+		sbc_io_done(cmd, r);
+		return (SCSI_DONE);
+	}
+	if ((r = CEPH(rbd_aio_flush)(rp->img, io->comp)) < 0) {
+		CEPH(rbd_aio_release)(io->comp);
+		sbc_io_done(cmd, r);
+		return (SCSI_DONE);
+	}
+	rp->busy++;
+	return (SCSI_PENDING);
+}
+
+/*
+ * COMPARE AND WRITE on the OSD: rbd_aio_compare_and_write, within one
+ * sector of librbd's and one stripe unit, else -1 and sbc.c does it.
+ */
+static int
+rbd_caw(struct lun *lun, struct scsi_cmd *cmd, uint8_t *cmp, uint8_t *buf,
+    uint32_t len, uint64_t off, int fua)
+{
+	struct rbd_priv	*rp = lun->be_priv;
+	struct rbd_io	*io = rbd_io(cmd);
+	int		 r;
+
+	if (len == 0 || off % RBD_CAW_SECTOR + len > RBD_CAW_SECTOR ||
+	    off / rp->stripe_unit != (off + len - 1) / rp->stripe_unit)
+		return (-1);
+	memset(io, 0, sizeof(*io));
+	if ((r = CEPH(rbd_aio_create_completion)(cmd, rbd_complete,
+	    &io->comp)) < 0) {
+		sbc_io_done(cmd, r);
+		return (SCSI_DONE);
+	}
+	io->fua = fua;
+	if ((r = CEPH(rbd_aio_compare_and_write)(rp->img, off, len,
+	    (const char *)cmp, (const char *)buf, io->comp, &io->mismatch,
+	    0)) < 0) {
 		CEPH(rbd_aio_release)(io->comp);
 		sbc_io_done(cmd, r);
 		return (SCSI_DONE);
@@ -452,6 +551,7 @@ rbd_store_size(struct lun *lun, uint64_t *size)
 
 const struct backend backend_rbd = {
 	.name = "rbd",
+	.flags = BE_F_WORKER,
 	.init = rbd_init,
 	.fini = rbd_fini,
 	.rw = rbd_rw,
@@ -462,4 +562,6 @@ const struct backend backend_rbd = {
 	.fallocate = rbd_fallocate,
 	.size = rbd_store_size,
 	.extent = rbd_extent,
+	.sync_cmd = rbd_sync_cmd,
+	.caw = rbd_caw,
 };

@@ -34,6 +34,7 @@
 	X(rados_ioctx_destroy) \
 	X(rados_ioctx_set_namespace) \
 	X(rados_shutdown) \
+	X(rbd_aio_compare_and_write) \
 	X(rbd_aio_create_completion) \
 	X(rbd_aio_flush) \
 	X(rbd_aio_get_return_value) \
@@ -45,6 +46,7 @@
 	X(rbd_discard) \
 	X(rbd_flush) \
 	X(rbd_get_size) \
+	X(rbd_get_stripe_unit) \
 	X(rbd_open) \
 	X(rbd_read) \
 	X(rbd_update_unwatch) \

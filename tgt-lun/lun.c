@@ -212,6 +212,7 @@ lun_fini(struct lun *lun)
 {
 	struct nexus	*nx;
 
+	lun_offload_fini(lun);
 	if (lun->be != NULL)
 		lun->be->fini(lun);
 	if (lun->dt != NULL && lun->dt->fini != NULL)
@@ -279,6 +280,7 @@ nexus_del(struct lun *lun, struct nexus *nx)
 	if (lun->san_cmd != NULL && lun->san_cmd->nexus == nx)
 		sanitize_abort(lun);
 	xcopy_abort(lun, nexus_match, nx);
+	lun_offload_abort(lun, nexus_match, nx);
 	pr_nexus_gone(lun, nx);
 	RB_REMOVE(nexus_tree, &lun->nexuses, nx);
 	lun->nnexus--;
@@ -532,6 +534,7 @@ lun_tmf(struct lun *lun, uint8_t tmf, uint32_t portal_id, uint32_t nexus,
 	ta.nexus = nexus;
 	ta.ref_tag = ref_tag;
 	xcopy_abort(lun, tmf_match_arg, &ta);
+	lun_offload_abort(lun, tmf_match_arg, &ta);
 	while (lun->be != NULL && lun_aborted_inflight(lun))
 		if (lun->be->poll(lun, 1) < 0)
 			break;

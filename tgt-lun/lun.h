@@ -311,6 +311,12 @@ struct lun {
 	/* called after a batch of asynchronous completions */
 	void			(*batch_done)(struct lun *, void *);
 	void			*batch_arg;
+
+	/* the worker thread of a backend with BE_F_WORKER (worker.c) */
+	struct lun_worker	*worker;
+	int			 worker_failed;
+	/* no command is taken from the rings while this is not 0 */
+	uint32_t		 held;
 };
 
 #define SCSI_DONE		0
@@ -359,6 +365,8 @@ struct scsi_cmd {
 	uint32_t		 io_len;	/* bytes asked of the backend */
 	uint8_t			 io_write;
 	uint8_t			 io_pending;
+	uint8_t			 offload_excl;	/* worker.c */
+	uint64_t		 io_info;	/* backend caw(): miscompare */
 	struct timespec		 stats_start;	/* ctl.c, stats.c */
 };
 
@@ -397,6 +405,17 @@ struct lring *lring_find(uint32_t portal_id);
 void	 lring_del(struct lring *);
 void	 lring_del_all(void);
 void	 lring_batch_done(struct lun *, void *);
+/* lun->held went back to 0: take the commands waiting in the rings */
+void	 lring_resume(struct lun *);
+
+/* worker.c */
+int	 lun_offload(struct scsi_cmd *, int exclusive);
+void	 lun_offload_idle(struct lun *);
+void	 lun_offload_abort(struct lun *, int (*)(struct scsi_cmd *, void *),
+	    void *);
+void	 lun_offload_detach(struct lun *, void *owner);
+void	 lun_offload_fini(struct lun *);
+int	 lun_on_worker(void);
 
 /* cdb.c */
 void	 scsi_cmd_init(struct scsi_cmd *, struct lun *, struct nexus *,

@@ -307,7 +307,8 @@ lring_drain(struct lring *lr)
 	struct ring_sqe	sqe;
 	int		r;
 
-	while (!lr->broken && lr->nbacklog < lr->backlog_max) {
+	while (!lr->broken && lr->nbacklog < lr->backlog_max &&
+	    lr->lun->held == 0) {
 		if ((r = ring_sq_pop(&lr->ring, &sqe)) == 0)
 			break;
 		if (r < 0) {
@@ -334,7 +335,9 @@ lring_doorbell(int fd, short ev, void *arg)
 	ring_sq_awake(&lr->ring);
 	for (;;) {
 		lring_drain(lr);
-		if (lr->broken || lr->nbacklog >= lr->backlog_max)
+		/* held: lring_resume() comes back for the rest */
+		if (lr->broken || lr->nbacklog >= lr->backlog_max ||
+		    lr->lun->held > 0)
 			break;
 		/* announce sleep, then look again: no lost wakeup */
 		if (ring_sq_sleep(&lr->ring) == 0)
@@ -345,6 +348,20 @@ lring_doorbell(int fd, short ev, void *arg)
 	if (lr->lun->be != NULL)
 		lr->lun->be->flush(lr->lun);
 	lring_commit(lr);
+}
+
+/*
+ * The LUN's rings were held (worker.c): take what waits in them, from
+ * the event loop (this may be called from inside a drain).
+ */
+void
+lring_resume(struct lun *lun)
+{
+	struct lring	*lr;
+
+	TAILQ_FOREACH(lr, &lrings, entry)
+		if (lr->lun == lun)
+			event_active(lr->ev_retry, EV_TIMEOUT, 1);
 }
 
 /* After asynchronous completions: publish what they pushed. */
@@ -433,6 +450,8 @@ lring_del(struct lring *lr)
 	struct scsi_cmd	*cmd;
 	struct lcqe	*lc;
 
+	/* the worker's are waited for or aborted: they use the data area */
+	lun_offload_detach(lr->lun, lr);
 	/* commands still in the backend complete into the void */
 	TAILQ_FOREACH(cmd, &lr->lun->inflight, entry)
 		if (cmd->owner == lr)

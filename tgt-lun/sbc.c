@@ -113,6 +113,11 @@ sbc_io_done(struct scsi_cmd *cmd, long res)
 		cmd->status = SAM_STAT_TASK_ABORTED;
 		cmd->sense_len = 0;
 		cmd->len = 0;
+	} else if (res == -EILSEQ && cmd->cdb[0] == COMPARE_AND_WRITE) {
+		/* the store's own compare (backend caw()) */
+		scsi_check_info(cmd, SK_MISCOMPARE, ASC_MISCOMPARE_VERIFY,
+		    cmd->io_info, 1);
+		cmd->len = 0;
 	} else if (res < 0) {
 		sbc_io_error(cmd, cmd->io_write, -res, cmd->lba);
 		cmd->len = 0;
@@ -127,6 +132,9 @@ sbc_io_done(struct scsi_cmd *cmd, long res)
 	}
 	if (pending)
 		scsi_complete(cmd);
+	/* an exclusive command on the worker may wait for this */
+	if (pending && lun->ninflight == 0)
+		lun_offload_idle(lun);
 }
 
 static int	sbc_pending(struct scsi_cmd *, int);
@@ -254,6 +262,8 @@ sbc_verify(struct scsi_cmd *cmd)
 	long		 r;
 	int		 bytchk = (cmd->cdb[1] >> 1) & 3;
 
+	if (lun_offload(cmd, 0))
+		return (SCSI_PENDING);
 	if (bytchk == 2) {
 		scsi_invalid_cdb(cmd, 1, 2);
 		return (SCSI_DONE);
@@ -301,6 +311,8 @@ sbc_sync_cache(struct scsi_cmd *cmd)
 
 	if (sbc_medium_check(cmd) == -1 || cdb_decode_rw(cmd) == -1)
 		return (SCSI_DONE);
+	if (lun->be->sync_cmd == NULL && lun_offload(cmd, 0))
+		return (SCSI_PENDING);
 	if (lun->be->sync_cmd != NULL) {
 		/* a failure is a WRITE ERROR, as below */
 		cmd->io_len = 0;
@@ -395,6 +407,9 @@ sbc_quiesce(struct lun *lun)
 {
 	if (lun->be == NULL)		/* a device without a backend */
 		return;
+	/* the worker runs exclusive commands with nothing in flight */
+	if (lun_on_worker())
+		return;
 	while (lun->ninflight > 0)
 		if (lun->be->poll(lun, 1) <= 0)
 			break;
@@ -439,6 +454,8 @@ sbc_unmap(struct scsi_cmd *cmd)
 	uint32_t	 len = get_be16(&cmd->cdb[7]), bdl, i, cnt;
 	uint64_t	 lba;
 
+	if (lun_offload(cmd, 1))
+		return (SCSI_PENDING);
 	/* no medium, then NOT READY whatever the command */
 	if (sbc_medium_check(cmd) == -1)
 		return (SCSI_DONE);
@@ -541,6 +558,8 @@ sbc_write_same(struct scsi_cmd *cmd)
 	int		 ndob = !ten && (cmd->cdb[1] & 0x01);
 	int		 zero;
 
+	if (lun_offload(cmd, 1))
+		return (SCSI_PENDING);
 	/*
 	 * Fully provisioned (LBPWS clear): WRITE SAME with UNMAP is not
 	 * supported.  It ends as an unsupported command, which is what
@@ -690,6 +709,8 @@ sbc_get_lba_status(struct scsi_cmd *cmd)
 	off_t		 pos;
 	int		 mapped;
 
+	if (lun_offload(cmd, 0))
+		return (SCSI_PENDING);
 	if (sbc_medium_check(cmd) == -1)
 		return (SCSI_DONE);
 	if (lba >= lun->nblocks) {
@@ -747,7 +768,11 @@ sbc_compare_and_write(struct scsi_cmd *cmd)
 	struct lun	*lun = cmd->lun;
 	uint64_t	 need, i;
 	uint8_t		*medium = NULL, *data = NULL;
+	int		 r;
 
+	/* the store's own compare needs no worker; see below */
+	if (lun->be->caw == NULL && lun_offload(cmd, 1))
+		return (SCSI_PENDING);
 	if (cmd->cdb[1] & 0xe0) {
 		scsi_invalid_cdb(cmd, 1, 7);
 		return (SCSI_DONE);
@@ -781,6 +806,25 @@ sbc_compare_and_write(struct scsi_cmd *cmd)
 	}
 	if (need == 0)
 		return (SCSI_DONE);
+	/*
+	 * A store that compares and writes itself (rbd) does it atomically
+	 * for every client, other gateways included: straight from the
+	 * Data-Out, nothing to wait for.  Not on the worker: there the
+	 * store said no to this range.
+	 */
+	if (lun->be->caw != NULL && !lun_on_worker()) {
+		/* done with io_len: both halves of the Data-Out */
+		cmd->io_len = 2 * need;
+		cmd->io_write = 1;
+		cmd->io_pending = 0;
+		cmd->io_info = 0;
+		r = lun->be->caw(lun, cmd, cmd->buf, cmd->buf + need, need,
+		    cmd->lba << lun->block_shift, cmd->fua || !lun->wce);
+		if (r != -1)
+			return (sbc_pending(cmd, r));
+		if (lun_offload(cmd, 1))
+			return (SCSI_PENDING);
+	}
 	if ((medium = malloc(need)) == NULL ||
 	    (data = malloc(2 * need)) == NULL) {
 		scsi_check(cmd, SK_HARDWARE_ERROR, ASC_INTERNAL_TARGET_FAILURE);
@@ -841,6 +885,8 @@ sbc_orwrite(struct scsi_cmd *cmd)
 	uint64_t	 need, i, off;
 	uint8_t		*medium;
 
+	if (lun_offload(cmd, 1))
+		return (SCSI_PENDING);
 	if (sbc_rw_prepare(cmd, &need) == -1 || sbc_write_check(cmd) == -1)
 		return (SCSI_DONE);
 	cmd->want = need;
@@ -890,6 +936,8 @@ sbc_write_atomic(struct scsi_cmd *cmd)
 	uint64_t	 nb = lun->nblocks, need;
 	uint32_t	 align = sbc_atomic_align(cmd);
 
+	if (lun_offload(cmd, 1))
+		return (SCSI_PENDING);
 	if (cmd->cdb[1] & 0xe0) {
 		scsi_invalid_cdb(cmd, 1, 7);
 		return (SCSI_DONE);

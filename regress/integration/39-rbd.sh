@@ -223,6 +223,12 @@ check_out "cluster away: a write ends in NOT READY within the timeout" \
     '^ok rbd_probe' timeout 120 python3 "$top/regress/lib/rbd_probe.py" \
     notready "$ADDR" "$PORT" "$IQN" 5 40
 grep '^ok' "$T/out" | sed 's/^/# /'
+# ... and meanwhile the LUN answers what needs no cluster: the VERIFY
+# waits on the worker thread, not on the event loop
+check_out "cluster away: the LUN's event loop is not blocked by a VERIFY" \
+    '^ok rbd_probe.*INQUIRY' timeout 120 python3 \
+    "$top/regress/lib/rbd_probe.py" loop "$ADDR" "$PORT" "$IQN" 5 40
+grep '^ok' "$T/out" | sed 's/^/# /'
 if ceph_start_osd "$CD"; then
 	check "cluster back: writes and reads work again on LUN 5" \
 	    wait_for 60 timeout 20 qemu-io -f raw -c "write -P 0x3c 0 64k" \

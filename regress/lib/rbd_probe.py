@@ -29,6 +29,14 @@
 # with a retryable CHECK CONDITION: NOT READY, LOGICAL UNIT NOT
 # ACCESSIBLE, ASYMMETRIC ACCESS STATE TRANSITION (02/04/0A).
 #
+#	rbd_probe.py loop HOST PORT TARGET LUN SECONDS
+#
+# With the cluster away too: a VERIFY (16) with BYTCHK 1 (it reads the
+# medium, on the LUN's worker thread) waits for the cluster; meanwhile
+# an INQUIRY to the same LUN from another session must be answered at
+# once (the LUN's event loop is not blocked), and the VERIFY must then
+# end in NOT READY 02/04/0A within SECONDS.
+#
 # Prints ok/FAIL lines; exits 1 if any failed.
 import os
 import struct
@@ -76,7 +84,7 @@ def sense_of(data):
 
 
 def caw_send(c, lun, lba, verify, data):
-    cdb = struct.pack('>BBQ3xBBB', 0x89, 0, lba, 1, 0, 0)
+    cdb = struct.pack('>BBQ3xBBB', 0x89, 0, lba, len(data) // BS, 0, 0)
     buf = verify + data
     b, itt = c.cmd_bhs(cdb, lun, write=True, edtl=len(buf))
     c.send(b, buf)      # immediate data (1 KiB)
@@ -90,19 +98,21 @@ def caw(host, port, target, lun, rounds):
     ir.clear_ua(b, lun)
     wins = [0, 0]
     for r in range(rounds):
+        # the block moves: MISCOMPARE's offset is from the LBA
+        lba = (0, 777, 8191)[r % 3]
         old = bytes([r & 0xff]) * BS
         mine = [old[:100] + bytes([0xa0 | k]) * (BS - 100) for k in (0, 1)]
-        st, _, _ = ir.scsi_write(a, lun, 0, old)
+        st, _, _ = ir.scsi_write(a, lun, lba, old)
         if st != 0:
             fail('round %d: WRITE of the old data: status 0x%02x' % (r, st))
             return
         # who sends first alternates
         if r & 1:
-            ib, bufb = caw_send(b, lun, 0, old, mine[1])
-            ia, bufa = caw_send(a, lun, 0, old, mine[0])
+            ib, bufb = caw_send(b, lun, lba, old, mine[1])
+            ia, bufa = caw_send(a, lun, lba, old, mine[0])
         else:
-            ia, bufa = caw_send(a, lun, 0, old, mine[0])
-            ib, bufb = caw_send(b, lun, 0, old, mine[1])
+            ia, bufa = caw_send(a, lun, lba, old, mine[0])
+            ib, bufb = caw_send(b, lun, lba, old, mine[1])
         sta, pa, _ = ir.write_finish(a, ia, bufa, len(bufa), lun)
         stb, pb, _ = ir.write_finish(b, ib, bufb, len(bufb), lun)
         if sorted((sta, stb)) != [0, 2]:
@@ -120,8 +130,8 @@ def caw(host, port, target, lun, rounds):
             fail('round %d: MISCOMPARE INFORMATION is 100 (got %s)' %
                  (r, info))
             return
-        st, data = ir.command(a, struct.pack('>BBIBHB', 0x28, 0, 0, 0, 1, 0),
-                              lun, BS)
+        st, data = ir.command(a, struct.pack('>BBIBHB', 0x28, 0, lba, 0, 1,
+                                             0), lun, BS)
         if st != 0 or data != mine[win]:
             fail('round %d: block 0 holds the winner\'s data' % r)
             return
@@ -129,6 +139,22 @@ def caw(host, port, target, lun, rounds):
     ok('COMPARE AND WRITE raced from two sessions %d times: one GOOD, one '
        'MISCOMPARE at offset 100 each time, the winner\'s data on the '
        'image (wins %d/%d)' % (rounds, wins[0], wins[1]))
+    # two blocks, across the 4 MiB object boundary: more than librbd
+    # compares (one 512-byte sector), the target compares and writes
+    old = b'\x11' * (2 * BS)
+    new = b'\x22' * (2 * BS)
+    st, _, _ = ir.scsi_write(a, lun, 8191, old)
+    ia, bufa = caw_send(a, lun, 8191, old, new)
+    st1, _, _ = ir.write_finish(a, ia, bufa, len(bufa), lun)
+    ia, bufa = caw_send(a, lun, 8191, old, new)
+    st2, p2, _ = ir.write_finish(a, ia, bufa, len(bufa), lun)
+    sense = sense_of(p2.data[2:]) if st2 == 2 else (None,) * 4
+    if st == 0 and st1 == 0 and sense == (0xe, 0x1d, 0, 0):
+        ok('COMPARE AND WRITE across an object boundary: GOOD, then '
+           'MISCOMPARE at offset 0')
+    else:
+        fail('COMPARE AND WRITE across an object boundary (status 0x%02x, '
+             '0x%02x, then 0x%02x %s)' % (st, st1, st2, sense))
     a.logout()
     b.logout()
 
@@ -193,6 +219,39 @@ def notready(host, port, target, lun, secs):
              (secs, st, key, asc, ascq, took))
 
 
+def loop(host, port, target, lun, secs):
+    a = session(host, port, target, 5)
+    b = session(host, port, target, 6)
+    ir.clear_ua(a, lun)
+    ir.clear_ua(b, lun)
+    print('# ready', flush=True)
+    data = b'\x5a' * 4096
+    cdb = struct.pack('>BBQIBB', 0x8f, 0x02, 0, len(data) // BS, 0, 0)
+    t0 = time.time()
+    bhs, itt = a.cmd_bhs(cdb, lun, write=True, edtl=len(data))
+    a.send(bhs, data)   # immediate data
+    time.sleep(0.5)
+    t1 = time.time()
+    st, inq = ir.command(b, struct.pack('>BBBHB', 0x12, 0, 0, 96, 0), lun, 96)
+    took = time.time() - t1
+    if st == 0 and len(inq) >= 36 and took < 2:
+        ok('cluster away: INQUIRY answered in %.2f s while a VERIFY waits '
+           'on the cluster' % took)
+    else:
+        fail('cluster away: INQUIRY answered at once while a VERIFY waits '
+             '(status 0x%02x after %.2f s)' % (st, took))
+    st, p, _ = ir.write_finish(a, itt, data, len(data), lun)
+    took = time.time() - t0
+    key, asc, ascq, _ = sense_of(p.data[2:]) if st == 2 else (None,) * 4
+    if st == 2 and (key, asc, ascq) == (2, 4, 0xa) and took <= secs:
+        ok('cluster away: VERIFY ends in NOT READY 02/04/0A after %.1f s' %
+           took)
+    else:
+        fail('cluster away: VERIFY ends in NOT READY 02/04/0A within %d s '
+             '(status 0x%02x, sense %s/%s/%s after %.1f s)' %
+             (secs, st, key, asc, ascq, took))
+
+
 def main():
     what = sys.argv[1]
     host, port, target, lun = (sys.argv[2], int(sys.argv[3]), sys.argv[4],
@@ -203,6 +262,8 @@ def main():
         ua(host, port, target, lun, sys.argv[6])
     elif what == 'notready':
         notready(host, port, target, lun, int(sys.argv[6]))
+    elif what == 'loop':
+        loop(host, port, target, lun, int(sys.argv[6]))
     else:
         sys.exit('usage: rbd_probe.py caw|ua|notready HOST PORT TARGET LUN '
                  'ARG')
