@@ -35,7 +35,9 @@
 # medium, on the LUN's worker thread) waits for the cluster; meanwhile
 # an INQUIRY to the same LUN from another session must be answered at
 # once (the LUN's event loop is not blocked), and the VERIFY must then
-# end in NOT READY 02/04/0A within SECONDS.
+# end in NOT READY 02/04/0A within SECONDS.  Then an ABORT TASK of a
+# second such VERIFY, sent while it runs, must complete (FUNCTION
+# COMPLETE) within SECONDS: the running command is waited for.
 #
 # Prints ok/FAIL lines; exits 1 if any failed.
 import os
@@ -250,6 +252,19 @@ def loop(host, port, target, lun, secs):
         fail('cluster away: VERIFY ends in NOT READY 02/04/0A within %d s '
              '(status 0x%02x, sense %s/%s/%s after %.1f s)' %
              (secs, st, key, asc, ascq, took))
+    cmdsn = a.sess.cmdsn
+    bhs, itt = a.cmd_bhs(cdb, lun, write=True, edtl=len(data))
+    a.send(bhs, data)
+    time.sleep(0.5)
+    t0 = time.time()
+    resp = ir.Tests.tmf(None, a, 1, lun, rtt=itt, refcmdsn=cmdsn)
+    took = time.time() - t0
+    if resp == 0 and took <= secs:
+        ok('cluster away: ABORT TASK of a running VERIFY completes after '
+           '%.1f s' % took)
+    else:
+        fail('cluster away: ABORT TASK of a running VERIFY completes within '
+             '%d s (response %s after %.1f s)' % (secs, resp, took))
 
 
 def main():
