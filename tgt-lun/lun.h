@@ -366,6 +366,9 @@ struct scsi_cmd {
 	uint8_t			 io_write;
 	uint8_t			 io_pending;
 	uint8_t			 offload_excl;	/* worker.c */
+	/* what the worker runs (NULL: op->fn), what drops it unrun */
+	int			(*offload_fn)(struct scsi_cmd *);
+	void			(*offload_drop)(struct scsi_cmd *);
 	uint64_t		 io_info;	/* backend caw(): miscompare */
 	struct timespec		 stats_start;	/* ctl.c, stats.c */
 };
@@ -410,6 +413,8 @@ void	 lring_resume(struct lun *);
 
 /* worker.c */
 int	 lun_offload(struct scsi_cmd *, int exclusive);
+int	 lun_offload_fn(struct scsi_cmd *, int exclusive,
+	    int (*)(struct scsi_cmd *), void (*drop)(struct scsi_cmd *));
 void	 lun_offload_idle(struct lun *);
 void	 lun_offload_abort(struct lun *, int (*)(struct scsi_cmd *, void *),
 	    void *);

@@ -56,7 +56,6 @@ struct lun_worker {
 	int			 running_abort;
 	int			 efd;
 	struct event		*ev;
-	int			 broken;	/* the thread could not start */
 };
 
 static __thread int	 on_worker;
@@ -67,6 +66,15 @@ worker_aborted(struct scsi_cmd *cmd)
 	cmd->status = SAM_STAT_TASK_ABORTED;
 	cmd->sense_len = 0;
 	cmd->len = 0;
+}
+
+/* A queued command ends unrun. */
+static void
+worker_drop(struct scsi_cmd *cmd)
+{
+	if (cmd->offload_drop != NULL)
+		cmd->offload_drop(cmd);
+	worker_aborted(cmd);
 }
 
 static void	worker_next(struct lun *);
@@ -89,7 +97,8 @@ worker_main(void *arg)
 		cmd = w->job;
 		pthread_mutex_unlock(&w->lock);
 		/* a handler run here ends synchronously (see lun_offload) */
-		if (cmd->op->fn(cmd) != SCSI_DONE)
+		if ((cmd->offload_fn != NULL ? cmd->offload_fn(cmd) :
+		    cmd->op->fn(cmd)) != SCSI_DONE)
 			abort();
 		pthread_mutex_lock(&w->lock);
 		w->job = NULL;
@@ -204,10 +213,28 @@ lun_offload(struct scsi_cmd *cmd, int exclusive)
 		}
 	}
 	cmd->offload_excl = exclusive != 0;
+	cmd->offload_fn = NULL;
+	cmd->offload_drop = NULL;
 	TAILQ_INSERT_TAIL(&lun->worker->queue, cmd, entry);
 	if (exclusive)
 		lun->held++;
 	worker_next(lun);
+	return (1);
+}
+
+/*
+ * As lun_offload(), with what the worker runs instead of the command's
+ * handler, and what ends it if it is aborted before it ran (may be
+ * NULL).
+ */
+int
+lun_offload_fn(struct scsi_cmd *cmd, int exclusive,
+    int (*fn)(struct scsi_cmd *), void (*drop)(struct scsi_cmd *))
+{
+	if (!lun_offload(cmd, exclusive))
+		return (0);
+	cmd->offload_fn = fn;
+	cmd->offload_drop = drop;
 	return (1);
 }
 
@@ -286,7 +313,7 @@ lun_offload_abort(struct lun *lun, int (*match)(struct scsi_cmd *, void *),
 		if (!match(cmd, arg))
 			continue;
 		TAILQ_REMOVE(&w->queue, cmd, entry);
-		worker_aborted(cmd);
+		worker_drop(cmd);
 		worker_unhold(lun, cmd);
 		scsi_complete(cmd);
 	}
@@ -325,7 +352,7 @@ lun_offload_fini(struct lun *lun)
 	worker_wait(lun);
 	while ((cmd = TAILQ_FIRST(&w->queue)) != NULL) {
 		TAILQ_REMOVE(&w->queue, cmd, entry);
-		worker_aborted(cmd);
+		worker_drop(cmd);
 		scsi_complete(cmd);
 	}
 	lun->held = 0;

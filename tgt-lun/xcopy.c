@@ -87,6 +87,7 @@ static struct xc_job	*xc_wait;
 static uint32_t		 xc_reqid;
 
 static void	 xcopy_run(struct xc_job *);
+static int	 xcopy_offload(struct xc_job *);
 
 /* Does the designator of a target descriptor name this NAA? */
 static int
@@ -234,6 +235,8 @@ xcopy_peer_reply(struct lun *lun, uint32_t reqid, const uint8_t *naa,
 	case 1:
 		return;
 	case 0:
+		if (xcopy_offload(job))
+			return;
 		xcopy_run(job);
 		break;
 	}
@@ -241,6 +244,33 @@ xcopy_peer_reply(struct lun *lun, uint32_t reqid, const uint8_t *naa,
 	/* outside the ring's own processing: publish the completion */
 	if (lun->batch_done != NULL)
 		lun->batch_done(lun, lun->batch_arg);
+}
+
+static int
+xcopy_worker(struct scsi_cmd *cmd)
+{
+	struct xc_job	*job = cmd->arg;
+
+	xcopy_run(job);
+	xcopy_job_free(job);
+	return (SCSI_DONE);
+}
+
+static void
+xcopy_drop(struct scsi_cmd *cmd)
+{
+	xcopy_job_free(cmd->arg);
+}
+
+/*
+ * Every target resolved: the copy runs on the worker thread if the
+ * backend has one (1: the command completes from there), else here (0).
+ */
+static int
+xcopy_offload(struct xc_job *job)
+{
+	job->cmd->arg = job;
+	return (lun_offload_fn(job->cmd, 1, xcopy_worker, xcopy_drop));
 }
 
 /* Task management or nexus loss: a waiting copy that matches ends. */
@@ -420,6 +450,8 @@ spc_extended_copy(struct scsi_cmd *cmd)
 	case 1:
 		return (SCSI_PENDING);
 	case 0:
+		if (xcopy_offload(job))
+			return (SCSI_PENDING);
 		xcopy_run(job);
 		break;
 	}
