@@ -14,14 +14,18 @@
  * end (short reads are finished, not failed).  io_uring reads and
  * writes a registered data area with its fixed buffers.  The null
  * backend keeps every check (range, write protect, reservation) with no
- * store at all.
+ * store at all.  A backend with BE_F_WORKER runs WRITE SAME and VERIFY
+ * on the LUN's worker thread, holds the rings for the exclusive one, and
+ * ends a queued command at once when it is aborted.
  */
 
 #include <sys/mman.h>
 #include <sys/types.h>
 
 #include <errno.h>
+#include <event.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -384,6 +388,135 @@ test_null(void)
 	lun_close();
 }
 
+/* The worker test's backend: the file's, with pio() watched and gated. */
+static struct backend	 wbe;
+static pthread_t	 main_thread;
+static pthread_mutex_t	 gate_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t	 gate_cv = PTHREAD_COND_INITIALIZER;
+static int		 gate_closed, pio_in, pio_off_main;
+static int		 ndone;
+
+static long
+gated_pio(struct lun *lun, int write, uint8_t *buf, uint32_t len,
+    uint64_t off, int fua)
+{
+	pthread_mutex_lock(&gate_lock);
+	pio_in++;
+	pthread_cond_broadcast(&gate_cv);
+	while (gate_closed)
+		pthread_cond_wait(&gate_cv, &gate_lock);
+	pthread_mutex_unlock(&gate_lock);
+	if (!pthread_equal(pthread_self(), main_thread))
+		pio_off_main++;
+	return (file_pio(lun, write, buf, len, off, fua));
+}
+
+static void
+worker_done(struct scsi_cmd *cmd)
+{
+	ndone++;
+}
+
+static int
+match_cmd(struct scsi_cmd *cmd, void *arg)
+{
+	return (cmd == arg);
+}
+
+static void
+worker_cmd(struct scsi_cmd *cmd, uint8_t op, uint8_t byte1, uint32_t n,
+    uint8_t *buf, uint32_t len)
+{
+	uint8_t	c[16];
+
+	memset(c, 0, sizeof(c));
+	c[0] = op;
+	c[1] = byte1;
+	put_be32(&c[10], n);
+	scsi_cmd_init(cmd, &L, NULL, NULL, c, 16, RING_DIR_WRITE, buf, len);
+	cmd->done = worker_done;
+}
+
+/* Run the event loop until n commands are done (bounded). */
+static int
+worker_loop(struct event_base *evb, int n)
+{
+	int	i;
+
+	for (i = 0; i < 1000 && ndone < n; i++)
+		event_base_loop(evb, EVLOOP_ONCE);
+	return (ndone >= n);
+}
+
+static void
+test_worker(void)
+{
+	struct event_base	*evb;
+	struct scsi_cmd		 ws, vf;
+	struct res		 r;
+	uint8_t			 pat[512], ref[512], back[4096];
+	int			 i;
+
+	main_thread = pthread_self();
+	REQUIRE((evb = event_base_new()) != NULL);
+	REQUIRE(lun_open(LUN_BACKEND_RDWR, 0, 1 << 20, 1 << 20) == 0);
+	L.evb = evb;
+	wbe = *L.be;
+	wbe.flags = BE_F_WORKER;
+	wbe.pio = gated_pio;
+	L.be = &wbe;
+	memset(pat, 0xa5, sizeof(pat));
+	memcpy(ref, pat, sizeof(ref));
+
+	/* WRITE SAME: pending, the rings held, the pio on another thread */
+	ndone = pio_in = pio_off_main = 0;
+	gate_closed = 1;
+	worker_cmd(&ws, WRITE_SAME_16, 0, 8, pat, sizeof(pat));
+	CHECK(scsi_exec(&ws) == SCSI_PENDING);
+	CHECK(L.held == 1);
+	/* a VERIFY queued behind it, then aborted before it runs */
+	worker_cmd(&vf, VERIFY_16, 0x02, 1, ref, sizeof(ref));
+	CHECK(scsi_exec(&vf) == SCSI_PENDING);
+	lun_offload_abort(&L, match_cmd, &vf);
+	CHECK(ndone == 1 && vf.status == SAM_STAT_TASK_ABORTED);
+	CHECK(L.held == 1);
+	/* the WRITE SAME is in the store's call: let it go */
+	pthread_mutex_lock(&gate_lock);
+	for (i = 0; i < 500 && pio_in == 0; i++) {
+		struct timespec	 ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 10 * 1000 * 1000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&gate_cv, &gate_lock, &ts);
+	}
+	CHECK(pio_in > 0);
+	gate_closed = 0;
+	pthread_cond_broadcast(&gate_cv);
+	pthread_mutex_unlock(&gate_lock);
+	CHECK(worker_loop(evb, 2));
+	CHECK(ws.status == SAM_STAT_GOOD);
+	CHECK(pio_off_main > 0);
+	CHECK(L.held == 0);
+
+	/* the blocks are the pattern; a VERIFY of them is GOOD, off the loop */
+	r = run(NULL, READ_16, 0, 8, RING_DIR_READ, back, sizeof(back));
+	CHECK(r.status == SAM_STAT_GOOD);
+	for (i = 0; i < 8; i++)
+		CHECK(memcmp(back + 512 * i, pat, 512) == 0);
+	ndone = pio_off_main = 0;
+	worker_cmd(&vf, VERIFY_16, 0x02, 1, ref, sizeof(ref));
+	CHECK(scsi_exec(&vf) == SCSI_PENDING);
+	CHECK(L.held == 0);		/* VERIFY is not exclusive */
+	CHECK(worker_loop(evb, 1));
+	CHECK(vf.status == SAM_STAT_GOOD && pio_off_main > 0);
+	lun_close();
+	event_base_free(evb);
+}
+
 int
 main(void)
 {
@@ -393,5 +526,6 @@ main(void)
 	UNIT_RUN(test_short_read);
 	UNIT_RUN(test_uring_fixed);
 	UNIT_RUN(test_null);
+	UNIT_RUN(test_worker);
 	return (UNIT_END("backend"));
 }
