@@ -310,9 +310,15 @@ rbd_fini(struct lun *lun)
 	lun->be_priv = NULL;
 }
 
+enum rbd_op { RBD_READ, RBD_WRITE, RBD_FLUSH, RBD_CAW };
+
+/*
+ * Start op on cmd in librbd; rbd_reap() ends it.  fua: flush after the
+ * write.  cmp: the compare data of RBD_CAW.
+ */
 static int
-rbd_rw(struct lun *lun, struct scsi_cmd *cmd, int write, uint8_t *buf,
-    uint32_t len, uint64_t off, int fua)
+rbd_submit(struct lun *lun, struct scsi_cmd *cmd, enum rbd_op op,
+    uint8_t *cmp, uint8_t *buf, uint32_t len, uint64_t off, int fua)
 {
 	struct rbd_priv	*rp = lun->be_priv;
 	struct rbd_io	*io = rbd_io(cmd);
@@ -324,12 +330,26 @@ rbd_rw(struct lun *lun, struct scsi_cmd *cmd, int write, uint8_t *buf,
 		sbc_io_done(cmd, r);
 		return (SCSI_DONE);
 	}
-	io->fua = write && fua;
-	if (write)
+	io->fua = fua;
+	switch (op) {
+	case RBD_READ:
+		r = CEPH(rbd_aio_read)(rp->img, off, len, (char *)buf,
+		    io->comp);
+		break;
+	case RBD_WRITE:
 		r = CEPH(rbd_aio_write)(rp->img, off, len, (const char *)buf,
 		    io->comp);
-	else
-		r = CEPH(rbd_aio_read)(rp->img, off, len, (char *)buf, io->comp);
+		break;
+	case RBD_FLUSH:
+		io->flushing = 1;
+		r = CEPH(rbd_aio_flush)(rp->img, io->comp);
+		break;
+	case RBD_CAW:
+		r = CEPH(rbd_aio_compare_and_write)(rp->img, off, len,
+		    (const char *)cmp, (const char *)buf, io->comp,
+		    &io->mismatch, 0);
+		break;
+	}
 	if (r < 0) {
 		CEPH(rbd_aio_release)(io->comp);
 		sbc_io_done(cmd, r);
@@ -339,28 +359,19 @@ rbd_rw(struct lun *lun, struct scsi_cmd *cmd, int write, uint8_t *buf,
 	return (SCSI_PENDING);
 }
 
-/* SYNCHRONIZE CACHE: rbd_aio_flush, ended by rbd_reap(). */
+static int
+rbd_rw(struct lun *lun, struct scsi_cmd *cmd, int write, uint8_t *buf,
+    uint32_t len, uint64_t off, int fua)
+{
+	return (rbd_submit(lun, cmd, write ? RBD_WRITE : RBD_READ, NULL, buf,
+	    len, off, write && fua));
+}
+
+/* SYNCHRONIZE CACHE: rbd_aio_flush. */
 static int
 rbd_sync_cmd(struct lun *lun, struct scsi_cmd *cmd)
 {
-	struct rbd_priv	*rp = lun->be_priv;
-	struct rbd_io	*io = rbd_io(cmd);
-	int		 r;
-
-	memset(io, 0, sizeof(*io));
-	io->flushing = 1;
-	if ((r = CEPH(rbd_aio_create_completion)(cmd, rbd_complete,
-	    &io->comp)) < 0) {
-		sbc_io_done(cmd, r);
-		return (SCSI_DONE);
-	}
-	if ((r = CEPH(rbd_aio_flush)(rp->img, io->comp)) < 0) {
-		CEPH(rbd_aio_release)(io->comp);
-		sbc_io_done(cmd, r);
-		return (SCSI_DONE);
-	}
-	rp->busy++;
-	return (SCSI_PENDING);
+	return (rbd_submit(lun, cmd, RBD_FLUSH, NULL, NULL, 0, 0, 0));
 }
 
 /*
@@ -372,28 +383,11 @@ rbd_caw(struct lun *lun, struct scsi_cmd *cmd, uint8_t *cmp, uint8_t *buf,
     uint32_t len, uint64_t off, int fua)
 {
 	struct rbd_priv	*rp = lun->be_priv;
-	struct rbd_io	*io = rbd_io(cmd);
-	int		 r;
 
 	if (len == 0 || off % RBD_CAW_SECTOR + len > RBD_CAW_SECTOR ||
 	    off / rp->stripe_unit != (off + len - 1) / rp->stripe_unit)
 		return (-1);
-	memset(io, 0, sizeof(*io));
-	if ((r = CEPH(rbd_aio_create_completion)(cmd, rbd_complete,
-	    &io->comp)) < 0) {
-		sbc_io_done(cmd, r);
-		return (SCSI_DONE);
-	}
-	io->fua = fua;
-	if ((r = CEPH(rbd_aio_compare_and_write)(rp->img, off, len,
-	    (const char *)cmp, (const char *)buf, io->comp, &io->mismatch,
-	    0)) < 0) {
-		CEPH(rbd_aio_release)(io->comp);
-		sbc_io_done(cmd, r);
-		return (SCSI_DONE);
-	}
-	rp->busy++;
-	return (SCSI_PENDING);
+	return (rbd_submit(lun, cmd, RBD_CAW, cmp, buf, len, off, fua));
 }
 
 static int
