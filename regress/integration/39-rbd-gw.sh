@@ -100,6 +100,9 @@ probe() {
 	    { fail "gw_probe $1 reported"; indent "$T/probe.out"; }
 }
 probe ids
+check_out "tgtctl show port-groups on B: group 2, relative port 2" \
+    "^2[[:space:]]+active-non-optimized.*$ADDR:$PORT_B \\(port 2\\)" \
+    timeout 10 "$BIN/tgtctl" -s "$T/B.sock" show port-groups
 n=$(grep -c 'tgt-pr.ha: reservations in the cluster' "$LOG")
 [ "$n" = 2 ] && ok "both LUN processes keep their reservations in tgt-pr.ha" ||
     fail "both LUN processes keep their reservations in tgt-pr.ha ($n log lines)"
