@@ -226,6 +226,10 @@ rbd_init(struct lun *lun, char *err, size_t errlen)
 	    pr_rados_open(lun, rp->cc.cluster, rp->cc.io, rbd_settings.image,
 	    rbd_settings.timeout, err, errlen) == -1)
 		goto fail;
+	if ((lun->cfg.flags & LUN_F_PR_CLUSTER) &&
+	    alua_rados_open(lun, rp->cc.io, rbd_settings.image,
+	    rbd_settings.timeout, err, errlen) == -1)
+		goto fail;
 	if (lun->evb != NULL) {
 		rp->ev = event_new(lun->evb, rp->efd, EV_READ | EV_PERSIST,
 		    rbd_event, lun);
@@ -240,6 +244,7 @@ rbd_init(struct lun *lun, char *err, size_t errlen)
  fail:
 	if (rp->ev != NULL)
 		event_free(rp->ev);
+	alua_rados_close(lun);
 	pr_rados_close(lun, rp->cc.cluster);
 	if (rp->watching)
 		CEPH(rbd_update_unwatch)(rp->img, rp->watch);
@@ -264,6 +269,7 @@ rbd_fini(struct lun *lun)
 		;
 	if (rp->ev != NULL)
 		event_free(rp->ev);
+	alua_rados_close(lun);
 	pr_rados_close(lun, rp->cc.cluster);
 	if (rp->watching)
 		CEPH(rbd_update_unwatch)(rp->img, rp->watch);

@@ -42,6 +42,9 @@
 	X(rados_ioctx_set_namespace) \
 	X(rados_notify2) \
 	X(rados_notify_ack) \
+	X(rados_omap_get_end) \
+	X(rados_omap_get_next2) \
+	X(rados_read_op_omap_get_vals2) \
 	X(rados_read_op_operate) \
 	X(rados_read_op_read) \
 	X(rados_release_read_op) \
@@ -52,6 +55,7 @@
 	X(rados_watch_flush) \
 	X(rados_write_op_assert_version) \
 	X(rados_write_op_create) \
+	X(rados_write_op_omap_set) \
 	X(rados_write_op_operate) \
 	X(rados_write_op_write_full) \
 	X(rbd_aio_create_completion) \

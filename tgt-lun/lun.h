@@ -332,6 +332,14 @@ struct lun {
 	 * PORT GROUPS gave to the master (NULL: nobody to tell).
 	 */
 	struct msg_lun_alua	 alua;
+	/*
+	 * The master's table (this gateway's groups), and the other
+	 * gateways' groups from the cluster (alua_rados.c): alua is made
+	 * of both by alua_apply().
+	 */
+	struct msg_lun_alua	 alua_local;
+	struct msg_alua_group	 alua_peer[ALUA_GROUPS_MAX];
+	uint32_t		 alua_npeer;
 	int			(*alua_tell)(struct lun *,
 				    const struct msg_lun_alua *);
 
@@ -544,6 +552,7 @@ int	 alua_check_table(const struct msg_lun_alua *, char *err,
 	    size_t errlen);
 int	 alua_configure(struct lun *, const struct msg_lun_alua *, char *err,
 	    size_t errlen);
+void	 alua_apply(struct lun *, const struct nexus *except);
 uint16_t alua_rel_port(const struct scsi_cmd *);
 const struct msg_alua_group *alua_group(const struct scsi_cmd *);
 int	 alua_gate(struct scsi_cmd *);

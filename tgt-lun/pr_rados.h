@@ -21,4 +21,13 @@ int	pr_rados_open(struct lun *, rados_t, rados_ioctx_t,
 	    const char *image, uint32_t timeout, char *err, size_t errlen);
 void	pr_rados_close(struct lun *, rados_t);
 
+/*
+ * Publish this gateway's target port groups in "tgt-alua.<image>" and
+ * take the other gateways' from there, every timeout / 5 seconds
+ * (alua_rados.c).  0, or -1 and why.
+ */
+int	alua_rados_open(struct lun *, rados_ioctx_t, const char *image,
+	    uint32_t timeout, char *err, size_t errlen);
+void	alua_rados_close(struct lun *);
+
 #endif /* TGT_PR_RADOS_H */

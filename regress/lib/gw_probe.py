@@ -4,6 +4,7 @@
 # through gateway A and gateway B.
 #
 #	gw_probe.py HOST PORT_A PORT_B TARGET LUN ids|pr|volatile-setup|volatile-check
+#	gw_probe.py HOST PORT - TARGET LUN rtpg
 #
 # ids: the same NAA and serial through both, distinct relative target
 #     ports and target port groups.
@@ -14,6 +15,9 @@
 #     (06/2A/05) through A and its writes conflict; CLEAR.
 # volatile-setup: X registers without APTPL; volatile-check: no key left
 #     (run after a restart of both gateways: the unit's power on).
+# rtpg: print the target port groups REPORT TARGET PORT GROUPS gives
+#     through PORT alone, "id:state" sorted by id (state as SPC-4 codes
+#     it: 0 active/optimized, 1 active/non-optimized, 3 unavailable).
 # Prints ok/FAIL lines; exits 0 if all passed.
 import struct
 import sys
@@ -116,8 +120,27 @@ def connect(host, port, target, name, isid_last):
     return c
 
 
+def rtpg(host, port, target, lun):
+    c = connect(host, port, target, 'rtpg', 3)
+    ir.clear_ua(c, lun)
+    st, d = ir.command(c, struct.pack('>BB4xIxx', 0xa3, 0x0a, 1024), lun,
+                       1024)
+    groups = []
+    off, end = 4, 4 + struct.unpack('>I', d[0:4])[0] if st == 0 else 0
+    while off + 8 <= end:
+        groups.append((struct.unpack('>H', d[off + 2:off + 4])[0],
+                       d[off] & 0x0f))
+        off += 8 + 4 * d[off + 7]
+    print(' '.join('%d:%d' % g for g in sorted(groups)))
+    c.logout()
+    c.close()
+    return 0 if st == 0 else 1
+
+
 def main():
     host, pa, pb, target, lun, what = sys.argv[1:7]
+    if what == 'rtpg':
+        return rtpg(host, int(pa), target, int(lun))
     pa, pb, lun = int(pa), int(pb), int(lun)
     t = ir.Tests(host, pa, target)
     t.name = 'gw_probe'
