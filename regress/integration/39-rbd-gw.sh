@@ -52,16 +52,8 @@ both_start() {
 }
 
 CD=$T/ceph
-MONPORT=$(free_port)
 trap 'gw A; [ -n "$MASTER" ] && tgt_stop; gw B; ceph_down "$CD"; finish' EXIT
-if ! timeout 300 bash -c ". '$top/regress/cluster/ceph.sh'; ceph_up '$CD' \
-    '$MONPORT' && echo \$CEPH_SECS > '$CD.secs'"; then
-	fail "ceph: a one-node cluster comes up within ${CEPH_WAIT:-120} s"
-	indent "$CD/log/up.log"
-	exit 1
-fi
-export CEPH_CONF=$CD/ceph.conf
-ok "ceph: one monitor and one OSD up on 127.0.0.1:$MONPORT in $(cat "$CD.secs") s"
+ceph_test_up "$CD" || exit 1
 timeout 60 rbd create rbd/ha --size 64M || { fail "rbd create"; exit 1; }
 
 for g in A B; do
