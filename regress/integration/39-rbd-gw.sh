@@ -26,17 +26,9 @@
 . "$top/regress/cluster/ceph.sh"
 
 need_bin tgt-master
-for b in ceph-mon ceph-osd rbd uuidgen iscsi-test-cu; do
-	if ! command -v "$b" > /dev/null; then
-		skip "$b is not installed (regress/install-deps.sh)"
-		exit 0
-	fi
-done
-
-CD=$T/ceph
-trap '[ -n "${gw_cur:-}" ] && { gw A; [ -n "$MASTER" ] && tgt_stop; gw B; }; ceph_down "$CD"; finish' EXIT
-ceph_test_up "$CD" || exit 1
+need_cmds ceph-mon ceph-osd rbd uuidgen iscsi-test-cu
 . "$top/regress/lib/gateways.sh"
+gw_cluster
 timeout 60 rbd create rbd/ha --size 64M || { fail "rbd create"; exit 1; }
 
 gw_confs ha

@@ -25,12 +25,7 @@
 . "$top/regress/cluster/ceph.sh"
 
 need_bin tgt-master
-for b in ceph-mon ceph-osd rbd uuidgen qemu-img iscsi-test-cu; do
-	if ! command -v "$b" > /dev/null; then
-		skip "$b is not installed (regress/install-deps.sh)"
-		exit 0
-	fi
-done
+need_cmds ceph-mon ceph-osd rbd uuidgen qemu-img iscsi-test-cu
 
 CD=$T/ceph
 trap 'ceph_down "$CD"; finish' EXIT

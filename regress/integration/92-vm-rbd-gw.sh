@@ -14,17 +14,9 @@
 . "$top/regress/vm/lib.sh"
 need_bin tgt-master
 need_bin tgtctl
-for b in ceph-mon ceph-osd rbd uuidgen; do
-	if ! command -v "$b" > /dev/null; then
-		skip "$b is not installed (regress/install-deps.sh)"
-		exit 0
-	fi
-done
-
-CD=$T/ceph
-trap '[ -n "${gw_cur:-}" ] && { gw A; [ -n "$MASTER" ] && tgt_stop; gw B; }; ceph_down "$CD"; finish' EXIT
-ceph_test_up "$CD" || exit 1
+need_cmds ceph-mon ceph-osd rbd uuidgen
 . "$top/regress/lib/gateways.sh"
+gw_cluster
 # no exclusive-lock: a write through B would wait for the killed A's
 # lock to be broken (the OSD's 30 s watch timeout)
 timeout 60 rbd create rbd/vm --size 256M --image-feature layering ||

@@ -351,6 +351,17 @@ ack_kill() {
 # Background helpers to reap at exit.
 bg() { BGPIDS="$BGPIDS $1"; }
 
+# need_cmds CMD...: skip the whole test unless every CMD is installed.
+need_cmds() {
+	local b
+	for b in "$@"; do
+		if ! command -v "$b" > /dev/null; then
+			skip "$b is not installed (regress/install-deps.sh)"
+			exit 0
+		fi
+	done
+}
+
 # cu_verdicts WHAT FILE: the verdicts of a regress/cu-run.sh output: a
 # FAIL per failed test and per noisy pass that regress/cu-noisy does not
 # explain, then an ok with the counts if tests passed.

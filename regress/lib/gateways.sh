@@ -1,6 +1,5 @@
 # Two gateways over one rbd image for the tests (39-rbd-gw, 92-vm-rbd-gw),
-# sourced after regress/lib/common.sh and regress/cluster/ceph.sh, once
-# CEPH_CONF is set: gateway A (portal-group-tag 1, port group 1
+# sourced after regress/lib/common.sh and regress/cluster/ceph.sh: gateway A (portal-group-tag 1, port group 1
 # active/optimized, relative port 1) on $PORT and gateway B
 # (2, active/non-optimized, 2) on another free port (no group preferred:
 # dm-multipath's alua prioritizer ranks a preferred standby group above
@@ -8,6 +7,9 @@
 # with its own file, control socket and state directory, exporting the
 # image as LUN 1 of $IQN with "reservations cluster".
 #
+#	gw_cluster			the one-node Ceph (ceph_test_up) in
+#					$T/ceph, stopped with the gateways
+#					at exit; exits 1 if it fails
 #	gw_confs IMAGE [ADVERTISE-HOST]	write $T/A.conf and $T/B.conf
 #	gw A|B				tgt_start, tgt_stop, $URL, $SOCK
 #					act on that gateway from now on
@@ -25,6 +27,12 @@ gw() {
 	gw_cur=$1
 	eval "MASTER=\$MASTER_$1 PORT=\$PORT_$1"
 	CONF=$T/$1.conf SOCK=$T/$1.sock URL=iscsi://$ADDR:$PORT
+}
+
+gw_cluster() {
+	trap '[ -n "$gw_cur" ] && { gw A; [ -n "$MASTER" ] && tgt_stop; gw B; }
+	    ceph_down "$T/ceph"; finish' EXIT
+	ceph_test_up "$T/ceph" || exit 1
 }
 
 gw_confs() {
