@@ -308,6 +308,8 @@ struct msg_error {
 #define LUN_F_DIRECT		0x0100	/* store opened with O_DIRECT */
 /* passthrough: the target keeps the reservations, not the device */
 #define LUN_F_PT_RESERVE	0x0200
+/* rbd: reservations in a RADOS object all gateways share (pr_rados.c) */
+#define LUN_F_PR_CLUSTER	0x0400
 
 struct msg_lun_config {
 	uint32_t	lun_id;		/* master's index, stable per LUN */
@@ -377,9 +379,9 @@ struct msg_lun_ready {
 };
 
 struct msg_portal_config {
-	uint32_t	portal_id;	/* relative target port id is id + 1 */
+	uint32_t	portal_id;
 	uint16_t	tpgt;		/* target portal group tag */
-	uint16_t	pad;
+	uint16_t	rel_port;	/* relative target port id, 0: id + 1 */
 	uint32_t	max_cmds;	/* CmdSN window per session */
 	uint32_t	max_xfer;	/* bytes, largest command accepted */
 	uint32_t	nop_interval;	/* idle seconds before a NOP-In, 0 none */

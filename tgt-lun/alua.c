@@ -90,13 +90,13 @@ alua_check_table(const struct msg_lun_alua *a, char *err, size_t errlen)
 }
 
 static struct msg_alua_group *
-group_by_id(struct lun *lun, uint16_t id)
+group_by_id(struct msg_lun_alua *a, uint16_t id)
 {
 	uint32_t	i;
 
-	for (i = 0; i < lun->alua.ngroups; i++)
-		if (lun->alua.group[i].id == id)
-			return (&lun->alua.group[i]);
+	for (i = 0; i < a->ngroups; i++)
+		if (a->group[i].id == id)
+			return (&a->group[i]);
 	return (NULL);
 }
 
@@ -114,25 +114,66 @@ port_group(const struct msg_lun_alua *a, uint16_t rp)
 }
 
 /*
- * Take a new table from the master.  A group that was there before and
- * has another state now, or a port that moved to a group of another
- * state (a reload), sets the unit attention for every nexus.
- * Returns 0, or -1 and why (the old table stays).
+ * The table the LUN works with: the master's (this gateway's groups),
+ * then the other gateways' groups as the cluster has them (alua_rados.c:
+ * a dead gateway's are unavailable).  When no other gateway has a live
+ * active/optimized group, this gateway's active/non-optimized groups
+ * become active/optimized: the survivor takes the I/O.
  */
-int
-alua_configure(struct lun *lun, const struct msg_lun_alua *a, char *err,
-    size_t errlen)
+static void
+alua_effective(struct lun *lun, struct msg_lun_alua *e)
 {
+	const struct msg_alua_group	*p;
+	char				 err[64];
+	uint32_t			 i, j;
+	int				 opt = 0;
+
+	*e = lun->alua_local;
+	if (lun->alua_npeer == 0 || e->ngroups == 0)
+		return;
+	for (i = 0; i < lun->alua_npeer; i++)
+		if (lun->alua_peer[i].state == ALUA_ACTIVE_OPTIMIZED)
+			opt = 1;
+	for (i = 0; i < e->ngroups && !opt; i++)
+		if (e->group[i].state == ALUA_ACTIVE_NONOPT) {
+			e->group[i].state = ALUA_ACTIVE_OPTIMIZED;
+			e->group[i].status = ALUA_STATUS_IMPLICIT;
+		}
+	for (i = 0; i < lun->alua_npeer && e->ngroups < ALUA_GROUPS_MAX; i++) {
+		p = &lun->alua_peer[i];
+		if (group_by_id(e, p->id) != NULL)
+			continue;	/* ours, or given twice */
+		for (j = 0; j < p->nports; j++)
+			if (port_group(e, p->ports[j]) != NULL)
+				break;
+		if (j == p->nports)
+			e->group[e->ngroups++] = *p;
+	}
+	if (alua_check_table(e, err, sizeof(err)) == -1) {
+		log_warnx("other gateways' port groups left out: %s", err);
+		*e = lun->alua_local;
+	}
+}
+
+/*
+ * Make the table the LUN works with again (after the master's table or
+ * the other gateways' groups changed).  A group that was there before
+ * and has another state now, or a port that moved to a group of another
+ * state (a reload), sets the unit attention for every nexus but except.
+ */
+void
+alua_apply(struct lun *lun, const struct nexus *except)
+{
+	struct msg_lun_alua		 e;
 	const struct msg_alua_group	*g, *po;
 	struct msg_alua_group		*old;
 	uint32_t			 i, j;
 	int				 changed = 0;
 
-	if (alua_check_table(a, err, errlen) == -1)
-		return (-1);
-	for (i = 0; i < a->ngroups; i++) {
-		g = &a->group[i];
-		if ((old = group_by_id(lun, g->id)) != NULL &&
+	alua_effective(lun, &e);
+	for (i = 0; i < e.ngroups; i++) {
+		g = &e.group[i];
+		if ((old = group_by_id(&lun->alua, g->id)) != NULL &&
 		    old->state != g->state) {
 			log_info("target port group %u: %s", g->id,
 			    alua_state_name(g->state));
@@ -147,9 +188,20 @@ alua_configure(struct lun *lun, const struct msg_lun_alua *a, char *err,
 				changed = 1;
 			}
 	}
-	memcpy(&lun->alua, a, sizeof(lun->alua));
+	memcpy(&lun->alua, &e, sizeof(lun->alua));
 	if (changed)
-		lun_ua_set(lun, UA_ALUA_CHANGED, NULL);
+		lun_ua_set(lun, UA_ALUA_CHANGED, except);
+}
+
+/* Take a new table from the master: 0, or -1 and why (the old stays). */
+int
+alua_configure(struct lun *lun, const struct msg_lun_alua *a, char *err,
+    size_t errlen)
+{
+	if (alua_check_table(a, err, errlen) == -1)
+		return (-1);
+	memcpy(&lun->alua_local, a, sizeof(lun->alua_local));
+	alua_apply(lun, NULL);
 	return (0);
 }
 
@@ -324,7 +376,6 @@ spc_set_tpgs(struct scsi_cmd *cmd)
 	uint8_t			 pl[4 + 4 * ALUA_GROUPS_MAX];
 	uint32_t		 len = get_be32(&cmd->cdb[6]), off, i;
 	uint8_t			 st;
-	int			 changed = 0;
 
 	if (!(lun->alua.flags & ALUA_F_EXPLICIT)) {
 		scsi_invalid_cdb(cmd, 1, 4);
@@ -350,20 +401,19 @@ spc_set_tpgs(struct scsi_cmd *cmd)
 			scsi_invalid_param(cmd, off, 3);
 			return (SCSI_DONE);
 		}
-		if (group_by_id(lun, get_be16(&pl[off + 2])) == NULL) {
+		if (group_by_id(&lun->alua_local, get_be16(&pl[off + 2])) ==
+		    NULL) {
 			scsi_invalid_param(cmd, off + 2, -1);
 			return (SCSI_DONE);
 		}
 	}
 	memset(&req, 0, sizeof(req));
 	for (off = 4; off < len; off += 4) {
-		g = group_by_id(lun, get_be16(&pl[off + 2]));
+		g = group_by_id(&lun->alua_local, get_be16(&pl[off + 2]));
 		st = pl[off] & 0x0f;
-		if (g->state != st) {
+		if (g->state != st)
 			log_info("target port group %u: %s (SET TARGET PORT "
 			    "GROUPS)", g->id, alua_state_name(st));
-			changed = 1;
-		}
 		g->state = st;
 		g->status = ALUA_STATUS_EXPLICIT;
 		for (i = 0; i < req.ngroups; i++)
@@ -373,8 +423,7 @@ spc_set_tpgs(struct scsi_cmd *cmd)
 		if (i == req.ngroups)
 			req.ngroups++;
 	}
-	if (changed)
-		lun_ua_set(lun, UA_ALUA_CHANGED, cmd->nexus);
+	alua_apply(lun, cmd->nexus);
 	if (req.ngroups > 0 && lun->alua_tell != NULL)
 		lun->alua_tell(lun, &req);
 	return (SCSI_DONE);

@@ -52,6 +52,7 @@
 #include "ceph_client.h"
 #include "log.h"
 #include "lun.h"
+#include "pr_rados.h"
 
 /* what a command in flight keeps in its be_space */
 struct rbd_io {
@@ -263,6 +264,14 @@ rbd_init(struct lun *lun, char *err, size_t errlen)
 		    strerror(-r));
 	else
 		rp->watching = 1;
+	if ((lun->cfg.flags & LUN_F_PR_CLUSTER) &&
+	    pr_rados_open(lun, rp->cc.cluster, rp->cc.io, rbd_settings.image,
+	    rbd_settings.timeout, err, errlen) == -1)
+		goto fail;
+	if ((lun->cfg.flags & LUN_F_PR_CLUSTER) &&
+	    alua_rados_open(lun, rp->cc.io, rbd_settings.image,
+	    rbd_settings.timeout, err, errlen) == -1)
+		goto fail;
 	if (lun->evb != NULL) {
 		rp->ev = event_new(lun->evb, rp->efd, EV_READ | EV_PERSIST,
 		    rbd_event, lun);
@@ -277,6 +286,8 @@ rbd_init(struct lun *lun, char *err, size_t errlen)
  fail:
 	if (rp->ev != NULL)
 		event_free(rp->ev);
+	alua_rados_close(lun);
+	pr_rados_close(lun, rp->cc.cluster);
 	if (rp->watching)
 		CEPH(rbd_update_unwatch)(rp->img, rp->watch);
 	if (rp->img != NULL)
@@ -300,6 +311,8 @@ rbd_fini(struct lun *lun)
 		;
 	if (rp->ev != NULL)
 		event_free(rp->ev);
+	alua_rados_close(lun);
+	pr_rados_close(lun, rp->cc.cluster);
 	if (rp->watching)
 		CEPH(rbd_update_unwatch)(rp->img, rp->watch);
 	CEPH(rbd_close)(rp->img);

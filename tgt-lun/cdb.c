@@ -304,6 +304,8 @@ scsi_exec(struct scsi_cmd *cmd)
 		op = NULL;
 	cmd->op = op;
 
+	/* another gateway's reservation change, and its unit attentions */
+	pr_sync(cmd->lun);
 	/* SAM-5 5.14: a pending UA ends any command but these. */
 	if (cmd->nexus != NULL && (op == NULL || !(op->flags & OPF_NO_UA)) &&
 	    lun_ua_take(cmd->lun, cmd->nexus, &asc)) {

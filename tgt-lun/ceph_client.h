@@ -27,13 +27,37 @@
  * some 20 MiB at start.  The functions used, called as CEPH(name)(...):
  */
 #define CEPH_FUNCS(X) \
+	X(rados_buffer_free) \
 	X(rados_conf_set) \
 	X(rados_connect) \
 	X(rados_create2) \
+	X(rados_create_read_op) \
+	X(rados_create_write_op) \
+	X(rados_decode_notify_response) \
+	X(rados_free_notify_response) \
+	X(rados_get_instance_id) \
+	X(rados_get_last_version) \
 	X(rados_ioctx_create) \
 	X(rados_ioctx_destroy) \
 	X(rados_ioctx_set_namespace) \
+	X(rados_notify2) \
+	X(rados_notify_ack) \
+	X(rados_omap_get_end) \
+	X(rados_omap_get_next2) \
+	X(rados_read_op_omap_get_vals2) \
+	X(rados_read_op_operate) \
+	X(rados_read_op_read) \
+	X(rados_release_read_op) \
+	X(rados_release_write_op) \
 	X(rados_shutdown) \
+	X(rados_unwatch2) \
+	X(rados_watch2) \
+	X(rados_watch_flush) \
+	X(rados_write_op_assert_version) \
+	X(rados_write_op_create) \
+	X(rados_write_op_omap_set) \
+	X(rados_write_op_operate) \
+	X(rados_write_op_write_full) \
 	X(rbd_aio_compare_and_write) \
 	X(rbd_aio_create_completion) \
 	X(rbd_aio_flush) \

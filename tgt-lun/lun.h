@@ -207,6 +207,29 @@ struct pr_reg {
 };
 TAILQ_HEAD(pr_regs, pr_reg);
 
+/* A unit attention (and abort) for the nexuses of a registration. */
+struct pr_ev {
+	struct pr_reg		 reg;		/* its identity */
+	uint16_t		 ua;		/* UA_* */
+	int			 abort;		/* PREEMPT AND ABORT */
+};
+#define PR_EV_MAX		64
+
+/*
+ * Reservations kept outside this process, shared with other gateways
+ * over the same store (pr_rados.c).  Each returns 0 or -errno.
+ *	load:	read the shared state into the LUN, before a change;
+ *	sync:	read it again if another gateway changed it since;
+ *	commit:	publish the LUN's state and its pr_ev[] if the shared
+ *		state is still the one load() read (else -ECANCELED),
+ *		once every other gateway took note of it.
+ */
+struct pr_store {
+	int	(*load)(struct lun *);
+	int	(*sync)(struct lun *);
+	int	(*commit)(struct lun *);
+};
+
 /*
  * An initiator port that had an I_T nexus when a TARGET COLD RESET came:
  * its next login gets the power on unit attention (the reset ended its
@@ -262,6 +285,10 @@ struct lun {
 	int			 pr_aptpl;	/* persist through power loss */
 	int			 pr_fd;		/* state file, or -1 */
 	uint32_t		 pr_seq;	/* of the last state written */
+	const struct pr_store	*pr_store;	/* NULL: this process's */
+	void			*pr_store_priv;
+	struct pr_ev		 pr_ev[PR_EV_MAX];	/* of a PR OUT */
+	uint32_t		 pr_nev;
 	/* SPC-2 RESERVE(6) */
 	struct nexus		*res6_holder;
 	int			 res6_anon;	/* held without a nexus */
@@ -305,6 +332,14 @@ struct lun {
 	 * PORT GROUPS gave to the master (NULL: nobody to tell).
 	 */
 	struct msg_lun_alua	 alua;
+	/*
+	 * The master's table (this gateway's groups), and the other
+	 * gateways' groups from the cluster (alua_rados.c): alua is made
+	 * of both by alua_apply().
+	 */
+	struct msg_lun_alua	 alua_local;
+	struct msg_alua_group	 alua_peer[ALUA_GROUPS_MAX];
+	uint32_t		 alua_npeer;
 	int			(*alua_tell)(struct lun *,
 				    const struct msg_lun_alua *);
 
@@ -480,8 +515,16 @@ int	 spc_pr_out(struct scsi_cmd *);
 int	 spc_reserve6(struct scsi_cmd *);
 int	 spc_release6(struct scsi_cmd *);
 void	 pr_nexus_gone(struct lun *, struct nexus *);
+void	 pr_sync(struct lun *);
 int	 pr_state_load(struct lun *, int fd, char *err, size_t errlen);
 int	 pr_state_save(struct lun *);
+uint8_t	*pr_state_encode(struct lun *, uint32_t *len);
+size_t	 pr_state_max(void);
+int	 pr_state_decode(struct lun *, const uint8_t *, size_t);
+uint8_t	*pr_ev_encode(const struct pr_ev *, uint32_t n, uint32_t *len);
+uint32_t pr_ev_decode(const uint8_t *, size_t, struct pr_ev *, uint32_t max);
+void	 pr_events_apply(struct lun *, const struct pr_ev *, uint32_t n,
+	    const struct nexus *except);
 void	 pr_reset(struct lun *);
 void	 pr_fini(struct lun *);
 
@@ -533,6 +576,7 @@ int	 alua_check_table(const struct msg_lun_alua *, char *err,
 	    size_t errlen);
 int	 alua_configure(struct lun *, const struct msg_lun_alua *, char *err,
 	    size_t errlen);
+void	 alua_apply(struct lun *, const struct nexus *except);
 uint16_t alua_rel_port(const struct scsi_cmd *);
 const struct msg_alua_group *alua_group(const struct scsi_cmd *);
 int	 alua_gate(struct scsi_cmd *);

@@ -21,11 +21,13 @@
  * number and a checksum: a torn write loses one change, never the state.
  */
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "lun.h"
 #include "scsi.h"
 
@@ -63,6 +65,14 @@
 #define PR_APTPL			0x01
 
 #define PR_MAX_PARAM			(64 * 1024)
+#define PR_TRIES			16	/* against a busy cluster store */
+
+/* APTPL can be kept: a state file, or a cluster store */
+static int
+pr_can_persist(const struct lun *lun)
+{
+	return (lun->pr_fd != -1 || lun->pr_store != NULL);
+}
 
 static int
 pr_type_valid(uint8_t type)
@@ -117,16 +127,56 @@ pr_is_holder(const struct lun *lun, const struct pr_reg *reg)
 	return (pr_all_registrants(lun->pr_type) || lun->pr_holder == reg);
 }
 
-/* Establish a UA on every nexus of an initiator port but the caller's. */
+/*
+ * A unit attention (and with PREEMPT AND ABORT an abort) for every nexus
+ * of an initiator port but the caller's.  Noted while a PERSISTENT
+ * RESERVE OUT runs and applied by pr_events_apply() once the change is
+ * kept: with a cluster store the change may be tried again, and the
+ * other gateways apply the same events to their own nexuses.
+ */
 static void
-pr_ua_reg(struct lun *lun, const struct pr_reg *reg, uint16_t ua,
+pr_event(struct lun *lun, const struct pr_reg *reg, uint16_t ua, int abort)
+{
+	struct pr_ev	*ev;
+
+	if (lun->pr_nev >= PR_EV_MAX) {
+		log_warnx("more than %d reservation events in one command, "
+		    "some unit attentions are lost", PR_EV_MAX);
+		return;
+	}
+	ev = &lun->pr_ev[lun->pr_nev++];
+	ev->reg = *reg;
+	ev->ua = ua;
+	ev->abort = abort;
+}
+
+/* Abort the tasks of the nexuses of a registration (PREEMPT AND ABORT). */
+static void
+pr_abort_reg(struct lun *lun, const struct pr_reg *reg,
+    const struct nexus *except)
+{
+	struct scsi_cmd	*cmd;
+
+	TAILQ_FOREACH(cmd, &lun->inflight, entry)
+		if (cmd->nexus != NULL && cmd->nexus != except &&
+		    pr_reg_is(reg, cmd->nexus))
+			cmd->aborted = 1;
+}
+
+void
+pr_events_apply(struct lun *lun, const struct pr_ev *ev, uint32_t n,
     const struct nexus *except)
 {
 	struct nexus	*nx;
+	uint32_t	 i;
 
-	RB_FOREACH(nx, nexus_tree, &lun->nexuses)
-		if (nx != except && pr_reg_is(reg, nx))
-			nx->ua |= ua;
+	for (i = 0; i < n; i++) {
+		RB_FOREACH(nx, nexus_tree, &lun->nexuses)
+			if (nx != except && pr_reg_is(&ev[i].reg, nx))
+				nx->ua |= ev[i].ua;
+		if (ev[i].abort)
+			pr_abort_reg(lun, &ev[i].reg, except);
+	}
 }
 
 static void
@@ -180,6 +230,30 @@ pr_reset(struct lun *lun)
 	lun->res6_anon = 0;
 }
 
+/* A cluster store that could not be read or written. */
+static void
+pr_store_error(struct scsi_cmd *cmd, int error)
+{
+	if (error == ETIMEDOUT || error == ENOTCONN || error == ESHUTDOWN)
+		/* out of reach for now: retryable */
+		scsi_check(cmd, SK_NOT_READY, ASC_LUN_TRANSITION);
+	else
+		scsi_check(cmd, SK_HARDWARE_ERROR,
+		    ASC_INTERNAL_TARGET_FAILURE);
+}
+
+/*
+ * A cluster store: take another gateway's change before the command's
+ * unit attention check.  A store out of reach is pr_conflict()'s to
+ * report, for the commands whose verdict depends on it.
+ */
+void
+pr_sync(struct lun *lun)
+{
+	if (lun->pr_store != NULL)
+		(void)lun->pr_store->sync(lun);
+}
+
 /*
  * RESERVATION CONFLICT check for a command of the given access class
  * (PR_ACCESS_*).  Returns 1 with the command ended.
@@ -193,6 +267,12 @@ pr_conflict(struct scsi_cmd *cmd, int access)
 
 	if (access & PR_ACCESS_ALWAYS)
 		return (0);
+	/* another gateway's change first; without it, no verdict */
+	if (lun->pr_store != NULL && lun->pr_store->sync(lun) < 0 &&
+	    (access & (PR_ACCESS_READ | PR_ACCESS_WRITE))) {
+		pr_store_error(cmd, ETIMEDOUT);
+		return (1);
+	}
 	if (lun->res6_holder != NULL || lun->res6_anon) {
 		if ((lun->res6_anon && cmd->nexus != NULL) ||
 		    (!lun->res6_anon && lun->res6_holder != cmd->nexus))
@@ -232,11 +312,27 @@ pr_conflict_end(struct scsi_cmd *cmd)
 	cmd->sense_len = 0;
 }
 
+/*
+ * SPC-2 reservations belong to one I_T nexus of one process: with a
+ * cluster store they would hold on one gateway only, so they are
+ * refused there (persistent reservations do the job).
+ */
+static int
+pr_res6_refused(struct scsi_cmd *cmd)
+{
+	if (cmd->lun->pr_store == NULL)
+		return (0);
+	scsi_check(cmd, SK_ILLEGAL_REQUEST, ASC_INVALID_OPCODE);
+	return (1);
+}
+
 int
 spc_reserve6(struct scsi_cmd *cmd)
 {
 	struct lun	*lun = cmd->lun;
 
+	if (pr_res6_refused(cmd))
+		return (SCSI_DONE);
 	/* no SPC-2 reservation while a persistent one exists */
 	if (lun->pr_holder != NULL) {
 		pr_conflict_end(cmd);
@@ -254,6 +350,8 @@ spc_release6(struct scsi_cmd *cmd)
 {
 	struct lun	*lun = cmd->lun;
 
+	if (pr_res6_refused(cmd))
+		return (SCSI_DONE);
 	if (lun->pr_holder != NULL) {
 		pr_conflict_end(cmd);
 		return (SCSI_DONE);
@@ -350,7 +448,12 @@ spc_pr_in(struct scsi_cmd *cmd)
 	uint8_t		*b;
 	uint32_t	 n = 8, size, l;
 	uint16_t	 alloc = get_be16(&cmd->cdb[7]);
+	int		 r;
 
+	if (lun->pr_store != NULL && (r = lun->pr_store->sync(lun)) < 0) {
+		pr_store_error(cmd, -r);
+		return (SCSI_DONE);
+	}
 	size = 8 + lun->pr_nregs * (24 + 4 + TGT_NAME_MAX + 32);
 	if ((b = calloc(1, size)) == NULL) {
 		scsi_check(cmd, SK_HARDWARE_ERROR, ASC_INTERNAL_TARGET_FAILURE);
@@ -378,7 +481,7 @@ spc_pr_in(struct scsi_cmd *cmd)
 		memset(b, 0, 8);
 		put_be16(&b[0], 8);
 		/* CRH, SIP_C, ATP_C, PTPL_C with a state file */
-		b[2] = 0x10 | 0x08 | 0x04 | (lun->pr_fd != -1 ? 0x01 : 0);
+		b[2] = 0x10 | 0x08 | 0x04 | (pr_can_persist(lun) ? 0x01 : 0);
 		b[3] = 0x80 | (lun->pr_aptpl ? 0x01 : 0);  /* TMV, PTPL_A */
 		b[4] = 0x80 | 0x40 | 0x20 | 0x08 | 0x02;
 		b[5] = 0x01;
@@ -557,19 +660,6 @@ pr_register(struct scsi_cmd *cmd, struct pr_reg *my, const uint8_t *pl,
 	lun->pr_aptpl = (pl[20] & PR_APTPL) != 0;
 }
 
-/* Abort the tasks of the nexuses of a registration (PREEMPT AND ABORT). */
-static void
-pr_abort_reg(struct lun *lun, const struct pr_reg *reg,
-    const struct nexus *except)
-{
-	struct scsi_cmd	*cmd;
-
-	TAILQ_FOREACH(cmd, &lun->inflight, entry)
-		if (cmd->nexus != NULL && cmd->nexus != except &&
-		    pr_reg_is(reg, cmd->nexus))
-			cmd->aborted = 1;
-}
-
 static void
 pr_preempt(struct scsi_cmd *cmd, struct pr_reg *my, uint64_t sakey,
     uint8_t type, int abort)
@@ -592,9 +682,7 @@ pr_preempt(struct scsi_cmd *cmd, struct pr_reg *my, uint64_t sakey,
 			continue;
 		if (sakey != 0 && reg->key != sakey)
 			continue;
-		pr_ua_reg(lun, reg, UA_REGS_PREEMPTED, cmd->nexus);
-		if (abort)
-			pr_abort_reg(lun, reg, cmd->nexus);
+		pr_event(lun, reg, UA_REGS_PREEMPTED, abort);
 		if (lun->pr_holder == reg)
 			lun->pr_holder = NULL;
 		TAILQ_REMOVE(&lun->pr_regs, reg, entry);
@@ -663,84 +751,56 @@ pr_register_and_move(struct scsi_cmd *cmd, struct pr_reg *my,
 	lun->pr_generation++;
 }
 
-int
-spc_pr_out(struct scsi_cmd *cmd)
+/*
+ * One try of a PERSISTENT RESERVE OUT (its parameter list checked for
+ * size) on the state as it is now; the command's status says how it
+ * went.
+ */
+static void
+pr_out_apply(struct scsi_cmd *cmd, const uint8_t *pl, uint32_t len)
 {
 	struct lun	*lun = cmd->lun;
 	struct pr_reg	*my, *reg;
-	uint8_t		*pl = NULL;
-	uint64_t	 key, sakey;
-	uint32_t	 len = get_be32(&cmd->cdb[5]);
+	uint64_t	 key = get_be64(&pl[0]), sakey = get_be64(&pl[8]);
 	uint8_t		 sa = cmd->cdb[1] & 0x1f;
 	uint8_t		 type = cmd->cdb[2] & 0x0f;
 	uint8_t		 scope = cmd->cdb[2] >> 4;
-	int		 spec;
 
-	if (sa > PRO_REGISTER_AND_MOVE) {
-		scsi_invalid_cdb(cmd, 1, 4);
-		return (SCSI_DONE);
-	}
-	cmd->want = len;
-	/* 24 bytes, more with SPEC_I_PT or REGISTER AND MOVE */
-	if (len < 24 || len > PR_MAX_PARAM) {
-		scsi_check(cmd, SK_ILLEGAL_REQUEST,
-		    ASC_PARAM_LIST_LENGTH_ERROR);
-		return (SCSI_DONE);
-	}
-	if (cmd->out_len < len) {
-		scsi_check(cmd, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_IU);
-		return (SCSI_DONE);
-	}
-	/* out of shared memory before anything is looked at */
-	if ((pl = malloc(len)) == NULL) {
-		scsi_check(cmd, SK_HARDWARE_ERROR, ASC_INTERNAL_TARGET_FAILURE);
-		return (SCSI_DONE);
-	}
-	memcpy(pl, cmd->buf, len);
-	cmd->len = len;
-	key = get_be64(&pl[0]);
-	sakey = get_be64(&pl[8]);
-	spec = sa != PRO_REGISTER_AND_MOVE && (pl[20] & PR_SPEC_I_PT);
-	if (len != 24 && sa != PRO_REGISTER_AND_MOVE && !spec) {
-		scsi_check(cmd, SK_ILLEGAL_REQUEST,
-		    ASC_PARAM_LIST_LENGTH_ERROR);
-		goto out;
-	}
 	if (lun->res6_holder != NULL || lun->res6_anon) {
 		if (lun->res6_anon || lun->res6_holder != cmd->nexus) {
 			pr_conflict_end(cmd);
-			goto out;
+			return;
 		}
 	}
 	my = pr_find(lun, cmd->nexus);
 	/* APTPL needs somewhere to persist to (PTPL_C) */
 	if ((sa == PRO_REGISTER || sa == PRO_REGISTER_AND_IGNORE ||
-	    sa == PRO_REGISTER_AND_MOVE) && lun->pr_fd == -1 &&
+	    sa == PRO_REGISTER_AND_MOVE) && !pr_can_persist(lun) &&
 	    (pl[sa == PRO_REGISTER_AND_MOVE ? 17 : 20] & PR_APTPL)) {
 		scsi_invalid_param(cmd, sa == PRO_REGISTER_AND_MOVE ? 17 : 20,
 		    0);
-		goto out;
+		return;
 	}
 
 	switch (sa) {
 	case PRO_REGISTER:
 	case PRO_REGISTER_AND_IGNORE:
 		pr_register(cmd, my, pl, len, sa == PRO_REGISTER_AND_IGNORE);
-		goto save;
+		return;
 	case PRO_REGISTER_AND_MOVE:
 		pr_register_and_move(cmd, my, pl, len);
-		goto save;
+		return;
 	}
 
 	/* everything else needs a registration and its key */
 	if (my == NULL || my->key != key) {
 		pr_conflict_end(cmd);
-		goto out;
+		return;
 	}
 	/* SPEC_I_PT and ALL_TG_PT belong to REGISTER only */
 	if (pl[20] & (PR_SPEC_I_PT | PR_ALL_TG_PT)) {
 		scsi_invalid_param(cmd, 20, (pl[20] & PR_SPEC_I_PT) ? 3 : 2);
-		goto out;
+		return;
 	}
 	switch (sa) {
 	case PRO_RESERVE:
@@ -766,16 +826,14 @@ spc_pr_out(struct scsi_cmd *cmd)
 		if (lun->pr_type != PR_WE && lun->pr_type != PR_EA)
 			TAILQ_FOREACH(reg, &lun->pr_regs, entry)
 				if (reg != my)
-					pr_ua_reg(lun, reg, UA_RES_RELEASED,
-					    cmd->nexus);
+					pr_event(lun, reg, UA_RES_RELEASED, 0);
 		lun->pr_holder = NULL;
 		lun->pr_type = 0;
 		break;
 	case PRO_CLEAR:
 		TAILQ_FOREACH(reg, &lun->pr_regs, entry)
 			if (reg != my)
-				pr_ua_reg(lun, reg, UA_RES_PREEMPTED,
-				    cmd->nexus);
+				pr_event(lun, reg, UA_RES_PREEMPTED, 0);
 		pr_fini(lun);
 		lun->pr_generation++;
 		break;
@@ -790,30 +848,103 @@ spc_pr_out(struct scsi_cmd *cmd)
 		    sa == PRO_PREEMPT_AND_ABORT);
 		break;
 	}
- save:
-	if (cmd->status == SAM_STAT_GOOD && pr_state_save(lun) == -1)
-		/* the change is made, but would not survive a restart */
+}
+
+/*
+ * PERSISTENT RESERVE OUT.  With a cluster store (pr_rados.c) the state
+ * is read from the cluster first, the command applied to it and the
+ * result written back only if nobody changed it meanwhile; if somebody
+ * did, the command is tried again on the newer state.  The unit
+ * attentions it causes are set once the change is kept.
+ */
+int
+spc_pr_out(struct scsi_cmd *cmd)
+{
+	struct lun	*lun = cmd->lun;
+	uint8_t		*pl = NULL;
+	uint32_t	 len = get_be32(&cmd->cdb[5]);
+	uint8_t		 sa = cmd->cdb[1] & 0x1f;
+	int		 spec, try, r;
+
+	if (sa > PRO_REGISTER_AND_MOVE) {
+		scsi_invalid_cdb(cmd, 1, 4);
+		return (SCSI_DONE);
+	}
+	cmd->want = len;
+	/* 24 bytes, more with SPEC_I_PT or REGISTER AND MOVE */
+	if (len < 24 || len > PR_MAX_PARAM) {
+		scsi_check(cmd, SK_ILLEGAL_REQUEST,
+		    ASC_PARAM_LIST_LENGTH_ERROR);
+		return (SCSI_DONE);
+	}
+	if (cmd->out_len < len) {
+		scsi_check(cmd, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_IU);
+		return (SCSI_DONE);
+	}
+	/* out of shared memory before anything is looked at */
+	if ((pl = malloc(len)) == NULL) {
 		scsi_check(cmd, SK_HARDWARE_ERROR, ASC_INTERNAL_TARGET_FAILURE);
+		return (SCSI_DONE);
+	}
+	memcpy(pl, cmd->buf, len);
+	cmd->len = len;
+	spec = sa != PRO_REGISTER_AND_MOVE && (pl[20] & PR_SPEC_I_PT);
+	if (len != 24 && sa != PRO_REGISTER_AND_MOVE && !spec) {
+		scsi_check(cmd, SK_ILLEGAL_REQUEST,
+		    ASC_PARAM_LIST_LENGTH_ERROR);
+		goto out;
+	}
+	for (try = 0; ; try++) {
+		lun->pr_nev = 0;
+		if (lun->pr_store != NULL &&
+		    (r = lun->pr_store->load(lun)) < 0) {
+			pr_store_error(cmd, -r);
+			goto out;
+		}
+		pr_out_apply(cmd, pl, len);
+		if (cmd->status != SAM_STAT_GOOD)
+			goto out;
+		if (lun->pr_store == NULL) {
+			if (pr_state_save(lun) == -1)
+				/* made, but would not survive a restart */
+				scsi_check(cmd, SK_HARDWARE_ERROR,
+				    ASC_INTERNAL_TARGET_FAILURE);
+			break;
+		}
+		r = lun->pr_store->commit(lun);
+		if (r == -ECANCELED && try < PR_TRIES)
+			continue;	/* another gateway was first */
+		if (r < 0) {
+			pr_store_error(cmd, -r);
+			goto out;
+		}
+		break;
+	}
+	pr_events_apply(lun, lun->pr_ev, lun->pr_nev, cmd->nexus);
  out:
+	lun->pr_nev = 0;
 	free(pl);
 	return (SCSI_DONE);
 }
 
 /*
- * The state file: two slots of PR_SLOT bytes, written in turn.  A slot:
+ * The state, as each of the two slots of the state file and the object
+ * of a cluster store hold it:
  *	"TGTPR\0\0\1"	magic and format version
  *	u32 sequence, u32 checksum (FNV-1a of what follows it),
  *	u32 generation, u32 nregs, u32 holder index + 1 (0: none),
  *	u8 type, u8 aptpl, 2 reserved,
  *	nregs records of PR_REC bytes: the initiator name (NUL padded),
  *	    ISID, relative port, key, flags (1 ALL_TG_PT, 2 any ISID).
- * Everything big-endian.  Only an APTPL state keeps registrations; with
- * APTPL off the slot says "none", so a restart forgets them.
+ * Everything big-endian.  The file keeps registrations only with APTPL
+ * (with APTPL off a slot says "none", so a restart forgets them); a
+ * cluster store keeps them all, the gateways share them.
  */
 #define PR_MAGIC	"TGTPR\0\0\1"
 #define PR_HDR		32
 #define PR_REC		(TGT_NAME_MAX + 6 + 2 + 8 + 4)
 #define PR_SLOT		(PR_HDR + PR_MAX_REGS * PR_REC)
+#define PR_EV_REC	(PR_REC + 4)	/* + unit attention, abort, pad */
 
 static uint32_t
 pr_fnv(const uint8_t *p, size_t n)
@@ -825,35 +956,48 @@ pr_fnv(const uint8_t *p, size_t n)
 	return (h);
 }
 
-int
-pr_state_save(struct lun *lun)
+static void
+pr_reg_put(const struct pr_reg *reg, uint8_t *r)
+{
+	memset(r, 0, PR_REC);
+	memcpy(r, reg->initiator, strnlen(reg->initiator, TGT_NAME_MAX - 1));
+	memcpy(&r[TGT_NAME_MAX], reg->isid, 6);
+	put_be16(&r[TGT_NAME_MAX + 6], reg->rel_port);
+	put_be64(&r[TGT_NAME_MAX + 8], reg->key);
+	put_be32(&r[TGT_NAME_MAX + 16],
+	    (reg->all_tg_pt ? 1 : 0) | (reg->any_isid ? 2 : 0));
+}
+
+static void
+pr_reg_get(struct pr_reg *reg, const uint8_t *r)
+{
+	memset(reg, 0, sizeof(*reg));
+	memcpy(reg->initiator, r, TGT_NAME_MAX - 1);
+	memcpy(reg->isid, &r[TGT_NAME_MAX], 6);
+	reg->rel_port = get_be16(&r[TGT_NAME_MAX + 6]);
+	reg->key = get_be64(&r[TGT_NAME_MAX + 8]);
+	reg->all_tg_pt = (get_be32(&r[TGT_NAME_MAX + 16]) & 1) != 0;
+	reg->any_isid = (get_be32(&r[TGT_NAME_MAX + 16]) & 2) != 0;
+}
+
+/* Encode into b (PR_SLOT bytes); returns the length used. */
+static uint32_t
+pr_encode(struct lun *lun, int regs, uint32_t seq, uint8_t *b)
 {
 	struct pr_reg	*reg;
-	uint8_t		*b, *r;
 	uint32_t	 n = 0, holder = 0, len;
-	int		 rv = 0;
 
-	if (lun->pr_fd == -1)
-		return (0);
-	if ((b = calloc(1, PR_SLOT)) == NULL)
-		return (-1);
-	if (lun->pr_aptpl) {
+	memset(b, 0, PR_HDR);
+	if (regs) {
 		TAILQ_FOREACH(reg, &lun->pr_regs, entry) {
-			r = &b[PR_HDR + n * PR_REC];
-			memcpy(r, reg->initiator, strnlen(reg->initiator,
-			    TGT_NAME_MAX - 1));
-			memcpy(&r[TGT_NAME_MAX], reg->isid, 6);
-			put_be16(&r[TGT_NAME_MAX + 6], reg->rel_port);
-			put_be64(&r[TGT_NAME_MAX + 8], reg->key);
-			put_be32(&r[TGT_NAME_MAX + 16],
-			    (reg->all_tg_pt ? 1 : 0) | (reg->any_isid ? 2 : 0));
+			pr_reg_put(reg, &b[PR_HDR + n * PR_REC]);
 			if (reg == lun->pr_holder)
 				holder = n + 1;
 			n++;
 		}
 	}
 	memcpy(b, PR_MAGIC, 8);
-	put_be32(&b[8], lun->pr_seq + 1);
+	put_be32(&b[8], seq);
 	put_be32(&b[16], lun->pr_generation);
 	put_be32(&b[20], n);
 	put_be32(&b[24], holder);
@@ -861,6 +1005,126 @@ pr_state_save(struct lun *lun)
 	b[29] = lun->pr_aptpl;
 	len = PR_HDR + n * PR_REC;
 	put_be32(&b[12], pr_fnv(&b[16], len - 16));
+	return (len);
+}
+
+size_t
+pr_state_max(void)
+{
+	return (PR_SLOT);
+}
+
+uint8_t *
+pr_state_encode(struct lun *lun, uint32_t *len)
+{
+	uint8_t	*b;
+
+	if ((b = malloc(PR_SLOT)) == NULL)
+		return (NULL);
+	*len = pr_encode(lun, 1, 0, b);
+	return (b);
+}
+
+/* The sequence number of a sound state of len bytes, 0 if not sound. */
+static uint32_t
+pr_state_check(const uint8_t *b, size_t len)
+{
+	uint32_t	n;
+
+	if (len < PR_HDR || memcmp(b, PR_MAGIC, 8) != 0)
+		return (0);
+	n = get_be32(&b[20]);
+	if (n > PR_MAX_REGS || len < PR_HDR + (size_t)n * PR_REC ||
+	    get_be32(&b[24]) > n || b[29] > 1 ||
+	    pr_fnv(&b[16], PR_HDR + n * PR_REC - 16) != get_be32(&b[12]))
+		return (0);
+	return (get_be32(&b[8]) == 0 ? 1 : get_be32(&b[8]));
+}
+
+/*
+ * Replace the LUN's reservations with those of a state of len bytes,
+ * untrusted like any input: every count and string is checked.  An
+ * empty state is no registration at all.  0, or -1 (the state is
+ * unsound, or out of memory).
+ */
+int
+pr_state_decode(struct lun *lun, const uint8_t *s, size_t len)
+{
+	struct pr_reg	*reg;
+	uint32_t	 n, i, holder;
+
+	if (len == 0) {
+		pr_fini(lun);
+		lun->pr_aptpl = 0;
+		return (0);
+	}
+	if (pr_state_check(s, len) == 0)
+		return (-1);
+	pr_fini(lun);
+	lun->pr_generation = get_be32(&s[16]);
+	lun->pr_aptpl = s[29];
+	n = get_be32(&s[20]);
+	holder = get_be32(&s[24]);
+	for (i = 0; i < n; i++) {
+		if ((reg = calloc(1, sizeof(*reg))) == NULL)
+			return (-1);
+		pr_reg_get(reg, &s[PR_HDR + i * PR_REC]);
+		TAILQ_INSERT_TAIL(&lun->pr_regs, reg, entry);
+		lun->pr_nregs++;
+		if (holder == i + 1 && pr_type_valid(s[28])) {
+			lun->pr_holder = reg;
+			lun->pr_type = s[28];
+		}
+	}
+	return (0);
+}
+
+uint8_t *
+pr_ev_encode(const struct pr_ev *ev, uint32_t n, uint32_t *len)
+{
+	uint8_t		*b;
+	uint32_t	 i;
+
+	if ((b = calloc(n == 0 ? 1 : n, PR_EV_REC)) == NULL)
+		return (NULL);
+	for (i = 0; i < n; i++) {
+		pr_reg_put(&ev[i].reg, &b[i * PR_EV_REC]);
+		put_be16(&b[i * PR_EV_REC + PR_REC], ev[i].ua);
+		b[i * PR_EV_REC + PR_REC + 2] = ev[i].abort != 0;
+	}
+	*len = n * PR_EV_REC;
+	return (b);
+}
+
+/* Events from another gateway: at most max, the count. */
+uint32_t
+pr_ev_decode(const uint8_t *b, size_t len, struct pr_ev *ev, uint32_t max)
+{
+	uint32_t	n = 0;
+
+	for (; len >= PR_EV_REC && n < max; len -= PR_EV_REC, b += PR_EV_REC) {
+		pr_reg_get(&ev[n].reg, b);
+		/* only the unit attentions reservations may set */
+		ev[n].ua = get_be16(&b[PR_REC]) & (UA_RES_PREEMPTED |
+		    UA_RES_RELEASED | UA_REGS_PREEMPTED);
+		ev[n].abort = b[PR_REC + 2] != 0;
+		n++;
+	}
+	return (n);
+}
+
+int
+pr_state_save(struct lun *lun)
+{
+	uint8_t		*b;
+	uint32_t	 len;
+	int		 rv = 0;
+
+	if (lun->pr_fd == -1)
+		return (0);
+	if ((b = malloc(PR_SLOT)) == NULL)
+		return (-1);
+	len = pr_encode(lun, lun->pr_aptpl, lun->pr_seq + 1, b);
 	if (pwrite(lun->pr_fd, b, len, (off_t)((lun->pr_seq + 1) & 1) *
 	    PR_SLOT) != (ssize_t)len || fdatasync(lun->pr_fd) == -1)
 		rv = -1;
@@ -872,32 +1136,25 @@ pr_state_save(struct lun *lun)
 
 /* Read one slot; its sequence number, or 0 if it is not valid. */
 static uint32_t
-pr_slot_read(int fd, int slot, uint8_t *b)
+pr_slot_read(int fd, int slot, uint8_t *b, size_t *len)
 {
 	ssize_t		r;
-	uint32_t	n;
 
 	r = pread(fd, b, PR_SLOT, (off_t)slot * PR_SLOT);
-	if (r < PR_HDR || memcmp(b, PR_MAGIC, 8) != 0)
-		return (0);
-	n = get_be32(&b[20]);
-	if (n > PR_MAX_REGS || (size_t)r < PR_HDR + (size_t)n * PR_REC ||
-	    get_be32(&b[24]) > n || b[29] > 1 ||
-	    pr_fnv(&b[16], PR_HDR + n * PR_REC - 16) != get_be32(&b[12]))
-		return (0);
-	return (get_be32(&b[8]));
+	*len = r < 0 ? 0 : (size_t)r;
+	return (r < 0 ? 0 : pr_state_check(b, r));
 }
 
 /*
  * Take over the state file (the LUN keeps the fd) and restore what it
- * holds.  Untrusted like any input: every count and string is checked.
+ * holds.
  */
 int
 pr_state_load(struct lun *lun, int fd, char *err, size_t errlen)
 {
-	struct pr_reg	 tmpl, *reg;
-	uint8_t		*b[2], *s, *r;
-	uint32_t	 seq[2], n, i, holder;
+	uint8_t		*b[2];
+	uint32_t	 seq[2];
+	size_t		 len[2];
 	int		 best, rv = 0;
 
 	b[0] = malloc(PR_SLOT);
@@ -910,39 +1167,17 @@ pr_state_load(struct lun *lun, int fd, char *err, size_t errlen)
 	if (lun->pr_fd != -1)
 		close(lun->pr_fd);
 	lun->pr_fd = fd;
-	seq[0] = pr_slot_read(fd, 0, b[0]);
-	seq[1] = pr_slot_read(fd, 1, b[1]);
+	if (lun->pr_store != NULL)
+		goto out;		/* the cluster's state rules */
+	seq[0] = pr_slot_read(fd, 0, b[0], &len[0]);
+	seq[1] = pr_slot_read(fd, 1, b[1], &len[1]);
 	if (seq[0] == 0 && seq[1] == 0)
 		goto out;		/* new, or nothing valid */
 	best = seq[1] > seq[0] ? 1 : 0;
-	s = b[best];
 	lun->pr_seq = seq[best];
-	pr_fini(lun);
-	lun->pr_generation = get_be32(&s[16]);
-	lun->pr_aptpl = s[29];
-	n = get_be32(&s[20]);
-	holder = get_be32(&s[24]);
-	for (i = 0; i < n; i++) {
-		r = &s[PR_HDR + i * PR_REC];
-		memset(&tmpl, 0, sizeof(tmpl));
-		memcpy(tmpl.initiator, r, TGT_NAME_MAX - 1);
-		memcpy(tmpl.isid, &r[TGT_NAME_MAX], 6);
-		tmpl.rel_port = get_be16(&r[TGT_NAME_MAX + 6]);
-		tmpl.key = get_be64(&r[TGT_NAME_MAX + 8]);
-		tmpl.all_tg_pt = (get_be32(&r[TGT_NAME_MAX + 16]) & 1) != 0;
-		tmpl.any_isid = (get_be32(&r[TGT_NAME_MAX + 16]) & 2) != 0;
-		if ((reg = calloc(1, sizeof(*reg))) == NULL) {
-			snprintf(err, errlen, "out of memory");
-			rv = -1;
-			goto out;
-		}
-		*reg = tmpl;
-		TAILQ_INSERT_TAIL(&lun->pr_regs, reg, entry);
-		lun->pr_nregs++;
-		if (holder == i + 1 && pr_type_valid(s[28])) {
-			lun->pr_holder = reg;
-			lun->pr_type = s[28];
-		}
+	if (pr_state_decode(lun, b[best], len[best]) == -1) {
+		snprintf(err, errlen, "out of memory");
+		rv = -1;
 	}
  out:
 	free(b[0]);

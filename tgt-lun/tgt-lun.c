@@ -35,6 +35,7 @@
 #include "sandbox.h"
 
 static struct event_base	*evb;
+static struct event		*ev_term;	/* rbd: SIGTERM ends the loop */
 static struct msgchan		 master;
 static struct lun		 the_lun;
 static int			 configured;
@@ -517,6 +518,13 @@ dispatch(struct msgchan *mc, struct msg *m, void *arg)
 }
 
 static void
+on_term(evutil_socket_t sig, short ev, void *arg)
+{
+	log_debug("SIGTERM, exiting");
+	event_base_loopbreak(evb);
+}
+
+static void
 closed(struct msgchan *mc, void *arg)
 {
 	log_debug("master channel closed, exiting");
@@ -594,9 +602,18 @@ main(int argc, char *argv[])
 	    (ring_fd = io_uring_prepare(err, sizeof(err))) == -1)
 		log_warnx("%s", err);
 	/* rbd: librbd and librados cannot be loaded inside the chroot */
-	if (o.backend != NULL && strcmp(o.backend, "rbd") == 0 &&
-	    ceph_load(err, sizeof(err)) == -1)
-		log_warnx("%s", err);
+	if (o.backend != NULL && strcmp(o.backend, "rbd") == 0) {
+		if (ceph_load(err, sizeof(err)) == -1)
+			log_warnx("%s", err);
+		/*
+		 * The master's SIGTERM ends the loop, so that the image's
+		 * watches go now rather than when the OSD gives up on them
+		 * (30 s, during which the other gateways' notifies wait).
+		 */
+		if ((ev_term = evsignal_new(evb, SIGTERM, on_term, NULL)) ==
+		    NULL || event_add(ev_term, NULL) == -1)
+			log_warnx("cannot catch SIGTERM");
+	}
 	glfs = o.backend != NULL && strcmp(o.backend, "glfs") == 0;
 	if (o.device != NULL) {
 		/* the node's group lets the unprivileged user open it */
@@ -650,6 +667,8 @@ main(int argc, char *argv[])
 			close(the_lun.fd);
 	}
 	msgchan_clear(&master);
+	if (ev_term != NULL)
+		event_free(ev_term);
 	event_base_free(evb);
 	return (0);
 }

@@ -12,8 +12,9 @@
  * that leaves a group's configured state alone keeps the state it has
  * now, so a group put in standby by tgtctl stays there.
  *
- * The relative target port of a listener is its portal id + 1: a kept
- * listener keeps its id across reloads (apply.c), so does its port.
+ * The relative target port of a listener is its relative-port, or its
+ * portal id + 1: a kept listener keeps both across reloads (apply.c),
+ * so does its port.
  */
 
 #include <sys/queue.h>
@@ -59,7 +60,7 @@ alua_table(struct master *m, struct msg_lun_alua *a)
 		TAILQ_FOREACH(mp, &m->portals, entry)
 			if (!mp->draining && mp->listen.pgroup == g->id &&
 			    g->nports < ALUA_PORTS_MAX)
-				g->ports[g->nports++] = mp->portal_id + 1;
+				g->ports[g->nports++] = portal_rel_port(mp);
 	}
 }
 
@@ -219,7 +220,7 @@ alua_show(struct master *m, void (*reply)(void *, const struct ctl_pgroup *),
 				continue;
 			snprintf(one, sizeof(one), "%s%s (port %u)",
 			    c.nports > 0 ? ", " : "", mp->listen.name,
-			    mp->portal_id + 1);
+			    portal_rel_port(mp));
 			strlcat(c.listeners, one, sizeof(c.listeners));
 			c.nports++;
 		}

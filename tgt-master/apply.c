@@ -148,6 +148,16 @@ master_prepare(struct master *m, struct tgt_conf *conf, struct apply *a,
 	TAILQ_INIT(&a->luns);
 	err[0] = '\0';
 
+	/*
+	 * A target port's identity is in every nexus and in registrations
+	 * the initiators hold: it changes with a restart, not a reload.
+	 */
+	if (m->conf != NULL && m->conf->tpgt != conf->tpgt &&
+	    !TAILQ_EMPTY(&m->portals)) {
+		errappend(err, errlen, "portal-group-tag %u -> %u: needs a "
+		    "restart of tgt-master", m->conf->tpgt, conf->tpgt);
+		nerr++;
+	}
 	TAILQ_FOREACH(mp, &m->portals, entry)
 		mp->keep = mp->readvertise = 0;
 	TAILQ_FOREACH(mt, &m->targets, entry) {
@@ -158,6 +168,15 @@ master_prepare(struct master *m, struct tgt_conf *conf, struct apply *a,
 
 	TAILQ_FOREACH(cl, &conf->listens, entry) {
 		if ((mp = portal_find(m, cl)) != NULL) {
+			if (portal_rel_port(mp) != (cl->rel_port != 0 ?
+			    cl->rel_port : mp->portal_id + 1)) {
+				errappend(err, errlen, "%s:%d: listen on %s: "
+				    "relative-port %u -> %u: needs a restart "
+				    "of tgt-master", cl->file, cl->lineno,
+				    cl->name, portal_rel_port(mp),
+				    cl->rel_port);
+				nerr++;
+			}
 			mp->keep = 1;
 			mp->next_pgroup = cl->pgroup;
 			/* a new advertised address: sent again at commit */
@@ -885,7 +904,7 @@ ring_pair(struct master *m, struct mportal *mp, struct mlun *ml)
 	r.portal_id = mp->portal_id;
 	r.lun_id = ml->lun_id;
 	r.lun = ml->conf.lun;
-	r.rel_port = mp->portal_id + 1;
+	r.rel_port = portal_rel_port(mp);
 	r.geom = g;
 	if (msgchan_send(&ml->svc.proc->chan, MSG_LUN_RING_ADD, r.lun_id,
 	    lfds, 3, &r, sizeof(r)) == 0)

@@ -227,6 +227,8 @@ dump_listen(const struct conf_listen *ls, const char *indent, FILE *fp)
 		fprintf(fp, " advertise ");
 		dump_str(fp, ls->advertise);
 	}
+	if (ls->rel_port != 0)
+		fprintf(fp, " relative-port %u", ls->rel_port);
 	putc('\n', fp);
 }
 
@@ -248,6 +250,8 @@ conf_dump(const struct tgt_conf *conf, FILE *fp)
 	fprintf(fp, "\ndrain timeout %d\n", conf->drain_timeout);
 	fprintf(fp, "nop interval %d\nnop timeout %d\n", conf->nop_interval,
 	    conf->nop_timeout);
+	if (conf->tpgt != CONF_DEF_TPGT)
+		fprintf(fp, "portal-group-tag %u\n", conf->tpgt);
 	if (has_tapes(conf)) {
 		fprintf(fp, "media directory ");
 		dump_str(fp, conf->media_dir);
@@ -318,7 +322,9 @@ conf_dump(const struct tgt_conf *conf, FILE *fp)
 			}
 			fprintf(fp, "\tlun %llu disk ",
 			    (unsigned long long)l->lun);
-			if (l->path[0] != '\0') {
+			/* an rbd LUN's path is its "rbd:pool/image" name */
+			if (l->path[0] != '\0' &&
+			    l->backend != LUN_BACKEND_RBD) {
 				dump_str(fp, l->path);
 				fprintf(fp, " ");
 			}
@@ -330,6 +336,8 @@ conf_dump(const struct tgt_conf *conf, FILE *fp)
 				fprintf(fp, "\t\tdirect yes\n");
 			if (l->backend == LUN_BACKEND_RBD)
 				conf_dump_rbd(&l->rbd, fp);
+			if (l->flags & LUN_F_PR_CLUSTER)
+				fprintf(fp, "\t\treservations cluster\n");
 			fprintf(fp, "\t\tblock-size %u\n", l->block_size);
 			if (l->size != 0)
 				fprintf(fp, "\t\tsize %llu\n",

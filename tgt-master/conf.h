@@ -122,6 +122,8 @@ struct conf_listen {
 	char			 advertise[TGT_ADDR_MAX]; /* SendTargets, "": name */
 	int			 iser;		/* iSCSI over RDMA (RFC 7145) */
 	int			 pgroup;	/* its port-group id, -1: none */
+	uint16_t		 rel_port;	/* relative target port id,
+						 * 0: its portal id + 1 */
 	int			 lineno;		/* 0: the default */
 	char			 file[TGT_PATH_MAX];
 };
@@ -150,6 +152,7 @@ struct tgt_conf {
 	struct conf_pgroups	 pgroups;	/* empty: no ALUA */
 	int			 alua_explicit;	/* SET TARGET PORT GROUPS */
 	int			 alua_transition; /* seconds, RTPG reports */
+	uint16_t		 tpgt;		/* portal-group-tag, all listeners */
 	struct conf_targets	 targets;
 	struct conf_auth	 discovery;	/* discovery sessions */
 	/* isns server: tgt-master/isns.c */
@@ -167,6 +170,7 @@ struct tgt_conf {
 	int			 nop_timeout;
 };
 #define CONF_DEF_DRAIN		5
+#define CONF_DEF_TPGT		1
 #define CONF_DRAIN_MAX		3600
 #define CONF_DEF_NOP_INTERVAL	30
 #define CONF_DEF_NOP_TIMEOUT	30

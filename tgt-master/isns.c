@@ -101,13 +101,14 @@ conf_target_registered(const struct conf_target *ct)
 }
 
 static void
-isns_addr(const struct sockaddr_storage *ss, struct msg_isns_portal *p)
+isns_addr(const struct sockaddr_storage *ss, uint16_t tpgt,
+    struct msg_isns_portal *p)
 {
 	const struct sockaddr_in	*sin;
 	const struct sockaddr_in6	*sin6;
 
 	memset(p, 0, sizeof(*p));
-	p->tpgt = 1;
+	p->tpgt = tpgt;
 	if (ss->ss_family == AF_INET) {
 		sin = (const struct sockaddr_in *)ss;
 		p->addr[10] = p->addr[11] = 0xff;
@@ -217,7 +218,7 @@ isns_run(int fd, short ev, void *arg)
 		TAILQ_FOREACH(p, &m->portals, entry) {
 			if (p->draining || nportals++ >= rq.nportals)
 				continue;
-			isns_addr(&p->listen.ss, &pt);
+			isns_addr(&p->listen.ss, m->conf->tpgt, &pt);
 			msgchan_send(&mp->svc.proc->chan,
 			    MSG_PORTAL_ISNS_PORTAL, 0, NULL, 0, &pt,
 			    sizeof(pt));

@@ -311,6 +311,7 @@ void	 luns_added_ready(struct master *, struct mlun *);
 struct mportal	*portal_new(struct master *, const struct conf_listen *,
 		    char *err, size_t errlen);
 void	 portal_config_send(struct master *, struct mportal *);
+uint16_t portal_rel_port(const struct mportal *);
 void	 portal_dispatch(struct msgchan *, struct msg *, void *);
 
 /* lun.c */

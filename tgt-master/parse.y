@@ -140,7 +140,7 @@ static void	 rbd_end(const YYLTYPE *);
 static void	 lun_string(const YYLTYPE *, char *, size_t, const char *,
 		    const char *);
 static void	 listen_add(const YYLTYPE *, const char *, int64_t, int,
-		    const char *, const YYLTYPE *);
+		    const char *, const YYLTYPE *, int64_t, const YYLTYPE *);
 static int	 advertise_ok(const char *);
 static int	 parse_size(const char *, uint64_t *);
 static void	 auth_add(const YYLTYPE *, int, const char *,
@@ -210,10 +210,10 @@ static void	 pgroup_checks(void);
 %token	POOL IMAGE NAMESPACE CEPHCONF
 %token	CHANGER SLOTS MAILSLOTS DRIVE SLOT MAILSLOT
 %token	VOLUME PATH
-%token	PORTGROUP PREFERRED ALUA EXPLICIT TRANSITIONTIME
+%token	PORTGROUP PREFERRED ALUA EXPLICIT TRANSITIONTIME RELATIVEPORT PGTAG
 %token	<string>	STRING
 %token	<number>	NUMBER
-%type	<number>	port yesno chapkind redirtype isnsport transport
+%type	<number>	port yesno chapkind redirtype isnsport transport relport
 %type	<string>	string advertise
 
 %destructor { free($$); } <string>
@@ -262,9 +262,9 @@ pgopt		: STATE STRING		{
 				cur_pgroup->pref_set = 1;
 			}
 		}
-		| LISTEN ON STRING port transport advertise {
-			if ($4 != -1)
-				listen_add(&@3, $3, $4, $5, $6, &@6);
+		| LISTEN ON STRING port transport advertise relport {
+			if ($4 != -1 && $7 != -1)
+				listen_add(&@3, $3, $4, $5, $6, &@6, $7, &@7);
 			free($3);
 			free($6);
 		}
@@ -408,9 +408,9 @@ main		: USER STRING		{
 				    "(max %zu)", sizeof(conf->control) - 1);
 			free($3);
 		}
-		| LISTEN ON STRING port transport advertise {
-			if ($4 != -1)
-				listen_add(&@3, $3, $4, $5, $6, &@6);
+		| LISTEN ON STRING port transport advertise relport {
+			if ($4 != -1 && $7 != -1)
+				listen_add(&@3, $3, $4, $5, $6, &@6, $7, &@7);
 			free($3);
 			free($6);
 		}
@@ -418,6 +418,13 @@ main		: USER STRING		{
 			if ($4 != -1)
 				isns_set(&@3, $3, $4);
 			free($3);
+		}
+		| PGTAG NUMBER		{
+			if ($2 < 1 || $2 > 65535)
+				conf_err(&@2, "portal-group-tag %lld out of "
+				    "range (1-65535)", (long long)$2);
+			else
+				conf->tpgt = $2;
 		}
 		| ALUA EXPLICIT yesno	{
 			conf->alua_explicit = $3;
@@ -453,6 +460,17 @@ transport	: /* empty */		{ $$ = 0; }
 
 advertise	: /* empty */		{ $$ = NULL; }
 		| ADVERTISE STRING	{ $$ = $2; }
+		;
+
+relport		: /* empty */		{ $$ = 0; }
+		| RELATIVEPORT NUMBER	{
+			if ($2 < 1 || $2 > 65535) {
+				conf_err(&@2, "relative-port %lld out of range "
+				    "(1-65535)", (long long)$2);
+				$$ = -1;
+			} else
+				$$ = $2;
+		}
 		;
 
 port		: /* empty */		{ $$ = CONF_DEF_PORT; }
@@ -638,10 +656,13 @@ lunopt		: BACKEND STRING	{
 				cur_lun->flags |= LUN_F_DIRECT;
 		}
 		| RESERVATIONS STRING	{
-			if (lun_once(&@1, LOPT_RESERVATIONS, "reservations") &&
-			    strcmp($2, "device") != 0)
-				conf_err(&@2, "reservations \"%.*s\": device "
-				    "or target", 64, $2);
+			if (!lun_once(&@1, LOPT_RESERVATIONS, "reservations"))
+				;
+			else if (strcmp($2, "cluster") == 0)
+				cur_lun->flags |= LUN_F_PR_CLUSTER;
+			else if (strcmp($2, "device") != 0)
+				conf_err(&@2, "reservations \"%.*s\": device, "
+				    "target or cluster", 64, $2);
 			free($2);
 		}
 		| RESERVATIONS TARGET	{
@@ -834,6 +855,7 @@ anyarg		: STRING		{ free($1); }
 		| ADVERTISE | OPTICAL | ISER | PASSTHROUGH | RESERVATIONS
 		| POOL | IMAGE | NAMESPACE | CEPHCONF | VOLUME | PATH
 		| PORTGROUP | PREFERRED | ALUA | EXPLICIT | TRANSITIONTIME
+		| RELATIVEPORT | PGTAG
 		;
 
 %%
@@ -891,10 +913,12 @@ static const struct keyword keywords[] = {
 	{ "pool",		POOL },
 	{ "port",		PORT },
 	{ "port-group",		PORTGROUP },
+	{ "portal-group-tag",	PGTAG },
 	{ "preferred",		PREFERRED },
 	{ "product",		PRODUCT },
 	{ "read-only",		READONLY },
 	{ "redirect",		REDIRECT },
+	{ "relative-port",	RELATIVEPORT },
 	{ "removable",		REMOVABLE },
 	{ "reservations",	RESERVATIONS },
 	{ "revision",		REVISION },
@@ -1647,10 +1671,18 @@ lun_end(const YYLTYPE *loc)
 		conf_err(loc, "LUN %llu: a passthrough device takes "
 		    "reservations only (its identity, size, block size and "
 		    "cache are the device's)", (unsigned long long)cur_lun->lun);
+	if (cur_lun->type == LUN_TYPE_PASSTHROUGH &&
+	    (cur_lun->flags & LUN_F_PR_CLUSTER))
+		conf_err(loc, "LUN %llu: reservations cluster is for backend "
+		    "rbd; a passthrough LUN takes device or target",
+		    (unsigned long long)cur_lun->lun);
 	if (cur_lun->type != LUN_TYPE_PASSTHROUGH &&
-	    (lun_seen & LOPT_RESERVATIONS))
+	    (lun_seen & LOPT_RESERVATIONS) &&
+	    !(cur_lun->backend == LUN_BACKEND_RBD &&
+	    (cur_lun->flags & LUN_F_PR_CLUSTER)))
 		conf_err(loc, "LUN %llu: reservations is an option of a "
-		    "passthrough LUN", (unsigned long long)cur_lun->lun);
+		    "passthrough LUN (device, target) or of backend rbd "
+		    "(cluster)", (unsigned long long)cur_lun->lun);
 	if (cur_lun->type == LUN_TYPE_OPTICAL && (lun_seen & LOPT_DISK_ONLY))
 		conf_err(loc, "LUN %llu: an optical drive takes read-only, "
 		    "vendor, product, revision and serial only",
@@ -1955,7 +1987,8 @@ advertise_ok(const char *a)
 
 static void
 listen_add(const YYLTYPE *loc, const char *addr, int64_t port, int iser,
-    const char *adv, const YYLTYPE *advloc)
+    const char *adv, const YYLTYPE *advloc, int64_t rel_port,
+    const YYLTYPE *relloc)
 {
 	struct conf_listen	*l, *o;
 	struct sockaddr_in	*sin;
@@ -2009,6 +2042,15 @@ listen_add(const YYLTYPE *loc, const char *addr, int64_t port, int iser,
 			free(l);
 			return;
 		}
+	TAILQ_FOREACH(o, &conf->listens, entry)
+		if (rel_port != 0 && o->rel_port == rel_port) {
+			conf_err(relloc, "relative-port %lld already used by "
+			    "listen on %s (line %d)", (long long)rel_port,
+			    o->name, o->lineno);
+			free(l);
+			return;
+		}
+	l->rel_port = rel_port;
 	l->pgroup = -1;
 	if (cur_pgroup != NULL) {
 		if (cur_pgroup->nlistens >= ALUA_PORTS_MAX) {
@@ -2116,6 +2158,17 @@ static void
 pgroup_checks(void)
 {
 	struct conf_listen	*l;
+
+	/* relative ports: given for every listener or for none */
+	TAILQ_FOREACH(l, &conf->listens, entry)
+		if (l->rel_port != 0)
+			break;
+	if (l != NULL)
+		TAILQ_FOREACH(l, &conf->listens, entry)
+			if (l->rel_port == 0)
+				conf_err_at(l->file, l->lineno, "listen on %s "
+				    "has no relative-port (every listener "
+				    "needs one once one has)", l->name);
 
 	if (TAILQ_EMPTY(&conf->pgroups)) {
 		if (alua_line != 0)
@@ -2584,6 +2637,7 @@ parse_config(const char *filename, int opts)
 	conf->drain_timeout = CONF_DEF_DRAIN;
 	conf->nop_interval = CONF_DEF_NOP_INTERVAL;
 	conf->nop_timeout = CONF_DEF_NOP_TIMEOUT;
+	conf->tpgt = CONF_DEF_TPGT;
 
 	if (pushfile(filename, NULL) != NULL)
 		yyparse();

@@ -84,6 +84,17 @@ portal_new(struct master *m, const struct conf_listen *cl, char *err,
 	return (mp);
 }
 
+/*
+ * The relative target port id of a listener: relative-port in tgt.conf
+ * (gateways over one image need distinct ones), else its portal id + 1.
+ */
+uint16_t
+portal_rel_port(const struct mportal *mp)
+{
+	return (mp->listen.rel_port != 0 ? mp->listen.rel_port :
+	    mp->portal_id + 1);
+}
+
 /* The portal's settings; sent again when a reload changes them. */
 void
 portal_config_send(struct master *m, struct mportal *mp)
@@ -92,7 +103,8 @@ portal_config_send(struct master *m, struct mportal *mp)
 
 	memset(&pc, 0, sizeof(pc));
 	pc.portal_id = mp->portal_id;
-	pc.tpgt = 1;
+	pc.tpgt = m->conf->tpgt;
+	pc.rel_port = portal_rel_port(mp);
 	pc.max_cmds = MASTER_MAX_CMDS;
 	pc.max_xfer = MASTER_MAX_XFER;
 	pc.nop_interval = m->conf->nop_interval;

@@ -484,7 +484,7 @@ plun_push_nexus(struct plun *p, struct session *s)
 	strlcpy(nx->initiator, s->initiator, sizeof(nx->initiator));
 	memcpy(nx->isid, s->isid, sizeof(nx->isid));
 	nx->tpgt = portal->tpgt;
-	nx->rel_port = portal->portal_id + 1;
+	nx->rel_port = portal->rel_port;
 	if (nexus_bit(s, p->lun_id, NEXUS_OLD))
 		nx->flags |= RING_NEXUS_F_POWER_ON;
 

@@ -137,6 +137,7 @@ struct portal {
 	struct msgchan		 master;
 	uint32_t		 portal_id;
 	uint16_t		 tpgt;
+	uint16_t		 rel_port;	/* relative target port id */
 	uint32_t		 max_cmds;
 	uint32_t		 max_xfer;
 	uint32_t		 nop_interval;	/* 0: no NOP-In pings */

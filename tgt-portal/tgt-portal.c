@@ -110,7 +110,9 @@ portal_config(struct msg *m)
 		return;
 	}
 	portal->portal_id = pc.portal_id;
-	portal->tpgt = pc.tpgt;
+	portal->tpgt = pc.tpgt != 0 ? pc.tpgt : 1;
+	portal->rel_port = pc.rel_port != 0 ? pc.rel_port :
+	    portal->portal_id + 1;
 	portal->max_cmds = pc.max_cmds;
 	if (portal->max_cmds == 0 || portal->max_cmds > 65536)
 		portal->max_cmds = PORTAL_DEF_QUEUE;

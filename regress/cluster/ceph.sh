@@ -9,6 +9,8 @@
 #				they wrote), the OSD first.
 #	ceph_stop_osd DIR, ceph_start_osd DIR
 #				take the OSD away and bring it back.
+#	ceph_test_up DIR	ceph_up for an integration test, with its
+#				ok or FAIL line.
 #
 # Everything listens on 127.0.0.1 only.  Messenger v1 is off, so the one
 # address is the v2 one; every daemon writes its pid file, log and admin
@@ -157,4 +159,20 @@ ceph_start_osd() {
 ceph_down() {
 	ceph_kill "$1" osd.0
 	ceph_kill "$1" mon.a
+}
+
+# ceph_test_up DIR: for an integration test (after regress/lib/common.sh):
+# ceph_up on a free port, bounded by 300 s, as an ok or a FAIL line;
+# exports CEPH_CONF.  1 if the cluster did not come up.
+ceph_test_up() {
+	local d=$1 port
+	port=$(free_port)
+	if ! timeout 300 bash -c ". '$top/regress/cluster/ceph.sh'; \
+	    ceph_up '$d' '$port' && echo \$CEPH_SECS > '$d.secs'"; then
+		fail "ceph: a one-node cluster comes up within ${CEPH_WAIT} s"
+		indent "$d/log/up.log"
+		return 1
+	fi
+	export CEPH_CONF=$d/ceph.conf
+	ok "ceph: one monitor and one OSD up on 127.0.0.1:$port in $(cat "$d.secs") s"
 }

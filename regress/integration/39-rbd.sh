@@ -25,24 +25,11 @@
 . "$top/regress/cluster/ceph.sh"
 
 need_bin tgt-master
-for b in ceph-mon ceph-osd rbd uuidgen qemu-img iscsi-test-cu; do
-	if ! command -v "$b" > /dev/null; then
-		skip "$b is not installed (regress/install-deps.sh)"
-		exit 0
-	fi
-done
+need_cmds ceph-mon ceph-osd rbd uuidgen qemu-img iscsi-test-cu
 
 CD=$T/ceph
-MONPORT=$(free_port)
 trap 'ceph_down "$CD"; finish' EXIT
-if ! timeout 300 bash -c ". '$top/regress/cluster/ceph.sh'; ceph_up '$CD' \
-    '$MONPORT' && echo \$CEPH_SECS > '$CD.secs'"; then
-	fail "ceph: a one-node cluster comes up within ${CEPH_WAIT:-120} s"
-	indent "$CD/log/up.log"
-	exit 1
-fi
-export CEPH_CONF=$CD/ceph.conf
-ok "ceph: one monitor and one OSD up on 127.0.0.1:$MONPORT in $(cat "$CD.secs") s"
+ceph_test_up "$CD" || exit 1
 RBD="timeout 60 rbd"
 # layering only for the kill -9 image: with exclusive-lock, the new LUN
 # process would wait for the dead one's watch to expire (30 s)
@@ -190,17 +177,7 @@ if [ "${RBD_CU:-1}" = 1 ]; then
 	    -o "$T/cu" "$URL/$IQN/2" $CU_SUITES > "$T/cu.out" 2>&1
 	note "conformance on rbd: $(tail -n 1 "$T/cu.out") in $((SECONDS - start)) s"
 	# a noisy pass must be one regress/cu-noisy explains
-	while read -r verdict name; do
-		case $verdict in
-		FAIL)	fail "conformance on rbd: $name" ;;
-		noisy)	name=${name%%:*}
-			grep -qE "^$name[[:space:]]" "$top/regress/cu-noisy" ||
-			    fail "conformance on rbd: $name passed noisily (not in regress/cu-noisy)" ;;
-		esac
-	done < <(grep -E '^(FAIL|noisy) ' "$T/cu.out")
-	npassed=$(grep -c '^PASS ' "$T/cu.out")
-	[ "$npassed" -gt 0 ] && ok "conformance on rbd: $npassed tests passed ($(grep -c '^SKIP ' "$T/cu.out") skipped)" ||
-	    fail "conformance on rbd: tests passed"
+	cu_verdicts "conformance on rbd" "$T/cu.out"
 else
 	skip "conformance on rbd (RBD_CU=0)"
 fi

@@ -351,6 +351,38 @@ ack_kill() {
 # Background helpers to reap at exit.
 bg() { BGPIDS="$BGPIDS $1"; }
 
+# need_cmds CMD...: skip the whole test unless every CMD is installed.
+need_cmds() {
+	local b
+	for b in "$@"; do
+		if ! command -v "$b" > /dev/null; then
+			skip "$b is not installed (regress/install-deps.sh)"
+			exit 0
+		fi
+	done
+}
+
+# cu_verdicts WHAT FILE: the verdicts of a regress/cu-run.sh output: a
+# FAIL per failed test and per noisy pass that regress/cu-noisy does not
+# explain, then an ok with the counts if tests passed.
+cu_verdicts() {
+	local what=$1 out=$2 verdict name n
+	while read -r verdict name; do
+		case $verdict in
+		FAIL)	fail "$what: $name" ;;
+		noisy)	name=${name%%:*}
+			grep -qE "^$name[[:space:]]" "$top/regress/cu-noisy" ||
+			    fail "$what: $name passed noisily (not in regress/cu-noisy)" ;;
+		esac
+	done < <(grep -E '^(FAIL|noisy) ' "$out")
+	n=$(grep -c '^PASS ' "$out")
+	if [ "$n" -gt 0 ]; then
+		ok "$what: $n tests passed ($(grep -c '^SKIP ' "$out") skipped)"
+	else
+		fail "$what: tests passed"
+	fi
+}
+
 finish() {
 	local pid
 	trap - EXIT INT TERM

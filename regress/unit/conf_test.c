@@ -311,6 +311,28 @@ test_iser(void)
 	conf_free(c);
 }
 
+/* A second gateway: its portal group tag and relative target ports. */
+static void
+test_gateway(void)
+{
+	struct tgt_conf		*c;
+
+	REQUIRE((c = parse_good("gateway.conf")) != NULL);
+	CHECK(c->tpgt == 2);
+	REQUIRE(nlisten(c) == 2);
+	CHECK(listen_nth(c, 0)->rel_port == 3);
+	CHECK(listen_nth(c, 1)->rel_port == 4);
+	CHECK(listen_nth(c, 1)->pgroup == 2);
+	REQUIRE(TAILQ_FIRST(&c->targets) != NULL);
+	REQUIRE(lun(TAILQ_FIRST(&c->targets), 0) != NULL);
+	CHECK(lun(TAILQ_FIRST(&c->targets), 0)->flags & LUN_F_PR_CLUSTER);
+	conf_free(c);
+	REQUIRE((c = parse_good("iser.conf")) != NULL);
+	CHECK(c->tpgt == CONF_DEF_TPGT);
+	CHECK(listen_nth(c, 0)->rel_port == 0);
+	conf_free(c);
+}
+
 static void
 test_ipv6(void)
 {
@@ -586,6 +608,7 @@ main(void)
 	UNIT_RUN(test_include);
 	UNIT_RUN(test_ipv6);
 	UNIT_RUN(test_iser);
+	UNIT_RUN(test_gateway);
 	UNIT_RUN(test_separators);
 	UNIT_RUN(test_dump_roundtrip);
 	UNIT_RUN(test_bad_files);

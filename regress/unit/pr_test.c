@@ -12,6 +12,7 @@
 
 #include <sys/types.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -548,6 +549,121 @@ test_no_state_file(void)
 	files_close();
 }
 
+/*
+ * A cluster store in memory (what pr_rados.c does with RADOS): the
+ * state as encoded, and once, another gateway's change slipped in
+ * between load and commit.
+ */
+static uint8_t	*fs_state, *fs_other, *fs_ev;
+static uint32_t	 fs_len, fs_otherlen, fs_evlen;
+static int	 fs_commits;
+
+static int
+fs_load(struct lun *lun)
+{
+	return (pr_state_decode(lun, fs_state, fs_len) == 0 ? 0 : -EIO);
+}
+
+static int
+fs_sync(struct lun *lun)
+{
+	return (0);
+}
+
+static int
+fs_commit(struct lun *lun)
+{
+	fs_commits++;
+	if (fs_other != NULL) {		/* the other gateway was first */
+		free(fs_state);
+		fs_state = fs_other;
+		fs_len = fs_otherlen;
+		fs_other = NULL;
+		return (-ECANCELED);
+	}
+	free(fs_state);
+	if ((fs_state = pr_state_encode(lun, &fs_len)) == NULL)
+		return (-ENOMEM);
+	free(fs_ev);
+	if ((fs_ev = pr_ev_encode(lun->pr_ev, lun->pr_nev, &fs_evlen)) == NULL)
+		return (-ENOMEM);
+	return (0);
+}
+
+static const struct pr_store fs_store = { fs_load, fs_sync, fs_commit };
+
+static void
+test_cluster_store(void)
+{
+	struct nexus	*a, *b, *c;
+	struct pr_ev	 ev[4];
+	uint8_t		 buf[8], *rec, *snap;
+	uint32_t	 n, snaplen;
+	int		 found;
+
+	no_state = 1;
+	REQUIRE(files_open() == 0 && lun_up() == 0);
+	no_state = 0;
+	L.pr_store = &fs_store;
+	a = nx_new(1, "iqn.a", 1, 1);
+	b = nx_new(2, "iqn.b", 1, 2);
+	c = nx_new(3, "iqn.c", 1, 1);
+	REQUIRE(a != NULL && b != NULL && c != NULL);
+	/* APTPL is possible without a state file: the cluster keeps it */
+	prin(a, 2, buf, sizeof(buf));
+	CHECK(buf[2] & 0x01);
+	CHECK(prout(a, 0, 0, 0, 0xa1, 0).status == SAM_STAT_GOOD);
+	CHECK(prout(c, 0, 0, 0, 0xc1, 0).status == SAM_STAT_GOOD);
+	/* (a, c) is what another gateway will have written */
+	REQUIRE((snap = malloc(fs_len)) != NULL);
+	memcpy(snap, fs_state, fs_len);
+	snaplen = fs_len;
+	CHECK(prout(c, 0, 0, 0xc1, 0, 0).status == SAM_STAT_GOOD);
+	fs_other = snap;
+	fs_otherlen = snaplen;
+	/* b's REGISTER loses the race once, then applies to (a, c) */
+	fs_commits = 0;
+	CHECK(prout(b, 0, 0, 0, 0xb1, 0).status == SAM_STAT_GOOD);
+	CHECK(fs_commits == 2);
+	CHECK(nkeys(a, 0xc1, &found) == 3 && found);
+	CHECK(nkeys(a, 0xb1, &found) == 3 && found);
+	/* b preempts c: the event the other gateways get names c's port */
+	CHECK(prout(b, 4, PR_WE, 0xb1, 0xc1, 0).status == SAM_STAT_GOOD);
+	CHECK(c->ua & UA_REGS_PREEMPTED);
+	n = pr_ev_decode(fs_ev, fs_evlen, ev, 4);
+	REQUIRE(n == 1);
+	CHECK(strcmp(ev[0].reg.initiator, "iqn.c") == 0 &&
+	    ev[0].ua == UA_REGS_PREEMPTED && !ev[0].abort);
+	/* applied on a gateway where c has a nexus */
+	c->ua = 0;
+	pr_events_apply(&L, ev, n, NULL);
+	CHECK(c->ua == UA_REGS_PREEMPTED && !(a->ua & UA_REGS_PREEMPTED));
+	/* only reservation unit attentions come from another gateway */
+	rec = fs_ev;
+	rec[fs_evlen - 4] = 0xff;
+	rec[fs_evlen - 3] = 0xff;
+	CHECK(pr_ev_decode(fs_ev, fs_evlen, ev, 4) == 1 &&
+	    ev[0].ua == (UA_RES_PREEMPTED | UA_RES_RELEASED |
+	    UA_REGS_PREEMPTED));
+	/* a damaged state is refused, the LUN's stays */
+	fs_state[fs_len - 1] ^= 0x01;
+	CHECK(pr_state_decode(&L, fs_state, fs_len) == -1);
+	CHECK(nkeys(a, 0, &found) == 2);
+	/* SPC-2 RESERVE would hold on this gateway only: refused */
+	{
+		uint8_t	cdb[16] = { 0x16 };	/* RESERVE(6) */
+		struct res r = run(a, cdb, RING_DIR_NONE, NULL, 0);
+
+		CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, ASC_INVALID_OPCODE));
+	}
+	L.pr_store = NULL;
+	free(fs_state);
+	free(fs_ev);
+	fs_state = fs_ev = NULL;
+	fs_len = fs_evlen = 0;
+	files_close();
+}
+
 int
 main(void)
 {
@@ -559,5 +675,6 @@ main(void)
 	UNIT_RUN(test_aptpl_restart);
 	UNIT_RUN(test_state_corrupt);
 	UNIT_RUN(test_no_state_file);
+	UNIT_RUN(test_cluster_store);
 	return (UNIT_END("pr"));
 }

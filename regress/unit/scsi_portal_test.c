@@ -147,6 +147,7 @@ fixture(void)
 		pt.evb = event_base_new();
 		pt.tpgt = 1;
 		pt.portal_id = 2;
+		pt.rel_port = 3;	/* as PORTAL_CONFIG gives it */
 	}
 	if (fixture_on)
 		unfixture();	/* the previous test stopped half way */
