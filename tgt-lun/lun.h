@@ -292,6 +292,12 @@ struct lun {
 	/* SPC-2 RESERVE(6) */
 	struct nexus		*res6_holder;
 	int			 res6_anon;	/* held without a nexus */
+	/*
+	 * With a cluster store: the holder by its I_T nexus identity
+	 * (initiator port, relative target port), kept in the cluster.
+	 */
+	int			 res6_shared;
+	struct pr_reg		 res6_id;
 
 	/* SANITIZE (sanitize.c) */
 	int			 san_active;	/* in progress */

@@ -214,20 +214,128 @@ pr_fini(struct lun *lun)
 	lun->pr_type = 0;
 }
 
+/* Is nx the I_T nexus that holds the shared SPC-2 reservation? */
+static int
+pr_res6_mine(const struct lun *lun, const struct nexus *nx)
+{
+	const struct pr_reg	*id = &lun->res6_id;
+
+	if (nx == NULL)
+		return (id->initiator[0] == '\0' && id->rel_port == 0);
+	return (strcmp(id->initiator, nx->initiator) == 0 &&
+	    memcmp(id->isid, nx->isid, sizeof(id->isid)) == 0 &&
+	    id->rel_port == nx->rel_port);
+}
+
+/* Is there an SPC-2 reservation? */
+static int
+pr_res6_held(const struct lun *lun)
+{
+	if (lun->pr_store != NULL)
+		return (lun->res6_shared);
+	return (lun->res6_holder != NULL || lun->res6_anon);
+}
+
+/* Does an SPC-2 reservation of another I_T nexus bar cmd? */
+static int
+pr_res6_other(const struct scsi_cmd *cmd)
+{
+	const struct lun	*lun = cmd->lun;
+
+	if (lun->pr_store != NULL)
+		return (lun->res6_shared && !pr_res6_mine(lun, cmd->nexus));
+	if (lun->res6_anon)
+		return (cmd->nexus != NULL);
+	return (lun->res6_holder != NULL && lun->res6_holder != cmd->nexus);
+}
+
+static void	pr_store_error(struct scsi_cmd *, int);
+static void	pr_conflict_end(struct scsi_cmd *);
+
+/*
+ * Change the SPC-2 reservation kept in the cluster: read the state,
+ * apply, write it back unless another gateway changed it meanwhile (then
+ * again on the newer state).  op: 1 reserve for cmd's nexus, 0 release
+ * it, -1 release whoever holds it (a reset), -2 release it if nx holds
+ * it (nexus loss).  cmd (may be NULL) gets the outcome.
+ */
+static void
+pr_res6_cluster(struct lun *lun, struct scsi_cmd *cmd, int op,
+    const struct nexus *nx)
+{
+	int	 try, r;
+
+	for (try = 0; ; try++) {
+		if ((r = lun->pr_store->load(lun)) < 0)
+			break;
+		switch (op) {
+		case 1:
+			/* no SPC-2 reservation while a persistent one exists */
+			if (lun->pr_holder != NULL || pr_res6_other(cmd)) {
+				pr_conflict_end(cmd);
+				return;
+			}
+			memset(&lun->res6_id, 0, sizeof(lun->res6_id));
+			if (cmd->nexus != NULL) {
+				strlcpy(lun->res6_id.initiator,
+				    cmd->nexus->initiator,
+				    sizeof(lun->res6_id.initiator));
+				memcpy(lun->res6_id.isid, cmd->nexus->isid,
+				    sizeof(lun->res6_id.isid));
+				lun->res6_id.rel_port = cmd->nexus->rel_port;
+			}
+			lun->res6_shared = 1;
+			break;
+		case 0:
+			if (lun->pr_holder != NULL) {
+				pr_conflict_end(cmd);
+				return;
+			}
+			/* releasing another's reservation is a no-op */
+			if (!lun->res6_shared || !pr_res6_mine(lun, cmd->nexus))
+				return;
+			lun->res6_shared = 0;
+			break;
+		default:
+			if (!lun->res6_shared ||
+			    (op == -2 && !pr_res6_mine(lun, nx)))
+				return;
+			lun->res6_shared = 0;
+			break;
+		}
+		r = lun->pr_store->commit(lun);
+		if (r != -ECANCELED || try >= PR_TRIES)
+			break;
+	}
+	if (r >= 0)
+		return;
+	if (cmd != NULL)
+		pr_store_error(cmd, -r);
+	else
+		log_warnx("SPC-2 reservation: the cluster state could not be "
+		    "changed: %s", strerror(-r));
+}
+
 /* I_T nexus loss: an SPC-2 reservation ends, registrations stay. */
 void
 pr_nexus_gone(struct lun *lun, struct nexus *nx)
 {
 	if (lun->res6_holder == nx)
 		lun->res6_holder = NULL;
+	/* only if it looks held here: no cluster call at every logout */
+	if (lun->pr_store != NULL && lun->res6_shared &&
+	    pr_res6_mine(lun, nx))
+		pr_res6_cluster(lun, NULL, -2, nx);
 }
 
-/* LU or target reset. */
+/* LU or target reset: SPC-2 reservations end, on every gateway. */
 void
 pr_reset(struct lun *lun)
 {
 	lun->res6_holder = NULL;
 	lun->res6_anon = 0;
+	if (lun->pr_store != NULL)
+		pr_res6_cluster(lun, NULL, -1, NULL);
 }
 
 /* A cluster store that could not be read or written. */
@@ -273,10 +381,8 @@ pr_conflict(struct scsi_cmd *cmd, int access)
 		pr_store_error(cmd, ETIMEDOUT);
 		return (1);
 	}
-	if (lun->res6_holder != NULL || lun->res6_anon) {
-		if ((lun->res6_anon && cmd->nexus != NULL) ||
-		    (!lun->res6_anon && lun->res6_holder != cmd->nexus))
-			conflict = 1;
+	if (pr_res6_held(lun)) {
+		conflict = pr_res6_other(cmd);
 	} else if (lun->pr_holder != NULL && (access & (PR_ACCESS_READ |
 	    PR_ACCESS_WRITE))) {
 		reg = pr_find(lun, cmd->nexus);
@@ -312,27 +418,16 @@ pr_conflict_end(struct scsi_cmd *cmd)
 	cmd->sense_len = 0;
 }
 
-/*
- * SPC-2 reservations belong to one I_T nexus of one process: with a
- * cluster store they would hold on one gateway only, so they are
- * refused there (persistent reservations do the job).
- */
-static int
-pr_res6_refused(struct scsi_cmd *cmd)
-{
-	if (cmd->lun->pr_store == NULL)
-		return (0);
-	scsi_check(cmd, SK_ILLEGAL_REQUEST, ASC_INVALID_OPCODE);
-	return (1);
-}
-
 int
 spc_reserve6(struct scsi_cmd *cmd)
 {
 	struct lun	*lun = cmd->lun;
 
-	if (pr_res6_refused(cmd))
+	/* with a cluster store, held by the nexus on every gateway */
+	if (lun->pr_store != NULL) {
+		pr_res6_cluster(lun, cmd, 1, NULL);
 		return (SCSI_DONE);
+	}
 	/* no SPC-2 reservation while a persistent one exists */
 	if (lun->pr_holder != NULL) {
 		pr_conflict_end(cmd);
@@ -350,8 +445,10 @@ spc_release6(struct scsi_cmd *cmd)
 {
 	struct lun	*lun = cmd->lun;
 
-	if (pr_res6_refused(cmd))
+	if (lun->pr_store != NULL) {
+		pr_res6_cluster(lun, cmd, 0, NULL);
 		return (SCSI_DONE);
+	}
 	if (lun->pr_holder != NULL) {
 		pr_conflict_end(cmd);
 		return (SCSI_DONE);
@@ -766,11 +863,9 @@ pr_out_apply(struct scsi_cmd *cmd, const uint8_t *pl, uint32_t len)
 	uint8_t		 type = cmd->cdb[2] & 0x0f;
 	uint8_t		 scope = cmd->cdb[2] >> 4;
 
-	if (lun->res6_holder != NULL || lun->res6_anon) {
-		if (lun->res6_anon || lun->res6_holder != cmd->nexus) {
-			pr_conflict_end(cmd);
-			return;
-		}
+	if (pr_res6_other(cmd)) {
+		pr_conflict_end(cmd);
+		return;
 	}
 	my = pr_find(lun, cmd->nexus);
 	/* APTPL needs somewhere to persist to (PTPL_C) */
@@ -933,9 +1028,12 @@ spc_pr_out(struct scsi_cmd *cmd)
  *	"TGTPR\0\0\1"	magic and format version
  *	u32 sequence, u32 checksum (FNV-1a of what follows it),
  *	u32 generation, u32 nregs, u32 holder index + 1 (0: none),
- *	u8 type, u8 aptpl, 2 reserved,
+ *	u8 type, u8 aptpl, u8 SPC-2 reserved (cluster store only), 1
+ *	    reserved,
  *	nregs records of PR_REC bytes: the initiator name (NUL padded),
- *	    ISID, relative port, key, flags (1 ALL_TG_PT, 2 any ISID).
+ *	    ISID, relative port, key, flags (1 ALL_TG_PT, 2 any ISID),
+ *	then, if SPC-2 reserved, one more: the holder's I_T nexus.
+ * The checksum covers every record.
  * Everything big-endian.  The file keeps registrations only with APTPL
  * (with APTPL off a slot says "none", so a restart forgets them); a
  * cluster store keeps them all, the gateways share them.
@@ -944,6 +1042,8 @@ spc_pr_out(struct scsi_cmd *cmd)
 #define PR_HDR		32
 #define PR_REC		(TGT_NAME_MAX + 6 + 2 + 8 + 4)
 #define PR_SLOT		(PR_HDR + PR_MAX_REGS * PR_REC)
+/* a cluster store's state: one record more, the SPC-2 holder */
+#define PR_STATE_MAX	(PR_SLOT + PR_REC)
 #define PR_EV_REC	(PR_REC + 4)	/* + unit attention, abort, pad */
 
 static uint32_t
@@ -980,7 +1080,7 @@ pr_reg_get(struct pr_reg *reg, const uint8_t *r)
 	reg->any_isid = (get_be32(&r[TGT_NAME_MAX + 16]) & 2) != 0;
 }
 
-/* Encode into b (PR_SLOT bytes); returns the length used. */
+/* Encode into b (PR_STATE_MAX bytes); returns the length used. */
 static uint32_t
 pr_encode(struct lun *lun, int regs, uint32_t seq, uint8_t *b)
 {
@@ -1003,7 +1103,11 @@ pr_encode(struct lun *lun, int regs, uint32_t seq, uint8_t *b)
 	put_be32(&b[24], holder);
 	b[28] = holder ? lun->pr_type : 0;
 	b[29] = lun->pr_aptpl;
-	len = PR_HDR + n * PR_REC;
+	if (regs && lun->res6_shared && lun->pr_store != NULL) {
+		b[30] = 1;
+		pr_reg_put(&lun->res6_id, &b[PR_HDR + n * PR_REC]);
+	}
+	len = PR_HDR + (n + b[30]) * PR_REC;
 	put_be32(&b[12], pr_fnv(&b[16], len - 16));
 	return (len);
 }
@@ -1011,7 +1115,7 @@ pr_encode(struct lun *lun, int regs, uint32_t seq, uint8_t *b)
 size_t
 pr_state_max(void)
 {
-	return (PR_SLOT);
+	return (PR_STATE_MAX);
 }
 
 uint8_t *
@@ -1019,7 +1123,7 @@ pr_state_encode(struct lun *lun, uint32_t *len)
 {
 	uint8_t	*b;
 
-	if ((b = malloc(PR_SLOT)) == NULL)
+	if ((b = malloc(PR_STATE_MAX)) == NULL)
 		return (NULL);
 	*len = pr_encode(lun, 1, 0, b);
 	return (b);
@@ -1034,9 +1138,11 @@ pr_state_check(const uint8_t *b, size_t len)
 	if (len < PR_HDR || memcmp(b, PR_MAGIC, 8) != 0)
 		return (0);
 	n = get_be32(&b[20]);
-	if (n > PR_MAX_REGS || len < PR_HDR + (size_t)n * PR_REC ||
+	if (n > PR_MAX_REGS || b[30] > 1 ||
+	    len < PR_HDR + ((size_t)n + b[30]) * PR_REC ||
 	    get_be32(&b[24]) > n || b[29] > 1 ||
-	    pr_fnv(&b[16], PR_HDR + n * PR_REC - 16) != get_be32(&b[12]))
+	    pr_fnv(&b[16], PR_HDR + (n + b[30]) * PR_REC - 16) !=
+	    get_be32(&b[12]))
 		return (0);
 	return (get_be32(&b[8]) == 0 ? 1 : get_be32(&b[8]));
 }
@@ -1056,11 +1162,16 @@ pr_state_decode(struct lun *lun, const uint8_t *s, size_t len)
 	if (len == 0) {
 		pr_fini(lun);
 		lun->pr_aptpl = 0;
+		lun->res6_shared = 0;
 		return (0);
 	}
 	if (pr_state_check(s, len) == 0)
 		return (-1);
 	pr_fini(lun);
+	n = get_be32(&s[20]);
+	lun->res6_shared = s[30];
+	if (lun->res6_shared)
+		pr_reg_get(&lun->res6_id, &s[PR_HDR + n * PR_REC]);
 	lun->pr_generation = get_be32(&s[16]);
 	lun->pr_aptpl = s[29];
 	n = get_be32(&s[20]);

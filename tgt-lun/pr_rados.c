@@ -256,10 +256,13 @@ prr_power_on(struct lun *lun)
 	struct notify_timeout_t	*tmos = NULL;
 	rados_write_op_t	 op;
 	char			*reply = NULL;
+	uint8_t			*b = NULL;
+	uint32_t		 len = 0;
 	size_t			 rlen = 0, nacks = 0, ntmos = 0;
 	int			 r;
 
-	if (lun->pr_aptpl || lun->pr_nregs == 0)
+	/* an SPC-2 reservation never outlives a power on */
+	if ((lun->pr_aptpl || lun->pr_nregs == 0) && !lun->res6_shared)
 		return (0);
 	if ((r = CEPH(rados_notify2)(pr->io, pr->oid, NULL, 0, pr->tmo_ms,
 	    &reply, &rlen)) < 0 && r != -ETIMEDOUT)
@@ -273,17 +276,24 @@ prr_power_on(struct lun *lun)
 		CEPH(rados_buffer_free)(reply);
 	if (nacks != 0)
 		return (0);
+	/* APTPL: the registrations stay, the SPC-2 reservation goes */
+	lun->res6_shared = 0;
+	if (lun->pr_aptpl && (b = pr_state_encode(lun, &len)) == NULL)
+		return (-ENOMEM);
 	op = CEPH(rados_create_write_op)();
 	CEPH(rados_write_op_assert_version)(op, pr->ver);
-	CEPH(rados_write_op_write_full)(op, "", 0);
+	CEPH(rados_write_op_write_full)(op, b != NULL ? (const char *)b : "",
+	    len);
 	r = CEPH(rados_write_op_operate)(op, pr->io, pr->oid, NULL, 0);
 	CEPH(rados_release_write_op)(op);
+	free(b);
 	if (r == -ERANGE || r == -EOVERFLOW)
-		return (0);		/* another gateway came first */
+		return (prr_read(lun));	/* another gateway came first */
 	if (r < 0)
 		return (r);
-	log_info("%s: no other gateway, no APTPL: %u registrations "
-	    "forgotten", pr->oid, lun->pr_nregs);
+	log_info("%s: no other gateway: power on, %s", pr->oid,
+	    lun->pr_aptpl ? "the SPC-2 reservation ended" :
+	    "no APTPL, the registrations forgotten");
 	return (prr_read(lun));
 }
 

@@ -16,7 +16,7 @@
 #	  gateway, so their second initiator goes through B
 #	- APTPL: a reservation survives a restart of both gateways; without
 #	  APTPL the registrations are gone when both restarted
-#	- SPC-2 RESERVE(6) refused on a cluster-reservation LUN
+#	- SPC-2 RESERVE(6) through A bars a write through B, until RELEASE
 #	- port groups in the cluster: REPORT TARGET PORT GROUPS through
 #	  either gateway lists both groups; after a kill -9 of gateway A,
 #	  B reports A's group unavailable and its own active/optimized, and
@@ -67,22 +67,35 @@ timeout 600 bash "$top/regress/cu-run.sh" -d -m "iscsi://$ADDR:$PORT_B/$IQN/1" \
 note "reservation suites over two gateways: $(tail -n 1 "$T/cu.out") in $((SECONDS - start)) s"
 cu_verdicts "conformance over two gateways" "$T/cu.out"
 
-# SPC-2 RESERVE(6) would hold on one gateway only: refused
-out=$(timeout 30 python3 - "$top" "$ADDR" "$PORT_A" "$IQN" <<-'EOF2'
+# SPC-2 RESERVE(6) is in the cluster too: held by X's I_T nexus through
+# A, it bars Y through B until X releases it
+out=$(timeout 60 python3 - "$top" "$ADDR" "$PORT_A" "$PORT_B" "$IQN" <<-'EOF2'
 	import sys
 	sys.path.insert(0, sys.argv[1] + '/regress/lib')
 	import iscsi_raw as ir
-	s = ir.Session('iqn.2026-12.org.example:gw-r6', sys.argv[4])
-	c = ir.Conn(sys.argv[2], int(sys.argv[3]), s)
-	c.login()
-	ir.clear_ua(c, 1)
-	st, sense = ir.command(c, bytes([0x16, 0, 0, 0, 0, 0]), 1)
-	print('%02x %s' % (st, sense[:14].hex()))
+	host, pa, pb, iqn = sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), \
+	    sys.argv[5]
+	def conn(name, port):
+	    c = ir.Conn(host, port, ir.Session(name, iqn))
+	    c.login()
+	    ir.clear_ua(c, 1)
+	    return c
+	x = conn('iqn.2026-12.org.example:gw-r6x', pa)
+	y = conn('iqn.2026-12.org.example:gw-r6y', pb)
+	rsv, rel = bytes([0x16, 0, 0, 0, 0, 0]), bytes([0x17, 0, 0, 0, 0, 0])
+	res = [ir.command(x, rsv, 1)[0]]
+	res.append(ir.scsi_write(y, 1, 0, b'\x6b' * 512)[0])
+	res.append(ir.command(y, rsv, 1)[0])
+	res.append(ir.command(y, rel, 1)[0])
+	res.append(ir.scsi_write(y, 1, 0, b'\x6b' * 512)[0])
+	res.append(ir.command(x, rel, 1)[0])
+	res.append(ir.scsi_write(y, 1, 0, b'\x6b' * 512)[0])
+	print(' '.join('%02x' % v for v in res))
 	EOF2
 	)
 case $out in
-"02 70000500000000"??????????"2000"*) ok "RESERVE(6): ILLEGAL REQUEST, INVALID COMMAND OPERATION CODE" ;;
-*) fail "RESERVE(6): ILLEGAL REQUEST, INVALID COMMAND OPERATION CODE (got $out)" ;;
+"00 18 18 00 18 00 00") ok "RESERVE(6) through A: through B a write and a RESERVE conflict, B's RELEASE changes nothing, A's RELEASE frees the LU ($out)" ;;
+*) fail "RESERVE(6) shared by the gateways (want 00 18 18 00 18 00 00, got $out)" ;;
 esac
 
 # APTPL: the reservation is in the cluster, not in a gateway

@@ -595,7 +595,7 @@ static const struct pr_store fs_store = { fs_load, fs_sync, fs_commit };
 static void
 test_cluster_store(void)
 {
-	struct nexus	*a, *b, *c;
+	struct nexus	*a, *b, *c, *d;
 	struct pr_ev	 ev[4];
 	uint8_t		 buf[8], *rec, *snap;
 	uint32_t	 n, snaplen;
@@ -649,12 +649,46 @@ test_cluster_store(void)
 	fs_state[fs_len - 1] ^= 0x01;
 	CHECK(pr_state_decode(&L, fs_state, fs_len) == -1);
 	CHECK(nkeys(a, 0, &found) == 2);
-	/* SPC-2 RESERVE would hold on this gateway only: refused */
+	fs_state[fs_len - 1] ^= 0x01;
+	/* SPC-2 RESERVE: held by a's I_T nexus in the cluster's state */
 	{
-		uint8_t	cdb[16] = { 0x16 };	/* RESERVE(6) */
-		struct res r = run(a, cdb, RING_DIR_NONE, NULL, 0);
+		uint8_t	rsv[16] = { 0x16 }, rel[16] = { 0x17 };
 
-		CHECK(IS_CHECK(r, SK_ILLEGAL_REQUEST, ASC_INVALID_OPCODE));
+		CHECK(prout(b, 3, 0, 0xb1, 0, 0).status == SAM_STAT_GOOD);
+		a->ua = c->ua = 0;		/* RESERVATIONS PREEMPTED */
+		CHECK(run(a, rsv, RING_DIR_NONE, NULL, 0).status ==
+		    SAM_STAT_GOOD);
+		CHECK(run(b, rsv, RING_DIR_NONE, NULL, 0).status ==
+		    SAM_STAT_RESERVATION_CONFLICT);
+		/* what another gateway reads: the holder by identity */
+		L.res6_shared = 0;
+		CHECK(pr_state_decode(&L, fs_state, fs_len) == 0);
+		CHECK(L.res6_shared && strcmp(L.res6_id.initiator, "iqn.a") ==
+		    0 && L.res6_id.rel_port == 1);
+		/* the same initiator through another target port is not it */
+		d = nx_new(4, "iqn.a", 1, 2);
+		REQUIRE(d != NULL);
+		CHECK(run(d, rsv, RING_DIR_NONE, NULL, 0).status ==
+		    SAM_STAT_RESERVATION_CONFLICT);
+		/* another's RELEASE is a no-op; the holder's ends it */
+		CHECK(run(b, rel, RING_DIR_NONE, NULL, 0).status ==
+		    SAM_STAT_GOOD && L.res6_shared);
+		CHECK(run(a, rel, RING_DIR_NONE, NULL, 0).status ==
+		    SAM_STAT_GOOD && !L.res6_shared);
+		CHECK(run(b, rsv, RING_DIR_NONE, NULL, 0).status ==
+		    SAM_STAT_GOOD);
+		/* a reset on any gateway ends it in the cluster */
+		pr_reset(&L);
+		L.res6_shared = 1;
+		CHECK(pr_state_decode(&L, fs_state, fs_len) == 0 &&
+		    !L.res6_shared);
+		CHECK(run(a, rsv, RING_DIR_NONE, NULL, 0).status ==
+		    SAM_STAT_GOOD);
+		/* a's nexus gone: released too */
+		pr_nexus_gone(&L, a);
+		L.res6_shared = 1;
+		CHECK(pr_state_decode(&L, fs_state, fs_len) == 0 &&
+		    !L.res6_shared);
 	}
 	L.pr_store = NULL;
 	free(fs_state);
