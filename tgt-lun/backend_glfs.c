@@ -23,10 +23,17 @@
  * glfs_fini() waits about ten seconds for gfapi's threads; tgt-lun exits
  * right after fini() anyway, so fini() waits for the transfers in
  * flight, closes the image and leaves the rest to exit(2).
+ *
+ * libgfapi is loaded with dlopen(3) by glfs_prepare(), in glfs LUN
+ * processes alone and before their chroot, like librbd (ceph_client.h):
+ * linked into tgt-lun, it and the libraries it needs would be mapped by
+ * every LUN process.  gfapi versions its symbols; each one is looked up
+ * with the version glfs.h declares it with (dlvsym(3)).
  */
 
 #include <sys/eventfd.h>
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -44,6 +51,7 @@
 #include "lun.h"
 #include "proto.h"
 
+#define GLFS_LIB		"libgfapi.so.0"
 #define GLFS_PORT_DEFAULT	24007
 #define GLFS_DRAIN_MS		30000	/* fini: at most this for I/O */
 
@@ -74,6 +82,35 @@ struct glfs_priv {
 	struct glfs_io	**done_tail;
 };
 
+/* The gfapi functions used, and the symbol version of each. */
+#define GLFS_FUNCS(X) \
+	X(glfs_close, "3.4.0") \
+	X(glfs_creat, "3.4.0") \
+	X(glfs_discard, "3.5.0") \
+	X(glfs_fdatasync, "6.0") \
+	X(glfs_fdatasync_async, "6.0") \
+	X(glfs_fstat, "3.4.0") \
+	X(glfs_ftruncate, "6.0") \
+	X(glfs_init, "3.4.0") \
+	X(glfs_lseek, "3.4.0") \
+	X(glfs_new, "3.4.0") \
+	X(glfs_open, "3.4.0") \
+	X(glfs_pread, "6.0") \
+	X(glfs_pread_async, "6.0") \
+	X(glfs_pwrite, "6.0") \
+	X(glfs_pwrite_async, "6.0") \
+	X(glfs_set_logging, "3.4.0") \
+	X(glfs_set_volfile_server, "3.4.0") \
+	X(glfs_set_xlator_option, "3.4.0") \
+	X(glfs_zerofill, "3.5.0")
+
+static struct {
+#define GLFS_PTR(f, v)	__typeof__(f) *f;
+	GLFS_FUNCS(GLFS_PTR)
+#undef GLFS_PTR
+} gfapi;
+#define GF(f)		(gfapi.f)
+
 /* What glfs_prepare() made before the sandbox, for init(). */
 static struct glfs_priv	*glfs_ready;
 static char		 glfs_error[TGT_ERR_MAX] = "backend glfs needs "
@@ -92,6 +129,29 @@ glfs_seterr(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Load libgfapi and resolve GLFS_FUNCS: 0, or -1 (glfs_error says why). */
+static int
+glfs_load(void)
+{
+	void	*h;
+
+	if ((h = dlopen(GLFS_LIB, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+		glfs_seterr("cannot load %s (glusterfs-api): %s", GLFS_LIB,
+		    dlerror());
+		return (-1);
+	}
+#define GLFS_SYM(f, v)							\
+	if ((gfapi.f = (__typeof__(f) *)dlvsym(h, #f, "GFAPI_" v)) ==	\
+	    NULL) {							\
+		glfs_seterr("%s: no %s version GFAPI_%s", GLFS_LIB, #f,	\
+		    v);							\
+		return (-1);						\
+	}
+	GLFS_FUNCS(GLFS_SYM)
+#undef GLFS_SYM
+	return (0);
+}
+
 int
 glfs_prepare(const struct msg_lun_glfs *g, int readonly)
 {
@@ -101,17 +161,19 @@ glfs_prepare(const struct msg_lun_glfs *g, int readonly)
 	uint32_t		 i;
 	int			 flags = readonly ? O_RDONLY : O_RDWR;
 
+	if (glfs_load() == -1)
+		return (-1);
 	if ((gp = calloc(1, sizeof(*gp))) == NULL) {
 		glfs_seterr("%s", strerror(errno));
 		return (-1);
 	}
 	gp->efd = -1;
-	if ((gp->fs = glfs_new(g->volume)) == NULL) {
+	if ((gp->fs = GF(glfs_new)(g->volume)) == NULL) {
 		glfs_seterr("glfs_new %s: %s", g->volume, strerror(errno));
 		goto fail;
 	}
 	for (i = 0; i < g->nservers; i++)
-		if (glfs_set_volfile_server(gp->fs, "tcp", g->server[i].host,
+		if (GF(glfs_set_volfile_server)(gp->fs, "tcp", g->server[i].host,
 		    g->server[i].port != 0 ? (int)g->server[i].port :
 		    GLFS_PORT_DEFAULT) != 0) {
 			glfs_seterr("volfile server %s: %s",
@@ -119,28 +181,28 @@ glfs_prepare(const struct msg_lun_glfs *g, int readonly)
 			goto fail;
 		}
 	/* gfapi's log goes to tgt-lun's stderr, errors only */
-	if (glfs_set_logging(gp->fs, "-", 4) != 0 ||
-	    glfs_set_xlator_option(gp->fs, "*-write-behind", "pass-through",
+	if (GF(glfs_set_logging)(gp->fs, "-", 4) != 0 ||
+	    GF(glfs_set_xlator_option)(gp->fs, "*-write-behind", "pass-through",
 	    "on") != 0 ||
-	    glfs_set_xlator_option(gp->fs, "*-open-behind", "pass-through",
+	    GF(glfs_set_xlator_option)(gp->fs, "*-open-behind", "pass-through",
 	    "on") != 0) {
 		glfs_seterr("gfapi options: %s", strerror(errno));
 		goto fail;
 	}
-	if (glfs_init(gp->fs) != 0) {
+	if (GF(glfs_init)(gp->fs) != 0) {
 		glfs_seterr("cannot reach volume %s at %s: %s", g->volume,
 		    g->server[0].host, strerror(errno));
 		goto fail;
 	}
-	fd = glfs_open(gp->fs, g->path, flags);
+	fd = GF(glfs_open)(gp->fs, g->path, flags);
 	if (fd == NULL && errno == ENOENT && g->create != 0 && !readonly) {
 		/* O_EXCL: of two LUNs creating one image, one sizes it */
-		if ((fd = glfs_creat(gp->fs, g->path, O_RDWR | O_EXCL,
-		    0600)) != NULL && glfs_ftruncate(fd, g->create, NULL,
+		if ((fd = GF(glfs_creat)(gp->fs, g->path, O_RDWR | O_EXCL,
+		    0600)) != NULL && GF(glfs_ftruncate)(fd, g->create, NULL,
 		    NULL) != 0) {
 			glfs_seterr("%s: size %llu: %s", g->path,
 			    (unsigned long long)g->create, strerror(errno));
-			glfs_close(fd);
+			GF(glfs_close)(fd);
 			goto fail;
 		}
 		if (fd != NULL)
@@ -153,7 +215,7 @@ glfs_prepare(const struct msg_lun_glfs *g, int readonly)
 		goto fail;
 	}
 	gp->fd = fd;
-	if (glfs_fstat(fd, &st) != 0) {
+	if (GF(glfs_fstat)(fd, &st) != 0) {
 		glfs_seterr("%s: fstat: %s", g->path, strerror(errno));
 		goto fail;
 	}
@@ -168,7 +230,7 @@ glfs_prepare(const struct msg_lun_glfs *g, int readonly)
  fail:
 	/* no glfs_fini(): it waits seconds, and tgt-lun runs on without */
 	if (gp->fd != NULL)
-		glfs_close(gp->fd);
+		GF(glfs_close)(gp->fd);
 	free(gp);
 	return (-1);
 }
@@ -271,7 +333,7 @@ glfs_fini_be(struct lun *lun)
 		log_warnx("glfs: %u transfers still in flight at exit",
 		    gp->busy);
 	else
-		glfs_close(gp->fd);
+		GF(glfs_close)(gp->fd);
 	if (gp->ev != NULL)
 		event_free(gp->ev);
 	close(gp->efd);
@@ -285,11 +347,11 @@ glfs_submit(struct glfs_priv *gp, struct glfs_io *io, int write,
     uint8_t *buf, uint64_t off)
 {
 	if (io->syncing)
-		return (glfs_fdatasync_async(gp->fd, glfs_cb, io));
+		return (GF(glfs_fdatasync_async)(gp->fd, glfs_cb, io));
 	if (write)
-		return (glfs_pwrite_async(gp->fd, buf, io->len, off, 0,
+		return (GF(glfs_pwrite_async)(gp->fd, buf, io->len, off, 0,
 		    glfs_cb, io));
-	return (glfs_pread_async(gp->fd, buf, io->len, off, 0, glfs_cb, io));
+	return (GF(glfs_pread_async)(gp->fd, buf, io->len, off, 0, glfs_cb, io));
 }
 
 static int
@@ -334,7 +396,7 @@ glfs_sync(struct lun *lun)
 {
 	struct glfs_priv	*gp = lun->be_priv;
 
-	return (glfs_fdatasync(gp->fd, NULL, NULL) == 0 ? 0 : -1);
+	return (GF(glfs_fdatasync)(gp->fd, NULL, NULL) == 0 ? 0 : -1);
 }
 
 /* Complete what gfapi handed back; wait up to 100 ms for one if asked. */
@@ -392,8 +454,8 @@ glfs_pio(struct lun *lun, int write, uint8_t *buf, uint32_t len,
 	uint32_t		 done = 0;
 
 	while (done < len) {
-		n = write ? glfs_pwrite(gp->fd, buf + done, len - done,
-		    off + done, 0, NULL, NULL) : glfs_pread(gp->fd,
+		n = write ? GF(glfs_pwrite)(gp->fd, buf + done, len - done,
+		    off + done, 0, NULL, NULL) : GF(glfs_pread)(gp->fd,
 		    buf + done, len - done, off + done, 0, NULL);
 		if (n < 0)
 			return (errno != 0 ? -errno : -EIO);
@@ -406,7 +468,7 @@ glfs_pio(struct lun *lun, int write, uint8_t *buf, uint32_t len,
 		}
 		done += n;
 	}
-	if (write && fua && glfs_fdatasync(gp->fd, NULL, NULL) != 0)
+	if (write && fua && GF(glfs_fdatasync)(gp->fd, NULL, NULL) != 0)
 		return (errno != 0 ? -errno : -EIO);
 	return (len);
 }
@@ -427,9 +489,9 @@ glfs_fallocate_be(struct lun *lun, int mode, uint64_t off, uint64_t len)
 	struct glfs_priv	*gp = lun->be_priv;
 
 	if (mode & FALLOC_FL_PUNCH_HOLE)
-		return (glfs_discard(gp->fd, off, len));
+		return (GF(glfs_discard)(gp->fd, off, len));
 	if (mode & FALLOC_FL_ZERO_RANGE)
-		return (glfs_zerofill(gp->fd, off, len));
+		return (GF(glfs_zerofill)(gp->fd, off, len));
 	errno = EOPNOTSUPP;
 	return (-1);
 }
@@ -440,7 +502,7 @@ glfs_seek_be(struct lun *lun, off_t pos, int whence)
 {
 	struct glfs_priv	*gp = lun->be_priv;
 
-	return (glfs_lseek(gp->fd, pos, whence));
+	return (GF(glfs_lseek)(gp->fd, pos, whence));
 }
 
 const struct backend backend_glfs = {
