@@ -24,6 +24,13 @@
  * right after fini() anyway, so fini() waits for the transfers in
  * flight, closes the image and leaves the rest to exit(2).
  *
+ * gfapi says nothing when another client resizes the image, so a thread
+ * of the backend's own asks (glfs_fstat) every GLFS_WATCH_S seconds: the
+ * call waits on the network, possibly for gfapi's whole timeout in an
+ * outage, which the event loop must not.  A new size raises the eventfd,
+ * and the loop hands it to lun->resized() like rbd's resizes, which is
+ * the unit attention CAPACITY DATA HAS CHANGED for every I_T nexus.
+ *
  * libgfapi is loaded with dlopen(3) by glfs_prepare(), in glfs LUN
  * processes alone and before their chroot, like librbd (ceph_client.h):
  * linked into tgt-lun, it and the libraries it needs would be mapped by
@@ -54,6 +61,7 @@
 #define GLFS_LIB		"libgfapi.so.0"
 #define GLFS_PORT_DEFAULT	24007
 #define GLFS_DRAIN_MS		30000	/* fini: at most this for I/O */
+#define GLFS_WATCH_S		2	/* the image's size is asked this often */
 
 /* One asynchronous transfer, in the command's be_space. */
 struct glfs_io {
@@ -77,9 +85,15 @@ struct glfs_priv {
 	int		 efd;
 	struct event	*ev;
 	unsigned int	 busy;		/* submitted, not completed */
-	pthread_mutex_t	 lock;		/* done list */
+	pthread_mutex_t	 lock;		/* done list, size, resized */
 	struct glfs_io	*done;
 	struct glfs_io	**done_tail;
+	int		 resized;	/* the watcher saw a new size */
+	/* the size watcher: its thread holds watch_lock in glfs_fstat */
+	pthread_t	 watcher;
+	int		 watching;
+	pthread_mutex_t	 watch_lock;
+	int		 watch_stop;	/* under watch_lock */
 };
 
 /* The gfapi functions used, and the symbol version of each. */
@@ -268,14 +282,71 @@ glfs_cb(glfs_fd_t *fd, ssize_t ret, struct glfs_stat *pre,
 	(void)write(gp->efd, &one, sizeof(one));
 }
 
+/* The watcher's thread: the image's size, every GLFS_WATCH_S s. */
+static void *
+glfs_watch(void *arg)
+{
+	struct glfs_priv	*gp = arg;
+	struct timespec		 ts = { GLFS_WATCH_S, 0 };
+	struct stat		 st;
+	uint64_t		 one = 1;
+	int			 r, kick;
+
+	for (;;) {
+		(void)nanosleep(&ts, NULL);
+		pthread_mutex_lock(&gp->watch_lock);
+		if (gp->watch_stop) {
+			pthread_mutex_unlock(&gp->watch_lock);
+			return (NULL);
+		}
+		r = GF(glfs_fstat)(gp->fd, &st);
+		pthread_mutex_unlock(&gp->watch_lock);
+		if (r != 0 || !S_ISREG(st.st_mode))
+			continue;	/* the volume away: asked again later */
+		kick = 0;
+		pthread_mutex_lock(&gp->lock);
+		if ((uint64_t)st.st_size != gp->size) {
+			gp->size = st.st_size;
+			gp->resized = kick = 1;
+		}
+		pthread_mutex_unlock(&gp->lock);
+		if (kick)
+			(void)write(gp->efd, &one, sizeof(one));
+	}
+}
+
 static void
 glfs_event(int fd, short ev, void *arg)
 {
-	struct lun	*lun = arg;
+	struct lun		*lun = arg;
+	struct glfs_priv	*gp = lun->be_priv;
+	uint64_t		 cnt;
+	int			 resized;
 
+	/* before glfs_poll() takes the list: a later raise stays raised */
+	if (read(gp->efd, &cnt, sizeof(cnt)) == -1 && errno != EAGAIN)
+		log_warn("glfs eventfd read");
 	glfs_poll(lun, 0);
+	pthread_mutex_lock(&gp->lock);
+	resized = gp->resized;
+	gp->resized = 0;
+	pthread_mutex_unlock(&gp->lock);
+	if (resized && lun->resized != NULL)
+		lun->resized(lun);
 	if (lun->batch_done != NULL)
 		lun->batch_done(lun, lun->batch_arg);
+}
+
+/* The image's size as last seen (backend.h); the watcher keeps it. */
+static int
+glfs_size_be(struct lun *lun, uint64_t *size)
+{
+	struct glfs_priv	*gp = lun->be_priv;
+
+	pthread_mutex_lock(&gp->lock);
+	*size = gp->size;
+	pthread_mutex_unlock(&gp->lock);
+	return (0);
 }
 
 static int
@@ -313,6 +384,13 @@ glfs_init_be(struct lun *lun, char *err, size_t errlen)
 	}
 	lun->be_priv = gp;
 	glfs_ready = NULL;
+	/* after the sandbox: the thread has the filter from its start */
+	if ((errno = pthread_mutex_init(&gp->watch_lock, NULL)) != 0 ||
+	    (errno = pthread_create(&gp->watcher, NULL, glfs_watch, gp)) !=
+	    0)
+		log_warn("glfs: no size watcher, resizes go unseen");
+	else
+		gp->watching = 1;
 	return (0);
 }
 
@@ -332,8 +410,15 @@ glfs_fini_be(struct lun *lun)
 	if (gp->busy > 0)
 		log_warnx("glfs: %u transfers still in flight at exit",
 		    gp->busy);
-	else
+	else if (gp->watching &&
+	    pthread_mutex_trylock(&gp->watch_lock) != 0)
+		;	/* the watcher waits in glfs_fstat: exit(2) closes */
+	else {
+		gp->watch_stop = 1;
 		GF(glfs_close)(gp->fd);
+		if (gp->watching)
+			pthread_mutex_unlock(&gp->watch_lock);
+	}
 	if (gp->ev != NULL)
 		event_free(gp->ev);
 	close(gp->efd);
@@ -517,4 +602,5 @@ const struct backend backend_glfs = {
 	.fallocate = glfs_fallocate_be,
 	.sync_cmd = glfs_sync_cmd,
 	.seek = glfs_seek_be,
+	.size = glfs_size_be,
 };
