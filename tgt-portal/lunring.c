@@ -357,8 +357,8 @@ plun_down(struct plun *p, int why)
 {
 	if (p->dying || p->down)
 		return;
-	log_info("lun %llu of %s: its process %s, %u commands end; NOT "
-	    "READY until it is back", (unsigned long long)p->lun,
+	log_info("lun %llu of %s: its process %s, %u ring operations end; "
+	    "NOT READY until it is back", (unsigned long long)p->lun,
 	    p->target->name, why == PLUN_DOWN_FAILED ? "cannot serve" :
 	    "ended", p->ninflight);
 	plun_ref(p);
@@ -749,8 +749,9 @@ plun_ring_tmf(struct plun *p, struct task *tmf, uint32_t nexus, uint8_t func,
 	t->tmf = tmf;
 	if (tmf != NULL) {
 		tmf->tmf_pending++;
-		p->tmf_sent++;
-		if (!evtimer_pending(p->ev_tmf, NULL)) {
+		/* the first one outstanding has the whole period */
+		if (p->tmf_done == p->tmf_sent++ ||
+		    !evtimer_pending(p->ev_tmf, NULL)) {
 			p->tmf_mark = p->tmf_sent;
 			evtimer_add(p->ev_tmf, &tv);
 		}
