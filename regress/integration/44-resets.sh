@@ -30,13 +30,19 @@ EOF2
 } > "$CONF"
 tgt_start || { finish; exit; }
 
-RAW_PORT2=$PORT2 timeout 60 python3 "$top/regress/lib/iscsi_raw.py" "$ADDR" \
-    "$PORT" "$IQN" resets > "$T/raw" 2>&1
-rc=$?
-cat "$T/raw"
-npass=$((npass + $(grep -c '^ok ' "$T/raw")))
-nfail=$((nfail + $(grep -c '^FAIL ' "$T/raw")))
-[ $rc -le 1 ] || fail "iscsi_raw.py ended with status $rc"
+# raw TEST: regress/lib/iscsi_raw.py's TEST on this target, its lines counted
+raw() {
+	local rc
+	timeout 120 python3 "$top/regress/lib/iscsi_raw.py" "$ADDR" "$PORT" \
+	    "$IQN" "$1" > "$T/raw" 2>&1
+	rc=$?
+	cat "$T/raw"
+	npass=$((npass + $(grep -c '^ok ' "$T/raw")))
+	nfail=$((nfail + $(grep -c '^FAIL ' "$T/raw")))
+	[ $rc -le 1 ] || fail "iscsi_raw.py $1 ended with status $rc"
+}
+
+RAW_PORT2=$PORT2 raw resets
 grep -q "cold reset, ending its sessions on every portal" "$LOG" &&
     ok "the master passed the cold reset on to the other portal" ||
     fail "the master passed the cold reset on to the other portal"
@@ -44,13 +50,7 @@ grep -q "cold reset on another portal" "$LOG" &&
     ok "the other portal closed its sessions" ||
     fail "the other portal closed its sessions"
 
-RAW_MASTER=$MASTER timeout 120 python3 "$top/regress/lib/iscsi_raw.py" \
-    "$ADDR" "$PORT" "$IQN" stuck > "$T/raw" 2>&1
-rc=$?
-cat "$T/raw"
-npass=$((npass + $(grep -c '^ok ' "$T/raw")))
-nfail=$((nfail + $(grep -c '^FAIL ' "$T/raw")))
-[ $rc -le 1 ] || fail "iscsi_raw.py stuck ended with status $rc"
+RAW_MASTER=$MASTER raw stuck
 grep -q "pinging tgt-lun" "$LOG" &&
     grep -q "did not answer a ping for 2 s, killing it" "$LOG" &&
     ok "the master pinged the stopped LUN process, then killed it" ||
