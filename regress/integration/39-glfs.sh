@@ -105,7 +105,7 @@ target "$IQN" {
 	lun 5 disk { $(glfs /missing.img "") }
 	lun 6 disk { $(glfs /root.img "") }
 	# no size: its capacity follows the image, resized from elsewhere
-	lun 7 disk { $(glfs /grow.img "read-only yes") }
+	lun 7 disk { $(glfs /grow.img "") }
 }
 EOF2
 # an image the LUN processes' user may not write
@@ -113,6 +113,10 @@ check "qemu-img create $GURL/root.img (as root, mode 0644)" \
     timeout 60 qemu-img create -q -f raw "$GURL/root.img" 1M
 check "qemu-img create $GURL/grow.img 16M" \
     timeout 60 qemu-img create -q -f raw "$GURL/grow.img" 16M
+# qemu-img made it root's, mode 0600: the brick's file goes to the LUN's
+# user (the brick is ours, a plain directory)
+check "grow.img given to $TGT_USER on the brick" \
+    chown "$TGT_USER" "$T/gluster/bricks/b1/grow.img"
 tgt_start || exit 1
 
 # that image does not exist and has no size: its process says why
