@@ -574,9 +574,9 @@ lun_stuck(struct master *m, struct mportal *mp, struct msg *msg)
 	}
 	if (evtimer_pending(ml->ev_ping, NULL))
 		return (0);
-	log_warnx("%s: %s: no answer to a task management function for %d s, "
-	    "pinging %s[%s]", mp->svc.instance, ml->svc.instance,
-	    TGT_TMF_WAIT, role_name(ROLE_LUN), ml->svc.instance);
+	log_warnx("%s: %s[%s] left a task management function unanswered "
+	    "for %d s, pinging it", mp->svc.instance, role_name(ROLE_LUN),
+	    ml->svc.instance, TGT_TMF_WAIT);
 	msgchan_send(&ml->svc.proc->chan, MSG_LUN_PING, ml->lun_id, NULL, 0,
 	    NULL, 0);
 	evtimer_add(ml->ev_ping, &tv);

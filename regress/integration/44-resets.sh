@@ -51,7 +51,7 @@ grep -q "cold reset on another portal" "$LOG" &&
     fail "the other portal closed its sessions"
 
 RAW_MASTER=$MASTER raw stuck
-grep -q "pinging tgt-lun" "$LOG" &&
+grep -q "left a task management function unanswered for 5 s, pinging it" "$LOG" &&
     grep -q "did not answer a ping for 2 s, killing it" "$LOG" &&
     ok "the master pinged the stopped LUN process, then killed it" ||
     fail "the master pinged the stopped LUN process, then killed it"
