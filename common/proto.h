@@ -265,6 +265,25 @@ enum msg_type {
 	MSG_LUN_GLFS = 1300,	/* struct msg_lun_glfs */
 
 	/*
+	 * A LUN without a working process.  master -> portal: LUN_DOWN,
+	 * the LUN's process ended (it is restarted with back-off and its
+	 * new ring comes as a PORTAL_LUN), or with RING_DEL_F_FAILED it
+	 * said it cannot serve (MSG_LUN_ERROR before MSG_LUN_READY) and
+	 * reads no ring: what its ring held ends with a unit attention,
+	 * new commands get NOT READY until a new ring comes, and task
+	 * management functions do not wait for it.
+	 * portal -> master: LUN_STUCK, a task management function sent on
+	 * the LUN's ring got no answer for TGT_TMF_WAIT s; the master
+	 * then sends the process LUN_PING and kills it (LUN_DOWN follows)
+	 * unless it answers LUN_PONG within MASTER_PING_WAIT s, so that a
+	 * portal alone cannot have a working LUN killed.
+	 */
+	MSG_PORTAL_LUN_DOWN = 1420, /* struct msg_ring_del */
+	MSG_PORTAL_LUN_STUCK,	/* struct msg_ring_del */
+	MSG_LUN_PING,		/* no payload */
+	MSG_LUN_PONG,		/* no payload */
+
+	/*
 	 * master -> launcher (tgt-lun -L): start a LUN process with this
 	 * channel; peerid is the master's number for the request, which
 	 * LAUNCHED carries back with the new process id.
@@ -425,11 +444,14 @@ struct msg_ring {
 	struct ring_geom geom;
 };
 
+#define TGT_TMF_WAIT	5	/* s: LUN_STUCK, see above */
+
 struct msg_ring_del {
 	uint32_t	target_id;
 	uint32_t	portal_id;
 	uint32_t	lun_id;
-	uint32_t	pad;
+	uint32_t	flags;		/* LUN_DOWN: */
+#define RING_DEL_F_FAILED 0x1		/* alive, but it cannot serve */
 	uint64_t	lun;
 };
 

@@ -15,7 +15,7 @@ PKGS="build-essential pkg-config bison libevent-dev libaio-dev
     librdmacm-dev libibverbs-dev rdma-core ibverbs-providers rdmacm-utils
     ibverbs-utils
     ceph-mon ceph-osd ceph-common librbd-dev librados-dev tgt-rbd uuid-runtime
-    glusterfs-server libglusterfs-dev tgt-glusterfs"
+    glusterfs-server libglusterfs-dev tgt-glusterfs libtirpc3"
 # The second group is the VM tests' guest (regress/vm): the kernel, its
 # modules and the initiator-side tools are copied from these packages into
 # an initramfs; none of them runs as a service on this machine.

@@ -23,10 +23,24 @@
  * glfs_fini() waits about ten seconds for gfapi's threads; tgt-lun exits
  * right after fini() anyway, so fini() waits for the transfers in
  * flight, closes the image and leaves the rest to exit(2).
+ *
+ * gfapi says nothing when another client resizes the image, so a thread
+ * of the backend's own asks (glfs_fstat) every GLFS_WATCH_S seconds: the
+ * call waits on the network, possibly for gfapi's whole timeout in an
+ * outage, which the event loop must not.  A new size raises the eventfd,
+ * and the loop hands it to lun->resized() like rbd's resizes, which is
+ * the unit attention CAPACITY DATA HAS CHANGED for every I_T nexus.
+ *
+ * libgfapi is loaded with dlopen(3) by glfs_prepare(), in glfs LUN
+ * processes alone and before their chroot, like librbd (ceph_client.h):
+ * linked into tgt-lun, it and the libraries it needs would be mapped by
+ * every LUN process.  gfapi versions its symbols; each one is looked up
+ * with the version glfs.h declares it with (dlvsym(3)).
  */
 
 #include <sys/eventfd.h>
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -44,8 +58,10 @@
 #include "lun.h"
 #include "proto.h"
 
+#define GLFS_LIB		"libgfapi.so.0"
 #define GLFS_PORT_DEFAULT	24007
 #define GLFS_DRAIN_MS		30000	/* fini: at most this for I/O */
+#define GLFS_WATCH_S		2	/* the image's size is asked this often */
 
 /* One asynchronous transfer, in the command's be_space. */
 struct glfs_io {
@@ -69,10 +85,45 @@ struct glfs_priv {
 	int		 efd;
 	struct event	*ev;
 	unsigned int	 busy;		/* submitted, not completed */
-	pthread_mutex_t	 lock;		/* done list */
+	pthread_mutex_t	 lock;		/* done list, size, resized */
 	struct glfs_io	*done;
 	struct glfs_io	**done_tail;
+	int		 resized;	/* the watcher saw a new size */
+	/* the size watcher: its thread holds watch_lock in glfs_fstat */
+	pthread_t	 watcher;
+	int		 watching;
+	pthread_mutex_t	 watch_lock;
+	int		 watch_stop;	/* under watch_lock */
 };
+
+/* The gfapi functions used, and the symbol version of each. */
+#define GLFS_FUNCS(X) \
+	X(glfs_close, "3.4.0") \
+	X(glfs_creat, "3.4.0") \
+	X(glfs_discard, "3.5.0") \
+	X(glfs_fdatasync, "6.0") \
+	X(glfs_fdatasync_async, "6.0") \
+	X(glfs_fstat, "3.4.0") \
+	X(glfs_ftruncate, "6.0") \
+	X(glfs_init, "3.4.0") \
+	X(glfs_lseek, "3.4.0") \
+	X(glfs_new, "3.4.0") \
+	X(glfs_open, "3.4.0") \
+	X(glfs_pread, "6.0") \
+	X(glfs_pread_async, "6.0") \
+	X(glfs_pwrite, "6.0") \
+	X(glfs_pwrite_async, "6.0") \
+	X(glfs_set_logging, "3.4.0") \
+	X(glfs_set_volfile_server, "3.4.0") \
+	X(glfs_set_xlator_option, "3.4.0") \
+	X(glfs_zerofill, "3.5.0")
+
+static struct {
+#define GLFS_PTR(f, v)	__typeof__(f) *f;
+	GLFS_FUNCS(GLFS_PTR)
+#undef GLFS_PTR
+} gfapi;
+#define GF(f)		(gfapi.f)
 
 /* What glfs_prepare() made before the sandbox, for init(). */
 static struct glfs_priv	*glfs_ready;
@@ -92,6 +143,29 @@ glfs_seterr(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Load libgfapi and resolve GLFS_FUNCS: 0, or -1 (glfs_error says why). */
+static int
+glfs_load(void)
+{
+	void	*h;
+
+	if ((h = dlopen(GLFS_LIB, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+		glfs_seterr("cannot load %s (glusterfs-api): %s", GLFS_LIB,
+		    dlerror());
+		return (-1);
+	}
+#define GLFS_SYM(f, v)							\
+	if ((gfapi.f = (__typeof__(f) *)dlvsym(h, #f, "GFAPI_" v)) ==	\
+	    NULL) {							\
+		glfs_seterr("%s: no %s version GFAPI_%s", GLFS_LIB, #f,	\
+		    v);							\
+		return (-1);						\
+	}
+	GLFS_FUNCS(GLFS_SYM)
+#undef GLFS_SYM
+	return (0);
+}
+
 int
 glfs_prepare(const struct msg_lun_glfs *g, int readonly)
 {
@@ -101,17 +175,19 @@ glfs_prepare(const struct msg_lun_glfs *g, int readonly)
 	uint32_t		 i;
 	int			 flags = readonly ? O_RDONLY : O_RDWR;
 
+	if (glfs_load() == -1)
+		return (-1);
 	if ((gp = calloc(1, sizeof(*gp))) == NULL) {
 		glfs_seterr("%s", strerror(errno));
 		return (-1);
 	}
 	gp->efd = -1;
-	if ((gp->fs = glfs_new(g->volume)) == NULL) {
+	if ((gp->fs = GF(glfs_new)(g->volume)) == NULL) {
 		glfs_seterr("glfs_new %s: %s", g->volume, strerror(errno));
 		goto fail;
 	}
 	for (i = 0; i < g->nservers; i++)
-		if (glfs_set_volfile_server(gp->fs, "tcp", g->server[i].host,
+		if (GF(glfs_set_volfile_server)(gp->fs, "tcp", g->server[i].host,
 		    g->server[i].port != 0 ? (int)g->server[i].port :
 		    GLFS_PORT_DEFAULT) != 0) {
 			glfs_seterr("volfile server %s: %s",
@@ -119,28 +195,28 @@ glfs_prepare(const struct msg_lun_glfs *g, int readonly)
 			goto fail;
 		}
 	/* gfapi's log goes to tgt-lun's stderr, errors only */
-	if (glfs_set_logging(gp->fs, "-", 4) != 0 ||
-	    glfs_set_xlator_option(gp->fs, "*-write-behind", "pass-through",
+	if (GF(glfs_set_logging)(gp->fs, "-", 4) != 0 ||
+	    GF(glfs_set_xlator_option)(gp->fs, "*-write-behind", "pass-through",
 	    "on") != 0 ||
-	    glfs_set_xlator_option(gp->fs, "*-open-behind", "pass-through",
+	    GF(glfs_set_xlator_option)(gp->fs, "*-open-behind", "pass-through",
 	    "on") != 0) {
 		glfs_seterr("gfapi options: %s", strerror(errno));
 		goto fail;
 	}
-	if (glfs_init(gp->fs) != 0) {
+	if (GF(glfs_init)(gp->fs) != 0) {
 		glfs_seterr("cannot reach volume %s at %s: %s", g->volume,
 		    g->server[0].host, strerror(errno));
 		goto fail;
 	}
-	fd = glfs_open(gp->fs, g->path, flags);
+	fd = GF(glfs_open)(gp->fs, g->path, flags);
 	if (fd == NULL && errno == ENOENT && g->create != 0 && !readonly) {
 		/* O_EXCL: of two LUNs creating one image, one sizes it */
-		if ((fd = glfs_creat(gp->fs, g->path, O_RDWR | O_EXCL,
-		    0600)) != NULL && glfs_ftruncate(fd, g->create, NULL,
+		if ((fd = GF(glfs_creat)(gp->fs, g->path, O_RDWR | O_EXCL,
+		    0600)) != NULL && GF(glfs_ftruncate)(fd, g->create, NULL,
 		    NULL) != 0) {
 			glfs_seterr("%s: size %llu: %s", g->path,
 			    (unsigned long long)g->create, strerror(errno));
-			glfs_close(fd);
+			GF(glfs_close)(fd);
 			goto fail;
 		}
 		if (fd != NULL)
@@ -153,7 +229,7 @@ glfs_prepare(const struct msg_lun_glfs *g, int readonly)
 		goto fail;
 	}
 	gp->fd = fd;
-	if (glfs_fstat(fd, &st) != 0) {
+	if (GF(glfs_fstat)(fd, &st) != 0) {
 		glfs_seterr("%s: fstat: %s", g->path, strerror(errno));
 		goto fail;
 	}
@@ -168,7 +244,7 @@ glfs_prepare(const struct msg_lun_glfs *g, int readonly)
  fail:
 	/* no glfs_fini(): it waits seconds, and tgt-lun runs on without */
 	if (gp->fd != NULL)
-		glfs_close(gp->fd);
+		GF(glfs_close)(gp->fd);
 	free(gp);
 	return (-1);
 }
@@ -206,14 +282,71 @@ glfs_cb(glfs_fd_t *fd, ssize_t ret, struct glfs_stat *pre,
 	(void)write(gp->efd, &one, sizeof(one));
 }
 
+/* The watcher's thread: the image's size, every GLFS_WATCH_S s. */
+static void *
+glfs_watch(void *arg)
+{
+	struct glfs_priv	*gp = arg;
+	struct timespec		 ts = { GLFS_WATCH_S, 0 };
+	struct stat		 st;
+	uint64_t		 one = 1;
+	int			 r, kick;
+
+	for (;;) {
+		(void)nanosleep(&ts, NULL);
+		pthread_mutex_lock(&gp->watch_lock);
+		if (gp->watch_stop) {
+			pthread_mutex_unlock(&gp->watch_lock);
+			return (NULL);
+		}
+		r = GF(glfs_fstat)(gp->fd, &st);
+		pthread_mutex_unlock(&gp->watch_lock);
+		if (r != 0 || !S_ISREG(st.st_mode))
+			continue;	/* the volume away: asked again later */
+		kick = 0;
+		pthread_mutex_lock(&gp->lock);
+		if ((uint64_t)st.st_size != gp->size) {
+			gp->size = st.st_size;
+			gp->resized = kick = 1;
+		}
+		pthread_mutex_unlock(&gp->lock);
+		if (kick)
+			(void)write(gp->efd, &one, sizeof(one));
+	}
+}
+
 static void
 glfs_event(int fd, short ev, void *arg)
 {
-	struct lun	*lun = arg;
+	struct lun		*lun = arg;
+	struct glfs_priv	*gp = lun->be_priv;
+	uint64_t		 cnt;
+	int			 resized;
 
+	/* before glfs_poll() takes the list: a later raise stays raised */
+	if (read(gp->efd, &cnt, sizeof(cnt)) == -1 && errno != EAGAIN)
+		log_warn("glfs eventfd read");
 	glfs_poll(lun, 0);
+	pthread_mutex_lock(&gp->lock);
+	resized = gp->resized;
+	gp->resized = 0;
+	pthread_mutex_unlock(&gp->lock);
+	if (resized && lun->resized != NULL)
+		lun->resized(lun);
 	if (lun->batch_done != NULL)
 		lun->batch_done(lun, lun->batch_arg);
+}
+
+/* The image's size as last seen (backend.h); the watcher keeps it. */
+static int
+glfs_size_be(struct lun *lun, uint64_t *size)
+{
+	struct glfs_priv	*gp = lun->be_priv;
+
+	pthread_mutex_lock(&gp->lock);
+	*size = gp->size;
+	pthread_mutex_unlock(&gp->lock);
+	return (0);
 }
 
 static int
@@ -251,6 +384,13 @@ glfs_init_be(struct lun *lun, char *err, size_t errlen)
 	}
 	lun->be_priv = gp;
 	glfs_ready = NULL;
+	/* after the sandbox: the thread has the filter from its start */
+	if ((errno = pthread_mutex_init(&gp->watch_lock, NULL)) != 0 ||
+	    (errno = pthread_create(&gp->watcher, NULL, glfs_watch, gp)) !=
+	    0)
+		log_warn("glfs: no size watcher, resizes go unseen");
+	else
+		gp->watching = 1;
 	return (0);
 }
 
@@ -270,8 +410,15 @@ glfs_fini_be(struct lun *lun)
 	if (gp->busy > 0)
 		log_warnx("glfs: %u transfers still in flight at exit",
 		    gp->busy);
-	else
-		glfs_close(gp->fd);
+	else if (gp->watching &&
+	    pthread_mutex_trylock(&gp->watch_lock) != 0)
+		;	/* the watcher waits in glfs_fstat: exit(2) closes */
+	else {
+		gp->watch_stop = 1;
+		GF(glfs_close)(gp->fd);
+		if (gp->watching)
+			pthread_mutex_unlock(&gp->watch_lock);
+	}
 	if (gp->ev != NULL)
 		event_free(gp->ev);
 	close(gp->efd);
@@ -285,11 +432,11 @@ glfs_submit(struct glfs_priv *gp, struct glfs_io *io, int write,
     uint8_t *buf, uint64_t off)
 {
 	if (io->syncing)
-		return (glfs_fdatasync_async(gp->fd, glfs_cb, io));
+		return (GF(glfs_fdatasync_async)(gp->fd, glfs_cb, io));
 	if (write)
-		return (glfs_pwrite_async(gp->fd, buf, io->len, off, 0,
+		return (GF(glfs_pwrite_async)(gp->fd, buf, io->len, off, 0,
 		    glfs_cb, io));
-	return (glfs_pread_async(gp->fd, buf, io->len, off, 0, glfs_cb, io));
+	return (GF(glfs_pread_async)(gp->fd, buf, io->len, off, 0, glfs_cb, io));
 }
 
 static int
@@ -334,7 +481,7 @@ glfs_sync(struct lun *lun)
 {
 	struct glfs_priv	*gp = lun->be_priv;
 
-	return (glfs_fdatasync(gp->fd, NULL, NULL) == 0 ? 0 : -1);
+	return (GF(glfs_fdatasync)(gp->fd, NULL, NULL) == 0 ? 0 : -1);
 }
 
 /* Complete what gfapi handed back; wait up to 100 ms for one if asked. */
@@ -392,8 +539,8 @@ glfs_pio(struct lun *lun, int write, uint8_t *buf, uint32_t len,
 	uint32_t		 done = 0;
 
 	while (done < len) {
-		n = write ? glfs_pwrite(gp->fd, buf + done, len - done,
-		    off + done, 0, NULL, NULL) : glfs_pread(gp->fd,
+		n = write ? GF(glfs_pwrite)(gp->fd, buf + done, len - done,
+		    off + done, 0, NULL, NULL) : GF(glfs_pread)(gp->fd,
 		    buf + done, len - done, off + done, 0, NULL);
 		if (n < 0)
 			return (errno != 0 ? -errno : -EIO);
@@ -406,7 +553,7 @@ glfs_pio(struct lun *lun, int write, uint8_t *buf, uint32_t len,
 		}
 		done += n;
 	}
-	if (write && fua && glfs_fdatasync(gp->fd, NULL, NULL) != 0)
+	if (write && fua && GF(glfs_fdatasync)(gp->fd, NULL, NULL) != 0)
 		return (errno != 0 ? -errno : -EIO);
 	return (len);
 }
@@ -427,9 +574,9 @@ glfs_fallocate_be(struct lun *lun, int mode, uint64_t off, uint64_t len)
 	struct glfs_priv	*gp = lun->be_priv;
 
 	if (mode & FALLOC_FL_PUNCH_HOLE)
-		return (glfs_discard(gp->fd, off, len));
+		return (GF(glfs_discard)(gp->fd, off, len));
 	if (mode & FALLOC_FL_ZERO_RANGE)
-		return (glfs_zerofill(gp->fd, off, len));
+		return (GF(glfs_zerofill)(gp->fd, off, len));
 	errno = EOPNOTSUPP;
 	return (-1);
 }
@@ -440,7 +587,7 @@ glfs_seek_be(struct lun *lun, off_t pos, int whence)
 {
 	struct glfs_priv	*gp = lun->be_priv;
 
-	return (glfs_lseek(gp->fd, pos, whence));
+	return (GF(glfs_lseek)(gp->fd, pos, whence));
 }
 
 const struct backend backend_glfs = {
@@ -456,4 +603,5 @@ const struct backend backend_glfs = {
 	.fallocate = glfs_fallocate_be,
 	.sync_cmd = glfs_sync_cmd,
 	.seek = glfs_seek_be,
+	.size = glfs_size_be,
 };

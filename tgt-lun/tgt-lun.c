@@ -503,6 +503,12 @@ dispatch(struct msgchan *mc, struct msg *m, void *arg)
 	case MSG_LUN_ALUA:
 		lunctl_dispatch(configured ? &the_lun : NULL, &master, m);
 		break;
+	case MSG_LUN_PING:
+		/* a portal found a TMF unanswered: the loop still runs */
+		if (msgchan_send(&master, MSG_LUN_PONG, 0, NULL, 0, NULL, 0) ==
+		    -1)
+			log_warn("cannot answer a ping");
+		break;
 	case MSG_LOG_VERBOSE:
 		if (MSG_GET(m, &level) == 0)
 			log_setverbose(level);

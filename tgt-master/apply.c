@@ -766,6 +766,8 @@ lun_free(struct mlun *ml)
 {
 	if (ml->ev_drain != NULL)
 		event_free(ml->ev_drain);
+	if (ml->ev_ping != NULL)
+		event_free(ml->ev_ping);
 	svc_stop(&ml->svc);
 	if (ml->fd != -1)
 		close(ml->fd);
@@ -911,6 +913,8 @@ ring_pair(struct master *m, struct mportal *mp, struct mlun *ml)
 		idset_add(&ml->rings, mp->portal_id);
 	msgchan_send(&mp->svc.proc->chan, MSG_PORTAL_LUN, r.target_id,
 	    pfds, 3, &r, sizeof(r));
+	if (ml->failed)
+		lun_down_send(mp, ml);	/* it reads no ring */
 }
 
 void
@@ -924,8 +928,7 @@ apply_proc_gone(struct proc *p)
 		return;
 	if (p->role == ROLE_LUN) {
 		ml = p->svc->owner;
-		ml->ready = 0;
-		idset_clear(&ml->rings);
+		lun_down(p->m, ml, 0);
 		if (ml->req_kind != REQ_NONE) {
 			/*
 			 * The drive died in the middle: it starts again

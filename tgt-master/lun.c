@@ -342,6 +342,7 @@ lun_start(struct svc *s)
 	if (ml->draining)
 		return;		/* died while draining: removed soon */
 	ml->ready = 0;
+	ml->failed = 0;
 	idset_clear(&ml->rings);
 	/*
 	 * An empty tape drive gets no descriptor, nor does a passthrough
@@ -498,6 +499,91 @@ passthrough_reset(struct mlun *ml)
 }
 
 void
+lun_down_send(struct mportal *mp, struct mlun *ml)
+{
+	struct msg_ring_del	 d;
+
+	if (!svc_running(&mp->svc))
+		return;
+	ring_del_msg(&d, mp, ml);
+	if (ml->failed)
+		d.flags |= RING_DEL_F_FAILED;
+	msgchan_send(&mp->svc.proc->chan, MSG_PORTAL_LUN_DOWN, d.target_id,
+	    NULL, 0, &d, sizeof(d));
+}
+
+/*
+ * The LUN's process ended, or cannot serve: every portal that has a
+ * ring with it answers its commands NOT READY and stops waiting for it
+ * until a restart brings the next ring (proto.h, MSG_PORTAL_LUN_DOWN).
+ */
+void
+lun_down(struct master *m, struct mlun *ml, int failed)
+{
+	struct mportal	*mp;
+
+	ml->failed = failed;
+	TAILQ_FOREACH(mp, &m->portals, entry)
+		if (idset_has(&ml->rings, mp->portal_id))
+			lun_down_send(mp, ml);
+	if (failed)
+		return;		/* it lives on, and so do its rings */
+	ml->ready = 0;
+	idset_clear(&ml->rings);
+	if (ml->ev_ping != NULL)
+		evtimer_del(ml->ev_ping);
+}
+
+/* No LUN_PONG in MASTER_PING_WAIT s: the process is hung. */
+static void
+lun_ping_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct mlun	*ml = arg;
+
+	if (!svc_running(&ml->svc))
+		return;
+	log_warnx("%s[%s]: left a task management function unanswered and "
+	    "did not answer a ping for %d s, killing it",
+	    role_name(ROLE_LUN), ml->svc.instance, MASTER_PING_WAIT);
+	proc_signal(ml->svc.proc, SIGKILL);
+}
+
+/*
+ * A portal says the LUN left a task management function unanswered for
+ * TGT_TMF_WAIT s.  Its word alone kills nothing: the process is
+ * pinged, and killed if it does not answer either.
+ */
+int
+lun_stuck(struct master *m, struct mportal *mp, struct msg *msg)
+{
+	struct msg_ring_del	 d;
+	struct mlun		*ml;
+	struct timeval		 tv = { MASTER_PING_WAIT, 0 };
+
+	if (MSG_GET(msg, &d) == -1)
+		return (-1);
+	if ((ml = mlun_by_id(m, d.lun_id)) == NULL ||
+	    ml->target->target_id != d.target_id ||
+	    ml->conf.lun != d.lun || !svc_running(&ml->svc) ||
+	    !idset_has(&ml->rings, mp->portal_id))
+		return (0);	/* restarted or removed meanwhile */
+	if (ml->ev_ping == NULL &&
+	    (ml->ev_ping = evtimer_new(m->evb, lun_ping_cb, ml)) == NULL) {
+		log_warn("%s: ping", ml->svc.instance);
+		return (0);
+	}
+	if (evtimer_pending(ml->ev_ping, NULL))
+		return (0);
+	log_warnx("%s: %s[%s] left a task management function unanswered "
+	    "for %d s, pinging it", mp->svc.instance, role_name(ROLE_LUN),
+	    ml->svc.instance, TGT_TMF_WAIT);
+	msgchan_send(&ml->svc.proc->chan, MSG_LUN_PING, ml->lun_id, NULL, 0,
+	    NULL, 0);
+	evtimer_add(ml->ev_ping, &tv);
+	return (0);
+}
+
+void
 lun_dispatch(struct msgchan *ch, struct msg *msg, void *arg)
 {
 	struct proc		*p = arg;
@@ -533,6 +619,18 @@ lun_dispatch(struct msgchan *ch, struct msg *msg, void *arg)
 	case MSG_LUN_STATS_REPLY:
 		if (control_lun_reply(p->m, ml, msg) == -1)
 			proc_bad(p, msg);
+		break;
+	case MSG_LUN_PONG:
+		if (msg->hdr.len != 0) {
+			proc_bad(p, msg);
+			break;
+		}
+		if (ml->ev_ping != NULL && evtimer_pending(ml->ev_ping,
+		    NULL)) {
+			log_info("%s[%s]: answers its ping: left running",
+			    role_name(p->role), p->instance);
+			evtimer_del(ml->ev_ping);
+		}
 		break;
 	case MSG_LUN_ALUA_SET:
 		if (alua_lun_set(p->m, ml, msg) == -1)
@@ -604,6 +702,8 @@ lun_dispatch(struct msgchan *ch, struct msg *msg, void *arg)
 		e.text[sizeof(e.text) - 1] = '\0';
 		log_warnx("%s[%s]: cannot serve: %s", role_name(p->role),
 		    p->instance, e.text);
+		if (!ml->ready && !ml->failed)
+			lun_down(p->m, ml, 1);
 		break;
 	default:
 		log_warnx("%s[%s]: unexpected message type %u ignored",

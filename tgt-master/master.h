@@ -46,6 +46,7 @@
 #define MASTER_BACKOFF_MIN	1		/* seconds */
 #define MASTER_BACKOFF_MAX	30
 #define MASTER_BACKOFF_WINDOW	10	/* died sooner: back off more */
+#define MASTER_PING_WAIT	2	/* s a stuck LUN has for LUN_PONG */
 #define MASTER_STOP_WAIT	5	/* SIGTERM, then SIGKILL after */
 #define MASTER_CTL_TIMEOUT	2	/* show sessions: wait for portals */
 #define MASTER_UA_WAIT		2	/* reload: the 3F/0E waits for added
@@ -159,6 +160,8 @@ struct mlun {
 	int			 ua_new;	/* reload: added, the others'
 						 * 3F/0E waits for it */
 	struct event		*ev_drain;
+	struct event		*ev_ping;	/* LUN_PING sent, no PONG yet */
+	int			 failed;	/* LUN_ERROR before READY */
 };
 TAILQ_HEAD(mluns, mlun);
 
@@ -304,6 +307,14 @@ void	 ring_pair(struct master *, struct mportal *, struct mlun *);
 void	 ring_del_msg(struct msg_ring_del *, struct mportal *, struct mlun *);
 void	 target_announce(struct master *, struct mportal *, struct mtarget *);
 void	 target_ready(struct mportal *, struct mtarget *);
+/*
+ * A LUN's process ended, or (failed) cannot serve: the portals hear of
+ * it (LUN_DOWN); lun_down_send tells one.
+ */
+void	 lun_down(struct master *, struct mlun *, int failed);
+void	 lun_down_send(struct mportal *, struct mlun *);
+/* A portal's LUN_STUCK: -1 if malformed. */
+int	 lun_stuck(struct master *, struct mportal *, struct msg *);
 /* An added LUN is ready: its target's 3F/0E may be due. */
 void	 luns_added_ready(struct master *, struct mlun *);
 

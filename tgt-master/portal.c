@@ -238,6 +238,10 @@ portal_dispatch(struct msgchan *ch, struct msg *msg, void *arg)
 		if (portal_cold_reset(p->m, mp, msg) == -1)
 			proc_bad(p, msg);
 		break;
+	case MSG_PORTAL_LUN_STUCK:
+		if (lun_stuck(p->m, mp, msg) == -1)
+			proc_bad(p, msg);
+		break;
 	default:
 		log_warnx("%s[%s]: unexpected message type %u ignored",
 		    role_name(p->role), p->instance, msg->hdr.type);

@@ -15,6 +15,15 @@
  * commands end with a retryable error (UNIT ATTENTION) or with LOGICAL
  * UNIT NOT SUPPORTED, and its mapping is kept until no task points into
  * it any more.
+ *
+ * A plun whose lun process ended (MSG_PORTAL_LUN_DOWN) is down until the
+ * process's restart brings its next ring: what it held ends as for a
+ * restart, new commands get NOT READY (becoming ready) and task
+ * management functions do not wait for it: the process that comes back
+ * starts from power on, which is what any reset leaves.  A ring TMF the
+ * LUN leaves unanswered for TGT_TMF_WAIT s is reported to the master
+ * (MSG_PORTAL_LUN_STUCK), which kills a process that does not answer it
+ * either: the LUN then goes down.
  */
 
 #include <sys/queue.h>
@@ -35,6 +44,7 @@ static void	 plun_commit_cb(int, short, void *);
 static void	 plun_retire(struct plun *, int);
 static void	 plun_kick(struct plun *);
 static void	 plun_free(struct plun *);
+static void	 plun_tmf_cb(int, short, void *);
 
 struct plun *
 plun_find(struct ptarget *target, uint64_t lun)
@@ -74,6 +84,8 @@ plun_free(struct plun *p)
 		event_free(p->ev_cq);
 	if (p->ev_commit != NULL)
 		event_free(p->ev_commit);
+	if (p->ev_tmf != NULL)
+		event_free(p->ev_tmf);
 	ring_alloc_free_all(&p->alloc);
 	iser_ring_detach(p);
 	ring_detach(&p->ring);
@@ -187,6 +199,7 @@ plun_attach(struct ptarget *target, const struct msg_ring *mr, int fds[3])
 	    EV_READ | EV_PERSIST, plun_cq_cb, p)) == NULL ||
 	    (p->ev_commit = event_new(portal->evb, -1, 0, plun_commit_cb,
 	    p)) == NULL ||
+	    (p->ev_tmf = evtimer_new(portal->evb, plun_tmf_cb, p)) == NULL ||
 	    event_add(p->ev_cq, NULL) == -1)
 		goto fail;
 
@@ -284,8 +297,10 @@ plun_end_task(struct plun *p, struct task *t)
 		tmf = t->tmf;
 		t->tmf = NULL;
 		task_destroy(t);
-		if (tmf != NULL)
+		if (tmf != NULL) {
+			p->tmf_done++;
 			tmf_settled(tmf);
+		}
 		break;
 	default:
 		task_destroy(t);
@@ -293,26 +308,13 @@ plun_end_task(struct plun *p, struct task *t)
 	}
 }
 
-/*
- * Stop using a plun: it leaves the target's list, its in-flight and
- * waiting tasks end, and it is freed once no task refers to it.
- */
+/* End every task in the ring or waiting for it. */
 static void
-plun_retire(struct plun *p, int why)
+plun_end_all(struct plun *p)
 {
 	struct task	*t;
 	uint32_t	 i;
 
-	if (p->dying)
-		return;
-	plun_ref(p);
-	p->dying = why;
-	if (p->draining)
-		TAILQ_REMOVE(&p->target->drain_luns, p, entry);
-	else
-		TAILQ_REMOVE(&p->target->luns, p, entry);
-	event_del(p->ev_cq);
-	event_del(p->ev_commit);
 	for (i = 0; i < p->nslots; i++) {
 		if ((t = p->slots[i]) == NULL)
 			continue;
@@ -326,7 +328,80 @@ plun_retire(struct plun *p, int why)
 		plun_waitq_remove(t);
 		plun_end_task(p, t);
 	}
+}
+
+/*
+ * Stop using a plun: it leaves the target's list, its in-flight and
+ * waiting tasks end, and it is freed once no task refers to it.
+ */
+static void
+plun_retire(struct plun *p, int why)
+{
+	if (p->dying)
+		return;
+	plun_ref(p);
+	p->dying = why;
+	if (p->draining)
+		TAILQ_REMOVE(&p->target->drain_luns, p, entry);
+	else
+		TAILQ_REMOVE(&p->target->luns, p, entry);
+	event_del(p->ev_cq);
+	event_del(p->ev_commit);
+	event_del(p->ev_tmf);
+	plun_end_all(p);
 	plun_unref(p);
+}
+
+void
+plun_down(struct plun *p, int why)
+{
+	if (p->dying || p->down)
+		return;
+	log_info("lun %llu of %s: its process %s, %u ring operations end; "
+	    "NOT READY until it is back", (unsigned long long)p->lun,
+	    p->target->name, why == PLUN_DOWN_FAILED ? "cannot serve" :
+	    "ended", p->ninflight);
+	plun_ref(p);
+	p->down = why;
+	event_del(p->ev_cq);
+	event_del(p->ev_commit);
+	event_del(p->ev_tmf);
+	plun_end_all(p);
+	/* the sessions announce themselves to the next process afresh */
+	plun_nexus_forget(p->target, p->lun_id);
+	plun_unref(p);
+}
+
+/*
+ * Ring TMFs that were sent TGT_TMF_WAIT s ago and are still not all
+ * answered: the master checks the process.  tmf_mark is what had been
+ * sent at the last check; fewer answers than that means one of those
+ * waited the whole period.
+ */
+static void
+plun_tmf_cb(int fd, short ev, void *arg)
+{
+	struct plun		*p = arg;
+	struct msg_ring_del	 d;
+	struct timeval		 tv = { TGT_TMF_WAIT, 0 };
+
+	if (p->dying || p->down || p->tmf_done == p->tmf_sent)
+		return;
+	if ((int32_t)(p->tmf_done - p->tmf_mark) < 0) {
+		log_warnx("lun %llu of %s: no answer to a task management "
+		    "function for %d s, asking the master to check its process",
+		    (unsigned long long)p->lun, p->target->name,
+		    TGT_TMF_WAIT);
+		memset(&d, 0, sizeof(d));
+		d.target_id = p->target->target_id;
+		d.portal_id = portal->portal_id;
+		d.lun_id = p->lun_id;
+		d.lun = p->lun;
+		msgchan_send(&portal->master, MSG_PORTAL_LUN_STUCK, 0, NULL, 0,
+		    &d, sizeof(d));
+	}
+	p->tmf_mark = p->tmf_sent;
+	evtimer_add(p->ev_tmf, &tv);
 }
 
 void
@@ -357,7 +432,7 @@ plun_buf_area(struct task *t, uint32_t len)
 	struct plun	*p = t->lun;
 	uint32_t	 off;
 
-	if (p == NULL || p->dying)
+	if (p == NULL || p->dying || p->down)
 		return (-1);
 	if (ring_alloc_get(&p->alloc, len, &off) == -1 ||
 	    ring_data_check(&p->ring, off, len) == -1)
@@ -642,6 +717,14 @@ plun_submit(struct task *t)
 		plun_end_task(p, t);
 		return;
 	}
+	if (p->down) {
+		t->xfer = 0;
+		t->want = 0;
+		task_sense(t, SK_NOT_READY, p->down == PLUN_DOWN_FAILED ?
+		    ASC_MANUAL_INTERVENTION : ASC_BECOMING_READY);
+		scsi_task_complete(t);
+		return;
+	}
 	plun_enqueue(p, t);
 }
 
@@ -650,9 +733,12 @@ plun_ring_tmf(struct plun *p, struct task *tmf, uint32_t nexus, uint8_t func,
     uint64_t ref_tag)
 {
 	struct task	*t;
+	struct timeval	 tv = { TGT_TMF_WAIT, 0 };
 
 	if (p->dying)
 		return (-1);
+	if (p->down)
+		return (0);	/* its next process starts from power on */
 	if ((t = task_new(NULL, NULL, TASK_K_RING_TMF)) == NULL)
 		return (-1);
 	t->lun = p;
@@ -661,8 +747,15 @@ plun_ring_tmf(struct plun *p, struct task *tmf, uint32_t nexus, uint8_t func,
 	t->tmf_func = func;
 	t->ref_tag = ref_tag;
 	t->tmf = tmf;
-	if (tmf != NULL)
+	if (tmf != NULL) {
 		tmf->tmf_pending++;
+		/* the first one outstanding has the whole period */
+		if (p->tmf_done == p->tmf_sent++ ||
+		    !evtimer_pending(p->ev_tmf, NULL)) {
+			p->tmf_mark = p->tmf_sent;
+			evtimer_add(p->ev_tmf, &tv);
+		}
+	}
 	plun_enqueue(p, t);
 	return (0);
 }
@@ -684,7 +777,7 @@ plun_session_end(struct session *s)
 
 	if (s->target != NULL && s->nexus_sent != NULL) {
 		TAILQ_FOREACH(p, &s->target->luns, entry) {
-			if (!nexus_bit(s, p->lun_id, NEXUS_SENT))
+			if (p->down || !nexus_bit(s, p->lun_id, NEXUS_SENT))
 				continue;
 			if ((t = task_new(NULL, NULL, TASK_K_NEXUS_DEL)) ==
 			    NULL) {
@@ -785,8 +878,10 @@ plun_cqe(struct plun *p, const struct ring_cqe *cqe)
 		    (unsigned long long)p->lun, t->tmf_func, t->nexus,
 		    cqe->status);
 		task_destroy(t);
-		if (tmf != NULL)
+		if (tmf != NULL) {
+			p->tmf_done++;
 			tmf_settled(tmf);
+		}
 		break;
 	default:
 		task_destroy(t);

@@ -118,11 +118,19 @@ struct plun {
 	int			 kicking;	/* waitq being run */
 	int			 commit_pending;
 	struct event		*ev_commit;	/* batched ring_sq_commit */
+	int			 down;		/* PLUN_DOWN_* */
+	/* ring TMFs of TMF requests: sent, answered, sent by the last check */
+	uint32_t		 tmf_sent;
+	uint32_t		 tmf_done;
+	uint32_t		 tmf_mark;
+	struct event		*ev_tmf;	/* TGT_TMF_WAIT check */
 	/* iser.c: the data area registered on each RDMA device */
 	struct ibv_mr		*iser_mr[PORTAL_RDMA_DEVS];
 };
 #define PLUN_REPLACED		1	/* lun process restarted */
 #define PLUN_REMOVED		2	/* LUN deleted */
+#define PLUN_DOWN_ENDED		1	/* its process ended, restarting */
+#define PLUN_DOWN_FAILED	2	/* its process cannot serve */
 
 struct portal_listener {
 	TAILQ_ENTRY(portal_listener) entry;
@@ -422,6 +430,12 @@ struct plun *plun_find(struct ptarget *, uint64_t lun);
 int	 plun_attach(struct ptarget *, const struct msg_ring *, int fds[3]);
 void	 plun_detach(struct plun *);
 void	 plun_drain(struct plun *);
+/*
+ * The LUN's process ended (PLUN_DOWN_ENDED) or cannot serve
+ * (PLUN_DOWN_FAILED): until its next ring replaces p, commands get NOT
+ * READY and TMFs do not wait for it.
+ */
+void	 plun_down(struct plun *, int why);
 struct plun *plun_find_id(struct ptarget *, uint32_t, uint64_t);
 /* Get a data buffer for the task (data area or heap), 0 or -1. */
 int	 plun_buf_get(struct task *, uint32_t len);

@@ -528,7 +528,7 @@ scsi_rx_cmd(struct conn *c)
 				t->flags |= TASK_F_STATUS;
 			}
 		} else if (plun_buf_area(t, t->edtl) == -1) {
-			if (t->lun->dying) {
+			if (t->lun->dying || t->lun->down) {
 				scsi_task_exec(t);
 				return;
 			}

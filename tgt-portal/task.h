@@ -45,6 +45,9 @@
 #define ASC_INVALID_FIELD_CDB	0x2400
 #define ASC_INVALID_OPCODE	0x2000
 #define ASC_POWER_ON_RESET	0x2900
+#define ASC_BECOMING_READY	0x0401	/* LUN is becoming ready */
+#define ASC_MANUAL_INTERVENTION	0x0403	/* LUN not ready, manual
+					 * intervention required */
 #define ASC_INTERNAL_FAILURE	0x4400
 #define ASC_DATA_PHASE_ERROR	0x4b00
 #define ASC_CRC_ERROR		0x4705	/* protocol service CRC error */

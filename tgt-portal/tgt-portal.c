@@ -274,38 +274,24 @@ portal_lun(struct msg *m)
 		    (unsigned long long)mr.lun);
 }
 
-static void
-portal_lun_del(struct msg *m)
+/*
+ * The plun a LUN_DEL, LUN_DRAIN or LUN_DOWN (struct msg_ring_del) names,
+ * or NULL (malformed, or it is gone already).
+ */
+static struct plun *
+portal_msg_plun(struct msg *m, const char *what, uint32_t *flags)
 {
 	struct msg_ring_del	 md;
 	struct ptarget		*t;
-	struct plun		*pl;
 
 	if (MSG_GET(m, &md) == -1) {
-		log_warnx("bad PORTAL_LUN_DEL");
-		return;
+		log_warnx("bad %s", what);
+		return (NULL);
 	}
+	*flags = md.flags;
 	if ((t = ptarget_by_id(md.target_id)) == NULL)
-		return;
-	if ((pl = plun_find_id(t, md.lun_id, md.lun)) != NULL)
-		plun_detach(pl);
-}
-
-static void
-portal_lun_drain(struct msg *m)
-{
-	struct msg_ring_del	 md;
-	struct ptarget		*t;
-	struct plun		*pl;
-
-	if (MSG_GET(m, &md) == -1) {
-		log_warnx("bad PORTAL_LUN_DRAIN");
-		return;
-	}
-	if ((t = ptarget_by_id(md.target_id)) == NULL)
-		return;
-	if ((pl = plun_find_id(t, md.lun_id, md.lun)) != NULL)
-		plun_drain(pl);
+		return (NULL);
+	return (plun_find_id(t, md.lun_id, md.lun));
 }
 
 /*
@@ -395,7 +381,9 @@ portal_cold_reset(struct msg *m)
 static void
 portal_dispatch(struct msgchan *mc, struct msg *m, void *arg)
 {
-	int32_t	 v;
+	struct plun	*pl;
+	uint32_t	 flags;
+	int32_t		 v;
 
 	switch (m->hdr.type) {
 	case MSG_PORTAL_CONFIG:
@@ -414,10 +402,21 @@ portal_dispatch(struct msgchan *mc, struct msg *m, void *arg)
 		portal_lun(m);
 		break;
 	case MSG_PORTAL_LUN_DEL:
-		portal_lun_del(m);
+		if ((pl = portal_msg_plun(m, "PORTAL_LUN_DEL", &flags)) !=
+		    NULL)
+			plun_detach(pl);
 		break;
 	case MSG_PORTAL_LUN_DRAIN:
-		portal_lun_drain(m);
+		if ((pl = portal_msg_plun(m, "PORTAL_LUN_DRAIN", &flags)) !=
+		    NULL)
+			plun_drain(pl);
+		break;
+	case MSG_PORTAL_LUN_DOWN:
+		/* its process ended or cannot serve */
+		if ((pl = portal_msg_plun(m, "PORTAL_LUN_DOWN", &flags)) !=
+		    NULL)
+			plun_down(pl, flags & RING_DEL_F_FAILED ?
+			    PLUN_DOWN_FAILED : PLUN_DOWN_ENDED);
 		break;
 	case MSG_PORTAL_TARGET_READY:
 		portal_target_ready(m);

@@ -100,18 +100,23 @@ target "$IQN" {
 	lun 2 disk { $(glfs /cu.img "size 64M; thin-provisioning yes") }
 	lun 3 disk { $(glfs /load.img "size 64M") }
 	lun 4 disk { $(glfs /pr.img "size 16M") }
-}
-# a target of its own: a LUN that cannot start would hold up a
-# target-wide task management function (TARGET COLD RESET) of the other
-target "$IQN-missing" {
-	allow all
-	lun 1 disk { $(glfs /missing.img "") }
-	lun 2 disk { $(glfs /root.img "") }
+	# LUNs that cannot serve, in the same target: NOT READY, and the
+	# target-wide resets of the conformance suite do not wait for them
+	lun 5 disk { $(glfs /missing.img "") }
+	lun 6 disk { $(glfs /root.img "") }
+	# no size: its capacity follows the image, resized from elsewhere
+	lun 7 disk { $(glfs /grow.img "") }
 }
 EOF2
 # an image the LUN processes' user may not write
 check "qemu-img create $GURL/root.img (as root, mode 0644)" \
     timeout 60 qemu-img create -q -f raw "$GURL/root.img" 1M
+check "qemu-img create $GURL/grow.img 16M" \
+    timeout 60 qemu-img create -q -f raw "$GURL/grow.img" 16M
+# qemu-img made it root's, mode 0600: the brick's file goes to the LUN's
+# user (the brick is ours, a plain directory)
+check "grow.img given to $TGT_USER on the brick" \
+    chown "$TGT_USER" "$T/gluster/bricks/b1/grow.img"
 tgt_start || exit 1
 
 # that image does not exist and has no size: its process says why
@@ -191,6 +196,59 @@ wait_for 20 lun_restarted 4 "$old"
 check "PR: the registration and reservation survive a restart of the LUN process" \
     wait_for 20 $PR check
 check "PR: CLEAR" $PR clear
+
+# LUNs that cannot serve answer NOT READY, MANUAL INTERVENTION REQUIRED;
+# the image of LUN 7 resized through another gfapi client (qemu-img's
+# gluster:// driver): a session that knew the LUN gets CAPACITY DATA
+# HAS CHANGED (the LUN asks the image's size every 2 s), then the new
+# READ CAPACITY
+cat > "$T/grow.py" <<'EOF2'
+import os, struct, subprocess, sys, time
+sys.path.insert(0, os.path.join(sys.argv[1], 'regress/lib'))
+import iscsi_raw as raw
+s = raw.Session('iqn.2026-11.org.example:grow', sys.argv[4])
+c = raw.Conn(sys.argv[2], int(sys.argv[3]), s, timeout=20)
+c.login()
+rc = 0
+def sense(lun):
+    st, sn = raw.command(c, bytes(6), lun)
+    return (st, sn[2] & 0x0f, sn[12:14].hex()) if st == 2 else (st,)
+def capacity():
+    st, d = raw.command(c, bytes([0x9e, 0x10]) + bytes(8) +
+                        struct.pack('>I', 32) + bytes(2), 7, alloc=32)
+    return (struct.unpack('>QI', d[:12]) if st == 0 else st)
+for lun in (5, 6):
+    r = [sense(lun) for _ in range(2)]
+    print('LUN %d: %r' % (lun, r))
+    if r[-1] != (2, 2, '0403'):
+        rc = 1
+raw.clear_ua(c, 7)
+before = capacity()
+print('LUN 7 before:', before)
+subprocess.run(['qemu-img', 'resize', '-q', '-f', 'raw',
+                sys.argv[5] + '/grow.img', '24M'], check=True, timeout=60)
+t0 = time.monotonic()
+seen = []
+while time.monotonic() - t0 < 20:
+    r = sense(7)
+    seen.append(r)
+    if r != (0,):
+        break
+    time.sleep(0.2)
+after = capacity()
+print('LUN 7 after %.1f s: %r, then %r' % (time.monotonic() - t0,
+                                          seen[-1], after))
+c.close()
+if before != (16 * 2048 - 1, 512) or seen[-1] != (2, 6, '2a09') or \
+        after != (24 * 2048 - 1, 512):
+    rc = 1
+sys.exit(rc)
+EOF2
+check "LUNs 5 and 6 (cannot serve) NOT READY 04/03; LUN 7 resized by qemu-img: 2A/09 then the new capacity" \
+    timeout 120 python3 "$T/grow.py" "$top" "$ADDR" "$PORT" "$IQN" "$GURL"
+indent "$T/out"
+check_out "iscsi-readcapacity16 from a new session: 24 MiB" \
+    'Total size:[[:space:]]*25165824' timeout 30 iscsi-readcapacity16 "$URL/$IQN/7"
 
 # The glfs LUN processes in /proc (tgt-lun(8), "glfs and the sandbox"):
 # gfapi's threads started before the filter, so every thread must have

@@ -15,6 +15,7 @@
 
 import os
 import select
+import signal
 import socket
 import struct
 import sys
@@ -1071,6 +1072,124 @@ class Tests:
         for x in (a2, c):
             x.logout()
             x.close()
+
+    def lun_pid(self, lun):
+        """The tgt-lun of LUN lun: a child of $RAW_MASTER whose title
+        ends in "/lun", or None."""
+        master = os.environ['RAW_MASTER']
+        for d in os.listdir('/proc'):
+            if not d.isdigit():
+                continue
+            try:
+                with open('/proc/%s/stat' % d) as f:
+                    ppid = f.read().rsplit(')', 1)[1].split()[1]
+                with open('/proc/%s/cmdline' % d, 'rb') as f:
+                    cmd = f.read().replace(b'\0', b' ').strip()
+            except (OSError, IndexError):
+                continue
+            if ppid == master and cmd.startswith(b'tgt-lun') and \
+                    cmd.endswith(b'/%d' % lun):
+                return int(d)
+        return None
+
+    def sense_of(self, c, lun):
+        """TEST UNIT READY on lun: (status, sense key, asc/ascq bytes)."""
+        st, sense = command(c, bytes(6), lun)
+        if st == 2 and len(sense) >= 14:
+            return st, sense[2] & 0x0f, sense[12:14]
+        return st, None, None
+
+    def back_within(self, c, lun, secs):
+        """TEST UNIT READY on lun until GOOD, for at most secs: the
+        (status, key, asc) seen before it, or None if never GOOD."""
+        seen = []
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < secs:
+            r = self.sense_of(c, lun)
+            if r[0] == 0:
+                return seen
+            if r not in seen:
+                seen.append(r)
+            time.sleep(0.1)
+        return None
+
+    def t_stuck(self):
+        """Task management with a LUN that has no working process
+        (issue 13).  LUN 2's tgt-lun stopped with SIGSTOP, a command in
+        its ring: TARGET WARM RESET is answered once the master has
+        found the process hung and killed it (5 s + 2 s), LUN 1 serves
+        on, LUN 2 comes back with the power on unit attention.  LUN 2's
+        process killed: NOT READY until it is back, and TARGET COLD
+        RESET is answered at once."""
+        s = self.session(ini='iqn.2026-11.org.example:stuck')
+        a = self.connect(s)
+        a.login()
+        a.sock.settimeout(30)
+        clear_ua(a, 1, 2)
+        pid = self.lun_pid(2)
+        self.check(pid is not None and tur(a, 2) == 0,
+                   'stuck: LUN 2 serves, its process found', pid)
+        if pid is None:
+            return
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            rd, _ = a.cmd_bhs(cdb_rw(0x28, 0, 1), 2, read=True, edtl=512)
+            a.send(rd)
+            t0 = time.monotonic()
+            r = self.tmf(a, 6, lun=1)
+            el = time.monotonic() - t0
+        finally:
+            try:
+                os.kill(pid, signal.SIGCONT)
+            except ProcessLookupError:
+                pass
+        self.check(r == 0 and 5 <= el <= 15, 'stuck: TARGET WARM RESET with '
+                   "LUN 2's process stopped is answered in %.1f s (5 s "
+                   'TMF wait + 2 s ping)' % el, r)
+        self.check(self.lun_pid(2) != pid, "stuck: the hung process was "
+                   'killed')
+        r = self.sense_of(a, 1)
+        self.check(r == (2, 6, b'\x29\x03') and tur(a, 1) == 0,
+                   'stuck: LUN 1 got the reset (29/03) and serves on', r)
+        seen = self.back_within(a, 2, 30)
+        self.check(seen is not None and any(k == 6 and q[0] == 0x29
+                                            for _, k, q in seen),
+                   'stuck: LUN 2 comes back from power on (29/0x), then '
+                   'GOOD', seen)
+        # no process at all: killed twice within 10 s, back in 2 s
+        pid = self.lun_pid(2)
+        self.check(pid is not None, "stuck: LUN 2's new process found")
+        if pid is None:
+            return
+        os.kill(pid, signal.SIGKILL)
+        seen = []
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 1.5:
+            r = self.sense_of(a, 2)
+            seen.append(r)
+            if r == (2, 2, b'\x04\x01'):
+                break
+            time.sleep(0.05)
+        self.check(seen[-1] == (2, 2, b'\x04\x01'),
+                   'stuck: with no process LUN 2 is NOT READY, becoming '
+                   'ready (02/04/01)', seen)
+        t0 = time.monotonic()
+        r = self.tmf(a, 7, lun=1)
+        el = time.monotonic() - t0
+        self.check(r == 0 and el < 1, 'stuck: TARGET COLD RESET with no '
+                   'process for LUN 2 is answered at once (%.2f s)' % el, r)
+        a.close()
+        s2 = self.session(ini='iqn.2026-11.org.example:stuck',
+                          isid=s.isid)
+        b = self.connect(s2)
+        b.login()
+        seen = self.back_within(b, 1, 5)
+        self.check(seen is not None, 'stuck: after the cold reset LUN 1 '
+                   'serves', seen)
+        seen = self.back_within(b, 2, 30)
+        self.check(seen is not None, 'stuck: and LUN 2 is back', seen)
+        b.logout()
+        b.close()
 
     def t_erl2(self):
         """ERL 2: a connection fails with a read half delivered and a

@@ -560,6 +560,77 @@ test_ring_tmf(void)
 	unfixture();
 }
 
+/*
+ * A LUN whose process ended (issue 13): what its ring held ends, task
+ * management does not wait for it, new commands get NOT READY until
+ * the next ring comes, and then the nexus is announced as an old one.
+ */
+static void
+test_down(void)
+{
+	struct lunside	 ls, ls2, ls3;
+	struct ring_sqe	 sqe;
+	struct ring_nexus nx;
+	struct task	*t;
+	struct task	 tm;
+
+	fixture();
+	REQUIRE(lun_open(&ls, 1, 0, 8, 64 * 1024) == 0);
+	REQUIRE(lun_open(&ls2, 2, 1, 8, 64 * 1024) == 0);
+	t = cmd(ls.p, ISCSI_CMD_READ, 4096);
+	plun_submit(t);
+	memset(&tm, 0, sizeof(tm));
+	REQUIRE(plun_ring_tmf(ls.p, &tm, 7, RING_TMF_TARGET_COLD_RESET,
+	    0) == 0);
+	CHECK(tm.tmf_pending == 1 && ls.p->tmf_sent == 1);
+	CHECK(evtimer_pending(ls.p->ev_tmf, NULL));
+
+	plun_down(ls.p, PLUN_DOWN_ENDED);
+	CHECK(ncomplete == 1 && last_done == t &&
+	    last_key == SK_UNIT_ATTENTION && last_asc == 0x2900);
+	CHECK(ntmf_settled == 1 && tm.tmf_pending == 0);
+	CHECK(ls.p->tmf_done == 1 && !evtimer_pending(ls.p->ev_tmf, NULL));
+	CHECK(plun_find(&target, 1) == ls.p && ls.p->ninflight == 0);
+	task_destroy(t);
+
+	/* nothing more goes into its ring */
+	t = cmd(ls.p, ISCSI_CMD_READ, 4096);
+	plun_submit(t);
+	CHECK(ncomplete == 2 && last_key == SK_NOT_READY &&
+	    last_asc == 0x0401);
+	task_destroy(t);
+	REQUIRE(plun_ring_tmf(ls.p, &tm, 7, RING_TMF_LUN_RESET, 0) == 0);
+	CHECK(tm.tmf_pending == 0 && ntmf_settled == 1);
+	while (sq_pop(&ls, &sqe) == 1)
+		CHECK(sqe.op != RING_OP_TMF || sqe.tmf != RING_TMF_LUN_RESET);
+
+	/* one that cannot serve: MANUAL INTERVENTION REQUIRED */
+	plun_down(ls2.p, PLUN_DOWN_FAILED);
+	t = cmd(ls2.p, 0, 0);
+	plun_submit(t);
+	CHECK(ncomplete == 3 && last_key == SK_NOT_READY &&
+	    last_asc == 0x0403);
+	task_destroy(t);
+
+	/* the restarted process's ring: the nexus comes from power on */
+	REQUIRE(lun_open(&ls3, 1, 0, 8, 64 * 1024) == 0);
+	CHECK(ls3.p != ls.p && !ls3.p->down);
+	t = cmd(ls3.p, 0, 0);
+	plun_submit(t);
+	REQUIRE(sq_pop(&ls3, &sqe) == 1);
+	CHECK(sqe.op == RING_OP_NEXUS_ADD && sqe.data_len == sizeof(nx));
+	memcpy(&nx, ls3.r.data + sqe.data_off, sizeof(nx));
+	CHECK(nx.flags & RING_NEXUS_F_POWER_ON);
+
+	plun_detach(ls3.p);
+	plun_detach(ls2.p);
+	task_destroy(t);
+	ring_detach(&ls.r);
+	ring_detach(&ls2.r);
+	ring_detach(&ls3.r);
+	unfixture();
+}
+
 static struct task *
 nolun_cmd(struct plun *p, uint8_t op, uint32_t edtl)
 {
@@ -666,6 +737,7 @@ main(void)
 	UNIT_RUN(test_replace);
 	UNIT_RUN(test_remove_and_nexus_del);
 	UNIT_RUN(test_ring_tmf);
+	UNIT_RUN(test_down);
 	UNIT_RUN(test_nolun);
 	return (UNIT_END("scsi_portal"));
 }

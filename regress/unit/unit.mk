@@ -27,7 +27,7 @@ alua_OBJS	 = $(scsi_OBJS)
 $(B)/unit/%_test: $(B)/obj/regress/unit/%_test.o $(B)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $($*_OBJS) $(B)/libcommon.a $(LIBS) -lisal -laio -luring \
-	    -lnettle -lrdmacm -libverbs $(GLFS_LIBS)
+	    -lnettle -lrdmacm -libverbs
 
 .SECONDEXPANSION:
 $(UNIT_PROGS): $$($$(patsubst $(B)/unit/%_test,%,$$@)_OBJS)
