@@ -67,7 +67,7 @@ struct backend {
 	 * Allocation (GET LBA STATUS) of a store without a descriptor:
 	 * whether byte off is mapped, and in *next where that state ends
 	 * (at most end).  0, or -1 and errno.  NULL: SEEK_DATA/SEEK_HOLE
-	 * on the descriptor.
+	 * on the descriptor (seek_extent()).
 	 */
 	int		 (*extent)(struct lun *, uint64_t off, uint64_t end,
 			    int *mapped, uint64_t *next);
@@ -77,11 +77,6 @@ struct backend {
 	 * later).  May be NULL: sync() is called.
 	 */
 	int		 (*sync_cmd)(struct lun *, struct scsi_cmd *);
-	/*
-	 * GET LBA STATUS: lseek(2) with SEEK_DATA or SEEK_HOLE on the
-	 * store, for a backend without a descriptor.  May be NULL.
-	 */
-	off_t		 (*seek)(struct lun *, off_t, int whence);
 	/*
 	 * COMPARE AND WRITE done by the store, atomically for every client
 	 * of it (rbd, shared by several gateways): compare len bytes at off
@@ -96,7 +91,7 @@ struct backend {
 };
 
 /*
- * The store is across a network (pio, fallocate, extent, seek and sync
+ * The store is across a network (pio, fallocate, extent and sync
  * may wait on it): the commands that call them run on the LUN's worker
  * thread (worker.c), not on the event loop.
  */
@@ -109,6 +104,13 @@ long	rdwr_io(int fd, int write, uint8_t *buf, uint32_t len, uint64_t off,
 long	file_pio(struct lun *, int write, uint8_t *buf, uint32_t len,
 	    uint64_t off, int fua);
 int	file_fallocate(struct lun *, int mode, uint64_t off, uint64_t len);
+/*
+ * An extent() from SEEK_DATA and SEEK_HOLE through seek (lseek(2) on a
+ * descriptor, or a library's own): what cannot be told counts as mapped
+ * to end.  Always 0.
+ */
+int	seek_extent(off_t (*seek)(void *, off_t, int), void *arg,
+	    uint64_t off, uint64_t end, int *mapped, uint64_t *next);
 /* Finish a short asynchronous transfer synchronously: the new result. */
 long	file_finish(struct lun *, struct scsi_cmd *, long res);
 /* The sense for a failed transfer, from the errno (sbc.c). */

@@ -581,13 +581,20 @@ glfs_fallocate_be(struct lun *lun, int mode, uint64_t off, uint64_t len)
 	return (-1);
 }
 
-/* GET LBA STATUS: the brick's holes, through the seek operation. */
 static off_t
-glfs_seek_be(struct lun *lun, off_t pos, int whence)
+glfs_seek(void *fd, off_t pos, int whence)
+{
+	return (GF(glfs_lseek)(fd, pos, whence));
+}
+
+/* GET LBA STATUS: the brick's holes, through the seek operation. */
+static int
+glfs_extent_be(struct lun *lun, uint64_t off, uint64_t end, int *mapped,
+    uint64_t *next)
 {
 	struct glfs_priv	*gp = lun->be_priv;
 
-	return (GF(glfs_lseek)(gp->fd, pos, whence));
+	return (seek_extent(glfs_seek, gp->fd, off, end, mapped, next));
 }
 
 const struct backend backend_glfs = {
@@ -602,6 +609,6 @@ const struct backend backend_glfs = {
 	.pio = glfs_pio,
 	.fallocate = glfs_fallocate_be,
 	.sync_cmd = glfs_sync_cmd,
-	.seek = glfs_seek_be,
+	.extent = glfs_extent_be,
 	.size = glfs_size_be,
 };

@@ -183,3 +183,25 @@ const struct backend backend_rdwr = {
 	.pio = file_pio,
 	.fallocate = file_fallocate,
 };
+
+int
+seek_extent(off_t (*seek)(void *, off_t, int), void *arg, uint64_t off,
+    uint64_t end, int *mapped, uint64_t *next)
+{
+	off_t	 data, hole;
+
+	data = seek(arg, off, SEEK_DATA);
+	if (data == -1 && errno == ENXIO)
+		data = end;		/* no data from off on */
+	else if (data == -1)
+		data = off;
+	*mapped = (uint64_t)data <= off;
+	if (*mapped) {
+		hole = seek(arg, off, SEEK_HOLE);
+		if (hole == -1 || (uint64_t)hole > end)
+			hole = end;
+		*next = hole;
+	} else
+		*next = (uint64_t)data > end ? end : (uint64_t)data;
+	return (0);
+}

@@ -653,45 +653,27 @@ sbc_write_same(struct scsi_cmd *cmd)
 
 #define GLS_MAX_DESC	64
 
-/* SEEK_DATA or SEEK_HOLE on the store, through the backend if it says. */
 static off_t
-sbc_seek(struct lun *lun, off_t pos, int whence)
+sbc_lseek(void *fd, off_t pos, int whence)
 {
-	if (lun->be->seek != NULL)
-		return (lun->be->seek(lun, pos, whence));
-	return (lseek(lun->fd, pos, whence));
+	return (lseek(*(int *)fd, pos, whence));
 }
 
 /*
  * Whether byte pos of the store is mapped, and in *next the byte where
- * that state ends: the backend's extent(), or SEEK_DATA and SEEK_HOLE.
- * What cannot be told counts as mapped to the end.
+ * that state ends: the backend's extent(), or SEEK_DATA and SEEK_HOLE
+ * on the descriptor.  What cannot be told counts as mapped to the end.
  */
 static void
 sbc_extent(struct lun *lun, off_t pos, int *mapped, uint64_t *next)
 {
-	off_t	 data, hole;
-
-	if (lun->be->extent != NULL) {
-		if (lun->be->extent(lun, pos, lun->size, mapped, next) == -1) {
-			*mapped = 1;
-			*next = lun->size;
-		}
-		return;
+	if (lun->be->extent == NULL)
+		(void)seek_extent(sbc_lseek, &lun->fd, pos, lun->size, mapped,
+		    next);
+	else if (lun->be->extent(lun, pos, lun->size, mapped, next) == -1) {
+		*mapped = 1;
+		*next = lun->size;
 	}
-	data = sbc_seek(lun, pos, SEEK_DATA);
-	if (data == -1 && errno == ENXIO)
-		data = lun->size;
-	else if (data == -1)
-		data = pos;
-	*mapped = data <= pos;
-	if (*mapped) {
-		hole = sbc_seek(lun, pos, SEEK_HOLE);
-		if (hole == -1 || (uint64_t)hole > lun->size)
-			hole = lun->size;
-		*next = hole;
-	} else
-		*next = data;
 }
 
 /*
