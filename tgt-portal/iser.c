@@ -880,7 +880,7 @@ iser_cm_event(int fd, short ev, void *arg)
 	struct rdma_conn_param		 req;
 	struct iser_conn		*ic;
 	enum rdma_cm_event_type		 type;
-	int				 n;
+	int				 n, status;
 
 	for (n = 0; n < 64; n++) {
 		if (rdma_get_cm_event(iser.ch, &e) != 0) {
@@ -889,6 +889,7 @@ iser_cm_event(int fd, short ev, void *arg)
 			return;
 		}
 		type = e->event;
+		status = e->status;
 		id = e->id;
 		req = e->param.conn;
 		rdma_ack_cm_event(e);
@@ -904,10 +905,19 @@ iser_cm_event(int fd, short ev, void *arg)
 		case RDMA_CM_EVENT_ESTABLISHED:
 			log_debug("%s: iser: established", ic->x.c.peer_name);
 			break;
+		case RDMA_CM_EVENT_REJECTED:
+			/*
+			 * The initiator's side refused our accept: the IB
+			 * CM's reject reason says why (e.g. 4 timeout, 10 stale
+			 * connection, 28 the consumer's own).
+			 */
+			log_info("%s: iser: %s, reason %d", ic->x.c.peer_name,
+			    rdma_event_str(type), status);
+			conn_close(&ic->x.c);
+			break;
 		case RDMA_CM_EVENT_DISCONNECTED:
 		case RDMA_CM_EVENT_CONNECT_ERROR:
 		case RDMA_CM_EVENT_UNREACHABLE:
-		case RDMA_CM_EVENT_REJECTED:
 		case RDMA_CM_EVENT_DEVICE_REMOVAL:
 		case RDMA_CM_EVENT_TIMEWAIT_EXIT:
 			log_debug("%s: iser: %s", ic->x.c.peer_name,

@@ -75,6 +75,7 @@ struct ep {
 	struct rdma_cm_id	*id;
 	struct ibv_mr		*mr;
 	uint8_t			*buf;	/* [0, 16K) send, [16K, 32K) receive */
+	int			 ended;	/* the CM said the connection ended */
 };
 
 static int
@@ -85,6 +86,7 @@ ep_open(struct ep *e, const char *addr, const char *port)
 	struct rdma_conn_param	 cp;
 	uint8_t			 priv[4] = { 0xc0, 0, 0, 0 };
 
+	e->ended = 0;
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_port_space = RDMA_PS_TCP;
 	if (rdma_getaddrinfo(addr, port, &hints, &res) != 0) {
@@ -121,6 +123,31 @@ ep_open(struct ep *e, const char *addr, const char *port)
 }
 
 /*
+ * Whether the CM has said, or says within 100 ms, that the connection
+ * has ended (remembered: the event may come with an answer still to read)
+ */
+static int
+ep_ended(struct ep *e)
+{
+	struct rdma_cm_event	*ev;
+	enum rdma_cm_event_type	 type;
+	struct pollfd		 pfd;
+
+	if (e->ended)
+		return (1);
+	pfd.fd = e->id->channel->fd;
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, 100) != 1 ||
+	    rdma_get_cm_event(e->id->channel, &ev) != 0)
+		return (0);
+	type = ev->event;
+	rdma_ack_cm_event(ev);
+	e->ended = type == RDMA_CM_EVENT_DISCONNECTED ||
+	    type == RDMA_CM_EVENT_TIMEWAIT_EXIT;
+	return (e->ended);
+}
+
+/*
  * Send LEN bytes of the send buffer; wait for the answer.  Returns the
  * length of what came back (at buf + 16K), 0 when the target closed the
  * connection, -1 on a timeout.
@@ -128,10 +155,7 @@ ep_open(struct ep *e, const char *addr, const char *port)
 static int
 ep_xchg(struct ep *e, size_t len)
 {
-	struct rdma_cm_event	*ev;
-	enum rdma_cm_event_type	 type;
 	struct ibv_wc		 wc;
-	struct pollfd		 pfd;
 	int			 i;
 
 	if (rdma_post_send(e->id, NULL, e->buf, len, e->mr, 0) != 0)
@@ -140,19 +164,11 @@ ep_xchg(struct ep *e, size_t len)
 	for (i = 0; i < 150; i++) {
 		if (ibv_poll_cq(e->id->recv_cq, 1, &wc) == 1)
 			break;
-		pfd.fd = e->id->channel->fd;
-		pfd.events = POLLIN;
-		if (poll(&pfd, 1, 100) == 1 &&
-		    rdma_get_cm_event(e->id->channel, &ev) == 0) {
-			type = ev->event;
-			rdma_ack_cm_event(ev);
-			if (type == RDMA_CM_EVENT_DISCONNECTED ||
-			    type == RDMA_CM_EVENT_TIMEWAIT_EXIT) {
-				/* an answer may have come just before */
-				if (ibv_poll_cq(e->id->recv_cq, 1, &wc) == 1)
-					break;
-				return (0);
-			}
+		if (ep_ended(e)) {
+			/* an answer may have come just before */
+			if (ibv_poll_cq(e->id->recv_cq, 1, &wc) == 1)
+				break;
+			return (0);
 		}
 	}
 	if (i == 150)
@@ -166,25 +182,13 @@ ep_xchg(struct ep *e, size_t len)
 static void
 ep_wait_closed(struct ep *e)
 {
-	struct rdma_cm_event	*ev;
-	enum rdma_cm_event_type	 type;
-	struct pollfd		 pfd;
-	int			 i;
+	int	i;
 
-	for (i = 0; i < 150; i++) {
-		pfd.fd = e->id->channel->fd;
-		pfd.events = POLLIN;
-		if (poll(&pfd, 1, 100) == 1 &&
-		    rdma_get_cm_event(e->id->channel, &ev) == 0) {
-			type = ev->event;
-			rdma_ack_cm_event(ev);
-			if (type == RDMA_CM_EVENT_DISCONNECTED ||
-			    type == RDMA_CM_EVENT_TIMEWAIT_EXIT) {
-				printf("closed\n");
-				return;
-			}
+	for (i = 0; i < 150; i++)
+		if (ep_ended(e)) {
+			printf("closed\n");
+			return;
 		}
-	}
 	printf("open\n");
 }
 
