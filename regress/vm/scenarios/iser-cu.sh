@@ -19,7 +19,13 @@
 #     iser_prepare_read_cmd() and iscsi-command.c), never the bytes the
 #     target sent (less the residual of the SCSI Response), which is
 #     what it counts over TCP.  Tests that compare the Data-In size with
-#     the data's own length fail over iSER only.
+#     the data's own length fail over iSER only.  Worse, the target's
+#     RDMA WRITE lands in one of libiscsi's registered buffers, reused
+#     from command to command, and lib/iser.c copies EDTL bytes out of it
+#     (iser_rcv_completion()): past the bytes the target wrote the caller
+#     sees an earlier command's data.  The target writes exactly the
+#     bytes of TCP's Data-In PDUs (scsi.c gives the transport's data_in
+#     the same xfer), so this is not a leak of ours.
 # Those tests, and two other kinds of libiscsi-side failures, are listed
 # in KNOWN below: the only differences allowed.
 C=/tmp/tgt
@@ -58,7 +64,10 @@ vm_wait 10 sh -c "/tgt/bin/tgtctl -s /run/tgt.sock show portals | grep -v iser |
 #	Inquiry.AllocLength asks 511 and 512 bytes of the standard INQUIRY
 #	data and wants the same Data-In size; Inquiry.BlockLimits wants the
 #	page length (64) where it asked 255; ModeSense6.Residuals wants
-#	what the target sent where it asked more;
+#	what the target sent where it asked more; Inquiry.Standard asks 255
+#	bytes, gets 96 and checks that bytes 96 to 254 are zero ("Padding
+#	data is not zero. Are we leaking data?"), which are the reused
+#	buffer's old contents;
 #   - a command with an EDTL of 0 that moves data is refused by libiscsi
 #     before it is sent (iser_prepare_read_cmd(): "Read command with no
 #     expected transfer length"; iser_prepare_write_cmd(): "Can't find
@@ -71,6 +80,7 @@ vm_wait 10 sh -c "/tgt/bin/tgtctl -s /run/tgt.sock show portals | grep -v iser |
 #     a command at once.
 KNOWN="ALL.Inquiry.AllocLength PASS FAIL
 ALL.Inquiry.BlockLimits PASS FAIL
+ALL.Inquiry.Standard PASS FAIL
 ALL.ModeSense6.Residuals PASS FAIL
 ALL.iSCSIResiduals.Read10Invalid PASS FAIL
 ALL.iSCSIResiduals.Read10Residuals PASS FAIL
