@@ -13,12 +13,13 @@ PKGS="build-essential pkg-config bison libevent-dev libaio-dev
     sg3-utils lsscsi e2fsprogs multipath-tools fio mt-st mtx udev
     xorriso genisoimage dvd+rw-tools eject
     librdmacm-dev libibverbs-dev rdma-core ibverbs-providers rdmacm-utils
-    ibverbs-utils
+    ibverbs-utils autoconf automake libtool libcunit1-dev
     ceph-mon ceph-osd ceph-common librbd-dev librados-dev tgt-rbd uuid-runtime
     glusterfs-server libglusterfs-dev tgt-glusterfs libtirpc3"
 # The second group is the VM tests' guest (regress/vm): the kernel, its
 # modules and the initiator-side tools are copied from these packages into
-# an initramfs; none of them runs as a service on this machine.
+# an initramfs; none of them runs as a service on this machine.  The
+# autotools and CUnit build the guest's libiscsi (regress/vm/build-libiscsi.sh).
 TGT_USER=${TGT_USER:-_tgt}
 
 missing=
@@ -81,6 +82,10 @@ if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
 		systemctl disable --now isnsd isnsd.socket >/dev/null 2>&1 || :
 	fi
 fi
+
+# The guest's libiscsi >= 1.20 (Debian 12's 1.19 cannot run the iSER
+# conformance suites): built once, under /opt/tgt-suite/libiscsi.
+sh "$(dirname "$0")/vm/build-libiscsi.sh"
 
 if ! id "$TGT_USER" >/dev/null 2>&1; then
 	useradd -r -M -d /var/empty -s /usr/sbin/nologin "$TGT_USER"

@@ -56,6 +56,10 @@
 #define ISER_OP_MASK		0xf0
 #define ISER_OP_CTRL		0x10	/* iSCSI control-type PDU */
 #define ISER_OP_HELLO		0x20
+#define ISER_OP_HELLOREPLY	0x30
+#define ISER_HELLO_LEN		12	/* Hello and HelloReply: header only */
+#define ISER_HELLO_REJECT	0x01	/* HelloReply: the R bit */
+#define ISER_VERSION		1	/* the iSER version we speak */
 #define ISER_F_WSV		0x08	/* write STag valid */
 #define ISER_F_RSV		0x04	/* read STag valid */
 /* CM private data (the iSER CM header's flags) */
@@ -123,12 +127,14 @@ struct iser_conn {
 	uint32_t		 reads_max;
 	int			 rx_stopped;
 	int			 qp_gone;
+	uint32_t		 msgs_in;	/* messages received */
 };
 #define ISERC(c)	((struct iser_conn *)(c))
 
 static void	iser_cm_event(int, short, void *);
 static void	iser_cq_event(int, short, void *);
 static void	iser_kick(struct iser_conn *);
+static void	iser_hello(struct iser_conn *, const uint8_t *, uint32_t);
 
 /* Before the sandbox: the CM channel, every device, a PD on each. */
 int
@@ -277,6 +283,11 @@ iser_rx(struct iser_conn *ic, const uint8_t *buf, uint32_t len)
 	struct conn	*c = &ic->x.c;
 	uint32_t	 need;
 
+	ic->msgs_in++;
+	if (len >= 1 && (buf[0] & ISER_OP_MASK) == ISER_OP_HELLO) {
+		iser_hello(ic, buf, len);
+		return;
+	}
 	if (len < ISER_HDR_LEN + ISCSI_BHS_SIZE) {
 		log_info("%s: iser: short message (%u bytes)", c->peer_name,
 		    len);
@@ -284,7 +295,6 @@ iser_rx(struct iser_conn *ic, const uint8_t *buf, uint32_t len)
 		return;
 	}
 	if ((buf[0] & ISER_OP_MASK) != ISER_OP_CTRL) {
-		/* Hello is for iSER-assisted hosts that need it: not ours */
 		log_info("%s: iser: header opcode 0x%02x", c->peer_name,
 		    buf[0] & ISER_OP_MASK);
 		conn_close(c);
@@ -489,6 +499,81 @@ iser_op_end(struct iser_conn *ic, struct iser_op *op, int ok)
 	free(op);
 }
 
+/*
+ * A SEND of SLEN bytes, to be queued once *PP is filled: its buffer is a
+ * free tx slot, or a copy while others wait.
+ */
+static struct iser_op *
+iser_msg_new(struct iser_conn *ic, uint32_t slen, uint8_t **pp)
+{
+	struct iser_op	*op;
+
+	if ((op = iser_op_new(ic, OP_SEND)) == NULL)
+		return (NULL);
+	op->slen = slen;
+	if (ic->pend == NULL && ic->ntx_free > 0) {
+		op->slot = ic->tx_free[--ic->ntx_free];
+		*pp = ic->tx_mem + (size_t)op->slot * ISER_TX_SIZE;
+	} else if ((*pp = op->copy = malloc(slen)) == NULL) {
+		log_warn("%s: iser", ic->x.c.peer_name);
+		free(op);
+		conn_close(&ic->x.c);
+		return (NULL);
+	}
+	return (op);
+}
+
+/*
+ * An iSER Hello (RFC 7145): the initiator's lowest and highest iSER
+ * version and its iSER-IRD, the RDMA READs it lets us have in flight.
+ * Initiators on RDMA CM (InfiniBand, RoCE) do not send it, they give the
+ * IRD in the connection request; one that does gets its answer.  Taken
+ * as the connection's first message only, before any iSCSI PDU, and
+ * answered by a HelloReply: our version (MaxVer and CurVer) and the
+ * iSER-ORD we keep to, the least of its IRD and what the connection
+ * request allowed.  With no common version, or an IRD of 0 (no RDMA
+ * READ, so no write could be done), the HelloReply has the reject bit
+ * and the connection ends once it is sent.
+ */
+static void
+iser_hello(struct iser_conn *ic, const uint8_t *buf, uint32_t len)
+{
+	struct conn	*c = &ic->x.c;
+	struct iser_op	*op;
+	uint8_t		*p;
+	uint32_t	 maxver, minver, ird;
+	int		 ok;
+
+	if (len < ISER_HELLO_LEN || ic->msgs_in != 1) {
+		log_info("%s: iser: Hello %s", c->peer_name,
+		    len < ISER_HELLO_LEN ? "too short" :
+		    "after the first message");
+		conn_close(c);
+		return;
+	}
+	maxver = buf[1] >> 4;
+	minver = buf[1] & 0x0f;
+	ird = get_be16(buf + 2);
+	ok = minver <= ISER_VERSION && ISER_VERSION <= maxver && ird > 0;
+	if ((op = iser_msg_new(ic, ISER_HELLO_LEN, &p)) == NULL)
+		return;
+	memset(p, 0, ISER_HELLO_LEN);
+	p[0] = ISER_OP_HELLOREPLY | (ok ? 0 : ISER_HELLO_REJECT);
+	p[1] = ISER_VERSION << 4 | (ok ? ISER_VERSION : 0);
+	if (ok) {
+		if (ic->reads_max > ird)
+			ic->reads_max = ird;
+		put_be16(p + 2, ic->reads_max);
+		log_debug("%s: iser: Hello, versions %u-%u, IRD %u: ORD %u",
+		    c->peer_name, minver, maxver, ird, ic->reads_max);
+	} else
+		log_info("%s: iser: Hello, versions %u-%u, IRD %u: rejected",
+		    c->peer_name, minver, maxver, ird);
+	iser_op_queue(ic, op);
+	if (!ok)
+		conn_close_after_send(c);
+}
+
 static int
 iser_send(struct conn *c, const uint8_t *bhs, const void *data,
     uint32_t dlen, void (*done)(void *), void *arg, int copy)
@@ -509,18 +594,9 @@ iser_send(struct conn *c, const uint8_t *bhs, const void *data,
 		conn_close(c);
 		return (-1);
 	}
-	if ((op = iser_op_new(ic, OP_SEND)) == NULL)
+	if ((op = iser_msg_new(ic, ISER_HDR_LEN + ISCSI_BHS_SIZE + dlen,
+	    &p)) == NULL)
 		return (-1);
-	op->slen = ISER_HDR_LEN + ISCSI_BHS_SIZE + dlen;
-	if (ic->pend == NULL && ic->ntx_free > 0) {
-		op->slot = ic->tx_free[--ic->ntx_free];
-		p = ic->tx_mem + (size_t)op->slot * ISER_TX_SIZE;
-	} else if ((p = op->copy = malloc(op->slen)) == NULL) {
-		log_warn("%s: iser", c->peer_name);
-		free(op);
-		conn_close(c);
-		return (-1);
-	}
 	memset(p, 0, ISER_HDR_LEN);
 	p[0] = ISER_OP_CTRL;
 	memcpy(p + ISER_HDR_LEN, bhs, ISCSI_BHS_SIZE);
@@ -804,7 +880,7 @@ iser_cm_event(int fd, short ev, void *arg)
 	struct rdma_conn_param		 req;
 	struct iser_conn		*ic;
 	enum rdma_cm_event_type		 type;
-	int				 n;
+	int				 n, status;
 
 	for (n = 0; n < 64; n++) {
 		if (rdma_get_cm_event(iser.ch, &e) != 0) {
@@ -813,6 +889,7 @@ iser_cm_event(int fd, short ev, void *arg)
 			return;
 		}
 		type = e->event;
+		status = e->status;
 		id = e->id;
 		req = e->param.conn;
 		rdma_ack_cm_event(e);
@@ -828,10 +905,19 @@ iser_cm_event(int fd, short ev, void *arg)
 		case RDMA_CM_EVENT_ESTABLISHED:
 			log_debug("%s: iser: established", ic->x.c.peer_name);
 			break;
+		case RDMA_CM_EVENT_REJECTED:
+			/*
+			 * The initiator's side refused our accept: the IB
+			 * CM's reject reason says why (e.g. 4 timeout, 10 stale
+			 * connection, 28 the consumer's own).
+			 */
+			log_info("%s: iser: %s, reason %d", ic->x.c.peer_name,
+			    rdma_event_str(type), status);
+			conn_close(&ic->x.c);
+			break;
 		case RDMA_CM_EVENT_DISCONNECTED:
 		case RDMA_CM_EVENT_CONNECT_ERROR:
 		case RDMA_CM_EVENT_UNREACHABLE:
-		case RDMA_CM_EVENT_REJECTED:
 		case RDMA_CM_EVENT_DEVICE_REMOVAL:
 		case RDMA_CM_EVENT_TIMEWAIT_EXIT:
 			log_debug("%s: iser: %s", ic->x.c.peer_name,

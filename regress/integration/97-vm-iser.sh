@@ -3,7 +3,8 @@
 # (VM_TARGET_IN_GUEST=1) with an iSER and a TCP listener on one target;
 # the guest's kernel iSER initiator logs in over rdma_rxe on a dummy
 # device: ext4 and md5, fio verify, a TCP session beside it sharing a
-# persistent reservation, task management and NOP, malformed iSER input
+# persistent reservation, task management and NOP, malformed iSER input,
+# the iSER Hello and HelloReply (a version in common, none, a late Hello)
 # and the logins iSER refuses or negotiates down (RDMAExtensions missing,
 # ERL 2, MC/S, digests) from a hostile initiator
 # (regress/vm/iser-hostile.c), an Async Message (logout requested by a

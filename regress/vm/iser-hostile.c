@@ -10,7 +10,13 @@
  *
  * CASE is one of
  *	short	a 20-byte message (less than the iSER header and a BHS)
- *	hello	the iSER Hello opcode instead of an iSCSI control PDU
+ *	hello	an iSER Hello (versions 1 to 1, iSER-IRD 1), then the
+ *		"keys" login; prints the HelloReply, then the Login
+ *		Response's status
+ *	hello-ver an iSER Hello of versions 2 to 3 only; prints the
+ *		HelloReply, then "closed" when the target ends the
+ *		connection (within 15 s), "open" when it does not
+ *	hello-late the "keys" login, then an iSER Hello
  *	dlen	a Login request whose data segment length is past the message
  *	text	a Login request whose data is not key=value text
  *	scsi	a SCSI Command before any login
@@ -25,7 +31,8 @@
  *
  * Prints "closed" when the target ends the connection without answering,
  * "login-rsp STATUS" when it answers with a Login Response (class and
- * detail in hex), "pdu OPCODE" for anything else; exits 0, or 1 when
+ * detail in hex), "hello-reply R MAXVER CURVER ORD" for a HelloReply
+ * (R: its reject bit), "pdu OPCODE" for anything else; exits 0, or 1 when
  * the connection could not be made, 2 when nothing happened in 15 s.
  *
  *	iser-hostile ADDR PORT CASE [TARGET]
@@ -68,6 +75,7 @@ struct ep {
 	struct rdma_cm_id	*id;
 	struct ibv_mr		*mr;
 	uint8_t			*buf;	/* [0, 16K) send, [16K, 32K) receive */
+	int			 ended;	/* the CM said the connection ended */
 };
 
 static int
@@ -78,6 +86,7 @@ ep_open(struct ep *e, const char *addr, const char *port)
 	struct rdma_conn_param	 cp;
 	uint8_t			 priv[4] = { 0xc0, 0, 0, 0 };
 
+	e->ended = 0;
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_port_space = RDMA_PS_TCP;
 	if (rdma_getaddrinfo(addr, port, &hints, &res) != 0) {
@@ -114,6 +123,31 @@ ep_open(struct ep *e, const char *addr, const char *port)
 }
 
 /*
+ * Whether the CM has said, or says within 100 ms, that the connection
+ * has ended (remembered: the event may come with an answer still to read)
+ */
+static int
+ep_ended(struct ep *e)
+{
+	struct rdma_cm_event	*ev;
+	enum rdma_cm_event_type	 type;
+	struct pollfd		 pfd;
+
+	if (e->ended)
+		return (1);
+	pfd.fd = e->id->channel->fd;
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, 100) != 1 ||
+	    rdma_get_cm_event(e->id->channel, &ev) != 0)
+		return (0);
+	type = ev->event;
+	rdma_ack_cm_event(ev);
+	e->ended = type == RDMA_CM_EVENT_DISCONNECTED ||
+	    type == RDMA_CM_EVENT_TIMEWAIT_EXIT;
+	return (e->ended);
+}
+
+/*
  * Send LEN bytes of the send buffer; wait for the answer.  Returns the
  * length of what came back (at buf + 16K), 0 when the target closed the
  * connection, -1 on a timeout.
@@ -121,10 +155,7 @@ ep_open(struct ep *e, const char *addr, const char *port)
 static int
 ep_xchg(struct ep *e, size_t len)
 {
-	struct rdma_cm_event	*ev;
-	enum rdma_cm_event_type	 type;
 	struct ibv_wc		 wc;
-	struct pollfd		 pfd;
 	int			 i;
 
 	if (rdma_post_send(e->id, NULL, e->buf, len, e->mr, 0) != 0)
@@ -133,19 +164,11 @@ ep_xchg(struct ep *e, size_t len)
 	for (i = 0; i < 150; i++) {
 		if (ibv_poll_cq(e->id->recv_cq, 1, &wc) == 1)
 			break;
-		pfd.fd = e->id->channel->fd;
-		pfd.events = POLLIN;
-		if (poll(&pfd, 1, 100) == 1 &&
-		    rdma_get_cm_event(e->id->channel, &ev) == 0) {
-			type = ev->event;
-			rdma_ack_cm_event(ev);
-			if (type == RDMA_CM_EVENT_DISCONNECTED ||
-			    type == RDMA_CM_EVENT_TIMEWAIT_EXIT) {
-				/* an answer may have come just before */
-				if (ibv_poll_cq(e->id->recv_cq, 1, &wc) == 1)
-					break;
-				return (0);
-			}
+		if (ep_ended(e)) {
+			/* an answer may have come just before */
+			if (ibv_poll_cq(e->id->recv_cq, 1, &wc) == 1)
+				break;
+			return (0);
 		}
 	}
 	if (i == 150)
@@ -153,6 +176,31 @@ ep_xchg(struct ep *e, size_t len)
 	if (wc.status != IBV_WC_SUCCESS)
 		return (0);
 	return (wc.byte_len);
+}
+
+/* "closed" when the target ends the connection within 15 s, or "open" */
+static void
+ep_wait_closed(struct ep *e)
+{
+	int	i;
+
+	for (i = 0; i < 150; i++)
+		if (ep_ended(e)) {
+			printf("closed\n");
+			return;
+		}
+	printf("open\n");
+}
+
+/* An iSER Hello of versions MIN to MAX, iSER-IRD 1; its length */
+static size_t
+hello(uint8_t *m, int min, int max)
+{
+	memset(m, 0, 12);
+	m[0] = 0x20;
+	m[1] = max << 4 | min;
+	m[3] = 1;
+	return (12);
 }
 
 /* What came back, on one line; 0 or 2 (the exit status) */
@@ -167,6 +215,9 @@ ep_print(struct ep *e, int n)
 	}
 	if (n == 0)
 		printf("closed\n");
+	else if (n >= 12 && (m[0] & 0xf0) == 0x30)
+		printf("hello-reply %d %d %d %d\n", m[0] & 0x01, m[1] >> 4,
+		    m[1] & 0x0f, m[2] << 8 | m[3]);
 	else if (n >= HDR + BHS && (m[HDR] & 0x3f) == 0x23)
 		printf("login-rsp %02x%02x\n", m[HDR + 36], m[HDR + 37]);
 	else if (n >= HDR + BHS)
@@ -232,11 +283,11 @@ main(int argc, char *argv[])
 	m[0] = 0x10;		/* iSCSI control-type PDU */
 	if (strcmp(kase, "short") == 0)
 		len = 20;
-	else if (strcmp(kase, "hello") == 0) {
-		m[0] = 0x20;
-		login_bhs(m + HDR, 0);
-		len = HDR + BHS;
-	} else if (strcmp(kase, "dlen") == 0) {
+	else if (strcmp(kase, "hello") == 0)
+		len = hello(m, 1, 1);
+	else if (strcmp(kase, "hello-ver") == 0)
+		len = hello(m, 2, 3);
+	else if (strcmp(kase, "dlen") == 0) {
 		login_bhs(m + HDR, 60000);
 		len = HDR + BHS + 8;
 	} else if (strcmp(kase, "text") == 0) {
@@ -251,13 +302,30 @@ main(int argc, char *argv[])
 	} else if (strcmp(kase, "nordma") == 0) {
 		len = login_full(m, target, "MaxRecvDataSegmentLength=8192\n",
 		    NULL, 0);
-	} else if (strcmp(kase, "keys") == 0 || strcmp(kase, "mcs") == 0) {
+	} else if (strcmp(kase, "keys") == 0 || strcmp(kase, "mcs") == 0 ||
+	    strcmp(kase, "hello-late") == 0) {
 		len = login_full(m, target, ISER_KEYS, NULL, 0);
 	} else {
 		fprintf(stderr, "iser-hostile: unknown case %s\n", kase);
 		return (1);
 	}
 	n = ep_xchg(&e, len);
+	if (strncmp(kase, "hello", 5) == 0) {
+		/* a second message: the login, the Hello, or the end */
+		if (ep_print(&e, n) != 0 || n == 0)
+			return (0);
+		if (strcmp(kase, "hello-ver") == 0) {
+			ep_wait_closed(&e);
+			return (0);
+		}
+		if (rdma_post_recv(e.id, NULL, r, 16384, e.mr) != 0) {
+			perror("rdma_post_recv");
+			return (1);
+		}
+		len = strcmp(kase, "hello") == 0 ?
+		    login_full(m, target, ISER_KEYS, NULL, 0) : hello(m, 1, 1);
+		return (ep_print(&e, ep_xchg(&e, len)));
+	}
 	if (strcmp(kase, "keys") != 0 && strcmp(kase, "mcs") != 0)
 		return (ep_print(&e, n));
 	if (n < HDR + BHS || (r[HDR] & 0x3f) != 0x23)

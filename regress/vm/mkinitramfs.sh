@@ -36,6 +36,12 @@ BINS="bash kmod iscsiadm iscsid mke2fs mkfs.ext4 e2fsck resize2fs tune2fs dumpe2
     iscsi-test-cu? iscsi-inq? iscsi-ls? sg_get_config sg_turs sg_raw eject? genisoimage?
     cmp? diff?"
 
+# The guest's libiscsi >= 1.20 for the iSER conformance runs
+# (regress/vm/build-libiscsi.sh, at install time): its iscsi-test-cu at
+# the same path in the guest, apart from the system's (1.19) that the
+# other scenarios run.
+LIBISCSI=/opt/tgt-suite/libiscsi
+
 # Kernel modules, with what they depend on.
 MODS="virtio_pci virtio_net virtio_scsi virtio_blk iscsi_tcp sd_mod sr_mod
     st ch sg dm_multipath dm_round_robin dm_service_time dm_queue_length
@@ -60,6 +66,7 @@ key=$( {
 	echo "$kver"
 	dpkg-query -W -f='${Package} ${Version}\n' $PKGS 2>/dev/null
 	for b in $BINS; do command -v "${b%\?}" 2>/dev/null || :; done
+	cat "$LIBISCSI/VERSION" 2>/dev/null || :
 } | sha256sum | cut -c1-16)
 out=$cache/initramfs-$key.cpio
 if [ -s "$out" ]; then
@@ -132,6 +139,10 @@ done
 for p in $(dpkg -L sg3-utils | grep -E '^/usr/bin/[^/]+$'); do
 	copy_elf "$p"
 done
+[ -x "$LIBISCSI/bin/iscsi-test-cu" ] && [ -r "$LIBISCSI/VERSION" ] && {
+	copy_elf "$LIBISCSI/bin/iscsi-test-cu"
+	copy "$LIBISCSI/VERSION"
+}
 # Plug-ins loaded with dlopen: multipath's checkers and prioritizers.
 for p in /lib/x86_64-linux-gnu/multipath/*.so /usr/lib/x86_64-linux-gnu/multipath/*.so \
     /lib/multipath/*.so; do

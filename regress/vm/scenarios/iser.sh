@@ -99,7 +99,7 @@ vm_check "TCP logout" node -I default --logout
 portal_pid() { ps | grep 'tgt-portal' | grep iser | grep -v grep | awk '{print $1}' | head -n 1; }
 if [ -x /tgt/bin/iser-hostile ]; then
 	pp0=$(portal_pid)
-	for k in short hello dlen scsi; do
+	for k in short dlen scsi; do
 		r=$(/tgt/bin/iser-hostile $A 3260 $k 2>&1)
 		[ "$r" = closed ] &&
 		    vm_ok "hostile iSER input ($k): the connection is closed" ||
@@ -110,6 +110,25 @@ if [ -x /tgt/bin/iser-hostile ]; then
 	"login-rsp 02"*) vm_ok "hostile iSER login text: Login Response, initiator error ($r)" ;;
 	*) vm_fail "hostile iSER login text: Login Response, initiator error (got '$r')" ;;
 	esac
+	# The iSER Hello (RFC 7145), which initiators on RDMA CM do not
+	# send: a HelloReply of version 1 with an iSER-ORD within the
+	# Hello's IRD (1), and the login goes on; no common version: the
+	# reject bit and the connection ends; a Hello after a PDU ends it.
+	r=$(/tgt/bin/iser-hostile $A 3260 hello "$VM_IQN" 2>&1)
+	[ "$r" = "hello-reply 0 1 1 1
+login-rsp 0000" ] &&
+	    vm_ok "an iSER Hello: HelloReply version 1, ORD 1, then the login" ||
+	    vm_fail "an iSER Hello: HelloReply version 1, ORD 1, then the login (got '$(echo $r)')"
+	r=$(/tgt/bin/iser-hostile $A 3260 hello-ver 2>&1)
+	[ "$r" = "hello-reply 1 1 0 0
+closed" ] &&
+	    vm_ok "an iSER Hello of versions 2-3: HelloReply with the reject bit, then closed" ||
+	    vm_fail "an iSER Hello of versions 2-3: HelloReply with the reject bit, then closed (got '$(echo $r)')"
+	r=$(/tgt/bin/iser-hostile $A 3260 hello-late "$VM_IQN" 2>&1)
+	[ "$r" = "login-rsp 0000
+closed" ] &&
+	    vm_ok "an iSER Hello after the login: the connection is closed" ||
+	    vm_fail "an iSER Hello after the login: the connection is closed (got '$(echo $r)')"
 	# What iSER allows (RFC 7145): no ERL > 0, no MC/S, no digests,
 	# and full feature phase only with RDMAExtensions=Yes.
 	r=$(/tgt/bin/iser-hostile $A 3260 nordma "$VM_IQN" 2>&1)
