@@ -15,16 +15,25 @@
  * active/optimized, makes this gateway's active/non-optimized groups
  * active/optimized.
  *
- * One write and one read per period, synchronous on the event loop and
- * bounded by the LUN's timeout like every RADOS call of pr_rados.c; a
+ * One write and one read per period, on a thread of their own (each is
+ * bounded by the LUN's timeout, and a cluster out of reach must not hold
+ * up the event loop): the loop's timer hands the thread a copy of our
+ * groups, the thread publishes them, reads the others' and hands back
+ * the peers' table through an eventfd, and the loop applies it.  A
+ * round still running when the timer fires again is not doubled; a
  * cluster out of reach leaves the last known table in place.
  */
 
+#include <sys/eventfd.h>
+
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "alua.h"
 #include "ceph_client.h"
@@ -48,13 +57,28 @@ struct alua_rados {
 	rados_ioctx_t		 io;
 	char			 oid[RBD_NAME_MAX + 16];
 	uint32_t		 period;	/* seconds */
-	uint64_t		 beat;
 	struct event		*tick;
+	struct event		*ev;
+	int			 efd;
+	pthread_t		 thread;
+	/* the thread's own */
+	uint64_t		 beat;
 	struct ar_peer		 peer[ALUA_GROUPS_MAX];
 	uint32_t		 npeer;
+	/* under lock: a round asked and its outcome */
+	pthread_mutex_t		 lock;
+	pthread_cond_t		 cv;
+	int			 asked, busy, quit;
+	struct msg_lun_alua	 local;		/* our groups, to publish */
+	struct msg_alua_group	 out[ALUA_GROUPS_MAX];
+	uint32_t		 nout;
+	int			 fresh;		/* out is new */
+	int			 error;		/* of the last round */
 };
 
 static struct alua_rados	*ar_the;
+
+static void	alua_rados_stop(struct alua_rados *);
 
 static double
 ar_since(const struct timespec *t)
@@ -67,9 +91,8 @@ ar_since(const struct timespec *t)
 
 /* Our groups, with the next beat. */
 static int
-ar_publish(struct alua_rados *ar)
+ar_publish(struct alua_rados *ar, const struct msg_lun_alua *a)
 {
-	const struct msg_lun_alua	*a = &ar->lun->alua_local;
 	rados_write_op_t		 op;
 	char				 keys[ALUA_GROUPS_MAX][16];
 	char				 vals[ALUA_GROUPS_MAX][AR_VAL_MAX];
@@ -153,11 +176,11 @@ ar_peer(struct alua_rados *ar, uint16_t id)
 	return (&ar->peer[ar->npeer++]);
 }
 
-/* The others' groups, and which of them still beat. */
+/* The others' groups, and which of them still beat, into out. */
 static int
-ar_read(struct alua_rados *ar)
+ar_read(struct alua_rados *ar, const struct msg_lun_alua *a,
+    struct msg_alua_group *out, uint32_t *nout)
 {
-	struct lun		*lun = ar->lun;
 	rados_read_op_t		 op;
 	rados_omap_iter_t	 it;
 	struct msg_alua_group	 g;
@@ -187,11 +210,10 @@ ar_read(struct alua_rados *ar)
 			    (int)(klen > 32 ? 32 : klen), key);
 			continue;
 		}
-		for (i = 0; i < lun->alua_local.ngroups; i++)
-			if (lun->alua_local.group[i].id == g.id)
+		for (i = 0; i < a->ngroups; i++)
+			if (a->group[i].id == g.id)
 				break;
-		if (i < lun->alua_local.ngroups || (p = ar_peer(ar, g.id)) ==
-		    NULL)
+		if (i < a->ngroups || (p = ar_peer(ar, g.id)) == NULL)
 			continue;	/* ours */
 		if (p->beat != beat) {
 			p->beat = beat;
@@ -201,29 +223,109 @@ ar_read(struct alua_rados *ar)
 	}
 	CEPH(rados_omap_get_end)(it);
 	CEPH(rados_release_read_op)(op);
-	lun->alua_npeer = 0;
+	*nout = 0;
 	for (i = 0; i < ar->npeer; i++) {
 		g = ar->peer[i].g;
 		if (g.nports == 0)
 			continue;
 		if (ar_since(&ar->peer[i].seen) > AR_DEAD * ar->period)
 			g.state = ALUA_UNAVAILABLE;	/* its gateway died */
-		lun->alua_peer[lun->alua_npeer++] = g;
+		out[(*nout)++] = g;
 	}
 	return (0);
 }
 
+/* The heartbeat's thread: a round each time the loop asks. */
+static void *
+ar_main(void *arg)
+{
+	struct alua_rados	*ar = arg;
+	struct msg_lun_alua	 a;
+	struct msg_alua_group	 out[ALUA_GROUPS_MAX];
+	uint32_t		 nout = 0;
+	uint64_t		 one = 1;
+	int			 r;
+
+	pthread_mutex_lock(&ar->lock);
+	for (;;) {
+		while (!ar->asked && !ar->quit)
+			pthread_cond_wait(&ar->cv, &ar->lock);
+		if (ar->quit)
+			break;
+		ar->asked = 0;
+		a = ar->local;
+		pthread_mutex_unlock(&ar->lock);
+		if ((r = ar_publish(ar, &a)) == 0)
+			r = ar_read(ar, &a, out, &nout);
+		pthread_mutex_lock(&ar->lock);
+		ar->busy = 0;
+		ar->error = r;
+		if (r == 0) {
+			memcpy(ar->out, out, nout * sizeof(out[0]));
+			ar->nout = nout;
+			ar->fresh = 1;
+		}
+		/* a full counter still wakes the loop */
+		if (write(ar->efd, &one, sizeof(one)) == -1 && errno != EAGAIN)
+			abort();
+	}
+	pthread_mutex_unlock(&ar->lock);
+	return (NULL);
+}
+
+/* The loop's timer: a round, unless one still runs. */
 static void
 ar_tick(evutil_socket_t fd, short ev, void *arg)
 {
 	struct alua_rados	*ar = arg;
-	int			 r;
 
-	if ((r = ar_publish(ar)) < 0 || (r = ar_read(ar)) < 0) {
-		log_warnx("%s: %s", ar->oid, strerror(-r));
-		return;
+	pthread_mutex_lock(&ar->lock);
+	if (!ar->busy) {
+		ar->local = ar->lun->alua_local;
+		ar->asked = ar->busy = 1;
+		pthread_cond_signal(&ar->cv);
 	}
-	alua_apply(ar->lun, NULL);
+	pthread_mutex_unlock(&ar->lock);
+}
+
+/* The loop: a round ended; its table becomes the LUN's. */
+static void
+ar_done(evutil_socket_t fd, short ev, void *arg)
+{
+	struct alua_rados	*ar = arg;
+	struct lun		*lun = ar->lun;
+	uint64_t		 cnt;
+	int			 fresh, error;
+
+	if (read(fd, &cnt, sizeof(cnt)) == -1 && errno != EAGAIN)
+		log_warn("heartbeat eventfd read");
+	pthread_mutex_lock(&ar->lock);
+	fresh = ar->fresh;
+	error = ar->error;
+	if (fresh) {
+		memcpy(lun->alua_peer, ar->out, ar->nout * sizeof(ar->out[0]));
+		lun->alua_npeer = ar->nout;
+		ar->fresh = 0;
+	}
+	pthread_mutex_unlock(&ar->lock);
+	if (error < 0)
+		log_warnx("%s: %s", ar->oid, strerror(-error));
+	if (fresh)
+		alua_apply(lun, NULL);
+}
+
+static void
+ar_free(struct alua_rados *ar)
+{
+	if (ar->tick != NULL)
+		event_free(ar->tick);
+	if (ar->ev != NULL)
+		event_free(ar->ev);
+	if (ar->efd != -1)
+		close(ar->efd);
+	pthread_cond_destroy(&ar->cv);
+	pthread_mutex_destroy(&ar->lock);
+	free(ar);
 }
 
 int
@@ -232,6 +334,7 @@ alua_rados_open(struct lun *lun, rados_ioctx_t io, const char *image,
 {
 	struct alua_rados	*ar;
 	struct timeval		 tv;
+	sigset_t		 all, old;
 
 	if (lun->evb == NULL)
 		return (0);
@@ -239,6 +342,9 @@ alua_rados_open(struct lun *lun, rados_ioctx_t io, const char *image,
 		snprintf(err, errlen, "%s", strerror(errno));
 		return (-1);
 	}
+	ar->efd = -1;
+	pthread_mutex_init(&ar->lock, NULL);
+	pthread_cond_init(&ar->cv, NULL);
 	ar->lun = lun;
 	ar->io = io;
 	ar->period = timeout / 5;
@@ -249,16 +355,45 @@ alua_rados_open(struct lun *lun, rados_ioctx_t io, const char *image,
 	snprintf(ar->oid, sizeof(ar->oid), "tgt-alua.%s", image);
 	tv.tv_sec = ar->period;
 	tv.tv_usec = 0;
-	if ((ar->tick = event_new(lun->evb, -1, EV_PERSIST, ar_tick, ar)) ==
-	    NULL || event_add(ar->tick, &tv) == -1) {
+	if ((ar->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1 ||
+	    (ar->ev = event_new(lun->evb, ar->efd, EV_READ | EV_PERSIST,
+	    ar_done, ar)) == NULL || event_add(ar->ev, NULL) == -1 ||
+	    (ar->tick = event_new(lun->evb, -1, EV_PERSIST, ar_tick, ar)) ==
+	    NULL) {
 		snprintf(err, errlen, "cannot start the port group heartbeat");
-		if (ar->tick != NULL)
-			event_free(ar->tick);
-		free(ar);
+		ar_free(ar);
+		return (-1);
+	}
+	/* signals are the loop's business */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	errno = pthread_create(&ar->thread, NULL, ar_main, ar);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (errno != 0) {
+		snprintf(err, errlen, "port group heartbeat thread: %s",
+		    strerror(errno));
+		ar_free(ar);
+		return (-1);
+	}
+	if (event_add(ar->tick, &tv) == -1) {
+		snprintf(err, errlen, "cannot start the port group heartbeat");
+		alua_rados_stop(ar);
 		return (-1);
 	}
 	ar_the = ar;
 	return (0);
+}
+
+/* The thread ends once its round does (bounded by the timeout). */
+static void
+alua_rados_stop(struct alua_rados *ar)
+{
+	pthread_mutex_lock(&ar->lock);
+	ar->quit = 1;
+	pthread_cond_signal(&ar->cv);
+	pthread_mutex_unlock(&ar->lock);
+	pthread_join(ar->thread, NULL);
+	ar_free(ar);
 }
 
 void
@@ -266,8 +401,7 @@ alua_rados_close(struct lun *lun)
 {
 	if (ar_the == NULL || ar_the->lun != lun)
 		return;
-	event_free(ar_the->tick);
-	free(ar_the);
+	alua_rados_stop(ar_the);
 	ar_the = NULL;
 	lun->alua_npeer = 0;
 }
