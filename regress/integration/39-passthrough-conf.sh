@@ -26,7 +26,7 @@ refused() {
 
 refused options 'LUN 1: a passthrough device takes reservations only' \
     '	lun 1 passthrough "/dev/sg0" {' '		block-size 4096' '	}'
-refused resvalue 'reservations "everyone": device or target' \
+refused resvalue 'reservations "everyone": device, target or cluster' \
     '	lun 1 passthrough "/dev/sg0" { reservations everyone }'
 refused resdisk 'LUN 1: reservations is an option of a passthrough LUN' \
     '	lun 1 disk "/dev/null" { reservations target }'
