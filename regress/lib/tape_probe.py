@@ -45,6 +45,7 @@
 import os
 import struct
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import iscsi_raw as raw  # noqa: E402
@@ -157,11 +158,20 @@ def session(host, port, target, name='iqn.2026-11.org.example:tape'):
 
 
 def clear_ua(c, lun):
-    for _ in range(4):
+    """TEST UNIT READY until no unit attention is left, waiting (15 s at
+    most) while the drive's process is coming back after a restart:
+    NOT READY, BECOMING READY (02/04/01), which initiators retry."""
+    deadline = time.time() + 15
+    n = 0
+    while True:
         r = cmd(c, bytes(6), lun)
-        if r.status != 2 or r.key != 6:
+        if r.status == 2 and r.key == 2 and r.sense[12:14] == b'\x04\x01' \
+                and time.time() < deadline:
+            time.sleep(0.2)
+            continue
+        if r.status != 2 or r.key != 6 or n >= 4:
             return r
-    return r
+        n += 1
 
 
 def block(n):
