@@ -28,7 +28,6 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -334,7 +333,6 @@ alua_rados_open(struct lun *lun, rados_ioctx_t io, const char *image,
 {
 	struct alua_rados	*ar;
 	struct timeval		 tv;
-	sigset_t		 all, old;
 
 	if (lun->evb == NULL)
 		return (0);
@@ -364,12 +362,7 @@ alua_rados_open(struct lun *lun, rados_ioctx_t io, const char *image,
 		ar_free(ar);
 		return (-1);
 	}
-	/* signals are the loop's business */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	errno = pthread_create(&ar->thread, NULL, ar_main, ar);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (errno != 0) {
+	if ((errno = lun_thread_start(&ar->thread, ar_main, ar)) != 0) {
 		snprintf(err, errlen, "port group heartbeat thread: %s",
 		    strerror(errno));
 		ar_free(ar);

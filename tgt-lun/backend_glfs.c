@@ -386,8 +386,7 @@ glfs_init_be(struct lun *lun, char *err, size_t errlen)
 	glfs_ready = NULL;
 	/* after the sandbox: the thread has the filter from its start */
 	if ((errno = pthread_mutex_init(&gp->watch_lock, NULL)) != 0 ||
-	    (errno = pthread_create(&gp->watcher, NULL, glfs_watch, gp)) !=
-	    0)
+	    (errno = lun_thread_start(&gp->watcher, glfs_watch, gp)) != 0)
 		log_warn("glfs: no size watcher, resizes go unseen");
 	else
 		gp->watching = 1;

@@ -44,6 +44,7 @@
 
 #include <sys/queue.h>
 #include <sys/tree.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -462,6 +463,7 @@ void	 lun_offload_abort(struct lun *, int (*)(struct scsi_cmd *, void *),
 void	 lun_offload_detach(struct lun *, void *owner);
 void	 lun_offload_fini(struct lun *);
 int	 lun_on_worker(void);
+int	 lun_thread_start(pthread_t *, void *(*)(void *), void *);
 
 /* cdb.c */
 void	 scsi_cmd_init(struct scsi_cmd *, struct lun *, struct nexus *,

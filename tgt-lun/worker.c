@@ -151,7 +151,6 @@ static int
 worker_start(struct lun *lun)
 {
 	struct lun_worker	*w;
-	sigset_t		 all, old;
 
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		return (-1);
@@ -169,12 +168,7 @@ worker_start(struct lun *lun)
 	    worker_event, lun);
 	if (w->ev == NULL || event_add(w->ev, NULL) == -1)
 		goto fail;
-	/* signals are the loop's business */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	errno = pthread_create(&w->thread, NULL, worker_main, w);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (errno != 0)
+	if ((errno = lun_thread_start(&w->thread, worker_main, w)) != 0)
 		goto fail;
 	lun->worker = w;
 	return (0);
@@ -367,6 +361,24 @@ lun_offload_fini(struct lun *lun)
 	pthread_mutex_destroy(&w->lock);
 	free(w);
 	lun->worker = NULL;
+}
+
+/*
+ * A thread of the LUN process (the worker, the port group heartbeat,
+ * the glfs size watcher), with every signal blocked: signals are the
+ * event loop's business.  0 or an errno.
+ */
+int
+lun_thread_start(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+	sigset_t	 all, old;
+	int		 r;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	r = pthread_create(t, NULL, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return (r);
 }
 
 /* Is the caller the worker thread?  (sbc_quiesce does not poll there.) */
