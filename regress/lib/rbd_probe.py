@@ -204,21 +204,25 @@ def ua(host, port, target, lun, d):
     c.logout()
 
 
+def check_notready(what, st, p, took, secs):
+    """what ended, after took seconds, in NOT READY 02/04/0A within secs"""
+    key, asc, ascq, _ = sense_of(p.data[2:]) if st == 2 else (None,) * 4
+    if st == 2 and (key, asc, ascq) == (2, 4, 0xa) and took <= secs:
+        ok('cluster away: %s ends in NOT READY 02/04/0A after %.1f s' %
+           (what, took))
+    else:
+        fail('cluster away: %s ends in NOT READY 02/04/0A within %d s '
+             '(status 0x%02x, sense %s/%s/%s after %.1f s)' %
+             (what, secs, st, key, asc, ascq, took))
+
+
 def notready(host, port, target, lun, secs):
     c = session(host, port, target, 4)
     ir.clear_ua(c, lun)
     print('# ready', flush=True)
     t0 = time.time()
     st, p, _ = ir.scsi_write(c, lun, 0, b'\x5a' * 4096)
-    took = time.time() - t0
-    key, asc, ascq, _ = sense_of(p.data[2:]) if st == 2 else (None,) * 4
-    if st == 2 and (key, asc, ascq) == (2, 4, 0xa) and took <= secs:
-        ok('cluster away: WRITE ends in NOT READY 02/04/0A after %.1f s' %
-           took)
-    else:
-        fail('cluster away: WRITE ends in NOT READY 02/04/0A within %d s '
-             '(status 0x%02x, sense %s/%s/%s after %.1f s)' %
-             (secs, st, key, asc, ascq, took))
+    check_notready('WRITE', st, p, time.time() - t0, secs)
 
 
 def loop(host, port, target, lun, secs):
@@ -243,15 +247,7 @@ def loop(host, port, target, lun, secs):
         fail('cluster away: INQUIRY answered at once while a VERIFY waits '
              '(status 0x%02x after %.2f s)' % (st, took))
     st, p, _ = ir.write_finish(a, itt, data, len(data), lun)
-    took = time.time() - t0
-    key, asc, ascq, _ = sense_of(p.data[2:]) if st == 2 else (None,) * 4
-    if st == 2 and (key, asc, ascq) == (2, 4, 0xa) and took <= secs:
-        ok('cluster away: VERIFY ends in NOT READY 02/04/0A after %.1f s' %
-           took)
-    else:
-        fail('cluster away: VERIFY ends in NOT READY 02/04/0A within %d s '
-             '(status 0x%02x, sense %s/%s/%s after %.1f s)' %
-             (secs, st, key, asc, ascq, took))
+    check_notready('VERIFY', st, p, time.time() - t0, secs)
     cmdsn = a.sess.cmdsn
     bhs, itt = a.cmd_bhs(cdb, lun, write=True, edtl=len(data))
     a.send(bhs, data)
